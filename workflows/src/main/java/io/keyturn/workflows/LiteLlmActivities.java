@@ -1,0 +1,52 @@
+package io.keyturn.workflows;
+
+import io.keyturn.workflows.model.KeyPolicy;
+import io.keyturn.workflows.model.KeyRef;
+import io.keyturn.workflows.model.MintRequest;
+import io.keyturn.workflows.model.MintedKey;
+import io.keyturn.workflows.model.RevokeReceipt;
+import io.keyturn.workflows.model.SealedSecret;
+import io.temporal.activity.ActivityInterface;
+
+/**
+ * Calls to the LiteLLM proxy's management API. The management key is the worker's; it never enters
+ * an argument or a result. Method names are wire names: renaming one is a versioning event.
+ */
+@ActivityInterface
+public interface LiteLlmActivities {
+
+  /**
+   * Reads the key being replaced ({@code GET /key/info}) and returns its policy without the fields
+   * Keyturn owns. Read-only, so trivially idempotent. Fails with {@link
+   * RotationFailures#OLD_KEY_NOT_FOUND} when the proxy does not know the key.
+   */
+  KeyPolicy importPolicy(String gatewayUrl, KeyRef key);
+
+  /**
+   * Mints the new key ({@code POST /key/generate}) with a value derived from {@code
+   * request.derivation()}. Idempotent: a retry that finds the alias taken by the key it derives
+   * adopts that key rather than minting a second one; an alias held by any other key fails with
+   * {@link RotationFailures#ALIAS_TAKEN}.
+   */
+  MintedKey mintKey(MintRequest request);
+
+  /**
+   * Proves the new key works: {@code GET /v1/models} with the new key as bearer returns the policy's
+   * models, and {@code /key/info} shows it neither blocked nor expired. Read-only.
+   */
+  void verifyKey(String gatewayUrl, MintedKey key, KeyPolicy policy);
+
+  /**
+   * Deletes a key ({@code POST /key/delete} by token hash). Idempotent: "No keys found" counts as
+   * done and returns false; true when this call deleted it.
+   */
+  boolean deleteKey(String gatewayUrl, KeyRef key);
+
+  /**
+   * Revokes the old key and proves it is rejected: {@code /key/info} answers 404, and when the
+   * sealed value is given, the key itself is refused as a bearer. Idempotent: a key already gone is
+   * revoked. Fails retryably with {@link RotationFailures#OLD_KEY_STILL_ACCEPTED} while a proxy
+   * cache still accepts it.
+   */
+  RevokeReceipt revokeKey(String gatewayUrl, KeyRef oldKey, SealedSecret oldKeySealed);
+}
