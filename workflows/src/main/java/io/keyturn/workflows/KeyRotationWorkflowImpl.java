@@ -1,0 +1,287 @@
+package io.keyturn.workflows;
+
+import io.keyturn.workflows.model.KeyDerivation;
+import io.keyturn.workflows.model.KeyPolicy;
+import io.keyturn.workflows.model.MintRequest;
+import io.keyturn.workflows.model.MintedKey;
+import io.keyturn.workflows.model.PublishReceipt;
+import io.keyturn.workflows.model.RevokeReceipt;
+import io.keyturn.workflows.model.RotationPhase;
+import io.keyturn.workflows.model.RotationRequest;
+import io.keyturn.workflows.model.RotationResult;
+import io.keyturn.workflows.model.RotationStatus;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.failure.TemporalFailure;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+import java.time.Instant;
+import org.slf4j.Logger;
+
+/** The rotation: mint, verify, publish, grace, revoke; compensation when verify or publish fail. */
+public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
+
+  /** Failure type of a rotation that failed before revoke and was rolled back. */
+  public static final String ROLLED_BACK = "RotationRolledBack";
+
+  private static final String[] DO_NOT_RETRY = RotationFailures.NON_RETRYABLE.toArray(String[]::new);
+
+  /** Calls that shape the new key: bounded, so a proxy that stays down ends in a rollback. */
+  static final ActivityOptions GATEWAY =
+      ActivityOptions.newBuilder()
+          .setStartToCloseTimeout(Duration.ofSeconds(60))
+          .setScheduleToCloseTimeout(Duration.ofMinutes(15))
+          .setRetryOptions(
+              RetryOptions.newBuilder()
+                  .setInitialInterval(Duration.ofSeconds(1))
+                  .setBackoffCoefficient(2.0)
+                  .setMaximumInterval(Duration.ofSeconds(30))
+                  .setDoNotRetry(DO_NOT_RETRY)
+                  .build())
+          .build();
+
+  /** Publishing: same bounds as the gateway calls. */
+  static final ActivityOptions STORE = GATEWAY;
+
+  /**
+   * Revoking the old key and compensations: they must happen eventually, so they retry for a day
+   * through outages, with a longer backoff cap.
+   */
+  static final ActivityOptions MUST_FINISH =
+      ActivityOptions.newBuilder()
+          .setStartToCloseTimeout(Duration.ofSeconds(60))
+          .setScheduleToCloseTimeout(Duration.ofHours(24))
+          .setRetryOptions(
+              RetryOptions.newBuilder()
+                  .setInitialInterval(Duration.ofSeconds(2))
+                  .setBackoffCoefficient(2.0)
+                  .setMaximumInterval(Duration.ofMinutes(5))
+                  .setDoNotRetry(DO_NOT_RETRY)
+                  .build())
+          .build();
+
+  private final LiteLlmActivities gateway =
+      Workflow.newActivityStub(LiteLlmActivities.class, GATEWAY);
+  private final SecretStoreActivities store =
+      Workflow.newActivityStub(SecretStoreActivities.class, STORE);
+  private final LiteLlmActivities gatewayMustFinish =
+      Workflow.newActivityStub(LiteLlmActivities.class, MUST_FINISH);
+  private final SecretStoreActivities storeMustFinish =
+      Workflow.newActivityStub(SecretStoreActivities.class, MUST_FINISH);
+
+  private static final Logger log = Workflow.getLogger(KeyRotationWorkflowImpl.class);
+
+  private RotationRequest request;
+  private RotationPhase phase = RotationPhase.STARTING;
+  private MintedKey minted;
+  private PublishReceipt published;
+  private long graceEndsAtMillis = -1;
+  private boolean revokeNowRequested;
+  private String revokeNowReason;
+  private String message = "starting";
+
+  @Override
+  public RotationResult rotate(RotationRequest req) {
+    this.request = req;
+    try {
+      return doRotate(req);
+    } catch (TemporalFailure e) {
+      if (phase != RotationPhase.ROLLED_BACK) {
+        message =
+            "Rotation of "
+                + req.secretId()
+                + " g"
+                + req.generation()
+                + " failed while "
+                + phase.name().toLowerCase()
+                + ": "
+                + rootMessage(e)
+                + (minted == null || phase == RotationPhase.REVOKING
+                    ? ""
+                    : " | new key " + minted.ref().fingerprint() + " may need attention.")
+                + (phase == RotationPhase.REVOKING
+                    ? " The new key is published; the old key "
+                        + req.oldKey().fingerprint()
+                        + " may still work: revoke it by hand."
+                    : " The old key " + req.oldKey().fingerprint() + " was NOT revoked.");
+        phase = RotationPhase.FAILED;
+        log.error(message);
+      }
+      throw e;
+    }
+  }
+
+  private RotationResult doRotate(RotationRequest req) {
+    String who = req.secretId() + " g" + req.generation();
+    log.info("rotation {} started: replacing {}", who, req.oldKey().fingerprint());
+
+    // The old key's policy is read first: a missing old key fails here, before anything is minted.
+    message = "reading the policy of " + req.oldKey().fingerprint();
+    KeyPolicy policy = gateway.importPolicy(req.gatewayUrl(), req.oldKey());
+
+    phase = RotationPhase.MINTING;
+    message = "minting " + req.newKeyAlias();
+    KeyDerivation derivation =
+        new KeyDerivation(
+            Workflow.getInfo().getWorkflowId(),
+            req.newKeyAlias(),
+            Workflow.getInfo().getFirstExecutionRunId());
+    minted =
+        gateway.mintKey(
+            new MintRequest(
+                req.gatewayUrl(),
+                req.newKeyAlias(),
+                policy,
+                derivation,
+                req.secretId(),
+                req.generation(),
+                req.oldKey()));
+    log.info("rotation {} minted {}{}", who, minted.ref().fingerprint(), minted.adopted() ? " (adopted)" : "");
+
+    try {
+      phase = RotationPhase.VERIFYING;
+      message = "verifying " + minted.ref().fingerprint();
+      gateway.verifyKey(req.gatewayUrl(), minted, policy);
+
+      phase = RotationPhase.PUBLISHING;
+      message = "publishing to " + req.vault().describe();
+      published = store.publishKey(req.vault(), minted);
+    } catch (ActivityFailure | CanceledFailure e) {
+      throw rollBack(e);
+    }
+
+    phase = RotationPhase.IN_GRACE;
+    graceEndsAtMillis = Workflow.currentTimeMillis() + req.gracePeriod().toMillis();
+    message =
+        "new key published to "
+            + published.location()
+            + "; old key "
+            + req.oldKey().fingerprint()
+            + " stays valid until "
+            + Instant.ofEpochMilli(graceEndsAtMillis);
+    log.info("rotation {} in grace until {}", who, Instant.ofEpochMilli(graceEndsAtMillis));
+    boolean early = Workflow.await(req.gracePeriod(), () -> revokeNowRequested);
+    if (early) {
+      log.info("rotation {}: grace ended early by revokeNow ({})", who, revokeNowReason);
+    }
+
+    phase = RotationPhase.REVOKING;
+    message = "revoking " + req.oldKey().fingerprint();
+    RevokeReceipt revoked =
+        gatewayMustFinish.revokeKey(req.gatewayUrl(), req.oldKey(), req.oldKeySealed());
+
+    phase = RotationPhase.COMPLETED;
+    message =
+        "done: "
+            + minted.ref().fingerprint()
+            + " is live in "
+            + published.location()
+            + "; "
+            + req.oldKey().fingerprint()
+            + " revoked ("
+            + revoked.proofOfRejection()
+            + ")";
+    log.info("rotation {} completed", who);
+    return new RotationResult(
+        req.secretId(),
+        req.generation(),
+        req.oldKey(),
+        minted.ref(),
+        minted.alias(),
+        published,
+        revoked,
+        early);
+  }
+
+  /**
+   * Undoes a rotation whose new key cannot be used: takes the key back out of the store if it got
+   * there, deletes it at the proxy, and leaves the old key alone. Runs in a detached scope so that a
+   * cancelled rotation still cleans up.
+   */
+  private ApplicationFailure rollBack(TemporalFailure cause) {
+    RotationPhase failedAt = phase;
+    StringBuilder undo = new StringBuilder();
+    Workflow.newDetachedCancellationScope(
+            () -> {
+              if (failedAt == RotationPhase.PUBLISHING) {
+                try {
+                  undo.append(storeMustFinish.unpublishKey(request.vault(), minted)).append(' ');
+                } catch (ActivityFailure e) {
+                  undo.append("COULD NOT restore ")
+                      .append(request.vault().describe())
+                      .append(" (")
+                      .append(rootMessage(e))
+                      .append("): check it by hand. ");
+                }
+              }
+              try {
+                boolean deleted = gatewayMustFinish.deleteKey(request.gatewayUrl(), minted.ref());
+                undo.append("New key ")
+                    .append(minted.ref().fingerprint())
+                    .append(deleted ? " deleted." : " was already gone.");
+              } catch (ActivityFailure e) {
+                undo.append("COULD NOT delete the new key ")
+                    .append(minted.ref().fingerprint())
+                    .append(" (")
+                    .append(rootMessage(e))
+                    .append("): delete it by hand (alias ")
+                    .append(minted.alias())
+                    .append(").");
+              }
+            })
+        .run();
+    phase = RotationPhase.ROLLED_BACK;
+    message =
+        "Rotation of "
+            + request.secretId()
+            + " g"
+            + request.generation()
+            + " failed while "
+            + failedAt.name().toLowerCase()
+            + ": "
+            + rootMessage(cause)
+            + " | "
+            + undo.toString().trim()
+            + " The old key "
+            + request.oldKey().fingerprint()
+            + " was NOT revoked and still works.";
+    log.error(message);
+    return ApplicationFailure.newNonRetryableFailureWithCause(message, ROLLED_BACK, cause);
+  }
+
+  private static String rootMessage(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null) {
+      c = c.getCause();
+    }
+    if (c instanceof ApplicationFailure af) {
+      return af.getOriginalMessage();
+    }
+    return c.getMessage();
+  }
+
+  @Override
+  public void revokeNow(String reason) {
+    revokeNowRequested = true;
+    revokeNowReason = reason == null || reason.isBlank() ? "no reason given" : reason;
+  }
+
+  @Override
+  public RotationStatus status() {
+    RotationRequest r = request;
+    return new RotationStatus(
+        r == null ? null : r.secretId(),
+        r == null ? 0 : r.generation(),
+        phase,
+        r == null ? null : r.oldKey().fingerprint(),
+        minted == null ? null : minted.ref().fingerprint(),
+        r == null ? null : r.newKeyAlias(),
+        published == null ? null : published.location() + " v" + published.version(),
+        graceEndsAtMillis < 0 ? null : Instant.ofEpochMilli(graceEndsAtMillis).toString(),
+        revokeNowRequested,
+        message);
+  }
+}

@@ -1,0 +1,209 @@
+package io.keyturn.workflows;
+
+import static io.keyturn.workflows.Fixtures.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.eq;
+import static org.mockito.Mockito.*;
+
+import io.keyturn.workflows.model.MintRequest;
+import io.keyturn.workflows.model.RotationPhase;
+import io.keyturn.workflows.model.RotationResult;
+import io.keyturn.workflows.model.RotationStatus;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.testing.TestWorkflowExtension;
+import io.temporal.worker.Worker;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.mockito.InOrder;
+
+class KeyRotationWorkflowTest {
+
+  @RegisterExtension
+  static final TestWorkflowExtension env =
+      TestWorkflowExtension.newBuilder()
+          .registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class)
+          .setDoNotStart(true)
+          .build();
+
+  private LiteLlmActivities gateway;
+  private SecretStoreActivities store;
+
+  @BeforeEach
+  void mocks() {
+    gateway = mock(LiteLlmActivities.class, withSettings().withoutAnnotations());
+    store = mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
+    when(gateway.importPolicy(GATEWAY, OLD)).thenReturn(POLICY);
+    when(gateway.mintKey(any())).thenReturn(minted(false));
+    when(store.publishKey(eq(VAULT), any())).thenReturn(receipt());
+    when(gateway.revokeKey(eq(GATEWAY), eq(OLD), any())).thenReturn(revoked());
+    when(gateway.deleteKey(GATEWAY, NEW)).thenReturn(true);
+    when(store.unpublishKey(eq(VAULT), any())).thenReturn("restored v1.");
+  }
+
+  private KeyRotationWorkflow start(TestWorkflowEnvironment testEnv, Worker worker) {
+    worker.registerActivitiesImplementations(gateway, store);
+    testEnv.start();
+    KeyRotationWorkflow wf =
+        testEnv
+            .getWorkflowClient()
+            .newWorkflowStub(
+                KeyRotationWorkflow.class,
+                WorkflowOptions.newBuilder()
+                    .setWorkflowId("rotation/svc-a/7")
+                    .setTaskQueue(worker.getTaskQueue())
+                    .build());
+    return wf;
+  }
+
+  @Test
+  void revokesTheOldKeyOnlyAfterTheGracePeriodAndExactlyOnce(
+      TestWorkflowEnvironment testEnv, Worker worker) {
+    KeyRotationWorkflow wf = start(testEnv, worker);
+    WorkflowClient.start(wf::rotate, request(Duration.ofDays(7)));
+
+    testEnv.sleep(Duration.ofDays(6).plusHours(23));
+    verify(gateway, never()).revokeKey(any(), any(), any());
+    RotationStatus mid = wf.status();
+    assertThat(mid.phase()).isEqualTo(RotationPhase.IN_GRACE);
+    assertThat(mid.oldKey()).isEqualTo(OLD.fingerprint());
+    assertThat(mid.newKey()).isEqualTo(NEW.fingerprint());
+    assertThat(mid.graceEndsAt()).isNotNull();
+
+    RotationResult result = WorkflowStub.fromTyped(wf).getResult(RotationResult.class);
+    assertThat(result.newKey()).isEqualTo(NEW);
+    assertThat(result.revokedEarly()).isFalse();
+    InOrder order = inOrder(gateway, store);
+    order.verify(gateway).importPolicy(GATEWAY, OLD);
+    order.verify(gateway).mintKey(any());
+    order.verify(gateway).verifyKey(eq(GATEWAY), any(), eq(POLICY));
+    order.verify(store).publishKey(eq(VAULT), any());
+    order.verify(gateway, times(1)).revokeKey(eq(GATEWAY), eq(OLD), any());
+    verify(gateway, never()).deleteKey(any(), any());
+    assertThat(wf.status().phase()).isEqualTo(RotationPhase.COMPLETED);
+  }
+
+  @Test
+  void mintCarriesTheVersionedAliasPolicyAndLineage(TestWorkflowEnvironment testEnv, Worker worker) {
+    KeyRotationWorkflow wf = start(testEnv, worker);
+    wf.rotate(request(Duration.ZERO));
+    verify(gateway)
+        .mintKey(
+            argThat(
+                (MintRequest m) ->
+                    m.alias().equals("keyturn-svc-a-g7")
+                        && m.policy().equals(POLICY)
+                        && m.replaces().equals(OLD)
+                        && m.derivation().workflowId().equals("rotation/svc-a/7")));
+  }
+
+  @Test
+  void revokeNowEndsTheGracePeriodEarly(TestWorkflowEnvironment testEnv, Worker worker) {
+    KeyRotationWorkflow wf = start(testEnv, worker);
+    WorkflowClient.start(wf::rotate, request(Duration.ofDays(30)));
+    testEnv.sleep(Duration.ofHours(1));
+    assertThat(wf.status().phase()).isEqualTo(RotationPhase.IN_GRACE);
+    verify(gateway, never()).revokeKey(any(), any(), any());
+
+    wf.revokeNow("leaked in a log");
+    RotationResult result = WorkflowStub.fromTyped(wf).getResult(RotationResult.class);
+    assertThat(result.revokedEarly()).isTrue();
+    verify(gateway, times(1)).revokeKey(eq(GATEWAY), eq(OLD), any());
+  }
+
+  @Test
+  void failedVerifyDeletesTheNewKeyAndLeavesTheOldOne(TestWorkflowEnvironment testEnv, Worker worker) {
+    doThrow(
+            ApplicationFailure.newNonRetryableFailure(
+                "new key cannot see model gpt-4o-mini", RotationFailures.VERIFY_FAILED))
+        .when(gateway)
+        .verifyKey(any(), any(), any());
+    KeyRotationWorkflow wf = start(testEnv, worker);
+
+    assertThatThrownBy(() -> wf.rotate(request(Duration.ofHours(1))))
+        .isInstanceOf(WorkflowFailedException.class)
+        .rootCause()
+        .hasMessageContaining("gpt-4o-mini");
+    verify(gateway).deleteKey(GATEWAY, NEW);
+    verify(gateway, never()).revokeKey(any(), any(), any());
+    verify(store, never()).publishKey(any(), any());
+    verify(store, never()).unpublishKey(any(), any());
+    RotationStatus s = wf.status();
+    assertThat(s.phase()).isEqualTo(RotationPhase.ROLLED_BACK);
+    assertThat(s.message()).contains("NOT revoked").contains(NEW.fingerprint() + " deleted");
+  }
+
+  @Test
+  void failedPublishRestoresTheStoreDeletesTheNewKeyAndLeavesTheOldOne(
+      TestWorkflowEnvironment testEnv, Worker worker) {
+    when(store.publishKey(any(), any()))
+        .thenThrow(
+            ApplicationFailure.newNonRetryableFailure(
+                "Vault refused the token", RotationFailures.VAULT_DENIED));
+    KeyRotationWorkflow wf = start(testEnv, worker);
+
+    assertThatThrownBy(() -> wf.rotate(request(Duration.ofHours(1))))
+        .isInstanceOf(WorkflowFailedException.class)
+        .cause()
+        .isInstanceOf(ApplicationFailure.class)
+        .satisfies(
+            f ->
+                assertThat(((ApplicationFailure) f).getType())
+                    .isEqualTo(KeyRotationWorkflowImpl.ROLLED_BACK));
+    InOrder order = inOrder(gateway, store);
+    order.verify(store).unpublishKey(eq(VAULT), any());
+    order.verify(gateway).deleteKey(GATEWAY, NEW);
+    verify(gateway, never()).revokeKey(any(), any(), any());
+    assertThat(wf.status().message()).contains("Vault refused the token").contains("NOT revoked");
+  }
+
+  @Test
+  void retriedPublishThatKeepsFailingRetryableStillRollsBack(
+      TestWorkflowEnvironment testEnv, Worker worker) {
+    when(store.publishKey(any(), any()))
+        .thenThrow(ApplicationFailure.newFailure("Vault 503", RotationFailures.TRANSIENT));
+    KeyRotationWorkflow wf = start(testEnv, worker);
+    assertThatThrownBy(() -> wf.rotate(request(Duration.ofHours(1))))
+        .isInstanceOf(WorkflowFailedException.class);
+    verify(store, atLeast(3)).publishKey(any(), any());
+    verify(gateway).deleteKey(GATEWAY, NEW);
+    verify(gateway, never()).revokeKey(any(), any(), any());
+  }
+
+  @Test
+  void aRetriedMintAdoptsItsOwnKeyInsteadOfMintingTwice(
+      TestWorkflowEnvironment testEnv, Worker worker) {
+    when(gateway.mintKey(any()))
+        .thenThrow(ApplicationFailure.newFailure("connection reset", RotationFailures.TRANSIENT))
+        .thenReturn(minted(true));
+    KeyRotationWorkflow wf = start(testEnv, worker);
+    RotationResult result = wf.rotate(request(Duration.ZERO));
+    assertThat(result.newKey()).isEqualTo(NEW);
+    verify(gateway, times(2)).mintKey(any());
+    verify(gateway, never()).deleteKey(any(), any());
+    // Both attempts asked for the same derivation, which is what lets the activity find its key.
+    verify(gateway, times(2))
+        .mintKey(argThat((MintRequest m) -> m.derivation().nonce().equals(m.derivation().nonce())));
+  }
+
+  @Test
+  void aMissingOldKeyFailsBeforeAnythingIsMinted(TestWorkflowEnvironment testEnv, Worker worker) {
+    when(gateway.importPolicy(any(), any()))
+        .thenThrow(
+            ApplicationFailure.newNonRetryableFailure(
+                "key not found at the proxy", RotationFailures.OLD_KEY_NOT_FOUND));
+    KeyRotationWorkflow wf = start(testEnv, worker);
+    assertThatThrownBy(() -> wf.rotate(request(Duration.ZERO)))
+        .isInstanceOf(WorkflowFailedException.class);
+    verify(gateway, never()).mintKey(any());
+    assertThat(wf.status().phase()).isEqualTo(RotationPhase.FAILED);
+  }
+}
