@@ -1,0 +1,284 @@
+package io.keyturn.activities.litellm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.keyturn.activities.http.Json;
+import io.keyturn.activities.http.JsonHttp.Reply;
+import io.keyturn.workflows.LiteLlmActivities;
+import io.keyturn.workflows.RotationFailures;
+import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.model.KeyPolicy;
+import io.keyturn.workflows.model.KeyRef;
+import io.keyturn.workflows.model.MintRequest;
+import io.keyturn.workflows.model.MintedKey;
+import io.keyturn.workflows.model.RevokeReceipt;
+import io.keyturn.workflows.model.SealedSecret;
+import io.temporal.failure.ApplicationFailure;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The LiteLLM side of a rotation (litellm-api.md §12): import the old key's policy, mint under a
+ * versioned alias with a derived value, verify with the new key itself, delete by token hash.
+ */
+public class LiteLlmActivitiesImpl implements LiteLlmActivities {
+  private static final Logger log = LoggerFactory.getLogger(LiteLlmActivitiesImpl.class);
+
+  /** Model names with a special meaning in a key's {@code models}: they are not model ids. */
+  static final Set<String> SPECIAL_MODELS =
+      Set.of("all-team-models", "all-proxy-models", "no-default-models");
+
+  private final LiteLlmClient proxy;
+  private final KeyturnSecret secret;
+
+  public LiteLlmActivitiesImpl(LiteLlmClient proxy, KeyturnSecret secret) {
+    this.proxy = proxy;
+    this.secret = secret;
+  }
+
+  @Override
+  public KeyPolicy importPolicy(String gatewayUrl, KeyRef key) {
+    Reply r = proxy.keyInfo(gatewayUrl, key.tokenHash());
+    if (r.status() == 404) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.OLD_KEY_NOT_FOUND,
+          "the key to replace, "
+              + key.fingerprint()
+              + ", does not exist at LiteLLM "
+              + gatewayUrl
+              + " (/key/info answered 404). Check the key or hash you gave; a key that was already"
+              + " revoked has nothing to rotate.");
+    }
+    if (!r.ok()) {
+      throw ProxyError.of(r).toFailure(gatewayUrl, "reading the policy of " + key.fingerprint());
+    }
+    Map<String, Object> info = new LinkedHashMap<>(Json.map(Json.tree(r.body()).path("info")));
+    // Relations and ids that describe the old row, not a policy to copy.
+    info.remove("object_permission");
+    info.remove("budget_limits");
+    KeyPolicy policy = new KeyPolicy(info);
+    log.info("imported policy of {}: fields {}", key.fingerprint(), policy.fields().keySet());
+    return policy;
+  }
+
+  @Override
+  public MintedKey mintKey(MintRequest req) {
+    String raw = secret.deriveKey(req.derivation());
+    KeyRef ref = KeyMaterial.ref(raw);
+    Map<String, Object> body = new LinkedHashMap<>(req.policy().fields());
+    Map<String, Object> metadata = new LinkedHashMap<>();
+    if (body.get("metadata") instanceof Map<?, ?> m) {
+      m.forEach((k, v) -> metadata.put(String.valueOf(k), v));
+    }
+    metadata.put("keyturn_secret_id", req.secretId());
+    metadata.put("keyturn_generation", req.generation());
+    metadata.put("keyturn_workflow_id", req.derivation().workflowId());
+    metadata.put("keyturn_rotated_from", req.replaces().tokenHash());
+    body.put("metadata", metadata);
+    // Fields Keyturn owns (as Phase does): identity, lifetime, LiteLLM's own rotation.
+    body.put("key", raw);
+    body.put("key_alias", req.alias());
+    body.put("duration", null);
+    body.put("auto_rotate", false);
+    body.put("rotation_interval", null);
+
+    Reply r = proxy.generate(req.gatewayUrl(), body);
+    if (r.ok()) {
+      String tokenId = Json.tree(r.body()).path("token_id").asText(null);
+      if (tokenId != null && !tokenId.equals(ref.tokenHash())) {
+        throw ProxyError.nonRetryable(
+            RotationFailures.GATEWAY_BAD_REQUEST,
+            "LiteLLM " + req.gatewayUrl() + " stored the new key under another hash than sha256 of its"
+                + " value; this proxy does not hash keys as LiteLLM does. Nothing was rotated.");
+      }
+      // A duplicate custom key is a silent 200 (litellm-api.md §3.3): confirm the row is ours.
+      return confirmOwn(req, ref, false);
+    }
+    ProxyError e = ProxyError.of(r);
+    if (r.status() == 400 && e.mentions("already exists")) {
+      // A retry of a mint whose first answer was lost: the alias is taken, perhaps by our own key.
+      return confirmOwn(req, ref, true);
+    }
+    throw e.toFailure(req.gatewayUrl(), "minting " + req.alias());
+  }
+
+  /** Reads the derived key's row and checks it carries our alias; adopts it if so. */
+  private MintedKey confirmOwn(MintRequest req, KeyRef ref, boolean afterAliasConflict) {
+    Reply info = proxy.keyInfo(req.gatewayUrl(), ref.tokenHash());
+    if (info.status() == 404) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.ALIAS_TAKEN,
+          "the alias "
+              + req.alias()
+              + " already belongs to another key at LiteLLM "
+              + req.gatewayUrl()
+              + ", not to the key this rotation derives. Was this generation rotated before by"
+              + " another Keyturn installation? Start the rotation with a new generation, or delete"
+              + " the key with that alias if it is an orphan.");
+    }
+    if (!info.ok()) {
+      throw ProxyError.of(info).toFailure(req.gatewayUrl(), "reading the new key " + ref.fingerprint());
+    }
+    JsonNode row = Json.tree(info.body()).path("info");
+    String alias = row.path("key_alias").asText(null);
+    if (!req.alias().equals(alias)) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.ALIAS_TAKEN,
+          "LiteLLM "
+              + req.gatewayUrl()
+              + " already holds the derived key "
+              + ref.fingerprint()
+              + " under alias "
+              + alias
+              + " instead of "
+              + req.alias()
+              + "; refusing to adopt a key minted for something else.");
+    }
+    String expires = row.path("expires").isTextual() ? row.path("expires").asText() : null;
+    boolean adopted = afterAliasConflict;
+    log.info("{} {} as {}", adopted ? "adopted existing" : "minted", ref.fingerprint(), req.alias());
+    return new MintedKey(ref, req.alias(), req.derivation(), expires, adopted);
+  }
+
+  @Override
+  public void verifyKey(String gatewayUrl, MintedKey key, KeyPolicy policy) {
+    String raw = secret.deriveKey(key.derivation());
+    Reply models = proxy.models(gatewayUrl, raw);
+    if (models.status() == 401 || models.status() == 403) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.VERIFY_FAILED,
+          "LiteLLM "
+              + gatewayUrl
+              + " refuses the new key "
+              + key.ref().fingerprint()
+              + " on /v1/models ("
+              + models.status()
+              + ": "
+              + ProxyError.of(models).message()
+              + ")");
+    }
+    if (!models.ok()) {
+      throw ProxyError.of(models).toFailure(gatewayUrl, "verifying " + key.ref().fingerprint() + " on /v1/models");
+    }
+    Set<String> seen = new TreeSet<>();
+    for (JsonNode m : Json.tree(models.body()).path("data")) {
+      seen.add(m.path("id").asText());
+    }
+    List<String> wanted = policy.models();
+    if (!wanted.isEmpty() && wanted.stream().noneMatch(SPECIAL_MODELS::contains)) {
+      Set<String> missing = new TreeSet<>(wanted);
+      missing.removeAll(seen);
+      Set<String> extra = new TreeSet<>(seen);
+      extra.removeAll(wanted);
+      if (!missing.isEmpty() || !extra.isEmpty()) {
+        throw ProxyError.nonRetryable(
+            RotationFailures.VERIFY_FAILED,
+            "the new key "
+                + key.ref().fingerprint()
+                + " does not see the models its policy names: missing "
+                + missing
+                + ", unexpected "
+                + extra
+                + " (policy "
+                + new TreeSet<>(wanted)
+                + ")");
+      }
+    }
+
+    Reply info = proxy.keyInfo(gatewayUrl, key.ref().tokenHash());
+    if (!info.ok()) {
+      throw ProxyError.of(info).toFailure(gatewayUrl, "reading the new key " + key.ref().fingerprint());
+    }
+    JsonNode row = Json.tree(info.body()).path("info");
+    if (row.path("blocked").asBoolean(false)) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.VERIFY_FAILED,
+          "the new key " + key.ref().fingerprint() + " is blocked (was the old key's policy blocked=true?)");
+    }
+    if (row.path("expires").isTextual()) {
+      Instant expires = parseInstant(row.path("expires").asText());
+      if (expires != null && !expires.isAfter(Instant.now())) {
+        throw ProxyError.nonRetryable(
+            RotationFailures.VERIFY_FAILED, "the new key " + key.ref().fingerprint() + " expired at " + expires);
+      }
+    }
+    log.info("verified {}: /v1/models answered {} model(s), not blocked", key.ref().fingerprint(), seen.size());
+  }
+
+  @Override
+  public boolean deleteKey(String gatewayUrl, KeyRef key) {
+    Reply r = proxy.delete(gatewayUrl, List.of(key.tokenHash()));
+    if (r.ok()) {
+      log.info("deleted {}", key.fingerprint());
+      return true;
+    }
+    ProxyError e = ProxyError.of(r);
+    if (r.status() == 404 && e.mentions("No keys found")) {
+      log.info("{} was already gone", key.fingerprint());
+      return false;
+    }
+    throw e.toFailure(gatewayUrl, "deleting " + key.fingerprint());
+  }
+
+  @Override
+  public RevokeReceipt revokeKey(String gatewayUrl, KeyRef oldKey, SealedSecret oldKeySealed) {
+    boolean deletedNow = deleteKey(gatewayUrl, oldKey);
+    Reply info = proxy.keyInfo(gatewayUrl, oldKey.tokenHash());
+    if (info.ok()) {
+      throw ApplicationFailure.newFailure(
+          "LiteLLM " + gatewayUrl + " still lists " + oldKey.fingerprint() + " after deleting it; retrying",
+          RotationFailures.OLD_KEY_STILL_ACCEPTED);
+    }
+    if (info.status() != 404) {
+      throw ProxyError.of(info).toFailure(gatewayUrl, "checking that " + oldKey.fingerprint() + " is gone");
+    }
+    String proof = "/key/info answers 404";
+    if (oldKeySealed != null) {
+      String raw;
+      try {
+        raw = secret.open(oldKeySealed);
+      } catch (IllegalArgumentException e) {
+        raw = null;
+        proof += "; bearer check skipped: " + e.getMessage();
+      }
+      if (raw != null) {
+        Reply models = proxy.models(gatewayUrl, raw);
+        if (models.ok()) {
+          throw ApplicationFailure.newFailure(
+              "LiteLLM "
+                  + gatewayUrl
+                  + " still accepts "
+                  + oldKey.fingerprint()
+                  + " as a bearer after deleting it (a proxy cache, up to ~60 s across pods); retrying",
+              RotationFailures.OLD_KEY_STILL_ACCEPTED);
+        }
+        if (models.status() != 401) {
+          throw ProxyError.of(models).toFailure(gatewayUrl, "checking that " + oldKey.fingerprint() + " is refused");
+        }
+        proof += "; refused as bearer (401)";
+      }
+    }
+    log.info("revoked {} ({})", oldKey.fingerprint(), proof);
+    return new RevokeReceipt(oldKey, !deletedNow, proof);
+  }
+
+  private static Instant parseInstant(String s) {
+    try {
+      return OffsetDateTime.parse(s).toInstant();
+    } catch (DateTimeParseException e) {
+      try {
+        return Instant.parse(s);
+      } catch (DateTimeParseException e2) {
+        return null;
+      }
+    }
+  }
+}

@@ -1,0 +1,140 @@
+package io.keyturn.activities.litellm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.keyturn.activities.http.Json;
+import io.keyturn.activities.http.JsonHttp.Reply;
+import io.keyturn.activities.http.Redact;
+import io.keyturn.workflows.RotationFailures;
+import io.temporal.failure.ApplicationFailure;
+import java.time.Duration;
+
+/**
+ * One typed view of the LiteLLM proxy's three error shapes (litellm-api.md §2): the OpenAI-style
+ * {@code {"error": {...}}}, the same with a Python-dict message, and FastAPI's {@code {"detail":
+ * ...}}; and its classification into Keyturn's named failures, with a message for the operator.
+ * Messages are passed through {@link Redact#keys} so no key value from the proxy travels on.
+ */
+public record ProxyError(int status, String message, String type, String param, String retryAfter) {
+
+  /** Maximum delay honoured from a Retry-After header. */
+  static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(5);
+
+  public static ProxyError of(Reply reply) {
+    JsonNode root = Json.tree(reply.body());
+    String message;
+    String type = null;
+    String param = null;
+    JsonNode error = root.path("error");
+    if (error.isObject()) {
+      message = text(error.path("message"));
+      type = error.path("type").isTextual() ? error.path("type").asText() : null;
+      param = error.path("param").isTextual() ? error.path("param").asText() : null;
+    } else if (error.isTextual()) {
+      message = error.asText();
+    } else if (root.has("detail")) {
+      JsonNode d = root.path("detail");
+      if (d.isArray()) {
+        StringBuilder sb = new StringBuilder();
+        for (JsonNode item : d) {
+          if (sb.length() > 0) {
+            sb.append("; ");
+          }
+          sb.append(item.path("loc").toString()).append(": ").append(text(item.path("msg")));
+        }
+        message = sb.toString();
+      } else {
+        message = text(d);
+      }
+    } else {
+      String body = reply.body() == null ? "" : reply.body().strip();
+      message = body.length() > 300 ? body.substring(0, 300) + "…" : body;
+    }
+    return new ProxyError(reply.status(), Redact.keys(message), type, param, reply.retryAfter());
+  }
+
+  private static String text(JsonNode n) {
+    return n.isTextual() ? n.asText() : n.toString();
+  }
+
+  public boolean mentions(String fragment) {
+    return message != null && message.toLowerCase().contains(fragment.toLowerCase());
+  }
+
+  /**
+   * Turns this error into the failure an activity throws: retryable for throttling, overload and
+   * server errors (429 honouring Retry-After), non-retryable with an operator-facing message for
+   * everything a retry cannot fix.
+   */
+  public ApplicationFailure toFailure(String gateway, String operation) {
+    String what = operation + " at LiteLLM " + gateway + " answered " + status;
+    String detail = (type == null ? "" : " " + type) + ": " + message;
+    if (status == 429) {
+      Duration delay = retryDelay();
+      return ApplicationFailure.newBuilder()
+          .setMessage(what + detail + " (throttled; retrying" + (delay == null ? "" : " after " + delay.toSeconds() + "s") + ")")
+          .setType(RotationFailures.TRANSIENT)
+          .setNextRetryDelay(delay)
+          .build();
+    }
+    if (status >= 500 && mentions("enterprise")) {
+      return nonRetryable(
+          RotationFailures.GATEWAY_UNSUPPORTED,
+          what + detail + ". This needs LiteLLM Enterprise; Keyturn's rotation does not, so this is a bug"
+              + " or an unexpected proxy setting: report it.");
+    }
+    if (status >= 500) {
+      return ApplicationFailure.newFailure(what + detail + " (server error; retrying)", RotationFailures.TRANSIENT);
+    }
+    if (status == 401) {
+      return nonRetryable(
+          RotationFailures.GATEWAY_UNAUTHORIZED,
+          what
+              + detail
+              + ". The proxy refused the management key: check LITELLM_MASTER_KEY (or"
+              + " LITELLM_MASTER_KEY_FILE) on the worker; the key must exist at this proxy and be"
+              + " neither expired nor blocked.");
+    }
+    if (status == 403 && mentions("not allowed to call this route")) {
+      return nonRetryable(
+          RotationFailures.GATEWAY_FORBIDDEN,
+          what
+              + detail
+              + ". The management key's allowed_routes are missing a route Keyturn needs: re-mint it"
+              + " with allowed_routes [\"/key/generate\", \"/key/delete\", \"/key/info\","
+              + " \"/key/list\", \"/health/readiness\"] under a proxy_admin user, or use the master"
+              + " key.");
+    }
+    if (status == 403 && mentions("not authorized")) {
+      return nonRetryable(
+          RotationFailures.GATEWAY_FORBIDDEN,
+          what
+              + detail
+              + ". The management key was not minted under a proxy_admin user, so it may not change"
+              + " keys it did not mint: create the user with user_role \"proxy_admin\" (POST"
+              + " /user/new) and re-mint the management key under it.");
+    }
+    if (status == 403) {
+      return nonRetryable(RotationFailures.GATEWAY_FORBIDDEN, what + detail + ". The management key lacks a permission Keyturn needs.");
+    }
+    return nonRetryable(
+        RotationFailures.GATEWAY_BAD_REQUEST,
+        what + detail + (param == null || "None".equals(param) ? "" : " (field: " + param + ")"));
+  }
+
+  Duration retryDelay() {
+    if (retryAfter == null) {
+      return null;
+    }
+    try {
+      long s = Long.parseLong(retryAfter.trim());
+      Duration d = Duration.ofSeconds(Math.max(1, s));
+      return d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d;
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  static ApplicationFailure nonRetryable(String type, String message) {
+    return ApplicationFailure.newBuilder().setMessage(message).setType(type).setNonRetryable(true).build();
+  }
+}

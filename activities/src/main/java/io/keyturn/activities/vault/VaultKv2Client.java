@@ -1,0 +1,161 @@
+package io.keyturn.activities.vault;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.keyturn.activities.http.Json;
+import io.keyturn.activities.http.JsonHttp;
+import io.keyturn.activities.http.JsonHttp.Reply;
+import io.keyturn.activities.http.JsonHttp.TransportException;
+import io.keyturn.workflows.RotationFailures;
+import io.keyturn.workflows.model.VaultTarget;
+import io.temporal.failure.ApplicationFailure;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * HashiCorp Vault (or OpenBao) KV version 2 over its HTTP API: read a version, write with
+ * check-and-set, soft-delete, custom metadata. The token comes from the worker's configuration.
+ * Errors become Keyturn's named failures with the path and the fix in the message; response bodies
+ * that could hold secret data are never put in a message.
+ */
+public class VaultKv2Client {
+
+  /** One version of a secret: its number and its data (empty when that version is deleted). */
+  public record Version(long version, Map<String, Object> data) {}
+
+  private final JsonHttp http;
+  private final String address;
+  private final Supplier<String> token;
+
+  public VaultKv2Client(JsonHttp http, String address, Supplier<String> token) {
+    this.http = http;
+    this.address = address.replaceAll("/+$", "");
+    this.token = token;
+  }
+
+  public String address() {
+    return address;
+  }
+
+  /** The current version, or empty when the secret does not exist. */
+  public Optional<Version> read(VaultTarget t) {
+    return readAt(t, dataUrl(t));
+  }
+
+  /** A given version, or empty when it does not exist. */
+  public Optional<Version> read(VaultTarget t, long version) {
+    return readAt(t, dataUrl(t) + "?version=" + version);
+  }
+
+  private Optional<Version> readAt(VaultTarget t, String url) {
+    Reply r = send("GET", url, null, t, "read");
+    if (r.status() == 404) {
+      JsonNode meta = Json.tree(r.body()).path("data").path("metadata");
+      if (meta.has("version")) {
+        // The latest version exists but is deleted: report its number with no data.
+        return Optional.of(new Version(meta.path("version").asLong(), Map.of()));
+      }
+      return Optional.empty();
+    }
+    check(r, t, "read");
+    JsonNode data = Json.tree(r.body()).path("data");
+    return Optional.of(new Version(data.path("metadata").path("version").asLong(), Json.map(data.path("data"))));
+  }
+
+  /**
+   * Writes a new version with check-and-set: {@code cas} is the version the caller read (0 when
+   * the secret must not exist yet). Returns the new version number.
+   */
+  public long write(VaultTarget t, Map<String, Object> data, long cas) {
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("options", Map.of("cas", cas));
+    body.put("data", data);
+    Reply r = send("POST", dataUrl(t), Json.write(body), t, "write");
+    if (r.status() == 400 && r.body().contains("check-and-set")) {
+      throw ApplicationFailure.newBuilder()
+          .setType(RotationFailures.VAULT_CONFLICT)
+          .setNonRetryable(true)
+          .setMessage(
+              "Vault secret "
+                  + t.describe()
+                  + " changed while Keyturn was writing it (check-and-set expected version "
+                  + cas
+                  + "): another writer is active. Find it; Keyturn did not overwrite its value.")
+          .build();
+    }
+    check(r, t, "write");
+    return Json.tree(r.body()).path("data").path("version").asLong();
+  }
+
+  /** Soft-deletes the latest version (KV v2 keeps the metadata and older versions). */
+  public void deleteLatest(VaultTarget t) {
+    Reply r = send("DELETE", dataUrl(t), null, t, "delete");
+    if (r.status() != 404) {
+      check(r, t, "delete");
+    }
+  }
+
+  /** Sets custom metadata on the secret (best effort by the caller). */
+  public void setCustomMetadata(VaultTarget t, Map<String, String> custom) {
+    Reply r = send("POST", address + "/v1/" + t.mount() + "/metadata/" + t.secretPath(), Json.write(Map.of("custom_metadata", custom)), t, "set metadata on");
+    check(r, t, "set metadata on");
+  }
+
+  private String dataUrl(VaultTarget t) {
+    return address + "/v1/" + t.mount() + "/data/" + t.secretPath();
+  }
+
+  private Reply send(String method, String url, String body, VaultTarget t, String op) {
+    String tok = token.get();
+    if (tok == null || tok.isBlank()) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "the worker has no Vault token: set VAULT_TOKEN or VAULT_TOKEN_FILE for the worker and restart it",
+          RotationFailures.WORKER_MISCONFIGURED);
+    }
+    Map<String, String> headers = new HashMap<>();
+    headers.put("X-Vault-Token", tok);
+    if (t.namespace() != null) {
+      headers.put("X-Vault-Namespace", t.namespace());
+    }
+    try {
+      return http.send(method, url, headers, body);
+    } catch (TransportException e) {
+      throw ApplicationFailure.newFailure(
+          "Vault at " + address + " is unreachable while trying to " + op + " " + t.describe() + ": " + e.getMessage() + " (retrying)",
+          RotationFailures.TRANSIENT);
+    }
+  }
+
+  private void check(Reply r, VaultTarget t, String op) {
+    if (r.ok()) {
+      return;
+    }
+    String errors = Json.tree(r.body()).path("errors").toString();
+    String where = "Vault at " + address + " refused to " + op + " " + t.describe() + " (" + r.status() + " " + errors + ")";
+    if (r.status() == 401 || r.status() == 403) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          where
+              + ". The worker's VAULT_TOKEN needs a policy allowing create, update and read on "
+              + t.mount()
+              + "/data/"
+              + t.secretPath()
+              + " (and update on "
+              + t.mount()
+              + "/metadata/"
+              + t.secretPath()
+              + ").",
+          RotationFailures.VAULT_DENIED);
+    }
+    if (r.status() == 404 || (r.status() == 400 && errors.contains("no handler"))) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          where + ". Is there a KV version 2 secrets engine mounted at '" + t.mount() + "'?",
+          RotationFailures.VAULT_DENIED);
+    }
+    if (r.status() == 429 || r.status() >= 500) {
+      throw ApplicationFailure.newFailure(where + " (retrying)", RotationFailures.TRANSIENT);
+    }
+    throw ApplicationFailure.newNonRetryableFailure(where, RotationFailures.VAULT_DENIED);
+  }
+}
