@@ -1,0 +1,336 @@
+package io.keyturn.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.keyturn.testkit.launch.OpenBaoDevServer;
+import io.keyturn.testkit.launch.TemporalDevServer;
+import io.keyturn.testkit.litellm.EmulatedKey;
+import io.keyturn.testkit.litellm.LiteLlmEmulator;
+import io.keyturn.workflows.KeyRotationWorkflow;
+import io.keyturn.workflows.client.TemporalConnection;
+import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.model.KeyDerivation;
+import io.keyturn.workflows.model.RotationPhase;
+import io.keyturn.workflows.model.RotationResult;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.history.v1.History;
+import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
+import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowStub;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole product as a user runs it: the real Temporal dev server (SQLite file), real OpenBao,
+ * the real worker process, the real {@code keyturn} CLI, and the LiteLLM emulator (a test double:
+ * the real proxy cannot run here). Grace periods are seconds, since a real server cannot skip time.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RotationEndToEndTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @TempDir static Path dir;
+
+  static TemporalDevServer temporal;
+  static OpenBaoDevServer bao;
+  static LiteLlmEmulator litellm;
+  static WorkerProcess worker;
+  static Map<String, String> workerEnv;
+  static Cli cli;
+  static String masterKey;
+  static String keyturnSecret;
+  static WorkflowServiceStubs stubs;
+  static WorkflowClient client;
+  /** Every key value the tests have seen, to look for in raw histories at the end. */
+  static final List<String> secretsSeen = new ArrayList<>();
+  static final List<String> workflowIds = new ArrayList<>();
+
+  @BeforeAll
+  static void startEverything() throws Exception {
+    temporal = TemporalDevServer.builder().dbFile(dir.resolve("temporal.sqlite")).build();
+    temporal.start();
+    bao = OpenBaoDevServer.builder().build();
+    bao.start();
+    masterKey = "sk-master-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "");
+    litellm =
+        LiteLlmEmulator.builder().masterKey(masterKey).models(List.of("gpt-4o-mini", "claude-haiku")).build().start();
+    keyturnSecret = KeyturnSecret.generateBase64();
+    Path secretFile = secretFile("keyturn.secret", keyturnSecret);
+    Path masterFile = secretFile("litellm-master.key", masterKey);
+    Path vaultTokenFile = secretFile("vault.token", bao.rootToken());
+    secretsSeen.add(masterKey);
+    secretsSeen.add(bao.rootToken());
+    secretsSeen.add(keyturnSecret);
+
+    workerEnv = new HashMap<>();
+    workerEnv.put("TEMPORAL_ADDRESS", temporal.address());
+    workerEnv.put("LITELLM_MASTER_KEY_FILE", masterFile.toString());
+    workerEnv.put("VAULT_ADDR", bao.address());
+    workerEnv.put("VAULT_TOKEN_FILE", vaultTokenFile.toString());
+    workerEnv.put("KEYTURN_SECRET_FILE", secretFile.toString());
+    workerEnv.put("KEYTURN_LOG_LEVEL", "DEBUG");
+    worker = new WorkerProcess(workerEnv, dir.resolve("worker.log")).start();
+
+    cli =
+        new Cli(
+            Map.of(
+                "TEMPORAL_ADDRESS", temporal.address(),
+                "KEYTURN_SECRET_FILE", secretFile.toString(),
+                "LITELLM_URL", litellm.baseUrl()));
+    stubs = new TemporalConnection(temporal.address(), "default", null, false, null, null, null, null).openStubs();
+    client = WorkflowClient.newInstance(stubs);
+  }
+
+  @AfterAll
+  static void stopEverything() throws Exception {
+    if (stubs != null) {
+      stubs.shutdownNow();
+    }
+    if (worker != null) {
+      worker.close();
+    }
+    if (litellm != null) {
+      litellm.close();
+    }
+    if (bao != null) {
+      bao.close();
+    }
+    if (temporal != null) {
+      temporal.close();
+    }
+  }
+
+  private static Path secretFile(String name, String value) throws Exception {
+    Path p = dir.resolve(name);
+    Files.writeString(p, value, StandardCharsets.UTF_8);
+    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+    return p;
+  }
+
+  /** Seeds the key an application uses today, with a policy the rotation must carry over. */
+  private static String seedOldKey(String app) throws Exception {
+    Map<String, Object> body = new HashMap<>();
+    body.put("key_alias", app);
+    body.put("models", List.of("gpt-4o-mini"));
+    body.put("max_budget", 25.0);
+    body.put("metadata", Map.of("owner", "team-" + app));
+    String raw = litellm.createKey(body);
+    secretsSeen.add(raw);
+    return raw;
+  }
+
+  private static Path keyFile(String app, String raw) throws Exception {
+    return secretFile(app + ".key", raw);
+  }
+
+  private static void awaitPhase(String workflowId, RotationPhase phase, Duration within) throws Exception {
+    KeyRotationWorkflow wf = client.newWorkflowStub(KeyRotationWorkflow.class, workflowId);
+    Instant deadline = Instant.now().plus(within);
+    RotationPhase last = null;
+    while (Instant.now().isBefore(deadline)) {
+      try {
+        last = wf.status().phase();
+        if (last == phase) {
+          return;
+        }
+      } catch (RuntimeException e) {
+        // The workflow may not have had its first task yet.
+      }
+      Thread.sleep(250);
+    }
+    throw new AssertionError(workflowId + " did not reach " + phase + " within " + within + " (last " + last + ")");
+  }
+
+  private static String vaultValue(String name) throws Exception {
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(bao.address() + "/v1/secret/data/litellm/" + name))
+                .header("X-Vault-Token", bao.rootToken())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as("Vault read of litellm/" + name).isEqualTo(200);
+    return JSON.readTree(r.body()).path("data").path("data").path("key").asText();
+  }
+
+  /**
+   * After a rotation: the old key is gone, exactly one live Keyturn key exists for the secret, it
+   * is the one the worker derived, it carries the old key's policy, and Vault holds it.
+   */
+  private static void assertRotated(String app, String oldRaw, String workflowId) throws Exception {
+    String oldHash = KeyMaterial.tokenHash(oldRaw);
+    assertThat(litellm.liveKeys()).extracting(EmulatedKey::tokenHash).doesNotContain(oldHash);
+    List<EmulatedKey> ours =
+        litellm.liveKeys().stream()
+            .filter(k -> k.keyAlias() != null && k.keyAlias().startsWith("keyturn-" + app + "-g"))
+            .toList();
+    assertThat(ours).as("live Keyturn keys for " + app).hasSize(1);
+    EmulatedKey live = ours.get(0);
+    assertThat(live.models()).containsExactly("gpt-4o-mini");
+    assertThat(live.metadata()).containsEntry("owner", "team-" + app).containsEntry("keyturn_rotated_from", oldHash);
+
+    String inVault = vaultValue(app);
+    assertThat(KeyMaterial.tokenHash(inVault)).as("Vault holds the live key").isEqualTo(live.tokenHash());
+    secretsSeen.add(inVault);
+
+    // The worker derived exactly this value: recompute it from the public derivation in history.
+    WorkflowStub stub = client.newUntypedWorkflowStub(workflowId);
+    String firstRunId = stub.describe().getExecution().getRunId();
+    String derived =
+        KeyturnSecret.fromBase64(keyturnSecret)
+            .deriveKey(new KeyDerivation(workflowId, live.keyAlias(), firstRunId));
+    assertThat(derived).isEqualTo(inVault);
+    workflowIds.add(workflowId);
+  }
+
+  @Test
+  @Order(1)
+  void aRotationStartedFromTheCliCompletes() throws Exception {
+    String oldRaw = seedOldKey("app-a");
+    Path keyFile = keyFile("app-a", oldRaw);
+    Cli.Result r =
+        cli.run(
+            "rotate", "--secret-id", "app-a", "--key-file", keyFile.toString(),
+            "--grace", "2s", "--generation", "1", "--wait", "--json");
+    assertThat(r.exit()).as("keyturn rotate exit; stderr:\n" + r.err()).isZero();
+    JsonNode out = JSON.readTree(r.out());
+    assertThat(out.toString()).contains("COMPLETED");
+    assertThat(r.out() + r.err()).doesNotContain(oldRaw).doesNotContain(masterKey);
+    assertRotated("app-a", oldRaw, "rotation/app-a/1");
+
+    // The old key is refused by the proxy: an application still holding it gets 401.
+    HttpResponse<String> models =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(litellm.baseUrl() + "/v1/models"))
+                .header("Authorization", "Bearer " + oldRaw)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(models.statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  @Order(2)
+  void aRotationSurvivesTheWorkerBeingKilledDuringTheGracePeriod() throws Exception {
+    String oldRaw = seedOldKey("app-b");
+    Cli.Result r =
+        cli.run("rotate", "--secret-id", "app-b", "--key-file", keyFile("app-b", oldRaw).toString(), "--grace", "8s", "--generation", "1");
+    assertThat(r.exit()).as(r.err()).isZero();
+    String id = "rotation/app-b/1";
+    awaitPhase(id, RotationPhase.IN_GRACE, Duration.ofSeconds(60));
+
+    worker.kill();
+    Thread.sleep(10_000); // the grace timer fires while no worker runs
+    assertThat(litellm.liveKeys()).extracting(EmulatedKey::tokenHash).contains(KeyMaterial.tokenHash(oldRaw));
+    worker = new WorkerProcess(workerEnv, dir.resolve("worker.log")).start();
+
+    client.newUntypedWorkflowStub(id).getResult(90, TimeUnit.SECONDS, RotationResult.class);
+    assertRotated("app-b", oldRaw, id);
+  }
+
+  @Test
+  @Order(3)
+  void aRotationSurvivesATemporalServerRestartDuringTheGracePeriod() throws Exception {
+    String oldRaw = seedOldKey("app-c");
+    Cli.Result r =
+        cli.run("rotate", "--secret-id", "app-c", "--key-file", keyFile("app-c", oldRaw).toString(), "--grace", "8s", "--generation", "1");
+    assertThat(r.exit()).as(r.err()).isZero();
+    String id = "rotation/app-c/1";
+    awaitPhase(id, RotationPhase.IN_GRACE, Duration.ofSeconds(60));
+
+    temporal.stop();
+    Thread.sleep(3_000);
+    temporal.restart();
+
+    client.newUntypedWorkflowStub(id).getResult(120, TimeUnit.SECONDS, RotationResult.class);
+    assertRotated("app-c", oldRaw, id);
+  }
+
+  @Test
+  @Order(4)
+  void revokeNowFromTheCliEndsAWeekLongGracePeriod() throws Exception {
+    String oldRaw = seedOldKey("app-d");
+    Cli.Result r =
+        cli.run("rotate", "--secret-id", "app-d", "--key-file", keyFile("app-d", oldRaw).toString(), "--grace", "7d", "--generation", "1");
+    assertThat(r.exit()).as(r.err()).isZero();
+    String id = "rotation/app-d/1";
+    awaitPhase(id, RotationPhase.IN_GRACE, Duration.ofSeconds(60));
+    Cli.Result status = cli.run("status", id, "--json");
+    assertThat(status.exit()).as(status.err()).isZero();
+    assertThat(status.out()).contains("IN_GRACE").doesNotContain(oldRaw);
+
+    Cli.Result now = cli.run("revoke-now", id, "--reason", "e2e test");
+    assertThat(now.exit()).as(now.err()).isZero();
+    RotationResult result = client.newUntypedWorkflowStub(id).getResult(60, TimeUnit.SECONDS, RotationResult.class);
+    assertThat(result.revokedEarly()).isTrue();
+    assertRotated("app-d", oldRaw, id);
+  }
+
+  @Test
+  @Order(10)
+  void rawHistoriesHoldNoKeyValueAndTheWorkerLogNeither() throws Exception {
+    assertThat(workflowIds).as("earlier tests ran rotations").isNotEmpty();
+    assertThat(secretsSeen).hasSizeGreaterThan(3);
+    for (String id : workflowIds) {
+      byte[] raw = rawHistory(id);
+      String asText = new String(raw, StandardCharsets.ISO_8859_1);
+      // Positive control: the history is the real one, it names the old key by its hash.
+      assertThat(asText).contains("keyturn-");
+      for (String secret : secretsSeen) {
+        String label = "history of " + id + " holds a secret ending " + secret.substring(secret.length() - 4);
+        assertThat(asText).as(label).doesNotContain(secret);
+        assertThat(asText).as(label + " (base64)").doesNotContain(Base64.getEncoder().encodeToString(secret.getBytes(StandardCharsets.UTF_8)));
+      }
+    }
+    String log = worker.log();
+    assertThat(log).contains("Keyturn worker started");
+    for (String secret : secretsSeen) {
+      assertThat(log).as("worker log holds a secret").doesNotContain(secret);
+    }
+  }
+
+  private static byte[] rawHistory(String workflowId) {
+    var out = new java.io.ByteArrayOutputStream();
+    com.google.protobuf.ByteString token = com.google.protobuf.ByteString.EMPTY;
+    do {
+      GetWorkflowExecutionHistoryResponse resp =
+          stubs
+              .blockingStub()
+              .getWorkflowExecutionHistory(
+                  GetWorkflowExecutionHistoryRequest.newBuilder()
+                      .setNamespace("default")
+                      .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
+                      .setNextPageToken(token)
+                      .build());
+      History h = resp.getHistory();
+      out.writeBytes(h.toByteArray());
+      token = resp.getNextPageToken();
+    } while (!token.isEmpty());
+    return out.toByteArray();
+  }
+}
