@@ -9,6 +9,7 @@ import io.keyturn.workflows.KeyRotationWorkflowImpl;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyturnSecret;
 import io.micronaut.context.annotation.Context;
+import io.micronaut.context.annotation.Requires;
 import io.temporal.client.WorkflowClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.worker.Worker;
@@ -27,6 +28,7 @@ import org.slf4j.LoggerFactory;
  * worker, or on this one after a restart.
  */
 @Context
+@Requires(property = "keyturn.worker.enabled", notEquals = "false")
 public class TemporalWorkerService {
   private static final Logger log = LoggerFactory.getLogger(TemporalWorkerService.class);
 

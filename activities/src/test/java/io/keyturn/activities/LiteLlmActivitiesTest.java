@@ -1,0 +1,216 @@
+package io.keyturn.activities;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keyturn.activities.http.JsonHttp;
+import io.keyturn.activities.litellm.LiteLlmActivitiesImpl;
+import io.keyturn.activities.litellm.LiteLlmClient;
+import io.keyturn.testkit.litellm.EmulatedKey;
+import io.keyturn.testkit.litellm.LiteLlmEmulator;
+import io.keyturn.workflows.RotationFailures;
+import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.model.KeyDerivation;
+import io.keyturn.workflows.model.KeyPolicy;
+import io.keyturn.workflows.model.KeyRef;
+import io.keyturn.workflows.model.MintRequest;
+import io.keyturn.workflows.model.MintedKey;
+import io.keyturn.workflows.model.RevokeReceipt;
+import io.temporal.failure.ApplicationFailure;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The LiteLLM activities against the management-API emulator (a test double of the proxy). */
+class LiteLlmActivitiesTest {
+  static final String MASTER = "sk-test-master-0123456789abcdef";
+
+  LiteLlmEmulator proxy;
+  JsonHttp http;
+  KeyturnSecret secret;
+  AtomicReference<String> managementKey;
+  LiteLlmActivitiesImpl activities;
+  String gw;
+
+  @BeforeEach
+  void start() {
+    proxy = LiteLlmEmulator.builder().masterKey(MASTER).models(List.of("gpt-4o-mini", "claude-haiku")).build().start();
+    gw = proxy.baseUrl();
+    http = new JsonHttp(Duration.ofSeconds(5));
+    secret = KeyturnSecret.fromBase64(KeyturnSecret.generateBase64());
+    managementKey = new AtomicReference<>(MASTER);
+    activities = new LiteLlmActivitiesImpl(new LiteLlmClient(http, managementKey::get), secret);
+  }
+
+  @AfterEach
+  void stop() {
+    http.close();
+    proxy.close();
+  }
+
+  private KeyRef seed(String alias, Map<String, Object> extra) {
+    Map<String, Object> body = new HashMap<>(extra);
+    body.put("key_alias", alias);
+    return KeyMaterial.ref(proxy.createKey(body));
+  }
+
+  private MintRequest mintRequest(KeyRef old, KeyPolicy policy, String nonce) {
+    String alias = "keyturn-svc-a-g3";
+    return new MintRequest(gw, alias, policy, new KeyDerivation("rotation/svc-a/3", alias, nonce), "svc-a", 3, old);
+  }
+
+  @Test
+  void importsThePolicyWithoutTheFieldsKeyturnOwns() {
+    KeyRef old = seed("svc-a", Map.of("models", List.of("gpt-4o-mini"), "max_budget", 12.5, "rpm_limit", 7, "metadata", Map.of("team", "x"), "duration", "30d"));
+    KeyPolicy p = activities.importPolicy(gw, old);
+    assertThat(p.models()).containsExactly("gpt-4o-mini");
+    assertThat(p.fields()).containsEntry("max_budget", 12.5).containsEntry("rpm_limit", 7);
+    assertThat(p.fields()).doesNotContainKeys("key_alias", "expires", "token", "spend", "created_at", "key_name");
+  }
+
+  @Test
+  void importOfAnUnknownKeyFailsForGoodNamingTheKey() {
+    KeyRef ghost = KeyMaterial.ref("sk-never-existed-xxxxxxxx");
+    assertThatThrownBy(() -> activities.importPolicy(gw, ghost))
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+          assertThat(f.getType()).isEqualTo(RotationFailures.OLD_KEY_NOT_FOUND);
+          assertThat(f.isNonRetryable()).isTrue();
+          assertThat(f.getOriginalMessage()).contains(ghost.fingerprint());
+        });
+  }
+
+  @Test
+  void mintCarriesPolicyAndLineageAndARetryAdoptsTheSameKey() {
+    KeyRef old = seed("svc-a", Map.of("models", List.of("gpt-4o-mini"), "max_budget", 3.0));
+    KeyPolicy policy = activities.importPolicy(gw, old);
+    MintedKey first = activities.mintKey(mintRequest(old, policy, "run-1"));
+    assertThat(first.adopted()).isFalse();
+    // The same activity retried (its first answer lost): no second key, the same one adopted.
+    MintedKey again = activities.mintKey(mintRequest(old, policy, "run-1"));
+    assertThat(again.adopted()).isTrue();
+    assertThat(again.ref()).isEqualTo(first.ref());
+    List<EmulatedKey> ours = proxy.liveKeys().stream().filter(k -> "keyturn-svc-a-g3".equals(k.keyAlias())).toList();
+    assertThat(ours).hasSize(1);
+    EmulatedKey k = ours.get(0);
+    assertThat(k.tokenHash()).isEqualTo(first.ref().tokenHash());
+    assertThat(k.models()).containsExactly("gpt-4o-mini");
+    assertThat(k.metadata()).containsEntry("keyturn_rotated_from", old.tokenHash()).containsEntry("keyturn_secret_id", "svc-a");
+    assertThat(k.expires()).isNull();
+  }
+
+  @Test
+  void anAliasHeldByAKeyKeyturnDidNotDeriveIsNotAdopted() {
+    KeyRef old = seed("svc-a", Map.of());
+    seed("keyturn-svc-a-g3", Map.of());
+    assertThatThrownBy(() -> activities.mintKey(mintRequest(old, KeyPolicy.empty(), "run-1")))
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+          assertThat(f.getType()).isEqualTo(RotationFailures.ALIAS_TAKEN);
+          assertThat(f.getOriginalMessage()).contains("keyturn-svc-a-g3").contains("new generation");
+        });
+    assertThat(proxy.liveKeys()).hasSize(2);
+  }
+
+  @Test
+  void verifyPassesForAGoodKeyAndFailsWhenModelsDifferOrTheKeyIsBlocked() {
+    KeyRef old = seed("svc-a", Map.of("models", List.of("gpt-4o-mini")));
+    KeyPolicy policy = activities.importPolicy(gw, old);
+    MintedKey minted = activities.mintKey(mintRequest(old, policy, "run-1"));
+    activities.verifyKey(gw, minted, policy);
+
+    KeyPolicy wider = new KeyPolicy(Map.of("models", List.of("gpt-4o-mini", "claude-haiku")));
+    assertThatThrownBy(() -> activities.verifyKey(gw, minted, wider))
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+          assertThat(f.getType()).isEqualTo(RotationFailures.VERIFY_FAILED);
+          assertThat(f.getOriginalMessage()).contains("claude-haiku");
+        });
+
+    proxy.faults().clear();
+    blockKey(minted.ref().tokenHash());
+    assertThatThrownBy(() -> activities.verifyKey(gw, minted, policy))
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(RotationFailures.VERIFY_FAILED));
+  }
+
+  private void blockKey(String hash) {
+    JsonHttp.Reply r = http.send("POST", gw + "/key/block", Map.of("Authorization", "Bearer " + MASTER), "{\"key\":\"" + hash + "\"}");
+    assertThat(r.status()).isEqualTo(200);
+  }
+
+  @Test
+  void deleteIsIdempotentAndRevokeProvesTheOldKeyIsRefused() {
+    String raw = proxy.createKey(Map.of("key_alias", "svc-a"));
+    KeyRef old = KeyMaterial.ref(raw);
+    RevokeReceipt r = activities.revokeKey(gw, old, secret.seal(raw));
+    assertThat(r.alreadyGone()).isFalse();
+    assertThat(r.proofOfRejection()).contains("401");
+    assertThat(proxy.liveKeys()).isEmpty();
+    // Revoked again (a retried activity): "No keys found" counts as done.
+    RevokeReceipt again = activities.revokeKey(gw, old, secret.seal(raw));
+    assertThat(again.alreadyGone()).isTrue();
+    assertThat(activities.deleteKey(gw, old)).isFalse();
+  }
+
+  @Test
+  void aProxyCacheThatStillAcceptsTheOldKeyMakesRevokeRetry() {
+    String raw = proxy.createKey(Map.of("key_alias", "svc-a"));
+    proxy.faults().deletePropagationDelay(Duration.ofSeconds(30));
+    assertThatThrownBy(() -> activities.revokeKey(gw, KeyMaterial.ref(raw), secret.seal(raw)))
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+          assertThat(f.getType()).isEqualTo(RotationFailures.OLD_KEY_STILL_ACCEPTED);
+          assertThat(f.isNonRetryable()).isFalse();
+        });
+  }
+
+  @Test
+  void throttlingIsRetryableAndHonoursRetryAfter() {
+    KeyRef old = seed("svc-a", Map.of());
+    proxy.faults().rateLimitNext("/key/info", 1, 7);
+    assertThatThrownBy(() -> activities.importPolicy(gw, old))
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+          assertThat(f.isNonRetryable()).isFalse();
+          assertThat(f.getType()).isEqualTo(RotationFailures.TRANSIENT);
+          assertThat(f.getNextRetryDelay()).isEqualTo(Duration.ofSeconds(7));
+        });
+    assertThat(activities.importPolicy(gw, old)).isNotNull();
+  }
+
+  @Test
+  void serverErrorsAndDroppedConnectionsAreRetryable() {
+    KeyRef old = seed("svc-a", Map.of());
+    proxy.faults().failNext("/key/info", 503, 1);
+    assertThatThrownBy(() -> activities.importPolicy(gw, old))
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(f.isNonRetryable()).isFalse());
+    proxy.faults().dropConnectionNext("/key/info", 1);
+    assertThatThrownBy(() -> activities.importPolicy(gw, old))
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(RotationFailures.TRANSIENT));
+    assertThat(activities.importPolicy(gw, old)).isNotNull();
+  }
+
+  @Test
+  void aRefusedManagementKeyFailsForGoodWithTheFix() {
+    KeyRef old = seed("svc-a", Map.of());
+    managementKey.set("sk-not-a-real-management-key-000");
+    assertThatThrownBy(() -> activities.importPolicy(gw, old))
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+          assertThat(f.getType()).isEqualTo(RotationFailures.GATEWAY_UNAUTHORIZED);
+          assertThat(f.isNonRetryable()).isTrue();
+          assertThat(f.getOriginalMessage()).contains("LITELLM_MASTER_KEY").doesNotContain("sk-not-a-real-management-key-000");
+        });
+  }
+
+  @Test
+  void aManagementKeyMissingARouteIsToldWhichRoutesToGrant() {
+    KeyRef old = seed("svc-a", Map.of());
+    managementKey.set(proxy.createKey(Map.of("key_alias", "narrow", "allowed_routes", List.of("/key/generate"))));
+    assertThatThrownBy(() -> activities.importPolicy(gw, old))
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+          assertThat(f.getType()).isEqualTo(RotationFailures.GATEWAY_FORBIDDEN);
+          assertThat(f.getOriginalMessage()).contains("allowed_routes").contains("/key/delete");
+        });
+  }
+}
