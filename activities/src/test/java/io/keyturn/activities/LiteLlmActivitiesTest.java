@@ -40,7 +40,12 @@ class LiteLlmActivitiesTest {
 
   @BeforeEach
   void start() {
-    proxy = LiteLlmEmulator.builder().masterKey(MASTER).models(List.of("gpt-4o-mini", "claude-haiku")).build().start();
+    proxy =
+        LiteLlmEmulator.builder()
+            .masterKey(MASTER)
+            .models(List.of("gpt-4o-mini", "claude-haiku"))
+            .build()
+            .start();
     gw = proxy.baseUrl();
     http = new JsonHttp(Duration.ofSeconds(5));
     secret = KeyturnSecret.fromBase64(KeyturnSecret.generateBase64());
@@ -62,27 +67,44 @@ class LiteLlmActivitiesTest {
 
   private MintRequest mintRequest(KeyRef old, KeyPolicy policy, String nonce) {
     String alias = "keyturn-svc-a-g3";
-    return new MintRequest(gw, alias, policy, new KeyDerivation("rotation/svc-a/3", alias, nonce), "svc-a", 3, old);
+    return new MintRequest(
+        gw, alias, policy, new KeyDerivation("rotation/svc-a/3", alias, nonce), "svc-a", 3, old);
   }
 
   @Test
   void importsThePolicyWithoutTheFieldsKeyturnOwns() {
-    KeyRef old = seed("svc-a", Map.of("models", List.of("gpt-4o-mini"), "max_budget", 12.5, "rpm_limit", 7, "metadata", Map.of("team", "x"), "duration", "30d"));
+    KeyRef old =
+        seed(
+            "svc-a",
+            Map.of(
+                "models",
+                List.of("gpt-4o-mini"),
+                "max_budget",
+                12.5,
+                "rpm_limit",
+                7,
+                "metadata",
+                Map.of("team", "x"),
+                "duration",
+                "30d"));
     KeyPolicy p = activities.importPolicy(gw, old);
     assertThat(p.models()).containsExactly("gpt-4o-mini");
     assertThat(p.fields()).containsEntry("max_budget", 12.5).containsEntry("rpm_limit", 7);
-    assertThat(p.fields()).doesNotContainKeys("key_alias", "expires", "token", "spend", "created_at", "key_name");
+    assertThat(p.fields())
+        .doesNotContainKeys("key_alias", "expires", "token", "spend", "created_at", "key_name");
   }
 
   @Test
   void importOfAnUnknownKeyFailsForGoodNamingTheKey() {
     KeyRef ghost = KeyMaterial.ref("sk-never-existed-xxxxxxxx");
     assertThatThrownBy(() -> activities.importPolicy(gw, ghost))
-        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
-          assertThat(f.getType()).isEqualTo(RotationFailures.OLD_KEY_NOT_FOUND);
-          assertThat(f.isNonRetryable()).isTrue();
-          assertThat(f.getOriginalMessage()).contains(ghost.fingerprint());
-        });
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo(RotationFailures.OLD_KEY_NOT_FOUND);
+              assertThat(f.isNonRetryable()).isTrue();
+              assertThat(f.getOriginalMessage()).contains(ghost.fingerprint());
+            });
   }
 
   @Test
@@ -95,12 +117,15 @@ class LiteLlmActivitiesTest {
     MintedKey again = activities.mintKey(mintRequest(old, policy, "run-1"));
     assertThat(again.adopted()).isTrue();
     assertThat(again.ref()).isEqualTo(first.ref());
-    List<EmulatedKey> ours = proxy.liveKeys().stream().filter(k -> "keyturn-svc-a-g3".equals(k.keyAlias())).toList();
+    List<EmulatedKey> ours =
+        proxy.liveKeys().stream().filter(k -> "keyturn-svc-a-g3".equals(k.keyAlias())).toList();
     assertThat(ours).hasSize(1);
     EmulatedKey k = ours.get(0);
     assertThat(k.tokenHash()).isEqualTo(first.ref().tokenHash());
     assertThat(k.models()).containsExactly("gpt-4o-mini");
-    assertThat(k.metadata()).containsEntry("keyturn_rotated_from", old.tokenHash()).containsEntry("keyturn_secret_id", "svc-a");
+    assertThat(k.metadata())
+        .containsEntry("keyturn_rotated_from", old.tokenHash())
+        .containsEntry("keyturn_secret_id", "svc-a");
     assertThat(k.expires()).isNull();
   }
 
@@ -109,10 +134,14 @@ class LiteLlmActivitiesTest {
     KeyRef old = seed("svc-a", Map.of());
     seed("keyturn-svc-a-g3", Map.of());
     assertThatThrownBy(() -> activities.mintKey(mintRequest(old, KeyPolicy.empty(), "run-1")))
-        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
-          assertThat(f.getType()).isEqualTo(RotationFailures.ALIAS_TAKEN);
-          assertThat(f.getOriginalMessage()).contains("keyturn-svc-a-g3").contains("new generation");
-        });
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo(RotationFailures.ALIAS_TAKEN);
+              assertThat(f.getOriginalMessage())
+                  .contains("keyturn-svc-a-g3")
+                  .contains("new generation");
+            });
     assertThat(proxy.liveKeys()).hasSize(2);
   }
 
@@ -125,19 +154,28 @@ class LiteLlmActivitiesTest {
 
     KeyPolicy wider = new KeyPolicy(Map.of("models", List.of("gpt-4o-mini", "claude-haiku")));
     assertThatThrownBy(() -> activities.verifyKey(gw, minted, wider))
-        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
-          assertThat(f.getType()).isEqualTo(RotationFailures.VERIFY_FAILED);
-          assertThat(f.getOriginalMessage()).contains("claude-haiku");
-        });
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo(RotationFailures.VERIFY_FAILED);
+              assertThat(f.getOriginalMessage()).contains("claude-haiku");
+            });
 
     proxy.faults().clear();
     blockKey(minted.ref().tokenHash());
     assertThatThrownBy(() -> activities.verifyKey(gw, minted, policy))
-        .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(RotationFailures.VERIFY_FAILED));
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> assertThat(f.getType()).isEqualTo(RotationFailures.VERIFY_FAILED));
   }
 
   private void blockKey(String hash) {
-    JsonHttp.Reply r = http.send("POST", gw + "/key/block", Map.of("Authorization", "Bearer " + MASTER), "{\"key\":\"" + hash + "\"}");
+    JsonHttp.Reply r =
+        http.send(
+            "POST",
+            gw + "/key/block",
+            Map.of("Authorization", "Bearer " + MASTER),
+            "{\"key\":\"" + hash + "\"}");
     assertThat(r.status()).isEqualTo(200);
   }
 
@@ -160,10 +198,12 @@ class LiteLlmActivitiesTest {
     String raw = proxy.createKey(Map.of("key_alias", "svc-a"));
     proxy.faults().deletePropagationDelay(Duration.ofSeconds(30));
     assertThatThrownBy(() -> activities.revokeKey(gw, KeyMaterial.ref(raw), secret.seal(raw)))
-        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
-          assertThat(f.getType()).isEqualTo(RotationFailures.OLD_KEY_STILL_ACCEPTED);
-          assertThat(f.isNonRetryable()).isFalse();
-        });
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo(RotationFailures.OLD_KEY_STILL_ACCEPTED);
+              assertThat(f.isNonRetryable()).isFalse();
+            });
   }
 
   @Test
@@ -171,11 +211,13 @@ class LiteLlmActivitiesTest {
     KeyRef old = seed("svc-a", Map.of());
     proxy.faults().rateLimitNext("/key/info", 1, 7);
     assertThatThrownBy(() -> activities.importPolicy(gw, old))
-        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
-          assertThat(f.isNonRetryable()).isFalse();
-          assertThat(f.getType()).isEqualTo(RotationFailures.TRANSIENT);
-          assertThat(f.getNextRetryDelay()).isEqualTo(Duration.ofSeconds(7));
-        });
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.isNonRetryable()).isFalse();
+              assertThat(f.getType()).isEqualTo(RotationFailures.TRANSIENT);
+              assertThat(f.getNextRetryDelay()).isEqualTo(Duration.ofSeconds(7));
+            });
     assertThat(activities.importPolicy(gw, old)).isNotNull();
   }
 
@@ -184,10 +226,13 @@ class LiteLlmActivitiesTest {
     KeyRef old = seed("svc-a", Map.of());
     proxy.faults().failNext("/key/info", 503, 1);
     assertThatThrownBy(() -> activities.importPolicy(gw, old))
-        .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(f.isNonRetryable()).isFalse());
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class, f -> assertThat(f.isNonRetryable()).isFalse());
     proxy.faults().dropConnectionNext("/key/info", 1);
     assertThatThrownBy(() -> activities.importPolicy(gw, old))
-        .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(RotationFailures.TRANSIENT));
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> assertThat(f.getType()).isEqualTo(RotationFailures.TRANSIENT));
     assertThat(activities.importPolicy(gw, old)).isNotNull();
   }
 
@@ -196,21 +241,28 @@ class LiteLlmActivitiesTest {
     KeyRef old = seed("svc-a", Map.of());
     managementKey.set("sk-not-a-real-management-key-000");
     assertThatThrownBy(() -> activities.importPolicy(gw, old))
-        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
-          assertThat(f.getType()).isEqualTo(RotationFailures.GATEWAY_UNAUTHORIZED);
-          assertThat(f.isNonRetryable()).isTrue();
-          assertThat(f.getOriginalMessage()).contains("LITELLM_MASTER_KEY").doesNotContain("sk-not-a-real-management-key-000");
-        });
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo(RotationFailures.GATEWAY_UNAUTHORIZED);
+              assertThat(f.isNonRetryable()).isTrue();
+              assertThat(f.getOriginalMessage())
+                  .contains("LITELLM_MASTER_KEY")
+                  .doesNotContain("sk-not-a-real-management-key-000");
+            });
   }
 
   @Test
   void aManagementKeyMissingARouteIsToldWhichRoutesToGrant() {
     KeyRef old = seed("svc-a", Map.of());
-    managementKey.set(proxy.createKey(Map.of("key_alias", "narrow", "allowed_routes", List.of("/key/generate"))));
+    managementKey.set(
+        proxy.createKey(Map.of("key_alias", "narrow", "allowed_routes", List.of("/key/generate"))));
     assertThatThrownBy(() -> activities.importPolicy(gw, old))
-        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
-          assertThat(f.getType()).isEqualTo(RotationFailures.GATEWAY_FORBIDDEN);
-          assertThat(f.getOriginalMessage()).contains("allowed_routes").contains("/key/delete");
-        });
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo(RotationFailures.GATEWAY_FORBIDDEN);
+              assertThat(f.getOriginalMessage()).contains("allowed_routes").contains("/key/delete");
+            });
   }
 }

@@ -106,27 +106,37 @@ class VaultPublishTest {
     VaultTarget t = target();
     vault.write(t, Map.of("key", "sk-someone-else-000000"), 0);
     assertThatThrownBy(() -> vault.write(t, Map.of("key", "sk-mine-0000000000000"), 0))
-        .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(RotationFailures.VAULT_CONFLICT));
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> assertThat(f.getType()).isEqualTo(RotationFailures.VAULT_CONFLICT));
     assertThat(valueIn(t)).isEqualTo("sk-someone-else-000000");
   }
 
   @Test
   void aBadTokenFailsForGoodNamingThePathAndTheFix() {
     SecretStoreActivitiesImpl denied =
-        new SecretStoreActivitiesImpl(new VaultKv2Client(http, bao.address(), () -> "not-a-token"), secret);
+        new SecretStoreActivitiesImpl(
+            new VaultKv2Client(http, bao.address(), () -> "not-a-token"), secret);
     VaultTarget t = target();
     assertThatThrownBy(() -> denied.publishKey(t, minted("keyturn-d-g1")))
-        .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
-          assertThat(f.getType()).isEqualTo(RotationFailures.VAULT_DENIED);
-          assertThat(f.isNonRetryable()).isTrue();
-          assertThat(f.getOriginalMessage()).contains(t.secretPath()).contains("VAULT_TOKEN").doesNotContain("not-a-token");
-        });
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo(RotationFailures.VAULT_DENIED);
+              assertThat(f.isNonRetryable()).isTrue();
+              assertThat(f.getOriginalMessage())
+                  .contains(t.secretPath())
+                  .contains("VAULT_TOKEN")
+                  .doesNotContain("not-a-token");
+            });
   }
 
   @Test
   void aMissingMountIsNamed() {
     VaultTarget t = new VaultTarget("nosuchmount", "", "x", null, null);
     assertThatThrownBy(() -> store.publishKey(t, minted("keyturn-e-g1")))
-        .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(f.getOriginalMessage()).contains("nosuchmount"));
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> assertThat(f.getOriginalMessage()).contains("nosuchmount"));
   }
 }

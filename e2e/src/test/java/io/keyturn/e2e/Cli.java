@@ -34,7 +34,10 @@ final class Cli {
     cmd.add(jar().toString());
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd);
-    pb.environment().keySet().removeIf(k -> k.startsWith("TEMPORAL_") || k.startsWith("KEYTURN_") || k.startsWith("LITELLM_"));
+    pb.environment()
+        .keySet()
+        .removeIf(
+            k -> k.startsWith("TEMPORAL_") || k.startsWith("KEYTURN_") || k.startsWith("LITELLM_"));
     pb.environment().putAll(env);
     Path out = Files.createTempFile("keyturn-cli", ".out");
     Path err = Files.createTempFile("keyturn-cli", ".err");
@@ -44,7 +47,8 @@ final class Cli {
     Process p = pb.start();
     if (!p.waitFor(5, TimeUnit.MINUTES)) {
       p.destroyForcibly();
-      throw new IllegalStateException("keyturn " + String.join(" ", args) + " did not finish in 5 minutes");
+      throw new IllegalStateException(
+          "keyturn " + String.join(" ", args) + " did not finish in 5 minutes");
     }
     Result r =
         new Result(

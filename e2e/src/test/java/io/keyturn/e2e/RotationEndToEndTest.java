@@ -68,8 +68,10 @@ class RotationEndToEndTest {
   static String keyturnSecret;
   static WorkflowServiceStubs stubs;
   static WorkflowClient client;
+
   /** Every key value the tests have seen, to look for in raw histories at the end. */
   static final List<String> secretsSeen = new ArrayList<>();
+
   static final List<String> workflowIds = new ArrayList<>();
 
   @BeforeAll
@@ -80,7 +82,11 @@ class RotationEndToEndTest {
     bao.start();
     masterKey = "sk-master-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "");
     litellm =
-        LiteLlmEmulator.builder().masterKey(masterKey).models(List.of("gpt-4o-mini", "claude-haiku")).build().start();
+        LiteLlmEmulator.builder()
+            .masterKey(masterKey)
+            .models(List.of("gpt-4o-mini", "claude-haiku"))
+            .build()
+            .start();
     keyturnSecret = KeyturnSecret.generateBase64();
     Path secretFile = secretFile("keyturn.secret", keyturnSecret);
     Path masterFile = secretFile("litellm-master.key", masterKey);
@@ -104,7 +110,9 @@ class RotationEndToEndTest {
                 "TEMPORAL_ADDRESS", temporal.address(),
                 "KEYTURN_SECRET_FILE", secretFile.toString(),
                 "LITELLM_URL", litellm.baseUrl()));
-    stubs = new TemporalConnection(temporal.address(), "default", null, false, null, null, null, null).openStubs();
+    stubs =
+        new TemporalConnection(temporal.address(), "default", null, false, null, null, null, null)
+            .openStubs();
     client = WorkflowClient.newInstance(stubs);
   }
 
@@ -150,7 +158,8 @@ class RotationEndToEndTest {
     return secretFile(app + ".key", raw);
   }
 
-  private static void awaitPhase(String workflowId, RotationPhase phase, Duration within) throws Exception {
+  private static void awaitPhase(String workflowId, RotationPhase phase, Duration within)
+      throws Exception {
     KeyRotationWorkflow wf = client.newWorkflowStub(KeyRotationWorkflow.class, workflowId);
     Instant deadline = Instant.now().plus(within);
     RotationPhase last = null;
@@ -165,7 +174,8 @@ class RotationEndToEndTest {
       }
       Thread.sleep(250);
     }
-    throw new AssertionError(workflowId + " did not reach " + phase + " within " + within + " (last " + last + ")");
+    throw new AssertionError(
+        workflowId + " did not reach " + phase + " within " + within + " (last " + last + ")");
   }
 
   private static String vaultValue(String name) throws Exception {
@@ -193,10 +203,14 @@ class RotationEndToEndTest {
     assertThat(ours).as("live Keyturn keys for " + app).hasSize(1);
     EmulatedKey live = ours.get(0);
     assertThat(live.models()).containsExactly("gpt-4o-mini");
-    assertThat(live.metadata()).containsEntry("owner", "team-" + app).containsEntry("keyturn_rotated_from", oldHash);
+    assertThat(live.metadata())
+        .containsEntry("owner", "team-" + app)
+        .containsEntry("keyturn_rotated_from", oldHash);
 
     String inVault = vaultValue(app);
-    assertThat(KeyMaterial.tokenHash(inVault)).as("Vault holds the live key").isEqualTo(live.tokenHash());
+    assertThat(KeyMaterial.tokenHash(inVault))
+        .as("Vault holds the live key")
+        .isEqualTo(live.tokenHash());
     secretsSeen.add(inVault);
 
     // The worker derived exactly this value: recompute it from the public derivation in history.
@@ -216,8 +230,17 @@ class RotationEndToEndTest {
     Path keyFile = keyFile("app-a", oldRaw);
     Cli.Result r =
         cli.run(
-            "rotate", "--secret-id", "app-a", "--key-file", keyFile.toString(),
-            "--grace", "2s", "--generation", "1", "--wait", "--json");
+            "rotate",
+            "--secret-id",
+            "app-a",
+            "--key-file",
+            keyFile.toString(),
+            "--grace",
+            "2s",
+            "--generation",
+            "1",
+            "--wait",
+            "--json");
     assertThat(r.exit()).as("keyturn rotate exit; stderr:\n" + r.err()).isZero();
     JsonNode out = JSON.readTree(r.out());
     assertThat(out.toString()).contains("COMPLETED");
@@ -239,14 +262,25 @@ class RotationEndToEndTest {
   void aRotationSurvivesTheWorkerBeingKilledDuringTheGracePeriod() throws Exception {
     String oldRaw = seedOldKey("app-b");
     Cli.Result r =
-        cli.run("rotate", "--secret-id", "app-b", "--key-file", keyFile("app-b", oldRaw).toString(), "--grace", "8s", "--generation", "1");
+        cli.run(
+            "rotate",
+            "--secret-id",
+            "app-b",
+            "--key-file",
+            keyFile("app-b", oldRaw).toString(),
+            "--grace",
+            "8s",
+            "--generation",
+            "1");
     assertThat(r.exit()).as(r.err()).isZero();
     String id = "rotation/app-b/1";
     awaitPhase(id, RotationPhase.IN_GRACE, Duration.ofSeconds(60));
 
     worker.kill();
     Thread.sleep(10_000); // the grace timer fires while no worker runs
-    assertThat(litellm.liveKeys()).extracting(EmulatedKey::tokenHash).contains(KeyMaterial.tokenHash(oldRaw));
+    assertThat(litellm.liveKeys())
+        .extracting(EmulatedKey::tokenHash)
+        .contains(KeyMaterial.tokenHash(oldRaw));
     worker = new WorkerProcess(workerEnv, dir.resolve("worker.log")).start();
 
     client.newUntypedWorkflowStub(id).getResult(90, TimeUnit.SECONDS, RotationResult.class);
@@ -258,7 +292,16 @@ class RotationEndToEndTest {
   void aRotationSurvivesATemporalServerRestartDuringTheGracePeriod() throws Exception {
     String oldRaw = seedOldKey("app-c");
     Cli.Result r =
-        cli.run("rotate", "--secret-id", "app-c", "--key-file", keyFile("app-c", oldRaw).toString(), "--grace", "8s", "--generation", "1");
+        cli.run(
+            "rotate",
+            "--secret-id",
+            "app-c",
+            "--key-file",
+            keyFile("app-c", oldRaw).toString(),
+            "--grace",
+            "8s",
+            "--generation",
+            "1");
     assertThat(r.exit()).as(r.err()).isZero();
     String id = "rotation/app-c/1";
     awaitPhase(id, RotationPhase.IN_GRACE, Duration.ofSeconds(60));
@@ -276,7 +319,16 @@ class RotationEndToEndTest {
   void revokeNowFromTheCliEndsAWeekLongGracePeriod() throws Exception {
     String oldRaw = seedOldKey("app-d");
     Cli.Result r =
-        cli.run("rotate", "--secret-id", "app-d", "--key-file", keyFile("app-d", oldRaw).toString(), "--grace", "7d", "--generation", "1");
+        cli.run(
+            "rotate",
+            "--secret-id",
+            "app-d",
+            "--key-file",
+            keyFile("app-d", oldRaw).toString(),
+            "--grace",
+            "7d",
+            "--generation",
+            "1");
     assertThat(r.exit()).as(r.err()).isZero();
     String id = "rotation/app-d/1";
     awaitPhase(id, RotationPhase.IN_GRACE, Duration.ofSeconds(60));
@@ -286,7 +338,8 @@ class RotationEndToEndTest {
 
     Cli.Result now = cli.run("revoke-now", id, "--reason", "e2e test");
     assertThat(now.exit()).as(now.err()).isZero();
-    RotationResult result = client.newUntypedWorkflowStub(id).getResult(60, TimeUnit.SECONDS, RotationResult.class);
+    RotationResult result =
+        client.newUntypedWorkflowStub(id).getResult(60, TimeUnit.SECONDS, RotationResult.class);
     assertThat(result.revokedEarly()).isTrue();
     assertRotated("app-d", oldRaw, id);
   }
@@ -302,9 +355,13 @@ class RotationEndToEndTest {
       // Positive control: the history is the real one, it names the old key by its hash.
       assertThat(asText).contains("keyturn-");
       for (String secret : secretsSeen) {
-        String label = "history of " + id + " holds a secret ending " + secret.substring(secret.length() - 4);
+        String label =
+            "history of " + id + " holds a secret ending " + secret.substring(secret.length() - 4);
         assertThat(asText).as(label).doesNotContain(secret);
-        assertThat(asText).as(label + " (base64)").doesNotContain(Base64.getEncoder().encodeToString(secret.getBytes(StandardCharsets.UTF_8)));
+        assertThat(asText)
+            .as(label + " (base64)")
+            .doesNotContain(
+                Base64.getEncoder().encodeToString(secret.getBytes(StandardCharsets.UTF_8)));
       }
     }
     String log = worker.log();

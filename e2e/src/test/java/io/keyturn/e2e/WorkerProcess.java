@@ -21,7 +21,8 @@ final class WorkerProcess implements AutoCloseable {
   }
 
   static Path jar() {
-    Path p = Path.of(System.getProperty("keyturn.worker.jar", "../worker/target/keyturn-worker.jar"));
+    Path p =
+        Path.of(System.getProperty("keyturn.worker.jar", "../worker/target/keyturn-worker.jar"));
     if (!Files.isRegularFile(p)) {
       throw new IllegalStateException("worker jar missing at " + p + ": run `mvn package` first");
     }
@@ -35,7 +36,14 @@ final class WorkerProcess implements AutoCloseable {
             "-Xmx256m",
             "-jar",
             jar().toString());
-    pb.environment().keySet().removeIf(k -> k.startsWith("TEMPORAL_") || k.startsWith("VAULT_") || k.startsWith("LITELLM_") || k.startsWith("KEYTURN_"));
+    pb.environment()
+        .keySet()
+        .removeIf(
+            k ->
+                k.startsWith("TEMPORAL_")
+                    || k.startsWith("VAULT_")
+                    || k.startsWith("LITELLM_")
+                    || k.startsWith("KEYTURN_"));
     pb.environment().putAll(env);
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -48,7 +56,8 @@ final class WorkerProcess implements AutoCloseable {
         return this;
       }
       if (!process.isAlive()) {
-        throw new IllegalStateException("worker exited with " + process.exitValue() + ":\n" + out.substring((int) before));
+        throw new IllegalStateException(
+            "worker exited with " + process.exitValue() + ":\n" + out.substring((int) before));
       }
       Thread.sleep(200);
     }

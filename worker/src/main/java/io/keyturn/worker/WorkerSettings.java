@@ -104,7 +104,8 @@ public class WorkerSettings {
   }
 
   public TemporalConnection temporal() {
-    return new TemporalConnection(address, namespace, apiKey, tls, clientCert, clientKey, serverCa, serverName);
+    return new TemporalConnection(
+        address, namespace, apiKey, tls, clientCert, clientKey, serverCa, serverName);
   }
 
   public String taskQueue() {

@@ -14,21 +14,42 @@ import org.junit.jupiter.api.io.TempDir;
 class WorkerSettingsTest {
   @TempDir Path dir;
 
-  private static WorkerSettings settings(String address, String mk, String mkFile, String vt, String secret) {
-    return new WorkerSettings(address, "default", "", false, "", "", "", "", "q", mk, mkFile, Duration.ofSeconds(5),
-        "http://127.0.0.1:8200", vt, "", secret, "");
+  private static WorkerSettings settings(
+      String address, String mk, String mkFile, String vt, String secret) {
+    return new WorkerSettings(
+        address,
+        "default",
+        "",
+        false,
+        "",
+        "",
+        "",
+        "",
+        "q",
+        mk,
+        mkFile,
+        Duration.ofSeconds(5),
+        "http://127.0.0.1:8200",
+        vt,
+        "",
+        secret,
+        "");
   }
 
   @Test
   void everyMissingSettingIsNamedAtOnce() {
     var problems = settings("127.0.0.1:7233", "", "", "", "").validate();
     assertThat(problems).hasSize(3);
-    assertThat(String.join("\n", problems)).contains("LITELLM_MASTER_KEY").contains("VAULT_TOKEN").contains("KEYTURN_SECRET");
+    assertThat(String.join("\n", problems))
+        .contains("LITELLM_MASTER_KEY")
+        .contains("VAULT_TOKEN")
+        .contains("KEYTURN_SECRET");
   }
 
   @Test
   void badValuesAreNamedWithoutEchoingSecrets() {
-    var problems = settings("no-port", "", dir.resolve("missing").toString(), "t", "not base64 !!").validate();
+    var problems =
+        settings("no-port", "", dir.resolve("missing").toString(), "t", "not base64 !!").validate();
     String all = String.join("\n", problems);
     assertThat(all).contains("LITELLM_MASTER_KEY_FILE").contains("host:port").contains("base64");
   }
@@ -37,7 +58,8 @@ class WorkerSettingsTest {
   void aCompleteConfigurationValidatesAndSecretFilesAreReadOnUse() throws Exception {
     Path f = dir.resolve("mk");
     Files.writeString(f, "sk-first-management-key\n");
-    WorkerSettings s = settings("127.0.0.1:7233", "", f.toString(), "t", KeyturnSecret.generateBase64());
+    WorkerSettings s =
+        settings("127.0.0.1:7233", "", f.toString(), "t", KeyturnSecret.generateBase64());
     assertThat(s.validate()).isEmpty();
     assertThat(s.managementKey().get()).isEqualTo("sk-first-management-key");
     Files.writeString(f, "sk-rotated-management-key");
@@ -52,7 +74,9 @@ class WorkerSettingsTest {
             .start()) {
       // Without the env, the defaults apply and contain colons intact.
       WorkerSettings s = ctx.getBean(WorkerSettings.class);
-      assertThat(s.temporal().address()).isIn("127.0.0.1:7233", System.getenv().getOrDefault("TEMPORAL_ADDRESS", "127.0.0.1:7233"));
+      assertThat(s.temporal().address())
+          .isIn(
+              "127.0.0.1:7233", System.getenv().getOrDefault("TEMPORAL_ADDRESS", "127.0.0.1:7233"));
       assertThat(s.vaultAddress()).startsWith("http");
     }
   }

@@ -27,7 +27,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   /** Failure type of a rotation that failed before revoke and was rolled back. */
   public static final String ROLLED_BACK = "RotationRolledBack";
 
-  private static final String[] DO_NOT_RETRY = RotationFailures.NON_RETRYABLE.toArray(String[]::new);
+  private static final String[] DO_NOT_RETRY =
+      RotationFailures.NON_RETRYABLE.toArray(String[]::new);
 
   /** Calls that shape the new key: bounded, so a proxy that stays down ends in a rollback. */
   static final ActivityOptions GATEWAY =
@@ -139,7 +140,11 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
                 req.secretId(),
                 req.generation(),
                 req.oldKey()));
-    log.info("rotation {} minted {}{}", who, minted.ref().fingerprint(), minted.adopted() ? " (adopted)" : "");
+    log.info(
+        "rotation {} minted {}{}",
+        who,
+        minted.ref().fingerprint(),
+        minted.adopted() ? " (adopted)" : "");
 
     try {
       phase = RotationPhase.VERIFYING;
@@ -198,8 +203,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
 
   /**
    * Undoes a rotation whose new key cannot be used: takes the key back out of the store if it got
-   * there, deletes it at the proxy, and leaves the old key alone. Runs in a detached scope so that a
-   * cancelled rotation still cleans up.
+   * there, deletes it at the proxy, and leaves the old key alone. Runs in a detached scope so that
+   * a cancelled rotation still cleans up.
    */
   private ApplicationFailure rollBack(TemporalFailure cause) {
     RotationPhase failedAt = phase;

@@ -31,8 +31,8 @@ public interface LiteLlmActivities {
   MintedKey mintKey(MintRequest request);
 
   /**
-   * Proves the new key works: {@code GET /v1/models} with the new key as bearer returns the policy's
-   * models, and {@code /key/info} shows it neither blocked nor expired. Read-only.
+   * Proves the new key works: {@code GET /v1/models} with the new key as bearer returns the
+   * policy's models, and {@code /key/info} shows it neither blocked nor expired. Read-only.
    */
   void verifyKey(String gatewayUrl, MintedKey key, KeyPolicy policy);
 

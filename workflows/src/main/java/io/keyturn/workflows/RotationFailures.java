@@ -45,7 +45,9 @@ public final class RotationFailures {
   /** A sealed value cannot be opened with this worker's sealing key. */
   public static final String SEALING_KEY_MISMATCH = "SealingKeyMismatch";
 
-  /** Retryable: the proxy still accepts the old key after deletion (cross-pod cache, up to ~60 s). */
+  /**
+   * Retryable: the proxy still accepts the old key after deletion (cross-pod cache, up to ~60 s).
+   */
   public static final String OLD_KEY_STILL_ACCEPTED = "OldKeyStillAccepted";
 
   /** Retryable: the proxy or store is throttling, overloaded or unreachable. */

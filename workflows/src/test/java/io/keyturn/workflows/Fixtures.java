@@ -21,7 +21,8 @@ final class Fixtures {
   static final KeyRef OLD = KeyMaterial.ref("sk-test-old-key-aaaaaaaaaaaa");
   static final KeyRef NEW = KeyMaterial.ref("sk-test-new-key-bbbbbbbbbbbb");
   static final VaultTarget VAULT = new VaultTarget("secret", "litellm/", "svc-a", null, null);
-  static final KeyPolicy POLICY = new KeyPolicy(Map.of("models", List.of("gpt-4o-mini"), "max_budget", 10.0));
+  static final KeyPolicy POLICY =
+      new KeyPolicy(Map.of("models", List.of("gpt-4o-mini"), "max_budget", 10.0));
 
   static RotationRequest request(Duration grace) {
     return new RotationRequest("svc-a", 7, GATEWAY, OLD, null, VAULT, grace, "test");
@@ -29,7 +30,11 @@ final class Fixtures {
 
   static MintedKey minted(boolean adopted) {
     return new MintedKey(
-        NEW, "keyturn-svc-a-g7", new KeyDerivation("rotation/svc-a/7", "keyturn-svc-a-g7", "run"), null, adopted);
+        NEW,
+        "keyturn-svc-a-g7",
+        new KeyDerivation("rotation/svc-a/7", "keyturn-svc-a-g7", "run"),
+        null,
+        adopted);
   }
 
   static PublishReceipt receipt() {

@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Replays saved histories of every released workflow shape against today's code: a change that
- * would break running rotations (non-determinism) fails here. To record a new shape run with
- * {@code -Dkeyturn.recordHistories=true} and commit the files under src/test/resources/histories.
+ * would break running rotations (non-determinism) fails here. To record a new shape run with {@code
+ * -Dkeyturn.recordHistories=true} and commit the files under src/test/resources/histories.
  */
 class KeyRotationReplayTest {
 
@@ -35,7 +35,8 @@ class KeyRotationReplayTest {
     for (String h : HISTORIES) {
       String json =
           new String(
-              Objects.requireNonNull(getClass().getClassLoader().getResourceAsStream(h), h).readAllBytes(),
+              Objects.requireNonNull(getClass().getClassLoader().getResourceAsStream(h), h)
+                  .readAllBytes(),
               StandardCharsets.UTF_8);
       WorkflowReplayer.replayWorkflowExecution(json, KeyRotationWorkflowImpl.class);
     }
@@ -50,15 +51,19 @@ class KeyRotationReplayTest {
     try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
       Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
       worker.registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class);
-      LiteLlmActivities gateway = mock(LiteLlmActivities.class, withSettings().withoutAnnotations());
-      SecretStoreActivities store = mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
+      LiteLlmActivities gateway =
+          mock(LiteLlmActivities.class, withSettings().withoutAnnotations());
+      SecretStoreActivities store =
+          mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
       when(gateway.importPolicy(any(), any())).thenReturn(POLICY);
       when(gateway.mintKey(any())).thenReturn(minted(false));
       when(store.publishKey(any(), any())).thenReturn(receipt());
       when(gateway.revokeKey(any(), any(), any())).thenReturn(revoked());
       when(gateway.deleteKey(any(), any())).thenReturn(true);
       if (failVerify) {
-        doThrow(io.temporal.failure.ApplicationFailure.newNonRetryableFailure("no models", RotationFailures.VERIFY_FAILED))
+        doThrow(
+                io.temporal.failure.ApplicationFailure.newNonRetryableFailure(
+                    "no models", RotationFailures.VERIFY_FAILED))
             .when(gateway)
             .verifyKey(any(), any(), eq(POLICY));
       }

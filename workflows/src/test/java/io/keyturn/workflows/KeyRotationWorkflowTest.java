@@ -92,7 +92,8 @@ class KeyRotationWorkflowTest {
   }
 
   @Test
-  void mintCarriesTheVersionedAliasPolicyAndLineage(TestWorkflowEnvironment testEnv, Worker worker) {
+  void mintCarriesTheVersionedAliasPolicyAndLineage(
+      TestWorkflowEnvironment testEnv, Worker worker) {
     KeyRotationWorkflow wf = start(testEnv, worker);
     wf.rotate(request(Duration.ZERO));
     verify(gateway)
@@ -120,7 +121,8 @@ class KeyRotationWorkflowTest {
   }
 
   @Test
-  void failedVerifyDeletesTheNewKeyAndLeavesTheOldOne(TestWorkflowEnvironment testEnv, Worker worker) {
+  void failedVerifyDeletesTheNewKeyAndLeavesTheOldOne(
+      TestWorkflowEnvironment testEnv, Worker worker) {
     doThrow(
             ApplicationFailure.newNonRetryableFailure(
                 "new key cannot see model gpt-4o-mini", RotationFailures.VERIFY_FAILED))

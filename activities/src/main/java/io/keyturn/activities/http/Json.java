@@ -8,7 +8,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 import java.util.Map;
 
-/** Jackson in one place: tolerant of unknown fields, nulls written (LiteLLM reads null as unset). */
+/**
+ * Jackson in one place: tolerant of unknown fields, nulls written (LiteLLM reads null as unset).
+ */
 public final class Json {
   private Json() {}
 

@@ -49,7 +49,8 @@ public final class JsonHttp implements Closeable {
   public Reply send(String method, String url, Map<String, String> headers, String jsonBody) {
     URI uri = URI.create(url);
     String base = uri.getScheme() + "://" + uri.getRawAuthority();
-    String pathAndQuery = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
+    String pathAndQuery =
+        uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
     HttpClient client = clients.computeIfAbsent(base, this::newClient);
     MutableHttpRequest<?> req =
         switch (method) {

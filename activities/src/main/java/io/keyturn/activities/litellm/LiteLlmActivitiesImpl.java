@@ -96,7 +96,9 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
       if (tokenId != null && !tokenId.equals(ref.tokenHash())) {
         throw ProxyError.nonRetryable(
             RotationFailures.GATEWAY_BAD_REQUEST,
-            "LiteLLM " + req.gatewayUrl() + " stored the new key under another hash than sha256 of its"
+            "LiteLLM "
+                + req.gatewayUrl()
+                + " stored the new key under another hash than sha256 of its"
                 + " value; this proxy does not hash keys as LiteLLM does. Nothing was rotated.");
       }
       // A duplicate custom key is a silent 200 (litellm-api.md §3.3): confirm the row is ours.
@@ -125,7 +127,8 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
               + " the key with that alias if it is an orphan.");
     }
     if (!info.ok()) {
-      throw ProxyError.of(info).toFailure(req.gatewayUrl(), "reading the new key " + ref.fingerprint());
+      throw ProxyError.of(info)
+          .toFailure(req.gatewayUrl(), "reading the new key " + ref.fingerprint());
     }
     JsonNode row = Json.tree(info.body()).path("info");
     String alias = row.path("key_alias").asText(null);
@@ -144,7 +147,8 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
     }
     String expires = row.path("expires").isTextual() ? row.path("expires").asText() : null;
     boolean adopted = afterAliasConflict;
-    log.info("{} {} as {}", adopted ? "adopted existing" : "minted", ref.fingerprint(), req.alias());
+    log.info(
+        "{} {} as {}", adopted ? "adopted existing" : "minted", ref.fingerprint(), req.alias());
     return new MintedKey(ref, req.alias(), req.derivation(), expires, adopted);
   }
 
@@ -166,7 +170,8 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
               + ")");
     }
     if (!models.ok()) {
-      throw ProxyError.of(models).toFailure(gatewayUrl, "verifying " + key.ref().fingerprint() + " on /v1/models");
+      throw ProxyError.of(models)
+          .toFailure(gatewayUrl, "verifying " + key.ref().fingerprint() + " on /v1/models");
     }
     Set<String> seen = new TreeSet<>();
     for (JsonNode m : Json.tree(models.body()).path("data")) {
@@ -195,22 +200,29 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
 
     Reply info = proxy.keyInfo(gatewayUrl, key.ref().tokenHash());
     if (!info.ok()) {
-      throw ProxyError.of(info).toFailure(gatewayUrl, "reading the new key " + key.ref().fingerprint());
+      throw ProxyError.of(info)
+          .toFailure(gatewayUrl, "reading the new key " + key.ref().fingerprint());
     }
     JsonNode row = Json.tree(info.body()).path("info");
     if (row.path("blocked").asBoolean(false)) {
       throw ProxyError.nonRetryable(
           RotationFailures.VERIFY_FAILED,
-          "the new key " + key.ref().fingerprint() + " is blocked (was the old key's policy blocked=true?)");
+          "the new key "
+              + key.ref().fingerprint()
+              + " is blocked (was the old key's policy blocked=true?)");
     }
     if (row.path("expires").isTextual()) {
       Instant expires = parseInstant(row.path("expires").asText());
       if (expires != null && !expires.isAfter(Instant.now())) {
         throw ProxyError.nonRetryable(
-            RotationFailures.VERIFY_FAILED, "the new key " + key.ref().fingerprint() + " expired at " + expires);
+            RotationFailures.VERIFY_FAILED,
+            "the new key " + key.ref().fingerprint() + " expired at " + expires);
       }
     }
-    log.info("verified {}: /v1/models answered {} model(s), not blocked", key.ref().fingerprint(), seen.size());
+    log.info(
+        "verified {}: /v1/models answered {} model(s), not blocked",
+        key.ref().fingerprint(),
+        seen.size());
   }
 
   @Override
@@ -234,11 +246,16 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
     Reply info = proxy.keyInfo(gatewayUrl, oldKey.tokenHash());
     if (info.ok()) {
       throw ApplicationFailure.newFailure(
-          "LiteLLM " + gatewayUrl + " still lists " + oldKey.fingerprint() + " after deleting it; retrying",
+          "LiteLLM "
+              + gatewayUrl
+              + " still lists "
+              + oldKey.fingerprint()
+              + " after deleting it; retrying",
           RotationFailures.OLD_KEY_STILL_ACCEPTED);
     }
     if (info.status() != 404) {
-      throw ProxyError.of(info).toFailure(gatewayUrl, "checking that " + oldKey.fingerprint() + " is gone");
+      throw ProxyError.of(info)
+          .toFailure(gatewayUrl, "checking that " + oldKey.fingerprint() + " is gone");
     }
     String proof = "/key/info answers 404";
     if (oldKeySealed != null) {
@@ -261,7 +278,8 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
               RotationFailures.OLD_KEY_STILL_ACCEPTED);
         }
         if (models.status() != 401) {
-          throw ProxyError.of(models).toFailure(gatewayUrl, "checking that " + oldKey.fingerprint() + " is refused");
+          throw ProxyError.of(models)
+              .toFailure(gatewayUrl, "checking that " + oldKey.fingerprint() + " is refused");
         }
         proof += "; refused as bearer (401)";
       }

@@ -38,12 +38,18 @@ public class LiteLlmClient {
 
   /** {@code POST /key/delete} by token hashes with the management key. */
   public Reply delete(String gateway, List<String> tokenHashes) {
-    return call("POST", gateway, "/key/delete", bearer(admin()), Json.write(Map.of("keys", tokenHashes)));
+    return call(
+        "POST", gateway, "/key/delete", bearer(admin()), Json.write(Map.of("keys", tokenHashes)));
   }
 
   /** {@code GET /key/list?key_alias=} (exact match) with the management key. */
   public Reply listByAlias(String gateway, String alias) {
-    return call("GET", gateway, "/key/list?key_alias=" + enc(alias) + "&return_full_object=true", bearer(admin()), null);
+    return call(
+        "GET",
+        gateway,
+        "/key/list?key_alias=" + enc(alias) + "&return_full_object=true",
+        bearer(admin()),
+        null);
   }
 
   /** {@code GET /v1/models} with the given key itself as bearer. */
@@ -56,7 +62,8 @@ public class LiteLlmClient {
     return call("GET", gateway, "/health/readiness", Map.of(), null);
   }
 
-  private Reply call(String method, String gateway, String path, Map<String, String> headers, String body) {
+  private Reply call(
+      String method, String gateway, String path, Map<String, String> headers, String body) {
     try {
       return http.send(method, gateway + path, headers, body);
     } catch (TransportException e) {

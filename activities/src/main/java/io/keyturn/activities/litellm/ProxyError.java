@@ -71,7 +71,12 @@ public record ProxyError(int status, String message, String type, String param, 
     if (status == 429) {
       Duration delay = retryDelay();
       return ApplicationFailure.newBuilder()
-          .setMessage(what + detail + " (throttled; retrying" + (delay == null ? "" : " after " + delay.toSeconds() + "s") + ")")
+          .setMessage(
+              what
+                  + detail
+                  + " (throttled; retrying"
+                  + (delay == null ? "" : " after " + delay.toSeconds() + "s")
+                  + ")")
           .setType(RotationFailures.TRANSIENT)
           .setNextRetryDelay(delay)
           .build();
@@ -79,11 +84,14 @@ public record ProxyError(int status, String message, String type, String param, 
     if (status >= 500 && mentions("enterprise")) {
       return nonRetryable(
           RotationFailures.GATEWAY_UNSUPPORTED,
-          what + detail + ". This needs LiteLLM Enterprise; Keyturn's rotation does not, so this is a bug"
+          what
+              + detail
+              + ". This needs LiteLLM Enterprise; Keyturn's rotation does not, so this is a bug"
               + " or an unexpected proxy setting: report it.");
     }
     if (status >= 500) {
-      return ApplicationFailure.newFailure(what + detail + " (server error; retrying)", RotationFailures.TRANSIENT);
+      return ApplicationFailure.newFailure(
+          what + detail + " (server error; retrying)", RotationFailures.TRANSIENT);
     }
     if (status == 401) {
       return nonRetryable(
@@ -114,7 +122,9 @@ public record ProxyError(int status, String message, String type, String param, 
               + " /user/new) and re-mint the management key under it.");
     }
     if (status == 403) {
-      return nonRetryable(RotationFailures.GATEWAY_FORBIDDEN, what + detail + ". The management key lacks a permission Keyturn needs.");
+      return nonRetryable(
+          RotationFailures.GATEWAY_FORBIDDEN,
+          what + detail + ". The management key lacks a permission Keyturn needs.");
     }
     return nonRetryable(
         RotationFailures.GATEWAY_BAD_REQUEST,
@@ -135,6 +145,10 @@ public record ProxyError(int status, String message, String type, String param, 
   }
 
   static ApplicationFailure nonRetryable(String type, String message) {
-    return ApplicationFailure.newBuilder().setMessage(message).setType(type).setNonRetryable(true).build();
+    return ApplicationFailure.newBuilder()
+        .setMessage(message)
+        .setType(type)
+        .setNonRetryable(true)
+        .build();
   }
 }

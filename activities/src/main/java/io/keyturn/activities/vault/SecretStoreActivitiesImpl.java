@@ -31,12 +31,18 @@ public class SecretStoreActivitiesImpl implements SecretStoreActivities {
     String location = target.describe();
     Optional<VaultKv2Client.Version> current = vault.read(target);
     if (current.isPresent() && holds(current.get(), target, key)) {
-      log.info("{} already holds {} (version {}); nothing to write", location, key.ref().fingerprint(), current.get().version());
-      return new PublishReceipt(location, current.get().version(), current.get().version() - 1, false);
+      log.info(
+          "{} already holds {} (version {}); nothing to write",
+          location,
+          key.ref().fingerprint(),
+          current.get().version());
+      return new PublishReceipt(
+          location, current.get().version(), current.get().version() - 1, false);
     }
     long cas = current.map(VaultKv2Client.Version::version).orElse(0L);
     // Keep any other fields the application stores beside the key; replace only ours.
-    Map<String, Object> data = new LinkedHashMap<>(current.map(VaultKv2Client.Version::data).orElse(Map.of()));
+    Map<String, Object> data =
+        new LinkedHashMap<>(current.map(VaultKv2Client.Version::data).orElse(Map.of()));
     data.put(target.field(), secret.deriveKey(key.derivation()));
     long written = vault.write(target, data, cas);
     try {
@@ -63,7 +69,12 @@ public class SecretStoreActivitiesImpl implements SecretStoreActivities {
               + "): another writer or a replication lag",
           RotationFailures.PUBLISH_MISMATCH);
     }
-    log.info("published {} to {} as version {} (was {})", key.ref().fingerprint(), location, written, cas);
+    log.info(
+        "published {} to {} as version {} (was {})",
+        key.ref().fingerprint(),
+        location,
+        written,
+        cas);
     return new PublishReceipt(location, written, cas, true);
   }
 
@@ -80,7 +91,13 @@ public class SecretStoreActivitiesImpl implements SecretStoreActivities {
       if (previous.isPresent() && !previous.get().data().isEmpty()) {
         long restored = vault.write(target, previous.get().data(), v);
         log.info("restored {} to the value of version {} as version {}", location, v - 1, restored);
-        return "Vault " + location + ": previous value (version " + (v - 1) + ") put back as version " + restored + ".";
+        return "Vault "
+            + location
+            + ": previous value (version "
+            + (v - 1)
+            + ") put back as version "
+            + restored
+            + ".";
       }
     }
     vault.deleteLatest(target);

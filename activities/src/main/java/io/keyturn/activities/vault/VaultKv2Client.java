@@ -61,12 +61,13 @@ public class VaultKv2Client {
     }
     check(r, t, "read");
     JsonNode data = Json.tree(r.body()).path("data");
-    return Optional.of(new Version(data.path("metadata").path("version").asLong(), Json.map(data.path("data"))));
+    return Optional.of(
+        new Version(data.path("metadata").path("version").asLong(), Json.map(data.path("data"))));
   }
 
   /**
-   * Writes a new version with check-and-set: {@code cas} is the version the caller read (0 when
-   * the secret must not exist yet). Returns the new version number.
+   * Writes a new version with check-and-set: {@code cas} is the version the caller read (0 when the
+   * secret must not exist yet). Returns the new version number.
    */
   public long write(VaultTarget t, Map<String, Object> data, long cas) {
     Map<String, Object> body = new LinkedHashMap<>();
@@ -99,7 +100,13 @@ public class VaultKv2Client {
 
   /** Sets custom metadata on the secret (best effort by the caller). */
   public void setCustomMetadata(VaultTarget t, Map<String, String> custom) {
-    Reply r = send("POST", address + "/v1/" + t.mount() + "/metadata/" + t.secretPath(), Json.write(Map.of("custom_metadata", custom)), t, "set metadata on");
+    Reply r =
+        send(
+            "POST",
+            address + "/v1/" + t.mount() + "/metadata/" + t.secretPath(),
+            Json.write(Map.of("custom_metadata", custom)),
+            t,
+            "set metadata on");
     check(r, t, "set metadata on");
   }
 
@@ -123,7 +130,15 @@ public class VaultKv2Client {
       return http.send(method, url, headers, body);
     } catch (TransportException e) {
       throw ApplicationFailure.newFailure(
-          "Vault at " + address + " is unreachable while trying to " + op + " " + t.describe() + ": " + e.getMessage() + " (retrying)",
+          "Vault at "
+              + address
+              + " is unreachable while trying to "
+              + op
+              + " "
+              + t.describe()
+              + ": "
+              + e.getMessage()
+              + " (retrying)",
           RotationFailures.TRANSIENT);
     }
   }
@@ -133,7 +148,18 @@ public class VaultKv2Client {
       return;
     }
     String errors = Json.tree(r.body()).path("errors").toString();
-    String where = "Vault at " + address + " refused to " + op + " " + t.describe() + " (" + r.status() + " " + errors + ")";
+    String where =
+        "Vault at "
+            + address
+            + " refused to "
+            + op
+            + " "
+            + t.describe()
+            + " ("
+            + r.status()
+            + " "
+            + errors
+            + ")";
     if (r.status() == 401 || r.status() == 403) {
       throw ApplicationFailure.newNonRetryableFailure(
           where

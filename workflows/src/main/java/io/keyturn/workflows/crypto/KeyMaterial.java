@@ -30,7 +30,9 @@ public final class KeyMaterial {
     return new KeyRef(tokenHash(rawKey), keyName(rawKey));
   }
 
-  /** True when the string looks like a LiteLLM virtual key ({@code sk-} and url-safe characters). */
+  /**
+   * True when the string looks like a LiteLLM virtual key ({@code sk-} and url-safe characters).
+   */
   public static boolean looksLikeKey(String s) {
     return s != null && s.matches("sk-[A-Za-z0-9_-]{8,200}");
   }

@@ -104,7 +104,10 @@ public final class KeyturnSecret {
       byte[] nonce = new byte[NONCE_BYTES];
       RANDOM.nextBytes(nonce);
       Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-      c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(sealKey, "AES"), new GCMParameterSpec(GCM_TAG_BITS, nonce));
+      c.init(
+          Cipher.ENCRYPT_MODE,
+          new SecretKeySpec(sealKey, "AES"),
+          new GCMParameterSpec(GCM_TAG_BITS, nonce));
       c.updateAAD(keyId.getBytes(StandardCharsets.UTF_8));
       byte[] ct = c.doFinal(plaintext.getBytes(StandardCharsets.UTF_8));
       ByteBuffer out = ByteBuffer.allocate(nonce.length + ct.length).put(nonce).put(ct);
@@ -114,7 +117,9 @@ public final class KeyturnSecret {
     }
   }
 
-  /** Decrypts a sealed value; throws {@link IllegalArgumentException} if it was sealed elsewhere. */
+  /**
+   * Decrypts a sealed value; throws {@link IllegalArgumentException} if it was sealed elsewhere.
+   */
   public String open(SealedSecret sealed) {
     if (!keyId.equals(sealed.keyId())) {
       throw new IllegalArgumentException(
@@ -132,9 +137,11 @@ public final class KeyturnSecret {
           new SecretKeySpec(sealKey, "AES"),
           new GCMParameterSpec(GCM_TAG_BITS, all, 0, NONCE_BYTES));
       c.updateAAD(keyId.getBytes(StandardCharsets.UTF_8));
-      return new String(c.doFinal(all, NONCE_BYTES, all.length - NONCE_BYTES), StandardCharsets.UTF_8);
+      return new String(
+          c.doFinal(all, NONCE_BYTES, all.length - NONCE_BYTES), StandardCharsets.UTF_8);
     } catch (GeneralSecurityException | IllegalArgumentException e) {
-      throw new IllegalArgumentException("sealed value is corrupt or was sealed with another secret");
+      throw new IllegalArgumentException(
+          "sealed value is corrupt or was sealed with another secret");
     }
   }
 

@@ -19,13 +19,37 @@ public record KeyPolicy(Map<String, Object> fields) {
    */
   public static final Set<String> OWNED_FIELDS =
       Set.of(
-          "key", "token", "token_id", "key_alias", "key_name", "duration", "expires",
-          "auto_rotate", "rotation_interval", "key_rotation_at", "last_rotation_at",
-          "rotation_count", "spend", "model_spend", "created_at", "created_by", "updated_at",
-          "updated_by", "last_active", "settings_updated_at", "budget_reset_at",
-          "soft_budget_cooldown", "send_invite_email", "key_type", "litellm_budget_table",
-          "litellm_organization_table", "litellm_project_table", "jwt_key_mappings",
-          "object_permission_id", "user_api_key_auth", "deleted_at");
+          "key",
+          "token",
+          "token_id",
+          "key_alias",
+          "key_name",
+          "duration",
+          "expires",
+          "auto_rotate",
+          "rotation_interval",
+          "key_rotation_at",
+          "last_rotation_at",
+          "rotation_count",
+          "spend",
+          "model_spend",
+          "created_at",
+          "created_by",
+          "updated_at",
+          "updated_by",
+          "last_active",
+          "settings_updated_at",
+          "budget_reset_at",
+          "soft_budget_cooldown",
+          "send_invite_email",
+          "key_type",
+          "litellm_budget_table",
+          "litellm_organization_table",
+          "litellm_project_table",
+          "jwt_key_mappings",
+          "object_permission_id",
+          "user_api_key_auth",
+          "deleted_at");
 
   public KeyPolicy {
     Map<String, Object> copy = new LinkedHashMap<>();

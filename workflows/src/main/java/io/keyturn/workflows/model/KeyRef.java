@@ -4,9 +4,9 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * Identifies a LiteLLM virtual key without carrying its value: the proxy's token hash (lowercase hex
- * SHA-256 of the whole raw key) and a display fingerprint ({@code sk-…Ab12}, LiteLLM's own {@code
- * key_name} form). Safe to put in workflow history, logs and CLI output.
+ * Identifies a LiteLLM virtual key without carrying its value: the proxy's token hash (lowercase
+ * hex SHA-256 of the whole raw key) and a display fingerprint ({@code sk-…Ab12}, LiteLLM's own
+ * {@code key_name} form). Safe to put in workflow history, logs and CLI output.
  */
 public record KeyRef(String tokenHash, String keyName) {
   private static final Pattern HASH = Pattern.compile("[0-9a-f]{64}");

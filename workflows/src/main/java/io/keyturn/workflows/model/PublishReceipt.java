@@ -5,4 +5,5 @@ package io.keyturn.workflows.model;
  * it replaced (0 when the secret did not exist) and whether a write was needed at all (false when a
  * retried publish found the value already there).
  */
-public record PublishReceipt(String location, long version, long previousVersion, boolean written) {}
+public record PublishReceipt(
+    String location, long version, long previousVersion, boolean written) {}

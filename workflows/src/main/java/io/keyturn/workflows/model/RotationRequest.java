@@ -5,8 +5,8 @@ import java.util.Objects;
 import java.util.regex.Pattern;
 
 /**
- * One rotation of one LiteLLM virtual key: which key to replace, on which proxy, where to publish the
- * new one and how long the old one stays valid after that.
+ * One rotation of one LiteLLM virtual key: which key to replace, on which proxy, where to publish
+ * the new one and how long the old one stays valid after that.
  *
  * @param secretId the managed secret's id (letters, digits, '.', '_', '-'); part of the workflow id
  *     and of the new key's alias
@@ -60,7 +60,9 @@ public record RotationRequest(
     requestedBy = requestedBy == null || requestedBy.isBlank() ? "unknown" : requestedBy;
   }
 
-  /** The alias of the key this rotation mints. Deterministic, so a retried mint finds its own key. */
+  /**
+   * The alias of the key this rotation mints. Deterministic, so a retried mint finds its own key.
+   */
   public String newKeyAlias() {
     return "keyturn-" + secretId + "-g" + generation;
   }

@@ -7,7 +7,8 @@ package io.keyturn.workflows.model;
  * "sk-..."}} with {@code field} defaulting to {@code key}. The Vault address and token live in the
  * worker's configuration, never here.
  */
-public record VaultTarget(String mount, String pathPrefix, String name, String namespace, String field) {
+public record VaultTarget(
+    String mount, String pathPrefix, String name, String namespace, String field) {
   public VaultTarget {
     mount = trimSlashes(mount == null || mount.isBlank() ? "secret" : mount);
     pathPrefix = pathPrefix == null ? "" : pathPrefix.replaceAll("^/+", "");
@@ -22,7 +23,8 @@ public record VaultTarget(String mount, String pathPrefix, String name, String n
     field = field == null || field.isBlank() ? "key" : field;
     for (String part : new String[] {mount, pathPrefix, name}) {
       if (part.contains("..") || part.contains("?") || part.contains("#")) {
-        throw new IllegalArgumentException("vault path parts must not contain '..', '?' or '#': " + part);
+        throw new IllegalArgumentException(
+            "vault path parts must not contain '..', '?' or '#': " + part);
       }
     }
   }
