@@ -371,6 +371,13 @@ class RotationEndToEndTest {
     }
   }
 
+  @Test
+  @Order(11)
+  void theWorkerStopsGracefullyOnSigterm() throws Exception {
+    worker.stop();
+    assertThat(worker.log()).contains("Keyturn worker stopping").contains("Keyturn worker stopped");
+  }
+
   private static byte[] rawHistory(String workflowId) {
     var out = new java.io.ByteArrayOutputStream();
     com.google.protobuf.ByteString token = com.google.protobuf.ByteString.EMPTY;

