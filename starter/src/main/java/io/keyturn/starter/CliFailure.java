@@ -1,0 +1,28 @@
+package io.keyturn.starter;
+
+/**
+ * A failure the CLI reports as one message and an exit code, without a stack trace. Messages say
+ * what went wrong, where, and what to do next; they never carry a key value.
+ */
+final class CliFailure extends RuntimeException {
+  /** The workflow failed, Temporal was unreachable, or the rotation was not found. */
+  static final int FAILED = 1;
+
+  /** Bad input: picocli's own exit code for a usage error. */
+  static final int USAGE = 2;
+
+  private final int exitCode;
+
+  CliFailure(int exitCode, String message) {
+    super(message, null, false, false);
+    this.exitCode = exitCode;
+  }
+
+  static CliFailure failed(String message) {
+    return new CliFailure(FAILED, message);
+  }
+
+  int exitCode() {
+    return exitCode;
+  }
+}

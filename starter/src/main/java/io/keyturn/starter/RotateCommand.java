@@ -1,0 +1,318 @@
+package io.keyturn.starter;
+
+import io.keyturn.workflows.KeyRotationWorkflow;
+import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.model.KeyRef;
+import io.keyturn.workflows.model.RotationRequest;
+import io.keyturn.workflows.model.SealedSecret;
+import io.keyturn.workflows.model.VaultTarget;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.client.WorkflowOptions;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code keyturn rotate}: starts one rotation of one key. */
+@Command(
+    name = "rotate",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Starts the rotation of one LiteLLM virtual key and returns (or follows it with --wait).",
+      "",
+      "The worker mints a new key with the old key's policy (models, budgets, limits, metadata),"
+          + " verifies it, publishes it to Vault KV v2, keeps the old key valid for the grace"
+          + " period so applications can pick up the new one, then revokes the old key. If the new"
+          + " key cannot be verified or published, it is deleted and the old key is left working.",
+      "",
+      "The old key's value is read from an environment variable, a file or stdin, never from the"
+          + " command line. Only its hash goes to Temporal; with KEYTURN_SECRET or"
+          + " KEYTURN_SECRET_FILE set (the worker's secret) the value also travels sealed"
+          + " (AES-GCM), so the worker can prove after revoking that the proxy refuses it.",
+      "",
+      "The workflow id is rotation/<secret-id>/<generation>: one rotation per secret and"
+          + " generation, so running the same command twice cannot rotate a key twice."
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  # the key in a file; follow until done (grace: 24h by default)",
+      "  keyturn rotate --secret-id billing-api --key-file billing.key --wait",
+      "",
+      "  # from a password manager; 30 minutes of grace; a named Vault path",
+      "  pass show llm/billing | keyturn rotate --secret-id billing-api \\",
+      "      --key-stdin --grace 30m --vault-prefix teams/billing/ --vault-name key",
+      "",
+      "  # only the token hash is known (from /key/list); another proxy",
+      "  keyturn rotate --secret-id batch --key-hash 3f9a...e1 \\",
+      "      --gateway https://llm.internal",
+      "",
+      "  # in a script: one JSON object; exit 0 only if the rotation completed",
+      "  keyturn rotate --secret-id billing-api --key-env BILLING_KEY \\",
+      "      --grace 1h --wait --json",
+      "",
+      "Then: keyturn status ID, keyturn wait ID, keyturn revoke-now ID."
+    })
+final class RotateCommand extends TemporalCommand {
+  static final String DEFAULT_GATEWAY = "http://127.0.0.1:4000";
+  private static final DateTimeFormatter GENERATION =
+      DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
+
+  @Option(
+      names = "--secret-id",
+      required = true,
+      paramLabel = "ID",
+      description =
+          "The managed secret: letters, digits, '.', '_', '-'. Names the workflow, the new key's"
+              + " alias (keyturn-<ID>-g<generation>) and, by default, the Vault secret.")
+  String secretId;
+
+  @ArgGroup(exclusive = true, multiplicity = "1", heading = "%nThe key to replace (exactly one):%n")
+  OldKeySource oldKey;
+
+  @Option(
+      names = "--gateway",
+      paramLabel = "URL",
+      description = "The LiteLLM proxy (default: $LITELLM_URL, else " + DEFAULT_GATEWAY + ").")
+  String gateway;
+
+  @Option(
+      names = "--generation",
+      paramLabel = "N",
+      description =
+          "The rotation number of this secret (default: the current UTC time as yyyyMMddHHmmss,"
+              + " so every run is a new rotation). Reuse a number to make a retry of the same"
+              + " command a no-op.")
+  Long generation;
+
+  @Option(
+      names = "--grace",
+      paramLabel = "DURATION",
+      defaultValue = "24h",
+      converter = GracePeriods.class,
+      description =
+          "How long the old key keeps working after the new key is published: 30s, 10m, 24h, 7d,"
+              + " 2w, 1h30m or ISO-8601 (PT36H); at most 90 days (default: ${DEFAULT-VALUE}).")
+  Duration grace;
+
+  @ArgGroup(exclusive = false, heading = "%nWhere the new key is published (Vault KV v2):%n")
+  VaultOptions vault = new VaultOptions();
+
+  @Option(
+      names = "--wait",
+      description =
+          "Follow the rotation until it closes, then print the outcome. Exit 0 only if it"
+              + " completed. Ctrl-C stops the watching, not the rotation.")
+  boolean await;
+
+  static final class VaultOptions {
+    @Option(
+        names = "--vault-mount",
+        paramLabel = "MOUNT",
+        defaultValue = "secret",
+        description = "KV v2 mount (default: ${DEFAULT-VALUE}).")
+    String mount = "secret";
+
+    @Option(
+        names = "--vault-prefix",
+        paramLabel = "PREFIX",
+        defaultValue = "litellm/",
+        description = "Path below the mount (default: ${DEFAULT-VALUE}).")
+    String prefix = "litellm/";
+
+    @Option(
+        names = "--vault-name",
+        paramLabel = "NAME",
+        description = "Secret name (default: the secret id).")
+    String name;
+
+    @Option(
+        names = "--vault-namespace",
+        paramLabel = "NS",
+        description = "Vault Enterprise / OpenBao namespace (default: none).")
+    String namespace;
+
+    @Option(
+        names = "--vault-field",
+        paramLabel = "FIELD",
+        defaultValue = "key",
+        description = "Field of the secret that holds the key (default: ${DEFAULT-VALUE}).")
+    String field = "key";
+  }
+
+  private RotationRequest request;
+  private boolean sealed;
+
+  @Override
+  String workflowId() {
+    return request == null ? null : request.workflowId();
+  }
+
+  @Override
+  void prepare() {
+    String gatewayUrl = gateway;
+    if (gatewayUrl == null || gatewayUrl.isBlank()) {
+      gatewayUrl = cli.env().getOrDefault("LITELLM_URL", "");
+    }
+    if (gatewayUrl.isBlank()) {
+      gatewayUrl = DEFAULT_GATEWAY;
+    }
+    long gen =
+        generation != null ? generation : Long.parseLong(GENERATION.format(cli.clock().instant()));
+    VaultTarget target;
+    try {
+      target =
+          new VaultTarget(
+              vault.mount,
+              vault.prefix,
+              vault.name == null ? secretId : vault.name,
+              vault.namespace,
+              vault.field);
+      // Checks every other field before the key is read, so nobody types a key into a prompt
+      // for a command that is going to be refused anyway. The placeholder hash is never sent.
+      request(gatewayUrl, gen, target, new KeyRef("0".repeat(64), null), null);
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
+
+    OldKeySource.OldKey key;
+    try {
+      key = oldKey.read(cli.env(), cli.io().in(), cli.io().tty(), cli.err()::println);
+    } catch (OldKeySource.BadKeyInput e) {
+      throw usage(e.getMessage());
+    }
+    SealedSecret sealedValue = key.value() == null ? null : seal(key.value());
+    sealed = sealedValue != null;
+    if (!sealed) {
+      cli.err()
+          .println(
+              "note: "
+                  + (key.value() == null
+                      ? "started from a token hash"
+                      : "neither "
+                          + KeyturnSecret.ENV
+                          + " nor "
+                          + KeyturnSecret.ENV_FILE
+                          + " is set, so the old key's value is not sent to the worker")
+                  + ": after revoking, the old key's rejection will be checked by /key/info"
+                  + " only.");
+    }
+    request = request(gatewayUrl, gen, target, key.ref(), sealedValue);
+  }
+
+  private RotationRequest request(
+      String gatewayUrl, long gen, VaultTarget target, KeyRef ref, SealedSecret sealedValue) {
+    return new RotationRequest(
+        secretId,
+        gen,
+        gatewayUrl,
+        ref,
+        sealedValue,
+        target,
+        grace,
+        "keyturn-cli (" + cli.user() + ")");
+  }
+
+  /** Seals the old key for the worker; null when no Keyturn secret is configured. */
+  private SealedSecret seal(String value) {
+    Map<String, String> env = cli.env();
+    boolean configured =
+        !env.getOrDefault(KeyturnSecret.ENV, "").isBlank()
+            || !env.getOrDefault(KeyturnSecret.ENV_FILE, "").isBlank();
+    if (!configured) {
+      return null;
+    }
+    try {
+      return KeyturnSecret.fromEnvironment(env).seal(value);
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
+  }
+
+  @Override
+  int run(WorkflowClient client) {
+    String id = request.workflowId();
+    WorkflowOptions options =
+        WorkflowOptions.newBuilder()
+            .setWorkflowId(id)
+            .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
+            .setWorkflowIdReusePolicy(
+                WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+            .build();
+    KeyRotationWorkflow wf = client.newWorkflowStub(KeyRotationWorkflow.class, options);
+    WorkflowExecution started;
+    try {
+      started = WorkflowClient.start(wf::rotate, request);
+    } catch (WorkflowExecutionAlreadyStarted e) {
+      throw CliFailure.failed(
+          "a rotation with id "
+              + id
+              + " already exists; use a new --generation or `keyturn status "
+              + id
+              + "`");
+    }
+    String ui = uiLink(id);
+    PrintWriter out = cli.out();
+    if (!global.json) {
+      printStarted(out, started.getRunId(), ui);
+    }
+    if (!await) {
+      if (global.json) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("workflowId", id);
+        o.put("runId", started.getRunId());
+        o.put("workflowStatus", RotationView.RUNNING);
+        o.put("request", requestJson());
+        o.put("ui", ui);
+        Report.printJson(out, o);
+      } else {
+        out.println("Follow it:  keyturn wait " + id);
+        out.println("Look at it: keyturn status " + id);
+        out.println("End the grace period early: keyturn revoke-now " + id + " --reason TEXT");
+      }
+      return 0;
+    }
+    return awaitAndReport(client, id, Map.of("request", requestJson()));
+  }
+
+  private void printStarted(PrintWriter out, String runId, String ui) {
+    out.println("Started rotation " + request.workflowId());
+    Report.row(out, "run id", runId);
+    Report.row(
+        out,
+        "old key",
+        request.oldKey().fingerprint() + (sealed ? " (value sealed for the worker)" : ""));
+    Report.row(out, "new key", "alias " + request.newKeyAlias() + " (minted by the worker)");
+    Report.row(out, "publish to", request.vault().describe());
+    Report.row(
+        out,
+        "grace",
+        GracePeriods.format(request.gracePeriod())
+            + " (the old key keeps working this long after the new key is published)");
+    Report.row(out, "gateway", request.gatewayUrl());
+    Report.row(out, "ui", ui);
+  }
+
+  private Map<String, Object> requestJson() {
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("secretId", request.secretId());
+    o.put("generation", request.generation());
+    o.put("gateway", request.gatewayUrl());
+    o.put("oldKey", request.oldKey().fingerprint());
+    o.put("oldKeyHash", request.oldKey().tokenHash());
+    o.put("oldKeySealed", sealed);
+    o.put("newKeyAlias", request.newKeyAlias());
+    o.put("vault", request.vault().describe());
+    o.put("gracePeriod", request.gracePeriod().toString());
+    return o;
+  }
+}

@@ -1,0 +1,198 @@
+package io.keyturn.starter;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.keyturn.workflows.client.TemporalConnection;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowNotFoundException;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * A command that talks to Temporal: checks its input, opens a session, runs, closes the session,
+ * and turns Temporal's failures into messages that name the address and the next step.
+ */
+abstract class TemporalCommand implements Callable<Integer> {
+  static final String NO_SERVER_HINT = "is the server running? (scripts/demo.sh starts one)";
+
+  @ParentCommand KeyturnCli cli;
+
+  @Mixin GlobalOptions global;
+
+  @Spec CommandSpec spec;
+
+  TemporalConnection connection;
+
+  /** Checks and prepares the input before anything is sent; throws usage errors. */
+  void prepare() {}
+
+  /** The work, given a connected client. Returns the exit code. */
+  abstract int run(WorkflowClient client);
+
+  /** The workflow this command is about, when it is about one: named in "not found" messages. */
+  abstract String workflowId();
+
+  @Override
+  public final Integer call() {
+    try {
+      connection = global.connection(cli.env());
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
+    prepare();
+    TemporalClients.Session session;
+    try {
+      session = cli.clients().open(connection);
+    } catch (RuntimeException e) {
+      throw translate(e);
+    }
+    try (session) {
+      return run(session.client());
+    } catch (CliFailure | ParameterException e) {
+      throw e;
+    } catch (RuntimeException e) {
+      throw translate(e);
+    }
+  }
+
+  /** Progress on stderr for --wait, or null when the output is JSON. */
+  ProgressLine progress(String workflowId) {
+    if (global.json) {
+      return null;
+    }
+    int columns;
+    try {
+      columns = Integer.parseInt(cli.env().getOrDefault("COLUMNS", "100").trim());
+    } catch (NumberFormatException e) {
+      columns = 100;
+    }
+    return new ProgressLine(cli.err(), cli.io().tty(), cli.clock(), workflowId, columns);
+  }
+
+  /**
+   * Waits for a rotation to close and prints its outcome, with {@code extra} added to the JSON.
+   * Returns 0 when it completed, 1 otherwise.
+   */
+  int awaitAndReport(WorkflowClient client, String workflowId, Map<String, Object> extra) {
+    RotationView v =
+        new RotationWatcher(client, cli.timing()).await(workflowId, progress(workflowId));
+    String ui = uiLink(workflowId);
+    if (global.json) {
+      Map<String, Object> o = Report.json(v, ui);
+      o.putAll(extra);
+      Report.printJson(cli.out(), o);
+    } else {
+      Report.printOutcome(cli.out(), v, ui);
+    }
+    return v.completed() ? 0 : CliFailure.FAILED;
+  }
+
+  ParameterException usage(String message) {
+    return new ParameterException(spec.commandLine(), message);
+  }
+
+  String uiLink(String workflowId) {
+    return global.uiLink(cli.env(), connection.namespace(), workflowId);
+  }
+
+  String notFound(String workflowId) {
+    return "no rotation with id '"
+        + workflowId
+        + "' in namespace '"
+        + connection.namespace()
+        + "' at "
+        + connection.address()
+        + ": check the id (rotation/<secret-id>/<generation>, as `keyturn rotate` printed it) and"
+        + " --namespace";
+  }
+
+  /** Says what a Temporal failure means for the operator. */
+  CliFailure translate(RuntimeException e) {
+    if (e instanceof CliFailure f) {
+      return f;
+    }
+    StatusRuntimeException grpc = grpcCause(e);
+    String where = connection.address();
+    // A missing namespace also surfaces as WorkflowNotFoundException: look at the cause first.
+    if (e instanceof WorkflowNotFoundException
+        && workflowId() != null
+        && (grpc == null || !mentionsNamespace(grpc))) {
+      return CliFailure.failed(notFound(workflowId()));
+    }
+    if (grpc == null) {
+      return CliFailure.failed(
+          "Temporal call to "
+              + where
+              + " failed: "
+              + e.getMessage()
+              + " ("
+              + e.getClass().getSimpleName()
+              + ")");
+    }
+    Status.Code code = grpc.getStatus().getCode();
+    String detail =
+        grpc.getStatus().getDescription() == null ? code.name() : grpc.getStatus().getDescription();
+    return switch (code) {
+      case UNAVAILABLE, DEADLINE_EXCEEDED ->
+          CliFailure.failed(
+              "cannot reach Temporal at "
+                  + where
+                  + ": "
+                  + NO_SERVER_HINT
+                  + " ["
+                  + (grpc.getCause() != null && grpc.getCause().getMessage() != null
+                      ? grpc.getCause().getMessage()
+                      : detail)
+                  + "]");
+      case NOT_FOUND ->
+          mentionsNamespace(grpc)
+              ? CliFailure.failed(
+                  "namespace '"
+                      + connection.namespace()
+                      + "' does not exist at "
+                      + where
+                      + ": pass --namespace or set TEMPORAL_NAMESPACE ["
+                      + detail
+                      + "]")
+              : CliFailure.failed(workflowId() == null ? detail : notFound(workflowId()));
+      case UNAUTHENTICATED, PERMISSION_DENIED ->
+          CliFailure.failed(
+              "Temporal at "
+                  + where
+                  + " refused this client ("
+                  + code
+                  + "): check TEMPORAL_API_KEY or the TLS client certificate"
+                  + " (TEMPORAL_TLS_CLIENT_CERT_PATH / _KEY_PATH) and the namespace ["
+                  + detail
+                  + "]");
+      default -> CliFailure.failed("Temporal at " + where + " answered " + code + ": " + detail);
+    };
+  }
+
+  /** The frontend's "Namespace x is not found.", as opposed to a workflow that is not found. */
+  private static final Pattern NAMESPACE_NOT_FOUND =
+      Pattern.compile("(?i)\\bnamespace\\s+\\S+\\s+is\\s+not\\s+found");
+
+  private static boolean mentionsNamespace(StatusRuntimeException e) {
+    String d = e.getStatus().getDescription();
+    return d != null && NAMESPACE_NOT_FOUND.matcher(d).find();
+  }
+
+  static StatusRuntimeException grpcCause(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof StatusRuntimeException s) {
+        return s;
+      }
+      if (c.getCause() == c) {
+        break;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,765 @@
+package io.keyturn.starter;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.grpc.Status;
+import io.keyturn.workflows.KeyRotationWorkflow;
+import io.keyturn.workflows.client.TemporalConnection;
+import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.model.RotationPhase;
+import io.keyturn.workflows.model.RotationRequest;
+import io.keyturn.workflows.model.RotationResult;
+import io.keyturn.workflows.model.VaultTarget;
+import io.temporal.api.common.v1.Payload;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.common.converter.DefaultDataConverter;
+import io.temporal.testing.TestEnvironmentOptions;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.worker.Worker;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The real commands, in-process, against an in-memory Temporal running {@link
+ * FakeKeyRotationWorkflow}. Every test uses its own secret id, so they share one server.
+ */
+class KeyturnCliTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final String UI = "http://ui.test:8233";
+  static final KeyturnCli.Timing TIMING =
+      new KeyturnCli.Timing(Duration.ofMillis(50), Duration.ofMillis(500));
+
+  static TestWorkflowEnvironment temporal;
+  static WorkflowClient client;
+  static final List<TemporalConnection> connections = new ArrayList<>();
+
+  @TempDir Path dir;
+
+  record Run(int exit, String out, String err) {
+    String all() {
+      return out + err;
+    }
+  }
+
+  @BeforeAll
+  static void startTemporal() {
+    // Real time, not skipped: the CLI polls with queries, which do not move a skipping clock.
+    temporal =
+        TestWorkflowEnvironment.newInstance(
+            TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
+    Worker worker = temporal.newWorker(KeyRotationWorkflow.TASK_QUEUE);
+    worker.registerWorkflowImplementationTypes(FakeKeyRotationWorkflow.class);
+    temporal.start();
+    client = temporal.getWorkflowClient();
+  }
+
+  @AfterAll
+  static void stopTemporal() {
+    temporal.close();
+  }
+
+  static Run run(Map<String, String> env, String stdin, Clock clock, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    KeyturnCli cli =
+        new KeyturnCli(
+            connection -> {
+              connections.add(connection);
+              return new TemporalClients.Session(client, () -> {});
+            },
+            env,
+            new KeyturnCli.Io(
+                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                false),
+            clock,
+            TIMING);
+    int exit = cli.execute(args);
+    return new Run(
+        exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  static Run run(Map<String, String> env, String... args) {
+    return run(env, "", Clock.systemUTC(), args);
+  }
+
+  static Run run(String... args) {
+    return run(Map.of(), args);
+  }
+
+  /** A raw key as LiteLLM makes them; unique per call so no test finds another's. */
+  static String rawKey() {
+    return "sk-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "").substring(0, 22);
+  }
+
+  Path keyFile(String raw) throws Exception {
+    Path p = Files.createTempFile(dir, "old", ".key");
+    Files.writeString(p, raw + "\n", StandardCharsets.UTF_8);
+    return p;
+  }
+
+  /** The payload the workflow was started with, as stored in history. */
+  static Payload startInput(String workflowId) {
+    HistoryEvent first = client.fetchHistory(workflowId).getHistory().getEvents(0);
+    return first.getWorkflowExecutionStartedEventAttributes().getInput().getPayloads(0);
+  }
+
+  static RotationRequest startedWith(String workflowId) {
+    return DefaultDataConverter.STANDARD_INSTANCE.fromPayload(
+        startInput(workflowId), RotationRequest.class, RotationRequest.class);
+  }
+
+  static void awaitPhase(String workflowId, RotationPhase phase) throws InterruptedException {
+    KeyRotationWorkflow wf = client.newWorkflowStub(KeyRotationWorkflow.class, workflowId);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      try {
+        if (wf.status().phase() == phase) {
+          return;
+        }
+      } catch (RuntimeException e) {
+        // not answering yet
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError(workflowId + " did not reach " + phase);
+  }
+
+  static void assertNoKey(String raw, String... texts) {
+    String b64 = Base64.getEncoder().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
+    for (String t : texts) {
+      assertThat(t).doesNotContain(raw).doesNotContain(raw.substring(3)).doesNotContain(b64);
+    }
+  }
+
+  @Test
+  void rotateFromAKeyFileStartsAWorkflowThatCarriesTheHashAndNeverTheKey() throws Exception {
+    String raw = rawKey();
+    String secret = KeyturnSecret.generateBase64();
+    Run r =
+        run(
+            Map.of("KEYTURN_SECRET", secret, "LITELLM_URL", "https://llm.test/"),
+            "rotate",
+            "--secret-id",
+            "app-file",
+            "--key-file",
+            keyFile(raw).toString(),
+            "--generation",
+            "7",
+            "--grace",
+            "2h",
+            "--vault-prefix",
+            "teams/billing",
+            "--vault-name",
+            "svc-a",
+            "--vault-field",
+            "api_key",
+            "--ui-url",
+            UI + "/");
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    String id = "rotation/app-file/7";
+    assertThat(r.out())
+        .contains(id)
+        .contains(KeyMaterial.ref(raw).fingerprint())
+        .contains("keyturn-app-file-g7")
+        .contains("secret/teams/billing/svc-a#api_key")
+        .contains("2h")
+        .contains(UI + "/namespaces/default/workflows/rotation%2Fapp-file%2F7");
+    assertThat(r.err()).doesNotContain("note:");
+
+    RotationRequest req = startedWith(id);
+    assertThat(req.oldKey().tokenHash()).isEqualTo(KeyMaterial.tokenHash(raw));
+    assertThat(req.oldKey().keyName()).isEqualTo(KeyMaterial.keyName(raw));
+    assertThat(req.newKeyAlias()).isEqualTo("keyturn-app-file-g7");
+    assertThat(req.gatewayUrl()).isEqualTo("https://llm.test");
+    assertThat(req.gracePeriod()).isEqualTo(Duration.ofHours(2));
+    assertThat(req.vault())
+        .isEqualTo(new VaultTarget("secret", "teams/billing/", "svc-a", null, "api_key"));
+    assertThat(KeyturnSecret.fromBase64(secret).open(req.oldKeySealed()))
+        .as("the worker can open the sealed old key")
+        .isEqualTo(raw);
+
+    String payload = startInput(id).getData().toStringUtf8();
+    assertThat(payload).as("positive control").contains(KeyMaterial.tokenHash(raw));
+    assertNoKey(raw, r.out(), r.err(), payload, req.toString());
+  }
+
+  @Test
+  void rotateFromAnEnvironmentVariableWithoutKeyturnSecretSaysTheCheckIsWeaker() {
+    String raw = rawKey();
+    Run r =
+        run(
+            Map.of("OLD_KEY", raw),
+            "rotate",
+            "--secret-id",
+            "app-env",
+            "--key-env",
+            "OLD_KEY",
+            "--generation",
+            "1");
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.err()).contains("note:").contains("/key/info only");
+    RotationRequest req = startedWith("rotation/app-env/1");
+    assertThat(req.oldKey().tokenHash()).isEqualTo(KeyMaterial.tokenHash(raw));
+    assertThat(req.oldKeySealed()).isNull();
+    assertThat(req.gatewayUrl()).isEqualTo(RotateCommand.DEFAULT_GATEWAY);
+    assertThat(req.gracePeriod()).isEqualTo(Duration.ofHours(24));
+    assertThat(req.vault().describe()).isEqualTo("secret/litellm/app-env#key");
+    assertNoKey(raw, r.all(), startInput("rotation/app-env/1").getData().toStringUtf8());
+  }
+
+  @Test
+  void rotateFromStdinReadsTheKeyFromTheStream() {
+    String raw = rawKey();
+    Run r =
+        run(
+            Map.of(),
+            "  " + raw + "\n",
+            Clock.systemUTC(),
+            "rotate",
+            "--secret-id",
+            "app-stdin",
+            "--key-stdin",
+            "--generation",
+            "1",
+            "--json");
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(startedWith("rotation/app-stdin/1").oldKey().tokenHash())
+        .isEqualTo(KeyMaterial.tokenHash(raw));
+    assertNoKey(raw, r.all());
+  }
+
+  @Test
+  void rotateFromATokenHashNeedsNoKeyValue() {
+    String hash = KeyMaterial.tokenHash(rawKey());
+    Run r =
+        run(
+            "rotate",
+            "--secret-id",
+            "app-hash",
+            "--key-hash",
+            hash.toUpperCase(),
+            "--generation",
+            "3",
+            "--json");
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.err()).contains("started from a token hash").contains("/key/info only");
+    RotationRequest req = startedWith("rotation/app-hash/3");
+    assertThat(req.oldKey().tokenHash()).isEqualTo(hash);
+    assertThat(req.oldKeySealed()).isNull();
+  }
+
+  @Test
+  void rotateJsonIsOneObjectDescribingTheStartedRotation() throws Exception {
+    String hash = KeyMaterial.tokenHash(rawKey());
+    Run r =
+        run(
+            "rotate",
+            "--secret-id",
+            "app-json",
+            "--key-hash",
+            hash,
+            "--generation",
+            "5",
+            "--namespace",
+            "keys",
+            "--json");
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    JsonNode o = JSON.readTree(r.out());
+    assertThat(o.get("workflowId").asText()).isEqualTo("rotation/app-json/5");
+    assertThat(o.get("runId").asText()).isNotBlank();
+    assertThat(o.get("workflowStatus").asText()).isEqualTo("RUNNING");
+    assertThat(o.at("/request/oldKeyHash").asText()).isEqualTo(hash);
+    assertThat(o.at("/request/newKeyAlias").asText()).isEqualTo("keyturn-app-json-g5");
+    assertThat(o.at("/request/vault").asText()).isEqualTo("secret/litellm/app-json#key");
+    assertThat(o.at("/request/gracePeriod").asText()).isEqualTo("PT24H");
+    assertThat(o.get("ui").asText())
+        .isEqualTo(
+            GlobalOptions.DEFAULT_UI_URL + "/namespaces/keys/workflows/rotation%2Fapp-json%2F5");
+    assertThat(connections.get(connections.size() - 1).namespace()).isEqualTo("keys");
+  }
+
+  @Test
+  void theDefaultGenerationIsTheUtcTimeSoEachRunIsANewRotation() {
+    Clock fixed = Clock.fixed(Instant.parse("2025-01-02T03:04:05Z"), ZoneOffset.UTC);
+    Run r =
+        run(
+            Map.of(),
+            "",
+            fixed,
+            "rotate",
+            "--secret-id",
+            "app-clock",
+            "--key-hash",
+            KeyMaterial.tokenHash(rawKey()));
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("rotation/app-clock/20250102030405");
+    assertThat(startedWith("rotation/app-clock/20250102030405").generation())
+        .isEqualTo(20250102030405L);
+  }
+
+  @Test
+  void aMissingKeySourceIsAUsageError() {
+    Run r = run("rotate", "--secret-id", "app-nokey");
+
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("--key-env").contains("--key-file").contains("--key-hash");
+    assertThat(r.err()).contains("keyturn rotate --help");
+  }
+
+  @Test
+  void twoKeySourcesAreAUsageError() throws Exception {
+    Run r =
+        run(
+            Map.of("OLD_KEY", rawKey()),
+            "rotate",
+            "--secret-id",
+            "app-two",
+            "--key-env",
+            "OLD_KEY",
+            "--key-file",
+            keyFile(rawKey()).toString());
+
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("mutually exclusive");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"not-a-key-but-a-secret-value-123", "sk-short", "sk-has spaces inside"})
+  void aMalformedKeyValueIsAUsageErrorThatDoesNotEchoIt(String bad) throws Exception {
+    Path f = Files.createTempFile(dir, "bad", ".key");
+    Files.writeString(f, bad, StandardCharsets.UTF_8);
+    Run r = run("rotate", "--secret-id", "app-bad", "--key-file", f.toString());
+
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("does not look like a LiteLLM virtual key").contains(f.toString());
+    assertThat(r.all()).doesNotContain(bad);
+  }
+
+  @Test
+  void aKeyValuePassedAsAHashIsRefusedWithoutEchoingIt() {
+    String raw = rawKey();
+    Run r = run("rotate", "--secret-id", "app-argv", "--key-hash", raw);
+
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("not its hash");
+    assertNoKey(raw, r.all());
+  }
+
+  @Test
+  void aBrokenKeyturnSecretIsAUsageErrorAndNothingStarts() {
+    String raw = rawKey();
+    Run r =
+        run(
+            Map.of("OLD_KEY", raw, "KEYTURN_SECRET", "dG9vIHNob3J0"),
+            "rotate",
+            "--secret-id",
+            "app-badsecret",
+            "--key-env",
+            "OLD_KEY",
+            "--generation",
+            "1");
+
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("at least 32 bytes").contains("openssl rand -base64 32");
+    assertNoKey(raw, r.all());
+    assertThat(run("status", "rotation/app-badsecret/1").exit()).isEqualTo(1);
+  }
+
+  @Test
+  void anUnsetKeyVariableIsAUsageError() {
+    Run r = run("rotate", "--secret-id", "app-unset", "--key-env", "NOPE_NOT_SET");
+
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("NOPE_NOT_SET is not set");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"3 days", "10x", "-5m", "100d", "P1Y", ""})
+  void aBadGracePeriodIsAUsageError(String grace) {
+    Run r =
+        run(
+            "rotate",
+            "--secret-id",
+            "app-grace",
+            "--key-hash",
+            KeyMaterial.tokenHash("x"),
+            "--grace",
+            grace);
+
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("--grace");
+  }
+
+  @Test
+  void aBadSecretIdIsAUsageErrorBeforeTheKeyIsRead() {
+    Run r = run("rotate", "--secret-id", "bad/id", "--key-env", "NOPE_NOT_SET");
+
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("secret id 'bad/id' is not valid").doesNotContain("NOPE_NOT_SET");
+  }
+
+  @Test
+  void aSecondRotationWithTheSameIdIsRefused() {
+    String[] args = {
+      "rotate",
+      "--secret-id",
+      "app-dup",
+      "--key-hash",
+      KeyMaterial.tokenHash("x"),
+      "--generation",
+      "1"
+    };
+    assertThat(run(args).exit()).isZero();
+
+    Run again = run(args);
+
+    assertThat(again.exit()).isEqualTo(1);
+    assertThat(again.err())
+        .contains(
+            "a rotation with id rotation/app-dup/1 already exists; use a new --generation or"
+                + " `keyturn status rotation/app-dup/1`");
+  }
+
+  @Test
+  void statusJsonShowsPhaseFingerprintsAndTemporalsStatus() throws Exception {
+    String raw = rawKey();
+    Run started =
+        run(
+            Map.of("OLD_KEY", raw),
+            "rotate",
+            "--secret-id",
+            "app-status",
+            "--key-env",
+            "OLD_KEY",
+            "--generation",
+            "1",
+            "--grace",
+            "7d");
+    assertThat(started.exit()).as(started.err()).isZero();
+    String id = "rotation/app-status/1";
+    awaitPhase(id, RotationPhase.IN_GRACE);
+
+    Run r = run("status", id, "--json");
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    JsonNode o = JSON.readTree(r.out());
+    assertThat(o.get("workflowId").asText()).isEqualTo(id);
+    assertThat(o.get("runId").asText()).isNotBlank();
+    assertThat(o.get("workflowStatus").asText()).isEqualTo("RUNNING");
+    assertThat(o.get("startTime").asText()).isNotBlank();
+    assertThat(o.get("closeTime").isNull()).isTrue();
+    JsonNode s = o.get("status");
+    assertThat(s.get("phase").asText()).isEqualTo("IN_GRACE");
+    assertThat(s.get("secretId").asText()).isEqualTo("app-status");
+    assertThat(s.get("generation").asLong()).isEqualTo(1);
+    assertThat(s.get("oldKey").asText()).isEqualTo(KeyMaterial.ref(raw).fingerprint());
+    assertThat(s.get("newKey").asText()).startsWith("sk-...fake #");
+    assertThat(s.get("newKeyAlias").asText()).isEqualTo("keyturn-app-status-g1");
+    assertThat(s.get("publishedTo").asText()).isEqualTo("secret/litellm/app-status#key v2");
+    assertThat(Instant.parse(s.get("graceEndsAt").asText()))
+        .isAfter(Instant.now().plus(Duration.ofDays(6)));
+    assertThat(s.get("revokeNowRequested").asBoolean()).isFalse();
+    assertThat(o.get("ui").asText()).endsWith("/workflows/rotation%2Fapp-status%2F1");
+    assertNoKey(raw, r.all());
+
+    Run text = run("status", id);
+    assertThat(text.exit()).isZero();
+    assertThat(text.out()).contains("RUNNING").contains("IN_GRACE").contains("grace ends");
+  }
+
+  @Test
+  void revokeNowDeliversTheSignalWithItsReason() throws Exception {
+    Run started =
+        run(
+            "rotate",
+            "--secret-id",
+            "app-revoke",
+            "--key-hash",
+            KeyMaterial.tokenHash("y"),
+            "--generation",
+            "1",
+            "--grace",
+            "7d");
+    assertThat(started.exit()).as(started.err()).isZero();
+    String id = "rotation/app-revoke/1";
+    awaitPhase(id, RotationPhase.IN_GRACE);
+
+    Run r = run("revoke-now", id, "--reason", "leaked in a CI log");
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("Sent revokeNow to " + id);
+    RotationResult result =
+        client.newUntypedWorkflowStub(id).getResult(10, TimeUnit.SECONDS, RotationResult.class);
+    assertThat(result.revokedEarly()).isTrue();
+    assertThat(client.newWorkflowStub(KeyRotationWorkflow.class, id).status().message())
+        .isEqualTo("done; revoked early: leaked in a CI log");
+
+    Run again = run("revoke-now", id);
+    assertThat(again.exit()).isEqualTo(1);
+    assertThat(again.err()).contains("is not running (it is COMPLETED)");
+  }
+
+  @Test
+  void waitOnACompletedRotationExitsZeroWithTheOutcome() {
+    Run started =
+        run(
+            "rotate",
+            "--secret-id",
+            "app-done",
+            "--key-hash",
+            KeyMaterial.tokenHash("z"),
+            "--generation",
+            "1",
+            "--grace",
+            "0s");
+    assertThat(started.exit()).as(started.err()).isZero();
+
+    Run r = run("wait", "rotation/app-done/1");
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out())
+        .contains("rotation/app-done/1  COMPLETED")
+        .contains("sk-...fake #")
+        .contains("secret/litellm/app-done#key v2 (replaced v1)")
+        .contains("revoked after the grace period");
+  }
+
+  @Test
+  void waitOnAFailedRotationExitsOneWithTheWorkflowsMessage() throws Exception {
+    Run started =
+        run(
+            "rotate",
+            "--secret-id",
+            FakeKeyRotationWorkflow.FAILING + "verify",
+            "--key-hash",
+            KeyMaterial.tokenHash("f"),
+            "--generation",
+            "1");
+    assertThat(started.exit()).as(started.err()).isZero();
+    String id = "rotation/fails-verify/1";
+
+    Run r = run("wait", id);
+
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.out())
+        .contains(id + "  FAILED (phase ROLLED_BACK)")
+        .contains("model gpt-4o refused the new key")
+        .contains("was NOT revoked and still works");
+
+    Run json = run("wait", id, "--json");
+    assertThat(json.exit()).isEqualTo(1);
+    JsonNode o = JSON.readTree(json.out());
+    assertThat(o.get("workflowStatus").asText()).isEqualTo("FAILED");
+    assertThat(o.get("failure").asText()).contains("was NOT revoked");
+    assertThat(o.has("result")).isFalse();
+  }
+
+  @Test
+  void rotateWaitPrintsOneProgressLinePerPhaseAndOneJsonObjectAtTheEnd() throws Exception {
+    Run text =
+        run(
+            "rotate",
+            "--secret-id",
+            "app-follow",
+            "--key-hash",
+            KeyMaterial.tokenHash("w"),
+            "--generation",
+            "1",
+            "--grace",
+            "1s",
+            "--wait");
+
+    assertThat(text.exit()).as(text.err()).isZero();
+    assertThat(text.err()).doesNotContain("\r");
+    assertThat(text.err().lines().filter(l -> l.startsWith("IN_GRACE")).count()).isEqualTo(1);
+    assertThat(text.out()).contains("rotation/app-follow/1  COMPLETED");
+
+    Run json =
+        run(
+            "rotate",
+            "--secret-id",
+            "app-follow",
+            "--key-hash",
+            KeyMaterial.tokenHash("w"),
+            "--generation",
+            "2",
+            "--grace",
+            "0s",
+            "--wait",
+            "--json");
+
+    assertThat(json.exit()).as(json.err()).isZero();
+    assertThat(json.err()).as("no progress with --json").doesNotContain("IN_GRACE");
+    JsonNode o = JSON.readTree(json.out());
+    assertThat(o.get("workflowStatus").asText()).isEqualTo("COMPLETED");
+    assertThat(o.at("/status/phase").asText()).isEqualTo("COMPLETED");
+    assertThat(o.at("/result/newKeyAlias").asText()).isEqualTo("keyturn-app-follow-g2");
+    assertThat(o.at("/result/publishedVersion").asLong()).isEqualTo(2);
+    assertThat(o.at("/request/secretId").asText()).isEqualTo("app-follow");
+  }
+
+  @Test
+  void statusOfAClosedRotationStillAnswersFromReplay() throws Exception {
+    run(
+        "rotate",
+        "--secret-id",
+        "app-closed",
+        "--key-hash",
+        KeyMaterial.tokenHash("c"),
+        "--generation",
+        "1",
+        "--grace",
+        "0s");
+    client
+        .newUntypedWorkflowStub("rotation/app-closed/1")
+        .getResult(10, TimeUnit.SECONDS, RotationResult.class);
+
+    Run r = run("status", "rotation/app-closed/1", "--json");
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    JsonNode o = JSON.readTree(r.out());
+    assertThat(o.get("workflowStatus").asText()).isEqualTo("COMPLETED");
+    assertThat(o.at("/status/phase").asText()).isEqualTo("COMPLETED");
+    assertThat(o.at("/result/revokedEarly").asBoolean()).isFalse();
+  }
+
+  @Test
+  void withoutAWorkerStatusShowsWhatTemporalKnowsAndWaitReportsATermination() {
+    // Started on a task queue nobody polls, so no worker answers the status query.
+    String id = "rotation/no-worker/1";
+    WorkflowStub stub =
+        client.newUntypedWorkflowStub(
+            "KeyRotation",
+            WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue("nobody-polls").build());
+    stub.start(
+        new RotationRequest(
+            "no-worker",
+            1,
+            "http://127.0.0.1:4000",
+            KeyMaterial.ref(rawKey()),
+            null,
+            new VaultTarget(null, null, "no-worker", null, null),
+            Duration.ofHours(1),
+            "test"));
+
+    Run r = run("status", id);
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains(id + "  RUNNING").contains("status       unknown:");
+    assertThat(r.err())
+        .contains("did not answer its status query")
+        .contains("Showing what Temporal knows");
+
+    stub.terminate("operator stopped it");
+    Run w = run("wait", id);
+
+    assertThat(w.exit()).isEqualTo(1);
+    assertThat(w.out()).contains(id + "  TERMINATED").contains("terminated: operator stopped it");
+  }
+
+  @Test
+  void anUnknownRotationIsReportedAsNotFound() {
+    for (String cmd : new String[] {"status", "wait", "revoke-now"}) {
+      Run r = run(cmd, "rotation/nobody/1");
+      assertThat(r.exit()).as(cmd).isEqualTo(1);
+      assertThat(r.err()).as(cmd).contains("no rotation with id 'rotation/nobody/1'");
+    }
+  }
+
+  @Test
+  void anUnreachableTemporalIsNamedWithWhatToDo() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    KeyturnCli cli =
+        new KeyturnCli(
+            connection -> {
+              throw Status.UNAVAILABLE.withDescription("io exception").asRuntimeException();
+            },
+            Map.of("TEMPORAL_ADDRESS", "127.0.0.1:7999"),
+            new KeyturnCli.Io(
+                new ByteArrayInputStream(new byte[0]),
+                new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                false),
+            Clock.systemUTC(),
+            TIMING);
+
+    int exit = cli.execute("status", "rotation/x/1");
+
+    assertThat(exit).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains(
+            "cannot reach Temporal at 127.0.0.1:7999: is the server running? (scripts/demo.sh"
+                + " starts one)");
+  }
+
+  @Test
+  void addressAndNamespaceComeFromOptionsOverTheEnvironment() {
+    Map<String, String> env = new HashMap<>();
+    env.put("TEMPORAL_ADDRESS", "temporal.env:7233");
+    env.put("TEMPORAL_NAMESPACE", "from-env");
+    run(env, "status", "rotation/nobody/1");
+    assertThat(connections.get(connections.size() - 1))
+        .extracting(TemporalConnection::address, TemporalConnection::namespace)
+        .containsExactly("temporal.env:7233", "from-env");
+
+    run(env, "status", "rotation/nobody/1", "--address", "other:7000", "--namespace", "ns2");
+    assertThat(connections.get(connections.size() - 1))
+        .extracting(TemporalConnection::address, TemporalConnection::namespace)
+        .containsExactly("other:7000", "ns2");
+
+    Run bad = run(env, "status", "rotation/nobody/1", "--address", "no-port");
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.err()).contains("must be host:port");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"rotate", "status", "wait", "revoke-now"})
+  void everyCommandsHelpTeachesWithExamples(String cmd) {
+    Run r = run(cmd, "--help");
+
+    assertThat(r.exit()).isZero();
+    assertThat(r.out()).contains("Usage: keyturn " + cmd).contains("Examples:").contains("--json");
+  }
+
+  @Test
+  void noCommandIsAUsageError() {
+    Run r = run();
+
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("missing command");
+  }
+}
