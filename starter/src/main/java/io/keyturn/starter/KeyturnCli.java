@@ -36,6 +36,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       StatusCommand.class,
       WaitCommand.class,
       RevokeNowCommand.class,
+      GatewayCommand.class,
       HelpCommand.class
     },
     description = {
@@ -53,6 +54,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       "  keyturn rotate --secret-id billing-api --key-file ./billing-api.key --wait",
       "  keyturn status rotation/billing-api/20250101120000",
       "  keyturn revoke-now rotation/billing-api/20250101120000 --reason leaked",
+      "  keyturn gateway check --gateway https://litellm.example.com",
       "  keyturn help rotate",
       "",
       "Exit codes: 0 ok, 1 the rotation failed or Temporal could not be used, 2 bad usage."
@@ -140,7 +142,8 @@ public final class KeyturnCli implements Runnable {
   @Override
   public void run() {
     throw new ParameterException(
-        spec.commandLine(), "missing command: choose one of rotate, status, wait, revoke-now");
+        spec.commandLine(),
+        "missing command: choose one of rotate, status, wait, revoke-now, gateway");
   }
 
   private int usageError(ParameterException e, String[] args) {

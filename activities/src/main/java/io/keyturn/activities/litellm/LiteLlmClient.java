@@ -31,6 +31,11 @@ public class LiteLlmClient {
     return call("GET", gateway, "/key/info?key=" + enc(keyOrHash), bearer(admin()), null);
   }
 
+  /** {@code GET /key/info} with no argument: the management key describes itself. */
+  public Reply selfInfo(String gateway) {
+    return call("GET", gateway, "/key/info", bearer(admin()), null);
+  }
+
   /** {@code POST /key/generate} with the management key. */
   public Reply generate(String gateway, Map<String, Object> body) {
     return call("POST", gateway, "/key/generate", bearer(admin()), Json.write(body));

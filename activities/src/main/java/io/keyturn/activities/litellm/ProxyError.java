@@ -108,9 +108,10 @@ public record ProxyError(int status, String message, String type, String param, 
           what
               + detail
               + ". The management key's allowed_routes are missing a route Keyturn needs: re-mint it"
-              + " with allowed_routes [\"/key/generate\", \"/key/delete\", \"/key/info\","
-              + " \"/key/list\", \"/health/readiness\"] under a proxy_admin user, or use the master"
-              + " key.");
+              + " with allowed_routes "
+              + GatewayCheck.REQUIRED_ROUTES
+              + " under a proxy_admin user, or use the master key. `keyturn gateway check` names"
+              + " every route that is missing.");
     }
     if (status == 403 && mentions("not authorized")) {
       return nonRetryable(

@@ -525,12 +525,15 @@ final class ManagementApi {
     String userId = (String) b.get("user_id");
     if (!caller.admin()) {
       if (userId != null && !userId.equals(caller.userId())) {
-        return Answer.shapeB(
+        // An AssertionError turned into HTTPException(403, detail=str): a plain message.
+        return Answer.shapeA(
             403,
             "User can only create keys for themselves. Got user_id="
                 + userId
                 + ", Your ID="
                 + caller.userId(),
+            "internal_server_error",
+            null,
             nullParam);
       }
       userId = caller.userId();

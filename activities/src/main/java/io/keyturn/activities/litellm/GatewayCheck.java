@@ -1,0 +1,387 @@
+package io.keyturn.activities.litellm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.keyturn.activities.http.Json;
+import io.keyturn.activities.http.JsonHttp.Reply;
+import io.keyturn.workflows.crypto.KeyMaterial;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Checks that a LiteLLM gateway and a management key can do everything a rotation needs, and says
+ * exactly what is wrong when they cannot: the way Phase validates a LiteLLM credential (seed 000),
+ * then further. Steps:
+ *
+ * <ol>
+ *   <li>{@code /health/readiness} answers and its {@code db} is connected (the status stays 200
+ *       when the database is down, so the field is what counts);
+ *   <li>{@code /key/info} with no argument says who the management key is;
+ *   <li>a probe key is minted for another user ({@code /key/generate}): only a {@code proxy_admin}
+ *       may, so this proves the role a rotation needs to replace keys it did not mint; the probe is
+ *       blocked and expires in {@value #PROBE_DURATION}, so it is harmless if it cannot be deleted;
+ *   <li>the probe is read back ({@code /key/info}) and deleted ({@code /key/delete}); without a
+ *       probe, deleting a hash that does not exist still proves the route is allowed.
+ * </ol>
+ *
+ * Nothing here logs or returns a key value: the probe appears by alias and fingerprint.
+ */
+public final class GatewayCheck {
+
+  /** The management routes a rotation calls, as a scoped key's {@code allowed_routes}. */
+  public static final List<String> REQUIRED_ROUTES =
+      List.of("/key/generate", "/key/delete", "/key/info", "/health/readiness");
+
+  static final String PROBE_DURATION = "10m";
+  static final String PROBE_USER = "keyturn-gateway-check";
+
+  /** Outcome of one step. */
+  public enum Status {
+    OK,
+    WARN,
+    FAIL,
+    SKIPPED
+  }
+
+  /** One step of the check. */
+  public record Step(String name, Status status, String detail) {}
+
+  /**
+   * The whole answer: who the key is, the steps, routes found missing, and one diagnosis with the
+   * fix (null when everything passed).
+   */
+  public record Report(
+      String gateway,
+      String identity,
+      List<Step> steps,
+      List<String> missingRoutes,
+      boolean proxyAdmin,
+      String diagnosis,
+      String fix) {
+    public boolean ok() {
+      return steps.stream().noneMatch(s -> s.status() == Status.FAIL);
+    }
+
+    /** A JSON-friendly view. */
+    public Map<String, Object> toMap() {
+      Map<String, Object> o = new LinkedHashMap<>();
+      o.put("gateway", gateway);
+      o.put("ok", ok());
+      o.put("identity", identity);
+      o.put("proxyAdmin", proxyAdmin);
+      o.put("missingRoutes", missingRoutes);
+      List<Map<String, Object>> s = new ArrayList<>();
+      for (Step step : steps) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", step.name());
+        m.put("status", step.status().name());
+        m.put("detail", step.detail());
+        s.add(m);
+      }
+      o.put("steps", s);
+      o.put("diagnosis", diagnosis);
+      o.put("fix", fix);
+      return o;
+    }
+  }
+
+  private final LiteLlmClient proxy;
+  private final SecureRandom random = new SecureRandom();
+
+  public GatewayCheck(LiteLlmClient proxy) {
+    this.proxy = proxy;
+  }
+
+  /** Runs every step against {@code gateway}; never throws for an answer the proxy gives. */
+  public Report run(String gateway) {
+    return new Run(gateway).go();
+  }
+
+  private final class Run {
+    final String gw;
+    final List<Step> steps = new ArrayList<>();
+    final List<String> missing = new ArrayList<>();
+    String identity = "unknown";
+    boolean master;
+    boolean notAdmin;
+    boolean adminProven;
+    String diagnosis;
+    String fix;
+
+    Run(String gateway) {
+      this.gw = gateway.replaceAll("/+$", "");
+    }
+
+    Report go() {
+      if (readiness() && identity()) {
+        probe();
+      }
+      conclude();
+      return new Report(
+          gw,
+          identity,
+          List.copyOf(steps),
+          List.copyOf(missing),
+          !notAdmin && (master || adminProven),
+          diagnosis,
+          fix);
+    }
+
+    void add(String name, Status status, String detail) {
+      steps.add(new Step(name, status, detail));
+    }
+
+    /** A call that may not get an HTTP answer at all: null then, with the step recorded. */
+    Reply call(String step, java.util.function.Supplier<Reply> call) {
+      try {
+        return call.get();
+      } catch (RuntimeException e) {
+        add(step, Status.FAIL, "no answer from " + gw + ": " + e.getMessage());
+        diagnosis = "LiteLLM at " + gw + " cannot be reached.";
+        fix =
+            "Check the URL (scheme, host, port) and that the proxy runs and is reachable from here.";
+        return null;
+      }
+    }
+
+    boolean readiness() {
+      Reply r = call("readiness", () -> proxy.readiness(gw));
+      if (r == null) {
+        return false;
+      }
+      if (!r.ok()) {
+        add(
+            "readiness",
+            Status.FAIL,
+            "/health/readiness answered " + r.status() + ": " + ProxyError.of(r).message());
+        diagnosis = "LiteLLM at " + gw + " is not ready (HTTP " + r.status() + ").";
+        fix = "Look at the proxy's own log; is this the proxy's base URL (no /v1 suffix)?";
+        return false;
+      }
+      JsonNode body = Json.tree(r.body());
+      String db = body.path("db").asText("");
+      String version = body.path("litellm_version").asText("?");
+      if (!"connected".equals(db)) {
+        add(
+            "readiness",
+            Status.FAIL,
+            "healthy, but db is \"" + db + "\" (LiteLLM " + version + ")");
+        diagnosis =
+            "LiteLLM at "
+                + gw
+                + " has no working database (db \""
+                + db
+                + "\"): it cannot store virtual keys, so nothing can be rotated.";
+        fix =
+            "Run the proxy with its database (the litellm-database image, DATABASE_URL set) and"
+                + " check the database is up; /health/readiness must say db \"connected\".";
+        return false;
+      }
+      add("readiness", Status.OK, "healthy, db connected (LiteLLM " + version + ")");
+      return true;
+    }
+
+    boolean identity() {
+      Reply r = call("management key", () -> proxy.selfInfo(gw));
+      if (r == null) {
+        return false;
+      }
+      ProxyError e = r.ok() ? null : ProxyError.of(r);
+      if (r.status() == 401) {
+        add("management key", Status.FAIL, "refused (401): " + e.message());
+        diagnosis = "The proxy refused the management key: it is unknown, expired or blocked.";
+        fix =
+            "Give the master key, or a key minted as seed 000 describes, in LITELLM_MASTER_KEY or"
+                + " LITELLM_MASTER_KEY_FILE.";
+        return false;
+      }
+      if (r.status() == 404) {
+        master = true;
+        identity = "the master key";
+        add(
+            "management key",
+            Status.OK,
+            "accepted; it has no key row, so it is the master key (full proxy access)");
+        return true;
+      }
+      if (r.ok()) {
+        JsonNode info = Json.tree(r.body()).path("info");
+        String name = info.path("key_name").asText("sk-...");
+        String user = info.path("user_id").isTextual() ? info.path("user_id").asText() : null;
+        identity = "virtual key " + name + (user == null ? " with no user" : " of user " + user);
+        List<String> allowed = new ArrayList<>();
+        info.path("allowed_routes").forEach(n -> allowed.add(n.asText()));
+        add(
+            "management key",
+            Status.OK,
+            "accepted: "
+                + identity
+                + (allowed.isEmpty() ? ", no route limits" : ", allowed_routes " + allowed));
+        return true;
+      }
+      if (e.mentions("not allowed to call this route")) {
+        missing.add("/key/info");
+        identity = "a virtual key";
+        add("management key", Status.FAIL, "may not call /key/info: " + e.message());
+        return true;
+      }
+      add("management key", Status.FAIL, "/key/info answered " + r.status() + ": " + e.message());
+      return true;
+    }
+
+    void probe() {
+      String alias = "keyturn-gateway-check-" + HexFormat.of().formatHex(randomBytes());
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("key_alias", alias);
+      body.put("user_id", PROBE_USER);
+      body.put("blocked", true);
+      body.put("duration", PROBE_DURATION);
+      body.put("models", List.of());
+      body.put("metadata", Map.of("keyturn_gateway_check", true));
+      Reply r = call("mint for another user", () -> proxy.generate(gw, body));
+      if (r == null) {
+        return;
+      }
+      String probeHash = null;
+      String probeName = null;
+      if (r.ok()) {
+        JsonNode g = Json.tree(r.body());
+        probeHash = g.path("token_id").asText(null);
+        String raw = g.path("key").asText(null);
+        probeName = raw == null ? alias : KeyMaterial.keyName(raw);
+        adminProven = true;
+        add(
+            "mint for another user",
+            Status.OK,
+            "minted probe "
+                + alias
+                + " ("
+                + probeName
+                + ", blocked, expires in 10m) for user "
+                + PROBE_USER);
+      } else {
+        ProxyError e = ProxyError.of(r);
+        if (e.mentions("not allowed to call this route")) {
+          missing.add("/key/generate");
+          add("mint for another user", Status.FAIL, "may not call /key/generate: " + e.message());
+        } else if (e.mentions("create keys for themselves") || e.mentions("only proxy admin")) {
+          notAdmin = true;
+          add(
+              "mint for another user",
+              Status.FAIL,
+              "not a proxy admin (" + r.status() + "): " + e.message());
+        } else {
+          add(
+              "mint for another user",
+              Status.FAIL,
+              "/key/generate answered " + r.status() + ": " + e.message());
+        }
+      }
+
+      if (probeHash != null) {
+        String hash = probeHash;
+        Reply info = call("read another user's key", () -> proxy.keyInfo(gw, hash));
+        if (info != null) {
+          if (info.ok()) {
+            add("read another user's key", Status.OK, "/key/info of the probe answered 200");
+          } else {
+            ProxyError e = ProxyError.of(info);
+            if (e.mentions("not allowed to call this route")) {
+              if (!missing.contains("/key/info")) {
+                missing.add("/key/info");
+              }
+            } else if (info.status() == 403) {
+              notAdmin = true;
+            }
+            add(
+                "read another user's key",
+                Status.FAIL,
+                "/key/info answered " + info.status() + ": " + e.message());
+          }
+        }
+      }
+
+      String target = probeHash != null ? probeHash : "0".repeat(64);
+      Reply d = call("delete", () -> proxy.delete(gw, List.of(target)));
+      if (d == null) {
+        return;
+      }
+      ProxyError de = d.ok() ? null : ProxyError.of(d);
+      if (d.ok() || (probeHash == null && d.status() == 404 && de.mentions("No keys found"))) {
+        add(
+            "delete",
+            Status.OK,
+            probeHash != null
+                ? "deleted the probe " + alias
+                : "/key/delete is allowed (a key that does not exist answered 404 No keys found)");
+      } else {
+        if (de.mentions("not allowed to call this route")) {
+          missing.add("/key/delete");
+        } else if (de.mentions("not authorized to delete")) {
+          notAdmin = true;
+        }
+        add(
+            "delete",
+            Status.FAIL,
+            "/key/delete answered "
+                + d.status()
+                + ": "
+                + de.message()
+                + (probeHash != null
+                    ? " | the probe " + alias + " is left behind: blocked, it expires in 10m"
+                    : ""));
+      }
+    }
+
+    void conclude() {
+      if (diagnosis != null) {
+        return;
+      }
+      String allowed = "[\"" + String.join("\", \"", REQUIRED_ROUTES) + "\"]";
+      if (!missing.isEmpty()) {
+        diagnosis =
+            "The management key's allowed_routes lack "
+                + missing
+                + ": a rotation calls "
+                + REQUIRED_ROUTES
+                + ".";
+        fix =
+            "Re-mint the management key (POST /key/generate with the master key) with"
+                + " \"allowed_routes\": "
+                + allowed
+                + " and \"user_id\" of a proxy_admin user, or use the master key.";
+      } else if (notAdmin) {
+        diagnosis =
+            "The management key is not a proxy_admin's: it may not mint, read or delete keys of"
+                + " other users, so it cannot replace the keys applications use.";
+        fix =
+            "Create a proxy_admin user once (POST /user/new {\"user_id\": \"keyturn-rotator\","
+                + " \"user_role\": \"proxy_admin\"} with the master key) and mint the management"
+                + " key under it with \"user_id\": \"keyturn-rotator\" and \"allowed_routes\": "
+                + allowed
+                + ".";
+      } else if (steps.stream().anyMatch(s -> s.status() == Status.FAIL)) {
+        diagnosis = "A step failed: see its detail.";
+        fix = "Fix what the failed step names and run the check again.";
+      } else if (master) {
+        add(
+            "least privilege",
+            Status.WARN,
+            "the master key can do anything at this proxy; a scoped key is safer");
+        fix =
+            "Mint a scoped key under a proxy_admin user with \"allowed_routes\": "
+                + allowed
+                + " (seed 000) and give Keyturn that instead.";
+      }
+    }
+  }
+
+  private byte[] randomBytes() {
+    byte[] b = new byte[4];
+    random.nextBytes(b);
+    return b;
+  }
+}

@@ -1,0 +1,165 @@
+package io.keyturn.activities;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keyturn.activities.http.JsonHttp;
+import io.keyturn.activities.litellm.GatewayCheck;
+import io.keyturn.activities.litellm.GatewayCheck.Report;
+import io.keyturn.activities.litellm.GatewayCheck.Status;
+import io.keyturn.activities.litellm.LiteLlmClient;
+import io.keyturn.testkit.litellm.LiteLlmEmulator;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** {@code keyturn gateway check}'s diagnosis for each kind of management key (seed 000). */
+class GatewayCheckTest {
+  static final String MASTER = "sk-test-master-0123456789abcdef";
+
+  LiteLlmEmulator proxy;
+  JsonHttp http;
+  AtomicReference<String> managementKey;
+  GatewayCheck check;
+
+  @BeforeEach
+  void start() {
+    proxy =
+        LiteLlmEmulator.builder()
+            .masterKey(MASTER)
+            .user("keyturn-rotator", "proxy_admin")
+            .user("app-user", "internal_user")
+            .build()
+            .start();
+    http = new JsonHttp(Duration.ofSeconds(5));
+    managementKey = new AtomicReference<>(MASTER);
+    check = new GatewayCheck(new LiteLlmClient(http, managementKey::get));
+  }
+
+  @AfterEach
+  void stop() {
+    http.close();
+    proxy.close();
+  }
+
+  private String scopedKey(String user, List<String> routes) {
+    return proxy.createKey(
+        Map.of(
+            "key_alias",
+            "mgmt-" + user + routes.size(),
+            "user_id",
+            user,
+            "allowed_routes",
+            routes));
+  }
+
+  private static Status status(Report r, String step) {
+    return r.steps().stream()
+        .filter(s -> s.name().equals(step))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no step " + step + " in " + r.steps()))
+        .status();
+  }
+
+  @Test
+  void theMasterKeyPassesWithALeastPrivilegeWarning() {
+    Report r = check.run(proxy.baseUrl());
+    assertThat(r.ok()).as(r.toString()).isTrue();
+    assertThat(r.identity()).isEqualTo("the master key");
+    assertThat(r.proxyAdmin()).isTrue();
+    assertThat(r.missingRoutes()).isEmpty();
+    assertThat(status(r, "least privilege")).isEqualTo(Status.WARN);
+    assertThat(proxy.liveKeys()).as("the probe key was deleted").isEmpty();
+  }
+
+  @Test
+  void aCorrectlyScopedKeyOfAProxyAdminPasses() {
+    managementKey.set(scopedKey("keyturn-rotator", GatewayCheck.REQUIRED_ROUTES));
+    Report r = check.run(proxy.baseUrl());
+    assertThat(r.ok()).as(r.toString()).isTrue();
+    assertThat(r.identity()).contains("of user keyturn-rotator");
+    assertThat(r.proxyAdmin()).isTrue();
+    assertThat(r.diagnosis()).isNull();
+    assertThat(status(r, "mint for another user")).isEqualTo(Status.OK);
+    assertThat(status(r, "delete")).isEqualTo(Status.OK);
+    assertThat(proxy.liveKeys()).hasSize(1); // the management key itself, no probe
+  }
+
+  @Test
+  void aKeyMissingKeyDeleteIsToldExactlyThatRoute() {
+    managementKey.set(
+        scopedKey("keyturn-rotator", List.of("/key/generate", "/key/info", "/health/readiness")));
+    Report r = check.run(proxy.baseUrl());
+    assertThat(r.ok()).isFalse();
+    assertThat(r.missingRoutes()).containsExactly("/key/delete");
+    assertThat(r.diagnosis()).contains("allowed_routes lack [/key/delete]");
+    assertThat(r.fix()).contains("\"/key/delete\"").contains("proxy_admin");
+    assertThat(status(r, "delete")).isEqualTo(Status.FAIL);
+    // The probe it could not delete is harmless: blocked, and it expires.
+    assertThat(proxy.liveKeys())
+        .filteredOn(k -> k.keyAlias().startsWith("keyturn-gateway-check-"))
+        .singleElement()
+        .satisfies(
+            k -> {
+              assertThat(k.blocked()).isTrue();
+              assertThat(k.expires()).isNotNull();
+            });
+  }
+
+  @Test
+  void aKeyThatIsNotAProxyAdminsIsToldToReMintUnderOne() {
+    managementKey.set(scopedKey("app-user", GatewayCheck.REQUIRED_ROUTES));
+    Report r = check.run(proxy.baseUrl());
+    assertThat(r.ok()).isFalse();
+    assertThat(r.proxyAdmin()).isFalse();
+    assertThat(r.missingRoutes()).isEmpty();
+    assertThat(r.diagnosis()).contains("not a proxy_admin");
+    assertThat(r.fix()).contains("\"user_role\": \"proxy_admin\"").contains("/user/new");
+    assertThat(status(r, "mint for another user")).isEqualTo(Status.FAIL);
+  }
+
+  @Test
+  void aKeyWithNoUserCannotManageKeys() {
+    managementKey.set(proxy.createKey(Map.of("key_alias", "no-user")));
+    Report r = check.run(proxy.baseUrl());
+    assertThat(r.ok()).isFalse();
+    assertThat(r.identity()).contains("with no user");
+    assertThat(r.diagnosis()).contains("not a proxy_admin");
+  }
+
+  @Test
+  void anUnknownManagementKeyIsRefused() {
+    managementKey.set("sk-not-a-key-at-this-proxy-000");
+    Report r = check.run(proxy.baseUrl());
+    assertThat(r.ok()).isFalse();
+    assertThat(status(r, "management key")).isEqualTo(Status.FAIL);
+    assertThat(r.fix()).contains("LITELLM_MASTER_KEY");
+    assertThat(r.toMap().toString()).doesNotContain("sk-not-a-key-at-this-proxy-000");
+  }
+
+  @Test
+  void aProxyWhoseDatabaseIsDownFailsAtReadinessAndNothingIsMinted() {
+    proxy.dbConnected(false);
+    Report r = check.run(proxy.baseUrl());
+    assertThat(r.ok()).isFalse();
+    assertThat(status(r, "readiness")).isEqualTo(Status.FAIL);
+    assertThat(r.diagnosis()).contains("database");
+    assertThat(r.steps()).hasSize(1);
+    assertThat(proxy.liveKeys()).isEmpty();
+  }
+
+  @Test
+  void anUnreachableGatewaySaysSo() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Report r = check.run("http://127.0.0.1:" + port);
+    assertThat(r.ok()).isFalse();
+    assertThat(r.diagnosis()).contains("cannot be reached");
+  }
+}
