@@ -81,6 +81,14 @@ public record ProxyError(int status, String message, String type, String param, 
           .setNextRetryDelay(delay)
           .build();
     }
+    if (status == 403 && mentions("only available for LiteLLM Enterprise")) {
+      return nonRetryable(
+          RotationFailures.GATEWAY_UNSUPPORTED,
+          what
+              + detail
+              + ". The policy uses a field only LiteLLM Enterprise accepts: remove that field from"
+              + " the key's policy, or license the proxy (LITELLM_LICENSE).");
+    }
     if (status >= 500 && mentions("enterprise")) {
       return nonRetryable(
           RotationFailures.GATEWAY_UNSUPPORTED,
