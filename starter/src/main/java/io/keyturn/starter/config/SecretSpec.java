@@ -1,0 +1,80 @@
+package io.keyturn.starter.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One rotating secret as declared in a configuration file: the LiteLLM key it manages, where the
+ * new key is published, and when it is rotated.
+ *
+ * @param id the secret's id; schedules are {@code keyturn/<id>}, rotations {@code rotation/<id>/..}
+ * @param file the file that declared it
+ * @param gatewayUrl the LiteLLM proxy
+ * @param managementKey where the management key is read (by the worker; by plan for its check)
+ * @param currentKey the key applications use today, replaced by the first rotation; may be null
+ *     when a destination already holds the current key
+ * @param policy the new key's policy
+ * @param destinations where the new key is published, in order; the first is the primary
+ * @param schedule when the secret is rotated
+ * @param grace how long the old key keeps working after the new one is published
+ * @param verifyModels whether verify compares {@code /v1/models} with the policy's models
+ */
+public record SecretSpec(
+    String id,
+    String description,
+    Path file,
+    String gatewayUrl,
+    KeySource managementKey,
+    KeySource currentKey,
+    Policy policy,
+    List<Destination> destinations,
+    Schedule schedule,
+    Duration grace,
+    boolean verifyModels) {
+
+  /** Where a key is read: an environment variable, a file, or (for keys) only its token hash. */
+  public record KeySource(String env, Path file, String keyHash) {
+    public String describe() {
+      return env != null ? "$" + env : file != null ? file.toString() : "hash " + keyHash;
+    }
+  }
+
+  /**
+   * The policy: {@code importFrom} null and {@code importCurrent} true copies the replaced key's
+   * policy at each rotation; a template key is read when the schedule is applied; {@code fields}
+   * are written out (and win over imported ones).
+   */
+  public record Policy(boolean importCurrent, KeySource importFrom, Map<String, Object> fields) {}
+
+  /** A secret store destination: its type and settings as written. */
+  public record Destination(String type, Map<String, Object> settings) {
+    public String describe() {
+      return switch (type) {
+        case "vault-kv2" ->
+            "vault-kv2 "
+                + settings.getOrDefault("mount", "secret")
+                + "/"
+                + settings.getOrDefault("pathPrefix", "litellm/")
+                + settings.get("name");
+        case "aws-secretsmanager" ->
+            "aws-secretsmanager " + settings.get("region") + "/" + settings.get("secretId");
+        case "file" -> "file " + settings.get("path");
+        default -> type;
+      };
+    }
+  }
+
+  /** Every {@code every}, or on {@code cron} in {@code timezone}; {@code jitter} spreads starts. */
+  public record Schedule(
+      Duration every, String cron, String timezone, Duration jitter, boolean paused) {
+    public String describe() {
+      return (every != null
+              ? "every " + Durations.format(every)
+              : "cron '" + cron + "' " + timezone)
+          + (jitter.isZero() ? "" : ", jitter " + Durations.format(jitter))
+          + (paused ? ", paused" : "");
+    }
+  }
+}
