@@ -457,6 +457,50 @@ final class ManagementApi {
           "model_tpm_limit",
           "allowed_passthrough_routes");
 
+  /**
+   * The request fields {@code GenerateKeyResponse} declares (GenerateRequestBase, KeyRequestBase).
+   */
+  private static final Set<String> RESPONSE_REQUEST_FIELDS =
+      Set.of(
+          "key_alias",
+          "duration",
+          "models",
+          "spend",
+          "max_budget",
+          "user_id",
+          "team_id",
+          "agent_id",
+          "max_parallel_requests",
+          "metadata",
+          "tpm_limit",
+          "rpm_limit",
+          "budget_duration",
+          "allowed_cache_controls",
+          "config",
+          "permissions",
+          "model_max_budget",
+          "model_rpm_limit",
+          "model_tpm_limit",
+          "guardrails",
+          "policies",
+          "prompts",
+          "blocked",
+          "aliases",
+          "object_permission",
+          "key",
+          "budget_id",
+          "tags",
+          "enforced_params",
+          "allowed_routes",
+          "allowed_passthrough_routes",
+          "allowed_vector_store_indexes",
+          "rpm_limit_type",
+          "tpm_limit_type",
+          "router_settings",
+          "access_group_ids",
+          "organization_id",
+          "project_id");
+
   /** FastAPI/pydantic type validation of the fields Keyturn and tests send. */
   private static Answer validateTypes(Map<String, Object> b) {
     for (String f : LIST_FIELDS) {
@@ -659,9 +703,12 @@ final class ManagementApi {
       row.put("updated_at", existing.get("updated_at"));
     }
 
+    // GenerateKeyResponse declares the KeyRequestBase fields only: anything else the caller sent
+    // (unknown fields, soft_budget, key_type, ...) is dropped by pydantic (litellm-api.md §1,
+    // §3.4).
     Map<String, Object> out = new LinkedHashMap<>();
     for (Map.Entry<String, Object> e : b.entrySet()) {
-      if (!e.getKey().equals("soft_budget") && !e.getKey().equals("key_type")) {
+      if (RESPONSE_REQUEST_FIELDS.contains(e.getKey())) {
         out.put(e.getKey(), e.getValue());
       }
     }
@@ -926,10 +973,15 @@ final class ManagementApi {
     int size;
     try {
       page = Integer.parseInt(q.getOrDefault("page", "1"));
-      size = Integer.parseInt(q.getOrDefault("size", "10"));
     } catch (NumberFormatException e) {
       return Answer.unprocessable(
           List.of("query", "page"), "Input should be a valid integer", "int_parsing");
+    }
+    try {
+      size = Integer.parseInt(q.getOrDefault("size", "10"));
+    } catch (NumberFormatException e) {
+      return Answer.unprocessable(
+          List.of("query", "size"), "Input should be a valid integer", "int_parsing");
     }
     if (page < 1) {
       return Answer.unprocessable(
