@@ -1,5 +1,7 @@
 package io.keyturn.workflows;
 
+import io.keyturn.workflows.model.CurrentKey;
+import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.KeyDerivation;
 import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.MintRequest;
@@ -19,6 +21,10 @@ import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 
 /** The rotation: mint, verify, publish, grace, revoke; compensation when verify or publish fail. */
@@ -79,6 +85,11 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   private RotationPhase phase = RotationPhase.STARTING;
   private MintedKey minted;
   private PublishReceipt published;
+  private final List<PublishReceipt> publishedAll = new ArrayList<>();
+
+  /** Destinations a v2 publish touched (written or attempted), for rollback. */
+  private final List<Destination> touched = new ArrayList<>();
+
   private long graceEndsAtMillis = -1;
   private boolean revokeNowRequested;
   private String revokeNowReason;
@@ -93,9 +104,9 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
       if (phase != RotationPhase.ROLLED_BACK) {
         message =
             "Rotation of "
-                + req.secretId()
+                + request.secretId()
                 + " g"
-                + req.generation()
+                + request.generation()
                 + " failed while "
                 + phase.name().toLowerCase()
                 + ": "
@@ -105,9 +116,9 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
                     : " | new key " + minted.ref().fingerprint() + " may need attention.")
                 + (phase == RotationPhase.REVOKING
                     ? " The new key is published; the old key "
-                        + req.oldKey().fingerprint()
+                        + oldFingerprint()
                         + " may still work: revoke it by hand."
-                    : " The old key " + req.oldKey().fingerprint() + " was NOT revoked.");
+                    : " The old key " + oldFingerprint() + " was NOT revoked.");
         phase = RotationPhase.FAILED;
         log.error(message);
       }
@@ -115,13 +126,59 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     }
   }
 
-  private RotationResult doRotate(RotationRequest req) {
+  private static final DateTimeFormatter GENERATION =
+      DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
+
+  private RotationRequest resolve(RotationRequest req) {
+    if (req.usesDestinations()) {
+      // Bad settings or an unreachable store fail here, before anything is minted.
+      message = "checking " + req.destinations().size() + " destination(s)";
+      for (Destination d : req.destinations()) {
+        store.checkDestination(d);
+      }
+    }
+    long generation =
+        req.generation() > 0
+            ? req.generation()
+            : Long.parseLong(GENERATION.format(Instant.ofEpochMilli(Workflow.currentTimeMillis())));
+    if (!req.chainFromStore()) {
+      return req.resolved(generation, req.oldKey(), req.oldKeySealed());
+    }
+    Destination primary = req.destinations().get(0);
+    message = "reading the current key from " + primary.describe();
+    CurrentKey current = store.readCurrentKey(primary);
+    if (current != null) {
+      log.info(
+          "rotation {} g{}: {} holds {}",
+          req.secretId(),
+          generation,
+          current.location(),
+          current.ref().fingerprint());
+      return req.resolved(generation, current.ref(), current.sealed());
+    }
+    if (req.oldKey() == null) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "nothing to rotate for "
+              + req.secretId()
+              + ": "
+              + primary.describe()
+              + " holds no key and no first key was given. Publish the key applications use there,"
+              + " or declare it as currentKey in keyturn.yaml and apply again.",
+          RotationFailures.NOTHING_TO_ROTATE);
+    }
+    return req.resolved(generation, req.oldKey(), req.oldKeySealed());
+  }
+
+  private RotationResult doRotate(RotationRequest original) {
+    RotationRequest req = resolve(original);
+    this.request = req;
     String who = req.secretId() + " g" + req.generation();
     log.info("rotation {} started: replacing {}", who, req.oldKey().fingerprint());
 
     // The old key's policy is read first: a missing old key fails here, before anything is minted.
     message = "reading the policy of " + req.oldKey().fingerprint();
-    KeyPolicy policy = gateway.importPolicy(req.gatewayUrl(), req.oldKey());
+    KeyPolicy imported = gateway.importPolicy(req.gatewayUrl(), req.oldKey());
+    KeyPolicy policy = req.policy() != null ? req.policy() : imported;
 
     phase = RotationPhase.MINTING;
     message = "minting " + req.newKeyAlias();
@@ -149,11 +206,23 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     try {
       phase = RotationPhase.VERIFYING;
       message = "verifying " + minted.ref().fingerprint();
-      gateway.verifyKey(req.gatewayUrl(), minted, policy);
+      boolean checkModels = req.verifyModels() == null || req.verifyModels();
+      gateway.verifyKey(
+          req.gatewayUrl(), minted, checkModels ? policy : new KeyPolicy(withoutModels(policy)));
 
       phase = RotationPhase.PUBLISHING;
-      message = "publishing to " + req.vault().describe();
-      published = store.publishKey(req.vault(), minted);
+      if (req.usesDestinations()) {
+        for (Destination d : req.destinations()) {
+          message = "publishing to " + d.describe();
+          touched.add(d);
+          publishedAll.add(store.publishTo(d, minted));
+        }
+        published = publishedAll.get(0);
+      } else {
+        message = "publishing to " + req.vault().describe();
+        published = store.publishKey(req.vault(), minted);
+        publishedAll.add(published);
+      }
     } catch (ActivityFailure | CanceledFailure e) {
       throw rollBack(e);
     }
@@ -162,7 +231,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     graceEndsAtMillis = Workflow.currentTimeMillis() + req.gracePeriod().toMillis();
     message =
         "new key published to "
-            + published.location()
+            + locations()
             + "; old key "
             + req.oldKey().fingerprint()
             + " stays valid until "
@@ -183,7 +252,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
         "done: "
             + minted.ref().fingerprint()
             + " is live in "
-            + published.location()
+            + locations()
             + "; "
             + req.oldKey().fingerprint()
             + " revoked ("
@@ -198,7 +267,18 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
         minted.alias(),
         published,
         revoked,
-        early);
+        early,
+        List.copyOf(publishedAll));
+  }
+
+  private String locations() {
+    return String.join(", ", publishedAll.stream().map(PublishReceipt::location).toList());
+  }
+
+  private static java.util.Map<String, Object> withoutModels(KeyPolicy p) {
+    java.util.Map<String, Object> f = new java.util.LinkedHashMap<>(p.fields());
+    f.remove("models");
+    return f;
   }
 
   /**
@@ -211,7 +291,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     StringBuilder undo = new StringBuilder();
     Workflow.newDetachedCancellationScope(
             () -> {
-              if (failedAt == RotationPhase.PUBLISHING) {
+              if (failedAt == RotationPhase.PUBLISHING && !request.usesDestinations()) {
                 try {
                   undo.append(storeMustFinish.unpublishKey(request.vault(), minted)).append(' ');
                 } catch (ActivityFailure e) {
@@ -220,6 +300,24 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
                       .append(" (")
                       .append(rootMessage(e))
                       .append("): check it by hand. ");
+                }
+              }
+              if (failedAt == RotationPhase.PUBLISHING && request.usesDestinations()) {
+                // Every destination touched, the failed one included: a write may have landed.
+                for (Destination d : touched) {
+                  try {
+                    undo.append(storeMustFinish.restoreAt(d, minted)).append(' ');
+                  } catch (ActivityFailure e) {
+                    undo.append("COULD NOT restore ")
+                        .append(d.describe())
+                        .append(" (")
+                        .append(rootMessage(e))
+                        .append("): it may hold the new key ")
+                        .append(minted.ref().fingerprint())
+                        .append(", which is being deleted; put the old key ")
+                        .append(request.oldKey().fingerprint())
+                        .append(" back there by hand. ");
+                  }
                 }
               }
               try {
@@ -257,6 +355,10 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     return ApplicationFailure.newNonRetryableFailureWithCause(message, ROLLED_BACK, cause);
   }
 
+  private String oldFingerprint() {
+    return request.oldKey() == null ? "(not yet read)" : request.oldKey().fingerprint();
+  }
+
   private static String rootMessage(Throwable t) {
     Throwable c = t;
     while (c.getCause() != null) {
@@ -281,10 +383,13 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
         r == null ? null : r.secretId(),
         r == null ? 0 : r.generation(),
         phase,
-        r == null ? null : r.oldKey().fingerprint(),
+        r == null || r.oldKey() == null ? null : r.oldKey().fingerprint(),
         minted == null ? null : minted.ref().fingerprint(),
         r == null ? null : r.newKeyAlias(),
-        published == null ? null : published.location() + " v" + published.version(),
+        publishedAll.isEmpty()
+            ? null
+            : String.join(
+                ", ", publishedAll.stream().map(p -> p.location() + " v" + p.version()).toList()),
         graceEndsAtMillis < 0 ? null : Instant.ofEpochMilli(graceEndsAtMillis).toString(),
         revokeNowRequested,
         message);

@@ -39,6 +39,20 @@ public final class RotationFailures {
   /** What was read back from Vault is not the key that was written. */
   public static final String PUBLISH_MISMATCH = "PublishReadBackMismatch";
 
+  /** A destination's settings, credentials or reachability are wrong; nothing was minted. */
+  public static final String DESTINATION_INVALID = "DestinationInvalid";
+
+  /** A store refused the worker's credentials or the location (401/403 or the like). */
+  public static final String STORE_DENIED = "StoreDenied";
+
+  /** Another writer changed a store's secret between our read and our write. */
+  public static final String STORE_CONFLICT = "StoreConflict";
+
+  /**
+   * A scheduled rotation found no key to replace: the store is empty and no first key was given.
+   */
+  public static final String NOTHING_TO_ROTATE = "NothingToRotate";
+
   /** The worker lacks a setting it needs (management key, Vault token, sealing key). */
   public static final String WORKER_MISCONFIGURED = "WorkerMisconfigured";
 
@@ -65,6 +79,10 @@ public final class RotationFailures {
           VAULT_DENIED,
           VAULT_CONFLICT,
           PUBLISH_MISMATCH,
+          DESTINATION_INVALID,
+          STORE_DENIED,
+          STORE_CONFLICT,
+          NOTHING_TO_ROTATE,
           WORKER_MISCONFIGURED,
           SEALING_KEY_MISMATCH);
 }

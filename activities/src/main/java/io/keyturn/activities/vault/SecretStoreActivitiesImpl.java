@@ -4,6 +4,8 @@ import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.SecretStoreActivities;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.model.CurrentKey;
+import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.MintedKey;
 import io.keyturn.workflows.model.PublishReceipt;
 import io.keyturn.workflows.model.VaultTarget;
@@ -108,5 +110,80 @@ public class SecretStoreActivitiesImpl implements SecretStoreActivities {
   private static boolean holds(VaultKv2Client.Version v, VaultTarget target, MintedKey key) {
     Object value = v.data().get(target.field());
     return value instanceof String s && KeyMaterial.tokenHash(s).equals(key.ref().tokenHash());
+  }
+
+  // ------------------------------------------------------------------ v2: destinations
+
+  /** The Vault target of a {@code vault-kv2} destination; other types are not served here. */
+  private VaultTarget vaultTarget(Destination d) {
+    if (!d.type().equals("vault-kv2")) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "destination "
+              + d.describe()
+              + ": this worker publishes to vault-kv2 only; "
+              + d.type()
+              + " needs a newer worker",
+          RotationFailures.DESTINATION_INVALID);
+    }
+    String address = d.settings().get("address");
+    if (address != null && !address.replaceAll("/+$", "").equals(vault.address())) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "destination "
+              + d.describe()
+              + " names Vault at "
+              + address
+              + " but this worker's VAULT_ADDR is "
+              + vault.address()
+              + ": drop 'address' or run a worker configured for that Vault",
+          RotationFailures.DESTINATION_INVALID);
+    }
+    try {
+      return new VaultTarget(
+          d.get("mount", "secret"),
+          d.get("pathPrefix", "litellm/"),
+          d.settings().get("name"),
+          d.settings().get("namespace"),
+          d.get("field", "key"));
+    } catch (IllegalArgumentException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "destination " + d.describe() + ": " + e.getMessage(),
+          RotationFailures.DESTINATION_INVALID);
+    }
+  }
+
+  @Override
+  public void checkDestination(Destination destination) {
+    VaultTarget t = vaultTarget(destination);
+    // A read proves the address, the token and the mount; an absent secret is fine.
+    vault.read(t);
+  }
+
+  @Override
+  public CurrentKey readCurrentKey(Destination destination) {
+    VaultTarget t = vaultTarget(destination);
+    Optional<VaultKv2Client.Version> current = vault.read(t);
+    if (current.isEmpty() || !(current.get().data().get(t.field()) instanceof String raw)) {
+      return null;
+    }
+    if (!KeyMaterial.looksLikeKey(raw)) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          t.describe()
+              + " holds something that is not a LiteLLM virtual key in '"
+              + t.field()
+              + "': check the destination's field",
+          RotationFailures.DESTINATION_INVALID);
+    }
+    return new CurrentKey(
+        KeyMaterial.ref(raw), secret.seal(raw), t.describe() + " v" + current.get().version());
+  }
+
+  @Override
+  public PublishReceipt publishTo(Destination destination, MintedKey key) {
+    return publishKey(vaultTarget(destination), key);
+  }
+
+  @Override
+  public String restoreAt(Destination destination, MintedKey key) {
+    return unpublishKey(vaultTarget(destination), key);
   }
 }
