@@ -1,5 +1,6 @@
 package io.keyturn.activities.store;
 
+import io.keyturn.activities.vault.VaultKv2Client;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,6 +24,24 @@ public final class SecretStoreRegistry {
 
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * The stores Keyturn ships: {@value VaultKv2Store#TYPE} through the worker's {@code vault}
+   * client, {@value AwsSecretsManagerStore#TYPE} with the AWS SDK's default credential chain (each
+   * store holds its own SDK client: close it when done), and {@value FileStore#TYPE}.
+   */
+  public static SecretStoreRegistry builtIn(VaultKv2Client vault) {
+    Objects.requireNonNull(vault, "vault");
+    return builder()
+        .register(
+            VaultKv2Store.TYPE,
+            settings -> new VaultKv2Store(vault, VaultKv2Config.fromSettings(settings)))
+        .register(
+            AwsSecretsManagerStore.TYPE,
+            settings -> new AwsSecretsManagerStore(AwsSecretsManagerConfig.fromSettings(settings)))
+        .register(FileStore.TYPE, settings -> new FileStore(FileStoreConfig.fromSettings(settings)))
+        .build();
   }
 
   /** The registered type names, in registration order. */
