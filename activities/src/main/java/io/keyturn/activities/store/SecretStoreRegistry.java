@@ -1,0 +1,90 @@
+package io.keyturn.activities.store;
+
+import io.keyturn.activities.vault.VaultKv2Client;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Secret store factories keyed by type name ({@code "vault-kv2"}, {@code "aws-secretsmanager"},
+ * {@code "file"}). A factory turns a destination's string settings (from a rotation request or the
+ * worker's configuration) into a {@link SecretStore}; it closes over what the worker provides, such
+ * as the Vault client. Each store's config record parses and validates the settings.
+ */
+public final class SecretStoreRegistry {
+
+  private final Map<String, Function<Map<String, String>, SecretStore>> factories;
+
+  private SecretStoreRegistry(Map<String, Function<Map<String, String>, SecretStore>> factories) {
+    this.factories = Collections.unmodifiableMap(new LinkedHashMap<>(factories));
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * The stores Keyturn ships: {@value VaultKv2Store#TYPE} through the worker's {@code vault}
+   * client, {@value AwsSecretsManagerStore#TYPE} with the AWS SDK's default credential chain (each
+   * store holds its own SDK client: close it when done), and {@value FileStore#TYPE}.
+   */
+  public static SecretStoreRegistry builtIn(VaultKv2Client vault) {
+    Objects.requireNonNull(vault, "vault");
+    return builder()
+        .register(
+            VaultKv2Store.TYPE,
+            settings -> new VaultKv2Store(vault, VaultKv2Config.fromSettings(settings)))
+        .register(
+            AwsSecretsManagerStore.TYPE,
+            settings -> new AwsSecretsManagerStore(AwsSecretsManagerConfig.fromSettings(settings)))
+        .register(FileStore.TYPE, settings -> new FileStore(FileStoreConfig.fromSettings(settings)))
+        .build();
+  }
+
+  /** The registered type names, in registration order. */
+  public Set<String> types() {
+    return factories.keySet();
+  }
+
+  /**
+   * A store of {@code type} for the destination {@code settings}.
+   *
+   * @throws IllegalArgumentException for an unknown type (naming the known ones) or invalid
+   *     settings (naming the setting and the fix)
+   */
+  public SecretStore create(String type, Map<String, String> settings) {
+    Function<Map<String, String>, SecretStore> factory = factories.get(type);
+    if (factory == null) {
+      throw new IllegalArgumentException(
+          "unknown secret store type '" + type + "': use one of " + factories.keySet());
+    }
+    return factory.apply(settings == null ? Map.of() : settings);
+  }
+
+  /** Collects factories; a type registered twice is a mistake and is refused. */
+  public static final class Builder {
+    private final Map<String, Function<Map<String, String>, SecretStore>> factories =
+        new LinkedHashMap<>();
+
+    private Builder() {}
+
+    public Builder register(String type, Function<Map<String, String>, SecretStore> factory) {
+      Objects.requireNonNull(factory, "factory");
+      if (type == null || !type.matches("[a-z0-9][a-z0-9-]*")) {
+        throw new IllegalArgumentException(
+            "store type must be lowercase letters, digits and '-': " + type);
+      }
+      if (factories.putIfAbsent(type, factory) != null) {
+        throw new IllegalArgumentException("store type '" + type + "' is already registered");
+      }
+      return this;
+    }
+
+    public SecretStoreRegistry build() {
+      return new SecretStoreRegistry(factories);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Secret stores: where a rotated key is published for applications to read.
+ *
+ * <p>{@link io.keyturn.activities.store.SecretStore} is the seam; one class per store implements
+ * it, and {@link io.keyturn.activities.store.SecretStoreRegistry} finds a store by type name:
+ *
+ * <ul>
+ *   <li>{@code vault-kv2}: {@link io.keyturn.activities.store.VaultKv2Store}, Vault or OpenBao KV
+ *       version 2, LiteLLM's {@code {"key": "sk-..."}} by default, check-and-set;
+ *   <li>{@code aws-secretsmanager}: {@link io.keyturn.activities.store.AwsSecretsManagerStore},
+ *       AWSPENDING then AWSCURRENT, plain string by default;
+ *   <li>{@code file}: {@link io.keyturn.activities.store.FileStore}, a dotenv line or a JSON field,
+ *       replaced atomically with mode 0600.
+ * </ul>
+ *
+ * <p>Every side-effecting method is idempotent (its javadoc says how), values go in and never come
+ * out (fingerprints only), and a new store is one class plus one test extending the shared contract
+ * test {@code SecretStoreContractTest}.
+ *
+ * <pre>{@code
+ * SecretStore store = registry.create("file", Map.of("path", "/etc/app/litellm.env"));
+ * StoreReceipt r = store.write(rawKey, new RotationContext(workflowId, "g7"));
+ * // on failure later: store.restorePrevious(r.fingerprint());
+ * }</pre>
+ */
+package io.keyturn.activities.store;

@@ -1,0 +1,89 @@
+package io.keyturn.activities.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keyturn.activities.http.JsonHttp;
+import io.keyturn.activities.vault.VaultKv2Client;
+import io.keyturn.workflows.crypto.KeyMaterial;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Type names, settings validation and creation through {@link SecretStoreRegistry}. */
+class SecretStoreRegistryTest {
+  static final JsonHttp http = new JsonHttp(Duration.ofSeconds(1));
+  static final SecretStoreRegistry registry =
+      SecretStoreRegistry.builtIn(new VaultKv2Client(http, "http://127.0.0.1:1", () -> "t"));
+
+  @AfterAll
+  static void close() {
+    http.close();
+  }
+
+  @Test
+  void knowsTheThreeBuiltInTypes() {
+    assertThat(registry.types()).containsExactly("vault-kv2", "aws-secretsmanager", "file");
+  }
+
+  @Test
+  void anUnknownTypeNamesTheKnownOnes() {
+    assertThatThrownBy(() -> registry.create("gcp-secretmanager", Map.of()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("gcp-secretmanager")
+        .hasMessageContaining("[vault-kv2, aws-secretsmanager, file]");
+  }
+
+  @Test
+  void createsEachTypeFromItsSettings() {
+    SecretStore vault = registry.create("vault-kv2", Map.of("path", "litellm/svc-a"));
+    assertThat(vault).isInstanceOf(VaultKv2Store.class);
+    assertThat(vault.location()).isEqualTo("vault secret/litellm/svc-a#key");
+
+    try (AwsSecretsManagerStore aws =
+        (AwsSecretsManagerStore)
+            registry.create(
+                "aws-secretsmanager",
+                Map.of(
+                    "secretId", "litellm/svc-a",
+                    "region", "eu-west-1",
+                    "endpoint", "http://127.0.0.1:1",
+                    "recoveryWindowDays", "0"))) {
+      assertThat(aws.config().recoveryWindowDays()).isZero();
+      assertThat(aws.location()).isEqualTo("aws-secretsmanager eu-west-1:litellm/svc-a");
+    }
+  }
+
+  @Test
+  void aFileStoreFromSettingsWorks(@TempDir Path dir) {
+    SecretStore file =
+        registry.create("file", Map.of("path", dir.resolve("app.env").toString(), "name", "KEY"));
+    file.write("sk-registry-test-0000", new RotationContext("rotation/r/g1", "g1"));
+    assertThat(file.currentFingerprint()).contains(KeyMaterial.tokenHash("sk-registry-test-0000"));
+  }
+
+  @Test
+  void unknownSettingsAreNamed() {
+    assertThatThrownBy(() -> registry.create("file", Map.of("path", "/x.env", "mode", "0644")))
+        .hasMessageContaining("[mode]");
+  }
+
+  @Test
+  void aTypeCannotBeRegisteredTwice() {
+    SecretStoreRegistry.Builder builder = SecretStoreRegistry.builder().register("file", s -> null);
+    assertThatThrownBy(() -> builder.register("file", s -> null))
+        .hasMessageContaining("already registered");
+  }
+
+  @Test
+  void theIdempotencyTokenIsStablePerRotationAndDiffersAcrossThem() {
+    RotationContext a = new RotationContext("rotation/svc-a/g2", "g2");
+    assertThat(a.idempotencyToken())
+        .isEqualTo(new RotationContext("rotation/svc-a/g2", "g2").idempotencyToken())
+        .isNotEqualTo(new RotationContext("rotation/svc-a/g3", "g3").idempotencyToken())
+        .hasSize(36);
+  }
+}
