@@ -43,10 +43,13 @@ public final class RotationFailures {
   public static final String DESTINATION_INVALID = "DestinationInvalid";
 
   /** A store refused the worker's credentials or the location (401/403 or the like). */
-  public static final String STORE_DENIED = "StoreDenied";
+  public static final String STORE_DENIED = "SecretStoreDenied";
 
   /** Another writer changed a store's secret between our read and our write. */
-  public static final String STORE_CONFLICT = "StoreConflict";
+  public static final String STORE_CONFLICT = "SecretStoreConflict";
+
+  /** A store holds something Keyturn cannot safely rewrite (e.g. a JSON file that is a list). */
+  public static final String STORE_UNREADABLE = "SecretStoreUnreadable";
 
   /**
    * A scheduled rotation found no key to replace: the store is empty and no first key was given.
@@ -82,6 +85,7 @@ public final class RotationFailures {
           DESTINATION_INVALID,
           STORE_DENIED,
           STORE_CONFLICT,
+          STORE_UNREADABLE,
           NOTHING_TO_ROTATE,
           WORKER_MISCONFIGURED,
           SEALING_KEY_MISMATCH);

@@ -169,6 +169,26 @@ public final class AwsSecretsManagerStore implements SecretStore, AutoCloseable 
   }
 
   @Override
+  public Optional<String> currentValue() {
+    return current().flatMap(v -> valueOf(v.secretString()));
+  }
+
+  private Optional<String> valueOf(String secretString) {
+    if (secretString == null) {
+      return Optional.empty();
+    }
+    if (config.jsonField() == null) {
+      return Optional.of(secretString);
+    }
+    try {
+      JsonNode v = JSON.readTree(secretString).get(config.jsonField());
+      return v != null && v.isTextual() ? Optional.of(v.asText()) : Optional.empty();
+    } catch (JsonProcessingException e) {
+      return Optional.empty();
+    }
+  }
+
+  @Override
   public boolean supportsRestore() {
     return true;
   }

@@ -141,6 +141,11 @@ public final class FileStore implements SecretStore {
   }
 
   @Override
+  public Optional<String> currentValue() {
+    return readContent().flatMap(this::valueIn);
+  }
+
+  @Override
   public boolean supportsRestore() {
     return posix;
   }

@@ -36,6 +36,13 @@ public interface SecretStore {
   /** The fingerprint of the current version's value, or empty when there is no current value. */
   Optional<String> currentFingerprint();
 
+  /**
+   * The current version's value, or empty when there is none. Only for chaining scheduled
+   * rotations: the caller seals it at once (AES-GCM under the Keyturn secret) and never logs or
+   * returns it in the clear. Read-only.
+   */
+  Optional<String> currentValue();
+
   /** Whether {@link #restorePrevious(String)} can put a previous value back in this store. */
   boolean supportsRestore();
 

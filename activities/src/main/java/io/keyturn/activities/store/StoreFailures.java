@@ -15,13 +15,13 @@ public final class StoreFailures {
   private StoreFailures() {}
 
   /** The store refused the worker's credentials or permissions, or the location is unusable. */
-  public static final String STORE_DENIED = "SecretStoreDenied";
+  public static final String STORE_DENIED = RotationFailures.STORE_DENIED;
 
   /** Another writer changed the secret while Keyturn was writing it. */
-  public static final String STORE_CONFLICT = "SecretStoreConflict";
+  public static final String STORE_CONFLICT = RotationFailures.STORE_CONFLICT;
 
   /** The store holds something Keyturn cannot safely rewrite (e.g. a JSON file that is a list). */
-  public static final String STORE_UNREADABLE = "SecretStoreUnreadable";
+  public static final String STORE_UNREADABLE = RotationFailures.STORE_UNREADABLE;
 
   /** The non-retryable types above. */
   public static final List<String> NON_RETRYABLE =

@@ -92,6 +92,15 @@ public final class VaultKv2Store implements SecretStore {
   }
 
   @Override
+  public Optional<String> currentValue() {
+    return vault
+        .read(target)
+        .map(v -> v.data().get(target.field()))
+        .filter(String.class::isInstance)
+        .map(String.class::cast);
+  }
+
+  @Override
   public boolean supportsRestore() {
     return true;
   }

@@ -1,5 +1,7 @@
 package io.keyturn.activities.vault;
 
+import io.keyturn.activities.store.SecretStoreActivitiesV2;
+import io.keyturn.activities.store.SecretStoreRegistry;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.SecretStoreActivities;
 import io.keyturn.workflows.crypto.KeyMaterial;
@@ -22,10 +24,17 @@ public class SecretStoreActivitiesImpl implements SecretStoreActivities {
 
   private final VaultKv2Client vault;
   private final KeyturnSecret secret;
+  private final SecretStoreActivitiesV2 destinations;
 
   public SecretStoreActivitiesImpl(VaultKv2Client vault, KeyturnSecret secret) {
+    this(vault, secret, SecretStoreRegistry.builtIn(vault));
+  }
+
+  public SecretStoreActivitiesImpl(
+      VaultKv2Client vault, KeyturnSecret secret, SecretStoreRegistry registry) {
     this.vault = vault;
     this.secret = secret;
+    this.destinations = new SecretStoreActivitiesV2(registry, secret);
   }
 
   @Override
@@ -114,76 +123,23 @@ public class SecretStoreActivitiesImpl implements SecretStoreActivities {
 
   // ------------------------------------------------------------------ v2: destinations
 
-  /** The Vault target of a {@code vault-kv2} destination; other types are not served here. */
-  private VaultTarget vaultTarget(Destination d) {
-    if (!d.type().equals("vault-kv2")) {
-      throw ApplicationFailure.newNonRetryableFailure(
-          "destination "
-              + d.describe()
-              + ": this worker publishes to vault-kv2 only; "
-              + d.type()
-              + " needs a newer worker",
-          RotationFailures.DESTINATION_INVALID);
-    }
-    String address = d.settings().get("address");
-    if (address != null && !address.replaceAll("/+$", "").equals(vault.address())) {
-      throw ApplicationFailure.newNonRetryableFailure(
-          "destination "
-              + d.describe()
-              + " names Vault at "
-              + address
-              + " but this worker's VAULT_ADDR is "
-              + vault.address()
-              + ": drop 'address' or run a worker configured for that Vault",
-          RotationFailures.DESTINATION_INVALID);
-    }
-    try {
-      return new VaultTarget(
-          d.get("mount", "secret"),
-          d.get("pathPrefix", "litellm/"),
-          d.settings().get("name"),
-          d.settings().get("namespace"),
-          d.get("field", "key"));
-    } catch (IllegalArgumentException e) {
-      throw ApplicationFailure.newNonRetryableFailure(
-          "destination " + d.describe() + ": " + e.getMessage(),
-          RotationFailures.DESTINATION_INVALID);
-    }
-  }
-
   @Override
   public void checkDestination(Destination destination) {
-    VaultTarget t = vaultTarget(destination);
-    // A read proves the address, the token and the mount; an absent secret is fine.
-    vault.read(t);
+    destinations.checkDestination(destination);
   }
 
   @Override
   public CurrentKey readCurrentKey(Destination destination) {
-    VaultTarget t = vaultTarget(destination);
-    Optional<VaultKv2Client.Version> current = vault.read(t);
-    if (current.isEmpty() || !(current.get().data().get(t.field()) instanceof String raw)) {
-      return null;
-    }
-    if (!KeyMaterial.looksLikeKey(raw)) {
-      throw ApplicationFailure.newNonRetryableFailure(
-          t.describe()
-              + " holds something that is not a LiteLLM virtual key in '"
-              + t.field()
-              + "': check the destination's field",
-          RotationFailures.DESTINATION_INVALID);
-    }
-    return new CurrentKey(
-        KeyMaterial.ref(raw), secret.seal(raw), t.describe() + " v" + current.get().version());
+    return destinations.readCurrentKey(destination);
   }
 
   @Override
   public PublishReceipt publishTo(Destination destination, MintedKey key) {
-    return publishKey(vaultTarget(destination), key);
+    return destinations.publishTo(destination, key);
   }
 
   @Override
   public String restoreAt(Destination destination, MintedKey key) {
-    return unpublishKey(vaultTarget(destination), key);
+    return destinations.restoreAt(destination, key);
   }
 }

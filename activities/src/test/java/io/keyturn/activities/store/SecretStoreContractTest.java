@@ -71,6 +71,18 @@ abstract class SecretStoreContractTest {
   }
 
   @Test
+  void theCurrentValueIsTheLastOneWrittenAndNothingBeforeTheFirst() {
+    SecretStore store = newStore();
+    assertThat(store.currentValue()).isEmpty();
+    String first = newKey();
+    String second = newKey();
+    store.write(first, rotation("g1"));
+    assertThat(store.currentValue()).contains(first);
+    store.write(second, rotation("g2"));
+    assertThat(store.currentValue()).contains(second);
+  }
+
+  @Test
   void writingTheSameValueAgainWritesNothing() {
     SecretStore store = newStore();
     String key = newKey();

@@ -1,0 +1,155 @@
+package io.keyturn.activities.store;
+
+import io.keyturn.workflows.RotationFailures;
+import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.model.CurrentKey;
+import io.keyturn.workflows.model.Destination;
+import io.keyturn.workflows.model.MintedKey;
+import io.keyturn.workflows.model.PublishReceipt;
+import io.temporal.failure.ApplicationFailure;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The destination half of the store activities: each {@link Destination} becomes a {@link
+ * SecretStore} through the registry, so adding a store never touches this class. The new key's
+ * value is re-derived here from its derivation; a current value read for chaining is sealed at
+ * once. Neither is ever logged or returned in the clear.
+ */
+public final class SecretStoreActivitiesV2 {
+  private static final Logger log = LoggerFactory.getLogger(SecretStoreActivitiesV2.class);
+
+  private final SecretStoreRegistry registry;
+  private final KeyturnSecret secret;
+
+  public SecretStoreActivitiesV2(SecretStoreRegistry registry, KeyturnSecret secret) {
+    this.registry = registry;
+    this.secret = secret;
+  }
+
+  private SecretStore store(Destination d) {
+    try {
+      return registry.create(d.type(), d.settings());
+    } catch (IllegalArgumentException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "destination " + d.describe() + ": " + e.getMessage(),
+          RotationFailures.DESTINATION_INVALID);
+    }
+  }
+
+  /** Builds the store (settings check) and reads it (address, credentials, permissions). */
+  public void checkDestination(Destination d) {
+    SecretStore s = store(d);
+    try {
+      s.currentFingerprint();
+    } catch (ApplicationFailure f) {
+      if (f.isNonRetryable() || StoreFailures.NON_RETRYABLE.contains(f.getType())) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "destination " + d.describe() + " cannot be used: " + f.getOriginalMessage(),
+            RotationFailures.DESTINATION_INVALID);
+      }
+      throw f;
+    } finally {
+      close(s);
+    }
+    log.info("destination {} is usable", d.describe());
+  }
+
+  public CurrentKey readCurrentKey(Destination d) {
+    SecretStore s = store(d);
+    try {
+      Optional<String> value = s.currentValue();
+      if (value.isEmpty()) {
+        return null;
+      }
+      String raw = value.get();
+      if (!KeyMaterial.looksLikeKey(raw)) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            s.location()
+                + " holds something that is not a LiteLLM virtual key (sk-...): check the"
+                + " destination's field, or publish the key applications use there first",
+            RotationFailures.DESTINATION_INVALID);
+      }
+      return new CurrentKey(KeyMaterial.ref(raw), secret.seal(raw), s.location());
+    } finally {
+      close(s);
+    }
+  }
+
+  public PublishReceipt publishTo(Destination d, MintedKey key) {
+    SecretStore s = store(d);
+    try {
+      String raw = secret.deriveKey(key.derivation());
+      String generation = key.alias().replaceFirst(".*-g", "g");
+      StoreReceipt r = s.write(raw, new RotationContext(key.derivation().workflowId(), generation));
+      String back = s.currentFingerprint().orElse("");
+      if (!back.equals(key.ref().tokenHash())) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "read-back of "
+                + s.location()
+                + " does not hold "
+                + key.ref().fingerprint()
+                + " after writing it: another writer or replication lag",
+            RotationFailures.PUBLISH_MISMATCH);
+      }
+      log.info(
+          "{} {} to {} (version {})",
+          r.written() ? "published" : "already published",
+          key.ref().fingerprint(),
+          s.location(),
+          r.version());
+      return new PublishReceipt(
+          s.type() + " " + s.location(),
+          numeric(r.version()),
+          numeric(r.previousVersion()),
+          r.written());
+    } finally {
+      close(s);
+    }
+  }
+
+  public String restoreAt(Destination d, MintedKey key) {
+    SecretStore s = store(d);
+    try {
+      String where = s.type() + " " + s.location();
+      Optional<String> now = s.currentFingerprint();
+      if (now.isEmpty() || !now.get().equals(key.ref().tokenHash())) {
+        return where + " does not hold the new key: nothing to undo.";
+      }
+      if (!s.supportsRestore()) {
+        return where
+            + " HOLDS THE NEW KEY "
+            + key.ref().fingerprint()
+            + ", which is being deleted, and cannot restore the previous value: put the old key back"
+            + " there by hand.";
+      }
+      StoreReceipt r = s.restorePrevious(key.ref().tokenHash());
+      return where
+          + (r.fingerprint().isEmpty()
+              ? ": the new key removed (it held nothing before)."
+              : ": the previous value put back (version " + r.version() + ").");
+    } finally {
+      close(s);
+    }
+  }
+
+  private static long numeric(String version) {
+    try {
+      return version.isEmpty() ? 0 : Long.parseLong(version);
+    } catch (NumberFormatException e) {
+      return -1; // AWS version ids and file fingerprints are not numbers
+    }
+  }
+
+  private static void close(SecretStore s) {
+    if (s instanceof AutoCloseable c) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        log.debug("closing {} failed: {}", s.location(), e.toString());
+      }
+    }
+  }
+}
