@@ -2,6 +2,7 @@ package io.keyturn.starter;
 
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.SealedSecret;
@@ -15,7 +16,9 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -108,6 +111,20 @@ final class RotateCommand extends TemporalCommand {
   VaultOptions vault = new VaultOptions();
 
   @Option(
+      names = "--to",
+      paramLabel = "TYPE:SETTINGS",
+      description = {
+        "Publish to this destination instead of the --vault-* one; repeat to publish to several"
+            + " (the first is the primary). The grace period starts only when every destination"
+            + " holds the new key; if one fails, the others are put back and the new key deleted.",
+        "  vault-kv2:name=N[,mount=secret,pathPrefix=litellm/,namespace=NS,field=key]",
+        "  aws-secretsmanager:secretId=ID,region=R[,endpoint=URL,field=F]",
+        "  file:path=P[,format=env|json,field=F]",
+        "Store credentials are the worker's (VAULT_TOKEN, the AWS default chain, file access)."
+      })
+  List<String> to = new ArrayList<>();
+
+  @Option(
       names = "--wait",
       description =
           "Follow the rotation until it closes, then print the outcome. Exit 0 only if it"
@@ -169,7 +186,9 @@ final class RotateCommand extends TemporalCommand {
     long gen =
         generation != null ? generation : Long.parseLong(GENERATION.format(cli.clock().instant()));
     VaultTarget target;
+    List<Destination> destinations;
     try {
+      destinations = parseDestinations();
       target =
           new VaultTarget(
               vault.mount,
@@ -179,7 +198,7 @@ final class RotateCommand extends TemporalCommand {
               vault.field);
       // Checks every other field before the key is read, so nobody types a key into a prompt
       // for a command that is going to be refused anyway. The placeholder hash is never sent.
-      request(gatewayUrl, gen, target, new KeyRef("0".repeat(64), null), null);
+      request(gatewayUrl, gen, target, destinations, new KeyRef("0".repeat(64), null), null);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
@@ -206,20 +225,65 @@ final class RotateCommand extends TemporalCommand {
                   + ": after revoking, the old key's rejection will be checked by /key/info"
                   + " only.");
     }
-    request = request(gatewayUrl, gen, target, key.ref(), sealedValue);
+    request = request(gatewayUrl, gen, target, destinations, key.ref(), sealedValue);
   }
 
   private RotationRequest request(
-      String gatewayUrl, long gen, VaultTarget target, KeyRef ref, SealedSecret sealedValue) {
+      String gatewayUrl,
+      long gen,
+      VaultTarget target,
+      List<Destination> destinations,
+      KeyRef ref,
+      SealedSecret sealedValue) {
+    String by = "keyturn-cli (" + cli.user() + ")";
+    if (destinations.isEmpty()) {
+      return new RotationRequest(secretId, gen, gatewayUrl, ref, sealedValue, target, grace, by);
+    }
     return new RotationRequest(
         secretId,
         gen,
         gatewayUrl,
         ref,
         sealedValue,
-        target,
+        null,
         grace,
-        "keyturn-cli (" + cli.user() + ")");
+        by,
+        destinations,
+        null,
+        false,
+        null);
+  }
+
+  /** {@code --to TYPE:k=v,k=v} options as destinations; empty when none was given. */
+  private List<Destination> parseDestinations() {
+    List<Destination> out = new ArrayList<>();
+    for (String spec : to) {
+      int colon = spec.indexOf(':');
+      if (colon < 1) {
+        throw new IllegalArgumentException(
+            "--to '" + spec + "': write TYPE:key=value,... e.g. vault-kv2:name=billing-api");
+      }
+      Map<String, String> settings = new LinkedHashMap<>();
+      String rest = spec.substring(colon + 1);
+      for (String pair : rest.isEmpty() ? new String[0] : rest.split(",")) {
+        int eq = pair.indexOf('=');
+        if (eq < 1) {
+          throw new IllegalArgumentException(
+              "--to '" + spec + "': '" + pair + "' is not key=value");
+        }
+        settings.put(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip());
+      }
+      if (spec.startsWith("file:") && settings.containsKey("path")) {
+        settings.put(
+            "path", java.nio.file.Path.of(settings.get("path")).toAbsolutePath().toString());
+      }
+      Destination d = new Destination(spec.substring(0, colon), settings);
+      if (out.contains(d)) {
+        throw new IllegalArgumentException("--to '" + spec + "' is given twice");
+      }
+      out.add(d);
+    }
+    return out;
   }
 
   /** Seals the old key for the worker; null when no Keyturn secret is configured. */
@@ -292,7 +356,10 @@ final class RotateCommand extends TemporalCommand {
         "old key",
         request.oldKey().fingerprint() + (sealed ? " (value sealed for the worker)" : ""));
     Report.row(out, "new key", "alias " + request.newKeyAlias() + " (minted by the worker)");
-    Report.row(out, "publish to", request.vault().describe());
+    Report.row(
+        out,
+        "publish to",
+        String.join(", ", request.publishTo().stream().map(Destination::describe).toList()));
     Report.row(
         out,
         "grace",
@@ -311,7 +378,11 @@ final class RotateCommand extends TemporalCommand {
     o.put("oldKeyHash", request.oldKey().tokenHash());
     o.put("oldKeySealed", sealed);
     o.put("newKeyAlias", request.newKeyAlias());
-    o.put("vault", request.vault().describe());
+    if (request.usesDestinations()) {
+      o.put("destinations", request.destinations().stream().map(Destination::describe).toList());
+    } else {
+      o.put("vault", request.vault().describe());
+    }
     o.put("gracePeriod", request.gracePeriod().toString());
     return o;
   }

@@ -50,7 +50,11 @@ public record FileStoreConfig(Path path, Format format, String name) {
    * {@code .json} means json) and {@code name}.
    */
   public static FileStoreConfig fromSettings(Map<String, String> settings) {
-    Settings.only(FileStore.TYPE, settings, Set.of("path", "format", "name"));
+    Settings.only(FileStore.TYPE, settings, Set.of("path", "format", "name", "field"));
+    if (settings.get("name") != null && settings.get("field") != null) {
+      throw new IllegalArgumentException(
+          "file store: 'field' and 'name' mean the same entry; give one of them");
+    }
     String p = settings.get("path");
     if (p == null || p.isBlank()) {
       throw new IllegalArgumentException(
@@ -68,6 +72,7 @@ public record FileStoreConfig(Path path, Format format, String name) {
             "file store: 'format' must be env or json, got '" + f + "'");
       }
     }
-    return new FileStoreConfig(Path.of(p), format, settings.get("name"));
+    String entry = settings.get("field") != null ? settings.get("field") : settings.get("name");
+    return new FileStoreConfig(Path.of(p), format, entry);
   }
 }

@@ -101,10 +101,7 @@ public final class SecretStoreActivitiesV2 {
           s.location(),
           r.version());
       return new PublishReceipt(
-          s.type() + " " + s.location(),
-          numeric(r.version()),
-          numeric(r.previousVersion()),
-          r.written());
+          s.location(), numeric(r.version()), numeric(r.previousVersion()), r.written());
     } finally {
       close(s);
     }
@@ -113,7 +110,7 @@ public final class SecretStoreActivitiesV2 {
   public String restoreAt(Destination d, MintedKey key) {
     SecretStore s = store(d);
     try {
-      String where = s.type() + " " + s.location();
+      String where = s.location();
       Optional<String> now = s.currentFingerprint();
       if (now.isEmpty() || !now.get().equals(key.ref().tokenHash())) {
         return where + " does not hold the new key: nothing to undo.";

@@ -36,7 +36,19 @@ public final class SecretStoreRegistry {
     return builder()
         .register(
             VaultKv2Store.TYPE,
-            settings -> new VaultKv2Store(vault, VaultKv2Config.fromSettings(settings)))
+            settings -> {
+              String address = settings.get("address");
+              if (address != null
+                  && !address.replaceAll("/+$", "").equals(vault.address().replaceAll("/+$", ""))) {
+                throw new IllegalArgumentException(
+                    "vault-kv2 store: the destination names Vault at "
+                        + address
+                        + " but this worker's VAULT_ADDR is "
+                        + vault.address()
+                        + "; drop 'address' or run a worker configured for that Vault");
+              }
+              return new VaultKv2Store(vault, VaultKv2Config.fromSettings(settings));
+            })
         .register(
             AwsSecretsManagerStore.TYPE,
             settings -> new AwsSecretsManagerStore(AwsSecretsManagerConfig.fromSettings(settings)))

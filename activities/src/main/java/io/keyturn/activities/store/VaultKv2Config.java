@@ -30,12 +30,26 @@ public record VaultKv2Config(String mount, String path, String namespace, String
 
   /** Settings {@code mount}, {@code path}, {@code namespace}, {@code field}. */
   public static VaultKv2Config fromSettings(Map<String, String> settings) {
-    Settings.only(VaultKv2Store.TYPE, settings, Set.of("mount", "path", "namespace", "field"));
+    Settings.only(
+        VaultKv2Store.TYPE,
+        settings,
+        Set.of("mount", "path", "name", "pathPrefix", "namespace", "field", "address"));
+    String path = settings.get("path");
+    String name = settings.get("name");
+    if (path != null && name != null) {
+      throw new IllegalArgumentException(
+          "vault-kv2 store: give either 'path' or 'name' (with 'pathPrefix'), not both");
+    }
+    if (path == null && name != null) {
+      // LiteLLM's own layout: <mount>/data/<prefix><name>, prefix "litellm/" unless told.
+      String prefix = settings.getOrDefault("pathPrefix", "litellm/");
+      if (!prefix.isEmpty() && !prefix.endsWith("/")) {
+        prefix = prefix + "/";
+      }
+      path = prefix + name;
+    }
     return new VaultKv2Config(
-        settings.get("mount"),
-        settings.get("path"),
-        settings.get("namespace"),
-        settings.get("field"));
+        settings.get("mount"), path, settings.get("namespace"), settings.get("field"));
   }
 
   /** The target the existing {@link io.keyturn.activities.vault.VaultKv2Client} speaks. */

@@ -86,4 +86,36 @@ class SecretStoreRegistryTest {
         .isNotEqualTo(new RotationContext("rotation/svc-a/g3", "g3").idempotencyToken())
         .hasSize(36);
   }
+
+  @Test
+  void vaultDestinationsTakeLiteLlmsNameAndPrefixOrAPathButNotAnotherVault() {
+    SecretStoreRegistry registry =
+        SecretStoreRegistry.builtIn(
+            new io.keyturn.activities.vault.VaultKv2Client(
+                new io.keyturn.activities.http.JsonHttp(java.time.Duration.ofSeconds(1)),
+                "http://127.0.0.1:8200",
+                () -> "t"));
+    assertThat(registry.create("vault-kv2", Map.of("name", "svc-a")).location())
+        .isEqualTo("vault secret/litellm/svc-a#key");
+    assertThat(
+            registry
+                .create(
+                    "vault-kv2", Map.of("name", "svc-a", "pathPrefix", "teams/x", "mount", "kv"))
+                .location())
+        .isEqualTo("vault kv/teams/x/svc-a#key");
+    assertThat(registry.create("vault-kv2", Map.of("path", "apps/svc-a")).location())
+        .isEqualTo("vault secret/apps/svc-a#key");
+    assertThatThrownBy(() -> registry.create("vault-kv2", Map.of("path", "a", "name", "b")))
+        .hasMessageContaining("either 'path' or 'name'");
+    assertThatThrownBy(
+            () ->
+                registry.create(
+                    "vault-kv2", Map.of("name", "svc-a", "address", "http://vault.other:8200")))
+        .hasMessageContaining("VAULT_ADDR");
+    assertThat(
+            registry
+                .create("vault-kv2", Map.of("name", "svc-a", "address", "http://127.0.0.1:8200/"))
+                .location())
+        .isEqualTo("vault secret/litellm/svc-a#key");
+  }
 }

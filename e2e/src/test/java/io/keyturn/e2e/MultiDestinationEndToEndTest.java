@@ -1,0 +1,254 @@
+package io.keyturn.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.keyturn.activities.store.AwsSecretsManagerConfig;
+import io.keyturn.activities.store.AwsSecretsManagerStore;
+import io.keyturn.testkit.launch.MotoServer;
+import io.keyturn.testkit.launch.OpenBaoDevServer;
+import io.keyturn.testkit.launch.TemporalDevServer;
+import io.keyturn.testkit.litellm.EmulatedKey;
+import io.keyturn.testkit.litellm.LiteLlmEmulator;
+import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.KeyturnSecret;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One rotation, several secret stores: real Temporal dev server, real OpenBao, a real moto server
+ * for AWS Secrets Manager, a real file, the real worker process and CLI, and the LiteLLM emulator.
+ * The worker's Vault token is a scoped one, as in production: it may write {@code litellm/*} but
+ * only read {@code litellm/locked}, which is how a destination can pass the check before minting
+ * and still refuse the write.
+ */
+class MultiDestinationEndToEndTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+  private static final String REGION = "us-east-1";
+
+  @TempDir static Path dir;
+
+  static TemporalDevServer temporal;
+  static OpenBaoDevServer bao;
+  static MotoServer moto;
+  static LiteLlmEmulator litellm;
+  static WorkerProcess worker;
+  static Cli cli;
+  static String workerVaultToken;
+
+  @BeforeAll
+  static void startEverything() throws Exception {
+    temporal = TemporalDevServer.builder().dbFile(dir.resolve("temporal.sqlite")).build();
+    temporal.start();
+    bao = OpenBaoDevServer.builder().build();
+    bao.start();
+    moto = MotoServer.builder().logFile(dir.resolve("moto.log")).build().start();
+    String master = "sk-master-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "");
+    litellm =
+        LiteLlmEmulator.builder().masterKey(master).models(List.of("gpt-4o-mini")).build().start();
+    workerVaultToken = scopedVaultToken();
+    String keyturnSecret = KeyturnSecret.generateBase64();
+
+    Map<String, String> env = new HashMap<>();
+    env.put("TEMPORAL_ADDRESS", temporal.address());
+    env.put("LITELLM_MASTER_KEY_FILE", secretFile("master.key", master).toString());
+    env.put("VAULT_ADDR", bao.address());
+    env.put("VAULT_TOKEN_FILE", secretFile("vault.token", workerVaultToken).toString());
+    env.put("KEYTURN_SECRET_FILE", secretFile("keyturn.secret", keyturnSecret).toString());
+    env.put("AWS_ACCESS_KEY_ID", "test");
+    env.put("AWS_SECRET_ACCESS_KEY", "test");
+    env.put("AWS_REGION", REGION);
+    worker = new WorkerProcess(env, dir.resolve("worker.log")).start();
+    cli =
+        new Cli(
+            Map.of(
+                "TEMPORAL_ADDRESS", temporal.address(),
+                "KEYTURN_SECRET_FILE", dir.resolve("keyturn.secret").toString(),
+                "LITELLM_URL", litellm.baseUrl()));
+    System.setProperty("aws.accessKeyId", "test");
+    System.setProperty("aws.secretAccessKey", "test");
+  }
+
+  @AfterAll
+  static void stopEverything() throws Exception {
+    for (AutoCloseable c : new AutoCloseable[] {worker, litellm, moto, bao, temporal}) {
+      if (c != null) {
+        c.close();
+      }
+    }
+  }
+
+  private static Path secretFile(String name, String value) throws Exception {
+    Path p = dir.resolve(name);
+    Files.writeString(p, value, StandardCharsets.UTF_8);
+    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+    return p;
+  }
+
+  /** A token that may write secret/litellm/* except litellm/locked, which it may only read. */
+  private static String scopedVaultToken() throws Exception {
+    String policy =
+        """
+        path "secret/data/litellm/*" { capabilities = ["create", "read", "update", "delete"] }
+        path "secret/metadata/litellm/*" { capabilities = ["create", "read", "update", "delete"] }
+        path "secret/data/litellm/locked" { capabilities = ["read"] }
+        path "secret/metadata/litellm/locked" { capabilities = ["read"] }
+        """;
+    vault("PUT", "/v1/sys/policies/acl/keyturn-worker", Map.of("policy", policy), bao.rootToken());
+    String created =
+        vault(
+            "POST",
+            "/v1/auth/token/create",
+            Map.of("policies", List.of("keyturn-worker"), "ttl", "2h"),
+            bao.rootToken());
+    return JSON.readTree(created).path("auth").path("client_token").asText();
+  }
+
+  private static String vault(String method, String path, Object body, String token)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(bao.address() + path)).header("X-Vault-Token", token);
+    b.method(
+        method,
+        body == null
+            ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+    HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(method + " " + path + ": " + r.body()).isBetween(200, 299);
+    return r.body();
+  }
+
+  private static Optional<String> vaultValue(String name) throws Exception {
+    HttpResponse<String> r =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(bao.address() + "/v1/secret/data/litellm/" + name))
+                .header("X-Vault-Token", bao.rootToken())
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    if (r.statusCode() == 404) {
+      return Optional.empty();
+    }
+    return Optional.of(JSON.readTree(r.body()).path("data").path("data").path("key").asText());
+  }
+
+  private static Optional<String> awsValue(String secretId) {
+    try (AwsSecretsManagerStore s =
+        new AwsSecretsManagerStore(
+            AwsSecretsManagerConfig.fromSettings(
+                Map.of("secretId", secretId, "region", REGION, "endpoint", moto.address())))) {
+      return s.currentValue();
+    }
+  }
+
+  private static String seedOldKey(String app) {
+    return litellm.createKey(Map.of("key_alias", app, "models", List.of("gpt-4o-mini")));
+  }
+
+  private static List<EmulatedKey> keyturnKeys(String app) {
+    return litellm.liveKeys().stream()
+        .filter(k -> k.keyAlias() != null && k.keyAlias().startsWith("keyturn-" + app + "-g"))
+        .toList();
+  }
+
+  @Test
+  void aRotationPublishesToVaultAwsAndAFileBeforeRevoking() throws Exception {
+    String oldRaw = seedOldKey("app-m");
+    Path envFile = dir.resolve("app-m.env");
+    Cli.Result r =
+        cli.run(
+            "rotate",
+            "--secret-id",
+            "app-m",
+            "--key-file",
+            secretFile("app-m.key", oldRaw).toString(),
+            "--generation",
+            "1",
+            "--grace",
+            "2s",
+            "--to",
+            "vault-kv2:name=app-m",
+            "--to",
+            "aws-secretsmanager:secretId=litellm/app-m,region="
+                + REGION
+                + ",endpoint="
+                + moto.address(),
+            "--to",
+            "file:path=" + envFile + ",format=env,field=APP_M_KEY",
+            "--wait",
+            "--json");
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    assertThat(r.out()).contains("COMPLETED").doesNotContain(oldRaw);
+
+    List<EmulatedKey> ours = keyturnKeys("app-m");
+    assertThat(ours).hasSize(1);
+    String liveHash = ours.get(0).tokenHash();
+    assertThat(litellm.liveKeys())
+        .extracting(EmulatedKey::tokenHash)
+        .doesNotContain(KeyMaterial.tokenHash(oldRaw));
+
+    String inVault = vaultValue("app-m").orElseThrow();
+    assertThat(KeyMaterial.tokenHash(inVault)).as("Vault").isEqualTo(liveHash);
+    assertThat(awsValue("litellm/app-m").map(KeyMaterial::tokenHash))
+        .as("AWS Secrets Manager (AWSCURRENT)")
+        .contains(liveHash);
+    String fileText = Files.readString(envFile);
+    assertThat(fileText).as("the env file").isEqualTo("APP_M_KEY=" + inVault + "\n");
+    assertThat(Files.getPosixFilePermissions(envFile))
+        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+    assertThat(r.out() + r.err()).doesNotContain(inVault);
+  }
+
+  @Test
+  void whenTheSecondDestinationRefusesTheWriteTheFirstIsPutBackAndTheOldKeyStays()
+      throws Exception {
+    String oldRaw = seedOldKey("app-f");
+    Path envFile = dir.resolve("app-f.env");
+    // The application's env file holds the key it uses today, beside another setting.
+    Files.writeString(envFile, "OTHER=1\nAPP_F_KEY=" + oldRaw + "\n");
+    Files.setPosixFilePermissions(envFile, PosixFilePermissions.fromString("rw-------"));
+    Cli.Result r =
+        cli.run(
+            "rotate",
+            "--secret-id",
+            "app-f",
+            "--key-file",
+            secretFile("app-f.key", oldRaw).toString(),
+            "--generation",
+            "1",
+            "--grace",
+            "2s",
+            "--to",
+            "file:path=" + envFile + ",format=env,field=APP_F_KEY",
+            "--to",
+            "vault-kv2:name=locked",
+            "--wait");
+    assertThat(r.exit()).as("the rotation failed: " + r.out() + r.err()).isEqualTo(1);
+    assertThat(r.out() + r.err()).contains("NOT revoked").contains("locked").doesNotContain(oldRaw);
+
+    // The proxy: the old key lives, no Keyturn key is left.
+    assertThat(litellm.liveKeys())
+        .extracting(EmulatedKey::tokenHash)
+        .contains(KeyMaterial.tokenHash(oldRaw));
+    assertThat(keyturnKeys("app-f")).isEmpty();
+    // The file: back to the old key, the other setting kept.
+    assertThat(Files.readString(envFile)).isEqualTo("OTHER=1\nAPP_F_KEY=" + oldRaw + "\n");
+    // Vault: never written.
+    assertThat(vaultValue("locked")).isEmpty();
+    assertThat(worker.log()).doesNotContain(oldRaw);
+  }
+}
