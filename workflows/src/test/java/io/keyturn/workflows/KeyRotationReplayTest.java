@@ -5,6 +5,10 @@ import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.*;
 
+import io.keyturn.workflows.model.CurrentKey;
+import io.keyturn.workflows.model.Destination;
+import io.keyturn.workflows.model.RotationRequest;
+import io.keyturn.workflows.model.SealedSecret;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
@@ -19,18 +23,28 @@ import org.junit.jupiter.api.Test;
 /**
  * Replays saved histories of every released workflow shape against today's code: a change that
  * would break running rotations (non-determinism) fails here. To record a new shape run with {@code
- * -Dkeyturn.recordHistories=true} and commit the files under src/test/resources/histories.
+ * -Dkeyturn.recordHistories=v2} (the shape's name) and commit the files under
+ * src/test/resources/histories.
  */
 class KeyRotationReplayTest {
 
   private static final String[] HISTORIES = {
-    "histories/rotation-completed-v1.json", "histories/rotation-rolled-back-v1.json"
+    "histories/rotation-completed-v1.json",
+    "histories/rotation-rolled-back-v1.json",
+    "histories/rotation-chained-v2.json",
+    "histories/rotation-destination-failed-v2.json"
   };
 
   @Test
   void savedHistoriesReplayAgainstTheCurrentWorkflow() throws Exception {
-    if (Boolean.getBoolean("keyturn.recordHistories")) {
+    // Record only the shape being released; older files stay as their code wrote them.
+    String record = System.getProperty("keyturn.recordHistories", "");
+    if (record.equals("v1")) {
       record();
+    }
+    if (record.equals("v2")) {
+      recordV2("histories/rotation-chained-v2.json", false);
+      recordV2("histories/rotation-destination-failed-v2.json", true);
     }
     for (String h : HISTORIES) {
       String json =
@@ -83,6 +97,69 @@ class KeyRotationReplayTest {
         // the rolled-back shape ends in a failure
       }
       String json = env.getWorkflowClient().fetchHistory("rotation/svc-a/7").toJson(true);
+      Path out = Path.of("src/test/resources", file);
+      Files.createDirectories(out.getParent());
+      Files.writeString(out, json);
+    }
+  }
+
+  /** v2: a scheduled rotation chained from the primary destination, published to two stores. */
+  private void recordV2(String file, boolean secondFails) throws Exception {
+    Destination vault = new Destination("vault-kv2", java.util.Map.of("name", "svc-a"));
+    Destination envFile = new Destination("file", java.util.Map.of("path", "/srv/svc-a.env"));
+    try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
+      Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
+      worker.registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class);
+      LiteLlmActivities gateway =
+          mock(LiteLlmActivities.class, withSettings().withoutAnnotations());
+      SecretStoreActivities store =
+          mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
+      when(store.readCurrentKey(vault))
+          .thenReturn(new CurrentKey(OLD, new SealedSecret("k1", "c1"), "vault v3"));
+      when(gateway.importPolicy(any(), any())).thenReturn(POLICY);
+      when(gateway.mintKey(any())).thenReturn(minted(false));
+      when(store.publishTo(any(), any())).thenReturn(receipt());
+      if (secondFails) {
+        when(store.publishTo(eq(envFile), any()))
+            .thenThrow(
+                io.temporal.failure.ApplicationFailure.newNonRetryableFailure(
+                    "denied", RotationFailures.STORE_DENIED));
+      }
+      when(store.restoreAt(any(), any())).thenReturn("restored.");
+      when(gateway.revokeKey(any(), any(), any())).thenReturn(revoked());
+      when(gateway.deleteKey(any(), any())).thenReturn(true);
+      worker.registerActivitiesImplementations(gateway, store);
+      env.start();
+      KeyRotationWorkflow wf =
+          env.getWorkflowClient()
+              .newWorkflowStub(
+                  KeyRotationWorkflow.class,
+                  WorkflowOptions.newBuilder()
+                      .setWorkflowId("rotation/svc-a/scheduled-2026-11-24T20:00:00Z")
+                      .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
+                      .build());
+      try {
+        wf.rotate(
+            new RotationRequest(
+                "svc-a",
+                0,
+                GATEWAY,
+                null,
+                null,
+                null,
+                Duration.ofHours(24),
+                "schedule keyturn/svc-a",
+                java.util.List.of(vault, envFile),
+                POLICY,
+                true,
+                null));
+      } catch (RuntimeException expected) {
+        // the failed shape ends in a failure
+      }
+      String json =
+          env.getWorkflowClient()
+              .fetchHistory("rotation/svc-a/scheduled-2026-11-24T20:00:00Z")
+              .toJson(true);
       Path out = Path.of("src/test/resources", file);
       Files.createDirectories(out.getParent());
       Files.writeString(out, json);
