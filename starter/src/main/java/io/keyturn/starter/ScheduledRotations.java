@@ -24,6 +24,7 @@ import io.temporal.client.schedules.SchedulePolicy;
 import io.temporal.client.schedules.ScheduleSpec;
 import io.temporal.client.schedules.ScheduleState;
 import io.temporal.common.converter.DefaultDataConverter;
+import io.temporal.common.converter.EncodedValues;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -175,10 +176,14 @@ final class ScheduledRotations {
     return keys.stream().filter(k -> !Objects.equals(before.get(k), after.get(k))).toList();
   }
 
-  /** A memo value as Temporal hands it back: a string, or a payload holding one. */
+  /** A memo value as Temporal hands it back: a string, or encoded values or a payload of one. */
   static String memoText(Object v) {
     if (v == null) {
       return null;
+    }
+    if (v instanceof EncodedValues ev) {
+      // How the SDK hands back the memo of a described schedule's action.
+      return ev.get(0, String.class);
     }
     if (v instanceof Payload p) {
       return DefaultDataConverter.STANDARD_INSTANCE.fromPayload(p, String.class, String.class);
