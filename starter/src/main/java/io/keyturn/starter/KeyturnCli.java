@@ -37,6 +37,16 @@ import picocli.CommandLine.UnmatchedArgumentException;
       WaitCommand.class,
       RevokeNowCommand.class,
       GatewayCommand.class,
+      ValidateCommand.class,
+      PlanCommand.class,
+      ApplyCommand.class,
+      ListCommand.class,
+      HistoryCommand.class,
+      PauseCommand.Pause.class,
+      PauseCommand.Unpause.class,
+      RotateNowCommand.class,
+      SchemaCommand.class,
+      SchemaCommand.Completion.class,
       HelpCommand.class
     },
     description = {
@@ -46,7 +56,11 @@ import picocli.CommandLine.UnmatchedArgumentException;
       "",
       "This command only starts, inspects and signals rotations; a running keyturn worker does"
           + " the work. Key values are never printed: keys appear as fingerprints"
-          + " (sk-...ab12 #1a2b3c4d)."
+          + " (sk-...ab12 #1a2b3c4d).",
+      "",
+      "Rotating on a schedule: declare secrets in keyturn.yaml (`keyturn schema`), then"
+          + " `keyturn plan` and `keyturn apply` keep one Temporal Schedule, keyturn/<id>, per"
+          + " secret."
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -55,9 +69,20 @@ import picocli.CommandLine.UnmatchedArgumentException;
       "  keyturn status rotation/billing-api/20250101120000",
       "  keyturn revoke-now rotation/billing-api/20250101120000 --reason leaked",
       "  keyturn gateway check --gateway https://litellm.example.com",
+      "",
+      "  # scheduled rotation, from a file",
+      "  keyturn validate -f keyturn.yaml",
+      "  keyturn plan -f keyturn.yaml",
+      "  keyturn apply -f keyturn.yaml",
+      "  keyturn list",
+      "  keyturn history billing-api",
+      "  keyturn rotate-now billing-api",
+      "  keyturn pause billing-api --reason 'gateway migration'",
+      "  source <(keyturn completion)",
       "  keyturn help rotate",
       "",
-      "Exit codes: 0 ok, 1 the rotation failed or Temporal could not be used, 2 bad usage."
+      "Exit codes: 0 ok, 1 the rotation failed or Temporal could not be used, 2 bad usage or an"
+          + " invalid keyturn.yaml."
     })
 public final class KeyturnCli implements Runnable {
 
@@ -143,7 +168,8 @@ public final class KeyturnCli implements Runnable {
   public void run() {
     throw new ParameterException(
         spec.commandLine(),
-        "missing command: choose one of rotate, status, wait, revoke-now, gateway");
+        "missing command: choose one of rotate, status, wait, revoke-now, gateway, validate,"
+            + " plan, apply, list, history, pause, unpause, rotate-now, schema, completion");
   }
 
   private int usageError(ParameterException e, String[] args) {

@@ -21,6 +21,9 @@ final class Report {
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+  /** For reading back JSON the CLI wrote (a schedule's spec memo). */
+  static final ObjectMapper JSON_READER = new ObjectMapper();
+
   private Report() {}
 
   static void printJson(PrintWriter out, Map<String, Object> object) {

@@ -1,0 +1,210 @@
+package io.keyturn.starter;
+
+import io.keyturn.workflows.model.RotationResult;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowStub;
+import io.temporal.client.schedules.ScheduleActionExecution;
+import io.temporal.client.schedules.ScheduleActionExecutionStartWorkflow;
+import io.temporal.client.schedules.ScheduleActionResult;
+import io.temporal.client.schedules.ScheduleActionStartWorkflow;
+import io.temporal.client.schedules.ScheduleClient;
+import io.temporal.client.schedules.ScheduleDescription;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+
+/** {@code keyturn list}: every rotating secret Keyturn schedules. */
+@Command(
+    name = "list",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Lists every secret with a Keyturn schedule (keyturn/<id>): active or paused, when it"
+          + " rotates, the next run, the last rotation's workflow id and outcome, and the"
+          + " fingerprint of the key the last completed rotation published. Schedules Keyturn did"
+          + " not create are not shown. Key values are never shown."
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  keyturn list",
+      "  keyturn list --json | jq '.secrets[] | select(.state == \"paused\")'",
+      "",
+      "Exit codes: 0 listed (even none), 1 Temporal could not be used, 2 bad usage."
+    })
+final class ListCommand extends ScheduleCommand {
+
+  /** One secret's line. */
+  record Row(
+      String secretId,
+      String scheduleId,
+      String state,
+      String note,
+      String schedule,
+      Instant nextRun,
+      String lastWorkflowId,
+      String lastOutcome,
+      String currentKey,
+      String running) {}
+
+  @Override
+  int run(WorkflowClient client) {
+    ScheduleClient schedules = schedules(client);
+    Map<String, String> managed = new TreeMap<>();
+    try (var listed = schedules.listSchedules(null)) {
+      listed.forEach(
+          d -> {
+            String id = SchedulePlan.managedSecretId(d);
+            if (id != null) {
+              managed.put(id, d.getScheduleId());
+            }
+          });
+    }
+    List<Row> rows = new ArrayList<>();
+    managed.forEach(
+        (secretId, scheduleId) ->
+            SchedulePlan.describe(schedules.getHandle(scheduleId))
+                .ifPresent(d -> rows.add(row(client, secretId, d))));
+    if (global.json) {
+      Map<String, Object> o = new LinkedHashMap<>();
+      o.put("namespace", connection.namespace());
+      o.put(
+          "secrets",
+          rows.stream()
+              .map(
+                  r -> {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("secretId", r.secretId());
+                    m.put("scheduleId", r.scheduleId());
+                    m.put("state", r.state());
+                    m.put("note", r.note());
+                    m.put("schedule", r.schedule());
+                    m.put("nextRun", r.nextRun() == null ? null : r.nextRun().toString());
+                    m.put("lastWorkflowId", r.lastWorkflowId());
+                    m.put("lastOutcome", r.lastOutcome());
+                    m.put("currentKey", r.currentKey());
+                    m.put("running", r.running());
+                    return m;
+                  })
+              .toList());
+      Report.printJson(cli.out(), o);
+      return 0;
+    }
+    if (rows.isEmpty()) {
+      cli.out()
+          .println(
+              "No Keyturn schedules in namespace '"
+                  + connection.namespace()
+                  + "' at "
+                  + connection.address()
+                  + ". Create them with `keyturn apply -f keyturn.yaml`.");
+      return 0;
+    }
+    for (Row r : rows) {
+      cli.out().println(r.secretId() + "  " + r.state());
+      Report.row(cli.out(), "schedule", r.schedule());
+      if ("paused".equals(r.state()) && r.note() != null && !r.note().isBlank()) {
+        Report.row(cli.out(), "note", r.note());
+      }
+      Report.row(
+          cli.out(),
+          "next run",
+          "paused".equals(r.state()) || r.nextRun() == null ? "-" : r.nextRun().toString());
+      Report.row(
+          cli.out(),
+          "last run",
+          r.lastWorkflowId() == null ? "none yet" : r.lastWorkflowId() + "  " + r.lastOutcome());
+      if (r.running() != null) {
+        Report.row(cli.out(), "running", r.running());
+      }
+      Report.row(
+          cli.out(),
+          "current key",
+          r.currentKey() == null ? "unknown (no completed rotation listed)" : r.currentKey());
+    }
+    return 0;
+  }
+
+  private Row row(WorkflowClient client, String secretId, ScheduleDescription d) {
+    var state = d.getSchedule().getState();
+    String text = null;
+    if (d.getSchedule().getAction() instanceof ScheduleActionStartWorkflow a
+        && a.getOptions().getMemo() != null) {
+      String spec =
+          ScheduledRotations.memoText(a.getOptions().getMemo().get(ScheduledRotations.MEMO_SPEC));
+      if (spec != null) {
+        try {
+          text = String.valueOf(Report.JSON_READER.readTree(spec).path("schedule").asText());
+        } catch (Exception e) {
+          text = null;
+        }
+      }
+    }
+    List<Instant> next = d.getInfo().getNextActionTimes();
+    List<ScheduleActionResult> recent = new ArrayList<>(d.getInfo().getRecentActions());
+    String lastId = null;
+    String lastOutcome = null;
+    String key = null;
+    for (int i = recent.size() - 1; i >= 0; i--) {
+      if (!(recent.get(i).getAction() instanceof ScheduleActionExecutionStartWorkflow w)) {
+        continue;
+      }
+      String outcome = outcome(client, w);
+      if (lastId == null) {
+        lastId = w.getWorkflowId();
+        lastOutcome = outcome;
+      }
+      if ("COMPLETED".equals(outcome)) {
+        key = newKey(client, w);
+        break;
+      }
+    }
+    String running = null;
+    for (ScheduleActionExecution e : d.getInfo().getRunningActions()) {
+      if (e instanceof ScheduleActionExecutionStartWorkflow w) {
+        running = w.getWorkflowId();
+      }
+    }
+    return new Row(
+        secretId,
+        d.getId(),
+        state.isPaused() ? "paused" : "active",
+        state.getNote(),
+        text,
+        next.isEmpty() ? null : next.get(0),
+        lastId,
+        lastOutcome,
+        key,
+        running);
+  }
+
+  private static WorkflowStub stub(WorkflowClient client, ScheduleActionExecutionStartWorkflow w) {
+    return client.newUntypedWorkflowStub(
+        w.getWorkflowId(), Optional.ofNullable(w.getFirstExecutionRunId()), Optional.empty());
+  }
+
+  private static String outcome(WorkflowClient client, ScheduleActionExecutionStartWorkflow w) {
+    try {
+      WorkflowExecutionStatus s = stub(client, w).describe().getStatus();
+      return RotationWatcher.statusName(s);
+    } catch (RuntimeException e) {
+      return "unknown";
+    }
+  }
+
+  private static String newKey(WorkflowClient client, ScheduleActionExecutionStartWorkflow w) {
+    try {
+      RotationResult r = stub(client, w).getResult(5, TimeUnit.SECONDS, RotationResult.class);
+      return r.newKey() == null ? null : r.newKey().fingerprint() + " (" + r.newKeyAlias() + ")";
+    } catch (Exception e) {
+      return null;
+    }
+  }
+}
