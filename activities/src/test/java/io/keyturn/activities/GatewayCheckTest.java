@@ -162,4 +162,24 @@ class GatewayCheckTest {
     assertThat(r.ok()).isFalse();
     assertThat(r.diagnosis()).contains("cannot be reached");
   }
+
+  @Test
+  void theReadOnlyCheckMintsNothingAndReadsMissingRoutesFromTheKeysRow() {
+    managementKey.set(
+        scopedKey("keyturn-rotator", List.of("/key/generate", "info_routes", "/health/readiness")));
+    int before = proxy.liveKeys().size();
+    Report r = check.runReadOnly(proxy.baseUrl());
+    assertThat(proxy.liveKeys()).hasSize(before);
+    assertThat(proxy.calls()).noneMatch(c -> c.route().equals("/key/generate"));
+    assertThat(r.ok()).isFalse();
+    assertThat(r.missingRoutes()).containsExactly("/key/delete");
+
+    managementKey.set(scopedKey("keyturn-rotator", List.of("management_routes")));
+    Report fine = check.runReadOnly(proxy.baseUrl());
+    assertThat(fine.ok()).as(fine.toString()).isTrue();
+    assertThat(status(fine, "role")).isEqualTo(Status.WARN);
+
+    managementKey.set(proxy.createKey(Map.of("key_alias", "userless")));
+    assertThat(check.runReadOnly(proxy.baseUrl()).diagnosis()).contains("not a proxy_admin");
+  }
 }

@@ -2,9 +2,11 @@ package io.keyturn.starter;
 
 import io.keyturn.starter.SchedulePlan.Action;
 import io.keyturn.starter.SchedulePlan.Change;
+import io.keyturn.starter.config.ConfigProblem;
 import io.keyturn.starter.config.SecretSpec;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,11 +28,25 @@ abstract class ReconcileCommand extends ScheduleCommand {
               + " place and reported. Keys are never deleted, either way.")
   boolean prune;
 
+  @Option(
+      names = "--skip-checks",
+      description =
+          "Do not check from here that each gateway and destination answers and that each"
+              + " management key is accepted with the routes a rotation needs (for a machine that"
+              + " cannot reach them; the worker still checks every destination before minting).")
+  boolean skipChecks;
+
   List<SecretSpec> specs;
 
   @Override
   void prepare() {
     specs = ConfigFiles.load(file, global.json, cli.out());
+    if (!skipChecks) {
+      List<ConfigProblem> problems = new OnlineChecks(cli.env(), Duration.ofSeconds(10)).run(specs);
+      if (!problems.isEmpty()) {
+        throw ConfigFiles.invalid(file, problems, global.json, cli.out());
+      }
+    }
   }
 
   void printPlan(PrintWriter out, SchedulePlan plan, boolean done) {

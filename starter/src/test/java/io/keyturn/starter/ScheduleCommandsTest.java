@@ -99,6 +99,12 @@ class ScheduleCommandsTest {
   }
 
   Run run(String... args) {
+    // These gateways and stores are made up: the online checks have their own test.
+    if (args.length > 0 && (args[0].equals("plan") || args[0].equals("apply"))) {
+      String[] more = java.util.Arrays.copyOf(args, args.length + 1);
+      more[args.length] = "--skip-checks";
+      args = more;
+    }
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     KeyturnCli cli =

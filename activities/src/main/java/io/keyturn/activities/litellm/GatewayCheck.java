@@ -97,7 +97,47 @@ public final class GatewayCheck {
 
   /** Runs every step against {@code gateway}; never throws for an answer the proxy gives. */
   public Report run(String gateway) {
-    return new Run(gateway).go();
+    return new Run(gateway, true).go();
+  }
+
+  /**
+   * The steps that change nothing at the proxy: readiness, who the key is, and the routes its
+   * {@code allowed_routes} lack (read from its own row, not probed). Whether a key with a user is a
+   * proxy_admin's cannot be told without the probe; {@link #run} proves it.
+   */
+  public Report runReadOnly(String gateway) {
+    return new Run(gateway, false).go();
+  }
+
+  /**
+   * The routes of {@code required} that {@code allowedRoutes} does not admit, by LiteLLM's rules:
+   * exact, a prefix on a '/' boundary, a trailing '*', or a route group (key management routes are
+   * in management_routes and key_management_routes; /key/info also in info_routes).
+   */
+  static List<String> missingRoutes(List<String> allowedRoutes, List<String> required) {
+    if (allowedRoutes.isEmpty()) {
+      return List.of();
+    }
+    List<String> missing = new ArrayList<>();
+    for (String route : required) {
+      if (route.equals("/health/readiness")) {
+        continue; // public: no key needed
+      }
+      boolean ok = false;
+      for (String a : allowedRoutes) {
+        ok |=
+            a.equals(route)
+                || route.startsWith(a.endsWith("/") ? a : a + "/")
+                || (a.endsWith("*") && route.startsWith(a.substring(0, a.length() - 1)))
+                || ((a.equals("management_routes") || a.equals("key_management_routes"))
+                    && route.startsWith("/key/"))
+                || (a.equals("info_routes") && route.equals("/key/info"));
+      }
+      if (!ok) {
+        missing.add(route);
+      }
+    }
+    return missing;
   }
 
   private final class Run {
@@ -111,12 +151,15 @@ public final class GatewayCheck {
     String diagnosis;
     String fix;
 
-    Run(String gateway) {
+    final boolean probe;
+
+    Run(String gateway, boolean probe) {
       this.gw = gateway.replaceAll("/+$", "");
+      this.probe = probe;
     }
 
     Report go() {
-      if (readiness() && identity()) {
+      if (readiness() && identity() && probe) {
         probe();
       }
       conclude();
@@ -220,6 +263,27 @@ public final class GatewayCheck {
             "accepted: "
                 + identity
                 + (allowed.isEmpty() ? ", no route limits" : ", allowed_routes " + allowed));
+        if (!probe) {
+          List<String> lacking = missingRoutes(allowed, REQUIRED_ROUTES);
+          if (!lacking.isEmpty()) {
+            missing.addAll(lacking);
+            add("routes", Status.FAIL, "allowed_routes lack " + lacking);
+          } else {
+            add("routes", Status.OK, "allowed_routes admit " + REQUIRED_ROUTES);
+          }
+          if (user == null) {
+            notAdmin = true;
+            add("role", Status.FAIL, "a key with no user may not mint or delete keys");
+          } else {
+            add(
+                "role",
+                Status.WARN,
+                "whether user "
+                    + user
+                    + " is a proxy_admin is only proven by `keyturn gateway check` (it mints a"
+                    + " probe key)");
+          }
+        }
         return true;
       }
       if (e.mentions("not allowed to call this route")) {

@@ -1,0 +1,186 @@
+package io.keyturn.starter;
+
+import io.keyturn.activities.http.JsonHttp;
+import io.keyturn.activities.litellm.GatewayCheck;
+import io.keyturn.activities.litellm.LiteLlmClient;
+import io.keyturn.starter.config.ConfigProblem;
+import io.keyturn.starter.config.SecretSpec;
+import io.keyturn.starter.config.SecretSpec.Destination;
+import io.keyturn.starter.config.SecretSpec.KeySource;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What plan and apply check beyond the file itself, before anything reaches Temporal: each gateway
+ * answers, its database is up, its management key is accepted and its allowed_routes admit what a
+ * rotation calls (the read-only {@link GatewayCheck}: no probe key is minted, so plan still changes
+ * nothing anywhere); each Vault and AWS endpoint answers; each file destination's directory exists.
+ * Checks run from this machine; {@code --skip-checks} is for one that cannot reach them.
+ */
+final class OnlineChecks {
+  private final Map<String, String> env;
+  private final Duration timeout;
+
+  OnlineChecks(Map<String, String> env, Duration timeout) {
+    this.env = env;
+    this.timeout = timeout;
+  }
+
+  List<ConfigProblem> run(List<SecretSpec> specs) {
+    List<ConfigProblem> problems = new ArrayList<>();
+    Map<String, GatewayCheck.Report> checked = new LinkedHashMap<>();
+    try (JsonHttp http = new JsonHttp(timeout)) {
+      for (SecretSpec s : specs) {
+        gateway(s, http, checked, problems);
+        for (int i = 0; i < s.destinations().size(); i++) {
+          destination(s, i, problems);
+        }
+      }
+    }
+    return problems;
+  }
+
+  private void gateway(
+      SecretSpec s,
+      JsonHttp http,
+      Map<String, GatewayCheck.Report> checked,
+      List<ConfigProblem> problems) {
+    String where = "secret " + s.id() + ": gateway";
+    String key;
+    try {
+      key = read(s.managementKey());
+    } catch (IllegalStateException e) {
+      problems.add(
+          new ConfigProblem(
+              s.file(),
+              where + ".managementKey",
+              e.getMessage() + ", so the gateway cannot be checked from here.",
+              "make it readable here (it is read, never printed), or pass --skip-checks."));
+      return;
+    }
+    String cacheKey = s.gatewayUrl() + " " + s.managementKey().describe();
+    GatewayCheck.Report r =
+        checked.computeIfAbsent(
+            cacheKey,
+            k -> new GatewayCheck(new LiteLlmClient(http, () -> key)).runReadOnly(s.gatewayUrl()));
+    if (!r.ok()) {
+      problems.add(
+          new ConfigProblem(
+              s.file(),
+              where,
+              s.gatewayUrl()
+                  + " with "
+                  + s.managementKey().describe()
+                  + ": "
+                  + (r.diagnosis() != null ? r.diagnosis() : failedSteps(r)),
+              r.fix() != null ? r.fix() : "run `keyturn gateway check` for the details."));
+    }
+  }
+
+  private static String failedSteps(GatewayCheck.Report r) {
+    return String.join(
+        "; ",
+        r.steps().stream()
+            .filter(x -> x.status() == GatewayCheck.Status.FAIL)
+            .map(x -> x.name() + ": " + x.detail())
+            .toList());
+  }
+
+  private void destination(SecretSpec s, int i, List<ConfigProblem> problems) {
+    Destination d = s.destinations().get(i);
+    String where = "secret " + s.id() + ": destinations[" + i + "]";
+    Map<String, Object> set = d.settings();
+    switch (d.type()) {
+      case "vault-kv2" -> {
+        String addr =
+            set.get("address") != null
+                ? String.valueOf(set.get("address"))
+                : env.getOrDefault("VAULT_ADDR", "http://127.0.0.1:8200");
+        String err = answers(addr.replaceAll("/+$", "") + "/v1/sys/health");
+        if (err != null) {
+          problems.add(
+              new ConfigProblem(
+                  s.file(),
+                  where,
+                  "Vault at " + addr + " cannot be reached from here: " + err + ".",
+                  "check the address (set 'address' or VAULT_ADDR), or pass --skip-checks if"
+                      + " only the worker can reach it."));
+        }
+      }
+      case "aws-secretsmanager" -> {
+        Object endpoint = set.get("endpoint");
+        if (endpoint != null) {
+          String err = answers(String.valueOf(endpoint));
+          if (err != null) {
+            problems.add(
+                new ConfigProblem(
+                    s.file(),
+                    where + ".endpoint",
+                    "AWS Secrets Manager at " + endpoint + " cannot be reached: " + err + ".",
+                    "check the endpoint, or drop it to use AWS's own for the region."));
+          }
+        }
+      }
+      case "file" -> {
+        Path p = Path.of(String.valueOf(set.get("path")));
+        Path parent = p.toAbsolutePath().getParent();
+        if (parent == null || !Files.isDirectory(parent)) {
+          problems.add(
+              new ConfigProblem(
+                  s.file(),
+                  where + ".path",
+                  "the directory " + parent + " does not exist, so " + p + " cannot be written.",
+                  "create the directory, or pass --skip-checks if the worker runs on another"
+                      + " machine."));
+        }
+      }
+      default -> {}
+    }
+  }
+
+  /** Null when the URL gives any HTTP answer; otherwise why not. */
+  private String answers(String url) {
+    try {
+      HttpClient c = HttpClient.newBuilder().connectTimeout(timeout).build();
+      c.send(
+          HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET().build(),
+          HttpResponse.BodyHandlers.discarding());
+      return null;
+    } catch (IOException | IllegalArgumentException e) {
+      return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "interrupted";
+    }
+  }
+
+  private String read(KeySource k) {
+    if (k.env() != null) {
+      String v = env.get(k.env());
+      if (v == null || v.isBlank()) {
+        throw new IllegalStateException("$" + k.env() + " is not set");
+      }
+      return v.strip();
+    }
+    try {
+      String v = Files.readString(k.file(), StandardCharsets.UTF_8).strip();
+      if (v.isEmpty()) {
+        throw new IllegalStateException(k.file() + " is empty");
+      }
+      return v;
+    } catch (IOException e) {
+      throw new IllegalStateException(k.file() + " cannot be read");
+    }
+  }
+}
