@@ -229,10 +229,17 @@ final class ScheduledRotations {
       d.settings().forEach((k, v) -> settings.put(k, setting(v)));
       dests.add(new Destination(d.type(), settings));
     }
-    KeyPolicy policy =
-        s.policy().importCurrent() && s.policy().fields().isEmpty()
-            ? null
-            : new KeyPolicy(s.policy().fields());
+    KeyPolicy policy;
+    if (s.policy().importFrom() != null) {
+      // Captured now, from the template key (Phase's "Import config"); written fields win.
+      Map<String, Object> merged = new LinkedHashMap<>(templatePolicy(s, env).fields());
+      merged.putAll(s.policy().fields());
+      policy = new KeyPolicy(merged);
+    } else if (s.policy().importCurrent() && s.policy().fields().isEmpty()) {
+      policy = null;
+    } else {
+      policy = new KeyPolicy(s.policy().fields());
+    }
     try {
       return new RotationRequest(
           s.id(),
@@ -260,8 +267,41 @@ final class ScheduledRotations {
     return json(v);
   }
 
+  /** The policy of the template key, read with the secret's management key. */
+  static KeyPolicy templatePolicy(SecretSpec s, Map<String, String> env) {
+    SecretSpec.KeySource t = s.policy().importFrom();
+    String field = "secret " + s.id() + ".policy.import";
+    KeyRef ref =
+        t.keyHash() != null
+            ? new KeyRef(t.keyHash(), null)
+            : KeyMaterial.ref(readKey(s, t, env, field).strip());
+    String mgmt;
+    try {
+      mgmt = readKey(s, s.managementKey(), env, "secret " + s.id() + ".gateway.managementKey");
+    } catch (BadSpec e) {
+      throw e;
+    }
+    try (io.keyturn.activities.http.JsonHttp http =
+        new io.keyturn.activities.http.JsonHttp(java.time.Duration.ofSeconds(10))) {
+      return new io.keyturn.activities.litellm.LiteLlmActivitiesImpl(
+              new io.keyturn.activities.litellm.LiteLlmClient(http, mgmt::strip), null)
+          .importPolicy(s.gatewayUrl(), ref);
+    } catch (io.temporal.failure.ApplicationFailure e) {
+      throw new BadSpec(
+          new ConfigProblem(
+              s.file(),
+              field,
+              "cannot import the template key's policy: " + e.getOriginalMessage(),
+              "check the template key, or write the policy out."));
+    }
+  }
+
   private static String readKey(SecretSpec s, SecretSpec.KeySource ck, Map<String, String> env) {
-    String field = "secret " + s.id() + ".currentKey";
+    return readKey(s, ck, env, "secret " + s.id() + ".currentKey");
+  }
+
+  private static String readKey(
+      SecretSpec s, SecretSpec.KeySource ck, Map<String, String> env, String field) {
     String value;
     if (ck.env() != null) {
       value = env.get(ck.env());

@@ -455,4 +455,63 @@ class ScheduleCommandsTest {
     assertThat(usage.exit()).isEqualTo(2);
     assertThat(usage.err()).contains("--file");
   }
+
+  @Test
+  void aPolicyImportedFromATemplateKeyIsCapturedAtApplyWithWrittenFieldsWinning() throws Exception {
+    String master = "sk-master-template-import-000001";
+    try (io.keyturn.testkit.litellm.LiteLlmEmulator proxy =
+        io.keyturn.testkit.litellm.LiteLlmEmulator.builder().masterKey(master).build().start()) {
+      String template =
+          proxy.createKey(
+              java.util.Map.of(
+                  "key_alias",
+                  "template",
+                  "models",
+                  java.util.List.of("gpt-4o-mini"),
+                  "rpm_limit",
+                  7,
+                  "max_budget",
+                  5.0));
+      Files.writeString(dir.resolve("template.key"), template);
+      Files.writeString(dir.resolve("app.key"), rawKey);
+      env.put("TPL_MASTER", master);
+      Path f = dir.resolve("tpl.yaml");
+      Files.writeString(
+          f,
+          """
+              secrets:
+                - id: tpl
+                  gateway:
+                    url: %s
+                    managementKey: {env: TPL_MASTER}
+                  currentKey: {file: app.key}
+                  policy:
+                    import: {file: template.key}
+                    max_budget: 30
+                  destinations:
+                    - type: vault-kv2
+                      name: tpl
+                  schedule: {every: 30d}
+              """
+              .formatted(proxy.baseUrl()));
+      Run apply = run("apply", "-f", f.toString());
+      assertThat(apply.exit()).as(apply.all()).isZero();
+      RotationRequest req = argument(describe("keyturn/tpl"));
+      assertThat(req.policy().fields())
+          .containsEntry("rpm_limit", 7)
+          .containsEntry("max_budget", 30)
+          .containsEntry("models", java.util.List.of("gpt-4o-mini"))
+          .doesNotContainKeys("key_alias", "token", "spend", "expires");
+      assertThat(apply.all()).doesNotContain(template).doesNotContain(master);
+
+      env.put("TPL_MASTER", "sk-wrong-management-key-0000");
+      Files.writeString(f, Files.readString(f).replace("max_budget: 30", "max_budget: 31"));
+      Run refused = run("apply", "-f", f.toString());
+      assertThat(refused.exit()).isEqualTo(2);
+      assertThat(refused.err()).contains("policy.import").contains("cannot import");
+      assertThat(argument(describe("keyturn/tpl")).policy().fields())
+          .as("unchanged")
+          .containsEntry("max_budget", 30);
+    }
+  }
 }
