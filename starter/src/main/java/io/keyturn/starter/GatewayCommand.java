@@ -119,13 +119,14 @@ final class GatewayCommand implements Runnable {
 
     private static void print(KeyturnCli cli, GatewayCheck.Report r) {
       var out = cli.out();
+      Colour colour = Colour.forTerminal(cli.io().tty(), cli.env(), false);
       out.println("LiteLLM gateway " + r.gateway() + ", management key: " + r.identity());
       for (GatewayCheck.Step s : r.steps()) {
         String mark =
             switch (s.status()) {
-              case OK -> "ok  ";
-              case WARN -> "warn";
-              case FAIL -> "FAIL";
+              case OK -> colour.green("ok  ");
+              case WARN -> colour.yellow("warn");
+              case FAIL -> colour.red("FAIL");
               case SKIPPED -> "skip";
             };
         out.printf("  %s  %-24s %s%n", mark, s.name(), s.detail());

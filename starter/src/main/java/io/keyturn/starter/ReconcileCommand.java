@@ -56,8 +56,17 @@ abstract class ReconcileCommand extends ScheduleCommand {
               ? "changed: " + String.join(", ", c.fields()) + " (now " + c.detail() + ")"
               : c.detail();
       String word = done ? pastTense(c.action()) : c.action().word;
+      Colour colour = Colour.forTerminal(cli.io().tty(), cli.env(), global.json);
+      String line =
+          String.format("%s %-10s %-28s %s", c.action().sign, word, c.scheduleId(), detail);
       out.println(
-          String.format("  %s %-10s %-28s %s", c.action().sign, word, c.scheduleId(), detail));
+          "  "
+              + switch (c.action()) {
+                case CREATE, UNPAUSE -> colour.green(line);
+                case UPDATE, PAUSE, KEEP -> colour.yellow(line);
+                case DELETE, CONFLICT -> colour.red(line);
+                default -> line;
+              });
     }
     Map<String, Integer> n = plan.summary();
     out.println(

@@ -47,6 +47,10 @@ class GatewayCommandTest {
   }
 
   Run run(Map<String, String> env, String... args) {
+    return run(false, env, args);
+  }
+
+  Run run(boolean tty, Map<String, String> env, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     KeyturnCli cli =
@@ -59,7 +63,7 @@ class GatewayCommandTest {
                 new ByteArrayInputStream(new byte[0]),
                 new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8),
-                false),
+                tty),
             Clock.systemUTC(),
             KeyturnCli.Timing.DEFAULT);
     int exit = cli.execute(args);
@@ -166,5 +170,16 @@ class GatewayCommandTest {
     assertThat(missingFile.exit()).isEqualTo(2);
     assertThat(missingFile.err()).contains("cannot be read");
     assertThat(proxy.calls()).as("nothing was sent to the proxy").isEmpty();
+  }
+
+  @Test
+  void marksAreColouredOnlyOnATerminalWithoutNoColor() {
+    Map<String, String> env = new HashMap<>();
+    env.put("LITELLM_URL", proxy.baseUrl());
+    env.put("LITELLM_MASTER_KEY", MASTER);
+    assertThat(run(true, env, "gateway", "check").out()).contains("\u001b[32mok  \u001b[0m");
+    assertThat(run(false, env, "gateway", "check").out()).doesNotContain("\u001b[");
+    env.put("NO_COLOR", "1");
+    assertThat(run(true, env, "gateway", "check").out()).doesNotContain("\u001b[");
   }
 }
