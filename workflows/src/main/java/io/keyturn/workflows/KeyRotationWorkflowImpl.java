@@ -83,6 +83,10 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
 
   private RotationRequest request;
   private RotationPhase phase = RotationPhase.STARTING;
+
+  /** Whether this run sets search attributes (runs recorded before they existed do not). */
+  private boolean searchAttributes;
+
   private MintedKey minted;
   private PublishReceipt published;
   private final List<PublishReceipt> publishedAll = new ArrayList<>();
@@ -119,8 +123,9 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
                         + oldFingerprint()
                         + " may still work: revoke it by hand."
                     : " The old key " + oldFingerprint() + " was NOT revoked.");
-        phase = RotationPhase.FAILED;
+        setPhase(RotationPhase.FAILED);
         log.error(message);
+        details();
       }
       throw e;
     }
@@ -172,6 +177,16 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   private RotationResult doRotate(RotationRequest original) {
     RotationRequest req = resolve(original);
     this.request = req;
+    searchAttributes =
+        Workflow.getVersion("keyturn-search-attributes", Workflow.DEFAULT_VERSION, 1) == 1;
+    if (searchAttributes) {
+      Workflow.upsertTypedSearchAttributes(
+          KeyturnSearchAttributes.SECRET_ID.valueSet(req.secretId()),
+          KeyturnSearchAttributes.GATEWAY.valueSet(req.gatewayUrl()),
+          KeyturnSearchAttributes.GENERATION.valueSet(req.generation()),
+          KeyturnSearchAttributes.PHASE.valueSet(phase.name()));
+    }
+    details();
     String who = req.secretId() + " g" + req.generation();
     log.info("rotation {} started: replacing {}", who, req.oldKey().fingerprint());
 
@@ -180,7 +195,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     KeyPolicy imported = gateway.importPolicy(req.gatewayUrl(), req.oldKey());
     KeyPolicy policy = req.policy() != null ? req.policy() : imported;
 
-    phase = RotationPhase.MINTING;
+    setPhase(RotationPhase.MINTING);
     message = "minting " + req.newKeyAlias();
     KeyDerivation derivation =
         new KeyDerivation(
@@ -204,13 +219,13 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
         minted.adopted() ? " (adopted)" : "");
 
     try {
-      phase = RotationPhase.VERIFYING;
+      setPhase(RotationPhase.VERIFYING);
       message = "verifying " + minted.ref().fingerprint();
       boolean checkModels = req.verifyModels() == null || req.verifyModels();
       gateway.verifyKey(
           req.gatewayUrl(), minted, checkModels ? policy : new KeyPolicy(withoutModels(policy)));
 
-      phase = RotationPhase.PUBLISHING;
+      setPhase(RotationPhase.PUBLISHING);
       if (req.usesDestinations()) {
         for (Destination d : req.destinations()) {
           message = "publishing to " + d.describe();
@@ -227,7 +242,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
       throw rollBack(e);
     }
 
-    phase = RotationPhase.IN_GRACE;
+    setPhase(RotationPhase.IN_GRACE);
     graceEndsAtMillis = Workflow.currentTimeMillis() + req.gracePeriod().toMillis();
     message =
         "new key published to "
@@ -237,17 +252,18 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
             + " stays valid until "
             + Instant.ofEpochMilli(graceEndsAtMillis);
     log.info("rotation {} in grace until {}", who, Instant.ofEpochMilli(graceEndsAtMillis));
+    details();
     boolean early = Workflow.await(req.gracePeriod(), () -> revokeNowRequested);
     if (early) {
       log.info("rotation {}: grace ended early by revokeNow ({})", who, revokeNowReason);
     }
 
-    phase = RotationPhase.REVOKING;
+    setPhase(RotationPhase.REVOKING);
     message = "revoking " + req.oldKey().fingerprint();
     RevokeReceipt revoked =
         gatewayMustFinish.revokeKey(req.gatewayUrl(), req.oldKey(), req.oldKeySealed());
 
-    phase = RotationPhase.COMPLETED;
+    setPhase(RotationPhase.COMPLETED);
     message =
         "done: "
             + minted.ref().fingerprint()
@@ -259,6 +275,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
             + revoked.proofOfRejection()
             + ")";
     log.info("rotation {} completed", who);
+    details();
     return new RotationResult(
         req.secretId(),
         req.generation(),
@@ -336,7 +353,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
               }
             })
         .run();
-    phase = RotationPhase.ROLLED_BACK;
+    setPhase(RotationPhase.ROLLED_BACK);
     message =
         "Rotation of "
             + request.secretId()
@@ -352,7 +369,42 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
             + request.oldKey().fingerprint()
             + " was NOT revoked and still works.";
     log.error(message);
+    details();
     return ApplicationFailure.newNonRetryableFailureWithCause(message, ROLLED_BACK, cause);
+  }
+
+  /** Moves to a phase: search attribute (for UI filters) and current details (for people). */
+  private void setPhase(RotationPhase next) {
+    phase = next;
+    if (searchAttributes) {
+      Workflow.upsertTypedSearchAttributes(KeyturnSearchAttributes.PHASE.valueSet(next.name()));
+    }
+    details();
+  }
+
+  /** The UI's "current details": what the rotation is doing, in words (no key values). */
+  private void details() {
+    RotationRequest r = request;
+    if (r == null) {
+      return;
+    }
+    Workflow.setCurrentDetails(
+        "**"
+            + phase.name()
+            + "** rotation of `"
+            + r.secretId()
+            + "` generation "
+            + r.generation()
+            + "\n\n"
+            + message
+            + (r.oldKey() == null ? "" : "\n\nold key: " + r.oldKey().fingerprint())
+            + (minted == null ? "" : "\nnew key: " + minted.ref().fingerprint())
+            + "\ndestinations: "
+            + String.join(
+                ", ",
+                r.publishTo().stream()
+                    .map(io.keyturn.workflows.model.Destination::describe)
+                    .toList()));
   }
 
   private String oldFingerprint() {

@@ -11,6 +11,7 @@ import io.keyturn.workflows.model.MintRequest;
 import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.RotationStatus;
+import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -31,6 +32,10 @@ class KeyRotationWorkflowTest {
   static final TestWorkflowExtension env =
       TestWorkflowExtension.newBuilder()
           .registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class)
+          .registerSearchAttribute("KeyturnSecretId", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD)
+          .registerSearchAttribute("KeyturnPhase", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD)
+          .registerSearchAttribute("KeyturnGateway", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD)
+          .registerSearchAttribute("KeyturnGeneration", IndexedValueType.INDEXED_VALUE_TYPE_INT)
           .setDoNotStart(true)
           .build();
 
@@ -207,5 +212,43 @@ class KeyRotationWorkflowTest {
         .isInstanceOf(WorkflowFailedException.class);
     verify(gateway, never()).mintKey(any());
     assertThat(wf.status().phase()).isEqualTo(RotationPhase.FAILED);
+  }
+
+  @Test
+  void setsSearchAttributesForTheUiAndSaysInWordsWhatItIsDoing(
+      TestWorkflowEnvironment testEnv, Worker worker) {
+    KeyRotationWorkflow wf = start(testEnv, worker);
+    WorkflowClient.start(wf::rotate, request(Duration.ofDays(1)));
+    testEnv.sleep(Duration.ofHours(1));
+    var mid = WorkflowStub.fromTyped(wf).describe().getTypedSearchAttributes();
+    assertThat(mid.get(KeyturnSearchAttributes.PHASE)).isEqualTo("IN_GRACE");
+    assertThat(mid.get(KeyturnSearchAttributes.SECRET_ID)).isEqualTo("svc-a");
+    assertThat(mid.get(KeyturnSearchAttributes.GENERATION)).isEqualTo(7L);
+    assertThat(mid.get(KeyturnSearchAttributes.GATEWAY)).isEqualTo(GATEWAY);
+    String details =
+        testEnv
+            .getWorkflowClient()
+            .getWorkflowServiceStubs()
+            .blockingStub()
+            .queryWorkflow(
+                io.temporal.api.workflowservice.v1.QueryWorkflowRequest.newBuilder()
+                    .setNamespace(testEnv.getNamespace())
+                    .setExecution(
+                        io.temporal.api.common.v1.WorkflowExecution.newBuilder()
+                            .setWorkflowId("rotation/svc-a/7"))
+                    .setQuery(
+                        io.temporal.api.query.v1.WorkflowQuery.newBuilder()
+                            .setQueryType("__temporal_workflow_metadata"))
+                    .build())
+            .getQueryResult()
+            .toString();
+    assertThat(details).contains("IN_GRACE").contains(OLD.fingerprint()).contains("svc-a");
+    WorkflowStub.fromTyped(wf).getResult(RotationResult.class);
+    assertThat(
+            WorkflowStub.fromTyped(wf)
+                .describe()
+                .getTypedSearchAttributes()
+                .get(KeyturnSearchAttributes.PHASE))
+        .isEqualTo("COMPLETED");
   }
 }

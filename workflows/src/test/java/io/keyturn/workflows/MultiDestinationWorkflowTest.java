@@ -18,6 +18,7 @@ import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.SealedSecret;
+import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -41,6 +42,10 @@ class MultiDestinationWorkflowTest {
   static final TestWorkflowExtension env =
       TestWorkflowExtension.newBuilder()
           .registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class)
+          .registerSearchAttribute("KeyturnSecretId", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD)
+          .registerSearchAttribute("KeyturnPhase", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD)
+          .registerSearchAttribute("KeyturnGateway", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD)
+          .registerSearchAttribute("KeyturnGeneration", IndexedValueType.INDEXED_VALUE_TYPE_INT)
           .setDoNotStart(true)
           .build();
 
