@@ -78,6 +78,23 @@ public abstract sealed class VaultAuth {
   /** Who needs the policy, for failure messages: the variable or the role that gives the token. */
   public abstract String describe();
 
+  /**
+   * The AppRole auth mount path without surrounding slashes ({@code approle} when blank).
+   *
+   * @throws IllegalArgumentException naming VAULT_APPROLE_MOUNT when it is not a mount path
+   */
+  public static String checkAppRoleMount(String mount) {
+    String m = mount == null ? "" : mount.strip().replaceAll("^/+|/+$", "");
+    if (m.isEmpty()) {
+      return "approle";
+    }
+    if (!m.matches("[A-Za-z0-9._/-]+") || m.contains("..")) {
+      throw new IllegalArgumentException(
+          "VAULT_APPROLE_MOUNT '" + m + "' is not a Vault auth mount path");
+    }
+    return m;
+  }
+
   private static final class GivenToken extends VaultAuth {
     private final Supplier<String> token;
 
@@ -134,24 +151,12 @@ public abstract sealed class VaultAuth {
         Supplier<String> secretId,
         LongSupplier nanoClock) {
       this.http = Objects.requireNonNull(http, "http");
-      this.mount = normalizeMount(mount);
+      this.mount = checkAppRoleMount(mount);
       this.loginUrl = address.replaceAll("/+$", "") + "/v1/auth/" + this.mount + "/login";
       this.namespace = namespace == null || namespace.isBlank() ? null : namespace.strip();
       this.roleId = Objects.requireNonNull(roleId, "roleId");
       this.secretId = Objects.requireNonNull(secretId, "secretId");
       this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
-    }
-
-    private static String normalizeMount(String mount) {
-      String m = mount == null ? "" : mount.strip().replaceAll("^/+|/+$", "");
-      if (m.isEmpty()) {
-        return "approle";
-      }
-      if (!m.matches("[A-Za-z0-9._/-]+") || m.contains("..")) {
-        throw new IllegalArgumentException(
-            "VAULT_APPROLE_MOUNT '" + m + "' is not a Vault auth mount path");
-      }
-      return m;
     }
 
     @Override
