@@ -3,6 +3,9 @@ package io.keyturn.activities.vault;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.keyturn.activities.http.Json;
 import io.keyturn.activities.http.JsonHttp;
 import io.keyturn.activities.http.JsonHttp.Reply;
@@ -23,6 +26,7 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * AppRole login against a real OpenBao dev server: a role whose tokens live 5 seconds and whose
@@ -181,6 +185,31 @@ class VaultAppRoleTest {
     assertThat(r.version()).isEqualTo(2);
     assertThat(fingerprintIn(t)).isEqualTo(k.ref().tokenHash());
     assertThat(logins).hasValue(2);
+  }
+
+  @Test
+  void theLoginIsLoggedByAccessorAndTtlNeverByTokenOrSecretId() {
+    Logger logger = (Logger) LoggerFactory.getLogger("io.keyturn");
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    logger.addAppender(logs);
+    try {
+      store(VaultAuth.appRole(http, bao.address(), "approle", null, () -> roleId, () -> secretId))
+          .publishKey(target(), minted("keyturn-log-g1"));
+    } finally {
+      logger.detachAppender(logs);
+    }
+    var messages = logs.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+    assertThat(messages)
+        .anySatisfy(m -> assertThat(m).contains("approle login ok, ttl 5s").contains("accessor"));
+    assertThat(messages)
+        .allSatisfy(
+            m ->
+                assertThat(m)
+                    .doesNotContain(secretId)
+                    .doesNotContain(roleId)
+                    // OpenBao service tokens look like "s.<24+ characters>".
+                    .doesNotContainPattern("\\bs\\.[A-Za-z0-9]{20,}"));
   }
 
   @Test
