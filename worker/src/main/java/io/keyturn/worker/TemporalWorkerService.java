@@ -59,14 +59,15 @@ public class TemporalWorkerService {
     worker.registerActivitiesImplementations(
         new LiteLlmActivitiesImpl(new LiteLlmClient(http, settings.managementKey()), secret),
         new SecretStoreActivitiesImpl(
-            new VaultKv2Client(http, settings.vaultAddress(), settings.vaultToken()), secret));
+            new VaultKv2Client(http, settings.vaultAddress(), settings.vaultAuth(http)), secret));
     factory.start();
     log.info(
-        "Keyturn worker started: task queue {} on {} (Keyturn secret {}, Vault {})",
+        "Keyturn worker started: task queue {} on {} (Keyturn secret {}, Vault {} with {})",
         settings.taskQueue(),
         conn,
         secret.keyId(),
-        settings.vaultAddress());
+        settings.vaultAddress(),
+        settings.vaultUsesAppRole() ? "AppRole" : "a token");
   }
 
   @PreDestroy

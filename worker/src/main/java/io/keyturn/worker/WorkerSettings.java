@@ -1,5 +1,7 @@
 package io.keyturn.worker;
 
+import io.keyturn.activities.http.JsonHttp;
+import io.keyturn.activities.vault.VaultAuth;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyturnSecret;
 import io.micronaut.context.annotation.Value;
@@ -17,7 +19,8 @@ import java.util.function.Supplier;
 /**
  * The worker's settings, from application.yml and the environment variables it names. Secrets are
  * given as a value or as a file; a file is re-read on each use, so a rotated management key or
- * Vault token is picked up without a restart. {@link #validate()} names every missing setting at
+ * Vault token or AppRole secret id is picked up without a restart. Vault takes exactly one method:
+ * a token, or an AppRole role id and secret id. {@link #validate()} names every missing setting at
  * once, before the worker polls anything.
  */
 @Singleton
@@ -37,6 +40,12 @@ public class WorkerSettings {
   final String vaultAddress;
   final String vaultToken;
   final String vaultTokenFile;
+  final String vaultRoleId;
+  final String vaultRoleIdFile;
+  final String vaultSecretId;
+  final String vaultSecretIdFile;
+  final String vaultAppRoleMount;
+  final String vaultNamespace;
   final String secret;
   final String secretFile;
 
@@ -56,6 +65,12 @@ public class WorkerSettings {
       @Value("${keyturn.vault.address}") String vaultAddress,
       @Value("${keyturn.vault.token:}") String vaultToken,
       @Value("${keyturn.vault.token-file:}") String vaultTokenFile,
+      @Value("${keyturn.vault.approle.role-id:}") String vaultRoleId,
+      @Value("${keyturn.vault.approle.role-id-file:}") String vaultRoleIdFile,
+      @Value("${keyturn.vault.approle.secret-id:}") String vaultSecretId,
+      @Value("${keyturn.vault.approle.secret-id-file:}") String vaultSecretIdFile,
+      @Value("${keyturn.vault.approle.mount:approle}") String vaultAppRoleMount,
+      @Value("${keyturn.vault.namespace:}") String vaultNamespace,
       @Value("${keyturn.secret:}") String secret,
       @Value("${keyturn.secret-file:}") String secretFile) {
     this.address = address;
@@ -73,6 +88,12 @@ public class WorkerSettings {
     this.vaultAddress = vaultAddress;
     this.vaultToken = vaultToken;
     this.vaultTokenFile = vaultTokenFile;
+    this.vaultRoleId = vaultRoleId;
+    this.vaultRoleIdFile = vaultRoleIdFile;
+    this.vaultSecretId = vaultSecretId;
+    this.vaultSecretIdFile = vaultSecretIdFile;
+    this.vaultAppRoleMount = vaultAppRoleMount;
+    this.vaultNamespace = vaultNamespace;
     this.secret = secret;
     this.secretFile = secretFile;
   }
@@ -85,11 +106,7 @@ public class WorkerSettings {
     } else if (!blank(managementKeyFile) && !Files.isReadable(Path.of(managementKeyFile))) {
       problems.add("LITELLM_MASTER_KEY_FILE=" + managementKeyFile + " is not a readable file");
     }
-    if (blank(vaultToken) && blank(vaultTokenFile)) {
-      problems.add("no Vault token: set VAULT_TOKEN or VAULT_TOKEN_FILE");
-    } else if (!blank(vaultTokenFile) && !Files.isReadable(Path.of(vaultTokenFile))) {
-      problems.add("VAULT_TOKEN_FILE=" + vaultTokenFile + " is not a readable file");
-    }
+    vaultAuthProblems(problems);
     try {
       keyturnSecret();
     } catch (IllegalArgumentException e) {
@@ -101,6 +118,50 @@ public class WorkerSettings {
       problems.add(e.getMessage());
     }
     return problems;
+  }
+
+  private void vaultAuthProblems(List<String> problems) {
+    boolean token = !blank(vaultToken) || !blank(vaultTokenFile);
+    boolean appRole =
+        !blank(vaultRoleId)
+            || !blank(vaultRoleIdFile)
+            || !blank(vaultSecretId)
+            || !blank(vaultSecretIdFile);
+    if (token && appRole) {
+      problems.add(
+          "two Vault auth methods: set either VAULT_TOKEN (or VAULT_TOKEN_FILE) or AppRole's"
+              + " VAULT_ROLE_ID and VAULT_SECRET_ID (or their _FILE forms), not both");
+      return;
+    }
+    if (!token && !appRole) {
+      problems.add(
+          "no Vault credentials: set VAULT_TOKEN or VAULT_TOKEN_FILE, or AppRole's VAULT_ROLE_ID"
+              + " (or VAULT_ROLE_ID_FILE) and VAULT_SECRET_ID (or VAULT_SECRET_ID_FILE)");
+      return;
+    }
+    if (token) {
+      oneSecret(problems, "VAULT_TOKEN", vaultToken, vaultTokenFile, false);
+      return;
+    }
+    oneSecret(problems, "VAULT_ROLE_ID", vaultRoleId, vaultRoleIdFile, true);
+    oneSecret(problems, "VAULT_SECRET_ID", vaultSecretId, vaultSecretIdFile, true);
+    try {
+      VaultAuth.checkAppRoleMount(vaultAppRoleMount);
+    } catch (IllegalArgumentException e) {
+      problems.add(e.getMessage());
+    }
+  }
+
+  /** A secret given as {@code NAME} or {@code NAME_FILE}: present, not twice, file readable. */
+  private static void oneSecret(
+      List<String> problems, String name, String value, String file, boolean exactlyOne) {
+    if (blank(value) && blank(file)) {
+      problems.add("AppRole needs " + name + " or " + name + "_FILE");
+    } else if (exactlyOne && !blank(value) && !blank(file)) {
+      problems.add(name + " and " + name + "_FILE are both set: set one");
+    } else if (!blank(file) && !Files.isReadable(Path.of(file))) {
+      problems.add(name + "_FILE=" + file + " is not a readable file");
+    }
   }
 
   public TemporalConnection temporal() {
@@ -131,6 +192,28 @@ public class WorkerSettings {
 
   public Supplier<String> vaultToken() {
     return secretSource(vaultToken, vaultTokenFile);
+  }
+
+  /** True when the worker logs in with AppRole rather than a given token. */
+  public boolean vaultUsesAppRole() {
+    return blank(vaultToken) && blank(vaultTokenFile);
+  }
+
+  /**
+   * How the worker authenticates to Vault: the given token, or an AppRole login whose role id and
+   * secret id (and their files) are read at each login.
+   */
+  public VaultAuth vaultAuth(JsonHttp http) {
+    if (!vaultUsesAppRole()) {
+      return VaultAuth.token(vaultToken());
+    }
+    return VaultAuth.appRole(
+        http,
+        vaultAddress,
+        vaultAppRoleMount,
+        vaultNamespace,
+        secretSource(vaultRoleId, vaultRoleIdFile),
+        secretSource(vaultSecretId, vaultSecretIdFile));
   }
 
   private static Supplier<String> secretSource(String value, String file) {

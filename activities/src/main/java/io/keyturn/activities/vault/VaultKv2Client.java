@@ -16,9 +16,10 @@ import java.util.function.Supplier;
 
 /**
  * HashiCorp Vault (or OpenBao) KV version 2 over its HTTP API: read a version, write with
- * check-and-set, soft-delete, custom metadata. The token comes from the worker's configuration.
- * Errors become Keyturn's named failures with the path and the fix in the message; response bodies
- * that could hold secret data are never put in a message.
+ * check-and-set, soft-delete, custom metadata. The token comes from a {@link VaultAuth}: given to
+ * the worker, or an AppRole login; a request refused for an invalid or expired AppRole token is
+ * sent once more after a fresh login. Errors become Keyturn's named failures with the path and the
+ * fix in the message; response bodies that could hold secret data are never put in a message.
  */
 public class VaultKv2Client {
 
@@ -27,12 +28,17 @@ public class VaultKv2Client {
 
   private final JsonHttp http;
   private final String address;
-  private final Supplier<String> token;
+  private final VaultAuth auth;
 
+  /** With a token given to the worker; {@code token} is asked on each request. */
   public VaultKv2Client(JsonHttp http, String address, Supplier<String> token) {
+    this(http, address, VaultAuth.token(token));
+  }
+
+  public VaultKv2Client(JsonHttp http, String address, VaultAuth auth) {
     this.http = http;
     this.address = address.replaceAll("/+$", "");
-    this.token = token;
+    this.auth = auth;
   }
 
   public String address() {
@@ -115,12 +121,23 @@ public class VaultKv2Client {
   }
 
   private Reply send(String method, String url, String body, VaultTarget t, String op) {
-    String tok = token.get();
-    if (tok == null || tok.isBlank()) {
-      throw ApplicationFailure.newNonRetryableFailure(
-          "the worker has no Vault token: set VAULT_TOKEN or VAULT_TOKEN_FILE for the worker and restart it",
-          RotationFailures.WORKER_MISCONFIGURED);
+    String tok = auth.token();
+    Reply r = sendWith(tok, method, url, body, t, op);
+    if (r.status() == 403 && refusedToken(r) && auth.refreshAfterDenied(tok)) {
+      r = sendWith(auth.token(), method, url, body, t, op);
     }
+    return r;
+  }
+
+  // Vault answers an expired, revoked or unknown token with 403 "permission denied" (newer
+  // versions add "invalid token"); a token that lacks a policy gets the same answer.
+  private static boolean refusedToken(Reply r) {
+    String errors = Json.tree(r.body()).path("errors").toString();
+    return errors.contains("permission denied") || errors.contains("invalid token");
+  }
+
+  private Reply sendWith(
+      String tok, String method, String url, String body, VaultTarget t, String op) {
     Map<String, String> headers = new HashMap<>();
     headers.put("X-Vault-Token", tok);
     if (t.namespace() != null) {
@@ -163,7 +180,9 @@ public class VaultKv2Client {
     if (r.status() == 401 || r.status() == 403) {
       throw ApplicationFailure.newNonRetryableFailure(
           where
-              + ". The worker's VAULT_TOKEN needs a policy allowing create, update and read on "
+              + ". "
+              + auth.describe()
+              + " needs a policy allowing create, update and read on "
               + t.mount()
               + "/data/"
               + t.secretPath()

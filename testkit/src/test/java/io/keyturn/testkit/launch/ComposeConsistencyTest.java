@@ -32,7 +32,12 @@ class ComposeConsistencyTest {
   static final String WORKER = "keyturn-worker";
   static final Pattern VARIABLE_REFERENCE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)");
   static final Set<String> SECRETS =
-      Set.of("LITELLM_MASTER_KEY", "VAULT_TOKEN", "KEYTURN_SECRET", "TEMPORAL_API_KEY");
+      Set.of(
+          "LITELLM_MASTER_KEY",
+          "VAULT_TOKEN",
+          "VAULT_SECRET_ID",
+          "KEYTURN_SECRET",
+          "TEMPORAL_API_KEY");
 
   static Map<String, Object> compose;
   static Set<String> workerReads;
@@ -51,6 +56,9 @@ class ComposeConsistencyTest {
   void theWorkerReadsTheVariablesThisTestReliesOn() {
     // If application.yml stopped using ${...}, every check below would pass vacuously.
     assertThat(workerReads).contains("TEMPORAL_ADDRESS", "VAULT_ADDR", "LITELLM_MASTER_KEY");
+    // The AppRole alternative shown (commented) in docker-compose.yml names these.
+    assertThat(workerReads)
+        .contains("VAULT_ROLE_ID", "VAULT_SECRET_ID_FILE", "VAULT_APPROLE_MOUNT");
   }
 
   @Test
