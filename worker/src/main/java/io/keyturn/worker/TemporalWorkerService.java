@@ -52,6 +52,7 @@ public class TemporalWorkerService {
     TemporalConnection conn = settings.temporal();
     http = new JsonHttp(settings.litellmTimeout());
     stubs = conn.openStubs();
+    SearchAttributeRegistration.ensure(stubs, conn.namespace());
     WorkflowClient client = conn.client(stubs);
     factory = WorkerFactory.newInstance(client);
     Worker worker = factory.newWorker(settings.taskQueue());
