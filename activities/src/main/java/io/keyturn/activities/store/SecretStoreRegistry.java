@@ -10,9 +10,10 @@ import java.util.function.Function;
 
 /**
  * Secret store factories keyed by type name ({@code "vault-kv2"}, {@code "aws-secretsmanager"},
- * {@code "file"}). A factory turns a destination's string settings (from a rotation request or the
- * worker's configuration) into a {@link SecretStore}; it closes over what the worker provides, such
- * as the Vault client. Each store's config record parses and validates the settings.
+ * {@code "file"}, {@code "kubernetes-secret"}). A factory turns a destination's string settings
+ * (from a rotation request or the worker's configuration) into a {@link SecretStore}; it closes
+ * over what the worker provides, such as the Vault client. Each store's config record parses and
+ * validates the settings.
  */
 public final class SecretStoreRegistry {
 
@@ -29,7 +30,10 @@ public final class SecretStoreRegistry {
   /**
    * The stores Keyturn ships: {@value VaultKv2Store#TYPE} through the worker's {@code vault}
    * client, {@value AwsSecretsManagerStore#TYPE} with the AWS SDK's default credential chain (each
-   * store holds its own SDK client: close it when done), and {@value FileStore#TYPE}.
+   * store holds its own SDK client: close it when done), {@value FileStore#TYPE}, and {@value
+   * KubernetesSecretStore#TYPE} with fabric8's default configuration (in-cluster service account or
+   * {@code ~/.kube/config}; each store makes its own client at its first call, so a worker without
+   * Kubernetes access still starts: close it when done).
    */
   public static SecretStoreRegistry builtIn(VaultKv2Client vault) {
     Objects.requireNonNull(vault, "vault");
@@ -53,6 +57,9 @@ public final class SecretStoreRegistry {
             AwsSecretsManagerStore.TYPE,
             settings -> new AwsSecretsManagerStore(AwsSecretsManagerConfig.fromSettings(settings)))
         .register(FileStore.TYPE, settings -> new FileStore(FileStoreConfig.fromSettings(settings)))
+        .register(
+            KubernetesSecretStore.TYPE,
+            settings -> new KubernetesSecretStore(KubernetesSecretConfig.fromSettings(settings)))
         .build();
   }
 

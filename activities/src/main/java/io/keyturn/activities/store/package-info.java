@@ -10,7 +10,10 @@
  *   <li>{@code aws-secretsmanager}: {@link io.keyturn.activities.store.AwsSecretsManagerStore},
  *       AWSPENDING then AWSCURRENT, plain string by default;
  *   <li>{@code file}: {@link io.keyturn.activities.store.FileStore}, a dotenv line or a JSON field,
- *       replaced atomically with mode 0600.
+ *       replaced atomically with mode 0600;
+ *   <li>{@code kubernetes-secret}: {@link io.keyturn.activities.store.KubernetesSecretStore}, one
+ *       data key of a Secret, resourceVersion-checked updates, the replaced value kept in {@code
+ *       <field>.previous}.
  * </ul>
  *
  * <p>Every side-effecting method is idempotent (its javadoc says how), values go in and never come

@@ -25,8 +25,9 @@ class SecretStoreRegistryTest {
   }
 
   @Test
-  void knowsTheThreeBuiltInTypes() {
-    assertThat(registry.types()).containsExactly("vault-kv2", "aws-secretsmanager", "file");
+  void knowsTheFourBuiltInTypes() {
+    assertThat(registry.types())
+        .containsExactly("vault-kv2", "aws-secretsmanager", "file", "kubernetes-secret");
   }
 
   @Test
@@ -34,7 +35,7 @@ class SecretStoreRegistryTest {
     assertThatThrownBy(() -> registry.create("gcp-secretmanager", Map.of()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("gcp-secretmanager")
-        .hasMessageContaining("[vault-kv2, aws-secretsmanager, file]");
+        .hasMessageContaining("[vault-kv2, aws-secretsmanager, file, kubernetes-secret]");
   }
 
   @Test
@@ -55,6 +56,32 @@ class SecretStoreRegistryTest {
       assertThat(aws.config().recoveryWindowDays()).isZero();
       assertThat(aws.location()).isEqualTo("aws-secretsmanager eu-west-1:litellm/svc-a");
     }
+  }
+
+  @Test
+  void aKubernetesSecretStoreIsMadeWithoutTouchingKubernetes() {
+    // No client is built until the first call: a kubeconfig that does not exist is only an error
+    // when the store is used, so a worker without Kubernetes access starts.
+    try (KubernetesSecretStore k8s =
+        (KubernetesSecretStore)
+            registry.create(
+                "kubernetes-secret",
+                Map.of(
+                    "namespace", "apps",
+                    "name", "litellm-svc-a",
+                    "field", "api-key",
+                    "kubeconfig", "/no/such/kubeconfig"))) {
+      assertThat(k8s.location()).isEqualTo("kubernetes secret apps/litellm-svc-a#api-key");
+      assertThatThrownBy(k8s::currentFingerprint)
+          .isInstanceOfSatisfying(
+              io.temporal.failure.ApplicationFailure.class,
+              f -> {
+                assertThat(f.getType()).isEqualTo(StoreFailures.STORE_DENIED);
+                assertThat(f.getOriginalMessage()).contains("/no/such/kubeconfig");
+              });
+    }
+    assertThatThrownBy(() -> registry.create("kubernetes-secret", Map.of("name", "Bad_Name")))
+        .hasMessageContaining("DNS-1123");
   }
 
   @Test
