@@ -61,6 +61,11 @@ public record SecretSpec(
         case "aws-secretsmanager" ->
             "aws-secretsmanager " + settings.get("region") + "/" + settings.get("secretId");
         case "file" -> "file " + settings.get("path");
+        case "kubernetes-secret" ->
+            "kubernetes-secret "
+                + settings.getOrDefault("namespace", "default")
+                + "/"
+                + settings.get("name");
         default -> type;
       };
     }

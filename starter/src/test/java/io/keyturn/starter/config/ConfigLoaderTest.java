@@ -296,4 +296,23 @@ class ConfigLoaderTest {
     Path empty = Files.createDirectory(dir.resolve("empty"));
     assertThatThrownBy(() -> ConfigLoader.load(empty)).hasMessageContaining("no *.yaml");
   }
+
+  @Test
+  void aKubernetesSecretDestinationLoadsAndABadNameIsRefused() throws Exception {
+    String k8s =
+        GOOD.replace(
+            "      - type: aws-secretsmanager\n        secretId: litellm/search\n        region: eu-west-1\n",
+            "      - type: kubernetes-secret\n        namespace: search\n        name: litellm-key\n");
+    assertThat(k8s).isNotEqualTo(GOOD);
+    List<SecretSpec> s = ConfigLoader.load(write("k8s.yaml", k8s));
+    assertThat(s.get(1).destinations().get(0).describe())
+        .isEqualTo("kubernetes-secret search/litellm-key");
+    Path bad = write("bad.yaml", k8s.replace("name: litellm-key", "name: Litellm_Key"));
+    assertThatThrownBy(() -> ConfigLoader.load(bad))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .anySatisfy(p -> assertThat(p.field()).contains("destinations[0].name")));
+  }
 }

@@ -14,11 +14,14 @@ import java.util.TreeMap;
  *       VAULT_ADDR when absent);
  *   <li>{@code aws-secretsmanager}: {@code secretId}, {@code region} (required), {@code endpoint},
  *       {@code field} (absent: the plain key string, LiteLLM's format);
- *   <li>{@code file}: {@code path} (required), {@code format} (env or json), {@code field}.
+ *   <li>{@code file}: {@code path} (required), {@code format} (env or json), {@code field};
+ *   <li>{@code kubernetes-secret}: {@code name} (required), {@code namespace} (default), {@code
+ *       field} (key), {@code context}, {@code kubeconfig} (a path on the worker).
  * </ul>
  */
 public record Destination(String type, Map<String, String> settings) {
-  public static final Set<String> TYPES = Set.of("vault-kv2", "aws-secretsmanager", "file");
+  public static final Set<String> TYPES =
+      Set.of("vault-kv2", "aws-secretsmanager", "file", "kubernetes-secret");
 
   public Destination {
     if (type == null || !TYPES.contains(type)) {
@@ -45,6 +48,7 @@ public record Destination(String type, Map<String, String> settings) {
     return switch (type) {
       case "vault-kv2" -> Set.of("name");
       case "aws-secretsmanager" -> Set.of("secretId", "region");
+      case "kubernetes-secret" -> Set.of("name");
       default -> Set.of("path");
     };
   }
@@ -85,6 +89,13 @@ public record Destination(String type, Map<String, String> settings) {
               + ":"
               + settings.get("secretId")
               + (settings.containsKey("field") ? "#" + settings.get("field") : "");
+      case "kubernetes-secret" ->
+          "kubernetes-secret "
+              + get("namespace", "default")
+              + "/"
+              + settings.get("name")
+              + "#"
+              + get("field", "key");
       default ->
           "file "
               + settings.get("path")
