@@ -311,6 +311,26 @@ final class RotateCommand extends TemporalCommand {
             .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
             .setWorkflowIdReusePolicy(
                 WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+            // The UI's summary column: fingerprints and places only, never a value.
+            .setStaticSummary(
+                "Rotate "
+                    + request.secretId()
+                    + " g"
+                    + request.generation()
+                    + ": replace "
+                    + request.oldKey().fingerprint()
+                    + ", publish to "
+                    + String.join(
+                        ", ", request.publishTo().stream().map(Destination::describe).toList())
+                    + ", grace "
+                    + GracePeriods.format(request.gracePeriod()))
+            .setStaticDetails(
+                "Started by "
+                    + request.requestedBy()
+                    + " at "
+                    + request.gatewayUrl()
+                    + ". The old key is revoked only after the new key is verified and published"
+                    + " everywhere, then the grace period.")
             .build();
     KeyRotationWorkflow wf = client.newWorkflowStub(KeyRotationWorkflow.class, options);
     WorkflowExecution started;
