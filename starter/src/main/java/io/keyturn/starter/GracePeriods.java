@@ -66,21 +66,7 @@ final class GracePeriods implements ITypeConverter<Duration> {
 
   /** Formats a duration the way {@link #parse} reads it, largest units first: {@code 1d2h}. */
   static String format(Duration d) {
-    if (d.isZero() || d.isNegative()) {
-      return "0s";
-    }
-    long seconds = d.toSeconds();
-    StringBuilder b = new StringBuilder();
-    long[] sizes = {86_400, 3_600, 60, 1};
-    String[] units = {"d", "h", "m", "s"};
-    for (int i = 0; i < sizes.length; i++) {
-      long n = seconds / sizes[i];
-      seconds %= sizes[i];
-      if (n > 0) {
-        b.append(n).append(units[i]);
-      }
-    }
-    return b.length() == 0 ? "0s" : b.toString();
+    return io.keyturn.starter.config.Durations.format(d);
   }
 
   private static TypeConversionException unreadable(String text) {
