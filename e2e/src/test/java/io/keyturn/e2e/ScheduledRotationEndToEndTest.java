@@ -251,6 +251,21 @@ class ScheduledRotationEndToEndTest {
     Cli.Result list = keyturn("list", "--json");
     assertThat(list.exit()).as(list.err()).isZero();
     assertThat(list.out()).contains("keyturn/app-s").doesNotContain(first);
+    // A policy written out in the file is compared with the live key's (the last one published).
+    Path drifted =
+        file(
+            "app-s-policy.yaml",
+            Files.readString(yaml)
+                .replace(
+                    "    grace: 2s",
+                    "    policy: {models: [gpt-4o-mini], max_budget: 99}\n    grace: 2s"));
+    Cli.Result drift = keyturn("plan", "-f", drifted.toString());
+    assertThat(drift.exit()).as(drift.err()).isZero();
+    assertThat(drift.out())
+        .contains("Live policies")
+        .contains("app-s (" + last.newKey().fingerprint() + "): max_budget: live null, file 99")
+        .doesNotContain("models: live");
+
     Cli.Result history = keyturn("history", "app-s");
     assertThat(history.exit()).as(history.err()).isZero();
     assertThat(history.out()).contains(done.get(0).getExecution().getWorkflowId());

@@ -1,6 +1,8 @@
 package io.keyturn.starter;
 
 import io.temporal.client.WorkflowClient;
+import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Command;
 
 /** {@code keyturn plan}: what apply would change; changes nothing. */
@@ -16,7 +18,9 @@ import picocli.CommandLine.Command;
           + " with --prune).",
       "",
       "The file is validated first; with a problem, every problem is printed (file: field:"
-          + " message Fix: ...) and the exit code is 2. No key is read."
+          + " message Fix: ...) and the exit code is 2. Then gateways and destinations are checked from"
+          + " here (--skip-checks skips that), and where a policy is written out or imported, the"
+          + " live key's policy (the key the last rotation published) is compared field by field."
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -32,12 +36,30 @@ final class PlanCommand extends ReconcileCommand {
   @Override
   int run(WorkflowClient client) {
     SchedulePlan plan = SchedulePlan.compute(schedules(client), specs, prune);
+    List<PolicyDrift.Drift> drift =
+        skipChecks ? List.of() : PolicyDrift.compute(client, specs, cli.env());
     if (global.json) {
-      Report.printJson(cli.out(), planJson(plan, false));
+      Map<String, Object> o = planJson(plan, false);
+      o.put("policyDrift", drift.stream().map(PolicyDrift.Drift::json).toList());
+      Report.printJson(cli.out(), o);
       return 0;
     }
     cli.out().println("Plan: " + header());
     printPlan(cli.out(), plan, false);
+    List<PolicyDrift.Drift> differing =
+        drift.stream().filter(d -> !d.differences().isEmpty() || d.note() != null).toList();
+    if (!differing.isEmpty()) {
+      cli.out().println("Live policies (the next rotation of each secret applies the file's):");
+      for (PolicyDrift.Drift d : differing) {
+        String who = d.secretId() + (d.liveKey() == null ? "" : " (" + d.liveKey() + ")");
+        if (d.note() != null) {
+          cli.out().println("  ? " + who + ": " + d.note());
+        }
+        for (String diff : d.differences()) {
+          cli.out().println("  ~ " + who + ": " + diff);
+        }
+      }
+    }
     cli.out()
         .println(
             plan.hasChanges()
