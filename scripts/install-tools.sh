@@ -176,12 +176,39 @@ ensure_moto() {
     || die "installed moto into .tools/py-moto but python3 cannot import moto.server from it."
 }
 
+# ---------------------------------------------------------------- browser (UI test)
+# Debian's Chromium drives the Temporal Web UI in the browser test; playwright-core (npm) drives
+# Chromium and never downloads a browser of its own.
+ensure_browser() {
+  if [[ -x /usr/bin/chromium ]]; then
+    say "Chromium already at /usr/bin/chromium"
+  elif [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    say "apt-get install chromium (for the Temporal UI browser test; 1-3 min)"
+    apt-get update -qq >/dev/null 2>&1 || die "apt-get update failed: cannot reach Debian's package archive."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 \
+      || die "apt-get install chromium failed."
+  else
+    say "WARNING: no /usr/bin/chromium and no root to apt-get it: the UI browser test will be skipped."
+    return
+  fi
+  if [[ -d "$REPO/e2e/ui/node_modules/playwright-core" ]]; then
+    say "playwright-core already in e2e/ui/node_modules"
+  elif command -v npm >/dev/null 2>&1; then
+    say "npm ci in e2e/ui (playwright-core, no browser download)"
+    (cd "$REPO/e2e/ui" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) \
+      || die "npm ci in e2e/ui failed: cannot reach the npm registry?"
+  else
+    say "WARNING: npm not found: the UI browser test will be skipped."
+  fi
+}
+
 main() {
   check_java_and_maven
   mkdir -p "$TOOLS/bin"
   PIP="$(pip_cmd)"
   ensure_temporal
   ensure_openbao
+  ensure_browser
   ensure_moto
   say "java:     $(java -version 2>&1 | head -n 1)"
   say "maven:    $(mvn -v 2>/dev/null | head -n 1 | sed 's/\x1b\[[0-9;]*m//g')"

@@ -1,0 +1,137 @@
+package io.keyturn.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.keyturn.testkit.launch.OpenBaoDevServer;
+import io.keyturn.testkit.launch.TemporalDevServer;
+import io.keyturn.testkit.litellm.LiteLlmEmulator;
+import io.keyturn.workflows.crypto.KeyturnSecret;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What an operator sees: the dev server's real Web UI, in Debian's headless Chromium driven by
+ * playwright-core, finds a finished rotation by its search attribute and shows its summary. The
+ * screenshot goes to {@code docs/ui-rotation.png} (shown in the README). Needs /usr/bin/chromium
+ * and {@code e2e/ui/node_modules}, which scripts/install-tools.sh installs; without them the test
+ * is skipped with the reason, except on CI where it fails.
+ */
+class TemporalUiBrowserTest {
+  @TempDir static Path dir;
+
+  static TemporalDevServer temporal;
+  static OpenBaoDevServer bao;
+  static LiteLlmEmulator litellm;
+  static WorkerProcess worker;
+
+  static final Path UI_DIR = Path.of("ui").toAbsolutePath();
+  static final Path CHROMIUM =
+      Path.of(System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium"));
+
+  @BeforeAll
+  static void start() throws Exception {
+    boolean ready =
+        Files.isExecutable(CHROMIUM)
+            && Files.isDirectory(UI_DIR.resolve("node_modules/playwright-core"));
+    if (!ready && System.getenv("CI") != null) {
+      throw new IllegalStateException(
+          "the browser test needs "
+              + CHROMIUM
+              + " and e2e/ui/node_modules: scripts/install-tools.sh installs them");
+    }
+    Assumptions.assumeTrue(
+        ready,
+        "skipped: no " + CHROMIUM + " or e2e/ui/node_modules (run scripts/install-tools.sh)");
+    temporal =
+        TemporalDevServer.builder().dbFile(dir.resolve("temporal.sqlite")).uiEnabled(true).build();
+    temporal.start();
+    bao = OpenBaoDevServer.builder().build();
+    bao.start();
+    String master = "sk-master-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "");
+    litellm =
+        LiteLlmEmulator.builder().masterKey(master).models(List.of("gpt-4o-mini")).build().start();
+    Map<String, String> env = new HashMap<>();
+    env.put("TEMPORAL_ADDRESS", temporal.address());
+    env.put("LITELLM_MASTER_KEY_FILE", file("master.key", master).toString());
+    env.put("VAULT_ADDR", bao.address());
+    env.put("VAULT_TOKEN_FILE", file("vault.token", bao.rootToken()).toString());
+    env.put(
+        "KEYTURN_SECRET_FILE", file("keyturn.secret", KeyturnSecret.generateBase64()).toString());
+    worker = new WorkerProcess(env, dir.resolve("worker.log")).start();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    for (AutoCloseable c : new AutoCloseable[] {worker, litellm, bao, temporal}) {
+      if (c != null) {
+        c.close();
+      }
+    }
+  }
+
+  private static Path file(String name, String value) throws Exception {
+    Path p = dir.resolve(name);
+    Files.writeString(p, value, StandardCharsets.UTF_8);
+    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+    return p;
+  }
+
+  @Test
+  void theUiFindsAFinishedRotationByItsSearchAttributeAndShowsItsSummary() throws Exception {
+    String old =
+        litellm.createKey(Map.of("key_alias", "billing-api", "models", List.of("gpt-4o-mini")));
+    Cli cli =
+        new Cli(
+            Map.of(
+                "TEMPORAL_ADDRESS", temporal.address(),
+                "KEYTURN_SECRET_FILE", dir.resolve("keyturn.secret").toString(),
+                "LITELLM_URL", litellm.baseUrl()));
+    Cli.Result r =
+        cli.run(
+            "rotate",
+            "--secret-id",
+            "billing-api",
+            "--key-file",
+            file("billing-api.key", old).toString(),
+            "--generation",
+            "1",
+            "--grace",
+            "1s",
+            "--wait");
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+
+    Path shot = Path.of("..", "docs", "ui-rotation.png").toAbsolutePath().normalize();
+    Files.createDirectories(shot.getParent());
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                "node",
+                "ui-check.mjs",
+                temporal.uiUrl(),
+                "default",
+                "rotation/billing-api/1",
+                "billing-api",
+                "Rotate billing-api g1",
+                shot.toString())
+            .directory(UI_DIR.toFile())
+            .redirectErrorStream(true);
+    pb.environment().put("CHROMIUM", CHROMIUM.toString());
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("the browser finished").isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out).contains("found rotation/billing-api/1");
+    assertThat(Files.size(shot)).isGreaterThan(10_000);
+    assertThat(out).doesNotContain(old);
+  }
+}
