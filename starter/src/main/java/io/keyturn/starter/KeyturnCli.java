@@ -45,6 +45,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       PauseCommand.Pause.class,
       PauseCommand.Unpause.class,
       RotateNowCommand.class,
+      RotateFleetCommand.class,
+      FleetStatusCommand.class,
       SchemaCommand.class,
       SchemaCommand.Completion.class,
       HelpCommand.class
@@ -78,6 +80,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       "  keyturn history billing-api",
       "  keyturn rotate-now billing-api",
       "  keyturn pause billing-api --reason 'gateway migration'",
+      "  keyturn rotate-fleet --selector team=payments --canary 1 --concurrency 5 --wait",
       "  source <(keyturn completion)",
       "  keyturn help rotate",
       "",
@@ -169,7 +172,8 @@ public final class KeyturnCli implements Runnable {
     throw new ParameterException(
         spec.commandLine(),
         "missing command: choose one of rotate, status, wait, revoke-now, gateway, validate,"
-            + " plan, apply, list, history, pause, unpause, rotate-now, schema, completion");
+            + " plan, apply, list, history, pause, unpause, rotate-now, rotate-fleet, fleet-status,"
+            + " schema, completion");
   }
 
   private int usageError(ParameterException e, String[] args) {

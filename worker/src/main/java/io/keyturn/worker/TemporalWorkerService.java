@@ -5,6 +5,7 @@ import io.keyturn.activities.litellm.LiteLlmActivitiesImpl;
 import io.keyturn.activities.litellm.LiteLlmClient;
 import io.keyturn.activities.vault.SecretStoreActivitiesImpl;
 import io.keyturn.activities.vault.VaultKv2Client;
+import io.keyturn.workflows.FleetRotationWorkflowImpl;
 import io.keyturn.workflows.KeyRotationWorkflowImpl;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyturnSecret;
@@ -56,7 +57,8 @@ public class TemporalWorkerService {
     WorkflowClient client = conn.client(stubs);
     factory = WorkerFactory.newInstance(client);
     Worker worker = factory.newWorker(settings.taskQueue());
-    worker.registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class);
+    worker.registerWorkflowImplementationTypes(
+        KeyRotationWorkflowImpl.class, FleetRotationWorkflowImpl.class);
     worker.registerActivitiesImplementations(
         new LiteLlmActivitiesImpl(new LiteLlmClient(http, settings.managementKey()), secret),
         new SecretStoreActivitiesImpl(

@@ -1,0 +1,55 @@
+package io.keyturn.starter;
+
+import io.keyturn.workflows.model.FleetProgress;
+import io.temporal.client.WorkflowClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code keyturn fleet-status}: where a fleet rotation stands. */
+@Command(
+    name = "fleet-status",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Shows a fleet rotation's state (RUNNING, STOPPED, COMPLETED), its wave, counts and every"
+          + " member's rotation with its workflow id and failure. A running fleet's progress comes"
+          + " from its progress query, which a keyturn worker answers."
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  keyturn fleet-status 2025-q1",
+      "  keyturn fleet-status fleet/2025-q1 --json | jq '.members[] | select(.state == \"FAILED\")'",
+      "",
+      "Exit codes: 0 shown, 1 not found, no answer or Temporal failed, 2 bad usage."
+    })
+final class FleetStatusCommand extends TemporalCommand {
+  @Parameters(index = "0", paramLabel = "ID", description = "The fleet id, or fleet/<id>.")
+  String id;
+
+  @Override
+  String workflowId() {
+    return FleetCommands.workflowId(id);
+  }
+
+  @Override
+  int run(WorkflowClient client) {
+    String wfId = workflowId();
+    FleetProgress p = FleetCommands.progress(client, wfId, cli.timing());
+    if (p == null) {
+      throw CliFailure.failed(
+          "fleet "
+              + wfId
+              + " exists but its progress cannot be read: is a keyturn worker running? ("
+              + "`temporal workflow describe -w "
+              + wfId
+              + "` shows what Temporal knows)");
+    }
+    if (global.json) {
+      Report.printJson(cli.out(), FleetCommands.json(p, uiLink(wfId)));
+    } else {
+      FleetCommands.print(cli.out(), p, uiLink(wfId));
+    }
+    return 0;
+  }
+}
