@@ -29,7 +29,6 @@ import io.temporal.worker.WorkerFactoryOptions;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -138,13 +137,14 @@ public class TemporalWorkerService {
     try {
       metricsServer = MetricsServer.start(metricsHost, metricsPort, metrics::scrape);
     } catch (IOException e) {
-      throw new UncheckedIOException(
-          "cannot serve metrics on "
-              + metricsHost
-              + ":"
-              + metricsPort
-              + " (set KEYTURN_METRICS_PORT to a free port, or 0 to turn metrics off)",
-          e);
+      // Rotations matter more than their metrics: say so loudly and keep rotating.
+      log.error(
+          "cannot serve metrics on {}:{} ({}): set KEYTURN_METRICS_PORT to a free port, or 0 to"
+              + " turn metrics off. Rotations continue without the endpoint.",
+          metricsHost,
+          metricsPort,
+          e.toString());
+      return;
     }
     ScheduleClient schedules =
         ScheduleClient.newInstance(
