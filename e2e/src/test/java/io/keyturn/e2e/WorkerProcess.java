@@ -44,6 +44,8 @@ final class WorkerProcess implements AutoCloseable {
                     || k.startsWith("VAULT_")
                     || k.startsWith("LITELLM_")
                     || k.startsWith("KEYTURN_"));
+    // Tests never bind a fixed port: the metrics endpoint is off unless a test asks for it.
+    pb.environment().put("KEYTURN_METRICS_PORT", "0");
     pb.environment().putAll(env);
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

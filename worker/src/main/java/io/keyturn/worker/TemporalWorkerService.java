@@ -1,23 +1,39 @@
 package io.keyturn.worker;
 
+import com.uber.m3.tally.RootScopeBuilder;
+import com.uber.m3.tally.Scope;
 import io.keyturn.activities.http.JsonHttp;
 import io.keyturn.activities.litellm.LiteLlmActivitiesImpl;
 import io.keyturn.activities.litellm.LiteLlmClient;
 import io.keyturn.activities.vault.SecretStoreActivitiesImpl;
 import io.keyturn.activities.vault.VaultKv2Client;
+import io.keyturn.worker.observe.MetricsServer;
+import io.keyturn.worker.observe.RotationInterceptor;
+import io.keyturn.worker.observe.RotationMetrics;
+import io.keyturn.worker.observe.VisibilityGauges;
 import io.keyturn.workflows.FleetRotationWorkflowImpl;
 import io.keyturn.workflows.KeyRotationWorkflowImpl;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyturnSecret;
 import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Requires;
+import io.micronaut.context.annotation.Value;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.schedules.ScheduleClient;
+import io.temporal.client.schedules.ScheduleClientOptions;
+import io.temporal.common.reporter.MicrometerClientStatsReporter;
 import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerFactoryOptions;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
+import java.io.IOException;
+import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,12 +50,33 @@ public class TemporalWorkerService {
   private static final Logger log = LoggerFactory.getLogger(TemporalWorkerService.class);
 
   private final WorkerSettings settings;
+  private final String metricsHost;
+  private final int metricsPort;
+  private final RotationMetrics metrics = new RotationMetrics();
   private WorkflowServiceStubs stubs;
   private WorkerFactory factory;
   private JsonHttp http;
+  private Scope sdkScope;
+  private MetricsServer metricsServer;
+  private ScheduledExecutorService gauges;
 
-  public TemporalWorkerService(WorkerSettings settings) {
+  public TemporalWorkerService(
+      WorkerSettings settings,
+      @Value("${keyturn.metrics.host:127.0.0.1}") String metricsHost,
+      @Value("${keyturn.metrics.port:9464}") int metricsPort) {
     this.settings = settings;
+    this.metricsHost = metricsHost;
+    this.metricsPort = metricsPort;
+  }
+
+  /** The worker's metrics (rotation metrics and the Temporal SDK's). */
+  public RotationMetrics metrics() {
+    return metrics;
+  }
+
+  /** The port /metrics is served on, or -1 when metrics are off. */
+  public int metricsPort() {
+    return metricsServer == null ? -1 : metricsServer.port();
   }
 
   @PostConstruct
@@ -52,10 +89,19 @@ public class TemporalWorkerService {
     KeyturnSecret secret = settings.keyturnSecret();
     TemporalConnection conn = settings.temporal();
     http = new JsonHttp(settings.litellmTimeout());
-    stubs = conn.openStubs();
+    sdkScope =
+        new RootScopeBuilder()
+            .reporter(new MicrometerClientStatsReporter(metrics.registry()))
+            .reportEvery(com.uber.m3.util.Duration.ofSeconds(10));
+    stubs = withMetrics(conn.openStubs(), sdkScope);
     SearchAttributeRegistration.ensure(stubs, conn.namespace());
     WorkflowClient client = conn.client(stubs);
-    factory = WorkerFactory.newInstance(client);
+    factory =
+        WorkerFactory.newInstance(
+            client,
+            WorkerFactoryOptions.newBuilder()
+                .setWorkerInterceptors(new RotationInterceptor(metrics, Clock.systemUTC()))
+                .build());
     Worker worker = factory.newWorker(settings.taskQueue());
     worker.registerWorkflowImplementationTypes(
         KeyRotationWorkflowImpl.class, FleetRotationWorkflowImpl.class);
@@ -64,6 +110,7 @@ public class TemporalWorkerService {
         new SecretStoreActivitiesImpl(
             new VaultKv2Client(http, settings.vaultAddress(), settings.vaultAuth(http)), secret));
     factory.start();
+    startMetrics(client, conn.namespace());
     log.info(
         "Keyturn worker started: task queue {} on {} (Keyturn secret {}, Vault {} with {})",
         settings.taskQueue(),
@@ -73,8 +120,57 @@ public class TemporalWorkerService {
         settings.vaultUsesAppRole() ? "AppRole" : "a token");
   }
 
+  /**
+   * The same stubs with the SDK's metrics scope. TemporalConnection opens its stubs without one, so
+   * they are reopened (connection is lazy: nothing was dialled yet) from a copy of their options.
+   */
+  private static WorkflowServiceStubs withMetrics(WorkflowServiceStubs plain, Scope scope) {
+    WorkflowServiceStubsOptions options =
+        WorkflowServiceStubsOptions.newBuilder(plain.getOptions()).setMetricsScope(scope).build();
+    plain.shutdownNow();
+    return WorkflowServiceStubs.newServiceStubs(options);
+  }
+
+  private void startMetrics(WorkflowClient client, String namespace) {
+    if (metricsPort <= 0) {
+      log.info("metrics endpoint off (KEYTURN_METRICS_PORT={})", metricsPort);
+      return;
+    }
+    try {
+      metricsServer = MetricsServer.start(metricsHost, metricsPort, metrics::scrape);
+    } catch (IOException e) {
+      // Rotations matter more than their metrics: say so loudly and keep rotating.
+      log.error(
+          "cannot serve metrics on {}:{} ({}): set KEYTURN_METRICS_PORT to a free port, or 0 to"
+              + " turn metrics off. Rotations continue without the endpoint.",
+          metricsHost,
+          metricsPort,
+          e.toString());
+      return;
+    }
+    ScheduleClient schedules =
+        ScheduleClient.newInstance(
+            stubs, ScheduleClientOptions.newBuilder().setNamespace(namespace).build());
+    gauges =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "keyturn-visibility-gauges");
+              t.setDaemon(true);
+              return t;
+            });
+    gauges.scheduleWithFixedDelay(
+        new VisibilityGauges(client, schedules, metrics), 0, 30, TimeUnit.SECONDS);
+    log.info("metrics on http://{}:{}/metrics", metricsHost, metricsServer.port());
+  }
+
   @PreDestroy
   void stop() {
+    if (gauges != null) {
+      gauges.shutdownNow();
+    }
+    if (metricsServer != null) {
+      metricsServer.close();
+    }
     if (factory == null) {
       return;
     }
@@ -82,6 +178,11 @@ public class TemporalWorkerService {
     factory.shutdown();
     factory.awaitTermination(30, TimeUnit.SECONDS);
     stubs.shutdown();
+    try {
+      sdkScope.close();
+    } catch (com.uber.m3.tally.ScopeCloseException e) {
+      log.debug("closing the SDK metrics scope: {}", e.toString());
+    }
     http.close();
     log.info("Keyturn worker stopped");
   }

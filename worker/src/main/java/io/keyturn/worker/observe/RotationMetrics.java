@@ -1,0 +1,137 @@
+package io.keyturn.worker.observe;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Keyturn's rotation metrics, in one Prometheus registry that also carries the Temporal SDK's own
+ * metrics. Every name is listed in {@link #NAMES} (the alert rules are checked against it). Values
+ * are never labels: a secret is named by its id, a key by nothing at all.
+ */
+public final class RotationMetrics {
+  public static final String STARTED = "keyturn_rotations_started";
+  public static final String COMPLETED = "keyturn_rotations_completed";
+  public static final String ACTIVITY = "keyturn_activity_duration_seconds";
+  public static final String LAST_SUCCESS = "keyturn_last_success_timestamp_seconds";
+  public static final String KEY_EXPIRY = "keyturn_key_expiry_timestamp_seconds";
+  public static final String IN_GRACE = "keyturn_keys_in_grace";
+  public static final String GRACE_ENDS = "keyturn_grace_ends_timestamp_seconds";
+  public static final String NEXT_ROTATION = "keyturn_next_rotation_timestamp_seconds";
+
+  /** Outcome label values. */
+  public static final String SUCCEEDED = "succeeded";
+
+  public static final String FAILED = "failed";
+  public static final String ROLLED_BACK = "rolled_back";
+
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final Map<String, AtomicLong> lastSuccess = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> keyExpiry = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> nextRotation = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> graceEnds = new ConcurrentHashMap<>();
+  private final AtomicLong inGrace = new AtomicLong(-1);
+
+  public RotationMetrics() {
+    Gauge.builder(IN_GRACE, inGrace, AtomicLong::get)
+        .description("Rotations in their grace period (old and new key both valid); -1 unknown")
+        .register(registry);
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** The Prometheus text exposition of everything registered. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  public void rotationStarted(String secret) {
+    Counter.builder(STARTED)
+        .description("Rotations this worker started running")
+        .tag("secret", secret)
+        .register(registry)
+        .increment();
+  }
+
+  /**
+   * A rotation ended: {@code outcome} is {@link #SUCCEEDED}, {@link #FAILED} or {@link
+   * #ROLLED_BACK}; {@code failureType} the root failure's type ("" on success).
+   */
+  public void rotationCompleted(String secret, String outcome, String failureType, long nowMillis) {
+    Counter.builder(COMPLETED)
+        .description("Rotations that ended, by outcome and the root failure's type")
+        .tag("secret", secret)
+        .tag("outcome", outcome)
+        .tag("failure_type", failureType == null ? "" : failureType)
+        .register(registry)
+        .increment();
+    if (SUCCEEDED.equals(outcome)) {
+      gauge(lastSuccess, LAST_SUCCESS, "When the secret's last rotation succeeded", secret)
+          .set(nowMillis / 1000);
+    }
+  }
+
+  /** One activity attempt: its type is the step (MintKey, VerifyKey, PublishTo, RevokeKey...). */
+  public void activity(
+      String activity, String secret, String outcome, String failureType, Duration took) {
+    Timer.builder(ACTIVITY)
+        .description("Duration of each rotation step (one activity attempt)")
+        .tag("activity", activity)
+        .tag("secret", secret)
+        .tag("outcome", outcome)
+        .tag("failure_type", failureType == null ? "" : failureType)
+        .register(registry)
+        .record(took);
+  }
+
+  /** The newest key of a secret expires at this time (LiteLLM's expires; absent = never). */
+  public void keyExpiry(String secret, long epochSeconds) {
+    gauge(keyExpiry, KEY_EXPIRY, "When the secret's newest key expires at the proxy", secret)
+        .set(epochSeconds);
+  }
+
+  /** The secret's new key is published; its old key is due for revocation at this time. */
+  public void graceEndsAt(String secret, long epochSeconds) {
+    gauge(graceEnds, GRACE_ENDS, "When the secret's current grace period should end", secret)
+        .set(epochSeconds);
+  }
+
+  /** The grace period of this secret ended (revoking, or the rotation is over): back to 0. */
+  public void graceEnded(String secret) {
+    AtomicLong g = graceEnds.get(secret);
+    if (g != null) {
+      g.set(0);
+    }
+  }
+
+  public void keysInGrace(long n) {
+    inGrace.set(n);
+  }
+
+  public void nextRotation(String secret, long epochSeconds) {
+    gauge(nextRotation, NEXT_ROTATION, "When the secret's schedule next starts a rotation", secret)
+        .set(epochSeconds);
+  }
+
+  private AtomicLong gauge(Map<String, AtomicLong> by, String name, String help, String secret) {
+    return by.computeIfAbsent(
+        secret,
+        s -> {
+          AtomicLong v = new AtomicLong();
+          Gauge.builder(name, v, AtomicLong::get)
+              .description(help)
+              .tag("secret", s)
+              .register(registry);
+          return v;
+        });
+  }
+}

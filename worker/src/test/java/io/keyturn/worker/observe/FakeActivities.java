@@ -1,0 +1,88 @@
+package io.keyturn.worker.observe;
+
+import io.keyturn.workflows.LiteLlmActivities;
+import io.keyturn.workflows.RotationFailures;
+import io.keyturn.workflows.SecretStoreActivities;
+import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.model.CurrentKey;
+import io.keyturn.workflows.model.Destination;
+import io.keyturn.workflows.model.KeyPolicy;
+import io.keyturn.workflows.model.KeyRef;
+import io.keyturn.workflows.model.MintRequest;
+import io.keyturn.workflows.model.MintedKey;
+import io.keyturn.workflows.model.PublishReceipt;
+import io.keyturn.workflows.model.RevokeReceipt;
+import io.keyturn.workflows.model.SealedSecret;
+import io.keyturn.workflows.model.VaultTarget;
+import io.temporal.failure.ApplicationFailure;
+import java.util.List;
+import java.util.Map;
+
+/** Canned activities: every secret rotates fine except "svc-bad", whose new key fails verify. */
+final class FakeActivities {
+  private FakeActivities() {}
+
+  static final String EXPIRES = "2030-06-01T00:00:00Z";
+  static final String FAILING_SECRET = "svc-bad";
+
+  static final class Gateway implements LiteLlmActivities {
+    @Override
+    public KeyPolicy importPolicy(String gatewayUrl, KeyRef key) {
+      return new KeyPolicy(Map.of("models", List.of("gpt-4o-mini")));
+    }
+
+    @Override
+    public MintedKey mintKey(MintRequest r) {
+      KeyRef ref = KeyMaterial.ref("sk-fake-" + r.alias() + "-0123456789");
+      return new MintedKey(ref, r.alias(), r.derivation(), EXPIRES, false);
+    }
+
+    @Override
+    public void verifyKey(String gatewayUrl, MintedKey key, KeyPolicy policy) {
+      if (key.alias().contains(FAILING_SECRET)) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "new key " + key.ref().fingerprint() + " refused", RotationFailures.VERIFY_FAILED);
+      }
+    }
+
+    @Override
+    public boolean deleteKey(String gatewayUrl, KeyRef key) {
+      return true;
+    }
+
+    @Override
+    public RevokeReceipt revokeKey(String gatewayUrl, KeyRef oldKey, SealedSecret sealed) {
+      return new RevokeReceipt(oldKey, false, "key info 404");
+    }
+  }
+
+  static final class Store implements SecretStoreActivities {
+    @Override
+    public PublishReceipt publishKey(VaultTarget target, MintedKey key) {
+      return new PublishReceipt(target.describe(), 2, 1, true);
+    }
+
+    @Override
+    public String unpublishKey(VaultTarget target, MintedKey key) {
+      return "restored.";
+    }
+
+    @Override
+    public void checkDestination(Destination destination) {}
+
+    @Override
+    public CurrentKey readCurrentKey(Destination destination) {
+      return null;
+    }
+
+    @Override
+    public PublishReceipt publishTo(Destination destination, MintedKey key) {
+      return new PublishReceipt(destination.describe(), 2, 1, true);
+    }
+
+    @Override
+    public String restoreAt(Destination destination, MintedKey key) {
+      return "restored.";
+    }
+  }
+}

@@ -1,0 +1,249 @@
+package io.keyturn.worker.observe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keyturn.workflows.KeyRotationWorkflow;
+import io.keyturn.workflows.KeyRotationWorkflowImpl;
+import io.keyturn.workflows.RotationFailures;
+import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.model.RotationRequest;
+import io.keyturn.workflows.model.VaultTarget;
+import io.temporal.api.enums.v1.IndexedValueType;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.testing.TestEnvironmentOptions;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactoryOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
+
+/**
+ * A scripted run of successful and failing rotations through the real workflow, with the worker's
+ * interceptor, then a scrape of /metrics: the values are what happened. The alert rules in
+ * deploy/prometheus are checked against the names that scrape shows.
+ */
+class RotationMetricsTest {
+  static final Instant NOW = Instant.parse("2030-01-01T00:00:00Z");
+  static TestWorkflowEnvironment env;
+  static RotationMetrics metrics;
+  static MetricsServer server;
+  static Scrape scrape;
+
+  @BeforeAll
+  static void run() throws Exception {
+    metrics = new RotationMetrics();
+    RotationInterceptor interceptor =
+        new RotationInterceptor(metrics, Clock.fixed(NOW, ZoneOffset.UTC));
+    env =
+        TestWorkflowEnvironment.newInstance(
+            TestEnvironmentOptions.newBuilder()
+                .setWorkerFactoryOptions(
+                    WorkerFactoryOptions.newBuilder().setWorkerInterceptors(interceptor).build())
+                .build());
+    env.registerSearchAttribute("KeyturnSecretId", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+    env.registerSearchAttribute("KeyturnPhase", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+    env.registerSearchAttribute("KeyturnGateway", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+    env.registerSearchAttribute("KeyturnGeneration", IndexedValueType.INDEXED_VALUE_TYPE_INT);
+    Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
+    worker.registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class);
+    worker.registerActivitiesImplementations(
+        new FakeActivities.Gateway(), new FakeActivities.Store());
+    env.start();
+    server = MetricsServer.start("127.0.0.1", 0, metrics::scrape);
+
+    rotate("svc-a", 1);
+    rotate("svc-a", 2);
+    assertThatThrownBy(() -> rotate(FakeActivities.FAILING_SECRET, 1))
+        .isInstanceOf(WorkflowFailedException.class);
+    // What the periodic visibility read would set; the test server has no schedules to describe.
+    metrics.nextRotation("svc-a", NOW.plus(Duration.ofDays(30)).getEpochSecond());
+    new VisibilityGauges(env.getWorkflowClient(), null, metrics).run();
+    scrape = Scrape.of(server.port());
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+    env.close();
+  }
+
+  static void rotate(String secret, long generation) {
+    RotationRequest req =
+        new RotationRequest(
+            secret,
+            generation,
+            "http://127.0.0.1:4000",
+            KeyMaterial.ref("sk-fake-old-" + secret + "-0123456789"),
+            null,
+            new VaultTarget("secret", "litellm/", secret, null, null),
+            Duration.ofHours(1),
+            "test");
+    env.getWorkflowClient()
+        .newWorkflowStub(
+            KeyRotationWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(req.workflowId())
+                .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
+                .build())
+        .rotate(req);
+  }
+
+  @Test
+  void countsRotationsBySecretOutcomeAndFailureType() {
+    assertThat(scrape.value("keyturn_rotations_started_total", Map.of("secret", "svc-a")))
+        .isEqualTo(2.0);
+    assertThat(scrape.value("keyturn_rotations_started_total", Map.of("secret", "svc-bad")))
+        .isEqualTo(1.0);
+    assertThat(
+            scrape.value(
+                "keyturn_rotations_completed_total",
+                Map.of("secret", "svc-a", "outcome", "succeeded", "failure_type", "")))
+        .isEqualTo(2.0);
+    assertThat(
+            scrape.value(
+                "keyturn_rotations_completed_total",
+                Map.of(
+                    "secret",
+                    "svc-bad",
+                    "outcome",
+                    "rolled_back",
+                    "failure_type",
+                    RotationFailures.VERIFY_FAILED)))
+        .isEqualTo(1.0);
+    assertThat(
+            scrape.value(
+                "keyturn_rotations_completed_total",
+                Map.of("secret", "svc-bad", "outcome", "succeeded")))
+        .isNull();
+  }
+
+  @Test
+  void timesEachStepWithItsOutcome() {
+    assertThat(
+            scrape.value(
+                "keyturn_activity_duration_seconds_count",
+                Map.of("activity", "MintKey", "secret", "svc-a", "outcome", "succeeded")))
+        .isEqualTo(2.0);
+    assertThat(
+            scrape.value(
+                "keyturn_activity_duration_seconds_count",
+                Map.of(
+                    "activity",
+                    "VerifyKey",
+                    "secret",
+                    "svc-bad",
+                    "outcome",
+                    "failed",
+                    "failure_type",
+                    RotationFailures.VERIFY_FAILED)))
+        .isEqualTo(1.0);
+    // The rollback's compensation is a step too; the failed rotation never reached revoke.
+    assertThat(
+            scrape.value(
+                "keyturn_activity_duration_seconds_count",
+                Map.of("activity", "DeleteKey", "secret", "svc-bad", "outcome", "succeeded")))
+        .isEqualTo(1.0);
+    assertThat(
+            scrape.value(
+                "keyturn_activity_duration_seconds_count",
+                Map.of("activity", "RevokeKey", "secret", "svc-bad")))
+        .isNull();
+  }
+
+  @Test
+  void gaugesLastSuccessExpiryGraceAndNextRun() {
+    assertThat(scrape.value("keyturn_last_success_timestamp_seconds", Map.of("secret", "svc-a")))
+        .isEqualTo((double) NOW.getEpochSecond());
+    assertThat(scrape.value("keyturn_last_success_timestamp_seconds", Map.of("secret", "svc-bad")))
+        .isNull();
+    assertThat(scrape.value("keyturn_key_expiry_timestamp_seconds", Map.of("secret", "svc-a")))
+        .isEqualTo((double) Instant.parse(FakeActivities.EXPIRES).getEpochSecond());
+    // Grace ended when revoke began: back to 0.
+    assertThat(scrape.value("keyturn_grace_ends_timestamp_seconds", Map.of("secret", "svc-a")))
+        .isEqualTo(0.0);
+    assertThat(scrape.value("keyturn_next_rotation_timestamp_seconds", Map.of("secret", "svc-a")))
+        .isEqualTo((double) NOW.plus(Duration.ofDays(30)).getEpochSecond());
+    assertThat(scrape.value("keyturn_keys_in_grace", Map.of())).isNotNull();
+  }
+
+  /** PromQL words that are not metric names. */
+  static final Set<String> PROMQL_WORDS =
+      Set.of(
+          "and",
+          "or",
+          "unless",
+          "by",
+          "without",
+          "on",
+          "ignoring",
+          "group_left",
+          "group_right",
+          "offset",
+          "bool",
+          "time");
+
+  static Set<String> metricNames(String expr) {
+    String e =
+        expr.replaceAll("\"(\\\\.|[^\"])*\"", "")
+            .replaceAll("\\{[^}]*}", " ")
+            .replaceAll("\\[[^]]*]", " ");
+    Set<String> names = new TreeSet<>();
+    Matcher m = Pattern.compile("[A-Za-z_:][A-Za-z0-9_:]*(\\s*\\()?").matcher(e);
+    while (m.find()) {
+      String w = m.group();
+      if (!w.endsWith("(") && !PROMQL_WORDS.contains(w.trim())) {
+        names.add(w.trim());
+      }
+    }
+    return names;
+  }
+
+  @Test
+  void everyAlertRuleUsesOnlyMetricsTheWorkerExports() throws Exception {
+    Path rules = Path.of("../deploy/prometheus/alerts.yml");
+    Map<String, Object> doc = new Yaml().load(Files.readString(rules));
+    List<String> checked = new ArrayList<>();
+    for (Object g : (List<?>) doc.get("groups")) {
+      for (Object r : (List<?>) ((Map<?, ?>) g).get("rules")) {
+        Map<?, ?> rule = (Map<?, ?>) r;
+        String expr = (String) rule.get("expr");
+        Set<String> names = metricNames(expr);
+        assertThat(names).as("metric names in %s: %s", rule.get("alert"), expr).isNotEmpty();
+        assertThat(scrape.names())
+            .as("alert %s uses metrics the worker does not export", rule.get("alert"))
+            .containsAll(names);
+        checked.add((String) rule.get("alert"));
+      }
+    }
+    assertThat(checked)
+        .contains(
+            "KeyturnRotationFailed",
+            "KeyturnRotationOverdue",
+            "KeyturnKeyOlderThanPolicy",
+            "KeyturnGraceNotEnding");
+  }
+
+  @Test
+  void theRuleCheckerSeesAMetricThatIsNotExported() {
+    assertThat(metricNames("increase(keyturn_nope_total{outcome!=\"x\"}[1h]) > 0 and time() > 1"))
+        .containsExactly("keyturn_nope_total");
+    assertThat(scrape.names()).doesNotContain("keyturn_nope_total");
+  }
+}
