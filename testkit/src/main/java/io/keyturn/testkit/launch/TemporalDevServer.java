@@ -54,6 +54,7 @@ public final class TemporalDevServer implements AutoCloseable {
   private final Map<String, String> searchAttributes;
   private final boolean uiEnabled;
   private final Map<String, String> dynamicConfig;
+  private final Map<String, String> sqlitePragmas;
   private final Duration startTimeout;
 
   private int port;
@@ -69,6 +70,7 @@ public final class TemporalDevServer implements AutoCloseable {
     this.searchAttributes = Collections.unmodifiableMap(new LinkedHashMap<>(b.searchAttributes));
     this.uiEnabled = b.uiEnabled;
     this.dynamicConfig = Collections.unmodifiableMap(new LinkedHashMap<>(b.dynamicConfig));
+    this.sqlitePragmas = Collections.unmodifiableMap(new LinkedHashMap<>(b.sqlitePragmas));
     this.startTimeout = b.startTimeout;
   }
 
@@ -138,6 +140,8 @@ public final class TemporalDevServer implements AutoCloseable {
         (name, type) -> command.addAll(List.of("--search-attribute", name + "=" + type)));
     dynamicConfig.forEach(
         (key, json) -> command.addAll(List.of("--dynamic-config-value", key + "=" + json)));
+    sqlitePragmas.forEach(
+        (key, value) -> command.addAll(List.of("--sqlite-pragma", key + "=" + value)));
     command.addAll(List.of("--log-format", "json", "--log-level", "warn"));
 
     process =
@@ -316,6 +320,7 @@ public final class TemporalDevServer implements AutoCloseable {
     private final Map<String, String> searchAttributes = new LinkedHashMap<>();
     private boolean uiEnabled;
     private final Map<String, String> dynamicConfig = new LinkedHashMap<>();
+    private final Map<String, String> sqlitePragmas = new LinkedHashMap<>();
     private Duration startTimeout = Duration.ofSeconds(60);
 
     private Builder() {}
@@ -382,6 +387,21 @@ public final class TemporalDevServer implements AutoCloseable {
      * A dynamic config value, {@code --dynamic-config-value key=json}; {@code json} must be a JSON
      * value, e.g. {@code "true"}, {@code "10"} or {@code "\"text\""}.
      */
+    /**
+     * A SQLite pragma for the server's database, e.g. {@code ("synchronous", "normal")}: the
+     * benchmarks compare the default (a sync per commit) with relaxed durability.
+     */
+    public Builder sqlitePragma(String key, String value) {
+      if (key == null
+          || !key.matches("[a-z_]+")
+          || value == null
+          || !value.matches("[A-Za-z0-9_]+")) {
+        throw new IllegalArgumentException("not a SQLite pragma: " + key + "=" + value);
+      }
+      sqlitePragmas.put(key, value);
+      return this;
+    }
+
     public Builder dynamicConfigValue(String key, String json) {
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(json, "json");

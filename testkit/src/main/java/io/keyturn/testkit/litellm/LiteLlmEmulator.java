@@ -29,6 +29,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@value #EMULATOR_HEADER} so nobody mistakes it for a proxy.
  */
 public final class LiteLlmEmulator implements AutoCloseable {
+  static {
+    // The JDK server writes headers and body separately; without TCP_NODELAY each answer waits
+    // for the client's delayed ACK (~40 ms on Linux). Read once, when the server class loads.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
+
   /** Response header naming this server as an emulator. */
   public static final String EMULATOR_HEADER = "x-keyturn-emulator";
 
