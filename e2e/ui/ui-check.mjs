@@ -19,7 +19,20 @@ try {
   await row.click();
   // Summary and details are the workflow's user metadata: open that tab, then look for the text.
   await page.getByText('User Metadata', { exact: true }).first().click({ timeout: 45000 });
-  await page.locator(`text=${expected} >> visible=true`).first().waitFor({ timeout: 45000 });
+  // The UI renders user metadata (markdown) in a sandboxed iframe: look in every frame.
+  const deadline = Date.now() + 45000;
+  let found = false;
+  while (!found && Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      const hit = frame.getByText(expected, { exact: false }).first();
+      if (await hit.isVisible().catch(() => false)) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) await page.waitForTimeout(500);
+  }
+  if (!found) throw new Error(`no frame shows "${expected}"`);
   await page.screenshot({ path: shot });
   console.log(`UI: found ${workflowId} by KeyturnSecretId="${secretId}" and saw "${expected}"`);
 } catch (e) {
