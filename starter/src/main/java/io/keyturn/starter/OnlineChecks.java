@@ -59,7 +59,7 @@ final class OnlineChecks {
     String where = "secret " + s.id() + ": gateway";
     String key;
     try {
-      key = read(s.managementKey());
+      key = read(s.managementKey(), env);
     } catch (IllegalStateException e) {
       problems.add(
           new ConfigProblem(
@@ -165,7 +165,8 @@ final class OnlineChecks {
     }
   }
 
-  private String read(KeySource k) {
+  /** A key's value from its variable or file; IllegalStateException says why it cannot be read. */
+  static String read(KeySource k, Map<String, String> env) {
     if (k.env() != null) {
       String v = env.get(k.env());
       if (v == null || v.isBlank()) {

@@ -9,8 +9,6 @@ import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
 import io.temporal.api.workflowservice.v1.ListWorkflowExecutionsRequest;
 import io.temporal.client.WorkflowClient;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -158,10 +156,8 @@ final class PolicyDrift {
 
   private static String readKey(SecretSpec.KeySource k, Map<String, String> env) {
     try {
-      String v =
-          k.env() != null ? env.get(k.env()) : Files.readString(k.file(), StandardCharsets.UTF_8);
-      return v == null || v.isBlank() ? null : v.strip();
-    } catch (Exception e) {
+      return OnlineChecks.read(k, env);
+    } catch (IllegalStateException e) {
       return null;
     }
   }
