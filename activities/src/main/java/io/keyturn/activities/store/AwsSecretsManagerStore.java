@@ -51,15 +51,33 @@ public final class AwsSecretsManagerStore implements SecretStore, AutoCloseable 
 
   private final AwsSecretsManagerConfig config;
   private final SecretsManagerClient client;
+  private final boolean ownsClient;
 
   /** A store whose credentials come from the AWS SDK's default chain. */
   public AwsSecretsManagerStore(AwsSecretsManagerConfig config) {
     this(config, DefaultCredentialsProvider.builder().build());
   }
 
+  /** A store with its own SDK client, closed by {@link #close()}. */
   public AwsSecretsManagerStore(
       AwsSecretsManagerConfig config, AwsCredentialsProvider credentials) {
+    this(config, newClient(config, credentials), true);
+  }
+
+  /**
+   * A store on a client the caller shares between stores (one per region and endpoint, so a worker
+   * does not build an SDK client per activity call); {@link #close()} leaves it open.
+   */
+  AwsSecretsManagerStore(
+      AwsSecretsManagerConfig config, SecretsManagerClient client, boolean ownsClient) {
     this.config = Objects.requireNonNull(config, "config");
+    this.client = Objects.requireNonNull(client, "client");
+    this.ownsClient = ownsClient;
+  }
+
+  /** An SDK client for the config's region and endpoint. */
+  static SecretsManagerClient newClient(
+      AwsSecretsManagerConfig config, AwsCredentialsProvider credentials) {
     SecretsManagerClientBuilder builder =
         SecretsManagerClient.builder()
             .credentialsProvider(Objects.requireNonNull(credentials, "credentials"))
@@ -70,7 +88,7 @@ public final class AwsSecretsManagerStore implements SecretStore, AutoCloseable 
     if (config.endpoint() != null) {
       builder.endpointOverride(config.endpoint());
     }
-    this.client = builder.build();
+    return builder.build();
   }
 
   @Override
@@ -267,7 +285,9 @@ public final class AwsSecretsManagerStore implements SecretStore, AutoCloseable 
 
   @Override
   public void close() {
-    client.close();
+    if (ownsClient) {
+      client.close();
+    }
   }
 
   // ---------------------------------------------------------------- reads

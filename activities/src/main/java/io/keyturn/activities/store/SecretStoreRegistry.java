@@ -6,7 +6,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.function.Function;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 
 /**
  * Secret store factories keyed by type name ({@code "vault-kv2"}, {@code "aws-secretsmanager"},
@@ -37,6 +42,7 @@ public final class SecretStoreRegistry {
    */
   public static SecretStoreRegistry builtIn(VaultKv2Client vault) {
     Objects.requireNonNull(vault, "vault");
+    AwsClients awsClients = new AwsClients();
     return builder()
         .register(
             VaultKv2Store.TYPE,
@@ -55,7 +61,10 @@ public final class SecretStoreRegistry {
             })
         .register(
             AwsSecretsManagerStore.TYPE,
-            settings -> new AwsSecretsManagerStore(AwsSecretsManagerConfig.fromSettings(settings)))
+            settings -> {
+              AwsSecretsManagerConfig config = AwsSecretsManagerConfig.fromSettings(settings);
+              return new AwsSecretsManagerStore(config, awsClients.forConfig(config), false);
+            })
         .register(FileStore.TYPE, settings -> new FileStore(FileStoreConfig.fromSettings(settings)))
         .register(
             KubernetesSecretStore.TYPE,
@@ -104,6 +113,28 @@ public final class SecretStoreRegistry {
 
     public SecretStoreRegistry build() {
       return new SecretStoreRegistry(factories);
+    }
+  }
+
+  /**
+   * One AWS SDK client per region and endpoint, built on first use and kept for the worker's life:
+   * clients are thread-safe and costly to build (credentials chain, HTTP pool).
+   */
+  private static final class AwsClients {
+    private final ConcurrentMap<String, SecretsManagerClient> clients = new ConcurrentHashMap<>();
+    private AwsCredentialsProvider credentials;
+
+    SecretsManagerClient forConfig(AwsSecretsManagerConfig config) {
+      return clients.computeIfAbsent(
+          config.region() + "|" + config.endpoint(),
+          k -> AwsSecretsManagerStore.newClient(config, credentials()));
+    }
+
+    private synchronized AwsCredentialsProvider credentials() {
+      if (credentials == null) {
+        credentials = DefaultCredentialsProvider.builder().build();
+      }
+      return credentials;
     }
   }
 }
