@@ -50,7 +50,9 @@ final class FleetCommands {
         != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
   }
 
-  /** One line: "RUNNING wave 2: 3/10 done (3 rotated, 0 failed, 0 skipped), 2 running". */
+  /**
+   * One line: "RUNNING wave 2: 3/10 done (1 rotated, 2 in grace, 0 failed, 0 skipped), 2 running".
+   */
   static String line(FleetProgress p) {
     return String.format("%-9s", p.state())
         + " wave "
@@ -62,6 +64,8 @@ final class FleetCommands {
         + " done ("
         + p.succeeded()
         + " rotated, "
+        + p.inGrace()
+        + " in grace, "
         + p.failed()
         + " failed, "
         + p.skipped()
@@ -98,6 +102,7 @@ final class FleetCommands {
     o.put("failed", p.failed());
     o.put("skipped", p.skipped());
     o.put("running", p.running());
+    o.put("inGrace", p.inGrace());
     o.put("wave", p.wave());
     o.put("message", p.message());
     o.put("ui", ui);

@@ -34,9 +34,10 @@ import picocli.CommandLine.Option;
       "Rotates every managed secret (schedule keyturn/<id>) the selector matches, each exactly as"
           + " its schedule would (the schedule's own rotation request), as child rotations"
           + " rotation/<id>/fleet-<fleet-id> of one workflow fleet/<fleet-id>: a canary wave"
-          + " first, then waves of --concurrency. A wave is done when its rotations are, grace"
-          + " period included. The fleet stops after a wave whose failed/rotated ratio is above"
-          + " --max-failure-ratio.",
+          + " first, then waves of --concurrency. A wave is done when each of its rotations has"
+          + " published its new key everywhere (or failed): the fleet does not wait out grace"
+          + " periods, and each rotation revokes its old key when its own grace ends. The fleet"
+          + " stops after a wave whose failed/rotated ratio is above --max-failure-ratio.",
       "",
       "Resume a stopped fleet by running the same command with its --fleet-id: members already"
           + " rotated are skipped, failed and pending ones rotated. Secrets whose scheduled"

@@ -3,12 +3,17 @@ package io.keyturn.workflows;
 import io.keyturn.workflows.model.FleetProgress;
 import io.keyturn.workflows.model.FleetRequest;
 import io.temporal.workflow.QueryMethod;
+import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
 /**
  * Rotates many managed secrets: one {@link KeyRotationWorkflow} child per secret, a canary wave
  * first, then waves of {@code concurrency}; stops when a wave's failures cross the threshold.
+ *
+ * <p>A wave is over when each of its rotations has published its new key everywhere (the child says
+ * so with {@link #memberPublished}) or has closed. The fleet does not wait out grace periods: each
+ * rotation revokes its own old key when its grace ends, fleet or no fleet.
  *
  * <p>Resuming: start the fleet again with the same workflow id. Child ids derive from the fleet's
  * workflow id, and a child whose rotation completed (or still runs) cannot be started again, so the
@@ -26,6 +31,15 @@ public interface FleetRotationWorkflow {
    */
   @WorkflowMethod(name = "FleetRotation")
   FleetProgress rotateFleet(FleetRequest request);
+
+  /**
+   * Sent by a member's rotation when its new key is verified and published to every destination and
+   * its grace period begins. Idempotent; unknown ids are ignored.
+   *
+   * @param rotationWorkflowId the member rotation's workflow id
+   */
+  @SignalMethod(name = "memberPublished")
+  void memberPublished(String rotationWorkflowId);
 
   /** Counts, wave and every member's status. */
   @QueryMethod

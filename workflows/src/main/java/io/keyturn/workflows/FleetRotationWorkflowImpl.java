@@ -17,7 +17,9 @@ import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 
 /**
@@ -31,8 +33,11 @@ import org.slf4j.Logger;
  *       it as SKIPPED), one whose rotation failed is rotated again, which is what a resume needs.
  * </ul>
  *
- * A wave is done when its rotations are done, grace period and revoke included: the canary proves
- * the whole rotation, revoke too, before the rest of the fleet follows.
+ * A wave is done when each of its rotations has published its new key (it signals {@link
+ * #memberPublished}) or has closed, so a fleet of keys with a grace period of days still moves at
+ * the pace of mint, verify and publish; the canary proves those before the rest follows. Revoking
+ * stays with each rotation, which outlives the fleet (ABANDON). The fleet completes when every
+ * member is published, rotated, failed or skipped.
  */
 public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
 
@@ -54,6 +59,9 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
 
   /** Indexes of the members the current wave rotated (or failed to start). */
   private final List<Integer> inWave = new ArrayList<>();
+
+  /** Rotations that said they published, possibly before this run saw them start. */
+  private final Set<String> published = new HashSet<>();
 
   public FleetRotationWorkflowImpl() {
     this(MEMBERS_FOR_CONTINUE_AS_NEW, WAVES_PER_RUN);
@@ -135,6 +143,8 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
         "completed: "
             + p.succeeded()
             + " rotated, "
+            + p.inGrace()
+            + " published and in grace (each rotation revokes its old key when its grace ends), "
             + p.skipped()
             + " skipped, "
             + p.failed()
@@ -158,8 +168,8 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
 
   /**
    * Starts up to {@code size} rotations from member {@code from} on, skipping members an earlier
-   * run already rotated (so a resumed fleet's waves are full), and waits for them to close. Returns
-   * the index of the first member not yet started.
+   * run already rotated (so a resumed fleet's waves are full), and waits until each has published
+   * its new key or closed. Returns the index of the first member not yet started.
    */
   private int runWave(FleetRequest request, int from, int size) {
     List<Promise<Void>> closed = new ArrayList<>();
@@ -195,7 +205,10 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
         inWave.add(index);
         continue;
       }
-      set(index, MemberState.RUNNING, null);
+      set(
+          index,
+          published.contains(m.workflowId()) ? MemberState.IN_GRACE : MemberState.RUNNING,
+          null);
       inWave.add(index);
       closed.add(
           result.handle(
@@ -210,8 +223,42 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
     }
     message = "wave " + wave + ": " + closed.size() + " rotation(s) running";
     details();
-    Promise.allOf(closed).get();
+    Workflow.await(
+        () -> inWave.stream().noneMatch(k -> members.get(k).state() == MemberState.RUNNING));
     return i;
+  }
+
+  /**
+   * Called by a member rotation (in its own workflow code) once its new key is published: signals
+   * the fleet {@code parent}. Best effort: a fleet that has closed cannot be told, and the rotation
+   * goes on regardless.
+   */
+  static void tellPublished(String parent) {
+    String self = Workflow.getInfo().getWorkflowId();
+    FleetRotationWorkflow fleet =
+        Workflow.newExternalWorkflowStub(FleetRotationWorkflow.class, parent);
+    Async.procedure(fleet::memberPublished, self)
+        .exceptionally(
+            e -> {
+              log.warn(
+                  "rotation {} could not tell fleet {} it published ({}); the fleet has closed,"
+                      + " and the rotation goes on",
+                  self,
+                  parent,
+                  e.getMessage());
+              return null;
+            });
+  }
+
+  @Override
+  public void memberPublished(String rotationWorkflowId) {
+    published.add(rotationWorkflowId);
+    for (int i = 0; i < members.size(); i++) {
+      Member m = members.get(i);
+      if (m.workflowId().equals(rotationWorkflowId) && m.state() == MemberState.RUNNING) {
+        set(i, MemberState.IN_GRACE, null);
+      }
+    }
   }
 
   private void set(int index, MemberState s, String detail) {

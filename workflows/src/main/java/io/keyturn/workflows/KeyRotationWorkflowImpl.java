@@ -253,6 +253,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
             + Instant.ofEpochMilli(graceEndsAtMillis);
     log.info("rotation {} in grace until {}", who, Instant.ofEpochMilli(graceEndsAtMillis));
     details();
+    tellFleet();
     boolean early = Workflow.await(req.gracePeriod(), () -> revokeNowRequested);
     if (early) {
       log.info("rotation {}: grace ended early by revokeNow ({})", who, revokeNowReason);
@@ -371,6 +372,21 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     log.error(message);
     details();
     return ApplicationFailure.newNonRetryableFailureWithCause(message, ROLLED_BACK, cause);
+  }
+
+  /**
+   * A rotation started by a fleet tells it that its new key is published, so the fleet's next wave
+   * need not wait out this grace period. Best effort: a fleet that has stopped or been terminated
+   * cannot be told, and this rotation goes on regardless.
+   */
+  private void tellFleet() {
+    String parent = Workflow.getInfo().getParentWorkflowId().orElse(null);
+    if (parent == null
+        || !parent.startsWith(FleetRotationWorkflow.ID_PREFIX)
+        || Workflow.getVersion("keyturn-fleet-published", Workflow.DEFAULT_VERSION, 1) != 1) {
+      return;
+    }
+    FleetRotationWorkflowImpl.tellPublished(parent);
   }
 
   /** Moves to a phase: search attribute (for UI filters) and current details (for people). */

@@ -2,6 +2,8 @@ package io.keyturn.workflows;
 
 import static io.keyturn.workflows.Fixtures.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.*;
 
 import io.keyturn.workflows.model.FleetProgress;
 import io.keyturn.workflows.model.FleetProgress.MemberState;
@@ -12,6 +14,8 @@ import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.RotationStatus;
+import io.temporal.api.enums.v1.IndexedValueType;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
@@ -32,39 +36,58 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The fleet over a stand-in rotation (registered as "KeyRotation") that takes an hour, so waves,
- * concurrency and stops show in (skipped) time.
+ * The fleet over a stand-in rotation (registered as "KeyRotation") that publishes after ten minutes
+ * and ends an hour after it started, so waves, concurrency and stops show in (skipped) time; and
+ * over the real rotation with mocked activities and a grace period of a week.
  */
 class FleetRotationWorkflowTest {
   static final String TASK_QUEUE = "fleet-test";
   static final Duration ROTATION_TAKES = Duration.ofHours(1);
+  static final Duration PUBLISH_TAKES = Duration.ofMinutes(10);
 
-  /** One stand-in rotation: which child, and when it started and ended (workflow time). */
-  record Ran(String workflowId, String secretId, long start, long end) {}
+  /**
+   * One stand-in rotation: which child, when it started and when it published or failed (workflow
+   * time). Recorded then, not at its end: the test server does not skip time for rotations left in
+   * their grace period once their fleet has closed, so tests never wait for those to end.
+   */
+  record Ran(String workflowId, String secretId, long start, long published, boolean failed) {}
 
   static final List<Ran> RAN = Collections.synchronizedList(new ArrayList<>());
   static final Set<String> FAILING = ConcurrentHashMap.newKeySet();
 
-  /** The stand-in: one hour of "rotation", then success, or failure for a secret in FAILING. */
+  /**
+   * The stand-in: {@link #PUBLISH_TAKES} of minting, verifying and publishing, then (like the real
+   * rotation) it tells its fleet, then the rest of the hour is its grace period. A secret in
+   * FAILING fails before publishing.
+   */
   public static class StubRotation implements KeyRotationWorkflow {
     @Override
     public RotationResult rotate(RotationRequest request) {
       long start = Workflow.currentTimeMillis();
-      Workflow.sleep(ROTATION_TAKES);
+      Workflow.sleep(PUBLISH_TAKES);
+      if (FAILING.contains(request.secretId())) {
+        record(request, start, true);
+        throw ApplicationFailure.newNonRetryableFailure(
+            "Rotation of " + request.secretId() + " failed while verifying: model refused",
+            KeyRotationWorkflowImpl.ROLLED_BACK);
+      }
+      record(request, start, false);
+      FleetRotationWorkflowImpl.tellPublished(
+          Workflow.getInfo().getParentWorkflowId().orElseThrow());
+      Workflow.sleep(ROTATION_TAKES.minus(PUBLISH_TAKES));
+      return new RotationResult(request.secretId(), 1, OLD, NEW, "a", receipt(), revoked(), false);
+    }
+
+    private static void record(RotationRequest request, long start, boolean failed) {
       if (!Workflow.isReplaying()) {
         RAN.add(
             new Ran(
                 Workflow.getInfo().getWorkflowId(),
                 request.secretId(),
                 start,
-                Workflow.currentTimeMillis()));
+                Workflow.currentTimeMillis(),
+                failed));
       }
-      if (FAILING.contains(request.secretId())) {
-        throw ApplicationFailure.newNonRetryableFailure(
-            "Rotation of " + request.secretId() + " failed while verifying: model refused",
-            KeyRotationWorkflowImpl.ROLLED_BACK);
-      }
-      return new RotationResult(request.secretId(), 1, OLD, NEW, "a", receipt(), revoked(), false);
     }
 
     @Override
@@ -126,16 +149,6 @@ class FleetRotationWorkflowTest {
         .toList();
   }
 
-  static int maxOverlap(List<Ran> ran) {
-    int max = 0;
-    for (Ran r : ran) {
-      int at =
-          (int) ran.stream().filter(o -> o.start() <= r.start() && o.end() > r.start()).count();
-      max = Math.max(max, at);
-    }
-    return max;
-  }
-
   static Ran ran(String secretId) {
     return RAN.stream().filter(r -> r.secretId().equals(secretId)).findFirst().orElseThrow();
   }
@@ -146,15 +159,49 @@ class FleetRotationWorkflowTest {
     FleetProgress p = fleet("f1").rotateFleet(new FleetRequest(members(7), 3, 1, 0.0, "alice"));
 
     assertThat(p.state()).isEqualTo(State.COMPLETED);
-    assertThat(p.succeeded()).isEqualTo(7);
+    assertThat(p.done()).isEqualTo(7);
     assertThat(p.wave()).isEqualTo(3); // [s0] [s1 s2 s3] [s4 s5 s6]
-    assertThat(RAN).hasSize(7);
-    assertThat(maxOverlap(RAN)).isEqualTo(3);
-    for (int i = 1; i < 7; i++) {
-      assertThat(ran("s" + i).start()).isGreaterThanOrEqualTo(ran("s0").end());
-    }
-    assertThat(ran("s4").start()).isGreaterThanOrEqualTo(ran("s3").end());
     assertThat(p.members().get(2).workflowId()).isEqualTo("rotation/s2/fleet-f1");
+    assertThat(RAN).hasSize(7);
+    for (int i = 1; i < 7; i++) {
+      assertThat(ran("s" + i).start()).isGreaterThanOrEqualTo(ran("s0").published());
+    }
+    for (int i = 4; i < 7; i++) {
+      for (int j = 1; j < 4; j++) {
+        assertThat(ran("s" + i).start()).isGreaterThanOrEqualTo(ran("s" + j).published());
+      }
+    }
+    // Waves follow on publish, not on the end of the grace period (an hour after the start).
+    assertThat(ran("s1").start()).isLessThan(ran("s0").start() + ROTATION_TAKES.toMillis());
+    assertThat(ran("s4").start()).isLessThan(ran("s3").start() + ROTATION_TAKES.toMillis());
+    assertThat(maxStartedTogether(RAN)).isEqualTo(3);
+  }
+
+  /** The most rotations minting, verifying or publishing at the same moment. */
+  static int maxStartedTogether(List<Ran> ran) {
+    int max = 0;
+    for (Ran r : ran) {
+      int at =
+          (int)
+              ran.stream().filter(o -> o.start() <= r.start() && o.published() > r.start()).count();
+      max = Math.max(max, at);
+    }
+    return max;
+  }
+
+  @Test
+  void theFleetCompletesWhenEveryKeyIsPublishedAndLeavesRevokingToEachRotation() {
+    startEnv(FleetRotationWorkflowImpl::new);
+    long t0 = env.currentTimeMillis();
+    FleetProgress p = fleet("f9").rotateFleet(new FleetRequest(members(3), 2, 1, 0.0, "alice"));
+
+    assertThat(p.state()).isEqualTo(State.COMPLETED);
+    assertThat(p.secretIds(MemberState.IN_GRACE)).containsExactly("s0", "s1", "s2");
+    assertThat(p.inGrace()).isEqualTo(3);
+    assertThat(p.done()).isEqualTo(3);
+    assertThat(p.message()).contains("3 published and in grace");
+    // published at 10 minutes; their grace periods end at an hour
+    assertThat(env.currentTimeMillis() - t0).isLessThan(ROTATION_TAKES.toMillis());
   }
 
   @Test
@@ -180,7 +227,7 @@ class FleetRotationWorkflowTest {
 
     assertThat(p.state()).isEqualTo(State.COMPLETED);
     assertThat(p.failed()).isEqualTo(1);
-    assertThat(p.succeeded()).isEqualTo(4);
+    assertThat(p.succeeded() + p.inGrace()).isEqualTo(4);
     assertThat(p.message()).contains("1 failed (s1)");
   }
 
@@ -208,12 +255,29 @@ class FleetRotationWorkflowTest {
 
     assertThat(p.state()).isEqualTo(State.COMPLETED);
     assertThat(p.secretIds(MemberState.SKIPPED)).containsExactly("s0");
-    assertThat(p.secretIds(MemberState.SUCCEEDED)).containsExactly("s1", "s2", "s3", "s4");
+    assertThat(p.secretIds(MemberState.FAILED)).isEmpty();
+    assertThat(p.done()).isEqualTo(5);
     assertThat(RAN).extracting(Ran::secretId).containsExactlyInAnyOrder("s1", "s2", "s3", "s4");
     // The resumed run has its own canary: the first member not yet rotated (not the skipped s0).
     assertThat(p.wave()).isEqualTo(3); // [s0 skipped, s1] [s2 s3] [s4]
-    assertThat(ran("s2").start()).isGreaterThanOrEqualTo(ran("s1").end());
-    assertThat(ran("s3").start()).isLessThan(ran("s2").end()); // together
+    assertThat(ran("s2").start()).isGreaterThanOrEqualTo(ran("s1").published());
+    assertThat(ran("s3").start()).isLessThan(ran("s2").published()); // together
+  }
+
+  @Test
+  void aMemberStillInItsGracePeriodIsSkippedByAResumedFleet() {
+    startEnv(FleetRotationWorkflowImpl::new);
+    FAILING.add("s1");
+    FleetRequest req = new FleetRequest(members(3), 2, 1, 0.0, "alice");
+    assertThat(fleet("f10").rotateFleet(req).state()).isEqualTo(State.STOPPED);
+
+    FAILING.clear();
+    FleetProgress p = fleet("f10").rotateFleet(req); // s0 is still in its grace period
+
+    assertThat(p.state()).isEqualTo(State.COMPLETED);
+    // s0 (canary) and s2 (wave 2 beside the failed s1) published in the first run
+    assertThat(p.secretIds(MemberState.SKIPPED)).containsExactly("s0", "s2");
+    assertThat(p.secretIds(MemberState.IN_GRACE)).containsExactly("s1");
   }
 
   @Test
@@ -221,15 +285,16 @@ class FleetRotationWorkflowTest {
     startEnv(FleetRotationWorkflowImpl::new);
     FleetRotationWorkflow f = fleet("f6");
     WorkflowClient.start(f::rotateFleet, new FleetRequest(members(4), 3, 1, 0.0, "alice"));
-    env.sleep(Duration.ofMinutes(90)); // canary done, wave 2 running
+    env.sleep(PUBLISH_TAKES.plusMinutes(5)); // canary published, wave 2 running
 
     FleetProgress p = f.progress();
     assertThat(p.state()).isEqualTo(State.RUNNING);
     assertThat(p.wave()).isEqualTo(2);
     assertThat(p.total()).isEqualTo(4);
     assertThat(p.done()).isEqualTo(1);
+    assertThat(p.inGrace()).isEqualTo(1);
     assertThat(p.running()).isEqualTo(3);
-    assertThat(p.members().get(0).state()).isEqualTo(MemberState.SUCCEEDED);
+    assertThat(p.members().get(0).state()).isEqualTo(MemberState.IN_GRACE);
     assertThat(p.members().get(3).state()).isEqualTo(MemberState.RUNNING);
 
     WorkflowStub.fromTyped(f).getResult(FleetProgress.class);
@@ -241,14 +306,19 @@ class FleetRotationWorkflowTest {
     startEnv(FleetRotationWorkflowImpl::new);
     FleetRotationWorkflow f = fleet("f7");
     WorkflowClient.start(f::rotateFleet, new FleetRequest(members(3), 2, 1, 0.0, "alice"));
-    env.sleep(Duration.ofMinutes(30));
+    env.sleep(PUBLISH_TAKES.plusMinutes(5)); // canary in grace, wave 2 publishing
     WorkflowStub.fromTyped(f).terminate("operator");
 
-    RotationResult r =
-        env.getWorkflowClient()
-            .newUntypedWorkflowStub("rotation/s0/fleet-f7")
-            .getResult(RotationResult.class);
-    assertThat(r.secretId()).isEqualTo("s0");
+    // Not waited for further: the test server stops skipping time once a rotation's signal to a
+    // closed fleet has failed (the dev-server e2e test covers rotations outliving their fleet).
+    for (int i = 0; i < 3; i++) {
+      assertThat(
+              env.getWorkflowClient()
+                  .newUntypedWorkflowStub("rotation/s" + i + "/fleet-f7")
+                  .describe()
+                  .getStatus())
+          .isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING);
+    }
   }
 
   @Test
@@ -261,7 +331,8 @@ class FleetRotationWorkflowTest {
         env.getWorkflowClient().newUntypedWorkflowStub("fleet/f8").getResult(FleetProgress.class);
 
     assertThat(p.state()).isEqualTo(State.COMPLETED);
-    assertThat(p.succeeded()).isEqualTo(5);
+    assertThat(p.done()).isEqualTo(5);
+    assertThat(p.failed()).isZero();
     assertThat(p.wave()).isEqualTo(3);
     assertThat(RAN).hasSize(5);
     String lastRun =
@@ -271,5 +342,39 @@ class FleetRotationWorkflowTest {
             .getExecution()
             .getRunId();
     assertThat(lastRun).isNotEqualTo(firstRun);
+  }
+
+  @Test
+  void withTheRealRotationTheFleetMovesOnAtPublishAndEachRotationRevokesAfterItsGrace() {
+    LiteLlmActivities gateway = mock(LiteLlmActivities.class, withSettings().withoutAnnotations());
+    SecretStoreActivities store =
+        mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
+    when(gateway.importPolicy(any(), any())).thenReturn(POLICY);
+    when(gateway.mintKey(any())).thenReturn(minted(false));
+    when(store.publishKey(any(), any())).thenReturn(receipt());
+    when(gateway.revokeKey(any(), any(), any())).thenReturn(revoked());
+    env = TestWorkflowEnvironment.newInstance();
+    for (String name : List.of("KeyturnSecretId", "KeyturnPhase", "KeyturnGateway")) {
+      env.registerSearchAttribute(name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+    }
+    env.registerSearchAttribute("KeyturnGeneration", IndexedValueType.INDEXED_VALUE_TYPE_INT);
+    Worker w = env.newWorker(TASK_QUEUE);
+    w.registerWorkflowImplementationTypes(
+        KeyRotationWorkflowImpl.class, FleetRotationWorkflowImpl.class);
+    w.registerActivitiesImplementations(gateway, store);
+    env.start();
+    long t0 = env.currentTimeMillis();
+
+    // members(3) have a five-minute grace period; concurrency 1 makes three waves.
+    FleetProgress p = fleet("real").rotateFleet(new FleetRequest(members(3), 1, 1, 0.0, "alice"));
+
+    assertThat(p.state()).isEqualTo(State.COMPLETED);
+    assertThat(p.wave()).isEqualTo(3);
+    assertThat(p.secretIds(MemberState.FAILED)).isEmpty();
+    assertThat(p.inGrace() + p.succeeded()).isEqualTo(3);
+    assertThat(p.members().get(2).state()).isEqualTo(MemberState.IN_GRACE);
+    // Three waves in less than two grace periods: no wave waited out its predecessor's grace.
+    assertThat(env.currentTimeMillis() - t0).isLessThan(Duration.ofMinutes(10).toMillis());
+    verify(store, times(3)).publishKey(any(), any());
   }
 }

@@ -8,7 +8,10 @@ import java.util.List;
  * @param fleetWorkflowId the fleet's workflow id, {@code fleet/<fleet-id>}
  * @param state RUNNING, STOPPED (a wave crossed the failure threshold) or COMPLETED
  * @param total members in the fleet
- * @param done members that will not change any more (succeeded, failed or skipped)
+ * @param done members the fleet is finished with: published (in grace), succeeded, failed or
+ *     skipped
+ * @param inGrace members whose new key is published and whose old key their rotation revokes when
+ *     its grace period ends (the fleet moves on without waiting for it)
  * @param wave waves started so far (the canary wave is wave 1)
  * @param members one status per member, in rotation order
  * @param message what the fleet is doing or why it stopped, in words
@@ -22,6 +25,7 @@ public record FleetProgress(
     int failed,
     int skipped,
     int running,
+    int inGrace,
     int wave,
     List<Member> members,
     String message) {
@@ -33,10 +37,15 @@ public record FleetProgress(
     COMPLETED
   }
 
-  /** A member's state. SKIPPED: an earlier run of the same fleet already rotated it. */
+  /**
+   * A member's state. IN_GRACE: its new key is verified and published everywhere, and its rotation
+   * revokes the old key when the grace period ends. SKIPPED: an earlier run of the same fleet
+   * already rotated it.
+   */
   public enum MemberState {
     PENDING,
     RUNNING,
+    IN_GRACE,
     SUCCEEDED,
     FAILED,
     SKIPPED
@@ -63,12 +72,14 @@ public record FleetProgress(
     int failed = 0;
     int skipped = 0;
     int running = 0;
+    int inGrace = 0;
     for (Member m : members) {
       switch (m.state()) {
         case SUCCEEDED -> succeeded++;
         case FAILED -> failed++;
         case SKIPPED -> skipped++;
         case RUNNING -> running++;
+        case IN_GRACE -> inGrace++;
         case PENDING -> {}
       }
     }
@@ -76,11 +87,12 @@ public record FleetProgress(
         fleetWorkflowId,
         state,
         members.size(),
-        succeeded + failed + skipped,
+        succeeded + failed + skipped + inGrace,
         succeeded,
         failed,
         skipped,
         running,
+        inGrace,
         wave,
         members,
         message);
