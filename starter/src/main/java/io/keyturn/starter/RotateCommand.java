@@ -39,9 +39,9 @@ import picocli.CommandLine.Option;
           + " key cannot be verified or published, it is deleted and the old key is left working.",
       "",
       "The old key's value is read from an environment variable, a file or stdin, never from the"
-          + " command line. Only its hash goes to Temporal; with KEYTURN_SECRET or"
-          + " KEYTURN_SECRET_FILE set (the worker's secret) the value also travels sealed"
-          + " (AES-GCM), so the worker can prove after revoking that the proxy refuses it.",
+          + " command line. Only its hash goes to Temporal, and the value sealed (AES-GCM) with"
+          + " the worker's secret (KEYTURN_SECRET or KEYTURN_SECRET_FILE, required), so the"
+          + " worker can prove after revoking that the proxy refuses it.",
       "",
       "The workflow id is rotation/<secret-id>/<generation>: one rotation per secret and"
           + " generation, so running the same command twice cannot rotate a key twice."
