@@ -34,6 +34,7 @@ ROTATED_MARK="$RUN/emulator.seed-rotated"
 
 TEMPORAL_PORT=7233
 TEMPORAL_UI_PORT=8233
+CODEC_PORT=8089 # the worker's codec endpoint, which the Web UI calls to show decrypted payloads
 BAO_PORT=8200
 BAO_CLUSTER_PORT=8201 # dev mode binds the API port + 1 for its cluster listener
 EMULATOR_PORT=4000
@@ -189,6 +190,9 @@ build() {
 start_temporal() {
   if pid="$(running_pid temporal)"; then
     say "Temporal dev server already running (pid $pid)"
+    if [[ "$(command_line "$pid")" != *"--ui-codec-endpoint"* ]]; then
+      say "note: it was started without the codec endpoint, so its Web UI shows payloads encrypted; 'scripts/demo.sh stop' and run again to fix that"
+    fi
     return
   fi
   require_free_port "$TEMPORAL_PORT" "the Temporal frontend"
@@ -198,7 +202,8 @@ start_temporal() {
     # A developer's TEMPORAL_* settings (address, API key, TLS) are not for this local server.
     while read -r v; do unset "$v"; done < <(compgen -e | grep '^TEMPORAL_' || true)
     exec nohup "$TOOLS_BIN/temporal" server start-dev --ip 127.0.0.1 --port "$TEMPORAL_PORT" \
-      --ui-port "$TEMPORAL_UI_PORT" --db-filename "$STATE/temporal.sqlite" --namespace default \
+      --ui-port "$TEMPORAL_UI_PORT" --ui-codec-endpoint "http://127.0.0.1:$CODEC_PORT" \
+      --db-filename "$STATE/temporal.sqlite" --namespace default \
       --log-level warn </dev/null >>"$LOGS/temporal.log" 2>&1
   ) &
   echo $! >"$RUN/temporal.pid"
@@ -287,6 +292,7 @@ start_worker() {
     say "the worker's jar or LiteLLM settings changed; restarting the worker"
     stop_service worker
   fi
+  require_free_port "$CODEC_PORT" "the worker's codec endpoint (the Web UI decodes payloads through it)"
   # A copy, so a later build cannot replace the jar under the running JVM.
   cp "$WORKER_JAR" "$JARS/keyturn-worker.jar"
   local log="$LOGS/worker.log"
@@ -300,6 +306,8 @@ start_worker() {
     export VAULT_ADDR="http://127.0.0.1:$BAO_PORT"
     export VAULT_TOKEN_FILE="$VAULT_TOKEN_PATH"
     export KEYTURN_SECRET_FILE="$KEYTURN_SECRET_PATH"
+    # Loopback only and no token: the Web UI of this demo (127.0.0.1:8233) decodes through it.
+    export KEYTURN_CODEC_PORT="$CODEC_PORT"
     if [[ -n "${USER_MASTER_KEY_FILE:-}" ]]; then
       export LITELLM_MASTER_KEY_FILE="$USER_MASTER_KEY_FILE"
     elif [[ -n "${USER_MASTER_KEY:-}" ]]; then

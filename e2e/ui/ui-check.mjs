@@ -1,10 +1,26 @@
 // Opens the Temporal Web UI, finds a rotation by its Keyturn search attribute, opens it and waits
 // for the text a person should see (its summary). Saves a screenshot. Uses the system Chromium:
-// playwright-core never downloads a browser.
+// playwright-core never downloads a browser. Payloads are encrypted: the UI shows them only by
+// decoding them through the worker's codec endpoint, so seeing them proves that path works.
 //   node ui-check.mjs <ui-url> <namespace> <workflow-id> <secret-id> <expected-text> <png-path>
+//                     [<input-text>]   (also wait for this text in the workflow's decoded input)
 import { chromium } from 'playwright-core';
 
-const [ui, namespace, workflowId, secretId, expected, shot] = process.argv.slice(2);
+const [ui, namespace, workflowId, secretId, expected, shot, inputText] = process.argv.slice(2);
+
+// True once some frame shows the text (the UI renders some parts, e.g. markdown, in iframes).
+async function seen(page, text, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      const hit = frame.getByText(text, { exact: false }).first();
+      if (await hit.isVisible().catch(() => false)) return true;
+    }
+    await page.waitForTimeout(500);
+  }
+  return false;
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -17,22 +33,16 @@ try {
   const row = page.getByText(workflowId, { exact: true }).first();
   await row.waitFor({ timeout: 45000 });
   await row.click();
+  if (inputText) {
+    // The history page opens on "Input and Results": the decoded start input is shown there.
+    if (!(await seen(page, inputText, 45000))) {
+      throw new Error(`the workflow's input does not show "${inputText}" (not decoded?)`);
+    }
+    console.log(`UI: the decoded input shows "${inputText}"`);
+  }
   // Summary and details are the workflow's user metadata: open that tab, then look for the text.
   await page.getByText('User Metadata', { exact: true }).first().click({ timeout: 45000 });
-  // The UI renders user metadata (markdown) in a sandboxed iframe: look in every frame.
-  const deadline = Date.now() + 45000;
-  let found = false;
-  while (!found && Date.now() < deadline) {
-    for (const frame of page.frames()) {
-      const hit = frame.getByText(expected, { exact: false }).first();
-      if (await hit.isVisible().catch(() => false)) {
-        found = true;
-        break;
-      }
-    }
-    if (!found) await page.waitForTimeout(500);
-  }
-  if (!found) throw new Error(`no frame shows "${expected}"`);
+  if (!(await seen(page, expected, 45000))) throw new Error(`no frame shows "${expected}"`);
   await page.screenshot({ path: shot });
   console.log(`UI: found ${workflowId} by KeyturnSecretId="${secretId}" and saw "${expected}"`);
 } catch (e) {

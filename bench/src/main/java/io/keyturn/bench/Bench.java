@@ -7,6 +7,7 @@ import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
 import io.keyturn.workflows.crypto.KeyturnSecret;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.VaultTarget;
@@ -15,6 +16,7 @@ import io.temporal.api.history.v1.History;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.workflowservice.v1.CountWorkflowExecutionsRequest;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -123,14 +125,22 @@ public final class Bench {
     env.put("LITELLM_MASTER_KEY_FILE", file("master.key", master).toString());
     env.put("VAULT_ADDR", bao.address());
     env.put("VAULT_TOKEN_FILE", file("vault.token", bao.rootToken()).toString());
-    env.put(
-        "KEYTURN_SECRET_FILE", file("keyturn.secret", KeyturnSecret.generateBase64()).toString());
+    String secret = KeyturnSecret.generateBase64();
+    env.put("KEYTURN_SECRET_FILE", file("keyturn.secret", secret).toString());
     env.put("KEYTURN_METRICS_PORT", "0");
+    env.put("KEYTURN_CODEC_PORT", "0");
     worker = startWorker(env);
     stubs =
         new TemporalConnection(temporal.address(), "default", null, false, null, null, null, null)
             .openStubs();
-    client = WorkflowClient.newInstance(stubs);
+    // The worker encrypts payloads (results included): the bench reads them as the CLI does.
+    client =
+        WorkflowClient.newInstance(
+            stubs,
+            WorkflowClientOptions.newBuilder()
+                .setDataConverter(
+                    KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromBase64(secret)))
+                .build());
   }
 
   private Process startWorker(Map<String, String> env) throws Exception {

@@ -1,9 +1,12 @@
 package io.keyturn.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.protobuf.util.JsonFormat;
+import io.keyturn.testkit.launch.FreePorts;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.testkit.launch.TemporalDevServer;
 import io.keyturn.testkit.litellm.EmulatedKey;
@@ -11,15 +14,20 @@ import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
 import io.keyturn.workflows.crypto.KeyturnSecret;
 import io.keyturn.workflows.model.KeyDerivation;
 import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationResult;
+import io.temporal.api.common.v1.Payload;
+import io.temporal.api.common.v1.Payloads;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.history.v1.History;
+import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.net.URI;
@@ -68,6 +76,8 @@ class RotationEndToEndTest {
   static String keyturnSecret;
   static WorkflowServiceStubs stubs;
   static WorkflowClient client;
+  static int codecPort;
+  static String codecToken;
 
   /** Every key value the tests have seen, to look for in raw histories at the end. */
   static final List<String> secretsSeen = new ArrayList<>();
@@ -102,6 +112,11 @@ class RotationEndToEndTest {
     workerEnv.put("VAULT_TOKEN_FILE", vaultTokenFile.toString());
     workerEnv.put("KEYTURN_SECRET_FILE", secretFile.toString());
     workerEnv.put("KEYTURN_LOG_LEVEL", "DEBUG");
+    codecPort = FreePorts.pick();
+    codecToken = "codec-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "");
+    secretsSeen.add(codecToken);
+    workerEnv.put("KEYTURN_CODEC_PORT", "" + codecPort);
+    workerEnv.put("KEYTURN_CODEC_TOKEN_FILE", secretFile("codec.token", codecToken).toString());
     worker = new WorkerProcess(workerEnv, dir.resolve("worker.log")).start();
 
     cli =
@@ -113,7 +128,14 @@ class RotationEndToEndTest {
     stubs =
         new TemporalConnection(temporal.address(), "default", null, false, null, null, null, null)
             .openStubs();
-    client = WorkflowClient.newInstance(stubs);
+    // The worker encrypts payloads; this client reads them as the CLI does, with the secret.
+    client =
+        WorkflowClient.newInstance(
+            stubs,
+            WorkflowClientOptions.newBuilder()
+                .setDataConverter(
+                    KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromBase64(keyturnSecret)))
+                .build());
   }
 
   @AfterAll
@@ -352,8 +374,8 @@ class RotationEndToEndTest {
     for (String id : workflowIds) {
       byte[] raw = rawHistory(id);
       String asText = new String(raw, StandardCharsets.ISO_8859_1);
-      // Positive control: the history is the real one, it names the old key by its hash.
-      assertThat(asText).contains("keyturn-");
+      // Positive control: the history is the real one (task queue and search attribute are plain).
+      assertThat(asText).contains("keyturn-rotations").contains("KeyturnSecretId");
       for (String secret : secretsSeen) {
         String label =
             "history of " + id + " holds a secret ending " + secret.substring(secret.length() - 4);
@@ -369,6 +391,127 @@ class RotationEndToEndTest {
     for (String secret : secretsSeen) {
       assertThat(log).as("worker log holds a secret").doesNotContain(secret);
     }
+  }
+
+  @Test
+  @Order(9)
+  void historiesHoldOnlyEncryptedPayloadsThatTheWorkersCodecEndpointDecodes() throws Exception {
+    assertThat(workflowIds).as("earlier tests ran rotations").isNotEmpty();
+    String id = workflowIds.get(0);
+    Map<String, List<Payload>> byKind = new java.util.TreeMap<>();
+    for (HistoryEvent e : rawEvents(id)) {
+      if (e.hasWorkflowExecutionStartedEventAttributes()) {
+        var a = e.getWorkflowExecutionStartedEventAttributes();
+        add(byKind, "workflow input", a.getInput().getPayloadsList());
+        add(byKind, "memo", a.getMemo().getFieldsMap().values());
+      }
+      if (e.hasUserMetadata() && e.getUserMetadata().hasSummary()) {
+        add(byKind, "summary", List.of(e.getUserMetadata().getSummary()));
+      }
+      if (e.hasWorkflowExecutionCompletedEventAttributes()) {
+        add(
+            byKind,
+            "workflow result",
+            e.getWorkflowExecutionCompletedEventAttributes().getResult().getPayloadsList());
+      }
+      if (e.hasActivityTaskScheduledEventAttributes()) {
+        add(
+            byKind,
+            "activity input",
+            e.getActivityTaskScheduledEventAttributes().getInput().getPayloadsList());
+      }
+      if (e.hasActivityTaskCompletedEventAttributes()) {
+        add(
+            byKind,
+            "activity result",
+            e.getActivityTaskCompletedEventAttributes().getResult().getPayloadsList());
+      }
+    }
+    assertThat(byKind)
+        .as("payload kinds in the history of " + id)
+        .containsKeys(
+            "workflow input", "workflow result", "activity input", "activity result", "summary");
+    byKind.forEach(
+        (kind, payloads) ->
+            assertThat(payloads)
+                .as(kind + " of " + id + " is binary/encrypted")
+                .isNotEmpty()
+                .allSatisfy(
+                    p ->
+                        assertThat(p.getMetadataOrThrow("encoding").toStringUtf8())
+                            .isEqualTo("binary/encrypted")));
+
+    // A client without the codec cannot read the result; one with it (the CLI's) can.
+    assertThatThrownBy(
+            () ->
+                WorkflowClient.newInstance(stubs)
+                    .newUntypedWorkflowStub(id)
+                    .getResult(5, TimeUnit.SECONDS, RotationResult.class))
+        .hasStackTraceContaining("binary/encrypted");
+    assertThat(
+            client
+                .newUntypedWorkflowStub(id)
+                .getResult(5, TimeUnit.SECONDS, RotationResult.class)
+                .secretId())
+        .isEqualTo("app-a");
+
+    // The worker's codec endpoint, as the Temporal UI calls it, turns the input back into JSON.
+    String body =
+        JsonFormat.printer()
+            .print(Payloads.newBuilder().addAllPayloads(byKind.get("workflow input")));
+    HttpResponse<String> decoded = codec("/decode", body, "Bearer " + codecToken);
+    assertThat(decoded.statusCode()).as(decoded.body()).isEqualTo(200);
+    Payloads.Builder plain = Payloads.newBuilder();
+    JsonFormat.parser().merge(decoded.body(), plain);
+    Payload input = plain.getPayloads(0);
+    assertThat(input.getMetadataOrThrow("encoding").toStringUtf8()).isEqualTo("json/plain");
+    JsonNode request = JSON.readTree(input.getData().toStringUtf8());
+    assertThat(request.path("secretId").asText()).isEqualTo("app-a");
+    assertThat(request.path("oldKey").path("tokenHash").asText()).hasSize(64);
+    for (String secret : secretsSeen) {
+      assertThat(decoded.body()).as("decoded input holds a secret").doesNotContain(secret);
+    }
+    assertThat(codec("/decode", body, null).statusCode()).as("no token").isEqualTo(401);
+    assertThat(codec("/decode", body, "Bearer not-" + codecToken).statusCode()).isEqualTo(401);
+  }
+
+  private static void add(
+      Map<String, List<Payload>> byKind, String kind, java.util.Collection<Payload> ps) {
+    if (!ps.isEmpty()) {
+      byKind.computeIfAbsent(kind, k -> new ArrayList<>()).addAll(ps);
+    }
+  }
+
+  private static HttpResponse<String> codec(String path, String body, String authorization)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + codecPort + path))
+            .header("Content-Type", "application/json")
+            .header("X-Namespace", "default")
+            .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (authorization != null) {
+      b.header("Authorization", authorization);
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static List<HistoryEvent> rawEvents(String workflowId) {
+    List<HistoryEvent> out = new ArrayList<>();
+    com.google.protobuf.ByteString token = com.google.protobuf.ByteString.EMPTY;
+    do {
+      GetWorkflowExecutionHistoryResponse resp =
+          stubs
+              .blockingStub()
+              .getWorkflowExecutionHistory(
+                  GetWorkflowExecutionHistoryRequest.newBuilder()
+                      .setNamespace("default")
+                      .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
+                      .setNextPageToken(token)
+                      .build());
+      out.addAll(resp.getHistory().getEventsList());
+      token = resp.getNextPageToken();
+    } while (!token.isEmpty());
+    return out;
   }
 
   @Test

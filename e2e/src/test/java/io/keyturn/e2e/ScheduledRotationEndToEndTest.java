@@ -9,12 +9,14 @@ import io.keyturn.testkit.litellm.EmulatedKey;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
 import io.keyturn.workflows.crypto.KeyturnSecret;
 import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
 import io.temporal.api.workflowservice.v1.ListWorkflowExecutionsRequest;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.schedules.ScheduleClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.net.URI;
@@ -91,7 +93,14 @@ class ScheduledRotationEndToEndTest {
     stubs =
         new TemporalConnection(temporal.address(), "default", null, false, null, null, null, null)
             .openStubs();
-    client = WorkflowClient.newInstance(stubs);
+    // Results are encrypted by the worker: read them as the CLI does, with the shared secret.
+    client =
+        WorkflowClient.newInstance(
+            stubs,
+            WorkflowClientOptions.newBuilder()
+                .setDataConverter(
+                    KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromBase64(secret)))
+                .build());
   }
 
   @AfterAll

@@ -2,9 +2,11 @@ package io.keyturn.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.keyturn.testkit.launch.FreePorts;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.testkit.launch.TemporalDevServer;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
+import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.KeyturnSecret;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,7 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What an operator sees: the dev server's real Web UI, in Debian's headless Chromium driven by
- * playwright-core, finds a finished rotation by its search attribute and shows its summary. The
+ * playwright-core, finds a finished rotation by its search attribute and shows its summary and its
+ * input, both encrypted in history and decoded by the UI through the worker's codec endpoint. The
  * screenshot goes to {@code docs/ui-rotation.png} (shown in the README). Needs /usr/bin/chromium
  * and {@code e2e/ui/node_modules}, which scripts/install-tools.sh installs; without them the test
  * is skipped with the reason, except on CI where it fails.
@@ -53,8 +56,14 @@ class TemporalUiBrowserTest {
     Assumptions.assumeTrue(
         ready,
         "skipped: no " + CHROMIUM + " or e2e/ui/node_modules (run scripts/install-tools.sh)");
+    // The UI must know the codec endpoint at start, so the worker's port is chosen first.
+    int codecPort = FreePorts.pick();
     temporal =
-        TemporalDevServer.builder().dbFile(dir.resolve("temporal.sqlite")).uiEnabled(true).build();
+        TemporalDevServer.builder()
+            .dbFile(dir.resolve("temporal.sqlite"))
+            .uiEnabled(true)
+            .uiCodecEndpoint("http://127.0.0.1:" + codecPort)
+            .build();
     temporal.start();
     bao = OpenBaoDevServer.builder().build();
     bao.start();
@@ -68,6 +77,9 @@ class TemporalUiBrowserTest {
     env.put("VAULT_TOKEN_FILE", file("vault.token", bao.rootToken()).toString());
     env.put(
         "KEYTURN_SECRET_FILE", file("keyturn.secret", KeyturnSecret.generateBase64()).toString());
+    env.put("KEYTURN_CODEC_PORT", "" + codecPort);
+    env.put("KEYTURN_LOG_LEVEL", "DEBUG"); // the codec endpoint logs each call (never payloads)
+    env.put("KEYTURN_CODEC_CORS_ORIGINS", temporal.uiUrl());
     worker = new WorkerProcess(env, dir.resolve("worker.log")).start();
   }
 
@@ -122,7 +134,8 @@ class TemporalUiBrowserTest {
                 "rotation/billing-api/1",
                 "billing-api",
                 "Rotate billing-api g1",
-                shot.toString())
+                shot.toString(),
+                KeyMaterial.tokenHash(old))
             .directory(UI_DIR.toFile())
             .redirectErrorStream(true);
     pb.environment().put("CHROMIUM", CHROMIUM.toString());
@@ -131,6 +144,9 @@ class TemporalUiBrowserTest {
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("the browser finished").isTrue();
     assertThat(p.exitValue()).as(out).isZero();
     assertThat(out).contains("found rotation/billing-api/1");
+    // Summary and input are encrypted in history: the UI showed them by calling the codec.
+    assertThat(out).contains("the decoded input shows \"" + KeyMaterial.tokenHash(old) + "\"");
+    assertThat(worker.log()).contains("codec endpoint: /decode");
     assertThat(Files.size(shot)).isGreaterThan(10_000);
     assertThat(out).doesNotContain(old);
   }

@@ -44,8 +44,9 @@ final class WorkerProcess implements AutoCloseable {
                     || k.startsWith("VAULT_")
                     || k.startsWith("LITELLM_")
                     || k.startsWith("KEYTURN_"));
-    // Tests never bind a fixed port: the metrics endpoint is off unless a test asks for it.
+    // Tests never bind a fixed port: metrics and the codec endpoint are off unless a test asks.
     pb.environment().put("KEYTURN_METRICS_PORT", "0");
+    pb.environment().put("KEYTURN_CODEC_PORT", "0");
     pb.environment().putAll(env);
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

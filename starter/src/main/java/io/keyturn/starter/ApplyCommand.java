@@ -28,8 +28,8 @@ import picocli.CommandLine.Command;
       "",
       "The file is validated and every declared current key is read (from its variable or file)"
           + " before anything is changed; with a problem, exit 2 and nothing is created. The key"
-          + " travels to Temporal only as its hash, and sealed for the worker when KEYTURN_SECRET"
-          + " or KEYTURN_SECRET_FILE is set.",
+          + " travels to Temporal only as its hash, and sealed for the worker with KEYTURN_SECRET"
+          + " or KEYTURN_SECRET_FILE.",
       "",
       "The paused state follows the file: `paused: true` pauses, removing it unpauses (a"
           + " schedule paused with `keyturn pause` is unpaused by the next apply unless the file"

@@ -60,6 +60,10 @@ import picocli.CommandLine.UnmatchedArgumentException;
           + " the work. Key values are never printed: keys appear as fingerprints"
           + " (sk-...ab12 #1a2b3c4d).",
       "",
+      "Temporal stores rotation payloads encrypted with the worker's Keyturn secret: set"
+          + " KEYTURN_SECRET or KEYTURN_SECRET_FILE to it for every command that talks to"
+          + " Temporal.",
+      "",
       "Rotating on a schedule: declare secrets in keyturn.yaml (`keyturn schema`), then"
           + " `keyturn plan` and `keyturn apply` keep one Temporal Schedule, keyturn/<id>, per"
           + " secret."

@@ -39,9 +39,9 @@ import picocli.CommandLine.Option;
           + " key cannot be verified or published, it is deleted and the old key is left working.",
       "",
       "The old key's value is read from an environment variable, a file or stdin, never from the"
-          + " command line. Only its hash goes to Temporal; with KEYTURN_SECRET or"
-          + " KEYTURN_SECRET_FILE set (the worker's secret) the value also travels sealed"
-          + " (AES-GCM), so the worker can prove after revoking that the proxy refuses it.",
+          + " command line. Only its hash goes to Temporal, and the value sealed (AES-GCM) with"
+          + " the worker's secret (KEYTURN_SECRET or KEYTURN_SECRET_FILE, required), so the"
+          + " worker can prove after revoking that the proxy refuses it.",
       "",
       "The workflow id is rotation/<secret-id>/<generation>: one rotation per secret and"
           + " generation, so running the same command twice cannot rotate a key twice."
@@ -214,16 +214,8 @@ final class RotateCommand extends TemporalCommand {
     if (!sealed) {
       cli.err()
           .println(
-              "note: "
-                  + (key.value() == null
-                      ? "started from a token hash"
-                      : "neither "
-                          + KeyturnSecret.ENV
-                          + " nor "
-                          + KeyturnSecret.ENV_FILE
-                          + " is set, so the old key's value is not sent to the worker")
-                  + ": after revoking, the old key's rejection will be checked by /key/info"
-                  + " only.");
+              "note: started from a token hash: after revoking, the old key's rejection will be"
+                  + " checked by /key/info only.");
     }
     request = request(gatewayUrl, gen, target, destinations, key.ref(), sealedValue);
   }
@@ -286,17 +278,13 @@ final class RotateCommand extends TemporalCommand {
     return out;
   }
 
-  /** Seals the old key for the worker; null when no Keyturn secret is configured. */
+  /**
+   * Seals the old key for the worker. The Keyturn secret is there: every command that talks to
+   * Temporal requires it (see {@link TemporalCommand}).
+   */
   private SealedSecret seal(String value) {
-    Map<String, String> env = cli.env();
-    boolean configured =
-        !env.getOrDefault(KeyturnSecret.ENV, "").isBlank()
-            || !env.getOrDefault(KeyturnSecret.ENV_FILE, "").isBlank();
-    if (!configured) {
-      return null;
-    }
     try {
-      return KeyturnSecret.fromEnvironment(env).seal(value);
+      return KeyturnSecret.fromEnvironment(cli.env()).seal(value);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }

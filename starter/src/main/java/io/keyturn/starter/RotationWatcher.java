@@ -141,6 +141,11 @@ final class RotationWatcher {
               + KeyRotationWorkflow.TASK_QUEUE
               + "?)");
     } catch (ExecutionException e) {
+      var wrongSecret = TemporalCommand.wrongSecretCause(e);
+      if (wrongSecret != null) {
+        // Not a state of the rotation but of this command's configuration: every read would fail.
+        throw new CliFailure(CliFailure.USAGE, wrongSecret.getMessage());
+      }
       if (e.getCause() instanceof WorkflowException w) {
         Throwable c = w.getCause() == null ? w : w.getCause();
         throw new NoStatus("the status query failed: " + c.getMessage());

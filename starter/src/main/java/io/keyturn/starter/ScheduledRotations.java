@@ -14,7 +14,6 @@ import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.SealedSecret;
-import io.temporal.api.common.v1.Payload;
 import io.temporal.api.enums.v1.ScheduleOverlapPolicy;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.schedules.Schedule;
@@ -23,7 +22,6 @@ import io.temporal.client.schedules.ScheduleIntervalSpec;
 import io.temporal.client.schedules.SchedulePolicy;
 import io.temporal.client.schedules.ScheduleSpec;
 import io.temporal.client.schedules.ScheduleState;
-import io.temporal.common.converter.DefaultDataConverter;
 import io.temporal.common.converter.EncodedValues;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -176,17 +174,19 @@ final class ScheduledRotations {
     return keys.stream().filter(k -> !Objects.equals(before.get(k), after.get(k))).toList();
   }
 
-  /** A memo value as Temporal hands it back: a string, or encoded values or a payload of one. */
+  /**
+   * A memo value as the SDK hands it back: a string (a schedule's own memo, decoded by the schedule
+   * client's data converter) or encoded values (the memo of a described schedule's action, decoded
+   * on {@code get} by that same converter). Memos pass through the payload codec like any payload,
+   * so they are only ever read through the client's converter, never a plain one: {@link
+   * ScheduleCommand#schedules} hands the client's converter to the schedule client.
+   */
   static String memoText(Object v) {
     if (v == null) {
       return null;
     }
     if (v instanceof EncodedValues ev) {
-      // How the SDK hands back the memo of a described schedule's action.
       return ev.get(0, String.class);
-    }
-    if (v instanceof Payload p) {
-      return DefaultDataConverter.STANDARD_INSTANCE.fromPayload(p, String.class, String.class);
     }
     return v.toString();
   }

@@ -2,6 +2,7 @@ package io.keyturn.starter;
 
 import io.keyturn.workflows.client.TemporalConnection;
 import io.temporal.client.WorkflowClient;
+import io.temporal.common.converter.DataConverter;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -14,10 +15,11 @@ import java.util.concurrent.TimeUnit;
 public interface TemporalClients {
 
   /**
-   * Opens a session to the Temporal described by {@code connection}. Throws the underlying gRPC
+   * Opens a session to the Temporal described by {@code connection}, whose client reads and writes
+   * payloads with {@code dataConverter} (Keyturn's encrypting one). Throws the underlying gRPC
    * failure when the frontend cannot be reached; callers name the address in their message.
    */
-  Session open(TemporalConnection connection);
+  Session open(TemporalConnection connection, DataConverter dataConverter);
 
   /** A workflow client and what to do when the command is done with it. */
   record Session(WorkflowClient client, Runnable onClose) implements AutoCloseable {
@@ -35,7 +37,7 @@ public interface TemporalClients {
    * first, so a server that is down is reported in seconds rather than after the SDK's retries.
    */
   static TemporalClients grpc() {
-    return connection -> {
+    return (connection, dataConverter) -> {
       WorkflowServiceStubs stubs = connection.openStubs();
       try {
         stubs.connect(CONNECT_TIMEOUT);
@@ -44,7 +46,7 @@ public interface TemporalClients {
         throw e;
       }
       return new Session(
-          connection.client(stubs),
+          connection.client(stubs, dataConverter),
           () -> {
             stubs.shutdown();
             stubs.awaitTermination(2, TimeUnit.SECONDS);

@@ -3,8 +3,11 @@ package io.keyturn.starter;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.keyturn.workflows.client.TemporalConnection;
+import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
+import io.keyturn.workflows.crypto.KeyturnSecret;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowNotFoundException;
+import io.temporal.common.converter.DataConverter;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
@@ -45,10 +48,11 @@ abstract class TemporalCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
+    DataConverter dataConverter = dataConverter();
     prepare();
     TemporalClients.Session session;
     try {
-      session = cli.clients().open(connection);
+      session = cli.clients().open(connection, dataConverter);
     } catch (RuntimeException e) {
       throw translate(e);
     }
@@ -58,6 +62,24 @@ abstract class TemporalCommand implements Callable<Integer> {
       throw e;
     } catch (RuntimeException e) {
       throw translate(e);
+    }
+  }
+
+  /**
+   * The worker encrypts every payload it writes to history with the Keyturn secret, and expects
+   * what it reads to be encrypted the same way: without the secret this command could neither start
+   * a rotation the worker reads nor read a status or result. So it is required, and missing or
+   * broken it is a usage error before anything is sent.
+   */
+  private DataConverter dataConverter() {
+    try {
+      return KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromEnvironment(cli.env()));
+    } catch (IllegalArgumentException e) {
+      throw new CliFailure(
+          CliFailure.USAGE,
+          "keyturn needs the worker's Keyturn secret: Temporal stores rotation payloads encrypted"
+              + " with it. "
+              + e.getMessage());
     }
   }
 
@@ -116,6 +138,10 @@ abstract class TemporalCommand implements Callable<Integer> {
   CliFailure translate(RuntimeException e) {
     if (e instanceof CliFailure f) {
       return f;
+    }
+    KeyturnPayloadCodec.WrongSecretException wrongSecret = wrongSecretCause(e);
+    if (wrongSecret != null) {
+      return new CliFailure(CliFailure.USAGE, wrongSecret.getMessage());
     }
     StatusRuntimeException grpc = grpcCause(e);
     String where = connection.address();
@@ -182,6 +208,19 @@ abstract class TemporalCommand implements Callable<Integer> {
   private static boolean mentionsNamespace(StatusRuntimeException e) {
     String d = e.getStatus().getDescription();
     return d != null && NAMESPACE_NOT_FOUND.matcher(d).find();
+  }
+
+  /** A payload encrypted with another Keyturn secret, wherever the SDK wrapped it. */
+  static KeyturnPayloadCodec.WrongSecretException wrongSecretCause(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof KeyturnPayloadCodec.WrongSecretException w) {
+        return w;
+      }
+      if (c.getCause() == c) {
+        break;
+      }
+    }
+    return null;
   }
 
   static StatusRuntimeException grpcCause(Throwable t) {

@@ -6,7 +6,9 @@
  * <p>{@link io.keyturn.starter.KeyturnCli} takes everything from outside through its constructor (a
  * {@link io.keyturn.starter.TemporalClients}, the environment, the streams, a clock), so tests run
  * the real commands against an in-memory Temporal. Key values are read from an environment
- * variable, a file or stdin, hashed (and sealed when a Keyturn secret is configured) and never
- * printed: output shows fingerprints only.
+ * variable, a file or stdin, hashed (and sealed with the Keyturn secret) and never printed: output
+ * shows fingerprints only. Every command that talks to Temporal needs the worker's Keyturn secret:
+ * its client encrypts and decrypts payloads with {@link
+ * io.keyturn.workflows.crypto.KeyturnPayloadCodec}.
  */
 package io.keyturn.starter;

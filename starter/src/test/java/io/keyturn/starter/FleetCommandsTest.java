@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyturn.testkit.launch.TemporalDevServer;
 import io.keyturn.workflows.FleetRotationWorkflowImpl;
 import io.keyturn.workflows.KeyRotationWorkflow;
+import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
 import io.keyturn.workflows.crypto.KeyturnSecret;
 import io.keyturn.workflows.model.FleetRequest;
 import io.keyturn.workflows.model.RotationRequest;
@@ -17,7 +18,6 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.schedules.ScheduleClient;
 import io.temporal.client.schedules.ScheduleListDescription;
-import io.temporal.common.converter.DefaultDataConverter;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
@@ -55,6 +55,9 @@ class FleetCommandsTest {
   static ScheduleClient schedules;
   static WorkflowClient client;
 
+  /** The worker's and the CLI's Keyturn secret: payloads in history are encrypted with it. */
+  static final String SECRET = KeyturnSecret.generateBase64();
+
   @TempDir Path dir;
   final Map<String, String> env = new HashMap<>();
 
@@ -90,7 +93,12 @@ class FleetCommandsTest {
             WorkflowServiceStubsOptions.newBuilder().setTarget(temporal.address()).build());
     client =
         WorkflowClient.newInstance(
-            stubs, WorkflowClientOptions.newBuilder().setNamespace("default").build());
+            stubs,
+            WorkflowClientOptions.newBuilder()
+                .setNamespace("default")
+                .setDataConverter(
+                    KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromBase64(SECRET)))
+                .build());
     schedules = ScheduleCommand.schedules(client);
   }
 
@@ -113,7 +121,7 @@ class FleetCommandsTest {
     }
     FAILING.clear();
     env.put("TEMPORAL_ADDRESS", temporal.address());
-    env.put(KeyturnSecret.ENV, KeyturnSecret.generateBase64());
+    env.put(KeyturnSecret.ENV, SECRET);
     env.put("USER", "alice");
     Files.writeString(
         dir.resolve("keyturn.yaml"),
@@ -173,8 +181,10 @@ class FleetCommandsTest {
             .get(0)
             .getWorkflowExecutionStartedEventAttributes()
             .getInput();
-    return DefaultDataConverter.STANDARD_INSTANCE.fromPayloads(
-        0, Optional.of(payloads), FleetRequest.class, FleetRequest.class);
+    return client
+        .getOptions()
+        .getDataConverter()
+        .fromPayloads(0, Optional.of(payloads), FleetRequest.class, FleetRequest.class);
   }
 
   @Test

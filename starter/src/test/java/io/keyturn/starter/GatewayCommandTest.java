@@ -55,7 +55,7 @@ class GatewayCommandTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     KeyturnCli cli =
         new KeyturnCli(
-            connection -> {
+            (connection, dataConverter) -> {
               throw new AssertionError("gateway check must not talk to Temporal");
             },
             env,

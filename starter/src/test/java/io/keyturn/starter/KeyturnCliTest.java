@@ -8,6 +8,7 @@ import io.grpc.Status;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
 import io.keyturn.workflows.crypto.KeyturnSecret;
 import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
@@ -16,9 +17,9 @@ import io.keyturn.workflows.model.VaultTarget;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
-import io.temporal.common.converter.DefaultDataConverter;
 import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
@@ -55,6 +56,9 @@ class KeyturnCliTest {
   static final KeyturnCli.Timing TIMING =
       new KeyturnCli.Timing(Duration.ofMillis(50), Duration.ofMillis(500));
 
+  /** The worker's and the CLI's Keyturn secret: payloads in history are encrypted with it. */
+  static final String SECRET = KeyturnSecret.generateBase64();
+
   static TestWorkflowEnvironment temporal;
   static WorkflowClient client;
   static final List<TemporalConnection> connections = new ArrayList<>();
@@ -72,7 +76,14 @@ class KeyturnCliTest {
     // Real time, not skipped: the CLI polls with queries, which do not move a skipping clock.
     temporal =
         TestWorkflowEnvironment.newInstance(
-            TestEnvironmentOptions.newBuilder().setUseTimeskipping(false).build());
+            TestEnvironmentOptions.newBuilder()
+                .setUseTimeskipping(false)
+                .setWorkflowClientOptions(
+                    WorkflowClientOptions.newBuilder()
+                        .setDataConverter(
+                            KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromBase64(SECRET)))
+                        .build())
+                .build());
     Worker worker = temporal.newWorker(KeyRotationWorkflow.TASK_QUEUE);
     worker.registerWorkflowImplementationTypes(FakeKeyRotationWorkflow.class);
     temporal.start();
@@ -84,16 +95,32 @@ class KeyturnCliTest {
     temporal.close();
   }
 
+  /**
+   * Runs the CLI with {@code env}; the worker's secret is added unless the test names {@code
+   * KEYTURN_SECRET} or {@code KEYTURN_SECRET_FILE} itself (blank: none).
+   */
   static Run run(Map<String, String> env, String stdin, Clock clock, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Map<String, String> withSecret = new HashMap<>(env);
+    if (!env.containsKey(KeyturnSecret.ENV) && !env.containsKey(KeyturnSecret.ENV_FILE)) {
+      withSecret.put(KeyturnSecret.ENV, SECRET);
+    }
     KeyturnCli cli =
         new KeyturnCli(
-            connection -> {
+            (connection, dataConverter) -> {
               connections.add(connection);
-              return new TemporalClients.Session(client, () -> {});
+              // The in-memory server, with the converter the CLI built from its environment.
+              return new TemporalClients.Session(
+                  WorkflowClient.newInstance(
+                      temporal.getWorkflowServiceStubs(),
+                      WorkflowClientOptions.newBuilder()
+                          .setNamespace(client.getOptions().getNamespace())
+                          .setDataConverter(dataConverter)
+                          .build()),
+                  () -> {});
             },
-            env,
+            withSecret,
             new KeyturnCli.Io(
                 new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
                 new PrintStream(out, true, StandardCharsets.UTF_8),
@@ -132,8 +159,10 @@ class KeyturnCliTest {
   }
 
   static RotationRequest startedWith(String workflowId) {
-    return DefaultDataConverter.STANDARD_INSTANCE.fromPayload(
-        startInput(workflowId), RotationRequest.class, RotationRequest.class);
+    return client
+        .getOptions()
+        .getDataConverter()
+        .fromPayload(startInput(workflowId), RotationRequest.class, RotationRequest.class);
   }
 
   static void awaitPhase(String workflowId, RotationPhase phase) throws InterruptedException {
@@ -162,10 +191,14 @@ class KeyturnCliTest {
   @Test
   void rotateFromAKeyFileStartsAWorkflowThatCarriesTheHashAndNeverTheKey() throws Exception {
     String raw = rawKey();
-    String secret = KeyturnSecret.generateBase64();
+    String secret = SECRET;
     Run r =
         run(
-            Map.of("KEYTURN_SECRET", secret, "LITELLM_URL", "https://llm.test/"),
+            Map.of(
+                "KEYTURN_SECRET_FILE",
+                keyFile(secret).toString(),
+                "LITELLM_URL",
+                "https://llm.test/"),
             "rotate",
             "--secret-id",
             "app-file",
@@ -207,13 +240,24 @@ class KeyturnCliTest {
         .as("the worker can open the sealed old key")
         .isEqualTo(raw);
 
-    String payload = startInput(id).getData().toStringUtf8();
+    // History holds the input encrypted; decoded, it names the old key by its hash only.
+    Payload stored = startInput(id);
+    assertThat(KeyturnPayloadCodec.isEncrypted(stored)).isTrue();
+    assertThat(stored.toByteString().toString(StandardCharsets.ISO_8859_1))
+        .doesNotContain(KeyMaterial.tokenHash(raw))
+        .doesNotContain("app-file");
+    String payload =
+        KeyturnPayloadCodec.of(KeyturnSecret.fromBase64(SECRET))
+            .decode(List.of(stored))
+            .get(0)
+            .getData()
+            .toStringUtf8();
     assertThat(payload).as("positive control").contains(KeyMaterial.tokenHash(raw));
     assertNoKey(raw, r.out(), r.err(), payload, req.toString());
   }
 
   @Test
-  void rotateFromAnEnvironmentVariableWithoutKeyturnSecretSaysTheCheckIsWeaker() {
+  void rotateFromAnEnvironmentVariableSealsTheKeyForTheWorker() {
     String raw = rawKey();
     Run r =
         run(
@@ -227,14 +271,71 @@ class KeyturnCliTest {
             "1");
 
     assertThat(r.exit()).as(r.err()).isZero();
-    assertThat(r.err()).contains("note:").contains("/key/info only");
+    assertThat(r.err()).doesNotContain("note:");
     RotationRequest req = startedWith("rotation/app-env/1");
     assertThat(req.oldKey().tokenHash()).isEqualTo(KeyMaterial.tokenHash(raw));
-    assertThat(req.oldKeySealed()).isNull();
+    assertThat(KeyturnSecret.fromBase64(SECRET).open(req.oldKeySealed())).isEqualTo(raw);
     assertThat(req.gatewayUrl()).isEqualTo(RotateCommand.DEFAULT_GATEWAY);
     assertThat(req.gracePeriod()).isEqualTo(Duration.ofHours(24));
     assertThat(req.vault().describe()).isEqualTo("secret/litellm/app-env#key");
     assertNoKey(raw, r.all(), startInput("rotation/app-env/1").getData().toStringUtf8());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"rotate", "status", "list", "plan"})
+  void withoutTheKeyturnSecretEveryTemporalCommandIsAUsageErrorNamingTheVariables(String cmd) {
+    String raw = rawKey();
+    List<String> args =
+        switch (cmd) {
+          case "rotate" -> List.of("rotate", "--secret-id", "app-nosecret", "--key-env", "OLD_KEY");
+          case "status" -> List.of("status", "rotation/app-nosecret/1");
+          case "plan" -> List.of("plan", "-f", "keyturn.yaml");
+          default -> List.of(cmd);
+        };
+    int before = connections.size();
+
+    Run r = run(Map.of("OLD_KEY", raw, "KEYTURN_SECRET", ""), args.toArray(String[]::new));
+
+    assertThat(r.exit()).as(r.all()).isEqualTo(2);
+    assertThat(r.err())
+        .contains("needs the worker's Keyturn secret")
+        .contains("KEYTURN_SECRET ")
+        .contains("KEYTURN_SECRET_FILE");
+    assertThat(connections).as("nothing was sent to Temporal").hasSize(before);
+    assertNoKey(raw, r.all());
+  }
+
+  @Test
+  void aCliWithAnotherSecretThanTheWorkerSaysSoNamingBothKeyIds() throws Exception {
+    String raw = rawKey();
+    assertThat(
+            run(
+                    Map.of("OLD_KEY", raw),
+                    "rotate",
+                    "--secret-id",
+                    "app-other",
+                    "--key-env",
+                    "OLD_KEY",
+                    "--generation",
+                    "1",
+                    "--grace",
+                    "1h")
+                .exit())
+        .isZero();
+    awaitPhase("rotation/app-other/1", RotationPhase.IN_GRACE);
+    String other = KeyturnSecret.generateBase64();
+
+    Run r = run(Map.of("KEYTURN_SECRET", other), "status", "rotation/app-other/1");
+
+    assertThat(r.exit()).as(r.all()).isEqualTo(2);
+    assertThat(r.err())
+        .contains(KeyturnSecret.fromBase64(SECRET).keyId())
+        .contains(KeyturnSecret.fromBase64(other).keyId())
+        .contains("set KEYTURN_SECRET (or KEYTURN_SECRET_FILE) to the worker's secret")
+        .doesNotContain("AEADBadTag")
+        .doesNotContain("Exception");
+    assertNoKey(raw, r.all());
+    assertThat(r.all()).doesNotContain(other).doesNotContain(SECRET);
   }
 
   @Test
@@ -705,10 +806,10 @@ class KeyturnCliTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     KeyturnCli cli =
         new KeyturnCli(
-            connection -> {
+            (connection, dataConverter) -> {
               throw Status.UNAVAILABLE.withDescription("io exception").asRuntimeException();
             },
-            Map.of("TEMPORAL_ADDRESS", "127.0.0.1:7999"),
+            Map.of("TEMPORAL_ADDRESS", "127.0.0.1:7999", "KEYTURN_SECRET", SECRET),
             new KeyturnCli.Io(
                 new ByteArrayInputStream(new byte[0]),
                 new PrintStream(new ByteArrayOutputStream()),

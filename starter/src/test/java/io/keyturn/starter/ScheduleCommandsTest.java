@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyturn.testkit.launch.TemporalDevServer;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
 import io.keyturn.workflows.crypto.KeyturnSecret;
 import io.keyturn.workflows.model.RotationRequest;
 import io.temporal.api.enums.v1.ScheduleOverlapPolicy;
@@ -18,7 +19,6 @@ import io.temporal.client.schedules.ScheduleClient;
 import io.temporal.client.schedules.ScheduleDescription;
 import io.temporal.client.schedules.ScheduleIntervalSpec;
 import io.temporal.client.schedules.ScheduleListDescription;
-import io.temporal.common.converter.DefaultDataConverter;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.io.ByteArrayInputStream;
@@ -55,6 +55,9 @@ class ScheduleCommandsTest {
   static ScheduleClient schedules;
   static WorkflowClient client;
 
+  /** The worker's and the CLI's Keyturn secret: payloads in history are encrypted with it. */
+  static final String SECRET = KeyturnSecret.generateBase64();
+
   @TempDir Path dir;
   final Map<String, String> env = new HashMap<>();
   String rawKey;
@@ -73,7 +76,12 @@ class ScheduleCommandsTest {
             WorkflowServiceStubsOptions.newBuilder().setTarget(temporal.address()).build());
     client =
         WorkflowClient.newInstance(
-            stubs, WorkflowClientOptions.newBuilder().setNamespace("default").build());
+            stubs,
+            WorkflowClientOptions.newBuilder()
+                .setNamespace("default")
+                .setDataConverter(
+                    KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromBase64(SECRET)))
+                .build());
     schedules = ScheduleCommand.schedules(client);
   }
 
@@ -94,7 +102,7 @@ class ScheduleCommandsTest {
     }
     await(() -> listedIds().isEmpty(), "schedules of earlier tests to be gone");
     env.put("TEMPORAL_ADDRESS", temporal.address());
-    env.put(KeyturnSecret.ENV, KeyturnSecret.generateBase64());
+    env.put(KeyturnSecret.ENV, SECRET);
     rawKey = "sk-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "").substring(0, 24);
   }
 
@@ -362,9 +370,14 @@ class ScheduleCommandsTest {
     HistoryEvent first = client.fetchHistory(wfId).getHistory().getEvents(0);
     var started = first.getWorkflowExecutionStartedEventAttributes();
     assertThat(started.getWorkflowType().getName()).isEqualTo("KeyRotation");
+    // The schedule's action (and so the started input) was written through the codec.
+    assertThat(started.getInput().getPayloadsList()).allMatch(KeyturnPayloadCodec::isEncrypted);
     RotationRequest req =
-        DefaultDataConverter.STANDARD_INSTANCE.fromPayload(
-            started.getInput().getPayloads(0), RotationRequest.class, RotationRequest.class);
+        client
+            .getOptions()
+            .getDataConverter()
+            .fromPayload(
+                started.getInput().getPayloads(0), RotationRequest.class, RotationRequest.class);
     assertThat(req.chainFromStore()).isTrue();
     assertThat(req.generation()).isZero();
     assertThat(req.oldKey().tokenHash()).isEqualTo(KeyMaterial.tokenHash(rawKey));

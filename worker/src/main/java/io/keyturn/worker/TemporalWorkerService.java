@@ -7,6 +7,8 @@ import io.keyturn.activities.litellm.LiteLlmActivitiesImpl;
 import io.keyturn.activities.litellm.LiteLlmClient;
 import io.keyturn.activities.vault.SecretStoreActivitiesImpl;
 import io.keyturn.activities.vault.VaultKv2Client;
+import io.keyturn.worker.codec.CodecServer;
+import io.keyturn.worker.codec.CodecSettings;
 import io.keyturn.worker.observe.MetricsServer;
 import io.keyturn.worker.observe.RotationInterceptor;
 import io.keyturn.worker.observe.RotationMetrics;
@@ -14,6 +16,7 @@ import io.keyturn.worker.observe.VisibilityGauges;
 import io.keyturn.workflows.FleetRotationWorkflowImpl;
 import io.keyturn.workflows.KeyRotationWorkflowImpl;
 import io.keyturn.workflows.client.TemporalConnection;
+import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
 import io.keyturn.workflows.crypto.KeyturnSecret;
 import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Requires;
@@ -21,6 +24,7 @@ import io.micronaut.context.annotation.Value;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.schedules.ScheduleClient;
 import io.temporal.client.schedules.ScheduleClientOptions;
+import io.temporal.common.converter.DataConverter;
 import io.temporal.common.reporter.MicrometerClientStatsReporter;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
@@ -31,6 +35,7 @@ import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -50,6 +55,7 @@ public class TemporalWorkerService {
   private static final Logger log = LoggerFactory.getLogger(TemporalWorkerService.class);
 
   private final WorkerSettings settings;
+  private final CodecSettings codecSettings;
   private final String metricsHost;
   private final int metricsPort;
   private final RotationMetrics metrics = new RotationMetrics();
@@ -58,13 +64,16 @@ public class TemporalWorkerService {
   private JsonHttp http;
   private Scope sdkScope;
   private MetricsServer metricsServer;
+  private CodecServer codecServer;
   private ScheduledExecutorService gauges;
 
   public TemporalWorkerService(
       WorkerSettings settings,
+      CodecSettings codecSettings,
       @Value("${keyturn.metrics.host:127.0.0.1}") String metricsHost,
       @Value("${keyturn.metrics.port:9464}") int metricsPort) {
     this.settings = settings;
+    this.codecSettings = codecSettings;
     this.metricsHost = metricsHost;
     this.metricsPort = metricsPort;
   }
@@ -79,9 +88,15 @@ public class TemporalWorkerService {
     return metricsServer == null ? -1 : metricsServer.port();
   }
 
+  /** The port the codec endpoint listens on, or -1 when it is off. */
+  public int codecPort() {
+    return codecServer == null ? -1 : codecServer.port();
+  }
+
   @PostConstruct
   void start() {
-    List<String> problems = settings.validate();
+    List<String> problems = new ArrayList<>(settings.validate());
+    problems.addAll(codecSettings.validate());
     if (!problems.isEmpty()) {
       throw new IllegalStateException(
           "Keyturn worker cannot start:\n  - " + String.join("\n  - ", problems));
@@ -95,7 +110,9 @@ public class TemporalWorkerService {
             .reportEvery(com.uber.m3.util.Duration.ofSeconds(10));
     stubs = withMetrics(conn.openStubs(), sdkScope);
     SearchAttributeRegistration.ensure(stubs, conn.namespace());
-    WorkflowClient client = conn.client(stubs);
+    // Every payload this worker writes to history is encrypted; see KeyturnPayloadCodec.
+    DataConverter dataConverter = KeyturnPayloadCodec.dataConverter(secret);
+    WorkflowClient client = conn.client(stubs, dataConverter);
     factory =
         WorkerFactory.newInstance(
             client,
@@ -111,6 +128,7 @@ public class TemporalWorkerService {
             new VaultKv2Client(http, settings.vaultAddress(), settings.vaultAuth(http)), secret));
     factory.start();
     startMetrics(client, conn.namespace());
+    startCodecEndpoint(KeyturnPayloadCodec.of(secret));
     log.info(
         "Keyturn worker started: task queue {} on {} (Keyturn secret {}, Vault {} with {})",
         settings.taskQueue(),
@@ -150,7 +168,11 @@ public class TemporalWorkerService {
     }
     ScheduleClient schedules =
         ScheduleClient.newInstance(
-            stubs, ScheduleClientOptions.newBuilder().setNamespace(namespace).build());
+            stubs,
+            ScheduleClientOptions.newBuilder()
+                .setNamespace(namespace)
+                .setDataConverter(client.getOptions().getDataConverter())
+                .build());
     gauges =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -163,10 +185,62 @@ public class TemporalWorkerService {
     log.info("metrics on http://{}:{}/metrics", metricsHost, metricsServer.port());
   }
 
+  private void startCodecEndpoint(KeyturnPayloadCodec codec) {
+    String host = codecSettings.host();
+    if (!codecSettings.enabled()) {
+      log.info(
+          "codec endpoint off (KEYTURN_CODEC_PORT=0): the Temporal UI shows encrypted payloads");
+      return;
+    }
+    try {
+      codecServer =
+          CodecServer.start(
+              host,
+              codecSettings.port(),
+              codec,
+              codecSettings.token(),
+              codecSettings.corsOrigins());
+    } catch (IOException e) {
+      // Like metrics: the UI's decoding matters less than rotating. Say so and keep rotating.
+      log.error(
+          "cannot serve the codec endpoint on {}:{} ({}): set KEYTURN_CODEC_PORT to a free port, or"
+              + " 0 to turn it off. Rotations continue; the Temporal UI shows encrypted payloads.",
+          host,
+          codecSettings.port(),
+          e.toString());
+      return;
+    }
+    String url = "http://" + host + ":" + codecServer.port();
+    if (!codecSettings.tokenRequired()) {
+      if (codecSettings.loopback()) {
+        log.warn(
+            "codec endpoint {} is UNAUTHENTICATED (no KEYTURN_CODEC_TOKEN): it decodes payloads for"
+                + " any process on this machine. It listens on loopback only; set"
+                + " KEYTURN_CODEC_TOKEN (or _FILE) before exposing it.",
+            url);
+      } else {
+        log.warn(
+            "codec endpoint {} is UNAUTHENTICATED (no KEYTURN_CODEC_TOKEN) and listens on a"
+                + " non-loopback address: anyone who can reach it can decode this worker's"
+                + " payloads. Set KEYTURN_CODEC_TOKEN (or _FILE), or KEYTURN_CODEC_HOST=127.0.0.1.",
+            url);
+      }
+    }
+    log.info(
+        "codec endpoint on {} (/encode, /decode; bearer token {}; UI origins {}; Keyturn secret {})",
+        url,
+        codecSettings.tokenRequired() ? "required" : "not required",
+        codecSettings.corsOrigins(),
+        codec.keyId());
+  }
+
   @PreDestroy
   void stop() {
     if (gauges != null) {
       gauges.shutdownNow();
+    }
+    if (codecServer != null) {
+      codecServer.close();
     }
     if (metricsServer != null) {
       metricsServer.close();

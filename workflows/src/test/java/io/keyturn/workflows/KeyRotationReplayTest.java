@@ -5,11 +5,15 @@ import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.*;
 
+import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
+import io.keyturn.workflows.crypto.KeyturnSecret;
 import io.keyturn.workflows.model.CurrentKey;
 import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.SealedSecret;
+import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowOptions;
+import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
 import io.temporal.worker.Worker;
@@ -53,6 +57,29 @@ class KeyRotationReplayTest {
                   .readAllBytes(),
               StandardCharsets.UTF_8);
       WorkflowReplayer.replayWorkflowExecution(json, KeyRotationWorkflowImpl.class);
+    }
+  }
+
+  /**
+   * Histories written before payload encryption hold plain payloads; a worker with the codec on
+   * must still replay them (the codec passes unencrypted payloads through).
+   */
+  @Test
+  void savedPlainHistoriesReplayOnAWorkerWithPayloadEncryption() throws Exception {
+    KeyturnSecret secret = KeyturnSecret.fromBase64(KeyturnSecret.generateBase64());
+    try (TestWorkflowEnvironment env =
+        TestWorkflowEnvironment.newInstance(
+            TestEnvironmentOptions.newBuilder()
+                .setWorkflowClientOptions(
+                    WorkflowClientOptions.newBuilder()
+                        .setDataConverter(KeyturnPayloadCodec.dataConverter(secret))
+                        .build())
+                .build())) {
+      Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
+      worker.registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class);
+      for (String h : HISTORIES) {
+        WorkflowReplayer.replayWorkflowExecutionFromResource(h, worker);
+      }
     }
   }
 

@@ -53,6 +53,7 @@ public final class TemporalDevServer implements AutoCloseable {
   private final String namespace;
   private final Map<String, String> searchAttributes;
   private final boolean uiEnabled;
+  private final String uiCodecEndpoint;
   private final Map<String, String> dynamicConfig;
   private final Map<String, String> sqlitePragmas;
   private final Duration startTimeout;
@@ -69,6 +70,7 @@ public final class TemporalDevServer implements AutoCloseable {
     this.namespace = b.namespace;
     this.searchAttributes = Collections.unmodifiableMap(new LinkedHashMap<>(b.searchAttributes));
     this.uiEnabled = b.uiEnabled;
+    this.uiCodecEndpoint = b.uiCodecEndpoint;
     this.dynamicConfig = Collections.unmodifiableMap(new LinkedHashMap<>(b.dynamicConfig));
     this.sqlitePragmas = Collections.unmodifiableMap(new LinkedHashMap<>(b.sqlitePragmas));
     this.startTimeout = b.startTimeout;
@@ -133,6 +135,9 @@ public final class TemporalDevServer implements AutoCloseable {
     }
     if (uiEnabled) {
       command.addAll(List.of("--ui-port", "" + uiPort));
+      if (uiCodecEndpoint != null) {
+        command.addAll(List.of("--ui-codec-endpoint", uiCodecEndpoint));
+      }
     } else {
       command.add("--headless");
     }
@@ -319,6 +324,7 @@ public final class TemporalDevServer implements AutoCloseable {
     private String namespace = "default";
     private final Map<String, String> searchAttributes = new LinkedHashMap<>();
     private boolean uiEnabled;
+    private String uiCodecEndpoint;
     private final Map<String, String> dynamicConfig = new LinkedHashMap<>();
     private final Map<String, String> sqlitePragmas = new LinkedHashMap<>();
     private Duration startTimeout = Duration.ofSeconds(60);
@@ -380,6 +386,31 @@ public final class TemporalDevServer implements AutoCloseable {
     /** With the Web UI on a free port ({@link #uiUrl()}), or headless (the default). */
     public Builder uiEnabled(boolean uiEnabled) {
       this.uiEnabled = uiEnabled;
+      return this;
+    }
+
+    /**
+     * The remote codec endpoint the Web UI calls from the browser to decode payloads ({@code
+     * --ui-codec-endpoint}), e.g. the Keyturn worker's {@code http://127.0.0.1:8089}. The UI must
+     * know it at start, so pick the worker's codec port before starting the server. Implies nothing
+     * unless {@link #uiEnabled(boolean)} is on.
+     */
+    public Builder uiCodecEndpoint(String uiCodecEndpoint) {
+      Objects.requireNonNull(uiCodecEndpoint, "uiCodecEndpoint");
+      java.net.URI u;
+      try {
+        u = java.net.URI.create(uiCodecEndpoint);
+      } catch (IllegalArgumentException e) {
+        u = null;
+      }
+      if (u == null
+          || u.getHost() == null
+          || !("http".equals(u.getScheme()) || "https".equals(u.getScheme()))) {
+        throw new IllegalArgumentException(
+            "uiCodecEndpoint must be an http(s) URL such as http://127.0.0.1:8089: "
+                + uiCodecEndpoint);
+      }
+      this.uiCodecEndpoint = uiCodecEndpoint.replaceAll("/+$", "");
       return this;
     }
 

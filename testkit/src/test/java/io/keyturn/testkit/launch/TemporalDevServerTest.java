@@ -100,13 +100,20 @@ class TemporalDevServerTest {
   }
 
   @Test
-  void servesTheWebUiWhenEnabled() throws Exception {
-    try (TemporalDevServer temporal = TemporalDevServer.builder().uiEnabled(true).build()) {
+  void servesTheWebUiWhenEnabledPointedAtTheCodecEndpoint() throws Exception {
+    try (TemporalDevServer temporal =
+        TemporalDevServer.builder()
+            .uiEnabled(true)
+            .uiCodecEndpoint("http://127.0.0.1:18089/")
+            .build()) {
       temporal.start();
 
       assertThat(temporal.uiUrl()).startsWith("http://127.0.0.1:");
       HttpResponse<String> page = getWithRetry(temporal.uiUrl() + "/");
       assertThat(page.statusCode()).isEqualTo(200);
+      // The UI's settings tell the browser where to decode payloads.
+      HttpResponse<String> settings = getWithRetry(temporal.uiUrl() + "/api/v1/settings");
+      assertThat(settings.body()).contains("\"Endpoint\":\"http://127.0.0.1:18089\"");
     }
   }
 
@@ -172,6 +179,12 @@ class TemporalDevServerTest {
     assertThatThrownBy(() -> builder.namespace(" ")).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> builder.dynamicConfigValue("k", ""))
         .isInstanceOf(IllegalArgumentException.class);
+    for (String bad : new String[] {"", "127.0.0.1:8089", "file:///x", "http://"}) {
+      assertThatThrownBy(() -> builder.uiCodecEndpoint(bad))
+          .as(bad)
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("http(s) URL");
+    }
   }
 
   private static HttpResponse<String> getWithRetry(String url) throws Exception {

@@ -6,6 +6,7 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
+import io.temporal.common.converter.DataConverter;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import java.io.File;
@@ -108,10 +109,18 @@ public record TemporalConnection(
     return WorkflowServiceStubs.newServiceStubs(b.build());
   }
 
-  /** A workflow client on these stubs in this namespace. */
-  public WorkflowClient client(WorkflowServiceStubs stubs) {
+  /**
+   * A workflow client on these stubs in this namespace, with the given data converter: Keyturn's
+   * processes pass {@link io.keyturn.workflows.crypto.KeyturnPayloadCodec#dataConverter}, so what
+   * they write to history is encrypted and what they read is decrypted.
+   */
+  public WorkflowClient client(WorkflowServiceStubs stubs, DataConverter dataConverter) {
     return WorkflowClient.newInstance(
-        stubs, WorkflowClientOptions.newBuilder().setNamespace(namespace).build());
+        stubs,
+        WorkflowClientOptions.newBuilder()
+            .setNamespace(namespace)
+            .setDataConverter(Objects.requireNonNull(dataConverter, "dataConverter"))
+            .build());
   }
 
   private SslContext sslContext() {

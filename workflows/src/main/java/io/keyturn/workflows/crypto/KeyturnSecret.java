@@ -18,10 +18,11 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Keyturn's own secret: 32 random bytes shared by the worker and the starter. From it come two
+ * Keyturn's own secret: 32 random bytes shared by the worker and the starter. From it come three
  * independent sub-keys: one seals values that must cross the Temporal boundary (AES-256-GCM), one
  * derives the value of each minted key (HMAC-SHA256), so a retried mint computes the same key and
- * history never holds one. Loaded from {@code KEYTURN_SECRET} (base64) or the file named by {@code
+ * history never holds one, and one encrypts every payload Temporal stores ({@link
+ * KeyturnPayloadCodec}). Loaded from {@code KEYTURN_SECRET} (base64) or the file named by {@code
  * KEYTURN_SECRET_FILE}.
  */
 public final class KeyturnSecret {
@@ -34,6 +35,7 @@ public final class KeyturnSecret {
 
   private final byte[] sealKey;
   private final byte[] mintKey;
+  private final byte[] codecKey;
   private final String keyId;
 
   private KeyturnSecret(byte[] master) {
@@ -45,6 +47,7 @@ public final class KeyturnSecret {
     }
     this.sealKey = hmac(master, "keyturn-seal-v1");
     this.mintKey = hmac(master, "keyturn-mint-v1");
+    this.codecKey = hmac(master, "keyturn-codec-v1");
     this.keyId = HexFormat.of().formatHex(hmac(master, "keyturn-id-v1")).substring(0, 12);
   }
 
@@ -96,6 +99,14 @@ public final class KeyturnSecret {
   /** A non-secret id of this secret, so a mismatch between worker and starter can be named. */
   public String keyId() {
     return keyId;
+  }
+
+  /**
+   * The payload codec's AES-256 key, derived under its own label so it is independent of the seal
+   * and mint keys. Package-private: only {@link KeyturnPayloadCodec} uses it.
+   */
+  SecretKeySpec codecKey() {
+    return new SecretKeySpec(codecKey, "AES");
   }
 
   /** Encrypts a value for history. */
