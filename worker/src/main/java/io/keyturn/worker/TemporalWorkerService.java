@@ -4,6 +4,7 @@ import com.uber.m3.tally.RootScopeBuilder;
 import com.uber.m3.tally.Scope;
 import io.keyturn.activities.http.JsonHttp;
 import io.keyturn.activities.litellm.LiteLlmActivitiesImpl;
+import io.keyturn.activities.litellm.GatewayPacing;
 import io.keyturn.activities.litellm.LiteLlmClient;
 import io.keyturn.activities.vault.SecretStoreActivitiesImpl;
 import io.keyturn.activities.vault.VaultKv2Client;
@@ -123,7 +124,8 @@ public class TemporalWorkerService {
     worker.registerWorkflowImplementationTypes(
         KeyRotationWorkflowImpl.class, FleetRotationWorkflowImpl.class);
     worker.registerActivitiesImplementations(
-        new LiteLlmActivitiesImpl(new LiteLlmClient(http, settings.managementKey()), secret),
+        new LiteLlmActivitiesImpl(
+            new LiteLlmClient(http, settings.managementKey(), GatewayPacing.adaptive()), secret),
         new SecretStoreActivitiesImpl(
             new VaultKv2Client(http, settings.vaultAddress(), settings.vaultAuth(http)), secret));
     factory.start();

@@ -1,0 +1,173 @@
+package io.keyturn.activities.litellm;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How fast one worker sends management calls to each LiteLLM proxy. Unlimited until the proxy
+ * answers 429; then, per gateway URL, every management call waits out the Retry-After the proxy
+ * gave, and calls are paced at a rate that adapts like TCP's congestion window: it starts at what
+ * the proxy accepted in the last second, drops by a quarter on each further 429 (at most once per
+ * second) and grows by about one call per second for each second without one. A fleet of rotations
+ * sharing the worker therefore slows down together instead of each failing and retrying on its own.
+ *
+ * <p>A call that is still throttled after {@link #budget()} of waiting is handed back as the 429,
+ * and the activity's retry policy takes over (also honouring Retry-After). Each worker paces on its
+ * own; several workers against one proxy each converge on a share of its limit.
+ */
+public final class GatewayPacing {
+  private static final Logger log = LoggerFactory.getLogger(GatewayPacing.class);
+
+  /** How long one call may wait in total (pauses and pacing) before its 429 is handed back. */
+  public static final Duration DEFAULT_BUDGET = Duration.ofSeconds(30);
+
+  private static final long SECOND = 1_000_000_000L;
+  private static final double DECREASE = 0.75;
+
+  private final boolean enabled;
+  private final Duration budget;
+  private final LongSupplier nanoTime;
+  private final Map<String, Gate> gates = new ConcurrentHashMap<>();
+
+  private GatewayPacing(boolean enabled, Duration budget, LongSupplier nanoTime) {
+    this.enabled = enabled;
+    this.budget = budget;
+    this.nanoTime = nanoTime;
+  }
+
+  /** The worker's default: adaptive, with {@link #DEFAULT_BUDGET}. */
+  public static GatewayPacing adaptive() {
+    return new GatewayPacing(true, DEFAULT_BUDGET, System::nanoTime);
+  }
+
+  /** Adaptive with another budget and clock (tests). */
+  public static GatewayPacing adaptive(Duration budget, LongSupplier nanoTime) {
+    return new GatewayPacing(true, budget, nanoTime);
+  }
+
+  /** No pacing and no waiting: a 429 goes straight back to the caller (the CLI's one-off calls). */
+  public static GatewayPacing off() {
+    return new GatewayPacing(false, Duration.ZERO, System::nanoTime);
+  }
+
+  public boolean enabled() {
+    return enabled;
+  }
+
+  public Duration budget() {
+    return budget;
+  }
+
+  /** The gateway's current pace in calls per second; infinite while it has never throttled. */
+  public double rate(String gateway) {
+    Gate g = gates.get(gateway);
+    return g == null ? Double.POSITIVE_INFINITY : g.rate();
+  }
+
+  /** How many 429s the gateway has answered this worker. */
+  public long throttled(String gateway) {
+    Gate g = gates.get(gateway);
+    return g == null ? 0 : g.throttled();
+  }
+
+  /**
+   * Reserves the next slot for a management call to {@code gateway}: the nanoseconds the caller
+   * must wait before sending it (0: send now).
+   */
+  long reserve(String gateway) {
+    return enabled ? gate(gateway).reserve(nanoTime.getAsLong()) : 0;
+  }
+
+  /** The proxy accepted a management call (any answer but 429). */
+  void accepted(String gateway) {
+    if (enabled) {
+      gate(gateway).accepted(nanoTime.getAsLong());
+    }
+  }
+
+  /** The proxy answered 429, asking to wait {@code retryAfter} (null: it did not say). */
+  void throttled(String gateway, Duration retryAfter) {
+    if (enabled) {
+      gate(gateway).throttled(gateway, nanoTime.getAsLong(), retryAfter);
+    }
+  }
+
+  private Gate gate(String gateway) {
+    return gates.computeIfAbsent(gateway, g -> new Gate());
+  }
+
+  /** One gateway's pace. All times are System.nanoTime() values. */
+  private static final class Gate {
+    private double rate = Double.POSITIVE_INFINITY;
+    private long nextSlot;
+    private long pausedUntil;
+    private long lastDecrease;
+    private boolean decreasedOnce;
+    private long windowStart;
+    private int acceptedThisWindow;
+    private int acceptedLastWindow;
+    private long throttledCount;
+
+    synchronized double rate() {
+      return rate;
+    }
+
+    synchronized long throttled() {
+      return throttledCount;
+    }
+
+    synchronized long reserve(long now) {
+      long slot = Math.max(now, pausedUntil);
+      if (!Double.isInfinite(rate)) {
+        slot = Math.max(slot, nextSlot);
+        nextSlot = slot + (long) (SECOND / rate);
+      }
+      return slot - now;
+    }
+
+    synchronized void accepted(long now) {
+      roll(now);
+      acceptedThisWindow++;
+      if (!Double.isInfinite(rate)) {
+        rate += 1.0 / rate; // about +1 call/s for each second of calls at this rate
+      }
+    }
+
+    synchronized void throttled(String gateway, long now, Duration retryAfter) {
+      roll(now);
+      throttledCount++;
+      long wait = retryAfter == null ? SECOND : retryAfter.toNanos();
+      pausedUntil = Math.max(pausedUntil, now + wait);
+      if (decreasedOnce && now - lastDecrease < SECOND) {
+        return; // one decrease per second: a burst of 429s is one signal, not many
+      }
+      double before = rate;
+      if (Double.isInfinite(rate)) {
+        // What the proxy accepted in the last second is the best first guess at its limit.
+        rate = Math.max(1.0, Math.max(acceptedThisWindow, acceptedLastWindow) * DECREASE);
+      } else {
+        rate = Math.max(1.0, rate * DECREASE);
+      }
+      decreasedOnce = true;
+      lastDecrease = now;
+      log.info(
+          "LiteLLM {} is throttling management calls (429): pausing {} ms, pace {} -> {} calls/s",
+          gateway,
+          wait / 1_000_000,
+          Double.isInfinite(before) ? "unlimited" : String.format("%.1f", before),
+          String.format("%.1f", rate));
+    }
+
+    private void roll(long now) {
+      if (now - windowStart >= SECOND) {
+        acceptedLastWindow = now - windowStart < 2 * SECOND ? acceptedThisWindow : 0;
+        acceptedThisWindow = 0;
+        windowStart = now;
+      }
+    }
+  }
+}

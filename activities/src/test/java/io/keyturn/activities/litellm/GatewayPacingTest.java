@@ -1,0 +1,155 @@
+package io.keyturn.activities.litellm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keyturn.activities.http.JsonHttp;
+import io.keyturn.activities.http.JsonHttp.Reply;
+import io.keyturn.testkit.litellm.LiteLlmEmulator;
+import io.keyturn.workflows.RotationFailures;
+import io.keyturn.workflows.crypto.KeyMaterial;
+import io.temporal.failure.ApplicationFailure;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The worker's adaptive pacing of management calls, against the emulator's management throughput
+ * cap (429 with retry-after: 1 beyond N calls per wall-clock second): calls from many threads all
+ * succeed, slowed down instead of failed, and a proxy that keeps throttling past the budget gets
+ * the retryable failure that honours Retry-After.
+ */
+class GatewayPacingTest {
+  static final String MASTER = "sk-test-master-pacing-000001";
+
+  LiteLlmEmulator proxy;
+  JsonHttp http;
+
+  @BeforeEach
+  void start() {
+    proxy = LiteLlmEmulator.builder().masterKey(MASTER).build().start();
+    http = new JsonHttp(Duration.ofSeconds(5));
+  }
+
+  @AfterEach
+  void stop() {
+    http.close();
+    proxy.close();
+  }
+
+  @Test
+  void underACapManyConcurrentCallsAllSucceedAndThePaceSettlesNearTheCap() throws Exception {
+    String hash = KeyMaterial.tokenHash(proxy.createKey(Map.of("key_alias", "svc")));
+    proxy.faults().managementRateCap(8);
+    GatewayPacing pacing = GatewayPacing.adaptive();
+    LiteLlmClient client = new LiteLlmClient(http, () -> MASTER, pacing);
+    String gw = proxy.baseUrl();
+
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    List<Future<Integer>> replies = new ArrayList<>();
+    long t0 = System.nanoTime();
+    for (int i = 0; i < 48; i++) {
+      replies.add(pool.submit(() -> client.keyInfo(gw, hash).status()));
+    }
+    List<Integer> statuses = new ArrayList<>();
+    for (Future<Integer> f : replies) {
+      statuses.add(f.get());
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    pool.shutdown();
+
+    assertThat(statuses).containsOnly(200); // no call was failed by throttling
+    assertThat(pacing.throttled(gw)).isPositive(); // the cap was hit, and honoured
+    assertThat(pacing.rate(gw)).isFinite().isBetween(1.0, 16.0);
+    // 48 calls at no more than 8 a second cannot take less than 5 whole seconds' windows
+    assertThat(seconds).isGreaterThan(4.0);
+  }
+
+  @Test
+  void aCallStillThrottledAfterTheBudgetIsARetryableFailureWithTheDelay() {
+    String hash = KeyMaterial.tokenHash(proxy.createKey(Map.of("key_alias", "svc")));
+    proxy.faults().rateLimitNext("/key/info", 10, 3);
+    GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(2), System::nanoTime);
+    LiteLlmClient client = new LiteLlmClient(http, () -> MASTER, pacing);
+
+    assertThatThrownBy(() -> client.keyInfo(proxy.baseUrl(), hash))
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo(RotationFailures.TRANSIENT);
+              assertThat(f.isNonRetryable()).isFalse();
+              assertThat(f.getNextRetryDelay())
+                  .isBetween(Duration.ofSeconds(2), Duration.ofSeconds(3));
+              assertThat(f.getOriginalMessage()).doesNotContain(MASTER);
+            });
+    assertThat(pacing.throttled(proxy.baseUrl())).isEqualTo(1);
+  }
+
+  @Test
+  void aRetryAfterPausesEveryManagementCallToThatGateway() {
+    String hash = KeyMaterial.tokenHash(proxy.createKey(Map.of("key_alias", "svc")));
+    proxy.faults().rateLimitNext("/key/info", 1, 2);
+    GatewayPacing pacing = GatewayPacing.adaptive();
+    LiteLlmClient client = new LiteLlmClient(http, () -> MASTER, pacing);
+
+    long t0 = System.nanoTime();
+    Reply first = client.keyInfo(proxy.baseUrl(), hash); // 429, pause 2 s, then 200
+    Reply second = client.keyInfo(proxy.baseUrl(), hash);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+
+    assertThat(first.status()).isEqualTo(200);
+    assertThat(second.status()).isEqualTo(200);
+    assertThat(seconds).isGreaterThanOrEqualTo(2.0);
+  }
+
+  @Test
+  void withoutPacingA429GoesStraightBack() {
+    String hash = KeyMaterial.tokenHash(proxy.createKey(Map.of("key_alias", "svc")));
+    proxy.faults().rateLimitNext("/key/info", 1, 30);
+    LiteLlmClient client = new LiteLlmClient(http, () -> MASTER);
+
+    long t0 = System.nanoTime();
+    assertThat(client.keyInfo(proxy.baseUrl(), hash).status()).isEqualTo(429);
+    assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5.0);
+  }
+
+  @Test
+  void thePaceDropsOnThrottlingAndClimbsBackWhileCallsAreAccepted() {
+    long[] now = {0};
+    GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
+    String gw = "http://gw";
+    // the proxy accepted 20 calls in the last second, then said 429
+    for (int i = 0; i < 20; i++) {
+      now[0] += 40_000_000L;
+      accept(pacing, gw);
+    }
+    throttle(pacing, gw, Duration.ofSeconds(1));
+    assertThat(pacing.rate(gw)).isEqualTo(15.0);
+    // a second 429 within the same second is the same signal
+    throttle(pacing, gw, Duration.ofSeconds(1));
+    assertThat(pacing.rate(gw)).isEqualTo(15.0);
+    now[0] += 1_500_000_000L;
+    throttle(pacing, gw, Duration.ofSeconds(1));
+    assertThat(pacing.rate(gw)).isEqualTo(11.25);
+    for (int i = 0; i < 45; i++) {
+      accept(pacing, gw);
+    }
+    assertThat(pacing.rate(gw)).isBetween(14.0, 15.5); // about +1/s per second of calls
+    assertThat(pacing.throttled(gw)).isEqualTo(3);
+  }
+
+  private static void accept(GatewayPacing p, String gw) {
+    p.accepted(gw);
+  }
+
+  private static void throttle(GatewayPacing p, String gw, Duration d) {
+    p.throttled(gw, d);
+  }
+}
