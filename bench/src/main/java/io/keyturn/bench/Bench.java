@@ -4,12 +4,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.testkit.launch.TemporalDevServer;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
+import io.keyturn.workflows.FleetRotationWorkflow;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
 import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.model.FleetProgress;
+import io.keyturn.workflows.model.FleetProgress.MemberState;
+import io.keyturn.workflows.model.FleetRequest;
 import io.keyturn.workflows.model.RotationRequest;
+import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.VaultTarget;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.api.history.v1.History;
@@ -46,7 +51,8 @@ import java.util.concurrent.TimeUnit;
  * <ol>
  *   <li>single rotation (grace 0): start to revoke, median and p95 over N runs, next to the same
  *       HTTP calls made directly by a plain loop in the same run;
- *   <li>(fleet throughput under a management cap: see RESULTS.md, not measured here yet);
+ *   <li>a fleet of N keys under management caps C: rotations/s and management calls served per
+ *       second against C, and failed rotations (must be 0);
  *   <li>N rotations parked in their grace period: the worker's resident memory and CPU while they
  *       sleep, and the dev server's database bytes per rotation;
  *   <li>history events and bytes per rotation.
@@ -71,6 +77,10 @@ public final class Bench {
   private WorkflowClient client;
   private String master;
 
+  private int fleet = 1000;
+  private List<Integer> caps = List.of(25, 50, 100);
+  private int fleetConcurrency = 50;
+
   Bench(Path dir, int single, int parked, Path out, Map<String, String> pragmas) {
     this.pragmas = pragmas;
     this.dir = dir;
@@ -84,23 +94,35 @@ public final class Bench {
     int parked = 10_000;
     Path out = Path.of("bench/RESULTS.md");
     Map<String, String> pragmas = new LinkedHashMap<>();
+    int fleet = 1000;
+    List<Integer> caps = List.of(25, 50, 100);
+    int fleetConcurrency = 50;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--single" -> single = Integer.parseInt(args[++i]);
         case "--parked" -> parked = Integer.parseInt(args[++i]);
         case "--out" -> out = Path.of(args[++i]);
+        case "--fleet" -> fleet = Integer.parseInt(args[++i]);
+        case "--caps" ->
+            caps = java.util.Arrays.stream(args[++i].split(",")).map(Integer::parseInt).toList();
+        case "--fleet-concurrency" -> fleetConcurrency = Integer.parseInt(args[++i]);
         case "--sqlite-pragma" -> {
           String[] kv = args[++i].split("=", 2);
           pragmas.put(kv[0], kv[1]);
         }
         default -> {
-          System.err.println("usage: bench [--single N] [--parked N] [--out FILE]");
+          System.err.println(
+              "usage: bench [--single N] [--parked N] [--fleet N] [--caps C1,C2,..]"
+                  + " [--fleet-concurrency N] [--sqlite-pragma K=V] [--out FILE]");
           System.exit(2);
         }
       }
     }
     Path dir = Files.createTempDirectory("keyturn-bench");
     Bench b = new Bench(dir, single, parked, out, pragmas);
+    b.fleet = fleet;
+    b.caps = caps;
+    b.fleetConcurrency = fleetConcurrency;
     try {
       b.start();
       b.run();
@@ -214,22 +236,33 @@ public final class Bench {
             + single
             + " --parked "
             + parked
+            + " --fleet "
+            + fleet
+            + " --caps "
+            + capsArg()
+            + " --fleet-concurrency "
+            + fleetConcurrency
             + pragmaArgs()
             + "`.");
     report.add("");
-    List<String> ids = singleRotations();
-    historySizes(ids);
-    report.add("## 2. Fleet of 1,000 keys under a management cap");
-    report.add("");
-    report.add(
-        "Not measured yet: `keyturn rotate-fleet` exists (FleetRotationWorkflow), but its waves wait"
-            + " for each rotation's grace period to end, which makes a throughput figure meaningless"
-            + " until waves move on at IN_GRACE. Left for the next session.");
-    report.add("");
+    if (single > 0) {
+      List<String> ids = singleRotations();
+      historySizes(ids);
+    } else {
+      report.add("## 1. One rotation and 4. history per rotation");
+      report.add("");
+      report.add("Not run (`--single 0`).");
+      report.add("");
+    }
+    fleetsUnderCaps();
     parkedRotations();
     Files.createDirectories(out.toAbsolutePath().getParent());
     Files.writeString(out, String.join("\n", report) + "\n");
     System.out.println(String.join("\n", report));
+  }
+
+  private String capsArg() {
+    return String.join(",", caps.stream().map(String::valueOf).toList());
   }
 
   private String pragmaArgs() {
@@ -498,6 +531,126 @@ public final class Bench {
       }
     }
     return n;
+  }
+
+  // ------------------------------------------------------------------ 2. fleet under a cap
+
+  /** One fleet run under one management cap. */
+  record FleetRun(int cap, int keys, double seconds, long served, long rejected, int failed) {}
+
+  private void fleetsUnderCaps() throws Exception {
+    report.add("## 2. Fleet of " + fleet + " keys under a management cap");
+    report.add("");
+    if (fleet <= 0 || caps.isEmpty()) {
+      report.add("Not run (`--fleet 0`).");
+      report.add("");
+      return;
+    }
+    List<FleetRun> runs = new ArrayList<>();
+    for (int cap : caps) {
+      runs.add(fleetUnderCap(cap));
+    }
+    report.add(
+        "| cap C (mgmt calls/s) | rotations/s | mgmt calls/s served | ratio to C | 429s answered"
+            + " | failed rotations | time |");
+    report.add("|---|---|---|---|---|---|---|");
+    for (FleetRun r : runs) {
+      double served = r.served() / r.seconds();
+      report.add(
+          String.format(
+              Locale.ROOT,
+              "| %d | %.2f | %.1f | %.2f | %d | %d | %.0f s |",
+              r.cap(),
+              r.keys() / r.seconds(),
+              served,
+              served / r.cap(),
+              r.rejected(),
+              r.failed(),
+              r.seconds()));
+    }
+    report.add("");
+    report.add(
+        String.format(
+            Locale.ROOT,
+            "Each row: one `FleetRotationWorkflow` (the workflow behind `keyturn rotate-fleet`) over"
+                + " %d fresh keys, canary 1, concurrency %d, grace 0, one Vault destination each,"
+                + " with the emulator answering 429 (retry-after: 1) beyond C management (`/key/*`)"
+                + " calls per wall-clock second. Time runs from the fleet's start to the last"
+                + " rotation's revoke; served calls are the `/key/*` answers other than 429 in"
+                + " that time. A rotation makes 6 management calls (import, mint, confirm, verify,"
+                + " revoke, confirm revoke), so C/6 rotations/s is the ceiling. The worker paces"
+                + " its management calls per gateway (GatewayPacing: Retry-After pauses every call,"
+                + " then an AIMD rate), so throttling slows rotations instead of failing them."
+                + " Reproduce: `scripts/bench.sh --single 0 --parked 0 --fleet %d --caps %s"
+                + " --fleet-concurrency %d`.",
+            fleet,
+            fleetConcurrency,
+            fleet,
+            capsArg(),
+            fleetConcurrency));
+    report.add("");
+  }
+
+  private FleetRun fleetUnderCap(int cap) throws Exception {
+    String prefix = "fleet-c" + cap + "-";
+    List<RotationRequest> members = new ArrayList<>();
+    for (int i = 0; i < fleet; i++) {
+      String app = prefix + i;
+      String raw = litellm.createKey(Map.of("key_alias", app, "models", List.of("gpt-4o-mini")));
+      members.add(request(app, raw, Duration.ZERO));
+    }
+    String fleetId = "bench-c" + cap;
+    FleetRotationWorkflow wf =
+        client.newWorkflowStub(
+            FleetRotationWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(FleetRotationWorkflow.workflowId(fleetId))
+                .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
+                .build());
+    litellm.faults().managementRateCap(cap);
+    litellm.clearCalls();
+    System.out.printf(Locale.ROOT, "[bench] fleet of %d under cap %d/s%n", fleet, cap);
+    Instant t0 = Instant.now();
+    FleetProgress p = wf.rotateFleet(new FleetRequest(members, fleetConcurrency, 1, 1.0, "bench"));
+    int failed = p.failed();
+    // The fleet is done when every key is published; each rotation then revokes on its own.
+    for (RotationRequest m : members) {
+      try {
+        client
+            .newUntypedWorkflowStub(
+                FleetRotationWorkflow.childWorkflowId(
+                    m.secretId(), FleetRotationWorkflow.workflowId(fleetId)))
+            .getResult(RotationResult.class);
+      } catch (RuntimeException e) {
+        if (p.members().stream()
+            .noneMatch(x -> x.secretId().equals(m.secretId()) && x.state() == MemberState.FAILED)) {
+          failed++;
+        }
+      }
+    }
+    Instant t1 = Instant.now();
+    litellm.faults().managementRateCap(0);
+    long served = 0;
+    long rejected = 0;
+    for (var c : litellm.calls()) {
+      if (!c.route().startsWith("/key/") || c.at().isBefore(t0) || c.at().isAfter(t1)) {
+        continue;
+      }
+      if (c.status() == 429) {
+        rejected++;
+      } else {
+        served++;
+      }
+    }
+    double seconds = Duration.between(t0, t1).toMillis() / 1000.0;
+    System.out.printf(
+        Locale.ROOT,
+        "[bench]   %.1f s, %d served, %d rejected, %d failed%n",
+        seconds,
+        served,
+        rejected,
+        failed);
+    return new FleetRun(cap, fleet, seconds, served, rejected, failed);
   }
 
   // ------------------------------------------------------------------ 3. parked rotations
