@@ -256,6 +256,12 @@ public final class Bench {
     }
     fleetsUnderCaps();
     parkedRotations();
+    report.add(
+        "Load average at the end of the run (1, 5, 15 min; other processes on this 2-core machine"
+            + " count too): "
+            + Files.readString(Path.of("/proc/loadavg")).trim().split(" 0*[0-9]+/")[0]
+            + ".");
+    report.add("");
     Files.createDirectories(out.toAbsolutePath().getParent());
     Files.writeString(out, String.join("\n", report) + "\n");
     System.out.println(String.join("\n", report));
