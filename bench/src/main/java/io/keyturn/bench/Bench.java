@@ -80,6 +80,7 @@ public final class Bench {
   private int fleet = 1000;
   private List<Integer> caps = List.of(25, 50, 100);
   private int fleetConcurrency = 50;
+  private String pacing = "adaptive";
 
   Bench(Path dir, int single, int parked, Path out, Map<String, String> pragmas) {
     this.pragmas = pragmas;
@@ -97,6 +98,7 @@ public final class Bench {
     int fleet = 1000;
     List<Integer> caps = List.of(25, 50, 100);
     int fleetConcurrency = 50;
+    String pacing = "adaptive";
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--single" -> single = Integer.parseInt(args[++i]);
@@ -106,6 +108,7 @@ public final class Bench {
         case "--caps" ->
             caps = java.util.Arrays.stream(args[++i].split(",")).map(Integer::parseInt).toList();
         case "--fleet-concurrency" -> fleetConcurrency = Integer.parseInt(args[++i]);
+        case "--pacing" -> pacing = args[++i];
         case "--sqlite-pragma" -> {
           String[] kv = args[++i].split("=", 2);
           pragmas.put(kv[0], kv[1]);
@@ -113,7 +116,8 @@ public final class Bench {
         default -> {
           System.err.println(
               "usage: bench [--single N] [--parked N] [--fleet N] [--caps C1,C2,..]"
-                  + " [--fleet-concurrency N] [--sqlite-pragma K=V] [--out FILE]");
+                  + " [--fleet-concurrency N] [--pacing adaptive|off] [--sqlite-pragma K=V]"
+                  + " [--out FILE]");
           System.exit(2);
         }
       }
@@ -123,6 +127,7 @@ public final class Bench {
     b.fleet = fleet;
     b.caps = caps;
     b.fleetConcurrency = fleetConcurrency;
+    b.pacing = pacing;
     try {
       b.start();
       b.run();
@@ -151,6 +156,7 @@ public final class Bench {
     env.put("KEYTURN_SECRET_FILE", file("keyturn.secret", secret).toString());
     env.put("KEYTURN_METRICS_PORT", "0");
     env.put("KEYTURN_CODEC_PORT", "0");
+    env.put("KEYTURN_LITELLM_PACING", pacing);
     worker = startWorker(env);
     stubs =
         new TemporalConnection(temporal.address(), "default", null, false, null, null, null, null)
@@ -242,6 +248,7 @@ public final class Bench {
             + capsArg()
             + " --fleet-concurrency "
             + fleetConcurrency
+            + (pacing.equals("adaptive") ? "" : " --pacing " + pacing)
             + pragmaArgs()
             + "`.");
     report.add("");
@@ -587,13 +594,15 @@ public final class Bench {
                 + " revoke, confirm revoke), so C/6 rotations/s is the ceiling. The worker paces"
                 + " its management calls per gateway (GatewayPacing: Retry-After pauses every call,"
                 + " then an AIMD rate), so throttling slows rotations instead of failing them."
-                + " Reproduce: `scripts/bench.sh --single 0 --parked 0 --fleet %d --caps %s"
-                + " --fleet-concurrency %d`.",
+                + " Worker pacing: %s. Reproduce: `scripts/bench.sh --single 0 --parked 0 --fleet"
+                + " %d --caps %s --fleet-concurrency %d%s`.",
             fleet,
             fleetConcurrency,
+            pacing,
             fleet,
             capsArg(),
-            fleetConcurrency));
+            fleetConcurrency,
+            pacing.equals("adaptive") ? "" : " --pacing " + pacing));
     report.add("");
   }
 

@@ -3,8 +3,8 @@ package io.keyturn.worker;
 import com.uber.m3.tally.RootScopeBuilder;
 import com.uber.m3.tally.Scope;
 import io.keyturn.activities.http.JsonHttp;
-import io.keyturn.activities.litellm.LiteLlmActivitiesImpl;
 import io.keyturn.activities.litellm.GatewayPacing;
+import io.keyturn.activities.litellm.LiteLlmActivitiesImpl;
 import io.keyturn.activities.litellm.LiteLlmClient;
 import io.keyturn.activities.vault.SecretStoreActivitiesImpl;
 import io.keyturn.activities.vault.VaultKv2Client;
@@ -59,6 +59,7 @@ public class TemporalWorkerService {
   private final CodecSettings codecSettings;
   private final String metricsHost;
   private final int metricsPort;
+  private final GatewayPacing pacing;
   private final RotationMetrics metrics = new RotationMetrics();
   private WorkflowServiceStubs stubs;
   private WorkerFactory factory;
@@ -72,7 +73,16 @@ public class TemporalWorkerService {
       WorkerSettings settings,
       CodecSettings codecSettings,
       @Value("${keyturn.metrics.host:127.0.0.1}") String metricsHost,
-      @Value("${keyturn.metrics.port:9464}") int metricsPort) {
+      @Value("${keyturn.metrics.port:9464}") int metricsPort,
+      @Value("${keyturn.litellm.pacing:adaptive}") String pacing) {
+    if (!pacing.equals("adaptive") && !pacing.equals("off")) {
+      throw new IllegalStateException(
+          "KEYTURN_LITELLM_PACING is '"
+              + pacing
+              + "': use adaptive (the default: a 429 slows this worker's management calls to that"
+              + " proxy) or off (each call's 429 fails its activity attempt, which retries)");
+    }
+    this.pacing = pacing.equals("adaptive") ? GatewayPacing.adaptive() : GatewayPacing.off();
     this.settings = settings;
     this.codecSettings = codecSettings;
     this.metricsHost = metricsHost;
@@ -125,7 +135,7 @@ public class TemporalWorkerService {
         KeyRotationWorkflowImpl.class, FleetRotationWorkflowImpl.class);
     worker.registerActivitiesImplementations(
         new LiteLlmActivitiesImpl(
-            new LiteLlmClient(http, settings.managementKey(), GatewayPacing.adaptive()), secret),
+            new LiteLlmClient(http, settings.managementKey(), pacing), secret),
         new SecretStoreActivitiesImpl(
             new VaultKv2Client(http, settings.vaultAddress(), settings.vaultAuth(http)), secret));
     factory.start();
