@@ -36,7 +36,8 @@ class KeyRotationReplayTest {
     "histories/rotation-completed-v1.json",
     "histories/rotation-rolled-back-v1.json",
     "histories/rotation-chained-v2.json",
-    "histories/rotation-destination-failed-v2.json"
+    "histories/rotation-destination-failed-v2.json",
+    "histories/rotation-fleet-member-v3.json"
   };
 
   @Test
@@ -50,6 +51,9 @@ class KeyRotationReplayTest {
       recordV2("histories/rotation-chained-v2.json", false);
       recordV2("histories/rotation-destination-failed-v2.json", true);
     }
+    if (record.equals("v3")) {
+      recordV3();
+    }
     for (String h : HISTORIES) {
       String json =
           new String(
@@ -58,6 +62,76 @@ class KeyRotationReplayTest {
               StandardCharsets.UTF_8);
       WorkflowReplayer.replayWorkflowExecution(json, KeyRotationWorkflowImpl.class);
     }
+    // The fleet derives its children's ids from its own, so it replays under its real id.
+    WorkflowReplayer.replayWorkflowExecution(
+        io.temporal.common.WorkflowExecutionHistory.fromJson(
+            read("histories/fleet-v3.json"), "fleet/v3"),
+        FleetRotationWorkflowImpl.class);
+  }
+
+  private String read(String resource) throws java.io.IOException {
+    return new String(
+        Objects.requireNonNull(getClass().getClassLoader().getResourceAsStream(resource), resource)
+            .readAllBytes(),
+        StandardCharsets.UTF_8);
+  }
+
+  /**
+   * v3: a fleet of two whose members signal it when they publish (histories of the fleet and of its
+   * first member, a rotation with the keyturn-fleet-published marker).
+   */
+  private void recordV3() throws Exception {
+    try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
+      for (String name : java.util.List.of("KeyturnSecretId", "KeyturnPhase", "KeyturnGateway")) {
+        env.registerSearchAttribute(
+            name, io.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+      }
+      env.registerSearchAttribute(
+          "KeyturnGeneration", io.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT);
+      Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
+      worker.registerWorkflowImplementationTypes(
+          KeyRotationWorkflowImpl.class, FleetRotationWorkflowImpl.class);
+      LiteLlmActivities gateway =
+          mock(LiteLlmActivities.class, withSettings().withoutAnnotations());
+      SecretStoreActivities store =
+          mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
+      when(gateway.importPolicy(any(), any())).thenReturn(POLICY);
+      when(gateway.mintKey(any())).thenReturn(minted(false));
+      when(store.publishKey(any(), any())).thenReturn(receipt());
+      when(gateway.revokeKey(any(), any(), any())).thenReturn(revoked());
+      worker.registerActivitiesImplementations(gateway, store);
+      env.start();
+      java.util.List<RotationRequest> members =
+          java.util.List.of(
+              new RotationRequest(
+                  "svc-a", 0, GATEWAY, OLD, null, VAULT, Duration.ofMinutes(5), "fleet test"),
+              new RotationRequest(
+                  "svc-b", 0, GATEWAY, OLD, null, VAULT, Duration.ofMinutes(5), "fleet test"));
+      FleetRotationWorkflow fleet =
+          env.getWorkflowClient()
+              .newWorkflowStub(
+                  FleetRotationWorkflow.class,
+                  WorkflowOptions.newBuilder()
+                      .setWorkflowId("fleet/v3")
+                      .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
+                      .build());
+      fleet.rotateFleet(new io.keyturn.workflows.model.FleetRequest(members, 1, 1, 0.0, "test"));
+      String child = FleetRotationWorkflow.childWorkflowId("svc-a", "fleet/v3");
+      env.getWorkflowClient()
+          .newUntypedWorkflowStub(child)
+          .getResult(io.keyturn.workflows.model.RotationResult.class);
+      write(
+          "histories/fleet-v3.json", env.getWorkflowClient().fetchHistory("fleet/v3").toJson(true));
+      write(
+          "histories/rotation-fleet-member-v3.json",
+          env.getWorkflowClient().fetchHistory(child).toJson(true));
+    }
+  }
+
+  private static void write(String file, String json) throws java.io.IOException {
+    Path out = Path.of("src/test/resources", file);
+    Files.createDirectories(out.getParent());
+    Files.writeString(out, json);
   }
 
   /**
