@@ -181,6 +181,10 @@ class LiteLlmConformanceErrorsFaultsTest extends LiteLlmConformanceBase {
     }
     // 10 calls span at most three one-second windows of 2 calls each.
     assertThat(limited).isGreaterThanOrEqualTo(4);
+    // Tests count the cap's 429s from the call log (FleetEndToEndTest proves throttling so).
+    assertThat(p.emulator().calls().stream().filter(c -> "CAP".equals(c.injected())))
+        .hasSize(limited)
+        .allMatch(c -> c.status() == 429 && c.route().equals("/key/info"));
     for (int i = 0; i < 10; i++) {
       assertThat(p.get("/v1/models", k.raw()).status()).as("not a management route").isEqualTo(200);
     }
