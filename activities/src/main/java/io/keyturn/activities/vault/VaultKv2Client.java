@@ -57,6 +57,10 @@ public class VaultKv2Client {
 
   private Optional<Version> readAt(VaultTarget t, String url) {
     Reply r = send("GET", url, null, t, "read");
+    if (r.status() == 404 && r.body().contains("no handler for route")) {
+      // Not an absent secret: nothing is mounted there, so no write can succeed either.
+      check(r, t, "read");
+    }
     if (r.status() == 404) {
       JsonNode meta = Json.tree(r.body()).path("data").path("metadata");
       if (meta.has("version")) {

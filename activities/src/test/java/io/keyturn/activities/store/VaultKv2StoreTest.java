@@ -117,6 +117,21 @@ class VaultKv2StoreTest extends SecretStoreContractTest {
   }
 
   @Test
+  void aMountThatDoesNotExistIsRefusedAtTheFirstReadNotTakenForAnAbsentSecret() {
+    VaultKv2Store store =
+        new VaultKv2Store(vault, new VaultKv2Config("kv-not-mounted", "litellm/x", null, null));
+    // The destination check reads before anything is minted: it must fail there.
+    assertThatThrownBy(store::currentFingerprint)
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.isNonRetryable()).isTrue();
+              assertThat(f.getType()).isEqualTo(RotationFailures.VAULT_DENIED);
+              assertThat(f.getOriginalMessage()).contains("mounted at 'kv-not-mounted'");
+            });
+  }
+
+  @Test
   void configNamesTheMissingField() {
     assertThatThrownBy(() -> new VaultKv2Config("secret", " ", null, null))
         .hasMessageContaining("'path'");
