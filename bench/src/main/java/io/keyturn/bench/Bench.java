@@ -235,8 +235,8 @@ public final class Bench {
             + "Z on this machine ("
             + machine
             + ") against the real Temporal dev server (SQLite file), real OpenBao, the real worker"
-            + " process (default settings) and the in-process LiteLLM emulator (no latency, no"
-            + " cap)"
+            + " process (default settings) and the in-process LiteLLM emulator (no latency; no"
+            + " cap except in measurement 2)"
             + (pragmas.isEmpty() ? "" : ", dev server SQLite pragmas " + pragmas)
             + ". Reproduce everything: `scripts/bench.sh --single "
             + single
@@ -348,10 +348,11 @@ public final class Bench {
                 + " activities (import, mint, verify, publish, revoke and the workflow tasks"
                 + " between them), each a round trip through the Temporal server and its SQLite"
                 + " file; the raw loop makes the same HTTP calls with none of that durability."
-                + " Reproduce: `scripts/bench.sh --single %d --parked 0`.",
+                + " Reproduce: `scripts/bench.sh --single %d --parked 0 --fleet 0%s`.",
             rm / hm,
             rm - hm,
-            single));
+            single,
+            pragmaArgs()));
     report.add("");
     return ids;
   }
@@ -513,7 +514,9 @@ public final class Bench {
             + " list that grows. A grace period of weeks adds one timer, not events over time."
             + " Reproduce: `scripts/bench.sh --single "
             + single
-            + " --parked 0`.");
+            + " --parked 0 --fleet 0"
+            + pragmaArgs()
+            + "`.");
     report.add("");
   }
 
@@ -595,14 +598,15 @@ public final class Bench {
                 + " its management calls per gateway (GatewayPacing: Retry-After pauses every call,"
                 + " then an AIMD rate), so throttling slows rotations instead of failing them."
                 + " Worker pacing: %s. Reproduce: `scripts/bench.sh --single 0 --parked 0 --fleet"
-                + " %d --caps %s --fleet-concurrency %d%s`.",
+                + " %d --caps %s --fleet-concurrency %d%s%s`.",
             fleet,
             fleetConcurrency,
             pacing,
             fleet,
             capsArg(),
             fleetConcurrency,
-            pacing.equals("adaptive") ? "" : " --pacing " + pacing));
+            pacing.equals("adaptive") ? "" : " --pacing " + pacing,
+            pragmaArgs()));
     report.add("");
   }
 
@@ -745,6 +749,8 @@ public final class Bench {
             + " SDK's cache size, evicted workflows are replayed from history when their timer"
             + " fires). Reproduce: `scripts/bench.sh --single 0 --parked "
             + parked
+            + " --fleet 0"
+            + pragmaArgs()
             + "`.");
     report.add("");
   }
