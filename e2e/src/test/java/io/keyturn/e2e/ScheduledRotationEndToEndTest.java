@@ -7,31 +7,24 @@ import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.testkit.launch.TemporalDevServer;
 import io.keyturn.testkit.litellm.EmulatedKey;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
-import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
-import io.keyturn.workflows.crypto.KeyturnSecret;
 import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
 import io.temporal.api.workflowservice.v1.ListWorkflowExecutionsRequest;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.schedules.ScheduleClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -63,63 +56,30 @@ class ScheduledRotationEndToEndTest {
   static WorkflowClient client;
   static String master;
 
+  static E2eStack stack;
+
   @BeforeAll
   static void startEverything() throws Exception {
-    temporal = TemporalDevServer.builder().dbFile(dir.resolve("temporal.sqlite")).build();
-    temporal.start();
-    bao = OpenBaoDevServer.builder().build();
-    bao.start();
-    master = "sk-master-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "");
-    litellm =
-        LiteLlmEmulator.builder()
-            .masterKey(master)
-            .models(List.of("gpt-4o-mini"))
-            .user("keyturn-rotator", "proxy_admin")
-            .build()
-            .start();
-    String secret = KeyturnSecret.generateBase64();
-    Map<String, String> env = new HashMap<>();
-    env.put("TEMPORAL_ADDRESS", temporal.address());
-    env.put("LITELLM_MASTER_KEY_FILE", file("master.key", master).toString());
-    env.put("VAULT_ADDR", bao.address());
-    env.put("VAULT_TOKEN_FILE", file("vault.token", bao.rootToken()).toString());
-    env.put("KEYTURN_SECRET_FILE", file("keyturn.secret", secret).toString());
-    worker = new WorkerProcess(env, dir.resolve("worker.log")).start();
-    cliEnv = new HashMap<>();
-    cliEnv.put("TEMPORAL_ADDRESS", temporal.address());
-    cliEnv.put("KEYTURN_SECRET_FILE", dir.resolve("keyturn.secret").toString());
-    cliEnv.put("LITELLM_MASTER_KEY", master);
-    cliEnv.put("VAULT_ADDR", bao.address());
-    stubs =
-        new TemporalConnection(temporal.address(), "default", null, false, null, null, null, null)
-            .openStubs();
-    // Results are encrypted by the worker: read them as the CLI does, with the shared secret.
-    client =
-        WorkflowClient.newInstance(
-            stubs,
-            WorkflowClientOptions.newBuilder()
-                .setDataConverter(
-                    KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromBase64(secret)))
-                .build());
+    stack = E2eStack.start(dir);
+    temporal = stack.temporal;
+    bao = stack.bao;
+    litellm = stack.litellm;
+    worker = stack.worker;
+    cliEnv = stack.cliEnv;
+    stubs = stack.stubs;
+    client = stack.client;
+    master = stack.master;
   }
 
   @AfterAll
   static void stopEverything() throws Exception {
-    if (stubs != null) {
-      stubs.shutdownNow();
-    }
-    for (AutoCloseable c : new AutoCloseable[] {worker, litellm, bao, temporal}) {
-      if (c != null) {
-        c.close();
-      }
+    if (stack != null) {
+      stack.close();
     }
   }
 
   private static Path file(String name, String value) throws Exception {
-    Path p = dir.resolve(name);
-    Files.writeString(p, value, StandardCharsets.UTF_8);
-    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
-    return p;
+    return E2eStack.file(dir, name, value);
   }
 
   private static Cli.Result keyturn(String... args) throws Exception {
