@@ -82,7 +82,10 @@ public class TemporalWorkerService {
               + "': use adaptive (the default: a 429 slows this worker's management calls to that"
               + " proxy) or off (each call's 429 fails its activity attempt, which retries)");
     }
-    this.pacing = pacing.equals("adaptive") ? GatewayPacing.adaptive() : GatewayPacing.off();
+    this.pacing =
+        pacing.equals("adaptive")
+            ? GatewayPacing.adaptive(metrics::gatewayThrottled)
+            : GatewayPacing.off();
     this.settings = settings;
     this.codecSettings = codecSettings;
     this.metricsHost = metricsHost;

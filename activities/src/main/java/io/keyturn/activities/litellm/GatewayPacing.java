@@ -28,30 +28,46 @@ public final class GatewayPacing {
   private static final long SECOND = 1_000_000_000L;
   private static final double DECREASE = 0.75;
 
+  /** Told of each 429 and of each change of pace (for metrics). Called outside any lock. */
+  public interface Listener {
+    /** The proxy at {@code gateway} answered 429; its pace is now {@code callsPerSecond}. */
+    void throttled(String gateway, double callsPerSecond);
+
+    Listener NONE = (gateway, callsPerSecond) -> {};
+  }
+
   private final boolean enabled;
   private final Duration budget;
   private final LongSupplier nanoTime;
+  private final Listener listener;
   private final Map<String, Gate> gates = new ConcurrentHashMap<>();
 
-  private GatewayPacing(boolean enabled, Duration budget, LongSupplier nanoTime) {
+  private GatewayPacing(
+      boolean enabled, Duration budget, LongSupplier nanoTime, Listener listener) {
     this.enabled = enabled;
     this.budget = budget;
     this.nanoTime = nanoTime;
+    this.listener = listener;
   }
 
   /** The worker's default: adaptive, with {@link #DEFAULT_BUDGET}. */
   public static GatewayPacing adaptive() {
-    return new GatewayPacing(true, DEFAULT_BUDGET, System::nanoTime);
+    return adaptive(Listener.NONE);
+  }
+
+  /** Adaptive, telling {@code listener} of every 429. */
+  public static GatewayPacing adaptive(Listener listener) {
+    return new GatewayPacing(true, DEFAULT_BUDGET, System::nanoTime, listener);
   }
 
   /** Adaptive with another budget and clock (tests). */
   public static GatewayPacing adaptive(Duration budget, LongSupplier nanoTime) {
-    return new GatewayPacing(true, budget, nanoTime);
+    return new GatewayPacing(true, budget, nanoTime, Listener.NONE);
   }
 
   /** No pacing and no waiting: a 429 goes straight back to the caller (the CLI's one-off calls). */
   public static GatewayPacing off() {
-    return new GatewayPacing(false, Duration.ZERO, System::nanoTime);
+    return new GatewayPacing(false, Duration.ZERO, System::nanoTime, Listener.NONE);
   }
 
   public boolean enabled() {
@@ -92,7 +108,9 @@ public final class GatewayPacing {
   /** The proxy answered 429, asking to wait {@code retryAfter} (null: it did not say). */
   void throttled(String gateway, Duration retryAfter) {
     if (enabled) {
-      gate(gateway).throttled(gateway, nanoTime.getAsLong(), retryAfter);
+      Gate g = gate(gateway);
+      g.throttled(gateway, nanoTime.getAsLong(), retryAfter);
+      listener.throttled(gateway, g.rate());
     }
   }
 

@@ -110,6 +110,19 @@ class GatewayPacingTest {
   }
 
   @Test
+  void theListenerHearsOfEach429WithTheNewPace() {
+    String hash = KeyMaterial.tokenHash(proxy.createKey(Map.of("key_alias", "svc")));
+    proxy.faults().rateLimitNext("/key/info", 1, 1);
+    List<Double> heard = new ArrayList<>();
+    GatewayPacing pacing = GatewayPacing.adaptive((gw, rate) -> heard.add(rate));
+    LiteLlmClient client = new LiteLlmClient(http, () -> MASTER, pacing);
+
+    assertThat(client.keyInfo(proxy.baseUrl(), hash).status()).isEqualTo(200);
+    assertThat(heard).hasSize(1);
+    assertThat(heard.get(0)).isFinite().isGreaterThanOrEqualTo(1.0); // the pace right after it
+  }
+
+  @Test
   void withoutPacingA429GoesStraightBack() {
     String hash = KeyMaterial.tokenHash(proxy.createKey(Map.of("key_alias", "svc")));
     proxy.faults().rateLimitNext("/key/info", 1, 30);

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Keyturn's rotation metrics, in one Prometheus registry that also carries the Temporal SDK's own
@@ -24,6 +25,8 @@ public final class RotationMetrics {
   public static final String IN_GRACE = "keyturn_keys_in_grace";
   public static final String GRACE_ENDS = "keyturn_grace_ends_timestamp_seconds";
   public static final String NEXT_ROTATION = "keyturn_next_rotation_timestamp_seconds";
+  public static final String GATEWAY_THROTTLED = "keyturn_gateway_throttled";
+  public static final String GATEWAY_PACE = "keyturn_gateway_pace_calls_per_second";
 
   /** Outcome label values. */
   public static final String SUCCEEDED = "succeeded";
@@ -38,6 +41,7 @@ public final class RotationMetrics {
   private final Map<String, AtomicLong> nextRotation = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> graceEnds = new ConcurrentHashMap<>();
   private final AtomicLong inGrace = new AtomicLong(-1);
+  private final Map<String, AtomicReference<Double>> gatewayPace = new ConcurrentHashMap<>();
 
   public RotationMetrics() {
     Gauge.builder(IN_GRACE, inGrace, AtomicLong::get)
@@ -120,6 +124,32 @@ public final class RotationMetrics {
   public void nextRotation(String secret, long epochSeconds) {
     gauge(nextRotation, NEXT_ROTATION, "When the secret's schedule next starts a rotation", secret)
         .set(epochSeconds);
+  }
+
+  /**
+   * A LiteLLM proxy answered this worker's management call with 429; the worker now paces its calls
+   * to it at {@code callsPerSecond}. Tagged by gateway URL, never by anything secret.
+   */
+  public void gatewayThrottled(String gateway, double callsPerSecond) {
+    Counter.builder(GATEWAY_THROTTLED)
+        .description("Management calls the LiteLLM proxy answered with 429 (throttling)")
+        .tag("gateway", gateway)
+        .register(registry)
+        .increment();
+    gatewayPace
+        .computeIfAbsent(
+            gateway,
+            g -> {
+              AtomicReference<Double> v = new AtomicReference<>(Double.NaN);
+              Gauge.builder(GATEWAY_PACE, v, AtomicReference::get)
+                  .description(
+                      "The pace this worker sends management calls to the proxy at, after its"
+                          + " last 429")
+                  .tag("gateway", g)
+                  .register(registry);
+              return v;
+            })
+        .set(callsPerSecond);
   }
 
   private AtomicLong gauge(Map<String, AtomicLong> by, String name, String help, String secret) {

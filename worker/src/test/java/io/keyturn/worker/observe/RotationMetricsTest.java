@@ -135,6 +135,17 @@ class RotationMetricsTest {
   }
 
   @Test
+  void countsThrottlingByGatewayAndShowsThePace() {
+    RotationMetrics m = new RotationMetrics();
+    m.gatewayThrottled("http://litellm:4000", 12.0);
+    m.gatewayThrottled("http://litellm:4000", 9.0);
+    Scrape s = new Scrape(m.scrape());
+    Map<String, String> gw = Map.of("gateway", "http://litellm:4000");
+    assertThat(s.value("keyturn_gateway_throttled_total", gw)).isEqualTo(2.0);
+    assertThat(s.value("keyturn_gateway_pace_calls_per_second", gw)).isEqualTo(9.0);
+  }
+
+  @Test
   void timesEachStepWithItsOutcome() {
     assertThat(
             scrape.value(
