@@ -7,7 +7,6 @@ import io.keyturn.workflows.model.FleetProgress.State;
 import io.keyturn.workflows.model.FleetRequest;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
-import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.ParentClosePolicy;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
@@ -172,7 +171,7 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
    * its new key or closed. Returns the index of the first member not yet started.
    */
   private int runWave(FleetRequest request, int from, int size) {
-    List<Promise<Void>> closed = new ArrayList<>();
+    int started = 0;
     int i = from;
     message = "wave " + wave + ": starting up to " + size + " rotation(s)";
     details();
@@ -193,9 +192,8 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
                       WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY)
                   .build());
       Promise<RotationResult> result = Async.function(child::rotate, r);
-      Promise<WorkflowExecution> started = Workflow.getWorkflowExecution(child);
       try {
-        started.get();
+        Workflow.getWorkflowExecution(child).get();
       } catch (RuntimeException e) {
         if (alreadyStarted(e)) {
           set(index, MemberState.SKIPPED, "already rotated (or rotating) by an earlier run");
@@ -210,18 +208,18 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
           published.contains(m.workflowId()) ? MemberState.IN_GRACE : MemberState.RUNNING,
           null);
       inWave.add(index);
-      closed.add(
-          result.handle(
-              (ok, failure) -> {
-                if (failure == null) {
-                  set(index, MemberState.SUCCEEDED, null);
-                } else {
-                  set(index, MemberState.FAILED, rootMessage(failure));
-                }
-                return null;
-              }));
+      started++;
+      result.handle(
+          (ok, failure) -> {
+            if (failure == null) {
+              set(index, MemberState.SUCCEEDED, null);
+            } else {
+              set(index, MemberState.FAILED, rootMessage(failure));
+            }
+            return null;
+          });
     }
-    message = "wave " + wave + ": " + closed.size() + " rotation(s) running";
+    message = "wave " + wave + ": " + started + " rotation(s) running";
     details();
     Workflow.await(
         () -> inWave.stream().noneMatch(k -> members.get(k).state() == MemberState.RUNNING));
