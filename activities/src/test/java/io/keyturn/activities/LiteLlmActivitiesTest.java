@@ -180,24 +180,40 @@ class LiteLlmActivitiesTest {
   }
 
   @Test
-  void deleteIsIdempotentAndRevokeProvesTheOldKeyIsRefused() {
+  void deleteIsIdempotentAndTheProofSaysWhoDeletedTheOldKey() {
     String raw = proxy.createKey(Map.of("key_alias", "svc-a"));
     KeyRef old = KeyMaterial.ref(raw);
-    RevokeReceipt r = activities.revokeKey(gw, old, secret.seal(raw));
+    assertThat(activities.deleteKey(gw, old)).isTrue();
+    RevokeReceipt r = activities.confirmRevoked(gw, old, secret.seal(raw), true);
     assertThat(r.alreadyGone()).isFalse();
     assertThat(r.proofOfRejection()).contains("401");
     assertThat(proxy.liveKeys()).isEmpty();
-    // Revoked again (a retried activity): "No keys found" counts as done.
-    RevokeReceipt again = activities.revokeKey(gw, old, secret.seal(raw));
-    assertThat(again.alreadyGone()).isTrue();
+    // Deleted again (a retried activity): "No keys found" counts as done, and says so.
     assertThat(activities.deleteKey(gw, old)).isFalse();
+    RevokeReceipt again = activities.confirmRevoked(gw, old, secret.seal(raw), false);
+    assertThat(again.alreadyGone()).isTrue();
+  }
+
+  @Test
+  void discardingADerivedKeyDeletesItOnceAndTreatsNeverCreatedAsDone() {
+    KeyRef old = seed("svc-a", Map.of());
+    MintRequest req = mintRequest(old, activities.importPolicy(gw, old), "run-9");
+    // Nothing was minted yet: nothing to do.
+    assertThat(activities.discardDerivedKey(req)).isFalse();
+    activities.mintKey(req);
+    assertThat(proxy.liveKeys()).hasSize(2);
+    assertThat(activities.discardDerivedKey(req)).isTrue();
+    assertThat(proxy.liveKeys()).hasSize(1);
+    assertThat(activities.discardDerivedKey(req)).isFalse();
   }
 
   @Test
   void aProxyCacheThatStillAcceptsTheOldKeyMakesRevokeRetry() {
     String raw = proxy.createKey(Map.of("key_alias", "svc-a"));
     proxy.faults().deletePropagationDelay(Duration.ofSeconds(30));
-    assertThatThrownBy(() -> activities.revokeKey(gw, KeyMaterial.ref(raw), secret.seal(raw)))
+    assertThat(activities.deleteKey(gw, KeyMaterial.ref(raw))).isTrue();
+    assertThatThrownBy(
+            () -> activities.confirmRevoked(gw, KeyMaterial.ref(raw), secret.seal(raw), true))
         .isInstanceOfSatisfying(
             ApplicationFailure.class,
             f -> {
