@@ -70,7 +70,7 @@ _COMBINED_VIEW_COLUMNS = {
     "team_object_permission_id": ("t", "object_permission_id"), "org_id": ("t", "organization_id"),
     "project_alias": ("p", "project_alias"), "team_member_spend": ("tm", "spend"),
     "team_member_tpm_limit": ("b_tm", "tpm_limit"), "team_member_rpm_limit": ("b_tm", "rpm_limit"),
-    "team_model_aliases": ("m", "aliases"),
+    "team_model_aliases": ("m", "model_aliases"),  # the column "aliases" (@map)
     "litellm_budget_table_max_budget": ("b", "max_budget"),
     "litellm_budget_table_tpm_limit": ("b", "tpm_limit"),
     "litellm_budget_table_rpm_limit": ("b", "rpm_limit"),
@@ -116,8 +116,107 @@ def _combined_view(sql: str, args: tuple) -> list[dict]:
     return [_json_value(row)]
 
 
-def _deprecated_lookup(sql: str, args: tuple) -> list[dict]:
-    raise unsupported("raw lookups of deprecated keys")  # replaced below when LiteLLM needs it
+def _reltuples(sql: str, args: tuple) -> list[dict]:
+    # PostgreSQL's planner estimate of a table's rows; the stand-in knows the exact count.
+    table = re.search(r"oid = '\"(\w+)\"'::regclass", sql).group(1)
+    if table not in schema().models:
+        raise unsupported(f"reltuples of unknown table {table}")
+    return [{"reltuples": len(STORE.rows(table))}]
+
+
+def _heartbeat(sql: str, args: tuple) -> int:
+    # Worker heartbeat upsert: insert the worker, or move its last_heartbeat_at to now.
+    worker_id, hostname = args[0], args[1]
+    now = dt.datetime.now(UTC)
+    row = _one("LiteLLM_ProxyWorkerHeartbeat", worker_id=worker_id)
+    if row is None:
+        STORE.rows("LiteLLM_ProxyWorkerHeartbeat").append(
+            {"worker_id": worker_id, "hostname": hostname, "started_at": now, "last_heartbeat_at": now})
+    else:
+        row["last_heartbeat_at"] = now
+    return 1
+
+
+
+
+def _heartbeat_prune(sql: str, args: tuple) -> int:
+    cutoff = dt.datetime.now(UTC) - dt.timedelta(seconds=float(args[0]))
+    rows = STORE.rows("LiteLLM_ProxyWorkerHeartbeat")
+    stale = [r for r in rows if r["last_heartbeat_at"] < cutoff]
+    for r in stale:
+        rows.remove(r)
+    return len(stale)
+
+
+def _jsonb(model: str, row: dict | None, lists: tuple = ()) -> dict | None:
+    # to_jsonb(row) || jsonb_build_object(<list column>, COALESCE(..., '[]')): every column, NULL
+    # lists as [].
+    if row is None:
+        return None
+    out = {f.name: row.get(f.name) for f in schema().models[model].scalar_fields()}
+    for column in lists:
+        if out.get(column) is None:
+            out[column] = []
+    return out
+
+
+_PERMISSION_LISTS = ("mcp_servers", "mcp_access_groups", "mcp_toolsets", "blocked_tools", "vector_stores",
+                     "agents", "agent_access_groups", "models", "search_tools", "skills")
+
+
+def _permission(owner: dict | None) -> dict | None:
+    if not owner or owner.get("object_permission_id") is None:
+        return None
+    return _jsonb("LiteLLM_ObjectPermissionTable",
+                  _one("LiteLLM_ObjectPermissionTable", object_permission_id=owner["object_permission_id"]),
+                  _PERMISSION_LISTS)
+
+
+def _budget(owner: dict | None) -> dict | None:
+    if not owner or owner.get("budget_id") is None:
+        return None
+    return _jsonb("LiteLLM_BudgetTable", _one("LiteLLM_BudgetTable", budget_id=owner["budget_id"]),
+                  ("allowed_models",))
+
+
+def _auth_prefetch(sql: str, args: tuple) -> list[dict]:
+    # litellm/proxy/auth/auth_object_prefetch.py: the user, team, membership, organization and
+    # project rows auth reads, as JSON objects, in one statement ($1 user, $2 team, $3 member
+    # user, $4 organization, $5 project).
+    user_id, team_id, member_id, org_id, project_id = (list(args) + [None] * 5)[:5]
+    u = _one("LiteLLM_UserTable", user_id=user_id) if user_id is not None else None
+    user_row = _jsonb("LiteLLM_UserTable", u, ("teams", "models", "allowed_cache_controls", "policies"))
+    if user_row is not None:
+        user_row["organization_memberships"] = [
+            _jsonb("LiteLLM_OrganizationMembership", om)
+            for om in STORE.rows("LiteLLM_OrganizationMembership") if om.get("user_id") == user_id]
+    t = _one("LiteLLM_TeamTable", team_id=team_id) if team_id is not None else None
+    team_row = _jsonb("LiteLLM_TeamTable", t, ("admins", "members", "models", "team_member_permissions",
+                                                 "access_group_ids", "policies", "default_team_member_models"))
+    if team_row is not None:
+        m = _one("LiteLLM_ModelTable", id=t.get("model_id")) if t.get("model_id") is not None else None
+        model_table = _jsonb("LiteLLM_ModelTable", m)
+        # Rows here are keyed by field name: the column "aliases" is the field model_aliases
+        # (@map), which is what the statement renames it to anyway.
+        team_row["litellm_model_table"] = model_table
+        team_row["object_permission"] = _permission(t)
+    tm = (_one("LiteLLM_TeamMembership", user_id=member_id, team_id=team_id)
+          if member_id is not None and team_id is not None else None)
+    membership_row = _jsonb("LiteLLM_TeamMembership", tm)
+    if membership_row is not None:
+        membership_row["litellm_budget_table"] = _budget(tm)
+    o = _one("LiteLLM_OrganizationTable", organization_id=org_id) if org_id is not None else None
+    organization_row = _jsonb("LiteLLM_OrganizationTable", o, ("models",))
+    if organization_row is not None:
+        organization_row["litellm_budget_table"] = _budget(o)
+        organization_row["object_permission"] = _permission(o)
+    p = _one("LiteLLM_ProjectTable", project_id=project_id) if project_id is not None else None
+    project_row = _jsonb("LiteLLM_ProjectTable", p, ("models",))
+    if project_row is not None:
+        project_row["litellm_budget_table"] = _budget(p)
+        project_row["object_permission"] = _permission(p)
+    return [_json_value({"user_row": user_row, "team_row": team_row, "membership_row": membership_row,
+                         "organization_row": organization_row, "project_row": project_row})]
 
 
 STATEMENTS: list[tuple[re.Pattern, Callable[[str, tuple], list[dict]]]] = [
@@ -125,8 +224,25 @@ STATEMENTS: list[tuple[re.Pattern, Callable[[str, tuple], list[dict]]]] = [
     (re.compile(r"^WITH existing_views AS \( SELECT viewname FROM pg_views WHERE schemaname = '\w+' AND viewname IN \(.*\) \) SELECT \(SELECT COUNT\(\*\) FROM existing_views\) AS view_count, ARRAY_AGG\(viewname\) AS view_names FROM existing_views$", re.I), _views),
     (re.compile(r"^SELECT to_regclass\(\$1\) IS NOT NULL AS present$", re.I), _regclass),
     (re.compile(r"^SELECT current_setting\('transaction_read_only'\) AS transaction_read_only$", re.I), _read_only),
+    (re.compile(r"^SELECT reltuples::BIGINT FROM pg_class WHERE oid = '\"\w+\"'::regclass$", re.I), _reltuples),
+    (re.compile(r'^SELECT \( SELECT to_jsonb\(u\) .* FROM "LiteLLM_UserTable" u WHERE u\.user_id = \$1 \) AS user_row, .* AS team_row, .* AS membership_row, .* AS organization_row, .* FROM "LiteLLM_ProjectTable" p WHERE p\.project_id = \$5 \) AS project_row$', re.S), _auth_prefetch),
     (re.compile(r'^SELECT v\.\*, .* FROM "LiteLLM_VerificationToken" AS v LEFT JOIN "LiteLLM_TeamTable" AS t ON v\.team_id = t\.team_id .* WHERE v\.token = \$1$', re.I | re.S), _combined_view),
 ]
+
+
+EXECUTE_STATEMENTS: list[tuple[re.Pattern, Callable[[str, tuple], int]]] = [
+    (re.compile(r'^INSERT INTO "LiteLLM_ProxyWorkerHeartbeat" \(worker_id, hostname, last_heartbeat_at\) VALUES \(\$1, \$2, NOW\(\)\) ON CONFLICT \(worker_id\) DO UPDATE SET last_heartbeat_at = NOW\(\)$', re.I), _heartbeat),
+    (re.compile(r'^DELETE FROM "LiteLLM_ProxyWorkerHeartbeat" WHERE last_heartbeat_at < NOW\(\) - make_interval\(secs => \$1\)$', re.I), _heartbeat_prune),
+]
+
+
+def execute(sql: str, args: tuple) -> int:
+    text = _norm(sql)
+    for pattern, handler in EXECUTE_STATEMENTS:
+        if pattern.match(text):
+            with STORE.lock:
+                return handler(text, args)
+    raise unsupported(f"execute_raw of: {text[:600]}")
 
 
 def run(sql: str, args: tuple) -> list[dict]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import errors
 from ._engine import STORE, TableActions, log, unsupported
+from ._raw import execute as execute_raw_statement
 from ._raw import run as run_raw
 from ._schema import schema
 
@@ -79,7 +80,7 @@ class Prisma:
 
     async def execute_raw(self, query: str, *args: Any) -> int:
         self._ensure_connected()
-        raise unsupported(f"execute_raw of: {' '.join(query.split())[:600]}")
+        return execute_raw_statement(query, args)
 
     # -- transactions and batches
     def tx(self, *, max_wait: Any = None, timeout: Any = None) -> "TransactionManager":
