@@ -90,7 +90,10 @@ def _combined_view(sql: str, args: tuple) -> list[dict]:
     missing = set(selected) - set(_COMBINED_VIEW_COLUMNS)
     if missing:
         raise unsupported(f"the token lookup columns {sorted(missing)}")
-    v = _one("LiteLLM_VerificationToken", token=args[0]) if args else None
+    # 1.106.x binds the hash as $1; 1.82.x inlines it as a quoted literal.
+    literal = re.search(r"WHERE v\.token = '([0-9a-f]{64})'$", sql)
+    token = literal.group(1) if literal else (args[0] if args else None)
+    v = _one("LiteLLM_VerificationToken", token=token) if token else None
     if v is None:
         return []
     t = _one("LiteLLM_TeamTable", team_id=v.get("team_id")) if v.get("team_id") else None
@@ -226,7 +229,7 @@ STATEMENTS: list[tuple[re.Pattern, Callable[[str, tuple], list[dict]]]] = [
     (re.compile(r"^SELECT current_setting\('transaction_read_only'\) AS transaction_read_only$", re.I), _read_only),
     (re.compile(r"^SELECT reltuples::BIGINT FROM pg_class WHERE oid = '\"\w+\"'::regclass$", re.I), _reltuples),
     (re.compile(r'^SELECT \( SELECT to_jsonb\(u\) .* FROM "LiteLLM_UserTable" u WHERE u\.user_id = \$1 \) AS user_row, .* AS team_row, .* AS membership_row, .* AS organization_row, .* FROM "LiteLLM_ProjectTable" p WHERE p\.project_id = \$5 \) AS project_row$', re.S), _auth_prefetch),
-    (re.compile(r'^SELECT v\.\*, .* FROM "LiteLLM_VerificationToken" AS v LEFT JOIN "LiteLLM_TeamTable" AS t ON v\.team_id = t\.team_id .* WHERE v\.token = \$1$', re.I | re.S), _combined_view),
+    (re.compile(r'''^SELECT v\.\*, .* FROM "LiteLLM_VerificationToken" AS v LEFT JOIN "LiteLLM_TeamTable" AS t ON v\.team_id = t\.team_id .* WHERE v\.token = (?:\$1|'[0-9a-f]{64}')$''', re.I | re.S), _combined_view),
 ]
 
 
