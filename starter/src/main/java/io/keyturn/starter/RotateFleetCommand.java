@@ -57,6 +57,12 @@ import picocli.CommandLine.Option;
           + " that id is running, or Temporal failed, 2 bad usage."
     })
 final class RotateFleetCommand extends ScheduleCommand {
+
+  @Override
+  boolean startsRotations() {
+    return true;
+  }
+
   private static final Pattern FLEET_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
   private static final DateTimeFormatter DEFAULT_ID =
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
