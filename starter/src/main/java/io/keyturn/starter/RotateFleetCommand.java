@@ -58,11 +58,6 @@ import picocli.CommandLine.Option;
     })
 final class RotateFleetCommand extends ScheduleCommand {
 
-  @Override
-  boolean startsRotations() {
-    return true;
-  }
-
   private static final Pattern FLEET_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
   private static final DateTimeFormatter DEFAULT_ID =
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
@@ -191,6 +186,7 @@ final class RotateFleetCommand extends ScheduleCommand {
                     + " failed")
             .setStaticDetails("Started by " + cli.user())
             .build();
+    checkWorkerKeys(client);
     FleetRotationWorkflow wf = client.newWorkflowStub(FleetRotationWorkflow.class, options);
     try {
       WorkflowClient.start(wf::rotateFleet, request);

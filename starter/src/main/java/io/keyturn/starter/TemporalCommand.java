@@ -47,6 +47,23 @@ abstract class TemporalCommand implements Callable<Integer> {
     return false;
   }
 
+  /**
+   * Refuses (throws) unless a worker answers holding this CLI's keys; see {@link WorkerKeysCheck}.
+   */
+  void checkWorkerKeys(WorkflowClient client) {
+    try {
+      WorkerKeysCheck.require(
+          client,
+          connection.address(),
+          WorkerPublicKey.configured(cli.env()) ? WorkerPublicKey.fromEnvironment(cli.env()) : null,
+          PayloadKeys.fromEnvironment(cli.env()),
+          WorkerKeysCheck.ANSWER_WITHIN,
+          cli.err());
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
+  }
+
   /** The workflow this command is about, when it is about one: named in "not found" messages. */
   abstract String workflowId();
 
@@ -67,15 +84,7 @@ abstract class TemporalCommand implements Callable<Integer> {
     }
     try (session) {
       if (startsRotations()) {
-        WorkerKeysCheck.require(
-            session.client(),
-            connection.address(),
-            WorkerPublicKey.configured(cli.env())
-                ? WorkerPublicKey.fromEnvironment(cli.env())
-                : null,
-            PayloadKeys.fromEnvironment(cli.env()),
-            WorkerKeysCheck.ANSWER_WITHIN,
-            cli.err());
+        checkWorkerKeys(session.client());
       }
       return run(session.client());
     } catch (CliFailure | ParameterException e) {

@@ -44,7 +44,7 @@ final class WorkerKeysCheck {
             "WorkerKeysWorkflow",
             WorkflowOptions.newBuilder()
                 .setWorkflowId(WorkerKeysWorkflow.WORKFLOW_ID_PREFIX + UUID.randomUUID())
-                .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
+                .setTaskQueue(WorkerKeysWorkflow.taskQueueFor(KeyRotationWorkflow.TASK_QUEUE))
                 // An unanswered question does not linger in the namespace.
                 .setWorkflowExecutionTimeout(Duration.ofMinutes(1))
                 .build());

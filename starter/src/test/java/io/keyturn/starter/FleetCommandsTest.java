@@ -98,10 +98,19 @@ class FleetCommandsTest {
                 .setDataConverter(TestKeys.CONVERTER)
                 .build());
     schedules = ScheduleCommand.schedules(client);
+    // The worker's answer to the CLI's key question, as the real worker serves it.
+    keysWorker = io.temporal.worker.WorkerFactory.newInstance(client);
+    TestKeys.serveWorkerKeys(keysWorker);
+    keysWorker.start();
   }
+
+  static io.temporal.worker.WorkerFactory keysWorker;
 
   @AfterAll
   static void stopTemporal() {
+    if (keysWorker != null) {
+      keysWorker.shutdownNow();
+    }
     if (stubs != null) {
       stubs.shutdownNow();
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.Status;
 import io.keyturn.workflows.KeyRotationWorkflow;
+import io.keyturn.workflows.WorkerKeysWorkflow;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
@@ -84,7 +85,8 @@ class KeyturnCliTest {
                 .build());
     Worker worker = temporal.newWorker(KeyRotationWorkflow.TASK_QUEUE);
     worker.registerWorkflowImplementationTypes(FakeKeyRotationWorkflow.class);
-    TestKeys.serveWorkerKeys(worker);
+    TestKeys.serveWorkerKeys(
+        temporal.newWorker(WorkerKeysWorkflow.taskQueueFor(KeyRotationWorkflow.TASK_QUEUE)));
     temporal.start();
     client = temporal.getWorkflowClient();
   }

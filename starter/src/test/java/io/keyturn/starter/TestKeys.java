@@ -48,6 +48,12 @@ final class TestKeys {
   }
 
   /** Registers the worker's answer to {@link WorkerKeysWorkflow}, as the real worker does. */
+  static void serveWorkerKeys(io.temporal.worker.WorkerFactory factory) {
+    serveWorkerKeys(
+        factory.newWorker(
+            WorkerKeysWorkflow.taskQueueFor(io.keyturn.workflows.KeyRotationWorkflow.TASK_QUEUE)));
+  }
+
   static void serveWorkerKeys(Worker worker) {
     WorkerKeys answer = answer(KEYRING, PAYLOAD);
     worker.registerWorkflowImplementationFactory(

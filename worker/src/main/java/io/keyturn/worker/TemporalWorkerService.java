@@ -151,8 +151,10 @@ public class TemporalWorkerService {
             keyring.publicKeys().stream().map(WorkerPublicKey::text).toList(),
             payloadKeys.currentId(),
             payloadKeys.ids());
-    worker.registerWorkflowImplementationFactory(
-        WorkerKeysWorkflow.class, () -> new WorkerKeysWorkflowImpl(answer));
+    factory
+        .newWorker(WorkerKeysWorkflow.taskQueueFor(settings.taskQueue()))
+        .registerWorkflowImplementationFactory(
+            WorkerKeysWorkflow.class, () -> new WorkerKeysWorkflowImpl(answer));
     worker.registerActivitiesImplementations(
         new LiteLlmActivitiesImpl(
             new LiteLlmClient(http, settings.managementKey(), pacing), keyring),

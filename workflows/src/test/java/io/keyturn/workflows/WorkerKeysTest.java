@@ -75,7 +75,7 @@ class WorkerKeysTest {
             payload.currentId(),
             payload.ids());
     try (TestWorkflowEnvironment env = env(payload)) {
-      Worker w = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
+      Worker w = env.newWorker(WorkerKeysWorkflow.taskQueueFor(KeyRotationWorkflow.TASK_QUEUE));
       w.registerWorkflowImplementationFactory(
           WorkerKeysWorkflow.class, () -> new WorkerKeysWorkflowImpl(answer));
       env.start();
@@ -85,7 +85,7 @@ class WorkerKeysTest {
                   WorkerKeysWorkflow.class,
                   WorkflowOptions.newBuilder()
                       .setWorkflowId(WorkerKeysWorkflow.WORKFLOW_ID_PREFIX + "t1")
-                      .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
+                      .setTaskQueue(WorkerKeysWorkflow.taskQueueFor(KeyRotationWorkflow.TASK_QUEUE))
                       .build())
               .describe();
       assertThat(got).isEqualTo(answer);
