@@ -10,7 +10,7 @@ import io.keyturn.testkit.litellm.EmulatedKey;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.KeyDerivation;
 import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.KeyRef;
@@ -33,7 +33,7 @@ class LiteLlmActivitiesTest {
 
   LiteLlmEmulator proxy;
   JsonHttp http;
-  KeyturnSecret secret;
+  WorkerKeyring secret;
   AtomicReference<String> managementKey;
   LiteLlmActivitiesImpl activities;
   String gw;
@@ -48,7 +48,7 @@ class LiteLlmActivitiesTest {
             .start();
     gw = proxy.baseUrl();
     http = new JsonHttp(Duration.ofSeconds(5));
-    secret = KeyturnSecret.fromBase64(KeyturnSecret.generateBase64());
+    secret = WorkerKeyring.generate();
     managementKey = new AtomicReference<>(MASTER);
     activities = new LiteLlmActivitiesImpl(new LiteLlmClient(http, managementKey::get), secret);
   }
@@ -127,6 +127,28 @@ class LiteLlmActivitiesTest {
         .containsEntry("keyturn_rotated_from", old.tokenHash())
         .containsEntry("keyturn_secret_id", "svc-a");
     assertThat(k.expires()).isNull();
+  }
+
+  @Test
+  void aMintRetriedAfterTheWorkerKeyringRotatedAdoptsTheKeyDerivedUnderTheOlderKey() {
+    KeyRef old = seed("svc-a", Map.of("models", List.of("gpt-4o-mini")));
+    KeyPolicy policy = activities.importPolicy(gw, old);
+    MintedKey first = activities.mintKey(mintRequest(old, policy, "run-1"));
+    assertThat(first.derivation().keyId()).isEqualTo(secret.currentKeyId());
+
+    // The keyring rotates between the first attempt (answer lost) and its retry.
+    WorkerKeyring rotated = secret.rotate();
+    LiteLlmActivitiesImpl after =
+        new LiteLlmActivitiesImpl(new LiteLlmClient(http, managementKey::get), rotated);
+    MintedKey again = after.mintKey(mintRequest(old, policy, "run-1"));
+
+    assertThat(again.adopted()).isTrue();
+    assertThat(again.ref()).isEqualTo(first.ref());
+    assertThat(again.derivation().keyId()).isEqualTo(secret.currentKeyId());
+    assertThat(rotated.deriveKey(again.derivation()))
+        .isEqualTo(secret.deriveKey(first.derivation()));
+    assertThat(proxy.liveKeys().stream().filter(k -> "keyturn-svc-a-g3".equals(k.keyAlias())))
+        .hasSize(1);
   }
 
   @Test

@@ -9,7 +9,8 @@ import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.FleetProgress;
 import io.keyturn.workflows.model.FleetProgress.MemberState;
 import io.keyturn.workflows.model.FleetRequest;
@@ -144,7 +145,7 @@ public final class Bench {
     temporal.start();
     bao = OpenBaoDevServer.builder().build();
     bao.start();
-    master = "sk-bench-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "");
+    master = "sk-bench-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "");
     litellm =
         LiteLlmEmulator.builder().masterKey(master).models(List.of("gpt-4o-mini")).build().start();
     Map<String, String> env = new LinkedHashMap<>();
@@ -152,8 +153,11 @@ public final class Bench {
     env.put("LITELLM_MASTER_KEY_FILE", file("master.key", master).toString());
     env.put("VAULT_ADDR", bao.address());
     env.put("VAULT_TOKEN_FILE", file("vault.token", bao.rootToken()).toString());
-    String secret = KeyturnSecret.generateBase64();
-    env.put("KEYTURN_SECRET_FILE", file("keyturn.secret", secret).toString());
+    String secret = PayloadKeys.generateBase64();
+    env.put(
+        "KEYTURN_WORKER_KEYRING_FILE",
+        file("worker-keyring.json", WorkerKeyring.generate().toJson()).toString());
+    env.put("KEYTURN_PAYLOAD_KEY_FILE", file("payload.key", secret).toString());
     env.put("KEYTURN_METRICS_PORT", "0");
     env.put("KEYTURN_CODEC_PORT", "0");
     env.put("KEYTURN_LITELLM_PACING", pacing);
@@ -166,8 +170,7 @@ public final class Bench {
         WorkflowClient.newInstance(
             stubs,
             WorkflowClientOptions.newBuilder()
-                .setDataConverter(
-                    KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromBase64(secret)))
+                .setDataConverter(KeyturnPayloadCodec.dataConverter(PayloadKeys.parse(secret)))
                 .build());
   }
 
@@ -380,7 +383,7 @@ public final class Bench {
     String lit = litellm.baseUrl();
     String mk = "Bearer " + master;
     call("GET", lit + "/key/info?key=" + oldHash, mk, null, null); // import policy
-    String newKey = "sk-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "");
+    String newKey = "sk-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "");
     String newHash = KeyMaterial.tokenHash(newKey);
     call(
         "POST",

@@ -4,7 +4,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
+import io.keyturn.workflows.crypto.WorkerPublicKey;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.common.converter.DataConverter;
@@ -38,6 +39,31 @@ abstract class TemporalCommand implements Callable<Integer> {
   /** The work, given a connected client. Returns the exit code. */
   abstract int run(WorkflowClient client);
 
+  /**
+   * True for commands that start rotations (or schedule them): they first ask the worker for its
+   * keys and refuse to start when this CLI's keys are not the worker's ({@link WorkerKeysCheck}).
+   */
+  boolean startsRotations() {
+    return false;
+  }
+
+  /**
+   * Refuses (throws) unless a worker answers holding this CLI's keys; see {@link WorkerKeysCheck}.
+   */
+  void checkWorkerKeys(WorkflowClient client) {
+    try {
+      WorkerKeysCheck.require(
+          client,
+          connection.address(),
+          WorkerPublicKey.configured(cli.env()) ? WorkerPublicKey.fromEnvironment(cli.env()) : null,
+          PayloadKeys.fromEnvironment(cli.env()),
+          WorkerKeysCheck.ANSWER_WITHIN,
+          cli.err());
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
+  }
+
   /** The workflow this command is about, when it is about one: named in "not found" messages. */
   abstract String workflowId();
 
@@ -57,6 +83,9 @@ abstract class TemporalCommand implements Callable<Integer> {
       throw translate(e);
     }
     try (session) {
+      if (startsRotations()) {
+        checkWorkerKeys(session.client());
+      }
       return run(session.client());
     } catch (CliFailure | ParameterException e) {
       throw e;
@@ -66,19 +95,20 @@ abstract class TemporalCommand implements Callable<Integer> {
   }
 
   /**
-   * The worker encrypts every payload it writes to history with the Keyturn secret, and expects
-   * what it reads to be encrypted the same way: without the secret this command could neither start
-   * a rotation the worker reads nor read a status or result. So it is required, and missing or
-   * broken it is a usage error before anything is sent.
+   * The worker encrypts every payload it writes to history with the payload key, and expects what
+   * it reads to be encrypted the same way: without it this command could neither start a rotation
+   * the worker reads nor read a status or result. So it is required, and missing or broken it is a
+   * usage error before anything is sent. It opens history payloads only: sealed values and minted
+   * keys need the worker's keyring, which the CLI never holds.
    */
   private DataConverter dataConverter() {
     try {
-      return KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromEnvironment(cli.env()));
+      return KeyturnPayloadCodec.dataConverter(PayloadKeys.fromEnvironment(cli.env()));
     } catch (IllegalArgumentException e) {
       throw new CliFailure(
           CliFailure.USAGE,
-          "keyturn needs the worker's Keyturn secret: Temporal stores rotation payloads encrypted"
-              + " with it. "
+          "keyturn needs the payload key it shares with the worker: Temporal stores rotation"
+              + " payloads encrypted with it. "
               + e.getMessage());
     }
   }
@@ -139,9 +169,9 @@ abstract class TemporalCommand implements Callable<Integer> {
     if (e instanceof CliFailure f) {
       return f;
     }
-    KeyturnPayloadCodec.WrongSecretException wrongSecret = wrongSecretCause(e);
-    if (wrongSecret != null) {
-      return new CliFailure(CliFailure.USAGE, wrongSecret.getMessage());
+    KeyturnPayloadCodec.WrongPayloadKeyException wrongKey = wrongPayloadKey(e);
+    if (wrongKey != null) {
+      return new CliFailure(CliFailure.USAGE, wrongKey.getMessage());
     }
     StatusRuntimeException grpc = grpcCause(e);
     String where = connection.address();
@@ -210,10 +240,10 @@ abstract class TemporalCommand implements Callable<Integer> {
     return d != null && NAMESPACE_NOT_FOUND.matcher(d).find();
   }
 
-  /** A payload encrypted with another Keyturn secret, wherever the SDK wrapped it. */
-  static KeyturnPayloadCodec.WrongSecretException wrongSecretCause(Throwable t) {
+  /** A payload encrypted with a payload key this CLI does not hold, wherever the SDK wrapped it. */
+  static KeyturnPayloadCodec.WrongPayloadKeyException wrongPayloadKey(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof KeyturnPayloadCodec.WrongSecretException w) {
+      if (c instanceof KeyturnPayloadCodec.WrongPayloadKeyException w) {
         return w;
       }
       if (c.getCause() == c) {

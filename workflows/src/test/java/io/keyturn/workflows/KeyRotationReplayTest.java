@@ -6,7 +6,7 @@ import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.*;
 
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.model.CurrentKey;
 import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.RotationRequest;
@@ -136,7 +136,7 @@ class KeyRotationReplayTest {
    */
   @Test
   void savedPlainHistoriesReplayOnAWorkerWithPayloadEncryption() throws Exception {
-    KeyturnSecret secret = KeyturnSecret.fromBase64(KeyturnSecret.generateBase64());
+    PayloadKeys secret = PayloadKeys.parse(PayloadKeys.generateBase64());
     try (TestWorkflowEnvironment env =
         TestWorkflowEnvironment.newInstance(
             TestEnvironmentOptions.newBuilder()
@@ -224,7 +224,7 @@ class KeyRotationReplayTest {
       SecretStoreActivities store =
           mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
       when(store.readCurrentKey(vault))
-          .thenReturn(new CurrentKey(OLD, new SealedSecret("k1", "c1"), "vault v3"));
+          .thenReturn(new CurrentKey(OLD, new SealedSecret("k1", "e1", "n1", "c1"), "vault v3"));
       when(gateway.importPolicy(any(), any())).thenReturn(POLICY);
       when(gateway.mintKey(any())).thenReturn(minted(false));
       when(store.publishTo(any(), any())).thenReturn(receipt());

@@ -55,7 +55,7 @@ class MultiDestinationWorkflowTest {
           "aws-secretsmanager", Map.of("secretId", "litellm/svc-a", "region", "eu-west-1"));
   static final Destination FILE_D = new Destination("file", Map.of("path", "/srv/svc-a.env"));
   static final KeyRef STORED = KeyMaterial.ref("sk-test-stored-key-cccccccccc");
-  static final SealedSecret SEALED = new SealedSecret("k1", "c1");
+  static final SealedSecret SEALED = new SealedSecret("k1", "e1", "n1", "c1");
 
   private LiteLlmActivities gateway;
   private SecretStoreActivities store;

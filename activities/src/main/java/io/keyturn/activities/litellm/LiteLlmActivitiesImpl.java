@@ -6,7 +6,7 @@ import io.keyturn.activities.http.JsonHttp.Reply;
 import io.keyturn.workflows.LiteLlmActivities;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.MintRequest;
@@ -37,9 +37,9 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
       Set.of("all-team-models", "all-proxy-models", "no-default-models");
 
   private final LiteLlmClient proxy;
-  private final KeyturnSecret secret;
+  private final WorkerKeyring secret;
 
-  public LiteLlmActivitiesImpl(LiteLlmClient proxy, KeyturnSecret secret) {
+  public LiteLlmActivitiesImpl(LiteLlmClient proxy, WorkerKeyring secret) {
     this.proxy = proxy;
     this.secret = secret;
   }
@@ -71,6 +71,8 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
 
   @Override
   public MintedKey mintKey(MintRequest req) {
+    // Bound to the worker's current key here, once; the minted key carries the binding on.
+    req = req.withDerivation(secret.bind(req.derivation()));
     String raw = secret.deriveKey(req.derivation());
     KeyRef ref = KeyMaterial.ref(raw);
     Map<String, Object> body = new LinkedHashMap<>(req.policy().fields());
@@ -107,9 +109,26 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
     ProxyError e = ProxyError.of(r);
     if (r.status() == 400 && e.mentions("already exists")) {
       // A retry of a mint whose first answer was lost: the alias is taken, perhaps by our own key.
-      return confirmOwn(req, ref, true);
+      MintRequest earlier = mintedUnderAnotherWorkerKey(req);
+      return earlier == null
+          ? confirmOwn(req, ref, true)
+          : confirmOwn(earlier, KeyMaterial.ref(secret.deriveKey(earlier.derivation())), true);
     }
     throw e.toFailure(req.gatewayUrl(), "minting " + req.alias());
+  }
+
+  /**
+   * The request bound to an older worker key under which this derivation's key already exists, or
+   * null: a first attempt may have minted before the worker's keyring rotated.
+   */
+  private MintRequest mintedUnderAnotherWorkerKey(MintRequest req) {
+    for (var d : secret.bindings(req.derivation())) {
+      if (!d.equals(req.derivation())
+          && proxy.keyInfo(req.gatewayUrl(), KeyMaterial.tokenHash(secret.deriveKey(d))).ok()) {
+        return req.withDerivation(d);
+      }
+    }
+    return null;
   }
 
   /** Reads the derived key's row and checks it carries our alias; adopts it if so. */
