@@ -76,12 +76,7 @@ abstract class TemporalCommand implements Callable<Integer> {
     }
     DataConverter dataConverter = dataConverter();
     prepare();
-    TemporalClients.Session session;
-    try {
-      session = cli.clients().open(connection, dataConverter);
-    } catch (RuntimeException e) {
-      throw translate(e);
-    }
+    TemporalClients.Session session = open(dataConverter);
     try (session) {
       if (startsRotations()) {
         checkWorkerKeys(session.client());
@@ -91,6 +86,78 @@ abstract class TemporalCommand implements Callable<Integer> {
       throw e;
     } catch (RuntimeException e) {
       throw translate(e);
+    }
+  }
+
+  /** How long to keep trying a Temporal that does not answer: busy, restarting or down. */
+  static final String WAIT_ENV = "KEYTURN_TEMPORAL_WAIT";
+
+  static final java.time.Duration DEFAULT_WAIT = java.time.Duration.ofSeconds(60);
+
+  /**
+   * Opens a session, trying again while Temporal does not answer (a busy server answers late, a
+   * restarting one not at all) for up to $KEYTURN_TEMPORAL_WAIT (default 60 s; 0 tries once), with
+   * a line on stderr so a person sees why nothing happens yet. Nothing is sent before a session
+   * opens, so trying again is safe.
+   */
+  private TemporalClients.Session open(DataConverter dataConverter) {
+    java.time.Duration wait = waitForTemporal();
+    java.time.Instant deadline = cli.clock().instant().plus(wait);
+    boolean told = false;
+    long pauseMillis = 500;
+    while (true) {
+      try {
+        return cli.clients().open(connection, dataConverter);
+      } catch (RuntimeException e) {
+        StatusRuntimeException grpc = grpcCause(e);
+        boolean unanswered =
+            grpc != null
+                && (grpc.getStatus().getCode() == Status.Code.UNAVAILABLE
+                    || grpc.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED
+                    || grpc.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED);
+        if (!unanswered
+            || !cli.clock()
+                .instant()
+                .plus(java.time.Duration.ofMillis(pauseMillis))
+                .isBefore(deadline)) {
+          throw translate(e);
+        }
+        if (!told) {
+          cli.err()
+              .println(
+                  "keyturn: Temporal at "
+                      + connection.address()
+                      + " is not answering ("
+                      + grpc.getStatus().getCode()
+                      + "); trying again for up to "
+                      + wait.toSeconds()
+                      + " s ("
+                      + WAIT_ENV
+                      + ")...");
+          cli.err().flush();
+          told = true;
+        }
+        try {
+          Thread.sleep(pauseMillis);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw translate(e);
+        }
+        pauseMillis = Math.min(pauseMillis * 2, 4000);
+      }
+    }
+  }
+
+  private java.time.Duration waitForTemporal() {
+    String v = cli.env().get(WAIT_ENV);
+    if (v == null || v.isBlank()) {
+      return DEFAULT_WAIT;
+    }
+    try {
+      return java.time.Duration.ofSeconds(
+          Math.max(0, Long.parseLong(v.trim().replaceAll("s$", ""))));
+    } catch (NumberFormatException e) {
+      throw usage(WAIT_ENV + "='" + v + "' is not a number of seconds, e.g. 60 (0 tries once)");
     }
   }
 
@@ -150,7 +217,7 @@ abstract class TemporalCommand implements Callable<Integer> {
   }
 
   String uiLink(String workflowId) {
-    return global.uiLink(cli.env(), connection.namespace(), workflowId);
+    return global.uiLink(cli.env(), connection.address(), connection.namespace(), workflowId);
   }
 
   String notFound(String workflowId) {

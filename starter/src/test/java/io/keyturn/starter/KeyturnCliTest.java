@@ -869,7 +869,13 @@ class KeyturnCliTest {
             (connection, dataConverter) -> {
               throw Status.UNAVAILABLE.withDescription("io exception").asRuntimeException();
             },
-            Map.of("TEMPORAL_ADDRESS", "127.0.0.1:7999", "KEYTURN_PAYLOAD_KEY", SECRET),
+            Map.of(
+                "TEMPORAL_ADDRESS",
+                "127.0.0.1:7999",
+                "KEYTURN_PAYLOAD_KEY",
+                SECRET,
+                "KEYTURN_TEMPORAL_WAIT",
+                "0"),
             new KeyturnCli.Io(
                 new ByteArrayInputStream(new byte[0]),
                 new PrintStream(new ByteArrayOutputStream()),
@@ -885,6 +891,37 @@ class KeyturnCliTest {
         .contains(
             "cannot reach Temporal at 127.0.0.1:7999: is the server running? (scripts/demo.sh"
                 + " starts one)");
+  }
+
+  @Test
+  void aBusyTemporalIsTriedAgainWithAProgressLineUntilItAnswers() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    java.util.concurrent.atomic.AtomicInteger attempts =
+        new java.util.concurrent.atomic.AtomicInteger();
+    KeyturnCli cli =
+        new KeyturnCli(
+            (connection, dataConverter) -> {
+              if (attempts.incrementAndGet() < 3) {
+                throw Status.DEADLINE_EXCEEDED.withDescription("busy").asRuntimeException();
+              }
+              throw Status.NOT_FOUND.withDescription("workflow not found").asRuntimeException();
+            },
+            Map.of("TEMPORAL_ADDRESS", "127.0.0.1:7999", "KEYTURN_PAYLOAD_KEY", SECRET),
+            new KeyturnCli.Io(
+                new ByteArrayInputStream(new byte[0]),
+                new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                false),
+            Clock.systemUTC(),
+            TIMING);
+
+    int exit = cli.execute("status", "rotation/x/1");
+
+    assertThat(attempts.get()).isEqualTo(3);
+    assertThat(exit).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("Temporal at 127.0.0.1:7999 is not answering (DEADLINE_EXCEEDED); trying again")
+        .contains("no rotation with id 'rotation/x/1'");
   }
 
   @Test
