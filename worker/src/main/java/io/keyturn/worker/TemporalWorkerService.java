@@ -112,6 +112,32 @@ public class TemporalWorkerService {
     return codecServer == null ? -1 : codecServer.port();
   }
 
+  /**
+   * Loads and initialises what workflow tasks use (JSON mapping of the model records, the AES-GCM
+   * codec and its random source) before the worker polls, so that the first workflow tasks on a
+   * starved machine do not spend their deadlock-detection second (TMPRL1101) loading classes.
+   */
+  static void warmUp(DataConverter dataConverter) {
+    var sample =
+        new io.keyturn.workflows.model.RotationStatus(
+            "warm-up",
+            1,
+            io.keyturn.workflows.model.RotationPhase.STARTING,
+            null,
+            null,
+            null,
+            null,
+            null,
+            false,
+            "warming up");
+    var payloads = dataConverter.toPayloads(sample).orElseThrow();
+    dataConverter.fromPayloads(
+        0,
+        java.util.Optional.of(payloads),
+        io.keyturn.workflows.model.RotationStatus.class,
+        io.keyturn.workflows.model.RotationStatus.class);
+  }
+
   @PostConstruct
   void start() {
     List<String> problems = new ArrayList<>(settings.validate());
@@ -132,6 +158,7 @@ public class TemporalWorkerService {
     SearchAttributeRegistration.ensure(stubs, conn.namespace());
     // Every payload this worker writes to history is encrypted; see KeyturnPayloadCodec.
     DataConverter dataConverter = KeyturnPayloadCodec.dataConverter(payloadKeys);
+    warmUp(dataConverter);
     WorkflowClient client = conn.client(stubs, dataConverter);
     factory =
         WorkerFactory.newInstance(
