@@ -4,6 +4,7 @@ import static io.keyturn.workflows.Fixtures.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyBoolean;
 import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.*;
 
@@ -176,7 +177,8 @@ class WorkerKeysTest {
                 published.set(inv.getArgument(1));
                 return receipt();
               });
-      when(gateway.revokeKey(any(), any(), any()))
+      when(gateway.deleteKey(any(), any())).thenReturn(true);
+      when(gateway.confirmRevoked(any(), any(), any(), anyBoolean()))
           .thenAnswer(
               inv -> {
                 // What the worker does after the keyring moved on: recompute, then open.

@@ -266,11 +266,19 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
 
   @Override
   public boolean discardDerivedKey(MintRequest req) {
-    String raw = secret.deriveKey(req.derivation());
-    KeyRef ref = KeyMaterial.ref(raw);
+    // The mint bound its derivation to the worker key current then; the keyring may have rotated
+    // since, so every key still held is tried.
+    boolean deleted = false;
+    for (var d : secret.bindings(req.derivation())) {
+      deleted |= discardOne(req.withDerivation(d));
+    }
+    return deleted;
+  }
+
+  private boolean discardOne(MintRequest req) {
+    KeyRef ref = KeyMaterial.ref(secret.deriveKey(req.derivation()));
     Reply info = proxy.keyInfo(req.gatewayUrl(), ref.tokenHash());
     if (info.status() == 404 || (info.ok() && archivedAsDeleted(info))) {
-      log.info("new key {} ({}) was never created or is gone", ref.fingerprint(), req.alias());
       return false;
     }
     if (!info.ok()) {
