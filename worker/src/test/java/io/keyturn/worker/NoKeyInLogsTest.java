@@ -203,7 +203,14 @@ class NoKeyInLogsTest {
     }
     assertThat(audit.stream().map(a -> a.get("step").asText()))
         .containsExactly(
-            "Start", "ImportPolicy", "MintKey", "VerifyKey", "PublishKey", "RevokeKey", "End");
+            "Start",
+            "ImportPolicy",
+            "MintKey",
+            "VerifyKey",
+            "PublishKey",
+            "DeleteKey",
+            "ConfirmRevoked",
+            "End");
     JsonNode mint = audit.get(2);
     assertThat(mint.get("secret").asText()).isEqualTo("svc-a");
     assertThat(mint.get("generation").asLong()).isEqualTo(1);

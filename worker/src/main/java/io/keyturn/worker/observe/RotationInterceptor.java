@@ -29,9 +29,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Watches rotations from the worker's side, so the deterministic workflow code stays as it is: each
- * activity attempt (one step: ImportPolicy, MintKey, VerifyKey, PublishTo, RevokeKey, DeleteKey...)
- * is timed and counted with its outcome and failure type, and written as one audit line; each
- * rotation's start and end are counted by secret, outcome and root failure type.
+ * activity attempt (one step: ImportPolicy, MintKey, VerifyKey, PublishTo, DeleteKey,
+ * ConfirmRevoked, DiscardDerivedKey...) is timed and counted with its outcome and failure type, and
+ * written as one audit line; each rotation's start and end are counted by secret, outcome and root
+ * failure type.
  *
  * <p>Workflow code is replayed after a worker restart or a cache eviction, so rotation counts are
  * taken only when {@link Workflow#isReplaying()} is false: a replayed start or end is not counted
@@ -155,7 +156,7 @@ public final class RotationInterceptor extends WorkerInterceptorBase {
         String workflowId = info.getWorkflowId();
         RotationRequest req = workflowId == null ? null : running.get(workflowId);
         String secret = secretOf(workflowId, input.getArguments(), req);
-        if (type.equals("RevokeKey")) {
+        if (type.equals("DeleteKey")) { // the old key: the first step of revoke
           metrics.graceEnded(secret);
         }
         long t0 = System.nanoTime();

@@ -84,7 +84,10 @@ public final class RotationMetrics {
     }
   }
 
-  /** One activity attempt: its type is the step (MintKey, VerifyKey, PublishTo, RevokeKey...). */
+  /**
+   * One activity attempt: its type is the step (MintKey, VerifyKey, PublishTo, DeleteKey,
+   * ConfirmRevoked...).
+   */
   public void activity(
       String activity, String secret, String outcome, String failureType, Duration took) {
     Timer.builder(ACTIVITY)

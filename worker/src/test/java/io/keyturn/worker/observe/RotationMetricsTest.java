@@ -169,12 +169,18 @@ class RotationMetricsTest {
     assertThat(
             scrape.value(
                 "keyturn_activity_duration_seconds_count",
-                Map.of("activity", "DeleteKey", "secret", "svc-bad", "outcome", "succeeded")))
+                Map.of(
+                    "activity", "DiscardDerivedKey", "secret", "svc-bad", "outcome", "succeeded")))
         .isEqualTo(1.0);
     assertThat(
             scrape.value(
                 "keyturn_activity_duration_seconds_count",
-                Map.of("activity", "RevokeKey", "secret", "svc-bad")))
+                Map.of("activity", "DeleteKey", "secret", "svc-bad")))
+        .isNull();
+    assertThat(
+            scrape.value(
+                "keyturn_activity_duration_seconds_count",
+                Map.of("activity", "ConfirmRevoked", "secret", "svc-bad")))
         .isNull();
   }
 
