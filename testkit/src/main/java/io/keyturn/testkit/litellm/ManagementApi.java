@@ -36,7 +36,7 @@ final class ManagementApi {
   static final String INTERNAL_USER = "internal_user";
   static final long MODEL_CREATED = 1677610602L;
 
-  private static final Pattern DURATION = Pattern.compile("^(\\d+)(mo|[smhdw]?)");
+  private static final Pattern DURATION = Pattern.compile("^(\\d+)(mo|[smhdw]?)$");
   private static final Pattern BLOCK_KEY_FORMAT =
       Pattern.compile("^sk-[A-Za-z0-9_-]+$|^[a-fA-F0-9]{64}$");
   private static final Pattern HASH = Pattern.compile("^[a-f0-9]{64}$");
@@ -314,7 +314,7 @@ final class ManagementApi {
               + " and current time "
               + now(),
           "expired_key",
-          String.valueOf(row.get("key_name")),
+          "sk-..." + hash.substring(hash.length() - 4),
           nullParam);
     }
     String userId = (String) row.get("user_id");
@@ -353,12 +353,9 @@ final class ManagementApi {
     Map<String, Object> r = new LinkedHashMap<>();
     r.put("status", "healthy");
     r.put("db", dbConnected ? "connected" : "disconnected");
-    r.put("cache", null);
-    r.put("litellm_version", "emulator");
-    r.put("success_callbacks", List.of());
-    r.put("use_aiohttp_transport", true);
-    r.put("log_level", "WARNING");
-    r.put("is_detailed_debug", false);
+    // 1.106.12's public probe: status and db only (1.82.3 added litellm_version, cache, ...).
+    // 1.106.12 also answers 503 when the DB is down; the emulator still answers 200 until
+    // GatewayCheck reads db from a 503 (docs/litellm-conformance.md, open item).
     return Answer.ok(r);
   }
 
@@ -562,8 +559,10 @@ final class ManagementApi {
           500, "DB not connected. See https://docs.litellm.ai/docs/proxy/virtual_keys", nullParam);
     }
     for (String f : List.of("max_budget", "soft_budget")) {
-      if (b.get(f) instanceof Number n && n.doubleValue() < 0) {
-        return Answer.shapeB(400, f + " cannot be negative. Received: " + n, nullParam);
+      if (b.get(f) instanceof Number n
+          && (n.doubleValue() < 0 || !Double.isFinite(n.doubleValue()))) {
+        return Answer.shapeB(
+            400, f + " must be a non-negative finite number. Received: " + n, nullParam);
       }
     }
     String userId = (String) b.get("user_id");
@@ -589,7 +588,16 @@ final class ManagementApi {
         }
       }
       if (b.get("model_max_budget") instanceof Map<?, ?> m && !m.isEmpty()) {
-        return enterpriseOnly("model_max_budget");
+        // validate_model_max_budget raises a ValueError: a 500, not the 403 of the other fields.
+        return Answer.shapeA(
+            500,
+            "Invalid model_max_budget: You must have an enterprise license to set"
+                + " model_max_budget. You must be a LiteLLM Enterprise user to use this feature."
+                + " If you have a license please set `LITELLM_LICENSE` in your env. Example of"
+                + " valid model_max_budget: https://docs.litellm.ai/docs/proxy/users",
+            "internal_server_error",
+            null,
+            nullParam);
       }
       if (b.get("permissions") instanceof Map<?, ?> p && p.containsKey("get_spend_routes")) {
         return enterpriseOnly("get_spend_routes");
@@ -631,7 +639,8 @@ final class ManagementApi {
         keyRotationAt = plus(now, (String) b.get("rotation_interval"));
       }
     } catch (IllegalArgumentException e) {
-      return Answer.shapeB(500, "Internal Server Error.", nullParam);
+      // generate_key_fn passes the ValueError through handle_exception_on_proxy: a 500.
+      return Answer.shapeA(500, e.getMessage(), "internal_server_error", null, nullParam);
     }
     if (raw == null) {
       raw = newRawKey();
@@ -757,6 +766,10 @@ final class ManagementApi {
     return Answer.ok(render(out, DateStyle.ZULU, true));
   }
 
+  private Answer authError400(String message) {
+    return Answer.shapeA(400, message, "auth_error", null, nullParam);
+  }
+
   private Answer enterpriseOnly(String field) {
     return Answer.shapeB(
         403,
@@ -794,13 +807,23 @@ final class ManagementApi {
     String key = asPassed != null ? asPassed : caller.hash();
     String hash = hashIfNeeded(key);
     Map<String, Object> row = rows.get(hash);
+    boolean archived = false;
+    if (row == null) {
+      // 1.106.12 falls back to the deleted-keys archive (the newest deletion of this hash).
+      for (int i = deleted.size() - 1; i >= 0 && row == null; i--) {
+        if (hash.equals(deleted.get(i).get("token"))) {
+          row = deleted.get(i);
+          archived = true;
+        }
+      }
+    }
     if (row == null) {
       return Answer.shapeA(404, "Key not found in database", "not_found_error", "key", nullParam);
     }
     boolean allowed =
         caller.canReadAll()
             || hash.equals(caller.hash())
-            || Objects.equals(row.get("user_id"), caller.userId())
+            || (row.get("user_id") != null && row.get("user_id").equals(caller.userId()))
             || (row.get("team_id") != null && row.get("team_id").equals(caller.teamId()));
     if (!allowed) {
       return Answer.shapeA(
@@ -814,6 +837,14 @@ final class ManagementApi {
     Map<String, Object> info = new LinkedHashMap<>(row);
     info.remove("token");
     info.put("object_permission", null);
+    Instant exp = (Instant) row.get("expires");
+    info.put(
+        "status",
+        archived
+            ? "deleted"
+            : Boolean.TRUE.equals(row.get("blocked"))
+                ? "revoked"
+                : exp != null && exp.isBefore(now()) ? "expired" : "active");
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("key", key);
     out.put("info", render(info, DateStyle.OFFSET, false));
@@ -895,12 +926,8 @@ final class ManagementApi {
     String hash = hashIfNeeded(key);
     Map<String, Object> row = rows.get(hash);
     if (row == null) {
-      return Answer.shapeA(
-          401,
-          "Authentication Error: invalid user key - user key does not exist in db. User Key=" + key,
-          "auth_error",
-          null,
-          nullParam);
+      // 1.106.12 (_get_and_validate_existing_key); 1.82.3 answered 401 auth_error here.
+      return Answer.shapeA(404, "Key not found.", "not_found_error", "key", nullParam);
     }
     if (!caller.admin() && !Objects.equals(row.get("user_id"), caller.userId())) {
       return Answer.shapeA(
@@ -919,7 +946,7 @@ final class ManagementApi {
         try {
           row.put("expires", plus(now, (String) d));
         } catch (IllegalArgumentException e) {
-          return Answer.shapeB(500, "Internal Server Error.", nullParam);
+          return authError400("Authentication Error, " + e.getMessage());
         }
       }
     }
@@ -1007,12 +1034,11 @@ final class ManagementApi {
           nullParam);
     }
     String status = q.get("status");
-    if (status != null && !status.equals("deleted")) {
-      return Answer.shapeA(
+    if (status != null && !List.of("active", "expired", "revoked", "deleted").contains(status)) {
+      // 1.106.12; 1.82.3 supported only 'deleted' ("Currently only 'deleted' is supported.").
+      return Answer.shapeB(
           400,
-          "Invalid status value. Currently only 'deleted' is supported.",
-          "bad_request_error",
-          "status",
+          "Invalid status value. Supported: 'active', 'expired', 'revoked', 'deleted'.",
           nullParam);
     }
     Map<String, String> filters = new LinkedHashMap<>();
@@ -1023,7 +1049,8 @@ final class ManagementApi {
       }
     }
     if (!caller.canReadAll()) {
-      if (caller.userId() == null) {
+      // validate_key_list_check: no user_id, or a user_id with no user row, is refused alike.
+      if (caller.userId() == null || !userRoles.containsKey(caller.userId())) {
         return Answer.shapeA(
             403,
             "You are not authorized to access this endpoint. No 'user_id' is associated with your"
@@ -1038,6 +1065,18 @@ final class ManagementApi {
         new ArrayList<>("deleted".equals(status) ? deleted : rows.values());
     source.removeIf(
         r -> filters.entrySet().stream().anyMatch(f -> !f.getValue().equals(r.get(f.getKey()))));
+    if (status != null && !status.equals("deleted")) {
+      Instant at = now();
+      source.removeIf(
+          r -> {
+            Instant exp = (Instant) r.get("expires");
+            String s =
+                Boolean.TRUE.equals(r.get("blocked"))
+                    ? "revoked"
+                    : exp != null && exp.isBefore(at) ? "expired" : "active";
+            return !s.equals(status);
+          });
+    }
     Comparator<Map<String, Object>> order;
     boolean asc = "asc".equalsIgnoreCase(q.get("sort_order"));
     if (sortBy == null) {
@@ -1330,7 +1369,11 @@ final class ManagementApi {
   static Instant plus(Instant from, String duration) {
     Matcher m = DURATION.matcher(duration.trim());
     if (!m.find()) {
-      throw new IllegalArgumentException("Invalid duration format: " + duration);
+      // duration_in_seconds: digits with an unknown unit vs no number at all.
+      throw new IllegalArgumentException(
+          duration.trim().matches("^\\d+.*")
+              ? "Unsupported duration unit, passed duration: " + duration
+              : "Invalid duration format");
     }
     long n = Long.parseLong(m.group(1));
     return switch (m.group(2)) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.keyturn.testkit.launch.LiteLlmProxyServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -32,7 +33,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
-import io.keyturn.testkit.launch.LiteLlmProxyServer;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -95,6 +95,30 @@ abstract class LiteLlmConformanceBase {
     public String toString() {
       return label;
     }
+  }
+
+  /**
+   * Whether the proxy answers as LiteLLM releases before 1.106 did (1.82.3 is the one tested). The
+   * emulator and a deployed proxy are taken as the newest tested release (1.106.12).
+   */
+  static boolean older(Proxy p) {
+    return p.target == Target.LITELLM_1_82;
+  }
+
+  /**
+   * /key/info of a key deleted by /key/delete: 1.106.12 answers 200 from the deleted-keys archive
+   * with {@code info.status "deleted"}; 1.82.3 answers 404 "Key not found in database".
+   */
+  static void assertDeletedOnInfo(Proxy p, String hash) {
+    Resp r = p.info(hash);
+    if (older(p)) {
+      assertShapeA(r, 404, "not_found_error");
+      return;
+    }
+    assertThat(r.status()).as("/key/info of deleted %s: %s", hash, r).isEqualTo(200);
+    JsonNode info = r.json().path("info");
+    assertThat(info.path("status").asText()).as("info.status of %s", r).isEqualTo("deleted");
+    assertThat(info.path("deleted_at").isTextual()).as("deleted_at in %s", r).isTrue();
   }
 
   /** The real-code proxies, one per release, started on first use and stopped when the JVM ends. */

@@ -114,10 +114,19 @@ class LiteLlmConformanceGenerateTest extends LiteLlmConformanceBase {
     String alias = p.alias("mh6-neg");
     Resp r = p.generate(body("key_alias", alias, "max_budget", -1.5));
     assertShapeA(r, 400, null);
-    assertThat(r.message()).contains("max_budget cannot be negative. Received: -1.5");
+    // Wording: 1.82.3 "cannot be negative", 1.106.12 "must be a non-negative finite number".
+    assertThat(r.message())
+        .contains(
+            older(p)
+                ? "max_budget cannot be negative. Received: -1.5"
+                : "max_budget must be a non-negative finite number. Received: -1.5");
     Resp soft = p.generate(body("key_alias", alias, "soft_budget", -2.5));
     assertShapeA(soft, 400, null);
-    assertThat(soft.message()).contains("soft_budget cannot be negative. Received: -2.5");
+    assertThat(soft.message())
+        .contains(
+            older(p)
+                ? "soft_budget cannot be negative. Received: -2.5"
+                : "soft_budget must be a non-negative finite number. Received: -2.5");
     Resp listed = p.get("/key/list?key_alias=" + enc(alias), p.master);
     assertThat(listed.json().path("total_count").asInt()).isZero();
   }
@@ -227,16 +236,13 @@ class LiteLlmConformanceGenerateTest extends LiteLlmConformanceBase {
   // ------------------------------------------------------------------ must-have 9
 
   @ConformanceCase
-  @DisplayName("must-have 9: unlicensed, enterprise-only fields (tags, guardrails, ...) -> 403")
+  @DisplayName(
+      "must-have 9: unlicensed, tags/guardrails -> 403; a non-empty model_max_budget -> 500")
   void premiumFieldsUnlicensed(Target target) {
     Proxy p = open(target);
     Assumptions.assumeFalse(p.licensed, "SKIPPED: the proxy is licensed (" + ENV_LICENSED + ")");
     String alias = p.alias("mh9");
-    Map<String, Object> premium =
-        Map.of(
-            "tags", List.of("team-a"),
-            "guardrails", List.of("pii"),
-            "model_max_budget", Map.of("gpt-4o-mini", Map.of("max_budget", 1.0)));
+    Map<String, Object> premium = Map.of("tags", List.of("team-a"), "guardrails", List.of("pii"));
     for (Map.Entry<String, Object> f : premium.entrySet()) {
       Resp r = p.generate(body("key_alias", alias, f.getKey(), f.getValue()));
       assertShapeA(r, 403, null);
@@ -245,6 +251,17 @@ class LiteLlmConformanceGenerateTest extends LiteLlmConformanceBase {
           .contains("This feature is only available for LiteLLM Enterprise users")
           .contains(f.getKey());
     }
+    // validate_model_max_budget raises a ValueError, so the proxy answers 500 (both releases).
+    Resp mmb =
+        p.generate(
+            body(
+                "key_alias",
+                alias,
+                "model_max_budget",
+                Map.of("gpt-4o-mini", Map.of("max_budget", 1.0))));
+    assertShapeA(mmb, 500, null);
+    assertThat(mmb.message())
+        .contains("You must have an enterprise license to set model_max_budget");
     assertThat(
             p.get("/key/list?key_alias=" + enc(alias), p.master).json().path("total_count").asInt())
         .isZero();
