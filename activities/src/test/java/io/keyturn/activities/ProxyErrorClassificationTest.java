@@ -90,7 +90,7 @@ class ProxyErrorClassificationTest {
         RotationFailures.GATEWAY_BAD_REQUEST,
         false,
         "400",
-        "max_budget cannot be negative");
+        "max_budget must be a non-negative");
     assertThat(proxy.liveKeys()).hasSize(1);
   }
 

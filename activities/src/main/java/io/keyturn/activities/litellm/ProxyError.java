@@ -81,7 +81,10 @@ public record ProxyError(int status, String message, String type, String param, 
           .setNextRetryDelay(delay)
           .build();
     }
-    if (status == 403 && mentions("only available for LiteLLM Enterprise")) {
+    // Enterprise-only policy fields: 403 for most, but a 500 for model_max_budget (LiteLLM 1.82
+    // and 1.106 alike); retrying cannot help either way.
+    if ((status == 403 && mentions("only available for LiteLLM Enterprise"))
+        || (status >= 500 && mentions("enterprise license to set"))) {
       return nonRetryable(
           RotationFailures.GATEWAY_UNSUPPORTED,
           what
@@ -101,7 +104,8 @@ public record ProxyError(int status, String message, String type, String param, 
       return ApplicationFailure.newFailure(
           what + detail + " (server error; retrying)", RotationFailures.TRANSIENT);
     }
-    if (status == 401) {
+    if (status == 401 || (status == 400 && "expired_key".equals(type))) {
+      // LiteLLM 1.82 answers an expired key with 400 expired_key, 1.106 with 401.
       return nonRetryable(
           RotationFailures.GATEWAY_UNAUTHORIZED,
           what
