@@ -2,7 +2,7 @@
 # Keyturn's chaos suite (not a test): rotations started with the real CLI on the real stack while
 # the emulated proxy drops replies, fails and throttles, and the worker and the Temporal server are
 # killed; then the targeted cases of issue 18 and the invariants, as a table. Exit 1 on a violation.
-#   scripts/chaos.sh --short               10 rotations, 4 worker kills + 1 Temporal kill (~3 min)
+#   scripts/chaos.sh --short               10 rotations, 3 worker kills + 1 Temporal kill (< 3 min)
 #   scripts/chaos.sh                       40 rotations, 12 worker kills + 1 Temporal kill
 #   scripts/chaos.sh --seed 7 --keep       replay a run's faults and kill moments; keep its files
 #   scripts/chaos.sh --help                every option

@@ -124,7 +124,7 @@ public final class Chaos {
         case "--short" -> {
           c.shortForm = true;
           c.rotations = 10;
-          c.kills = 4;
+          c.kills = 3;
           c.waitSeconds = 150;
         }
         case "--keep" -> c.keep = true;
@@ -155,7 +155,7 @@ public final class Chaos {
       usage: chaos [--short] [--rotations N] [--kills K] [--seed S] [--keep] [--out FILE]
                    [--grace-seconds N] [--wait-seconds N]
                    [--mint-deadline-seconds N [--worker-env NAME=VALUE]... | --long-cases]
-        --short                 10 rotations, 4 worker kills (plus one Temporal kill), about 3 min
+        --short                 10 rotations, 3 worker kills (plus one Temporal kill), about 3 min
         --rotations N, --kills K  the full form's defaults are 40 and 12
         --seed S                chooses the faults, the kill moments and their targets
         --keep                  leave the directory (logs, SQLite file, key files) for inspection
@@ -501,7 +501,7 @@ public final class Chaos {
                 first.exitCode(),
                 second.exitCode(),
                 wfs.size(),
-                wfs.stream().map(Workflow::id).toList(),
+                wfs.stream().map(w -> w.id() + " " + shortStatus(w)).toList(),
                 minted,
                 live.size(),
                 closed ? "" : "; NOT closed within 120 s")));
@@ -529,9 +529,7 @@ public final class Chaos {
     if (!oldLive) {
       problems.add("the old key was revoked");
     }
-    String status =
-        wfs.stream().map(w -> w.status().name().replace("WORKFLOW_EXECUTION_STATUS_", "")).toList()
-            + "";
+    String status = wfs.stream().map(Chaos::shortStatus).toList() + "";
     return new Row(
         name,
         problems.isEmpty() ? Outcome.PASS : Outcome.FAIL,
@@ -585,8 +583,7 @@ public final class Chaos {
       if (w.status() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
         running.add(w.id());
       } else if (w.status() != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
-        notCompleted.add(
-            w.id() + " " + w.status().name().replace("WORKFLOW_EXECUTION_STATUS_", ""));
+        notCompleted.add(w.id() + " " + shortStatus(w));
       }
     }
     List<String> neverStarted = mainIds.stream().filter(s -> !bySecret.containsKey(s)).toList();
@@ -897,6 +894,10 @@ public final class Chaos {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  private static String shortStatus(Workflow w) {
+    return w.status().name().replace("WORKFLOW_EXECUTION_STATUS_", "");
+  }
 
   private static Row row(String invariant, List<String> violations, String details) {
     if (violations.isEmpty()) {
