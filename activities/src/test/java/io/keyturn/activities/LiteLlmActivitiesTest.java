@@ -10,7 +10,7 @@ import io.keyturn.testkit.litellm.EmulatedKey;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.KeyDerivation;
 import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.KeyRef;
@@ -33,7 +33,7 @@ class LiteLlmActivitiesTest {
 
   LiteLlmEmulator proxy;
   JsonHttp http;
-  KeyturnSecret secret;
+  WorkerKeyring secret;
   AtomicReference<String> managementKey;
   LiteLlmActivitiesImpl activities;
   String gw;
@@ -48,7 +48,7 @@ class LiteLlmActivitiesTest {
             .start();
     gw = proxy.baseUrl();
     http = new JsonHttp(Duration.ofSeconds(5));
-    secret = KeyturnSecret.fromBase64(KeyturnSecret.generateBase64());
+    secret = WorkerKeyring.generate();
     managementKey = new AtomicReference<>(MASTER);
     activities = new LiteLlmActivitiesImpl(new LiteLlmClient(http, managementKey::get), secret);
   }
@@ -130,6 +130,28 @@ class LiteLlmActivitiesTest {
   }
 
   @Test
+  void aMintRetriedAfterTheWorkerKeyringRotatedAdoptsTheKeyDerivedUnderTheOlderKey() {
+    KeyRef old = seed("svc-a", Map.of("models", List.of("gpt-4o-mini")));
+    KeyPolicy policy = activities.importPolicy(gw, old);
+    MintedKey first = activities.mintKey(mintRequest(old, policy, "run-1"));
+    assertThat(first.derivation().keyId()).isEqualTo(secret.currentKeyId());
+
+    // The keyring rotates between the first attempt (answer lost) and its retry.
+    WorkerKeyring rotated = secret.rotate();
+    LiteLlmActivitiesImpl after =
+        new LiteLlmActivitiesImpl(new LiteLlmClient(http, managementKey::get), rotated);
+    MintedKey again = after.mintKey(mintRequest(old, policy, "run-1"));
+
+    assertThat(again.adopted()).isTrue();
+    assertThat(again.ref()).isEqualTo(first.ref());
+    assertThat(again.derivation().keyId()).isEqualTo(secret.currentKeyId());
+    assertThat(rotated.deriveKey(again.derivation()))
+        .isEqualTo(secret.deriveKey(first.derivation()));
+    assertThat(proxy.liveKeys().stream().filter(k -> "keyturn-svc-a-g3".equals(k.keyAlias())))
+        .hasSize(1);
+  }
+
+  @Test
   void anAliasHeldByAKeyKeyturnDidNotDeriveIsNotAdopted() {
     KeyRef old = seed("svc-a", Map.of());
     seed("keyturn-svc-a-g3", Map.of());
@@ -180,24 +202,40 @@ class LiteLlmActivitiesTest {
   }
 
   @Test
-  void deleteIsIdempotentAndRevokeProvesTheOldKeyIsRefused() {
+  void deleteIsIdempotentAndTheProofSaysWhoDeletedTheOldKey() {
     String raw = proxy.createKey(Map.of("key_alias", "svc-a"));
     KeyRef old = KeyMaterial.ref(raw);
-    RevokeReceipt r = activities.revokeKey(gw, old, secret.seal(raw));
+    assertThat(activities.deleteKey(gw, old)).isTrue();
+    RevokeReceipt r = activities.confirmRevoked(gw, old, secret.seal(raw), true);
     assertThat(r.alreadyGone()).isFalse();
     assertThat(r.proofOfRejection()).contains("401");
     assertThat(proxy.liveKeys()).isEmpty();
-    // Revoked again (a retried activity): "No keys found" counts as done.
-    RevokeReceipt again = activities.revokeKey(gw, old, secret.seal(raw));
-    assertThat(again.alreadyGone()).isTrue();
+    // Deleted again (a retried activity): "No keys found" counts as done, and says so.
     assertThat(activities.deleteKey(gw, old)).isFalse();
+    RevokeReceipt again = activities.confirmRevoked(gw, old, secret.seal(raw), false);
+    assertThat(again.alreadyGone()).isTrue();
+  }
+
+  @Test
+  void discardingADerivedKeyDeletesItOnceAndTreatsNeverCreatedAsDone() {
+    KeyRef old = seed("svc-a", Map.of());
+    MintRequest req = mintRequest(old, activities.importPolicy(gw, old), "run-9");
+    // Nothing was minted yet: nothing to do.
+    assertThat(activities.discardDerivedKey(req)).isFalse();
+    activities.mintKey(req);
+    assertThat(proxy.liveKeys()).hasSize(2);
+    assertThat(activities.discardDerivedKey(req)).isTrue();
+    assertThat(proxy.liveKeys()).hasSize(1);
+    assertThat(activities.discardDerivedKey(req)).isFalse();
   }
 
   @Test
   void aProxyCacheThatStillAcceptsTheOldKeyMakesRevokeRetry() {
     String raw = proxy.createKey(Map.of("key_alias", "svc-a"));
     proxy.faults().deletePropagationDelay(Duration.ofSeconds(30));
-    assertThatThrownBy(() -> activities.revokeKey(gw, KeyMaterial.ref(raw), secret.seal(raw)))
+    assertThat(activities.deleteKey(gw, KeyMaterial.ref(raw))).isTrue();
+    assertThatThrownBy(
+            () -> activities.confirmRevoked(gw, KeyMaterial.ref(raw), secret.seal(raw), true))
         .isInstanceOfSatisfying(
             ApplicationFailure.class,
             f -> {

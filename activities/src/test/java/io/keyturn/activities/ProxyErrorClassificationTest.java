@@ -9,7 +9,7 @@ import io.keyturn.activities.litellm.LiteLlmClient;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.KeyDerivation;
 import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.KeyRef;
@@ -34,7 +34,7 @@ class ProxyErrorClassificationTest {
   JsonHttp http;
   AtomicReference<String> managementKey;
   LiteLlmActivitiesImpl activities;
-  KeyturnSecret secret;
+  WorkerKeyring secret;
 
   @BeforeEach
   void start() {
@@ -42,7 +42,7 @@ class ProxyErrorClassificationTest {
         LiteLlmEmulator.builder().masterKey(MASTER).user("dev", "internal_user").build().start();
     http = new JsonHttp(Duration.ofSeconds(1));
     managementKey = new AtomicReference<>(MASTER);
-    secret = KeyturnSecret.fromBase64(KeyturnSecret.generateBase64());
+    secret = WorkerKeyring.generate();
     activities = new LiteLlmActivitiesImpl(new LiteLlmClient(http, managementKey::get), secret);
   }
 

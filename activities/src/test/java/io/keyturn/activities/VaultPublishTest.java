@@ -9,7 +9,7 @@ import io.keyturn.activities.vault.VaultKv2Client;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.KeyDerivation;
 import io.keyturn.workflows.model.MintedKey;
 import io.keyturn.workflows.model.PublishReceipt;
@@ -28,7 +28,7 @@ class VaultPublishTest {
   static JsonHttp http;
   static VaultKv2Client vault;
   static SecretStoreActivitiesImpl store;
-  static KeyturnSecret secret;
+  static WorkerKeyring secret;
   static final AtomicInteger n = new AtomicInteger();
 
   @BeforeAll
@@ -37,7 +37,7 @@ class VaultPublishTest {
     bao.start();
     http = new JsonHttp(Duration.ofSeconds(5));
     vault = new VaultKv2Client(http, bao.address(), bao::rootToken);
-    secret = KeyturnSecret.fromBase64(KeyturnSecret.generateBase64());
+    secret = WorkerKeyring.generate();
     store = new SecretStoreActivitiesImpl(vault, secret);
   }
 
@@ -48,7 +48,7 @@ class VaultPublishTest {
   }
 
   private MintedKey minted(String alias) {
-    KeyDerivation d = new KeyDerivation("rotation/x/" + alias, alias, "run");
+    KeyDerivation d = secret.bind(new KeyDerivation("rotation/x/" + alias, alias, "run"));
     return new MintedKey(KeyMaterial.ref(secret.deriveKey(d)), alias, d, null, false);
   }
 

@@ -8,7 +8,7 @@ import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.FleetRotationWorkflow;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.model.FleetProgress;
 import io.keyturn.workflows.model.FleetProgress.MemberState;
 import io.keyturn.workflows.model.FleetRequest;
@@ -311,7 +311,7 @@ public final class Bench {
     String lit = litellm.baseUrl();
     String mk = "Bearer " + master;
     call("GET", lit + "/key/info?key=" + oldHash, mk, null, null); // import policy
-    String newKey = "sk-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "");
+    String newKey = "sk-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "");
     String newHash = KeyMaterial.tokenHash(newKey);
     call(
         "POST",

@@ -7,7 +7,7 @@ import io.keyturn.testkit.launch.FreePorts;
 import io.keyturn.testkit.litellm.CallRecord;
 import io.keyturn.testkit.litellm.EmulatedKey;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.model.KeyDerivation;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
@@ -226,7 +226,7 @@ public final class Chaos {
 
   private void start() throws Exception {
     codecPort = FreePorts.pick();
-    codecToken = "codec-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "");
+    codecToken = "codec-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "");
     Map<String, String> env = new LinkedHashMap<>();
     // A fixed codec port, so the endpoint is the same after every restart of the worker.
     env.put("KEYTURN_CODEC_PORT", "" + codecPort);
@@ -740,14 +740,20 @@ public final class Chaos {
     return null;
   }
 
-  /** No raw key, management key, Keyturn secret or Vault token anywhere it must not be. */
+  /**
+   * No raw key, management key, worker key seed, payload key or Vault token anywhere it must not
+   * be.
+   */
   private void noKeyValues(List<Workflow> all, List<EmulatedKey> ever) throws Exception {
     Map<String, String> values = new LinkedHashMap<>();
     oldKeys.forEach((id, raw) -> values.put(raw, "old key of " + id));
     values.put(stack.master, "the LiteLLM master key");
-    values.put(stack.secret, "the Keyturn secret");
+    values.put(stack.payloadKey, "the payload key");
+    for (JsonNode k : JSON.readTree(stack.keyring.toJson()).path("keys")) {
+      values.put(k.path("seed").asText(), "the seed of worker key " + k.path("id").asText());
+    }
     values.put(stack.bao.rootToken(), "the Vault token");
-    KeyturnSecret secret = KeyturnSecret.fromBase64(stack.secret);
+    int fixed = values.size() - oldKeys.size();
     List<String> underived = new ArrayList<>();
     Map<String, String> firstRun = new java.util.HashMap<>();
     for (EmulatedKey k : ever) {
@@ -768,15 +774,24 @@ public final class Chaos {
                   return "";
                 }
               });
-      String raw = secret.deriveKey(new KeyDerivation(wf, k.keyAlias(), run));
-      if (KeyMaterial.tokenHash(raw).equals(k.tokenHash())) {
-        values.put(raw, "new key " + k.keyAlias());
+      // Mint binds each derivation to the worker key current then; the suite never rotates the
+      // keyring, but trying every key held costs nothing.
+      String found = null;
+      for (KeyDerivation d : stack.keyring.bindings(new KeyDerivation(wf, k.keyAlias(), run))) {
+        String raw = stack.keyring.deriveKey(d);
+        if (KeyMaterial.tokenHash(raw).equals(k.tokenHash())) {
+          found = raw;
+          break;
+        }
+      }
+      if (found != null) {
+        values.put(found, "new key " + k.keyAlias());
       } else {
         underived.add(k.keyAlias());
       }
     }
     String derivedNote =
-        (values.size() - oldKeys.size() - 3)
+        (values.size() - oldKeys.size() - fixed)
             + " minted keys re-derived"
             + (underived.isEmpty() ? "" : "; NOT re-derived (not searched): " + underived);
 

@@ -6,7 +6,8 @@ import io.keyturn.testkit.launch.WorkerProcess;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.temporal.api.workflowservice.v1.CountWorkflowExecutionsRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
@@ -24,9 +25,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * The real stack the benchmarks and the chaos suite run on, everything on 127.0.0.1 and free ports:
  * the Temporal dev server (SQLite file {@code dir/temporal.sqlite}), OpenBao, the LiteLLM emulator
- * (in this JVM, so its faults and keys can be set and read), the worker process with its secrets in
- * 0600 files, and a workflow client that reads the worker's encrypted payloads as the CLI does.
- * Closing it stops everything it started.
+ * (in this JVM, so its faults and keys can be set and read), the worker process with its keyring,
+ * payload key and other secrets in 0600 files, and a workflow client that reads the worker's
+ * encrypted payloads with the payload key as the CLI does. The CLI gets the payload key and the
+ * worker's public key (its pin), never the keyring. Closing it stops everything it started.
  */
 final class LocalStack implements AutoCloseable {
   final Path dir;
@@ -35,8 +37,15 @@ final class LocalStack implements AutoCloseable {
   LiteLlmEmulator litellm;
   WorkerProcess worker;
   String master;
-  String secret;
-  Path secretFile;
+
+  /** The worker's keyring: given to the worker process only (the suite re-derives keys with it). */
+  WorkerKeyring keyring;
+
+  /** The payload key (base64) the worker and the CLI share. */
+  String payloadKey;
+
+  Path payloadKeyFile;
+  Path publicKeyFile;
   WorkflowServiceStubs stubs;
   WorkflowClient client;
 
@@ -48,7 +57,7 @@ final class LocalStack implements AutoCloseable {
    * Starts the whole stack; on a failure part-way, stops what had started and rethrows.
    *
    * @param pragmas SQLite pragmas for the dev server (none: its defaults)
-   * @param workerEnv worker settings on top of the stack's own (Temporal, LiteLLM, Vault, secret)
+   * @param workerEnv worker settings on top of the stack's own (Temporal, LiteLLM, Vault, keys)
    * @param workerJvm JVM options of the worker (e.g. a heap limit)
    */
   static LocalStack start(
@@ -73,17 +82,21 @@ final class LocalStack implements AutoCloseable {
     temporal.start();
     bao = OpenBaoDevServer.builder().logFile(dir.resolve("openbao.log")).build();
     bao.start();
-    master = "sk-local-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "");
+    master = "sk-local-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "");
     litellm =
         LiteLlmEmulator.builder().masterKey(master).models(List.of("gpt-4o-mini")).build().start();
-    secret = KeyturnSecret.generateBase64();
-    secretFile = file("keyturn.secret", secret);
+    payloadKey = PayloadKeys.generateBase64();
+    payloadKeyFile = file("payload.key", payloadKey);
+    keyring = WorkerKeyring.generate();
+    Path keyringFile = file("worker-keyring.json", keyring.toJson());
+    publicKeyFile = file("worker.pub", keyring.currentPublicKey().text());
     Map<String, String> env = new LinkedHashMap<>();
     env.put("TEMPORAL_ADDRESS", temporal.address());
     env.put("LITELLM_MASTER_KEY_FILE", file("master.key", master).toString());
     env.put("VAULT_ADDR", bao.address());
     env.put("VAULT_TOKEN_FILE", file("vault.token", bao.rootToken()).toString());
-    env.put("KEYTURN_SECRET_FILE", secretFile.toString());
+    env.put("KEYTURN_WORKER_KEYRING_FILE", keyringFile.toString());
+    env.put("KEYTURN_PAYLOAD_KEY_FILE", payloadKeyFile.toString());
     env.putAll(extra);
     worker = new WorkerProcess(env, dir.resolve("worker.log"), jvm).start();
     stubs =
@@ -93,8 +106,7 @@ final class LocalStack implements AutoCloseable {
         WorkflowClient.newInstance(
             stubs,
             WorkflowClientOptions.newBuilder()
-                .setDataConverter(
-                    KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromBase64(secret)))
+                .setDataConverter(KeyturnPayloadCodec.dataConverter(PayloadKeys.parse(payloadKey)))
                 .build());
   }
 
@@ -111,11 +123,15 @@ final class LocalStack implements AutoCloseable {
         .getCount();
   }
 
-  /** What the {@code keyturn} CLI needs to talk to this stack. */
+  /**
+   * What the {@code keyturn} CLI needs to talk to this stack: the payload key and the worker's
+   * public key (the pin), not the keyring.
+   */
   Map<String, String> cliEnv() {
     return Map.of(
         "TEMPORAL_ADDRESS", temporal.address(),
-        "KEYTURN_SECRET_FILE", secretFile.toString(),
+        "KEYTURN_PAYLOAD_KEY_FILE", payloadKeyFile.toString(),
+        "KEYTURN_WORKER_PUBLIC_KEY_FILE", publicKeyFile.toString(),
         "LITELLM_URL", litellm.baseUrl());
   }
 

@@ -6,7 +6,8 @@ import io.keyturn.testkit.launch.WorkerProcess;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -31,7 +32,13 @@ final class E2eStack implements AutoCloseable {
   WorkerProcess worker;
   String master;
 
-  /** TEMPORAL_ADDRESS, KEYTURN_SECRET_FILE, LITELLM_MASTER_KEY and VAULT_ADDR for the CLI. */
+  /** The worker's keyring: only the worker process is given it, never the CLI. */
+  WorkerKeyring keyring;
+
+  /**
+   * TEMPORAL_ADDRESS, KEYTURN_PAYLOAD_KEY_FILE, KEYTURN_WORKER_PUBLIC_KEY_FILE, LITELLM_MASTER_KEY
+   * and VAULT_ADDR for the CLI.
+   */
   final Map<String, String> cliEnv = new HashMap<>();
 
   WorkflowServiceStubs stubs;
@@ -44,7 +51,7 @@ final class E2eStack implements AutoCloseable {
     temporal.start();
     bao = OpenBaoDevServer.builder().build();
     bao.start();
-    master = "sk-master-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "");
+    master = "sk-master-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "");
     litellm =
         LiteLlmEmulator.builder()
             .masterKey(master)
@@ -52,17 +59,22 @@ final class E2eStack implements AutoCloseable {
             .user("keyturn-rotator", "proxy_admin")
             .build()
             .start();
-    String secret = KeyturnSecret.generateBase64();
-    Path secretFile = file(dir, "keyturn.secret", secret);
+    String payloadKey = PayloadKeys.generateBase64();
+    Path payloadKeyFile = file(dir, "payload.key", payloadKey);
+    keyring = WorkerKeyring.generate();
+    Path keyringFile = file(dir, "worker-keyring.json", keyring.toJson());
+    Path publicKeyFile = file(dir, "worker.pub", keyring.currentPublicKey().text());
     Map<String, String> env = new HashMap<>();
     env.put("TEMPORAL_ADDRESS", temporal.address());
     env.put("LITELLM_MASTER_KEY_FILE", file(dir, "master.key", master).toString());
     env.put("VAULT_ADDR", bao.address());
     env.put("VAULT_TOKEN_FILE", file(dir, "vault.token", bao.rootToken()).toString());
-    env.put("KEYTURN_SECRET_FILE", secretFile.toString());
+    env.put("KEYTURN_WORKER_KEYRING_FILE", keyringFile.toString());
+    env.put("KEYTURN_PAYLOAD_KEY_FILE", payloadKeyFile.toString());
     worker = new WorkerProcess(env, dir.resolve("worker.log")).start();
     cliEnv.put("TEMPORAL_ADDRESS", temporal.address());
-    cliEnv.put("KEYTURN_SECRET_FILE", secretFile.toString());
+    cliEnv.put("KEYTURN_PAYLOAD_KEY_FILE", payloadKeyFile.toString());
+    cliEnv.put("KEYTURN_WORKER_PUBLIC_KEY_FILE", publicKeyFile.toString());
     cliEnv.put("LITELLM_MASTER_KEY", master);
     cliEnv.put("VAULT_ADDR", bao.address());
     stubs =
@@ -73,8 +85,7 @@ final class E2eStack implements AutoCloseable {
         WorkflowClient.newInstance(
             stubs,
             WorkflowClientOptions.newBuilder()
-                .setDataConverter(
-                    KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromBase64(secret)))
+                .setDataConverter(KeyturnPayloadCodec.dataConverter(PayloadKeys.parse(payloadKey)))
                 .build());
   }
 

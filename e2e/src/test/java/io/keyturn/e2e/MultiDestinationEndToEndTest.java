@@ -12,7 +12,8 @@ import io.keyturn.testkit.launch.WorkerProcess;
 import io.keyturn.testkit.litellm.EmulatedKey;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -59,18 +60,22 @@ class MultiDestinationEndToEndTest {
     bao = OpenBaoDevServer.builder().build();
     bao.start();
     moto = MotoServer.builder().logFile(dir.resolve("moto.log")).build().start();
-    String master = "sk-master-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "");
+    String master = "sk-master-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "");
     litellm =
         LiteLlmEmulator.builder().masterKey(master).models(List.of("gpt-4o-mini")).build().start();
     workerVaultToken = scopedVaultToken();
-    String keyturnSecret = KeyturnSecret.generateBase64();
+    WorkerKeyring keyring = WorkerKeyring.generate();
+    String payloadKey = PayloadKeys.generateBase64();
 
     Map<String, String> env = new HashMap<>();
     env.put("TEMPORAL_ADDRESS", temporal.address());
     env.put("LITELLM_MASTER_KEY_FILE", secretFile("master.key", master).toString());
     env.put("VAULT_ADDR", bao.address());
     env.put("VAULT_TOKEN_FILE", secretFile("vault.token", workerVaultToken).toString());
-    env.put("KEYTURN_SECRET_FILE", secretFile("keyturn.secret", keyturnSecret).toString());
+    env.put(
+        "KEYTURN_WORKER_KEYRING_FILE",
+        secretFile("worker-keyring.json", keyring.toJson()).toString());
+    env.put("KEYTURN_PAYLOAD_KEY_FILE", secretFile("payload.key", payloadKey).toString());
     env.put("AWS_ACCESS_KEY_ID", "test");
     env.put("AWS_SECRET_ACCESS_KEY", "test");
     env.put("AWS_REGION", REGION);
@@ -79,7 +84,8 @@ class MultiDestinationEndToEndTest {
         new Cli(
             Map.of(
                 "TEMPORAL_ADDRESS", temporal.address(),
-                "KEYTURN_SECRET_FILE", dir.resolve("keyturn.secret").toString(),
+                "KEYTURN_PAYLOAD_KEY_FILE", dir.resolve("payload.key").toString(),
+                "KEYTURN_WORKER_PUBLIC_KEY", keyring.currentPublicKey().text(),
                 "LITELLM_URL", litellm.baseUrl()));
     System.setProperty("aws.accessKeyId", "test");
     System.setProperty("aws.secretAccessKey", "test");

@@ -16,7 +16,8 @@ import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.KeyDerivation;
 import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationResult;
@@ -74,7 +75,8 @@ class RotationEndToEndTest {
   static Map<String, String> workerEnv;
   static Cli cli;
   static String masterKey;
-  static String keyturnSecret;
+  static String payloadKey;
+  static WorkerKeyring keyring;
   static WorkflowServiceStubs stubs;
   static WorkflowClient client;
   static int codecPort;
@@ -91,30 +93,40 @@ class RotationEndToEndTest {
     temporal.start();
     bao = OpenBaoDevServer.builder().build();
     bao.start();
-    masterKey = "sk-master-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "");
+    masterKey = "sk-master-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "");
     litellm =
         LiteLlmEmulator.builder()
             .masterKey(masterKey)
             .models(List.of("gpt-4o-mini", "claude-haiku"))
             .build()
             .start();
-    keyturnSecret = KeyturnSecret.generateBase64();
-    Path secretFile = secretFile("keyturn.secret", keyturnSecret);
+    payloadKey = PayloadKeys.generateBase64();
+    keyring = WorkerKeyring.generate();
+    Path payloadKeyFile = secretFile("payload.key", payloadKey);
+    Path keyringFile = secretFile("worker-keyring.json", keyring.toJson());
+    Path publicKeyFile = secretFile("worker.pub", keyring.currentPublicKey().text());
     Path masterFile = secretFile("litellm-master.key", masterKey);
     Path vaultTokenFile = secretFile("vault.token", bao.rootToken());
     secretsSeen.add(masterKey);
     secretsSeen.add(bao.rootToken());
-    secretsSeen.add(keyturnSecret);
+    secretsSeen.add(payloadKey);
+    // The keyring's seeds: no history, log or CLI output may hold them.
+    java.util.regex.Matcher seeds =
+        java.util.regex.Pattern.compile("\"seed\" : \"([^\"]+)\"").matcher(keyring.toJson());
+    while (seeds.find()) {
+      secretsSeen.add(seeds.group(1));
+    }
 
     workerEnv = new HashMap<>();
     workerEnv.put("TEMPORAL_ADDRESS", temporal.address());
     workerEnv.put("LITELLM_MASTER_KEY_FILE", masterFile.toString());
     workerEnv.put("VAULT_ADDR", bao.address());
     workerEnv.put("VAULT_TOKEN_FILE", vaultTokenFile.toString());
-    workerEnv.put("KEYTURN_SECRET_FILE", secretFile.toString());
+    workerEnv.put("KEYTURN_WORKER_KEYRING_FILE", keyringFile.toString());
+    workerEnv.put("KEYTURN_PAYLOAD_KEY_FILE", payloadKeyFile.toString());
     workerEnv.put("KEYTURN_LOG_LEVEL", "DEBUG");
     codecPort = FreePorts.pick();
-    codecToken = "codec-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "");
+    codecToken = "codec-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "");
     secretsSeen.add(codecToken);
     workerEnv.put("KEYTURN_CODEC_PORT", "" + codecPort);
     workerEnv.put("KEYTURN_CODEC_TOKEN_FILE", secretFile("codec.token", codecToken).toString());
@@ -124,7 +136,8 @@ class RotationEndToEndTest {
         new Cli(
             Map.of(
                 "TEMPORAL_ADDRESS", temporal.address(),
-                "KEYTURN_SECRET_FILE", secretFile.toString(),
+                "KEYTURN_PAYLOAD_KEY_FILE", payloadKeyFile.toString(),
+                "KEYTURN_WORKER_PUBLIC_KEY_FILE", publicKeyFile.toString(),
                 "LITELLM_URL", litellm.baseUrl()));
     stubs =
         new TemporalConnection(temporal.address(), "default", null, false, null, null, null, null)
@@ -134,8 +147,7 @@ class RotationEndToEndTest {
         WorkflowClient.newInstance(
             stubs,
             WorkflowClientOptions.newBuilder()
-                .setDataConverter(
-                    KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromBase64(keyturnSecret)))
+                .setDataConverter(KeyturnPayloadCodec.dataConverter(PayloadKeys.parse(payloadKey)))
                 .build());
   }
 
@@ -240,8 +252,8 @@ class RotationEndToEndTest {
     WorkflowStub stub = client.newUntypedWorkflowStub(workflowId);
     String firstRunId = stub.describe().getExecution().getRunId();
     String derived =
-        KeyturnSecret.fromBase64(keyturnSecret)
-            .deriveKey(new KeyDerivation(workflowId, live.keyAlias(), firstRunId));
+        keyring.deriveKey(
+            new KeyDerivation(workflowId, live.keyAlias(), firstRunId, keyring.currentKeyId()));
     assertThat(derived).isEqualTo(inVault);
     workflowIds.add(workflowId);
   }

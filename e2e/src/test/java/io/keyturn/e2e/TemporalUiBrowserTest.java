@@ -8,7 +8,8 @@ import io.keyturn.testkit.launch.TemporalDevServer;
 import io.keyturn.testkit.launch.WorkerProcess;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +39,7 @@ class TemporalUiBrowserTest {
   static OpenBaoDevServer bao;
   static LiteLlmEmulator litellm;
   static WorkerProcess worker;
+  static WorkerKeyring keyring;
 
   static final Path UI_DIR = Path.of("ui").toAbsolutePath();
   static final Path CHROMIUM =
@@ -68,7 +70,7 @@ class TemporalUiBrowserTest {
     temporal.start();
     bao = OpenBaoDevServer.builder().build();
     bao.start();
-    String master = "sk-master-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "");
+    String master = "sk-master-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "");
     litellm =
         LiteLlmEmulator.builder().masterKey(master).models(List.of("gpt-4o-mini")).build().start();
     Map<String, String> env = new HashMap<>();
@@ -76,8 +78,11 @@ class TemporalUiBrowserTest {
     env.put("LITELLM_MASTER_KEY_FILE", file("master.key", master).toString());
     env.put("VAULT_ADDR", bao.address());
     env.put("VAULT_TOKEN_FILE", file("vault.token", bao.rootToken()).toString());
+    keyring = WorkerKeyring.generate();
     env.put(
-        "KEYTURN_SECRET_FILE", file("keyturn.secret", KeyturnSecret.generateBase64()).toString());
+        "KEYTURN_WORKER_KEYRING_FILE", file("worker-keyring.json", keyring.toJson()).toString());
+    env.put(
+        "KEYTURN_PAYLOAD_KEY_FILE", file("payload.key", PayloadKeys.generateBase64()).toString());
     env.put("KEYTURN_CODEC_PORT", "" + codecPort);
     env.put("KEYTURN_LOG_LEVEL", "DEBUG"); // the codec endpoint logs each call (never payloads)
     env.put("KEYTURN_CODEC_CORS_ORIGINS", temporal.uiUrl());
@@ -108,7 +113,8 @@ class TemporalUiBrowserTest {
         new Cli(
             Map.of(
                 "TEMPORAL_ADDRESS", temporal.address(),
-                "KEYTURN_SECRET_FILE", dir.resolve("keyturn.secret").toString(),
+                "KEYTURN_PAYLOAD_KEY_FILE", dir.resolve("payload.key").toString(),
+                "KEYTURN_WORKER_PUBLIC_KEY", keyring.currentPublicKey().text(),
                 "LITELLM_URL", litellm.baseUrl()));
     Cli.Result r =
         cli.run(

@@ -28,8 +28,10 @@ import picocli.CommandLine.Command;
       "",
       "The file is validated and every declared current key is read (from its variable or file)"
           + " before anything is changed; with a problem, exit 2 and nothing is created. The key"
-          + " travels to Temporal only as its hash, and sealed for the worker with KEYTURN_SECRET"
-          + " or KEYTURN_SECRET_FILE.",
+          + " travels to Temporal only as its hash, and sealed to the worker's public key"
+          + " (KEYTURN_WORKER_PUBLIC_KEY or _FILE). Before changing anything, the CLI asks the"
+          + " worker for its keys and refuses if that public key or the payload key is not the"
+          + " worker's.",
       "",
       "The paused state follows the file: `paused: true` pauses, removing it unpauses (a"
           + " schedule paused with `keyturn pause` is unpaused by the next apply unless the file"
@@ -41,7 +43,8 @@ import picocli.CommandLine.Command;
     },
     footerHeading = "%nExamples:%n",
     footer = {
-      "  export TEMPORAL_ADDRESS=127.0.0.1:7233 KEYTURN_SECRET_FILE=~/.keyturn/secret",
+      "  export TEMPORAL_ADDRESS=127.0.0.1:7233 KEYTURN_PAYLOAD_KEY_FILE=~/.keyturn/payload.key",
+      "  export KEYTURN_WORKER_PUBLIC_KEY_FILE=~/.keyturn/worker.pub",
       "  keyturn plan -f keyturn.yaml && keyturn apply -f keyturn.yaml",
       "  keyturn apply -f config/ --prune --json",
       "",
@@ -50,6 +53,12 @@ import picocli.CommandLine.Command;
           + " read."
     })
 final class ApplyCommand extends ReconcileCommand {
+
+  /** Schedules start rotations: the worker must hold this CLI's keys (unless --skip-checks). */
+  @Override
+  boolean startsRotations() {
+    return !skipChecks;
+  }
 
   @Override
   int run(WorkflowClient client) {

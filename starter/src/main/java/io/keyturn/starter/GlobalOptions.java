@@ -36,7 +36,10 @@ final class GlobalOptions {
       order = 102,
       paramLabel = "URL",
       description =
-          "Temporal UI base URL for links (default: $KEYTURN_UI_URL, else " + DEFAULT_UI_URL + ").")
+          "Temporal UI base URL for links (default: $KEYTURN_UI_URL; else, for a dev server on"
+              + " this machine, its UI port, which is the frontend port + 1000, e.g. "
+              + DEFAULT_UI_URL
+              + " for 127.0.0.1:7233; else no link).")
   String uiUrl;
 
   @Option(
@@ -52,19 +55,47 @@ final class GlobalOptions {
     return TemporalConnection.fromEnvironment(env).with(address, namespace);
   }
 
-  /** The Temporal UI page of one workflow. */
-  String uiLink(Map<String, String> env, String namespace, String workflowId) {
+  /**
+   * The Temporal UI page of one workflow, or null when no UI is configured and none can be assumed:
+   * --ui-url, else $KEYTURN_UI_URL, else the UI a local dev server serves (its frontend port +
+   * 1000, as {@code temporal server start-dev} does by default).
+   */
+  String uiLink(Map<String, String> env, String address, String namespace, String workflowId) {
     String base = uiUrl;
     if (base == null || base.isBlank()) {
       base = env.getOrDefault("KEYTURN_UI_URL", "");
     }
     if (base.isBlank()) {
-      base = DEFAULT_UI_URL;
+      base = devServerUi(address);
+    }
+    if (base == null) {
+      return null;
     }
     return base.replaceAll("/+$", "")
         + "/namespaces/"
         + URLEncoder.encode(namespace, StandardCharsets.UTF_8)
         + "/workflows/"
         + URLEncoder.encode(workflowId, StandardCharsets.UTF_8);
+  }
+
+  /** The default UI of a dev server on this machine at {@code address}, or null if not local. */
+  static String devServerUi(String address) {
+    if (address == null) {
+      return null;
+    }
+    int colon = address.lastIndexOf(':');
+    if (colon < 0) {
+      return null;
+    }
+    String host = address.substring(0, colon);
+    if (!host.equals("127.0.0.1") && !host.equals("localhost") && !host.equals("[::1]")) {
+      return null;
+    }
+    try {
+      int port = Integer.parseInt(address.substring(colon + 1));
+      return port + 1000 <= 65535 ? "http://" + host + ":" + (port + 1000) : null;
+    } catch (NumberFormatException e) {
+      return null;
+    }
   }
 }

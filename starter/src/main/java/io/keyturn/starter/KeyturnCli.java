@@ -33,6 +33,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     usageHelpAutoWidth = true,
     subcommands = {
       RotateCommand.class,
+      KeyringCommand.class,
       StatusCommand.class,
       WaitCommand.class,
       RevokeNowCommand.class,
@@ -60,9 +61,11 @@ import picocli.CommandLine.UnmatchedArgumentException;
           + " the work. Key values are never printed: keys appear as fingerprints"
           + " (sk-...ab12 #1a2b3c4d).",
       "",
-      "Temporal stores rotation payloads encrypted with the worker's Keyturn secret: set"
-          + " KEYTURN_SECRET or KEYTURN_SECRET_FILE to it for every command that talks to"
-          + " Temporal.",
+      "Temporal stores rotation payloads encrypted with the payload key the CLI shares with the"
+          + " worker: set KEYTURN_PAYLOAD_KEY or KEYTURN_PAYLOAD_KEY_FILE for every command that"
+          + " talks to Temporal. Commands that hand a key to the worker seal it to the worker's"
+          + " public key: set KEYTURN_WORKER_PUBLIC_KEY or _FILE (`keyturn keyring public`). The"
+          + " CLI never holds the worker's keyring: see docs/security.md.",
       "",
       "Rotating on a schedule: declare secrets in keyturn.yaml (`keyturn schema`), then"
           + " `keyturn plan` and `keyturn apply` keep one Temporal Schedule, keyturn/<id>, per"
@@ -70,7 +73,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
     },
     footerHeading = "%nExamples:%n",
     footer = {
-      "  export TEMPORAL_ADDRESS=127.0.0.1:7233 KEYTURN_SECRET_FILE=~/.keyturn/secret",
+      "  export TEMPORAL_ADDRESS=127.0.0.1:7233 KEYTURN_PAYLOAD_KEY_FILE=~/.keyturn/payload.key",
+      "  export KEYTURN_WORKER_PUBLIC_KEY_FILE=~/.keyturn/worker.pub",
       "  keyturn rotate --secret-id billing-api --key-file ./billing-api.key --wait",
       "  keyturn status rotation/billing-api/20250101120000",
       "  keyturn revoke-now rotation/billing-api/20250101120000 --reason leaked",

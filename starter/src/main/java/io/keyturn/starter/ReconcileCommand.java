@@ -32,7 +32,8 @@ abstract class ReconcileCommand extends ScheduleCommand {
       names = "--skip-checks",
       description =
           "Do not check from here that each gateway and destination answers and that each"
-              + " management key is accepted with the routes a rotation needs (for a machine that"
+              + " management key is accepted with the routes a rotation needs, nor (apply) that a"
+              + " worker answers holding this CLI's public key and payload key (for a machine that"
               + " cannot reach them; the worker still checks every destination before minting).")
   boolean skipChecks;
 

@@ -1,7 +1,7 @@
 package io.keyturn.starter;
 
 import io.keyturn.workflows.KeyRotationWorkflow;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.WorkerPublicKey;
 import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.RotationRequest;
@@ -39,9 +39,11 @@ import picocli.CommandLine.Option;
           + " key cannot be verified or published, it is deleted and the old key is left working.",
       "",
       "The old key's value is read from an environment variable, a file or stdin, never from the"
-          + " command line. Only its hash goes to Temporal, and the value sealed (AES-GCM) with"
-          + " the worker's secret (KEYTURN_SECRET or KEYTURN_SECRET_FILE, required), so the"
-          + " worker can prove after revoking that the proxy refuses it.",
+          + " command line. Only its hash goes to Temporal, and the value sealed to the worker's"
+          + " public key (KEYTURN_WORKER_PUBLIC_KEY or _FILE), so only the worker can open it, to"
+          + " prove after revoking that the proxy refuses it. Before starting, the CLI asks the"
+          + " worker for its keys and refuses if that public key or the payload key is not the"
+          + " worker's.",
       "",
       "The workflow id is rotation/<secret-id>/<generation>: one rotation per secret and"
           + " generation, so running the same command twice cannot rotate a key twice."
@@ -175,6 +177,11 @@ final class RotateCommand extends TemporalCommand {
   }
 
   @Override
+  boolean startsRotations() {
+    return true;
+  }
+
+  @Override
   void prepare() {
     String gatewayUrl = gateway;
     if (gatewayUrl == null || gatewayUrl.isBlank()) {
@@ -278,13 +285,10 @@ final class RotateCommand extends TemporalCommand {
     return out;
   }
 
-  /**
-   * Seals the old key for the worker. The Keyturn secret is there: every command that talks to
-   * Temporal requires it (see {@link TemporalCommand}).
-   */
+  /** Seals the old key to the worker's public key: the CLI can seal it, never open it. */
   private SealedSecret seal(String value) {
     try {
-      return KeyturnSecret.fromEnvironment(cli.env()).seal(value);
+      return WorkerPublicKey.fromEnvironment(cli.env()).seal(value);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }

@@ -57,6 +57,7 @@ import picocli.CommandLine.Option;
           + " that id is running, or Temporal failed, 2 bad usage."
     })
 final class RotateFleetCommand extends ScheduleCommand {
+
   private static final Pattern FLEET_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
   private static final DateTimeFormatter DEFAULT_ID =
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
@@ -185,6 +186,7 @@ final class RotateFleetCommand extends ScheduleCommand {
                     + " failed")
             .setStaticDetails("Started by " + cli.user())
             .build();
+    checkWorkerKeys(client);
     FleetRotationWorkflow wf = client.newWorkflowStub(FleetRotationWorkflow.class, options);
     try {
       WorkflowClient.start(wf::rotateFleet, request);

@@ -141,7 +141,7 @@ final class RotationWatcher {
               + KeyRotationWorkflow.TASK_QUEUE
               + "?)");
     } catch (ExecutionException e) {
-      var wrongSecret = TemporalCommand.wrongSecretCause(e);
+      var wrongSecret = TemporalCommand.wrongPayloadKey(e);
       if (wrongSecret != null) {
         // Not a state of the rotation but of this command's configuration: every read would fail.
         throw new CliFailure(CliFailure.USAGE, wrongSecret.getMessage());

@@ -8,7 +8,7 @@ import io.keyturn.starter.config.Durations;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.WorkerPublicKey;
 import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.KeyRef;
@@ -193,7 +193,7 @@ final class ScheduledRotations {
 
   /**
    * The rotation request the schedule starts. Reads the declared current key (from its variable or
-   * file) and seals it for the worker when a Keyturn secret is configured; only a hash or a sealed
+   * file) and seals it to the worker's public key when one is configured; only a hash or a sealed
    * value ever goes to Temporal.
    *
    * @throws BadSpec naming the file and field when the key cannot be read
@@ -208,17 +208,17 @@ final class ScheduledRotations {
       } else {
         String value = readKey(s, ck, env);
         oldKey = KeyMaterial.ref(value);
-        if (!env.getOrDefault(KeyturnSecret.ENV, "").isBlank()
-            || !env.getOrDefault(KeyturnSecret.ENV_FILE, "").isBlank()) {
+        if (WorkerPublicKey.configured(env)) {
           try {
-            sealed = KeyturnSecret.fromEnvironment(env).seal(value);
+            sealed = WorkerPublicKey.fromEnvironment(env).seal(value);
           } catch (IllegalArgumentException e) {
             throw new BadSpec(
                 new ConfigProblem(
                     s.file(),
                     "secret " + s.id() + ".currentKey",
                     "cannot seal the current key: " + e.getMessage(),
-                    "set KEYTURN_SECRET or KEYTURN_SECRET_FILE to the worker's secret."));
+                    "set KEYTURN_WORKER_PUBLIC_KEY or KEYTURN_WORKER_PUBLIC_KEY_FILE to the"
+                        + " worker's public key (`keyturn keyring public`)."));
           }
         }
       }

@@ -4,7 +4,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
+import io.keyturn.workflows.crypto.WorkerPublicKey;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.common.converter.DataConverter;
@@ -38,6 +39,31 @@ abstract class TemporalCommand implements Callable<Integer> {
   /** The work, given a connected client. Returns the exit code. */
   abstract int run(WorkflowClient client);
 
+  /**
+   * True for commands that start rotations (or schedule them): they first ask the worker for its
+   * keys and refuse to start when this CLI's keys are not the worker's ({@link WorkerKeysCheck}).
+   */
+  boolean startsRotations() {
+    return false;
+  }
+
+  /**
+   * Refuses (throws) unless a worker answers holding this CLI's keys; see {@link WorkerKeysCheck}.
+   */
+  void checkWorkerKeys(WorkflowClient client) {
+    try {
+      WorkerKeysCheck.require(
+          client,
+          connection.address(),
+          WorkerPublicKey.configured(cli.env()) ? WorkerPublicKey.fromEnvironment(cli.env()) : null,
+          PayloadKeys.fromEnvironment(cli.env()),
+          WorkerKeysCheck.ANSWER_WITHIN,
+          cli.err());
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
+  }
+
   /** The workflow this command is about, when it is about one: named in "not found" messages. */
   abstract String workflowId();
 
@@ -50,13 +76,11 @@ abstract class TemporalCommand implements Callable<Integer> {
     }
     DataConverter dataConverter = dataConverter();
     prepare();
-    TemporalClients.Session session;
-    try {
-      session = cli.clients().open(connection, dataConverter);
-    } catch (RuntimeException e) {
-      throw translate(e);
-    }
+    TemporalClients.Session session = open(dataConverter);
     try (session) {
+      if (startsRotations()) {
+        checkWorkerKeys(session.client());
+      }
       return run(session.client());
     } catch (CliFailure | ParameterException e) {
       throw e;
@@ -65,20 +89,93 @@ abstract class TemporalCommand implements Callable<Integer> {
     }
   }
 
+  /** How long to keep trying a Temporal that does not answer: busy, restarting or down. */
+  static final String WAIT_ENV = "KEYTURN_TEMPORAL_WAIT";
+
+  static final java.time.Duration DEFAULT_WAIT = java.time.Duration.ofSeconds(60);
+
   /**
-   * The worker encrypts every payload it writes to history with the Keyturn secret, and expects
-   * what it reads to be encrypted the same way: without the secret this command could neither start
-   * a rotation the worker reads nor read a status or result. So it is required, and missing or
-   * broken it is a usage error before anything is sent.
+   * Opens a session, trying again while Temporal does not answer (a busy server answers late, a
+   * restarting one not at all) for up to $KEYTURN_TEMPORAL_WAIT (default 60 s; 0 tries once), with
+   * a line on stderr so a person sees why nothing happens yet. Nothing is sent before a session
+   * opens, so trying again is safe.
+   */
+  private TemporalClients.Session open(DataConverter dataConverter) {
+    java.time.Duration wait = waitForTemporal();
+    java.time.Instant deadline = cli.clock().instant().plus(wait);
+    boolean told = false;
+    long pauseMillis = 500;
+    while (true) {
+      try {
+        return cli.clients().open(connection, dataConverter);
+      } catch (RuntimeException e) {
+        StatusRuntimeException grpc = grpcCause(e);
+        boolean unanswered =
+            grpc != null
+                && (grpc.getStatus().getCode() == Status.Code.UNAVAILABLE
+                    || grpc.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED
+                    || grpc.getStatus().getCode() == Status.Code.RESOURCE_EXHAUSTED);
+        if (!unanswered
+            || !cli.clock()
+                .instant()
+                .plus(java.time.Duration.ofMillis(pauseMillis))
+                .isBefore(deadline)) {
+          throw translate(e);
+        }
+        if (!told) {
+          cli.err()
+              .println(
+                  "keyturn: Temporal at "
+                      + connection.address()
+                      + " is not answering ("
+                      + grpc.getStatus().getCode()
+                      + "); trying again for up to "
+                      + wait.toSeconds()
+                      + " s ("
+                      + WAIT_ENV
+                      + ")...");
+          cli.err().flush();
+          told = true;
+        }
+        try {
+          Thread.sleep(pauseMillis);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw translate(e);
+        }
+        pauseMillis = Math.min(pauseMillis * 2, 4000);
+      }
+    }
+  }
+
+  private java.time.Duration waitForTemporal() {
+    String v = cli.env().get(WAIT_ENV);
+    if (v == null || v.isBlank()) {
+      return DEFAULT_WAIT;
+    }
+    try {
+      return java.time.Duration.ofSeconds(
+          Math.max(0, Long.parseLong(v.trim().replaceAll("s$", ""))));
+    } catch (NumberFormatException e) {
+      throw usage(WAIT_ENV + "='" + v + "' is not a number of seconds, e.g. 60 (0 tries once)");
+    }
+  }
+
+  /**
+   * The worker encrypts every payload it writes to history with the payload key, and expects what
+   * it reads to be encrypted the same way: without it this command could neither start a rotation
+   * the worker reads nor read a status or result. So it is required, and missing or broken it is a
+   * usage error before anything is sent. It opens history payloads only: sealed values and minted
+   * keys need the worker's keyring, which the CLI never holds.
    */
   private DataConverter dataConverter() {
     try {
-      return KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromEnvironment(cli.env()));
+      return KeyturnPayloadCodec.dataConverter(PayloadKeys.fromEnvironment(cli.env()));
     } catch (IllegalArgumentException e) {
       throw new CliFailure(
           CliFailure.USAGE,
-          "keyturn needs the worker's Keyturn secret: Temporal stores rotation payloads encrypted"
-              + " with it. "
+          "keyturn needs the payload key it shares with the worker: Temporal stores rotation"
+              + " payloads encrypted with it. "
               + e.getMessage());
     }
   }
@@ -120,7 +217,7 @@ abstract class TemporalCommand implements Callable<Integer> {
   }
 
   String uiLink(String workflowId) {
-    return global.uiLink(cli.env(), connection.namespace(), workflowId);
+    return global.uiLink(cli.env(), connection.address(), connection.namespace(), workflowId);
   }
 
   String notFound(String workflowId) {
@@ -139,9 +236,9 @@ abstract class TemporalCommand implements Callable<Integer> {
     if (e instanceof CliFailure f) {
       return f;
     }
-    KeyturnPayloadCodec.WrongSecretException wrongSecret = wrongSecretCause(e);
-    if (wrongSecret != null) {
-      return new CliFailure(CliFailure.USAGE, wrongSecret.getMessage());
+    KeyturnPayloadCodec.WrongPayloadKeyException wrongKey = wrongPayloadKey(e);
+    if (wrongKey != null) {
+      return new CliFailure(CliFailure.USAGE, wrongKey.getMessage());
     }
     StatusRuntimeException grpc = grpcCause(e);
     String where = connection.address();
@@ -210,10 +307,10 @@ abstract class TemporalCommand implements Callable<Integer> {
     return d != null && NAMESPACE_NOT_FOUND.matcher(d).find();
   }
 
-  /** A payload encrypted with another Keyturn secret, wherever the SDK wrapped it. */
-  static KeyturnPayloadCodec.WrongSecretException wrongSecretCause(Throwable t) {
+  /** A payload encrypted with a payload key this CLI does not hold, wherever the SDK wrapped it. */
+  static KeyturnPayloadCodec.WrongPayloadKeyException wrongPayloadKey(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof KeyturnPayloadCodec.WrongSecretException w) {
+      if (c instanceof KeyturnPayloadCodec.WrongPayloadKeyException w) {
         return w;
       }
       if (c.getCause() == c) {

@@ -7,8 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyturn.testkit.launch.TemporalDevServer;
 import io.keyturn.workflows.FleetRotationWorkflowImpl;
 import io.keyturn.workflows.KeyRotationWorkflow;
-import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.model.FleetRequest;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
@@ -56,7 +55,7 @@ class FleetCommandsTest {
   static WorkflowClient client;
 
   /** The worker's and the CLI's Keyturn secret: payloads in history are encrypted with it. */
-  static final String SECRET = KeyturnSecret.generateBase64();
+  static final String SECRET = PayloadKeys.generateBase64();
 
   @TempDir Path dir;
   final Map<String, String> env = new HashMap<>();
@@ -96,14 +95,22 @@ class FleetCommandsTest {
             stubs,
             WorkflowClientOptions.newBuilder()
                 .setNamespace("default")
-                .setDataConverter(
-                    KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromBase64(SECRET)))
+                .setDataConverter(TestKeys.CONVERTER)
                 .build());
     schedules = ScheduleCommand.schedules(client);
+    // The worker's answer to the CLI's key question, as the real worker serves it.
+    keysWorker = io.temporal.worker.WorkerFactory.newInstance(client);
+    TestKeys.serveWorkerKeys(keysWorker);
+    keysWorker.start();
   }
+
+  static io.temporal.worker.WorkerFactory keysWorker;
 
   @AfterAll
   static void stopTemporal() {
+    if (keysWorker != null) {
+      keysWorker.shutdownNow();
+    }
     if (stubs != null) {
       stubs.shutdownNow();
     }
@@ -121,7 +128,7 @@ class FleetCommandsTest {
     }
     FAILING.clear();
     env.put("TEMPORAL_ADDRESS", temporal.address());
-    env.put(KeyturnSecret.ENV, SECRET);
+    TestKeys.addCliKeys(env);
     env.put("USER", "alice");
     Files.writeString(
         dir.resolve("keyturn.yaml"),

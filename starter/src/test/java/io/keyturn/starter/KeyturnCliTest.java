@@ -6,10 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.Status;
 import io.keyturn.workflows.KeyRotationWorkflow;
+import io.keyturn.workflows.WorkerKeysWorkflow;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
@@ -56,8 +58,8 @@ class KeyturnCliTest {
   static final KeyturnCli.Timing TIMING =
       new KeyturnCli.Timing(Duration.ofMillis(50), Duration.ofMillis(500));
 
-  /** The worker's and the CLI's Keyturn secret: payloads in history are encrypted with it. */
-  static final String SECRET = KeyturnSecret.generateBase64();
+  /** The payload key the worker and the CLI share: payloads in history are encrypted with it. */
+  static final String SECRET = TestKeys.PAYLOAD_KEY;
 
   static TestWorkflowEnvironment temporal;
   static WorkflowClient client;
@@ -79,13 +81,12 @@ class KeyturnCliTest {
             TestEnvironmentOptions.newBuilder()
                 .setUseTimeskipping(false)
                 .setWorkflowClientOptions(
-                    WorkflowClientOptions.newBuilder()
-                        .setDataConverter(
-                            KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromBase64(SECRET)))
-                        .build())
+                    WorkflowClientOptions.newBuilder().setDataConverter(TestKeys.CONVERTER).build())
                 .build());
     Worker worker = temporal.newWorker(KeyRotationWorkflow.TASK_QUEUE);
     worker.registerWorkflowImplementationTypes(FakeKeyRotationWorkflow.class);
+    TestKeys.serveWorkerKeys(
+        temporal.newWorker(WorkerKeysWorkflow.taskQueueFor(KeyRotationWorkflow.TASK_QUEUE)));
     temporal.start();
     client = temporal.getWorkflowClient();
   }
@@ -96,16 +97,14 @@ class KeyturnCliTest {
   }
 
   /**
-   * Runs the CLI with {@code env}; the worker's secret is added unless the test names {@code
-   * KEYTURN_SECRET} or {@code KEYTURN_SECRET_FILE} itself (blank: none).
+   * Runs the CLI with {@code env}; the payload key and the worker's public key are added unless the
+   * test names them itself (blank: none).
    */
   static Run run(Map<String, String> env, String stdin, Clock clock, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Map<String, String> withSecret = new HashMap<>(env);
-    if (!env.containsKey(KeyturnSecret.ENV) && !env.containsKey(KeyturnSecret.ENV_FILE)) {
-      withSecret.put(KeyturnSecret.ENV, SECRET);
-    }
+    TestKeys.addCliKeys(withSecret);
     KeyturnCli cli =
         new KeyturnCli(
             (connection, dataConverter) -> {
@@ -143,7 +142,7 @@ class KeyturnCliTest {
 
   /** A raw key as LiteLLM makes them; unique per call so no test finds another's. */
   static String rawKey() {
-    return "sk-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "").substring(0, 22);
+    return "sk-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "").substring(0, 22);
   }
 
   Path keyFile(String raw) throws Exception {
@@ -195,8 +194,10 @@ class KeyturnCliTest {
     Run r =
         run(
             Map.of(
-                "KEYTURN_SECRET_FILE",
+                "KEYTURN_PAYLOAD_KEY_FILE",
                 keyFile(secret).toString(),
+                "KEYTURN_WORKER_PUBLIC_KEY_FILE",
+                keyFile(TestKeys.KEYRING.currentPublicKey().text()).toString(),
                 "LITELLM_URL",
                 "https://llm.test/"),
             "rotate",
@@ -236,7 +237,7 @@ class KeyturnCliTest {
     assertThat(req.gracePeriod()).isEqualTo(Duration.ofHours(2));
     assertThat(req.vault())
         .isEqualTo(new VaultTarget("secret", "teams/billing/", "svc-a", null, "api_key"));
-    assertThat(KeyturnSecret.fromBase64(secret).open(req.oldKeySealed()))
+    assertThat(TestKeys.KEYRING.open(req.oldKeySealed()))
         .as("the worker can open the sealed old key")
         .isEqualTo(raw);
 
@@ -247,7 +248,7 @@ class KeyturnCliTest {
         .doesNotContain(KeyMaterial.tokenHash(raw))
         .doesNotContain("app-file");
     String payload =
-        KeyturnPayloadCodec.of(KeyturnSecret.fromBase64(SECRET))
+        KeyturnPayloadCodec.of(TestKeys.PAYLOAD)
             .decode(List.of(stored))
             .get(0)
             .getData()
@@ -274,7 +275,7 @@ class KeyturnCliTest {
     assertThat(r.err()).doesNotContain("note:");
     RotationRequest req = startedWith("rotation/app-env/1");
     assertThat(req.oldKey().tokenHash()).isEqualTo(KeyMaterial.tokenHash(raw));
-    assertThat(KeyturnSecret.fromBase64(SECRET).open(req.oldKeySealed())).isEqualTo(raw);
+    assertThat(TestKeys.KEYRING.open(req.oldKeySealed())).isEqualTo(raw);
     assertThat(req.gatewayUrl()).isEqualTo(RotateCommand.DEFAULT_GATEWAY);
     assertThat(req.gracePeriod()).isEqualTo(Duration.ofHours(24));
     assertThat(req.vault().describe()).isEqualTo("secret/litellm/app-env#key");
@@ -283,7 +284,7 @@ class KeyturnCliTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"rotate", "status", "list", "plan"})
-  void withoutTheKeyturnSecretEveryTemporalCommandIsAUsageErrorNamingTheVariables(String cmd) {
+  void withoutThePayloadKeyEveryTemporalCommandIsAUsageErrorNamingTheVariables(String cmd) {
     String raw = rawKey();
     List<String> args =
         switch (cmd) {
@@ -294,19 +295,19 @@ class KeyturnCliTest {
         };
     int before = connections.size();
 
-    Run r = run(Map.of("OLD_KEY", raw, "KEYTURN_SECRET", ""), args.toArray(String[]::new));
+    Run r = run(Map.of("OLD_KEY", raw, "KEYTURN_PAYLOAD_KEY", ""), args.toArray(String[]::new));
 
     assertThat(r.exit()).as(r.all()).isEqualTo(2);
     assertThat(r.err())
-        .contains("needs the worker's Keyturn secret")
-        .contains("KEYTURN_SECRET ")
-        .contains("KEYTURN_SECRET_FILE");
+        .contains("needs the payload key it shares with the worker")
+        .contains("KEYTURN_PAYLOAD_KEY ")
+        .contains("KEYTURN_PAYLOAD_KEY_FILE");
     assertThat(connections).as("nothing was sent to Temporal").hasSize(before);
     assertNoKey(raw, r.all());
   }
 
   @Test
-  void aCliWithAnotherSecretThanTheWorkerSaysSoNamingBothKeyIds() throws Exception {
+  void aCliWithAnotherPayloadKeyThanTheWorkerSaysSoNamingBothKeyIds() throws Exception {
     String raw = rawKey();
     assertThat(
             run(
@@ -323,15 +324,15 @@ class KeyturnCliTest {
                 .exit())
         .isZero();
     awaitPhase("rotation/app-other/1", RotationPhase.IN_GRACE);
-    String other = KeyturnSecret.generateBase64();
+    String other = PayloadKeys.generateBase64();
 
-    Run r = run(Map.of("KEYTURN_SECRET", other), "status", "rotation/app-other/1");
+    Run r = run(Map.of("KEYTURN_PAYLOAD_KEY", other), "status", "rotation/app-other/1");
 
     assertThat(r.exit()).as(r.all()).isEqualTo(2);
     assertThat(r.err())
-        .contains(KeyturnSecret.fromBase64(SECRET).keyId())
-        .contains(KeyturnSecret.fromBase64(other).keyId())
-        .contains("set KEYTURN_SECRET (or KEYTURN_SECRET_FILE) to the worker's secret")
+        .contains(TestKeys.PAYLOAD.currentId())
+        .contains(PayloadKeys.parse(other).currentId())
+        .contains("set KEYTURN_PAYLOAD_KEY (or KEYTURN_PAYLOAD_KEY_FILE)")
         .doesNotContain("AEADBadTag")
         .doesNotContain("Exception");
     assertNoKey(raw, r.all());
@@ -480,12 +481,71 @@ class KeyturnCliTest {
     assertNoKey(raw, r.all());
   }
 
+  /**
+   * A CLI pinned to a public key that is not in the worker's keyring (a stranger's, or a stale one)
+   * would seal the old key so the worker cannot open it: refused before anything starts.
+   */
   @Test
-  void aBrokenKeyturnSecretIsAUsageErrorAndNothingStarts() {
+  void aCliPinnedToAPublicKeyNotTheWorkersIsRefusedBeforeAnythingStarts() {
+    String raw = rawKey();
+    WorkerKeyring stranger = WorkerKeyring.generate();
+    Run r =
+        run(
+            Map.of("OLD_KEY", raw, "KEYTURN_WORKER_PUBLIC_KEY", stranger.currentPublicKey().text()),
+            "rotate",
+            "--secret-id",
+            "app-stranger",
+            "--key-env",
+            "OLD_KEY",
+            "--generation",
+            "1");
+
+    assertThat(r.exit()).as(r.all()).isEqualTo(2);
+    assertThat(r.err())
+        .contains(stranger.currentKeyId())
+        .contains(TestKeys.KEYRING.currentKeyId())
+        .contains("not in the worker's keyring")
+        .contains("keyturn keyring public")
+        .contains("Nothing was started");
+    assertNoKey(raw, r.all());
+    assertThat(run("status", "rotation/app-stranger/1").exit()).isEqualTo(1);
+  }
+
+  /**
+   * A CLI with another payload key would start a rotation the worker cannot decode: refused before
+   * it starts, naming both payload key ids.
+   */
+  @Test
+  void aCliWithAnotherPayloadKeyIsRefusedBeforeARotationStarts() {
+    String raw = rawKey();
+    String other = PayloadKeys.generateBase64();
+    Run r =
+        run(
+            Map.of("OLD_KEY", raw, "KEYTURN_PAYLOAD_KEY", other),
+            "rotate",
+            "--secret-id",
+            "app-otherpayload",
+            "--key-env",
+            "OLD_KEY",
+            "--generation",
+            "1");
+
+    assertThat(r.exit()).as(r.all()).isEqualTo(2);
+    assertThat(r.err())
+        .contains(TestKeys.PAYLOAD.currentId())
+        .contains(PayloadKeys.parse(other).currentId())
+        .contains("KEYTURN_PAYLOAD_KEY")
+        .contains("Nothing was started");
+    assertNoKey(raw, r.all());
+    assertThat(run("status", "rotation/app-otherpayload/1").exit()).isEqualTo(1);
+  }
+
+  @Test
+  void aBrokenPayloadKeyIsAUsageErrorAndNothingStarts() {
     String raw = rawKey();
     Run r =
         run(
-            Map.of("OLD_KEY", raw, "KEYTURN_SECRET", "dG9vIHNob3J0"),
+            Map.of("OLD_KEY", raw, "KEYTURN_PAYLOAD_KEY", "dG9vIHNob3J0"),
             "rotate",
             "--secret-id",
             "app-badsecret",
@@ -809,7 +869,13 @@ class KeyturnCliTest {
             (connection, dataConverter) -> {
               throw Status.UNAVAILABLE.withDescription("io exception").asRuntimeException();
             },
-            Map.of("TEMPORAL_ADDRESS", "127.0.0.1:7999", "KEYTURN_SECRET", SECRET),
+            Map.of(
+                "TEMPORAL_ADDRESS",
+                "127.0.0.1:7999",
+                "KEYTURN_PAYLOAD_KEY",
+                SECRET,
+                "KEYTURN_TEMPORAL_WAIT",
+                "0"),
             new KeyturnCli.Io(
                 new ByteArrayInputStream(new byte[0]),
                 new PrintStream(new ByteArrayOutputStream()),
@@ -825,6 +891,37 @@ class KeyturnCliTest {
         .contains(
             "cannot reach Temporal at 127.0.0.1:7999: is the server running? (scripts/demo.sh"
                 + " starts one)");
+  }
+
+  @Test
+  void aBusyTemporalIsTriedAgainWithAProgressLineUntilItAnswers() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    java.util.concurrent.atomic.AtomicInteger attempts =
+        new java.util.concurrent.atomic.AtomicInteger();
+    KeyturnCli cli =
+        new KeyturnCli(
+            (connection, dataConverter) -> {
+              if (attempts.incrementAndGet() < 3) {
+                throw Status.DEADLINE_EXCEEDED.withDescription("busy").asRuntimeException();
+              }
+              throw Status.NOT_FOUND.withDescription("workflow not found").asRuntimeException();
+            },
+            Map.of("TEMPORAL_ADDRESS", "127.0.0.1:7999", "KEYTURN_PAYLOAD_KEY", SECRET),
+            new KeyturnCli.Io(
+                new ByteArrayInputStream(new byte[0]),
+                new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                false),
+            Clock.systemUTC(),
+            TIMING);
+
+    int exit = cli.execute("status", "rotation/x/1");
+
+    assertThat(attempts.get()).isEqualTo(3);
+    assertThat(exit).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8))
+        .contains("Temporal at 127.0.0.1:7999 is not answering (DEADLINE_EXCEEDED); trying again")
+        .contains("no rotation with id 'rotation/x/1'");
   }
 
   @Test

@@ -8,7 +8,7 @@ import io.keyturn.testkit.launch.TemporalDevServer;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.model.RotationRequest;
 import io.temporal.api.enums.v1.ScheduleOverlapPolicy;
 import io.temporal.api.history.v1.HistoryEvent;
@@ -56,7 +56,7 @@ class ScheduleCommandsTest {
   static WorkflowClient client;
 
   /** The worker's and the CLI's Keyturn secret: payloads in history are encrypted with it. */
-  static final String SECRET = KeyturnSecret.generateBase64();
+  static final String SECRET = PayloadKeys.generateBase64();
 
   @TempDir Path dir;
   final Map<String, String> env = new HashMap<>();
@@ -79,8 +79,7 @@ class ScheduleCommandsTest {
             stubs,
             WorkflowClientOptions.newBuilder()
                 .setNamespace("default")
-                .setDataConverter(
-                    KeyturnPayloadCodec.dataConverter(KeyturnSecret.fromBase64(SECRET)))
+                .setDataConverter(TestKeys.CONVERTER)
                 .build());
     schedules = ScheduleCommand.schedules(client);
   }
@@ -102,8 +101,8 @@ class ScheduleCommandsTest {
     }
     await(() -> listedIds().isEmpty(), "schedules of earlier tests to be gone");
     env.put("TEMPORAL_ADDRESS", temporal.address());
-    env.put(KeyturnSecret.ENV, SECRET);
-    rawKey = "sk-" + KeyturnSecret.generateBase64().replaceAll("[^A-Za-z0-9]", "").substring(0, 24);
+    TestKeys.addCliKeys(env);
+    rawKey = "sk-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "").substring(0, 24);
   }
 
   Run run(String... args) {

@@ -16,9 +16,14 @@ import io.keyturn.worker.observe.RotationMetrics;
 import io.keyturn.worker.observe.VisibilityGauges;
 import io.keyturn.workflows.FleetRotationWorkflowImpl;
 import io.keyturn.workflows.KeyRotationWorkflowImpl;
+import io.keyturn.workflows.WorkerKeysWorkflow;
+import io.keyturn.workflows.WorkerKeysWorkflowImpl;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
+import io.keyturn.workflows.crypto.WorkerKeyring;
+import io.keyturn.workflows.crypto.WorkerPublicKey;
+import io.keyturn.workflows.model.WorkerKeys;
 import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.annotation.Value;
@@ -107,6 +112,32 @@ public class TemporalWorkerService {
     return codecServer == null ? -1 : codecServer.port();
   }
 
+  /**
+   * Loads and initialises what workflow tasks use (JSON mapping of the model records, the AES-GCM
+   * codec and its random source) before the worker polls, so that the first workflow tasks on a
+   * starved machine do not spend their deadlock-detection second (TMPRL1101) loading classes.
+   */
+  static void warmUp(DataConverter dataConverter) {
+    var sample =
+        new io.keyturn.workflows.model.RotationStatus(
+            "warm-up",
+            1,
+            io.keyturn.workflows.model.RotationPhase.STARTING,
+            null,
+            null,
+            null,
+            null,
+            null,
+            false,
+            "warming up");
+    var payloads = dataConverter.toPayloads(sample).orElseThrow();
+    dataConverter.fromPayloads(
+        0,
+        java.util.Optional.of(payloads),
+        io.keyturn.workflows.model.RotationStatus.class,
+        io.keyturn.workflows.model.RotationStatus.class);
+  }
+
   @PostConstruct
   void start() {
     List<String> problems = new ArrayList<>(settings.validate());
@@ -115,7 +146,8 @@ public class TemporalWorkerService {
       throw new IllegalStateException(
           "Keyturn worker cannot start:\n  - " + String.join("\n  - ", problems));
     }
-    KeyturnSecret secret = settings.keyturnSecret();
+    WorkerKeyring keyring = settings.workerKeyring();
+    PayloadKeys payloadKeys = settings.payloadKeys();
     TemporalConnection conn = settings.temporal();
     http = new JsonHttp(settings.litellmTimeout());
     sdkScope =
@@ -125,7 +157,8 @@ public class TemporalWorkerService {
     stubs = withMetrics(conn.openStubs(), sdkScope);
     SearchAttributeRegistration.ensure(stubs, conn.namespace());
     // Every payload this worker writes to history is encrypted; see KeyturnPayloadCodec.
-    DataConverter dataConverter = KeyturnPayloadCodec.dataConverter(secret);
+    DataConverter dataConverter = KeyturnPayloadCodec.dataConverter(payloadKeys);
+    warmUp(dataConverter);
     WorkflowClient client = conn.client(stubs, dataConverter);
     factory =
         WorkerFactory.newInstance(
@@ -135,20 +168,36 @@ public class TemporalWorkerService {
                 .build());
     Worker worker = factory.newWorker(settings.taskQueue());
     worker.registerWorkflowImplementationTypes(
-        KeyRotationWorkflowImpl.class, FleetRotationWorkflowImpl.class);
+        KeyturnPayloadCodec.WORKFLOW_OPTIONS,
+        KeyRotationWorkflowImpl.class,
+        FleetRotationWorkflowImpl.class);
+    // The CLI asks through Temporal which keys this worker holds before it starts anything.
+    WorkerKeys answer =
+        new WorkerKeys(
+            keyring.currentKeyId(),
+            keyring.publicKeys().stream().map(WorkerPublicKey::text).toList(),
+            payloadKeys.currentId(),
+            payloadKeys.ids());
+    factory
+        .newWorker(WorkerKeysWorkflow.taskQueueFor(settings.taskQueue()))
+        .registerWorkflowImplementationFactory(
+            WorkerKeysWorkflow.class, () -> new WorkerKeysWorkflowImpl(answer));
     worker.registerActivitiesImplementations(
         new LiteLlmActivitiesImpl(
-            new LiteLlmClient(http, settings.managementKey(), pacing), secret),
+            new LiteLlmClient(http, settings.managementKey(), pacing), keyring),
         new SecretStoreActivitiesImpl(
-            new VaultKv2Client(http, settings.vaultAddress(), settings.vaultAuth(http)), secret));
+            new VaultKv2Client(http, settings.vaultAddress(), settings.vaultAuth(http)), keyring));
     factory.start();
     startMetrics(client, conn.namespace());
-    startCodecEndpoint(KeyturnPayloadCodec.of(secret));
+    startCodecEndpoint(KeyturnPayloadCodec.of(payloadKeys));
     log.info(
-        "Keyturn worker started: task queue {} on {} (Keyturn secret {}, Vault {} with {})",
+        "Keyturn worker started: task queue {} on {} (worker keys {}, current {}; payload key {};"
+            + " Vault {} with {})",
         settings.taskQueue(),
         conn,
-        secret.keyId(),
+        keyring.keyIds(),
+        keyring.currentKeyId(),
+        payloadKeys.currentId(),
         settings.vaultAddress(),
         settings.vaultUsesAppRole() ? "AppRole" : "a token");
   }
@@ -242,7 +291,7 @@ public class TemporalWorkerService {
       }
     }
     log.info(
-        "codec endpoint on {} (/encode, /decode; bearer token {}; UI origins {}; Keyturn secret {})",
+        "codec endpoint on {} (/encode, /decode; bearer token {}; UI origins {}; payload key {})",
         url,
         codecSettings.tokenRequired() ? "required" : "not required",
         codecSettings.corsOrigins(),

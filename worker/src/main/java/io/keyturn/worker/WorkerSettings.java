@@ -3,7 +3,8 @@ package io.keyturn.worker;
 import io.keyturn.activities.http.JsonHttp;
 import io.keyturn.activities.vault.VaultAuth;
 import io.keyturn.workflows.client.TemporalConnection;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 import java.io.IOException;
@@ -46,8 +47,10 @@ public class WorkerSettings {
   final String vaultSecretIdFile;
   final String vaultAppRoleMount;
   final String vaultNamespace;
-  final String secret;
-  final String secretFile;
+  final String keyring;
+  final String keyringFile;
+  final String payloadKey;
+  final String payloadKeyFile;
 
   public WorkerSettings(
       @Value("${keyturn.temporal.address}") String address,
@@ -71,8 +74,10 @@ public class WorkerSettings {
       @Value("${keyturn.vault.approle.secret-id-file:}") String vaultSecretIdFile,
       @Value("${keyturn.vault.approle.mount:approle}") String vaultAppRoleMount,
       @Value("${keyturn.vault.namespace:}") String vaultNamespace,
-      @Value("${keyturn.secret:}") String secret,
-      @Value("${keyturn.secret-file:}") String secretFile) {
+      @Value("${keyturn.worker-keyring:}") String keyring,
+      @Value("${keyturn.worker-keyring-file:}") String keyringFile,
+      @Value("${keyturn.payload-key:}") String payloadKey,
+      @Value("${keyturn.payload-key-file:}") String payloadKeyFile) {
     this.address = address;
     this.namespace = namespace;
     this.apiKey = apiKey;
@@ -94,8 +99,10 @@ public class WorkerSettings {
     this.vaultSecretIdFile = vaultSecretIdFile;
     this.vaultAppRoleMount = vaultAppRoleMount;
     this.vaultNamespace = vaultNamespace;
-    this.secret = secret;
-    this.secretFile = secretFile;
+    this.keyring = keyring;
+    this.keyringFile = keyringFile;
+    this.payloadKey = payloadKey;
+    this.payloadKeyFile = payloadKeyFile;
   }
 
   /** Every problem with the settings, each naming the variable to set. Empty when all is well. */
@@ -108,7 +115,12 @@ public class WorkerSettings {
     }
     vaultAuthProblems(problems);
     try {
-      keyturnSecret();
+      workerKeyring();
+    } catch (IllegalArgumentException e) {
+      problems.add(e.getMessage());
+    }
+    try {
+      payloadKeys();
     } catch (IllegalArgumentException e) {
       problems.add(e.getMessage());
     }
@@ -181,9 +193,16 @@ public class WorkerSettings {
     return vaultAddress;
   }
 
-  public KeyturnSecret keyturnSecret() {
-    return KeyturnSecret.fromEnvironment(
-        Map.of(KeyturnSecret.ENV, nz(secret), KeyturnSecret.ENV_FILE, nz(secretFile)));
+  /** The worker's keyring: derivation and unsealing keys, held by the worker only. */
+  public WorkerKeyring workerKeyring() {
+    return WorkerKeyring.fromEnvironment(
+        Map.of(WorkerKeyring.ENV, nz(keyring), WorkerKeyring.ENV_FILE, nz(keyringFile)));
+  }
+
+  /** The payload keys the worker shares with the CLI and the codec endpoint. */
+  public PayloadKeys payloadKeys() {
+    return PayloadKeys.fromEnvironment(
+        Map.of(PayloadKeys.ENV, nz(payloadKey), PayloadKeys.ENV_FILE, nz(payloadKeyFile)));
   }
 
   public Supplier<String> managementKey() {

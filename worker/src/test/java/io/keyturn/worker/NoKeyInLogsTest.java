@@ -23,7 +23,7 @@ import io.keyturn.worker.observe.RotationMetrics;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.KeyRotationWorkflowImpl;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
@@ -85,7 +85,7 @@ class NoKeyInLogsTest {
       ctx.getLogger(AuditLog.LOGGER).addAppender(capture);
     }
 
-    KeyturnSecret secret = KeyturnSecret.fromBase64(KeyturnSecret.generateBase64());
+    WorkerKeyring secret = WorkerKeyring.generate();
     try (LiteLlmEmulator proxy =
             LiteLlmEmulator.builder().masterKey(MASTER).models(List.of("gpt-4o-mini")).build();
         OpenBaoDevServer bao = OpenBaoDevServer.builder().build();

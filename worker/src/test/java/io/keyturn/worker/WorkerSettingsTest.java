@@ -6,7 +6,8 @@ import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 import com.sun.net.httpserver.HttpServer;
 import io.keyturn.activities.http.JsonHttp;
 import io.keyturn.activities.vault.VaultAuth;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.micronaut.context.ApplicationContext;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class WorkerSettingsTest {
   @TempDir Path dir;
+
+  static final String KEYRING = WorkerKeyring.generate().toJson();
 
   private static WorkerSettings settings(
       String address, String mk, String mkFile, String vt, String secret) {
@@ -39,7 +42,7 @@ class WorkerSettingsTest {
         "127.0.0.1:7233",
         "sk-management",
         "",
-        KeyturnSecret.generateBase64(),
+        PayloadKeys.generateBase64(),
         token,
         tokenFile,
         roleId,
@@ -85,6 +88,8 @@ class WorkerSettingsTest {
         secretIdFile,
         mount,
         vaultNamespace,
+        secret.isEmpty() ? "" : KEYRING,
+        "",
         secret,
         "");
   }
@@ -92,11 +97,12 @@ class WorkerSettingsTest {
   @Test
   void everyMissingSettingIsNamedAtOnce() {
     var problems = settings("127.0.0.1:7233", "", "", "", "").validate();
-    assertThat(problems).hasSize(3);
+    assertThat(problems).hasSize(4);
     assertThat(String.join("\n", problems))
         .contains("LITELLM_MASTER_KEY")
         .contains("VAULT_TOKEN")
-        .contains("KEYTURN_SECRET");
+        .contains("KEYTURN_WORKER_KEYRING_FILE")
+        .contains("KEYTURN_PAYLOAD_KEY");
   }
 
   @Test
@@ -112,7 +118,7 @@ class WorkerSettingsTest {
     Path f = dir.resolve("mk");
     Files.writeString(f, "sk-first-management-key\n");
     WorkerSettings s =
-        settings("127.0.0.1:7233", "", f.toString(), "t", KeyturnSecret.generateBase64());
+        settings("127.0.0.1:7233", "", f.toString(), "t", PayloadKeys.generateBase64());
     assertThat(s.validate()).isEmpty();
     assertThat(s.managementKey().get()).isEqualTo("sk-first-management-key");
     Files.writeString(f, "sk-rotated-management-key");
@@ -188,7 +194,7 @@ class WorkerSettingsTest {
             "127.0.0.1:7233",
             "sk-management",
             "",
-            KeyturnSecret.generateBase64(),
+            PayloadKeys.generateBase64(),
             "",
             "",
             "role",
@@ -250,7 +256,9 @@ class WorkerSettingsTest {
             secretFile.toString(),
             "/team-approle/",
             "team-a",
-            KeyturnSecret.generateBase64(),
+            KEYRING,
+            "",
+            PayloadKeys.generateBase64(),
             "");
     try (JsonHttp http = new JsonHttp(Duration.ofSeconds(5))) {
       VaultAuth auth = s.vaultAuth(http);

@@ -91,9 +91,6 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   private PublishReceipt published;
   private final List<PublishReceipt> publishedAll = new ArrayList<>();
 
-  /** Destinations a v2 publish touched (written or attempted), for rollback. */
-  private final List<Destination> touched = new ArrayList<>();
-
   private long graceEndsAtMillis = -1;
   private boolean revokeNowRequested;
   private String revokeNowReason;
@@ -107,22 +104,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     } catch (TemporalFailure e) {
       if (phase != RotationPhase.ROLLED_BACK) {
         message =
-            "Rotation of "
-                + request.secretId()
-                + " g"
-                + request.generation()
-                + " failed while "
-                + phase.name().toLowerCase()
-                + ": "
-                + rootMessage(e)
-                + (minted == null || phase == RotationPhase.REVOKING
-                    ? ""
-                    : " | new key " + minted.ref().fingerprint() + " may need attention.")
-                + (phase == RotationPhase.REVOKING
-                    ? " The new key is published; the old key "
-                        + oldFingerprint()
-                        + " may still work: revoke it by hand."
-                    : " The old key " + oldFingerprint() + " was NOT revoked.");
+            RotationMessages.failed(
+                request, phase, e, request.oldKey(), minted == null ? null : minted.ref());
         setPhase(RotationPhase.FAILED);
         log.error(message);
         details();
@@ -202,23 +185,30 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
             Workflow.getInfo().getWorkflowId(),
             req.newKeyAlias(),
             Workflow.getInfo().getFirstExecutionRunId());
-    minted =
-        gateway.mintKey(
-            new MintRequest(
-                req.gatewayUrl(),
-                req.newKeyAlias(),
-                policy,
-                derivation,
-                req.secretId(),
-                req.generation(),
-                req.oldKey()));
-    log.info(
-        "rotation {} minted {}{}",
-        who,
-        minted.ref().fingerprint(),
-        minted.adopted() ? " (adopted)" : "");
-
+    MintRequest mint =
+        new MintRequest(
+            req.gatewayUrl(),
+            req.newKeyAlias(),
+            policy,
+            derivation,
+            req.secretId(),
+            req.generation(),
+            req.oldKey());
+    Compensations undo = new Compensations();
     try {
+      // Registered before the call: a mint whose reply was lost may have created the key.
+      undo.add(
+          () ->
+              RotationMessages.newKeyDiscarded(
+                  gatewayMustFinish.discardDerivedKey(mint), mint.alias()),
+          e -> RotationMessages.couldNotDiscard(mint.alias(), e));
+      minted = gateway.mintKey(mint);
+      log.info(
+          "rotation {} minted {}{}",
+          who,
+          minted.ref().fingerprint(),
+          minted.adopted() ? " (adopted)" : "");
+
       setPhase(RotationPhase.VERIFYING);
       message = "verifying " + minted.ref().fingerprint();
       boolean checkModels = req.verifyModels() == null || req.verifyModels();
@@ -229,28 +219,34 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
       if (req.usesDestinations()) {
         for (Destination d : req.destinations()) {
           message = "publishing to " + d.describe();
-          touched.add(d);
+          // Registered before the write: a write whose reply was lost may have landed.
+          MintedKey key = minted;
+          undo.add(
+              () -> storeMustFinish.restoreAt(d, key),
+              e -> RotationMessages.couldNotRestore(d, key.ref(), req.oldKey(), e));
           publishedAll.add(store.publishTo(d, minted));
         }
         published = publishedAll.get(0);
       } else {
         message = "publishing to " + req.vault().describe();
+        MintedKey key = minted;
+        undo.add(
+            () -> storeMustFinish.unpublishKey(req.vault(), key),
+            e ->
+                RotationMessages.couldNotRestore(
+                    Destination.of(req.vault()), key.ref(), req.oldKey(), e));
         published = store.publishKey(req.vault(), minted);
         publishedAll.add(published);
       }
     } catch (ActivityFailure | CanceledFailure e) {
-      throw rollBack(e);
+      throw rollBack(e, undo);
     }
 
     setPhase(RotationPhase.IN_GRACE);
     graceEndsAtMillis = Workflow.currentTimeMillis() + req.gracePeriod().toMillis();
     message =
-        "new key published to "
-            + locations()
-            + "; old key "
-            + req.oldKey().fingerprint()
-            + " stays valid until "
-            + Instant.ofEpochMilli(graceEndsAtMillis);
+        RotationMessages.inGrace(
+            req, locationList(), Instant.ofEpochMilli(graceEndsAtMillis).toString());
     log.info("rotation {} in grace until {}", who, Instant.ofEpochMilli(graceEndsAtMillis));
     details();
     tellFleet();
@@ -261,20 +257,15 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
 
     setPhase(RotationPhase.REVOKING);
     message = "revoking " + req.oldKey().fingerprint();
+    // Two steps, so that a retried proof (a proxy cache still accepting the old key) does not
+    // send the delete again and mistake its 404 for a key someone else deleted.
+    boolean deletedNow = gatewayMustFinish.deleteKey(req.gatewayUrl(), req.oldKey());
     RevokeReceipt revoked =
-        gatewayMustFinish.revokeKey(req.gatewayUrl(), req.oldKey(), req.oldKeySealed());
+        gatewayMustFinish.confirmRevoked(
+            req.gatewayUrl(), req.oldKey(), req.oldKeySealed(), deletedNow);
 
     setPhase(RotationPhase.COMPLETED);
-    message =
-        "done: "
-            + minted.ref().fingerprint()
-            + " is live in "
-            + locations()
-            + "; "
-            + req.oldKey().fingerprint()
-            + " revoked ("
-            + revoked.proofOfRejection()
-            + ")";
+    message = RotationMessages.completed(minted.ref(), locationList(), revoked);
     log.info("rotation {} completed", who);
     details();
     return new RotationResult(
@@ -289,8 +280,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
         List.copyOf(publishedAll));
   }
 
-  private String locations() {
-    return String.join(", ", publishedAll.stream().map(PublishReceipt::location).toList());
+  private List<String> locationList() {
+    return publishedAll.stream().map(PublishReceipt::location).toList();
   }
 
   private static java.util.Map<String, Object> withoutModels(KeyPolicy p) {
@@ -300,75 +291,14 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   }
 
   /**
-   * Undoes a rotation whose new key cannot be used: takes the key back out of the store if it got
-   * there, deletes it at the proxy, and leaves the old key alone. Runs in a detached scope so that
-   * a cancelled rotation still cleans up.
+   * Undoes a rotation that failed before its grace period: runs the registered undo steps (stores
+   * put back, the new key deleted) and leaves the old key alone.
    */
-  private ApplicationFailure rollBack(TemporalFailure cause) {
+  private ApplicationFailure rollBack(TemporalFailure cause, Compensations undo) {
     RotationPhase failedAt = phase;
-    StringBuilder undo = new StringBuilder();
-    Workflow.newDetachedCancellationScope(
-            () -> {
-              if (failedAt == RotationPhase.PUBLISHING && !request.usesDestinations()) {
-                try {
-                  undo.append(storeMustFinish.unpublishKey(request.vault(), minted)).append(' ');
-                } catch (ActivityFailure e) {
-                  undo.append("COULD NOT restore ")
-                      .append(request.vault().describe())
-                      .append(" (")
-                      .append(rootMessage(e))
-                      .append("): check it by hand. ");
-                }
-              }
-              if (failedAt == RotationPhase.PUBLISHING && request.usesDestinations()) {
-                // Every destination touched, the failed one included: a write may have landed.
-                for (Destination d : touched) {
-                  try {
-                    undo.append(storeMustFinish.restoreAt(d, minted)).append(' ');
-                  } catch (ActivityFailure e) {
-                    undo.append("COULD NOT restore ")
-                        .append(d.describe())
-                        .append(" (")
-                        .append(rootMessage(e))
-                        .append("): it may hold the new key ")
-                        .append(minted.ref().fingerprint())
-                        .append(", which is being deleted; put the old key ")
-                        .append(request.oldKey().fingerprint())
-                        .append(" back there by hand. ");
-                  }
-                }
-              }
-              try {
-                boolean deleted = gatewayMustFinish.deleteKey(request.gatewayUrl(), minted.ref());
-                undo.append("New key ")
-                    .append(minted.ref().fingerprint())
-                    .append(deleted ? " deleted." : " was already gone.");
-              } catch (ActivityFailure e) {
-                undo.append("COULD NOT delete the new key ")
-                    .append(minted.ref().fingerprint())
-                    .append(" (")
-                    .append(rootMessage(e))
-                    .append("): delete it by hand (alias ")
-                    .append(minted.alias())
-                    .append(").");
-              }
-            })
-        .run();
+    String undone = undo.unwind();
     setPhase(RotationPhase.ROLLED_BACK);
-    message =
-        "Rotation of "
-            + request.secretId()
-            + " g"
-            + request.generation()
-            + " failed while "
-            + failedAt.name().toLowerCase()
-            + ": "
-            + rootMessage(cause)
-            + " | "
-            + undo.toString().trim()
-            + " The old key "
-            + request.oldKey().fingerprint()
-            + " was NOT revoked and still works.";
+    message = RotationMessages.rolledBack(request, failedAt, cause, undone, request.oldKey());
     log.error(message);
     details();
     return ApplicationFailure.newNonRetryableFailureWithCause(message, ROLLED_BACK, cause);
@@ -400,42 +330,10 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
 
   /** The UI's "current details": what the rotation is doing, in words (no key values). */
   private void details() {
-    RotationRequest r = request;
-    if (r == null) {
-      return;
+    if (request != null) {
+      Workflow.setCurrentDetails(
+          RotationMessages.details(request, phase, message, minted == null ? null : minted.ref()));
     }
-    Workflow.setCurrentDetails(
-        "**"
-            + phase.name()
-            + "** rotation of `"
-            + r.secretId()
-            + "` generation "
-            + r.generation()
-            + "\n\n"
-            + message
-            + (r.oldKey() == null ? "" : "\n\nold key: " + r.oldKey().fingerprint())
-            + (minted == null ? "" : "\nnew key: " + minted.ref().fingerprint())
-            + "\ndestinations: "
-            + String.join(
-                ", ",
-                r.publishTo().stream()
-                    .map(io.keyturn.workflows.model.Destination::describe)
-                    .toList()));
-  }
-
-  private String oldFingerprint() {
-    return request.oldKey() == null ? "(not yet read)" : request.oldKey().fingerprint();
-  }
-
-  private static String rootMessage(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null) {
-      c = c.getCause();
-    }
-    if (c instanceof ApplicationFailure af) {
-      return af.getOriginalMessage();
-    }
-    return c.getMessage();
   }
 
   @Override

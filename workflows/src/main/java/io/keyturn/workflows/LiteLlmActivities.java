@@ -43,10 +43,22 @@ public interface LiteLlmActivities {
   boolean deleteKey(String gatewayUrl, KeyRef key);
 
   /**
-   * Revokes the old key and proves it is rejected: {@code /key/info} answers 404, and when the
-   * sealed value is given, the key itself is refused as a bearer. Idempotent: a key already gone is
-   * revoked. Fails retryably with {@link RotationFailures#OLD_KEY_STILL_ACCEPTED} while a proxy
-   * cache still accepts it.
+   * Deletes the key {@code request} derives, if it exists and is this rotation's (its alias or its
+   * metadata names this rotation): the undo of a mint that failed, timed out or whose reply was
+   * lost. Idempotent: no such key (404, or archived as deleted) counts as done and returns false;
+   * true when this call deleted it. A key with that value but another owner is left alone, and the
+   * call fails with {@link RotationFailures#ALIAS_TAKEN} naming it.
    */
-  RevokeReceipt revokeKey(String gatewayUrl, KeyRef oldKey, SealedSecret oldKeySealed);
+  boolean discardDerivedKey(MintRequest request);
+
+  /**
+   * Proves the old key, already deleted with {@link #deleteKey}, is rejected: {@code /key/info} no
+   * longer shows it live (404, or archived as deleted), and when the sealed value is given the key
+   * itself is refused as a bearer. Read-only, so idempotent. Fails retryably with {@link
+   * RotationFailures#OLD_KEY_STILL_ACCEPTED} while a proxy cache still accepts it. {@code
+   * deletedByThisRotation} is what {@code deleteKey} answered, so the receipt can say whether this
+   * rotation deleted the key or found it already gone.
+   */
+  RevokeReceipt confirmRevoked(
+      String gatewayUrl, KeyRef oldKey, SealedSecret oldKeySealed, boolean deletedByThisRotation);
 }

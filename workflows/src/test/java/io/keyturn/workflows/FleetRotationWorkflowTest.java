@@ -360,7 +360,8 @@ class FleetRotationWorkflowTest {
     when(gateway.importPolicy(any(), any())).thenReturn(POLICY);
     when(gateway.mintKey(any())).thenReturn(minted(false));
     when(store.publishKey(any(), any())).thenReturn(receipt());
-    when(gateway.revokeKey(any(), any(), any())).thenReturn(revoked());
+    when(gateway.discardDerivedKey(any())).thenReturn(true);
+    when(gateway.confirmRevoked(any(), any(), any(), anyBoolean())).thenReturn(revoked());
     env = TestWorkflowEnvironment.newInstance();
     for (String name : List.of("KeyturnSecretId", "KeyturnPhase", "KeyturnGateway")) {
       env.registerSearchAttribute(name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);

@@ -6,7 +6,7 @@ import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.*;
 
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.model.CurrentKey;
 import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.RotationRequest;
@@ -82,12 +82,7 @@ class KeyRotationReplayTest {
    */
   private void recordV3() throws Exception {
     try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
-      for (String name : java.util.List.of("KeyturnSecretId", "KeyturnPhase", "KeyturnGateway")) {
-        env.registerSearchAttribute(
-            name, io.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
-      }
-      env.registerSearchAttribute(
-          "KeyturnGeneration", io.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT);
+      registerSearchAttributes(env);
       Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
       worker.registerWorkflowImplementationTypes(
           KeyRotationWorkflowImpl.class, FleetRotationWorkflowImpl.class);
@@ -98,7 +93,8 @@ class KeyRotationReplayTest {
       when(gateway.importPolicy(any(), any())).thenReturn(POLICY);
       when(gateway.mintKey(any())).thenReturn(minted(false));
       when(store.publishKey(any(), any())).thenReturn(receipt());
-      when(gateway.revokeKey(any(), any(), any())).thenReturn(revoked());
+      when(gateway.discardDerivedKey(any())).thenReturn(true);
+      when(gateway.confirmRevoked(any(), any(), any(), anyBoolean())).thenReturn(revoked());
       worker.registerActivitiesImplementations(gateway, store);
       env.start();
       java.util.List<RotationRequest> members =
@@ -140,7 +136,7 @@ class KeyRotationReplayTest {
    */
   @Test
   void savedPlainHistoriesReplayOnAWorkerWithPayloadEncryption() throws Exception {
-    KeyturnSecret secret = KeyturnSecret.fromBase64(KeyturnSecret.generateBase64());
+    PayloadKeys secret = PayloadKeys.parse(PayloadKeys.generateBase64());
     try (TestWorkflowEnvironment env =
         TestWorkflowEnvironment.newInstance(
             TestEnvironmentOptions.newBuilder()
@@ -157,6 +153,15 @@ class KeyRotationReplayTest {
     }
   }
 
+  private static void registerSearchAttributes(TestWorkflowEnvironment env) {
+    for (String name : java.util.List.of("KeyturnSecretId", "KeyturnPhase", "KeyturnGateway")) {
+      env.registerSearchAttribute(
+          name, io.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
+    }
+    env.registerSearchAttribute(
+        "KeyturnGeneration", io.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT);
+  }
+
   private void record() throws Exception {
     recordOne("histories/rotation-completed-v1.json", false);
     recordOne("histories/rotation-rolled-back-v1.json", true);
@@ -164,6 +169,7 @@ class KeyRotationReplayTest {
 
   private void recordOne(String file, boolean failVerify) throws Exception {
     try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
+      registerSearchAttributes(env);
       Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
       worker.registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class);
       LiteLlmActivities gateway =
@@ -173,8 +179,9 @@ class KeyRotationReplayTest {
       when(gateway.importPolicy(any(), any())).thenReturn(POLICY);
       when(gateway.mintKey(any())).thenReturn(minted(false));
       when(store.publishKey(any(), any())).thenReturn(receipt());
-      when(gateway.revokeKey(any(), any(), any())).thenReturn(revoked());
-      when(gateway.deleteKey(any(), any())).thenReturn(true);
+      when(gateway.discardDerivedKey(any())).thenReturn(true);
+      when(gateway.confirmRevoked(any(), any(), any(), anyBoolean())).thenReturn(revoked());
+      when(gateway.discardDerivedKey(any())).thenReturn(true);
       if (failVerify) {
         doThrow(
                 io.temporal.failure.ApplicationFailure.newNonRetryableFailure(
@@ -209,6 +216,7 @@ class KeyRotationReplayTest {
     Destination vault = new Destination("vault-kv2", java.util.Map.of("name", "svc-a"));
     Destination envFile = new Destination("file", java.util.Map.of("path", "/srv/svc-a.env"));
     try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
+      registerSearchAttributes(env);
       Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
       worker.registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class);
       LiteLlmActivities gateway =
@@ -216,7 +224,7 @@ class KeyRotationReplayTest {
       SecretStoreActivities store =
           mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
       when(store.readCurrentKey(vault))
-          .thenReturn(new CurrentKey(OLD, new SealedSecret("k1", "c1"), "vault v3"));
+          .thenReturn(new CurrentKey(OLD, new SealedSecret("k1", "e1", "n1", "c1"), "vault v3"));
       when(gateway.importPolicy(any(), any())).thenReturn(POLICY);
       when(gateway.mintKey(any())).thenReturn(minted(false));
       when(store.publishTo(any(), any())).thenReturn(receipt());
@@ -227,8 +235,9 @@ class KeyRotationReplayTest {
                     "denied", RotationFailures.STORE_DENIED));
       }
       when(store.restoreAt(any(), any())).thenReturn("restored.");
-      when(gateway.revokeKey(any(), any(), any())).thenReturn(revoked());
-      when(gateway.deleteKey(any(), any())).thenReturn(true);
+      when(gateway.discardDerivedKey(any())).thenReturn(true);
+      when(gateway.confirmRevoked(any(), any(), any(), anyBoolean())).thenReturn(revoked());
+      when(gateway.discardDerivedKey(any())).thenReturn(true);
       worker.registerActivitiesImplementations(gateway, store);
       env.start();
       KeyRotationWorkflow wf =

@@ -49,8 +49,9 @@ class KeyRotationWorkflowTest {
     when(gateway.importPolicy(GATEWAY, OLD)).thenReturn(POLICY);
     when(gateway.mintKey(any())).thenReturn(minted(false));
     when(store.publishKey(eq(VAULT), any())).thenReturn(receipt());
-    when(gateway.revokeKey(eq(GATEWAY), eq(OLD), any())).thenReturn(revoked());
-    when(gateway.deleteKey(GATEWAY, NEW)).thenReturn(true);
+    when(gateway.deleteKey(eq(GATEWAY), eq(OLD))).thenReturn(true);
+    when(gateway.confirmRevoked(eq(GATEWAY), eq(OLD), any(), anyBoolean())).thenReturn(revoked());
+    when(gateway.discardDerivedKey(any())).thenReturn(true);
     when(store.unpublishKey(eq(VAULT), any())).thenReturn("restored v1.");
   }
 
@@ -76,7 +77,7 @@ class KeyRotationWorkflowTest {
     WorkflowClient.start(wf::rotate, request(Duration.ofDays(7)));
 
     testEnv.sleep(Duration.ofDays(6).plusHours(23));
-    verify(gateway, never()).revokeKey(any(), any(), any());
+    verify(gateway, never()).deleteKey(any(), any());
     RotationStatus mid = wf.status();
     assertThat(mid.phase()).isEqualTo(RotationPhase.IN_GRACE);
     assertThat(mid.oldKey()).isEqualTo(OLD.fingerprint());
@@ -91,8 +92,8 @@ class KeyRotationWorkflowTest {
     order.verify(gateway).mintKey(any());
     order.verify(gateway).verifyKey(eq(GATEWAY), any(), eq(POLICY));
     order.verify(store).publishKey(eq(VAULT), any());
-    order.verify(gateway, times(1)).revokeKey(eq(GATEWAY), eq(OLD), any());
-    verify(gateway, never()).deleteKey(any(), any());
+    order.verify(gateway, times(1)).confirmRevoked(eq(GATEWAY), eq(OLD), any(), anyBoolean());
+    verify(gateway, never()).discardDerivedKey(any());
     assertThat(wf.status().phase()).isEqualTo(RotationPhase.COMPLETED);
   }
 
@@ -117,12 +118,12 @@ class KeyRotationWorkflowTest {
     WorkflowClient.start(wf::rotate, request(Duration.ofDays(30)));
     testEnv.sleep(Duration.ofHours(1));
     assertThat(wf.status().phase()).isEqualTo(RotationPhase.IN_GRACE);
-    verify(gateway, never()).revokeKey(any(), any(), any());
+    verify(gateway, never()).deleteKey(any(), any());
 
     wf.revokeNow("leaked in a log");
     RotationResult result = WorkflowStub.fromTyped(wf).getResult(RotationResult.class);
     assertThat(result.revokedEarly()).isTrue();
-    verify(gateway, times(1)).revokeKey(eq(GATEWAY), eq(OLD), any());
+    verify(gateway, times(1)).confirmRevoked(eq(GATEWAY), eq(OLD), any(), anyBoolean());
   }
 
   @Test
@@ -139,13 +140,15 @@ class KeyRotationWorkflowTest {
         .isInstanceOf(WorkflowFailedException.class)
         .rootCause()
         .hasMessageContaining("gpt-4o-mini");
-    verify(gateway).deleteKey(GATEWAY, NEW);
-    verify(gateway, never()).revokeKey(any(), any(), any());
+    verify(gateway).discardDerivedKey(any());
+    verify(gateway, never()).deleteKey(any(), any());
     verify(store, never()).publishKey(any(), any());
     verify(store, never()).unpublishKey(any(), any());
     RotationStatus s = wf.status();
     assertThat(s.phase()).isEqualTo(RotationPhase.ROLLED_BACK);
-    assertThat(s.message()).contains("NOT revoked").contains(NEW.fingerprint() + " deleted");
+    assertThat(s.message())
+        .contains("NOT revoked")
+        .contains("(alias keyturn-svc-a-g7) was deleted");
   }
 
   @Test
@@ -167,8 +170,8 @@ class KeyRotationWorkflowTest {
                     .isEqualTo(KeyRotationWorkflowImpl.ROLLED_BACK));
     InOrder order = inOrder(gateway, store);
     order.verify(store).unpublishKey(eq(VAULT), any());
-    order.verify(gateway).deleteKey(GATEWAY, NEW);
-    verify(gateway, never()).revokeKey(any(), any(), any());
+    order.verify(gateway).discardDerivedKey(any());
+    verify(gateway, never()).deleteKey(any(), any());
     assertThat(wf.status().message()).contains("Vault refused the token").contains("NOT revoked");
   }
 
@@ -181,8 +184,8 @@ class KeyRotationWorkflowTest {
     assertThatThrownBy(() -> wf.rotate(request(Duration.ofHours(1))))
         .isInstanceOf(WorkflowFailedException.class);
     verify(store, atLeast(3)).publishKey(any(), any());
-    verify(gateway).deleteKey(GATEWAY, NEW);
-    verify(gateway, never()).revokeKey(any(), any(), any());
+    verify(gateway).discardDerivedKey(any());
+    verify(gateway, never()).deleteKey(any(), any());
   }
 
   @Test
@@ -195,10 +198,88 @@ class KeyRotationWorkflowTest {
     RotationResult result = wf.rotate(request(Duration.ZERO));
     assertThat(result.newKey()).isEqualTo(NEW);
     verify(gateway, times(2)).mintKey(any());
-    verify(gateway, never()).deleteKey(any(), any());
+    verify(gateway, never()).discardDerivedKey(any());
     // Both attempts asked for the same derivation, which is what lets the activity find its key.
     verify(gateway, times(2))
         .mintKey(argThat((MintRequest m) -> m.derivation().nonce().equals(m.derivation().nonce())));
+  }
+
+  @Test
+  void aMintThatFailsAfterItsReplyWasLostDeletesTheDerivedKey(
+      TestWorkflowEnvironment testEnv, Worker worker) {
+    // The first /key/generate created the key but its reply was lost; the retry got a 401.
+    when(gateway.mintKey(any()))
+        .thenThrow(ApplicationFailure.newFailure("connection reset", RotationFailures.TRANSIENT))
+        .thenThrow(
+            ApplicationFailure.newNonRetryableFailure(
+                "LiteLLM refused the management key (401)", RotationFailures.GATEWAY_UNAUTHORIZED));
+    KeyRotationWorkflow wf = start(testEnv, worker);
+
+    assertThatThrownBy(() -> wf.rotate(request(Duration.ofHours(1))))
+        .isInstanceOf(WorkflowFailedException.class);
+    verify(gateway)
+        .discardDerivedKey(
+            argThat(
+                (MintRequest m) ->
+                    m.alias().equals("keyturn-svc-a-g7")
+                        && m.derivation().workflowId().equals("rotation/svc-a/7")));
+    verify(gateway, never()).deleteKey(any(), any());
+    verify(gateway, never()).verifyKey(any(), any(), any());
+    RotationStatus s = wf.status();
+    assertThat(s.phase()).isEqualTo(RotationPhase.ROLLED_BACK);
+    assertThat(s.message())
+        .contains("failed while minting")
+        .contains("(alias keyturn-svc-a-g7) was deleted")
+        .contains("NOT revoked");
+  }
+
+  @Test
+  void aMintStillFailingAtItsScheduleToCloseDeletesTheDerivedKey(
+      TestWorkflowEnvironment testEnv, Worker worker) {
+    // A proxy answering 5xx (or a worker down) for longer than the mint may keep trying.
+    when(gateway.mintKey(any()))
+        .thenThrow(ApplicationFailure.newFailure("LiteLLM 503", RotationFailures.TRANSIENT));
+    KeyRotationWorkflow wf = start(testEnv, worker);
+
+    assertThatThrownBy(() -> wf.rotate(request(Duration.ofHours(1))))
+        .isInstanceOf(WorkflowFailedException.class);
+    verify(gateway).discardDerivedKey(any());
+    verify(gateway, never()).deleteKey(any(), any());
+    assertThat(wf.status().phase()).isEqualTo(RotationPhase.ROLLED_BACK);
+  }
+
+  @Test
+  void aDerivedKeyThatCannotBeDeletedIsNamedByAliasInTheFailure(
+      TestWorkflowEnvironment testEnv, Worker worker) {
+    when(gateway.mintKey(any()))
+        .thenThrow(
+            ApplicationFailure.newNonRetryableFailure(
+                "LiteLLM 401", RotationFailures.GATEWAY_UNAUTHORIZED));
+    when(gateway.discardDerivedKey(any()))
+        .thenThrow(
+            ApplicationFailure.newNonRetryableFailure(
+                "LiteLLM refused the management key (401)", RotationFailures.GATEWAY_UNAUTHORIZED));
+    KeyRotationWorkflow wf = start(testEnv, worker);
+
+    assertThatThrownBy(() -> wf.rotate(request(Duration.ofHours(1))))
+        .isInstanceOf(WorkflowFailedException.class)
+        .rootCause()
+        .hasMessageContaining("LiteLLM 401");
+    assertThat(wf.status().message())
+        .contains("COULD NOT delete the new key (alias keyturn-svc-a-g7)")
+        .contains("by hand");
+  }
+
+  @Test
+  void theRevokeReceiptSaysTheOldKeyWasDeletedByThisRotation(
+      TestWorkflowEnvironment testEnv, Worker worker) {
+    KeyRotationWorkflow wf = start(testEnv, worker);
+    wf.rotate(request(Duration.ZERO));
+    InOrder order = inOrder(gateway);
+    order.verify(gateway).deleteKey(GATEWAY, OLD);
+    // The proof is asked with what the delete answered, and the delete is never sent twice.
+    order.verify(gateway).confirmRevoked(eq(GATEWAY), eq(OLD), any(), eq(true));
+    verify(gateway, times(1)).deleteKey(any(), any());
   }
 
   @Test

@@ -55,7 +55,7 @@ class MultiDestinationWorkflowTest {
           "aws-secretsmanager", Map.of("secretId", "litellm/svc-a", "region", "eu-west-1"));
   static final Destination FILE_D = new Destination("file", Map.of("path", "/srv/svc-a.env"));
   static final KeyRef STORED = KeyMaterial.ref("sk-test-stored-key-cccccccccc");
-  static final SealedSecret SEALED = new SealedSecret("k1", "c1");
+  static final SealedSecret SEALED = new SealedSecret("k1", "e1", "n1", "c1");
 
   private LiteLlmActivities gateway;
   private SecretStoreActivities store;
@@ -66,8 +66,9 @@ class MultiDestinationWorkflowTest {
     store = mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
     when(gateway.importPolicy(eq(GATEWAY), any())).thenReturn(POLICY);
     when(gateway.mintKey(any())).thenReturn(minted(false));
-    when(gateway.revokeKey(eq(GATEWAY), any(), any())).thenReturn(revoked());
-    when(gateway.deleteKey(GATEWAY, NEW)).thenReturn(true);
+    when(gateway.deleteKey(eq(GATEWAY), any())).thenReturn(true);
+    when(gateway.confirmRevoked(eq(GATEWAY), any(), any(), anyBoolean())).thenReturn(revoked());
+    when(gateway.discardDerivedKey(any())).thenReturn(true);
     for (Destination d : List.of(VAULT_D, AWS_D, FILE_D)) {
       when(store.publishTo(eq(d), any())).thenReturn(new PublishReceipt(d.describe(), 2, 1, true));
       when(store.restoreAt(eq(d), any())).thenReturn("restored " + d.type() + ".");
@@ -118,7 +119,7 @@ class MultiDestinationWorkflowTest {
     order.verify(store).publishTo(eq(VAULT_D), any());
     order.verify(store).publishTo(eq(AWS_D), any());
     order.verify(store).publishTo(eq(FILE_D), any());
-    order.verify(gateway).revokeKey(eq(GATEWAY), eq(OLD), any());
+    order.verify(gateway).confirmRevoked(eq(GATEWAY), eq(OLD), any(), anyBoolean());
     assertThat(r.publishedTo())
         .extracting(PublishReceipt::location)
         .containsExactly(VAULT_D.describe(), AWS_D.describe(), FILE_D.describe());
@@ -142,8 +143,8 @@ class MultiDestinationWorkflowTest {
     verify(store).restoreAt(eq(AWS_D), any());
     verify(store, never()).publishTo(eq(FILE_D), any());
     verify(store, never()).restoreAt(eq(FILE_D), any());
-    verify(gateway).deleteKey(GATEWAY, NEW);
-    verify(gateway, never()).revokeKey(any(), any(), any());
+    verify(gateway).discardDerivedKey(any());
+    verify(gateway, never()).deleteKey(any(), any());
     assertThat(wf.status().phase()).isEqualTo(RotationPhase.ROLLED_BACK);
     assertThat(wf.status().message())
         .contains("restored vault-kv2.")
@@ -177,7 +178,7 @@ class MultiDestinationWorkflowTest {
 
     assertThat(r.oldKey()).as("the stored key, not the bootstrap key").isEqualTo(STORED);
     verify(gateway).importPolicy(GATEWAY, STORED);
-    verify(gateway).revokeKey(GATEWAY, STORED, SEALED);
+    verify(gateway).confirmRevoked(eq(GATEWAY), eq(STORED), eq(SEALED), anyBoolean());
     verify(gateway)
         .mintKey(
             argThat(
@@ -195,7 +196,7 @@ class MultiDestinationWorkflowTest {
     KeyRotationWorkflow wf = start(testEnv, worker, "rotation/svc-a/scheduled-2");
     RotationResult r = wf.rotate(request(List.of(VAULT_D), OLD, true, null, 0));
     assertThat(r.oldKey()).isEqualTo(OLD);
-    verify(gateway).revokeKey(eq(GATEWAY), eq(OLD), any());
+    verify(gateway).confirmRevoked(eq(GATEWAY), eq(OLD), any(), anyBoolean());
   }
 
   @Test

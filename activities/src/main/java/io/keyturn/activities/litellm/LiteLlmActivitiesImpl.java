@@ -6,7 +6,7 @@ import io.keyturn.activities.http.JsonHttp.Reply;
 import io.keyturn.workflows.LiteLlmActivities;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.MintRequest;
@@ -37,9 +37,9 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
       Set.of("all-team-models", "all-proxy-models", "no-default-models");
 
   private final LiteLlmClient proxy;
-  private final KeyturnSecret secret;
+  private final WorkerKeyring secret;
 
-  public LiteLlmActivitiesImpl(LiteLlmClient proxy, KeyturnSecret secret) {
+  public LiteLlmActivitiesImpl(LiteLlmClient proxy, WorkerKeyring secret) {
     this.proxy = proxy;
     this.secret = secret;
   }
@@ -47,7 +47,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
   @Override
   public KeyPolicy importPolicy(String gatewayUrl, KeyRef key) {
     Reply r = proxy.keyInfo(gatewayUrl, key.tokenHash());
-    if (r.status() == 404) {
+    if (r.status() == 404 || (r.ok() && archivedAsDeleted(r))) {
       throw ProxyError.nonRetryable(
           RotationFailures.OLD_KEY_NOT_FOUND,
           "the key to replace, "
@@ -71,6 +71,8 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
 
   @Override
   public MintedKey mintKey(MintRequest req) {
+    // Bound to the worker's current key here, once; the minted key carries the binding on.
+    req = req.withDerivation(secret.bind(req.derivation()));
     String raw = secret.deriveKey(req.derivation());
     KeyRef ref = KeyMaterial.ref(raw);
     Map<String, Object> body = new LinkedHashMap<>(req.policy().fields());
@@ -107,15 +109,32 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
     ProxyError e = ProxyError.of(r);
     if (r.status() == 400 && e.mentions("already exists")) {
       // A retry of a mint whose first answer was lost: the alias is taken, perhaps by our own key.
-      return confirmOwn(req, ref, true);
+      MintRequest earlier = mintedUnderAnotherWorkerKey(req);
+      return earlier == null
+          ? confirmOwn(req, ref, true)
+          : confirmOwn(earlier, KeyMaterial.ref(secret.deriveKey(earlier.derivation())), true);
     }
     throw e.toFailure(req.gatewayUrl(), "minting " + req.alias());
+  }
+
+  /**
+   * The request bound to an older worker key under which this derivation's key already exists, or
+   * null: a first attempt may have minted before the worker's keyring rotated.
+   */
+  private MintRequest mintedUnderAnotherWorkerKey(MintRequest req) {
+    for (var d : secret.bindings(req.derivation())) {
+      if (!d.equals(req.derivation())
+          && proxy.keyInfo(req.gatewayUrl(), KeyMaterial.tokenHash(secret.deriveKey(d))).ok()) {
+        return req.withDerivation(d);
+      }
+    }
+    return null;
   }
 
   /** Reads the derived key's row and checks it carries our alias; adopts it if so. */
   private MintedKey confirmOwn(MintRequest req, KeyRef ref, boolean afterAliasConflict) {
     Reply info = proxy.keyInfo(req.gatewayUrl(), ref.tokenHash());
-    if (info.status() == 404) {
+    if (info.status() == 404 || (info.ok() && archivedAsDeleted(info))) {
       throw ProxyError.nonRetryable(
           RotationFailures.ALIAS_TAKEN,
           "the alias "
@@ -203,6 +222,11 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
       throw ProxyError.of(info)
           .toFailure(gatewayUrl, "reading the new key " + key.ref().fingerprint());
     }
+    if (archivedAsDeleted(info)) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.VERIFY_FAILED,
+          "the new key " + key.ref().fingerprint() + " was deleted at the proxy after minting");
+    }
     JsonNode row = Json.tree(info.body()).path("info");
     if (row.path("blocked").asBoolean(false)) {
       throw ProxyError.nonRetryable(
@@ -241,23 +265,71 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
   }
 
   @Override
-  public RevokeReceipt revokeKey(String gatewayUrl, KeyRef oldKey, SealedSecret oldKeySealed) {
-    boolean deletedNow = deleteKey(gatewayUrl, oldKey);
+  public boolean discardDerivedKey(MintRequest req) {
+    // The mint bound its derivation to the worker key current then; the keyring may have rotated
+    // since, so every key still held is tried.
+    boolean deleted = false;
+    for (var d : secret.bindings(req.derivation())) {
+      deleted |= discardOne(req.withDerivation(d));
+    }
+    return deleted;
+  }
+
+  private boolean discardOne(MintRequest req) {
+    KeyRef ref = KeyMaterial.ref(secret.deriveKey(req.derivation()));
+    Reply info = proxy.keyInfo(req.gatewayUrl(), ref.tokenHash());
+    if (info.status() == 404 || (info.ok() && archivedAsDeleted(info))) {
+      return false;
+    }
+    if (!info.ok()) {
+      throw ProxyError.of(info)
+          .toFailure(req.gatewayUrl(), "looking up the new key " + req.alias() + " to delete it");
+    }
+    JsonNode row = Json.tree(info.body()).path("info");
+    String alias = row.path("key_alias").asText(null);
+    String owner = row.path("metadata").path("keyturn_workflow_id").asText(null);
+    if (!req.alias().equals(alias) && !req.derivation().workflowId().equals(owner)) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.ALIAS_TAKEN,
+          "LiteLLM "
+              + req.gatewayUrl()
+              + " holds the derived key "
+              + ref.fingerprint()
+              + " under alias "
+              + alias
+              + ", not "
+              + req.alias()
+              + "; it is not this rotation's to delete. Check it by hand.");
+    }
+    return deleteKey(req.gatewayUrl(), ref);
+  }
+
+  @Override
+  public RevokeReceipt confirmRevoked(
+      String gatewayUrl, KeyRef oldKey, SealedSecret oldKeySealed, boolean deletedByThisRotation) {
     Reply info = proxy.keyInfo(gatewayUrl, oldKey.tokenHash());
-    if (info.ok()) {
+    String proof;
+    if (info.status() == 404) {
+      proof = "/key/info answers 404";
+    } else if (info.ok() && archivedAsDeleted(info)) {
+      JsonNode row = Json.tree(info.body()).path("info");
+      proof =
+          "/key/info shows it deleted"
+              + (row.path("deleted_at").isTextual()
+                  ? " at " + row.path("deleted_at").asText()
+                  : "");
+    } else if (info.ok()) {
       throw ApplicationFailure.newFailure(
           "LiteLLM "
               + gatewayUrl
               + " still lists "
               + oldKey.fingerprint()
-              + " after deleting it; retrying",
+              + " as live after deleting it; retrying",
           RotationFailures.OLD_KEY_STILL_ACCEPTED);
-    }
-    if (info.status() != 404) {
+    } else {
       throw ProxyError.of(info)
           .toFailure(gatewayUrl, "checking that " + oldKey.fingerprint() + " is gone");
     }
-    String proof = "/key/info answers 404";
     if (oldKeySealed != null) {
       String raw;
       try {
@@ -284,8 +356,25 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
         proof += "; refused as bearer (401)";
       }
     }
-    log.info("revoked {} ({})", oldKey.fingerprint(), proof);
-    return new RevokeReceipt(oldKey, !deletedNow, proof);
+    log.info(
+        "revoked {} ({}{})",
+        oldKey.fingerprint(),
+        deletedByThisRotation ? "deleted by this rotation; " : "was already gone; ",
+        proof);
+    return new RevokeReceipt(oldKey, !deletedByThisRotation, proof);
+  }
+
+  /**
+   * Whether a 200 from {@code /key/info} describes a deleted key. LiteLLM 1.106 serves deleted keys
+   * from its LiteLLM_DeletedVerificationToken archive with {@code info.status: "deleted"} and
+   * {@code deleted_at} instead of answering 404 (litellm/proxy/management_endpoints/
+   * key_management_endpoints.py, {@code info_key_fn}); older releases answer 404. Note that status
+   * {@code "revoked"} there means blocked, not deleted.
+   */
+  static boolean archivedAsDeleted(Reply info) {
+    JsonNode row = Json.tree(info.body()).path("info");
+    return "deleted".equalsIgnoreCase(row.path("status").asText(""))
+        || row.path("deleted_at").isTextual();
   }
 
   private static Instant parseInstant(String s) {

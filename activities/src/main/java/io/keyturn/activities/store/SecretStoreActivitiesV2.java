@@ -2,7 +2,7 @@ package io.keyturn.activities.store;
 
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.CurrentKey;
 import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.MintedKey;
@@ -22,9 +22,9 @@ public final class SecretStoreActivitiesV2 {
   private static final Logger log = LoggerFactory.getLogger(SecretStoreActivitiesV2.class);
 
   private final SecretStoreRegistry registry;
-  private final KeyturnSecret secret;
+  private final WorkerKeyring secret;
 
-  public SecretStoreActivitiesV2(SecretStoreRegistry registry, KeyturnSecret secret) {
+  public SecretStoreActivitiesV2(SecretStoreRegistry registry, WorkerKeyring secret) {
     this.registry = registry;
     this.secret = secret;
   }

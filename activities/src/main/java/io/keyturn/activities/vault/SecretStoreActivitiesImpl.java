@@ -5,7 +5,7 @@ import io.keyturn.activities.store.SecretStoreRegistry;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.SecretStoreActivities;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.CurrentKey;
 import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.MintedKey;
@@ -23,15 +23,15 @@ public class SecretStoreActivitiesImpl implements SecretStoreActivities {
   private static final Logger log = LoggerFactory.getLogger(SecretStoreActivitiesImpl.class);
 
   private final VaultKv2Client vault;
-  private final KeyturnSecret secret;
+  private final WorkerKeyring secret;
   private final SecretStoreActivitiesV2 destinations;
 
-  public SecretStoreActivitiesImpl(VaultKv2Client vault, KeyturnSecret secret) {
+  public SecretStoreActivitiesImpl(VaultKv2Client vault, WorkerKeyring secret) {
     this(vault, secret, SecretStoreRegistry.builtIn(vault));
   }
 
   public SecretStoreActivitiesImpl(
-      VaultKv2Client vault, KeyturnSecret secret, SecretStoreRegistry registry) {
+      VaultKv2Client vault, WorkerKeyring secret, SecretStoreRegistry registry) {
     this.vault = vault;
     this.secret = secret;
     this.destinations = new SecretStoreActivitiesV2(registry, secret);

@@ -12,7 +12,7 @@ import io.keyturn.activities.http.JsonHttp.Reply;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.KeyDerivation;
 import io.keyturn.workflows.model.MintedKey;
 import io.keyturn.workflows.model.PublishReceipt;
@@ -38,7 +38,7 @@ class VaultAppRoleTest {
   static OpenBaoDevServer bao;
   static JsonHttp http;
   static VaultKv2Client root;
-  static KeyturnSecret secret;
+  static WorkerKeyring secret;
   static String roleId;
   static String secretId;
   static final AtomicInteger n = new AtomicInteger();
@@ -49,7 +49,7 @@ class VaultAppRoleTest {
     bao.start();
     http = new JsonHttp(Duration.ofSeconds(5));
     root = new VaultKv2Client(http, bao.address(), bao::rootToken);
-    secret = KeyturnSecret.fromBase64(KeyturnSecret.generateBase64());
+    secret = WorkerKeyring.generate();
     asRoot("POST", "/v1/sys/auth/approle", Map.of("type", "approle"));
     asRoot(
         "PUT",
@@ -112,7 +112,7 @@ class VaultAppRoleTest {
   }
 
   private MintedKey minted(String alias) {
-    KeyDerivation d = new KeyDerivation("rotation/x/" + alias, alias, "run");
+    KeyDerivation d = secret.bind(new KeyDerivation("rotation/x/" + alias, alias, "run"));
     return new MintedKey(KeyMaterial.ref(secret.deriveKey(d)), alias, d, null, false);
   }
 

@@ -36,7 +36,8 @@ class ComposeConsistencyTest {
           "LITELLM_MASTER_KEY",
           "VAULT_TOKEN",
           "VAULT_SECRET_ID",
-          "KEYTURN_SECRET",
+          "KEYTURN_WORKER_KEYRING",
+          "KEYTURN_PAYLOAD_KEY",
           "TEMPORAL_API_KEY");
 
   static Map<String, Object> compose;

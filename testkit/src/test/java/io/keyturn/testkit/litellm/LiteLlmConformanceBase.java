@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
+import io.keyturn.testkit.launch.LiteLlmProxyServer;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -62,15 +63,32 @@ abstract class LiteLlmConformanceBase {
   static final String ENV_MASTER = "LITELLM_MASTER_KEY";
   static final String ENV_LICENSED = "LITELLM_LICENSED";
 
-  /** Where a case runs. */
+  /**
+   * Where a case runs: the emulator; LiteLLM's own proxy code from PyPI (each tested release, on
+   * the prisma stand-in, started once per test JVM); a deployed proxy named by {@code LITELLM_URL}.
+   */
   enum Target {
-    EMULATOR("emulator"),
-    REAL_PROXY("real proxy");
+    EMULATOR("emulator", null),
+    LITELLM_1_106("LiteLLM 1.106.12 code", "1.106.12"),
+    LITELLM_1_82("LiteLLM 1.82.3 code", "1.82.3"),
+    REAL_PROXY("deployed proxy", null);
 
     private final String label;
+    final String version;
 
-    Target(String label) {
+    Target(String label, String version) {
       this.label = label;
+      this.version = version;
+    }
+
+    /** LiteLLM's own code, run here (not a deployed proxy). */
+    boolean isRealCode() {
+      return version != null;
+    }
+
+    /** Anything but the emulator. */
+    boolean isReal() {
+      return this != EMULATOR;
     }
 
     @Override
@@ -79,10 +97,45 @@ abstract class LiteLlmConformanceBase {
     }
   }
 
+  /** The real-code proxies, one per release, started on first use and stopped when the JVM ends. */
+  private static final Map<String, LiteLlmProxyServer> REAL_CODE = new LinkedHashMap<>();
+
+  static synchronized LiteLlmProxyServer realCode(String version) {
+    LiteLlmProxyServer running = REAL_CODE.get(version);
+    if (running != null && running.isRunning()) {
+      return running;
+    }
+    LiteLlmProxyServer proxy =
+        LiteLlmProxyServer.builder().version(version).models(EMULATOR_MODELS).build();
+    try {
+      proxy.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (REAL_CODE.isEmpty()) {
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    synchronized (LiteLlmConformanceBase.class) {
+                      REAL_CODE.values().forEach(LiteLlmProxyServer::close);
+                    }
+                  }));
+    }
+    REAL_CODE.put(version, proxy);
+    return proxy;
+  }
+
   private final List<Proxy> opened = new ArrayList<>();
 
   /** The proxy for this case: a fresh emulator, or the real proxy (skipped when not configured). */
   Proxy open(Target target) {
+    if (target.isRealCode()) {
+      LiteLlmProxyServer server = realCode(target.version);
+      Proxy p = new Proxy(target, server.baseUrl(), server.masterKey(), null, false);
+      opened.add(p);
+      return p;
+    }
     if (target == Target.REAL_PROXY) {
       String url = System.getenv(ENV_URL);
       String master = System.getenv(ENV_MASTER);

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.util.JsonFormat;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
-import io.keyturn.workflows.crypto.KeyturnSecret;
+import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.model.KeyRef;
 import io.micronaut.context.ApplicationContext;
 import io.temporal.api.common.v1.Payload;
@@ -36,8 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 class CodecServerTest {
   static final HttpClient HTTP = HttpClient.newHttpClient();
   static final String UI = "http://ui.test:8233";
-  static final String TOKEN = "codec-token-" + KeyturnSecret.generateBase64().substring(0, 12);
-  static final KeyturnSecret SECRET = KeyturnSecret.fromBase64(KeyturnSecret.generateBase64());
+  static final String TOKEN = "codec-token-" + PayloadKeys.generateBase64().substring(0, 12);
+  static final PayloadKeys SECRET = PayloadKeys.parse(PayloadKeys.generateBase64());
   static final DataConverter CONVERTER = KeyturnPayloadCodec.dataConverter(SECRET);
   static final KeyRef REF = KeyMaterial.ref("sk-codec-endpoint-test-key-1234");
 
@@ -222,16 +222,16 @@ class CodecServerTest {
 
   @Test
   void aPayloadOfAnotherSecretIsA400NamingBothKeyIdsAndNothingOfThePayload() throws Exception {
-    KeyturnSecret other = KeyturnSecret.fromBase64(KeyturnSecret.generateBase64());
+    PayloadKeys other = PayloadKeys.parse(PayloadKeys.generateBase64());
     Payload foreign = KeyturnPayloadCodec.dataConverter(other).toPayload(REF).orElseThrow();
 
     HttpResponse<String> r = post("/decode", json(foreign));
 
     assertThat(r.statusCode()).isEqualTo(400);
     assertThat(r.body())
-        .contains(other.keyId())
-        .contains(SECRET.keyId())
-        .contains("KEYTURN_SECRET")
+        .contains(other.currentId())
+        .contains(SECRET.currentId())
+        .contains("KEYTURN_PAYLOAD_KEY")
         .doesNotContain(REF.tokenHash());
   }
 

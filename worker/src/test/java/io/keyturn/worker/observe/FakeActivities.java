@@ -51,8 +51,14 @@ final class FakeActivities {
     }
 
     @Override
-    public RevokeReceipt revokeKey(String gatewayUrl, KeyRef oldKey, SealedSecret sealed) {
-      return new RevokeReceipt(oldKey, false, "key info 404");
+    public boolean discardDerivedKey(MintRequest request) {
+      return true;
+    }
+
+    @Override
+    public RevokeReceipt confirmRevoked(
+        String gatewayUrl, KeyRef oldKey, SealedSecret sealed, boolean deletedByThisRotation) {
+      return new RevokeReceipt(oldKey, !deletedByThisRotation, "key info 404");
     }
   }
 

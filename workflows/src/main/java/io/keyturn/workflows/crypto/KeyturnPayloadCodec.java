@@ -9,6 +9,7 @@ import io.temporal.common.converter.DefaultDataConverter;
 import io.temporal.common.converter.EncodingKeys;
 import io.temporal.payload.codec.PayloadCodec;
 import io.temporal.payload.codec.PayloadCodecException;
+import io.temporal.worker.WorkflowImplementationOptions;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -22,15 +23,16 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Encrypts every payload Keyturn writes to Temporal (workflow and activity inputs and results,
- * query results, memos, summaries) with AES-256-GCM under a key derived from the {@link
- * KeyturnSecret}, so the server, its database and anyone with read access to history see only
- * {@value #ENCODING} payloads. Search attributes do not pass through codecs: they stay readable for
- * the server's visibility queries.
+ * query results, memos, summaries) with AES-256-GCM under the current {@link PayloadKeys payload
+ * key}, so the server, its database and anyone with read access to history see only {@value
+ * #ENCODING} payloads. Search attributes do not pass through codecs: they stay readable for the
+ * server's visibility queries.
  *
  * <p>An encoded payload carries the whole original payload (metadata and data) as ciphertext; its
  * own metadata says {@code encoding: binary/encrypted}, the format ({@value #FORMAT}) and the
- * Keyturn secret's key id, so a process holding another secret fails with both ids named rather
- * than with a bare authentication-tag error. A fresh random 12-byte nonce is used per payload.
+ * payload key's id, so a process that does not hold that key fails with the ids named ({@link
+ * WrongPayloadKeyException}) rather than with a bare authentication-tag error. Any payload key held
+ * decrypts; the current one encrypts. A fresh random 12-byte nonce is used per payload.
  *
  * <p>{@link #decode} passes through payloads that are not encrypted, so histories written before
  * encryption was turned on still replay and read. No message of this class contains payload data.
@@ -39,7 +41,7 @@ public final class KeyturnPayloadCodec implements PayloadCodec {
   /** The {@code encoding} metadata value of an encrypted payload. */
   public static final String ENCODING = "binary/encrypted";
 
-  /** Metadata naming the Keyturn secret (by its non-secret key id) that encrypted the payload. */
+  /** Metadata naming the payload key (by its non-secret id) that encrypted the payload. */
   public static final String METADATA_KEY_ID = "encryption-key-id";
 
   /** Metadata naming the encryption format, so a later format can be told apart. */
@@ -53,20 +55,19 @@ public final class KeyturnPayloadCodec implements PayloadCodec {
   private static final int NONCE_BYTES = 12;
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  private final SecretKeySpec key;
-  private final String keyId;
-  private final byte[] aad;
+  private final PayloadKeys keys;
 
-  private KeyturnPayloadCodec(SecretKeySpec key, String keyId) {
-    this.key = key;
-    this.keyId = keyId;
-    this.aad = (FORMAT + "|" + keyId).getBytes(StandardCharsets.UTF_8);
+  private KeyturnPayloadCodec(PayloadKeys keys) {
+    this.keys = keys;
   }
 
-  /** The codec of one Keyturn secret. */
-  public static KeyturnPayloadCodec of(KeyturnSecret secret) {
-    Objects.requireNonNull(secret, "secret");
-    return new KeyturnPayloadCodec(secret.codecKey(), secret.keyId());
+  /** The codec of a set of payload keys. */
+  public static KeyturnPayloadCodec of(PayloadKeys keys) {
+    return new KeyturnPayloadCodec(Objects.requireNonNull(keys, "keys"));
+  }
+
+  private static byte[] aad(String keyId) {
+    return (FORMAT + "|" + keyId).getBytes(StandardCharsets.UTF_8);
   }
 
   /**
@@ -75,16 +76,29 @@ public final class KeyturnPayloadCodec implements PayloadCodec {
    * (they name keys by fingerprint only), so the UI and {@code temporal workflow show} can say why
    * a rotation failed without the codec.
    */
-  public static DataConverter dataConverter(KeyturnSecret secret) {
-    return new CodecDataConverter(DefaultDataConverter.STANDARD_INSTANCE, List.of(of(secret)));
+  public static DataConverter dataConverter(PayloadKeys keys) {
+    return new CodecDataConverter(DefaultDataConverter.STANDARD_INSTANCE, List.of(of(keys)));
   }
 
-  /** The key id of the secret this codec encrypts with. */
+  /**
+   * Options every Keyturn workflow is registered with: a workflow whose payloads were encrypted
+   * with a payload key this worker does not hold fails at once, naming both key ids, instead of
+   * retrying its workflow task forever out of sight. The trade-off: a worker deployed without a
+   * payload key that running rotations still need fails them too (visibly, the old key left
+   * working); keep old payload keys in KEYTURN_PAYLOAD_KEY until nothing open was written with
+   * them.
+   */
+  public static final WorkflowImplementationOptions WORKFLOW_OPTIONS =
+      WorkflowImplementationOptions.newBuilder()
+          .setFailWorkflowExceptionTypes(WrongPayloadKeyException.class)
+          .build();
+
+  /** The id of the payload key this codec encrypts with. */
   public String keyId() {
-    return keyId;
+    return keys.currentId();
   }
 
-  /** True when {@code p} is a payload this codec (any Keyturn secret) encrypted. */
+  /** True when {@code p} is a payload this codec (any payload key) encrypted. */
   public static boolean isEncrypted(Payload p) {
     return ENCODING_BYTES.equals(p.getMetadataOrDefault(EncodingKeys.METADATA_ENCODING_KEY, null));
   }
@@ -113,8 +127,8 @@ public final class KeyturnPayloadCodec implements PayloadCodec {
     byte[] ct;
     try {
       Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-      c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(GCM_TAG_BITS, nonce));
-      c.updateAAD(aad);
+      c.init(Cipher.ENCRYPT_MODE, keys.key(keyId()), new GCMParameterSpec(GCM_TAG_BITS, nonce));
+      c.updateAAD(aad(keyId()));
       ct = c.doFinal(plain.toByteArray());
     } catch (GeneralSecurityException e) {
       // Only a broken JCE gets here; its message says nothing about the payload.
@@ -123,7 +137,7 @@ public final class KeyturnPayloadCodec implements PayloadCodec {
     return Payload.newBuilder()
         .putMetadata(EncodingKeys.METADATA_ENCODING_KEY, ENCODING_BYTES)
         .putMetadata(METADATA_FORMAT, ByteString.copyFromUtf8(FORMAT))
-        .putMetadata(METADATA_KEY_ID, ByteString.copyFromUtf8(keyId))
+        .putMetadata(METADATA_KEY_ID, ByteString.copyFromUtf8(keyId()))
         .setData(
             ByteString.copyFrom(
                 ByteBuffer.allocate(nonce.length + ct.length).put(nonce).put(ct).array()))
@@ -141,8 +155,9 @@ public final class KeyturnPayloadCodec implements PayloadCodec {
               + "): decode it with the Keyturn version that wrote it");
     }
     String writtenWith = metadata(encrypted, METADATA_KEY_ID);
-    if (!keyId.equals(writtenWith)) {
-      throw new WrongSecretException(writtenWith, keyId);
+    SecretKeySpec key = keys.key(writtenWith);
+    if (key == null) {
+      throw new WrongPayloadKeyException(writtenWith, keys.currentId(), keys.ids());
     }
     byte[] all = encrypted.getData().toByteArray();
     try {
@@ -151,13 +166,13 @@ public final class KeyturnPayloadCodec implements PayloadCodec {
       }
       Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
       c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(GCM_TAG_BITS, all, 0, NONCE_BYTES));
-      c.updateAAD(aad);
+      c.updateAAD(aad(writtenWith));
       return Payload.parseFrom(c.doFinal(all, NONCE_BYTES, all.length - NONCE_BYTES));
     } catch (GeneralSecurityException | InvalidProtocolBufferException e) {
       // No cause attached: the bare tag error helps nobody, and nothing of the payload is shown.
       throw new PayloadCodecException(
-          "payload encrypted with Keyturn secret "
-              + keyId
+          "payload encrypted with payload key "
+              + writtenWith
               + " does not decrypt with it: it was altered or corrupted after it was written");
     }
   }
@@ -168,30 +183,32 @@ public final class KeyturnPayloadCodec implements PayloadCodec {
   }
 
   /**
-   * A payload encrypted with another Keyturn secret than the one this process holds. Names both key
-   * ids (never a secret) and what to do.
+   * A payload encrypted with a payload key this process does not hold. Names the ids (never a key)
+   * and what to do. A worker fails the workflow with it (rather than retrying its task forever), so
+   * a rotation started with another payload key says why it cannot run.
    */
-  public static final class WrongSecretException extends PayloadCodecException {
+  public static final class WrongPayloadKeyException extends PayloadCodecException {
     private final String payloadKeyId;
     private final String processKeyId;
 
-    WrongSecretException(String payloadKeyId, String processKeyId) {
+    WrongPayloadKeyException(String payloadKeyId, String processKeyId, List<String> held) {
       super(
-          "payload was encrypted with Keyturn secret "
+          "payload was encrypted with payload key "
               + payloadKeyId
-              + " but this process holds Keyturn secret "
-              + processKeyId
-              + ": set KEYTURN_SECRET (or KEYTURN_SECRET_FILE) to the worker's secret");
+              + " but this process holds payload key "
+              + (held.size() == 1 ? processKeyId : held.toString())
+              + ": set KEYTURN_PAYLOAD_KEY (or KEYTURN_PAYLOAD_KEY_FILE) to the payload key the"
+              + " worker and the CLI share");
       this.payloadKeyId = payloadKeyId;
       this.processKeyId = processKeyId;
     }
 
-    /** The key id of the secret the payload was encrypted with. */
+    /** The id of the payload key the payload was encrypted with. */
     public String payloadKeyId() {
       return payloadKeyId;
     }
 
-    /** The key id of the secret this process holds. */
+    /** The id of the payload key this process encrypts with. */
     public String processKeyId() {
       return processKeyId;
     }

@@ -20,8 +20,8 @@ import javax.crypto.AEADBadTagException;
 import org.junit.jupiter.api.Test;
 
 class KeyturnPayloadCodecTest {
-  static final KeyturnSecret SECRET = KeyturnSecret.fromBase64(KeyturnSecret.generateBase64());
-  static final KeyturnSecret OTHER = KeyturnSecret.fromBase64(KeyturnSecret.generateBase64());
+  static final PayloadKeys SECRET = PayloadKeys.parse(PayloadKeys.generateBase64());
+  static final PayloadKeys OTHER = PayloadKeys.parse(PayloadKeys.generateBase64());
   static final DataConverter CONVERTER = KeyturnPayloadCodec.dataConverter(SECRET);
 
   static final String SECRET_ID = "billing-api-codec-test";
@@ -31,7 +31,7 @@ class KeyturnPayloadCodecTest {
           3,
           "https://llm.example.test",
           KeyMaterial.ref("sk-codec-test-old-key-zzzzzzzz"),
-          SECRET.seal("sk-codec-test-old-key-zzzzzzzz"),
+          WorkerKeyring.generate().seal("sk-codec-test-old-key-zzzzzzzz"),
           new VaultTarget("secret", "litellm/", SECRET_ID, null, null),
           Duration.ofHours(2),
           "codec test");
@@ -51,7 +51,7 @@ class KeyturnPayloadCodecTest {
     assertThat(KeyturnPayloadCodec.isEncrypted(p)).isTrue();
     assertThat(p.getMetadataMap().get("encoding").toStringUtf8()).isEqualTo("binary/encrypted");
     assertThat(p.getMetadataMap().get(KeyturnPayloadCodec.METADATA_KEY_ID).toStringUtf8())
-        .isEqualTo(SECRET.keyId());
+        .isEqualTo(SECRET.currentId());
     assertThat(CONVERTER.fromPayload(p, RotationRequest.class, RotationRequest.class))
         .isEqualTo(REQUEST);
   }
@@ -104,15 +104,15 @@ class KeyturnPayloadCodecTest {
   }
 
   @Test
-  void anotherSecretFailsNamingBothKeyIdsAndWhatToDo() {
+  void anotherPayloadKeyFailsNamingBothKeyIdsAndWhatToDo() {
     Payload p = encoded(REQUEST);
     KeyturnPayloadCodec other = KeyturnPayloadCodec.of(OTHER);
 
     assertThatThrownBy(() -> other.decode(List.of(p)))
-        .isInstanceOf(KeyturnPayloadCodec.WrongSecretException.class)
-        .hasMessageContaining(SECRET.keyId())
-        .hasMessageContaining(OTHER.keyId())
-        .hasMessageContaining("KEYTURN_SECRET")
+        .isInstanceOf(KeyturnPayloadCodec.WrongPayloadKeyException.class)
+        .hasMessageContaining(SECRET.currentId())
+        .hasMessageContaining(OTHER.currentId())
+        .hasMessageContaining("KEYTURN_PAYLOAD_KEY")
         .hasMessageNotContaining(SECRET_ID)
         .hasNoCause();
     // Through a data converter too, as a client or the worker would meet it.
@@ -120,9 +120,31 @@ class KeyturnPayloadCodecTest {
             () ->
                 KeyturnPayloadCodec.dataConverter(OTHER)
                     .fromPayload(p, RotationRequest.class, RotationRequest.class))
-        .hasStackTraceContaining(OTHER.keyId())
-        .hasStackTraceContaining("set KEYTURN_SECRET (or KEYTURN_SECRET_FILE) to the worker's")
+        .hasStackTraceContaining(OTHER.currentId())
+        .hasStackTraceContaining("set KEYTURN_PAYLOAD_KEY (or KEYTURN_PAYLOAD_KEY_FILE)")
         .satisfies(e -> assertThat(chain(e)).noneMatch(AEADBadTagException.class::isInstance));
+  }
+
+  @Test
+  void aRotatedPayloadKeyStillDecodesWhatTheOldOneWroteAndWritesWithTheNewOne() {
+    String oldKey = PayloadKeys.generateBase64();
+    String newKey = PayloadKeys.generateBase64();
+    PayloadKeys before = PayloadKeys.parse(oldKey);
+    PayloadKeys after = PayloadKeys.parse(newKey + "," + oldKey);
+    Payload written = KeyturnPayloadCodec.of(before).encode(List.of(plainPayload())).get(0);
+
+    assertThat(after.currentId()).isNotEqualTo(before.currentId());
+    assertThat(KeyturnPayloadCodec.of(after).decode(List.of(written)))
+        .containsExactly(plainPayload());
+    Payload rewritten = KeyturnPayloadCodec.of(after).encode(List.of(plainPayload())).get(0);
+    assertThat(rewritten.getMetadataOrThrow(KeyturnPayloadCodec.METADATA_KEY_ID).toStringUtf8())
+        .isEqualTo(after.currentId());
+  }
+
+  private static Payload plainPayload() {
+    return io.temporal.common.converter.DefaultDataConverter.STANDARD_INSTANCE
+        .toPayload(REQUEST)
+        .orElseThrow();
   }
 
   @Test
@@ -135,7 +157,7 @@ class KeyturnPayloadCodecTest {
     assertThatThrownBy(() -> KeyturnPayloadCodec.of(SECRET).decode(List.of(altered)))
         .isInstanceOf(PayloadCodecException.class)
         .hasMessageContaining("altered or corrupted")
-        .hasMessageContaining(SECRET.keyId())
+        .hasMessageContaining(SECRET.currentId())
         .hasMessageNotContaining(SECRET_ID)
         .hasNoCause();
   }
@@ -147,7 +169,7 @@ class KeyturnPayloadCodecTest {
     Payload relabelled =
         p.toBuilder()
             .putMetadata(
-                KeyturnPayloadCodec.METADATA_KEY_ID, ByteString.copyFromUtf8(OTHER.keyId()))
+                KeyturnPayloadCodec.METADATA_KEY_ID, ByteString.copyFromUtf8(OTHER.currentId()))
             .build();
     assertThatThrownBy(() -> KeyturnPayloadCodec.of(OTHER).decode(List.of(relabelled)))
         .isInstanceOf(PayloadCodecException.class)

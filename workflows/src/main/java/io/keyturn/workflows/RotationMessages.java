@@ -1,0 +1,141 @@
+package io.keyturn.workflows;
+
+import io.keyturn.workflows.model.Destination;
+import io.keyturn.workflows.model.KeyRef;
+import io.keyturn.workflows.model.RevokeReceipt;
+import io.keyturn.workflows.model.RotationPhase;
+import io.keyturn.workflows.model.RotationRequest;
+import io.temporal.failure.ApplicationFailure;
+import java.util.List;
+
+/**
+ * The words a rotation says to operators: failure messages, undo outcomes and the UI's current
+ * details. Each message is built here, once, and names keys by fingerprint or alias only.
+ */
+final class RotationMessages {
+  private RotationMessages() {}
+
+  /** The innermost cause's own message, without Temporal's wrapping. */
+  static String rootMessage(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null) {
+      c = c.getCause();
+    }
+    if (c instanceof ApplicationFailure af) {
+      return af.getOriginalMessage();
+    }
+    return c.getMessage();
+  }
+
+  static String who(RotationRequest r) {
+    return r.secretId() + " g" + r.generation();
+  }
+
+  /** A rotation that failed and whose undo steps ran: the old key still works. */
+  static String rolledBack(
+      RotationRequest r, RotationPhase failedAt, Throwable cause, String undone, KeyRef oldKey) {
+    return "Rotation of "
+        + who(r)
+        + " failed while "
+        + failedAt.name().toLowerCase()
+        + ": "
+        + sentence(rootMessage(cause))
+        + (undone.isEmpty() ? "" : " " + undone)
+        + " The old key "
+        + fingerprint(oldKey)
+        + " was NOT revoked and still works.";
+  }
+
+  /** A rotation that failed with nothing of its own to undo (before minting, or while revoking). */
+  static String failed(
+      RotationRequest r, RotationPhase phase, Throwable cause, KeyRef oldKey, KeyRef newKey) {
+    String tail =
+        phase == RotationPhase.REVOKING
+            ? " The new key "
+                + fingerprint(newKey)
+                + " is published; the old key "
+                + fingerprint(oldKey)
+                + " may still work: revoke it by hand."
+            : " The old key " + fingerprint(oldKey) + " was NOT revoked.";
+    return "Rotation of "
+        + who(r)
+        + " failed while "
+        + phase.name().toLowerCase()
+        + ": "
+        + sentence(rootMessage(cause))
+        + tail;
+  }
+
+  static String newKeyDiscarded(boolean deleted, String alias) {
+    return deleted
+        ? "The new key (alias " + alias + ") was deleted."
+        : "The new key (alias " + alias + ") was never created, or is already gone.";
+  }
+
+  static String couldNotDiscard(String alias, Throwable e) {
+    return "COULD NOT delete the new key (alias "
+        + alias
+        + "): "
+        + rootMessage(e)
+        + ". Delete the key with that alias at the proxy by hand.";
+  }
+
+  static String couldNotRestore(Destination d, KeyRef newKey, KeyRef oldKey, Throwable e) {
+    return "COULD NOT restore "
+        + d.describe()
+        + " ("
+        + rootMessage(e)
+        + "): it may hold the new key "
+        + fingerprint(newKey)
+        + ", which is being deleted; put the old key "
+        + fingerprint(oldKey)
+        + " back there by hand.";
+  }
+
+  static String inGrace(RotationRequest r, List<String> locations, String until) {
+    return "new key published to "
+        + String.join(", ", locations)
+        + "; old key "
+        + fingerprint(r.oldKey())
+        + " stays valid until "
+        + until;
+  }
+
+  static String completed(KeyRef newKey, List<String> locations, RevokeReceipt revoked) {
+    return "done: "
+        + fingerprint(newKey)
+        + " is live in "
+        + String.join(", ", locations)
+        + "; "
+        + fingerprint(revoked.key())
+        + (revoked.alreadyGone() ? " was already gone (" : " revoked (")
+        + revoked.proofOfRejection()
+        + ")";
+  }
+
+  /** The UI's "current details": what the rotation is doing, in words. */
+  static String details(RotationRequest r, RotationPhase phase, String message, KeyRef newKey) {
+    return "**"
+        + phase.name()
+        + "** rotation of `"
+        + r.secretId()
+        + "` generation "
+        + r.generation()
+        + "\n\n"
+        + message
+        + (r.oldKey() == null ? "" : "\n\nold key: " + r.oldKey().fingerprint())
+        + (newKey == null ? "" : "\nnew key: " + newKey.fingerprint())
+        + "\ndestinations: "
+        + String.join(", ", r.publishTo().stream().map(Destination::describe).toList());
+  }
+
+  /** Ends a message taken from elsewhere with a full stop, so the next sentence reads as one. */
+  static String sentence(String s) {
+    String t = s == null ? "" : s.trim();
+    return t.isEmpty() || ".!?".indexOf(t.charAt(t.length() - 1)) >= 0 ? t : t + ".";
+  }
+
+  static String fingerprint(KeyRef k) {
+    return k == null ? "(not yet read)" : k.fingerprint();
+  }
+}
