@@ -3,14 +3,12 @@ package io.keyturn.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.testkit.launch.TemporalDevServer;
+import io.keyturn.testkit.launch.WorkerProcess;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.FleetRotationWorkflow;
 import io.keyturn.workflows.KeyRotationWorkflow;
-import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
 import io.keyturn.workflows.crypto.PayloadKeys;
-import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.FleetProgress;
 import io.keyturn.workflows.model.FleetProgress.MemberState;
 import io.keyturn.workflows.model.FleetRequest;
@@ -20,9 +18,7 @@ import io.keyturn.workflows.model.VaultTarget;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.api.history.v1.History;
 import io.temporal.api.history.v1.HistoryEvent;
-import io.temporal.api.workflowservice.v1.CountWorkflowExecutionsRequest;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -31,7 +27,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,10 +65,11 @@ public final class Bench {
   private final Map<String, String> pragmas;
   private final List<String> report = new ArrayList<>();
 
+  private LocalStack stack;
   private TemporalDevServer temporal;
   private OpenBaoDevServer bao;
   private LiteLlmEmulator litellm;
-  private Process worker;
+  private WorkerProcess worker;
   private WorkflowServiceStubs stubs;
   private WorkflowClient client;
   private String master;
@@ -138,89 +134,21 @@ public final class Bench {
   }
 
   void start() throws Exception {
-    TemporalDevServer.Builder tb =
-        TemporalDevServer.builder().dbFile(dir.resolve("temporal.sqlite"));
-    pragmas.forEach(tb::sqlitePragma);
-    temporal = tb.build();
-    temporal.start();
-    bao = OpenBaoDevServer.builder().build();
-    bao.start();
-    master = "sk-bench-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "");
-    litellm =
-        LiteLlmEmulator.builder().masterKey(master).models(List.of("gpt-4o-mini")).build().start();
-    Map<String, String> env = new LinkedHashMap<>();
-    env.put("TEMPORAL_ADDRESS", temporal.address());
-    env.put("LITELLM_MASTER_KEY_FILE", file("master.key", master).toString());
-    env.put("VAULT_ADDR", bao.address());
-    env.put("VAULT_TOKEN_FILE", file("vault.token", bao.rootToken()).toString());
-    String secret = PayloadKeys.generateBase64();
-    env.put(
-        "KEYTURN_WORKER_KEYRING_FILE",
-        file("worker-keyring.json", WorkerKeyring.generate().toJson()).toString());
-    env.put("KEYTURN_PAYLOAD_KEY_FILE", file("payload.key", secret).toString());
-    env.put("KEYTURN_METRICS_PORT", "0");
-    env.put("KEYTURN_CODEC_PORT", "0");
-    env.put("KEYTURN_LITELLM_PACING", pacing);
-    worker = startWorker(env);
-    stubs =
-        new TemporalConnection(temporal.address(), "default", null, false, null, null, null, null)
-            .openStubs();
-    // The worker encrypts payloads (results included): the bench reads them as the CLI does.
-    client =
-        WorkflowClient.newInstance(
-            stubs,
-            WorkflowClientOptions.newBuilder()
-                .setDataConverter(KeyturnPayloadCodec.dataConverter(PayloadKeys.parse(secret)))
-                .build());
-  }
-
-  private Process startWorker(Map<String, String> env) throws Exception {
-    Path jar =
-        Path.of(System.getProperty("keyturn.worker.jar", "worker/target/keyturn-worker.jar"));
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-jar",
-            jar.toString());
-    pb.environment().putAll(env);
-    Path log = dir.resolve("worker.log");
-    pb.redirectErrorStream(true).redirectOutput(log.toFile());
-    Process p = pb.start();
-    Instant deadline = Instant.now().plusSeconds(60);
-    while (Instant.now().isBefore(deadline)) {
-      if (Files.exists(log) && Files.readString(log).contains("Keyturn worker started")) {
-        return p;
-      }
-      if (!p.isAlive()) {
-        throw new IllegalStateException("worker exited:\n" + Files.readString(log));
-      }
-      Thread.sleep(200);
-    }
-    throw new IllegalStateException("worker did not start in 60 s");
+    // No heap limit on the worker: measurement 3 reports its resident memory as users run it.
+    stack = LocalStack.start(dir, pragmas, Map.of("KEYTURN_LITELLM_PACING", pacing), List.of());
+    temporal = stack.temporal;
+    bao = stack.bao;
+    litellm = stack.litellm;
+    worker = stack.worker;
+    stubs = stack.stubs;
+    client = stack.client;
+    master = stack.master;
   }
 
   void stop() {
-    if (stubs != null) {
-      stubs.shutdownNow();
+    if (stack != null) {
+      stack.close();
     }
-    if (worker != null) {
-      worker.destroy();
-    }
-    for (AutoCloseable c : new AutoCloseable[] {litellm, bao, temporal}) {
-      try {
-        if (c != null) {
-          c.close();
-        }
-      } catch (Exception e) {
-        System.err.println("stopping: " + e);
-      }
-    }
-  }
-
-  private Path file(String name, String value) throws IOException {
-    Path p = dir.resolve(name);
-    Files.writeString(p, value, StandardCharsets.UTF_8);
-    return p;
   }
 
   void run() throws Exception {
@@ -700,7 +628,8 @@ public final class Bench {
     long inGrace = 0;
     Instant deadline = Instant.now().plus(Duration.ofMinutes(40));
     while (Instant.now().isBefore(deadline)) {
-      inGrace = count("KeyturnPhase = 'IN_GRACE' AND WorkflowId STARTS_WITH 'rotation/park-'");
+      inGrace =
+          stack.count("KeyturnPhase = 'IN_GRACE' AND WorkflowId STARTS_WITH 'rotation/park-'");
       if (inGrace >= parked) {
         break;
       }
@@ -752,17 +681,6 @@ public final class Bench {
             + pragmaArgs()
             + "`.");
     report.add("");
-  }
-
-  private long count(String query) {
-    return stubs
-        .blockingStub()
-        .countWorkflowExecutions(
-            CountWorkflowExecutionsRequest.newBuilder()
-                .setNamespace("default")
-                .setQuery(query)
-                .build())
-        .getCount();
   }
 
   private long dbBytes() throws IOException {

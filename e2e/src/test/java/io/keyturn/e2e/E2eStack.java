@@ -2,6 +2,7 @@ package io.keyturn.e2e;
 
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.testkit.launch.TemporalDevServer;
+import io.keyturn.testkit.launch.WorkerProcess;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;

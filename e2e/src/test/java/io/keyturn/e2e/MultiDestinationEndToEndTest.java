@@ -8,6 +8,7 @@ import io.keyturn.activities.store.AwsSecretsManagerStore;
 import io.keyturn.testkit.launch.MotoServer;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.testkit.launch.TemporalDevServer;
+import io.keyturn.testkit.launch.WorkerProcess;
 import io.keyturn.testkit.litellm.EmulatedKey;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.crypto.KeyMaterial;

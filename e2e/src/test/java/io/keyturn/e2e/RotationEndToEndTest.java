@@ -9,6 +9,7 @@ import com.google.protobuf.util.JsonFormat;
 import io.keyturn.testkit.launch.FreePorts;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.testkit.launch.TemporalDevServer;
+import io.keyturn.testkit.launch.WorkerProcess;
 import io.keyturn.testkit.litellm.EmulatedKey;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.KeyRotationWorkflow;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.testkit.launch.TemporalDevServer;
+import io.keyturn.testkit.launch.WorkerProcess;
 import io.keyturn.testkit.litellm.EmulatedKey;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.crypto.KeyMaterial;

@@ -107,6 +107,10 @@ final class ChildProcess {
     return process.pid();
   }
 
+  int exitValue() {
+    return process.exitValue();
+  }
+
   Path logFile() {
     return logFile;
   }
@@ -125,6 +129,20 @@ final class ChildProcess {
       pump.join(2_000);
     } catch (InterruptedException e) {
       process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    } finally {
+      RUNNING.remove(this);
+    }
+  }
+
+  /** SIGKILL, as a crash or an OOM kill would end it: no shutdown hook runs. Idempotent. */
+  void kill() {
+    try {
+      process.descendants().forEach(ProcessHandle::destroyForcibly);
+      process.destroyForcibly();
+      process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      pump.join(2_000);
+    } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
       RUNNING.remove(this);

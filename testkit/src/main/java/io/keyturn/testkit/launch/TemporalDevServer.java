@@ -212,6 +212,18 @@ public final class TemporalDevServer implements AutoCloseable {
   }
 
   /**
+   * Kills the server with SIGKILL, as a crash would: no clean shutdown of its SQLite file. Keeps
+   * the ports and the database file, so {@link #start()} brings the same server back. Idempotent.
+   */
+  public synchronized void kill() {
+    if (process != null) {
+      process.kill();
+      process = null;
+      log.info("Temporal dev server on {} killed", address());
+    }
+  }
+
+  /**
    * Stops the server if it runs and starts it again on the same port with the same database file:
    * what was persisted (namespaces, workflows, timers, schedules) is there afterwards.
    */

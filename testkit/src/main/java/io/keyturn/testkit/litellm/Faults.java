@@ -5,12 +5,15 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Random;
 
 /**
  * Fault injection, per route ({@code "/key/info"}) or for every route ({@code "*"}). Faults queued
  * with {@code ...Next} answer the next N matching requests, in the order they were queued; latency
- * applies to every matching request until {@link #clear()}. None of this is LiteLLM behaviour: it
- * is how tests make the proxy slow, throttled, failing or flaky on purpose.
+ * applies to every matching request until {@link #clear()}; {@link #randomly} draws faults for
+ * every matching request from a seeded generator (for chaos runs), after any queued fault. None of
+ * this is LiteLLM behaviour: it is how tests make the proxy slow, throttled, failing or flaky on
+ * purpose.
  */
 public final class Faults {
   /** Which injected fault answered a request. */
@@ -18,13 +21,18 @@ public final class Faults {
     RATE_LIMIT,
     FAIL,
     DROP,
+    DROP_REPLY,
     CAP
   }
 
   record Injection(Kind kind, int status, long retryAfterSeconds) {}
 
+  /** Per-request chances of a fault, drawn from one seeded generator so a run can be replayed. */
+  private record Chances(double dropReply, double fail, double rateLimit, Random random) {}
+
   private final Map<String, Deque<Injection>> queued = new HashMap<>();
   private final Map<String, Duration> latency = new HashMap<>();
+  private final Map<String, Chances> chances = new HashMap<>();
   private Duration deletePropagationDelay = Duration.ZERO;
   private int managementRateCap;
   private long capWindowSecond = -1;
@@ -52,6 +60,38 @@ public final class Faults {
   }
 
   /**
+   * The next {@code count} requests to {@code route} are processed (a key is created, deleted...),
+   * then lose their connection before the answer: the proxy did it, the client never hears.
+   */
+  public synchronized Faults dropReplyNext(String route, int count) {
+    return queue(route, count, new Injection(Kind.DROP_REPLY, 0, 0));
+  }
+
+  /**
+   * From now on each request to {@code route} ("*" for all) independently loses its reply after
+   * being processed with chance {@code dropReplyRate}, gets 500 with chance {@code failRate}, or
+   * 429 ({@code retry-after: 1}) with chance {@code rateLimitRate}; the draws come from a generator
+   * seeded with {@code seed}. Rates of 0 for all three turn it off for that route.
+   */
+  public synchronized Faults randomly(
+      String route, double dropReplyRate, double failRate, double rateLimitRate, long seed) {
+    for (double rate : new double[] {dropReplyRate, failRate, rateLimitRate}) {
+      if (rate < 0 || rate > 1) {
+        throw new IllegalArgumentException("a fault rate is between 0 and 1, got " + rate);
+      }
+    }
+    if (dropReplyRate + failRate + rateLimitRate > 1) {
+      throw new IllegalArgumentException("fault rates add up to more than 1");
+    }
+    if (dropReplyRate + failRate + rateLimitRate == 0) {
+      chances.remove(route);
+    } else {
+      chances.put(route, new Chances(dropReplyRate, failRate, rateLimitRate, new Random(seed)));
+    }
+    return this;
+  }
+
+  /**
    * How long a deleted key keeps authenticating (LiteLLM's cross-pod cache; up to 60 s for real).
    * Its row is gone at once: {@code /key/info} answers 404 meanwhile.
    */
@@ -75,6 +115,7 @@ public final class Faults {
   public synchronized Faults clear() {
     queued.clear();
     latency.clear();
+    chances.clear();
     deletePropagationDelay = Duration.ZERO;
     managementRateCap = 0;
     return this;
@@ -103,6 +144,22 @@ public final class Faults {
       Deque<Injection> q = queued.get(key);
       if (q != null && !q.isEmpty()) {
         return q.poll();
+      }
+    }
+    for (String key : new String[] {route, "*"}) {
+      Chances c = chances.get(key);
+      if (c != null) {
+        double draw = c.random().nextDouble();
+        if (draw < c.dropReply()) {
+          return new Injection(Kind.DROP_REPLY, 0, 0);
+        }
+        if (draw < c.dropReply() + c.fail()) {
+          return new Injection(Kind.FAIL, 500, 0);
+        }
+        if (draw < c.dropReply() + c.fail() + c.rateLimit()) {
+          return new Injection(Kind.RATE_LIMIT, 429, 1);
+        }
+        break;
       }
     }
     if (management && managementRateCap > 0) {

@@ -276,12 +276,16 @@ public final class LiteLlmEmulator implements AutoCloseable {
         record(method, route, 0, "drop");
         // Closing the exchange before any response header closes the connection: no answer.
         return;
-      } else if (injected != null) {
+      } else if (injected != null && injected.kind() != Faults.Kind.DROP_REPLY) {
         answer = injectedAnswer(injected);
       } else {
         String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
         answer =
             api.handle(method, route, query(ex), h -> ex.getRequestHeaders().getFirst(h), body);
+        if (injected != null) {
+          record(method, route, answer.status(), injected.kind().name());
+          return; // processed, then closed before any response header: the reply is lost
+        }
       }
       record(method, route, answer.status(), injected == null ? null : injected.kind().name());
       byte[] bytes = answer.body().getBytes(StandardCharsets.UTF_8);

@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The real Temporal CLI dev server, started, used, restarted and stopped. */
 class TemporalDevServerTest {
@@ -37,8 +39,11 @@ class TemporalDevServerTest {
     }
   }
 
-  @Test
-  void restartKeepsPortAndDatabaseSoWhatWasCreatedSurvives(@TempDir Path dir) throws Exception {
+  /** A restart, and a crash (SIGKILL, then start): both keep the port and what was persisted. */
+  @ParameterizedTest(name = "crash first: {0}")
+  @ValueSource(booleans = {false, true})
+  void restartKeepsPortAndDatabaseSoWhatWasCreatedSurvives(boolean crash, @TempDir Path dir)
+      throws Exception {
     Path db = dir.resolve("temporal.sqlite");
     try (TemporalDevServer temporal = TemporalDevServer.builder().dbFile(db).build()) {
       temporal.start();
@@ -48,7 +53,13 @@ class TemporalDevServerTest {
               "operator", "namespace", "create", "-n", "survives-restart", "--retention", "1d");
       assertThat(create.exitCode()).as(create.output()).isZero();
 
-      temporal.restart();
+      if (crash) {
+        temporal.kill();
+        assertThat(temporal.isRunning()).isFalse();
+        temporal.start();
+      } else {
+        temporal.restart();
+      }
 
       assertThat(temporal.address()).isEqualTo(address);
       CommandResult describe =

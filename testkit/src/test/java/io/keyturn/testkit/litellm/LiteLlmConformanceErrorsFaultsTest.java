@@ -170,6 +170,37 @@ class LiteLlmConformanceErrorsFaultsTest extends LiteLlmConformanceBase {
   }
 
   @ConformanceCase
+  @DisplayName("must-have 17: an injected lost reply creates the key, then drops the connection")
+  void injectedLostReply(Target target) {
+    Proxy p = openEmulator(target, "needs faults()", b -> {});
+    p.emulator().faults().dropReplyNext("/key/generate", 1);
+    HttpClient fresh = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    String alias = p.alias("mh17-lost-reply");
+    assertThatThrownBy(
+            () ->
+                p.sendOrThrow(
+                    fresh,
+                    "POST",
+                    "/key/generate",
+                    bearerHeader(p.master),
+                    Map.of("key_alias", alias)))
+        .isInstanceOf(IOException.class);
+    // The proxy did the work: the key exists although its creator never heard of it.
+    assertThat(p.emulator().liveKeys()).extracting(EmulatedKey::keyAlias).containsExactly(alias);
+    assertThat(p.emulator().calls())
+        .filteredOn(c -> "DROP_REPLY".equals(c.injected()))
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.route()).isEqualTo("/key/generate");
+              assertThat(c.status()).isEqualTo(200);
+              assertThat(c.at()).isNotNull();
+            });
+    // Only the next request was hit: a retry is answered (here: the alias is taken).
+    assertThat(p.generate(body("key_alias", alias)).status()).isEqualTo(400);
+  }
+
+  @ConformanceCase
   @DisplayName("must-have 17: the management rate cap answers 429 retry-after 1 beyond N/s")
   void managementRateCap(Target target) {
     Proxy p = openEmulator(target, "needs faults().managementRateCap", b -> {});
