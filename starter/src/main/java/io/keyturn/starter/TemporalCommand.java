@@ -57,7 +57,9 @@ abstract class TemporalCommand implements Callable<Integer> {
           connection.address(),
           WorkerPublicKey.configured(cli.env()) ? WorkerPublicKey.fromEnvironment(cli.env()) : null,
           PayloadKeys.fromEnvironment(cli.env()),
-          WorkerKeysCheck.ANSWER_WITHIN,
+          waitForTemporal().compareTo(WorkerKeysCheck.ANSWER_WITHIN) > 0
+              ? waitForTemporal()
+              : WorkerKeysCheck.ANSWER_WITHIN,
           cli.err());
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
