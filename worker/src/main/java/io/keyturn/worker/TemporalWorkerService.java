@@ -16,6 +16,7 @@ import io.keyturn.worker.observe.RotationMetrics;
 import io.keyturn.worker.observe.VisibilityGauges;
 import io.keyturn.workflows.FleetRotationWorkflowImpl;
 import io.keyturn.workflows.KeyRotationWorkflowImpl;
+import io.keyturn.workflows.RotationLauncherWorkflowImpl;
 import io.keyturn.workflows.WorkerKeysWorkflow;
 import io.keyturn.workflows.WorkerKeysWorkflowImpl;
 import io.keyturn.workflows.client.TemporalConnection;
@@ -170,6 +171,7 @@ public class TemporalWorkerService {
     worker.registerWorkflowImplementationTypes(
         KeyturnPayloadCodec.WORKFLOW_OPTIONS,
         KeyRotationWorkflowImpl.class,
+        RotationLauncherWorkflowImpl.class,
         FleetRotationWorkflowImpl.class);
     // The CLI asks through Temporal which keys this worker holds before it starts anything.
     WorkerKeys answer =

@@ -182,16 +182,17 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
         continue;
       }
       RotationRequest r = forFleet(request.members().get(index), request.requestedBy());
-      KeyRotationWorkflow child =
+      // Through a launcher: the rotation itself runs as rotation/<secret-id>, one at a time.
+      RotationLauncherWorkflow child =
           Workflow.newChildWorkflowStub(
-              KeyRotationWorkflow.class,
+              RotationLauncherWorkflow.class,
               ChildWorkflowOptions.newBuilder()
                   .setWorkflowId(m.workflowId())
                   .setParentClosePolicy(ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON)
                   .setWorkflowIdReusePolicy(
                       WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY)
                   .build());
-      Promise<RotationResult> result = Async.function(child::rotate, r);
+      Promise<RotationResult> result = Async.function(child::launch, r);
       try {
         Workflow.getWorkflowExecution(child).get();
       } catch (RuntimeException e) {
@@ -213,6 +214,8 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
           (ok, failure) -> {
             if (failure == null) {
               set(index, MemberState.SUCCEEDED, null);
+            } else if (hasType(failure, RotationFailures.ALREADY_RUNNING)) {
+              set(index, MemberState.SKIPPED, rootMessage(failure));
             } else {
               set(index, MemberState.FAILED, rootMessage(failure));
             }
@@ -280,6 +283,15 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
         m.policy(),
         m.chainFromStore(),
         m.verifyModels());
+  }
+
+  private static boolean hasType(Throwable t, String type) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof ApplicationFailure af && type.equals(af.getType())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean alreadyStarted(Throwable t) {

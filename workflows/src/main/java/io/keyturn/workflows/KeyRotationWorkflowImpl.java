@@ -18,6 +18,7 @@ import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TemporalFailure;
+import io.temporal.workflow.Async;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.time.Instant;
@@ -83,9 +84,6 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
 
   private RotationRequest request;
   private RotationPhase phase = RotationPhase.STARTING;
-
-  /** Whether this run sets search attributes (runs recorded before they existed do not). */
-  private boolean searchAttributes;
 
   private MintedKey minted;
   private PublishReceipt published;
@@ -160,15 +158,11 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   private RotationResult doRotate(RotationRequest original) {
     RotationRequest req = resolve(original);
     this.request = req;
-    searchAttributes =
-        Workflow.getVersion("keyturn-search-attributes", Workflow.DEFAULT_VERSION, 1) == 1;
-    if (searchAttributes) {
-      Workflow.upsertTypedSearchAttributes(
-          KeyturnSearchAttributes.SECRET_ID.valueSet(req.secretId()),
-          KeyturnSearchAttributes.GATEWAY.valueSet(req.gatewayUrl()),
-          KeyturnSearchAttributes.GENERATION.valueSet(req.generation()),
-          KeyturnSearchAttributes.PHASE.valueSet(phase.name()));
-    }
+    Workflow.upsertTypedSearchAttributes(
+        KeyturnSearchAttributes.SECRET_ID.valueSet(req.secretId()),
+        KeyturnSearchAttributes.GATEWAY.valueSet(req.gatewayUrl()),
+        KeyturnSearchAttributes.GENERATION.valueSet(req.generation()),
+        KeyturnSearchAttributes.PHASE.valueSet(phase.name()));
     details();
     String who = req.secretId() + " g" + req.generation();
     log.info("rotation {} started: replacing {}", who, req.oldKey().fingerprint());
@@ -249,7 +243,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
             req, locationList(), Instant.ofEpochMilli(graceEndsAtMillis).toString());
     log.info("rotation {} in grace until {}", who, Instant.ofEpochMilli(graceEndsAtMillis));
     details();
-    tellFleet();
+    tellLauncher();
     boolean early = Workflow.await(req.gracePeriod(), () -> revokeNowRequested);
     if (early) {
       log.info("rotation {}: grace ended early by revokeNow ({})", who, revokeNowReason);
@@ -305,24 +299,35 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   }
 
   /**
-   * A rotation started by a fleet tells it that its new key is published, so the fleet's next wave
-   * need not wait out this grace period. Best effort: a fleet that has stopped or been terminated
-   * cannot be told, and this rotation goes on regardless.
+   * A rotation started by a launcher (for a schedule or a fleet) tells it that its new key is
+   * published, so that a fleet's next wave need not wait out this grace period. Best effort: a
+   * launcher that has closed cannot be told, and this rotation goes on regardless.
    */
-  private void tellFleet() {
+  static void tellLauncher() {
     String parent = Workflow.getInfo().getParentWorkflowId().orElse(null);
-    if (parent == null
-        || !parent.startsWith(FleetRotationWorkflow.ID_PREFIX)
-        || Workflow.getVersion("keyturn-fleet-published", Workflow.DEFAULT_VERSION, 1) != 1) {
+    if (parent == null) {
       return;
     }
-    FleetRotationWorkflowImpl.tellPublished(parent);
+    String self = Workflow.getInfo().getWorkflowId();
+    RotationLauncherWorkflow launcher =
+        Workflow.newExternalWorkflowStub(RotationLauncherWorkflow.class, parent);
+    Async.procedure(launcher::rotationPublished, self)
+        .exceptionally(
+            e -> {
+              log.warn(
+                  "rotation {} could not tell {} it published ({}); it goes on",
+                  self,
+                  parent,
+                  e.getMessage());
+              return null;
+            });
   }
 
   /** Moves to a phase: search attribute (for UI filters) and current details (for people). */
   private void setPhase(RotationPhase next) {
     phase = next;
-    if (searchAttributes) {
+    if (request != null && request.generation() > 0) {
+      // Set from the first upsert on, once the generation is known.
       Workflow.upsertTypedSearchAttributes(KeyturnSearchAttributes.PHASE.valueSet(next.name()));
     }
     details();

@@ -67,6 +67,12 @@ public final class RotationFailures {
    */
   public static final String OLD_KEY_STILL_ACCEPTED = "OldKeyStillAccepted";
 
+  /**
+   * A rotation of the secret is already running under {@code rotation/<secret-id>}: Temporal
+   * refused a second one, and nothing was changed.
+   */
+  public static final String ALREADY_RUNNING = "RotationAlreadyRunning";
+
   /** Retryable: the proxy or store is throttling, overloaded or unreachable. */
   public static final String TRANSIENT = "Transient";
 
@@ -87,6 +93,7 @@ public final class RotationFailures {
           STORE_CONFLICT,
           STORE_UNREADABLE,
           NOTHING_TO_ROTATE,
+          ALREADY_RUNNING,
           WORKER_MISCONFIGURED,
           SEALING_KEY_MISMATCH);
 }

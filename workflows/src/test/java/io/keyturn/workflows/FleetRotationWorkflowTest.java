@@ -83,8 +83,7 @@ class FleetRotationWorkflowTest {
             KeyRotationWorkflowImpl.ROLLED_BACK);
       }
       record(request, start, false);
-      FleetRotationWorkflowImpl.tellPublished(
-          Workflow.getInfo().getParentWorkflowId().orElseThrow());
+      KeyRotationWorkflowImpl.tellLauncher();
       Workflow.sleep(grace);
       return new RotationResult(request.secretId(), 1, OLD, NEW, "a", receipt(), revoked(), false);
     }
@@ -130,7 +129,7 @@ class FleetRotationWorkflowTest {
   void startEnv(Supplier<FleetRotationWorkflowImpl> fleet) {
     env = TestWorkflowEnvironment.newInstance();
     Worker w = env.newWorker(TASK_QUEUE);
-    w.registerWorkflowImplementationTypes(StubRotation.class);
+    w.registerWorkflowImplementationTypes(StubRotation.class, RotationLauncherWorkflowImpl.class);
     w.registerWorkflowImplementationFactory(FleetRotationWorkflow.class, fleet::get);
     env.start();
   }
@@ -369,7 +368,9 @@ class FleetRotationWorkflowTest {
     env.registerSearchAttribute("KeyturnGeneration", IndexedValueType.INDEXED_VALUE_TYPE_INT);
     Worker w = env.newWorker(TASK_QUEUE);
     w.registerWorkflowImplementationTypes(
-        KeyRotationWorkflowImpl.class, FleetRotationWorkflowImpl.class);
+        KeyRotationWorkflowImpl.class,
+        RotationLauncherWorkflowImpl.class,
+        FleetRotationWorkflowImpl.class);
     w.registerActivitiesImplementations(gateway, store);
     env.start();
 

@@ -62,6 +62,8 @@ class KeyRotationReplayTest {
               StandardCharsets.UTF_8);
       WorkflowReplayer.replayWorkflowExecution(json, KeyRotationWorkflowImpl.class);
     }
+    WorkflowReplayer.replayWorkflowExecution(
+        read("histories/launcher-v3.json"), RotationLauncherWorkflowImpl.class);
     // The fleet derives its children's ids from its own, so it replays under its real id.
     WorkflowReplayer.replayWorkflowExecution(
         io.temporal.common.WorkflowExecutionHistory.fromJson(
@@ -85,7 +87,9 @@ class KeyRotationReplayTest {
       registerSearchAttributes(env);
       Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
       worker.registerWorkflowImplementationTypes(
-          KeyRotationWorkflowImpl.class, FleetRotationWorkflowImpl.class);
+          KeyRotationWorkflowImpl.class,
+          RotationLauncherWorkflowImpl.class,
+          FleetRotationWorkflowImpl.class);
       LiteLlmActivities gateway =
           mock(LiteLlmActivities.class, withSettings().withoutAnnotations());
       SecretStoreActivities store =
@@ -118,9 +122,10 @@ class KeyRotationReplayTest {
           .getResult(io.keyturn.workflows.model.RotationResult.class);
       write(
           "histories/fleet-v3.json", env.getWorkflowClient().fetchHistory("fleet/v3").toJson(true));
+      write("histories/launcher-v3.json", env.getWorkflowClient().fetchHistory(child).toJson(true));
       write(
           "histories/rotation-fleet-member-v3.json",
-          env.getWorkflowClient().fetchHistory(child).toJson(true));
+          env.getWorkflowClient().fetchHistory(RotationRequest.workflowId("svc-a")).toJson(true));
     }
   }
 

@@ -141,12 +141,16 @@ public record RotationRequest(
     return "keyturn-" + secretId + "-g" + generation;
   }
 
-  /** The business-key workflow id: one rotation per secret and generation. */
+  /**
+   * The business-key workflow id, {@code rotation/<secret-id>}: every rotation of a secret runs
+   * under it, so Temporal itself refuses a second while one runs (runs that have closed do not
+   * block a new one). The generation tells the runs apart (search attribute, alias).
+   */
   public String workflowId() {
-    return workflowId(secretId, generation);
+    return workflowId(secretId);
   }
 
-  public static String workflowId(String secretId, long generation) {
-    return "rotation/" + secretId + "/" + generation;
+  public static String workflowId(String secretId) {
+    return "rotation/" + secretId;
   }
 }
