@@ -1,13 +1,16 @@
 package io.keyturn.activities;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpServer;
 import io.keyturn.activities.http.JsonHttp;
 import io.keyturn.activities.litellm.GatewayCheck;
 import io.keyturn.activities.litellm.GatewayCheck.Report;
 import io.keyturn.activities.litellm.GatewayCheck.Status;
 import io.keyturn.activities.litellm.LiteLlmClient;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
@@ -150,6 +153,35 @@ class GatewayCheckTest {
     assertThat(r.diagnosis()).contains("database");
     assertThat(r.steps()).hasSize(1);
     assertThat(proxy.liveKeys()).isEmpty();
+  }
+
+  /**
+   * LiteLLM 1.106's public readiness with its database down: 503 and the same body as 1.82's 200
+   * (no version). The check diagnoses the database, not the URL.
+   */
+  @Test
+  void aReadinessOf503WithTheDatabaseDownIsDiagnosedAsTheDatabase() throws Exception {
+    HttpServer canned = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    canned.createContext(
+        "/health/readiness",
+        exchange -> {
+          byte[] body = "{\"status\":\"healthy\",\"db\":\"disconnected\"}".getBytes(UTF_8);
+          exchange.getResponseHeaders().add("Content-Type", "application/json");
+          exchange.sendResponseHeaders(503, body.length);
+          exchange.getResponseBody().write(body);
+          exchange.close();
+        });
+    canned.start();
+    try {
+      Report r = check.run("http://127.0.0.1:" + canned.getAddress().getPort());
+      assertThat(r.ok()).isFalse();
+      assertThat(r.steps()).hasSize(1);
+      assertThat(r.steps().get(0).detail()).isEqualTo("HTTP 503, db is \"disconnected\"");
+      assertThat(r.diagnosis()).contains("no working database");
+      assertThat(r.fix()).contains("DATABASE_URL");
+    } finally {
+      canned.stop(0);
+    }
   }
 
   @Test

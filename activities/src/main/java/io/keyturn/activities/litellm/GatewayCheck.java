@@ -17,8 +17,9 @@ import java.util.Map;
  * then further. Steps:
  *
  * <ol>
- *   <li>{@code /health/readiness} answers and its {@code db} is connected (the status stays 200
- *       when the database is down, so the field is what counts);
+ *   <li>{@code /health/readiness} answers and its {@code db} is connected (the field is what
+ *       counts: LiteLLM 1.82 answers 200 with the database down, 1.106 answers 503 with the same
+ *       body);
  *   <li>{@code /key/info} with no argument says who the management key is;
  *   <li>a probe key is minted for another user ({@code /key/generate}): only a {@code proxy_admin}
  *       may, so this proves the role a rotation needs to replace keys it did not mint; the probe is
@@ -195,23 +196,16 @@ public final class GatewayCheck {
       if (r == null) {
         return false;
       }
-      if (!r.ok()) {
-        add(
-            "readiness",
-            Status.FAIL,
-            "/health/readiness answered " + r.status() + ": " + ProxyError.of(r).message());
-        diagnosis = "LiteLLM at " + gw + " is not ready (HTTP " + r.status() + ").";
-        fix = "Look at the proxy's own log; is this the proxy's base URL (no /v1 suffix)?";
-        return false;
-      }
       JsonNode body = Json.tree(r.body());
-      String db = body.path("db").asText("");
-      String version = body.path("litellm_version").asText("?");
-      if (!"connected".equals(db)) {
-        add(
-            "readiness",
-            Status.FAIL,
-            "healthy, but db is \"" + db + "\" (LiteLLM " + version + ")");
+      String db = body.path("db").isTextual() ? body.path("db").asText() : null;
+      // Only some releases show their version here (1.82 does; 1.106 keeps it for the
+      // authenticated /health/readiness/details).
+      String version =
+          body.path("litellm_version").isTextual()
+              ? " (LiteLLM " + body.path("litellm_version").asText() + ")"
+              : "";
+      if (db != null && !"connected".equals(db)) {
+        add("readiness", Status.FAIL, "HTTP " + r.status() + ", db is \"" + db + "\"" + version);
         diagnosis =
             "LiteLLM at "
                 + gw
@@ -223,7 +217,32 @@ public final class GatewayCheck {
                 + " check the database is up; /health/readiness must say db \"connected\".";
         return false;
       }
-      add("readiness", Status.OK, "healthy, db connected (LiteLLM " + version + ")");
+      if (!r.ok()) {
+        String state = body.path("status").asText("");
+        add(
+            "readiness",
+            Status.FAIL,
+            "/health/readiness answered " + r.status() + ": " + ProxyError.of(r).message());
+        diagnosis =
+            "LiteLLM at "
+                + gw
+                + (state.equals("shutting_down")
+                    ? " is shutting down."
+                    : " is not ready (HTTP " + r.status() + ").");
+        fix = "Look at the proxy's own log; is this the proxy's base URL (no /v1 suffix)?";
+        return false;
+      }
+      if (db == null) {
+        add("readiness", Status.FAIL, "healthy, but the answer has no db field" + version);
+        diagnosis =
+            "LiteLLM at "
+                + gw
+                + " did not say whether its database is connected: is this a LiteLLM proxy's base"
+                + " URL?";
+        fix = "Give the proxy's base URL (no /v1 suffix); /health/readiness must say db.";
+        return false;
+      }
+      add("readiness", Status.OK, "healthy, db connected" + version);
       return true;
     }
 
@@ -331,7 +350,7 @@ public final class GatewayCheck {
         if (e.mentions("not allowed to call this route")) {
           missing.add("/key/generate");
           add("mint for another user", Status.FAIL, "may not call /key/generate: " + e.message());
-        } else if (e.mentions("create keys for themselves") || e.mentions("only proxy admin")) {
+        } else if (e.notProxyAdmin()) {
           notAdmin = true;
           add(
               "mint for another user",
@@ -374,17 +393,22 @@ public final class GatewayCheck {
         return;
       }
       ProxyError de = d.ok() ? null : ProxyError.of(d);
-      if (d.ok() || (probeHash == null && d.status() == 404 && de.mentions("No keys found"))) {
+      if (d.ok()) {
+        add("delete", Status.OK, "deleted the probe " + alias);
+      } else if (probeHash == null && d.status() == 404 && de.mentions("No keys found")) {
+        // Only the route is proven: LiteLLM looks for the key before it checks whose it is.
         add(
             "delete",
-            Status.OK,
-            probeHash != null
-                ? "deleted the probe " + alias
-                : "/key/delete is allowed (a key that does not exist answered 404 No keys found)");
+            notAdmin ? Status.WARN : Status.OK,
+            "/key/delete is allowed (a key that does not exist answered 404 No keys found)"
+                + (notAdmin
+                    ? ", but a key that is not a proxy_admin's may delete only its own user's"
+                        + " keys: deleting another user's key answers 403"
+                    : ""));
       } else {
         if (de.mentions("not allowed to call this route")) {
           missing.add("/key/delete");
-        } else if (de.mentions("not authorized to delete")) {
+        } else if (de.notProxyAdmin()) {
           notAdmin = true;
         }
         add(

@@ -104,6 +104,15 @@ public record ProxyError(int status, String message, String type, String param, 
       return ApplicationFailure.newFailure(
           what + detail + " (server error; retrying)", RotationFailures.TRANSIENT);
     }
+    if (notProxyAdmin()) {
+      return nonRetryable(
+          RotationFailures.GATEWAY_FORBIDDEN,
+          what
+              + detail
+              + ". The management key was not minted under a proxy_admin user, so it may not change"
+              + " keys it did not mint: create the user with user_role \"proxy_admin\" (POST"
+              + " /user/new) and re-mint the management key under it.");
+    }
     if (status == 401 || (status == 400 && "expired_key".equals(type))) {
       // LiteLLM 1.82 answers an expired key with 400 expired_key, 1.106 with 401.
       return nonRetryable(
@@ -125,15 +134,6 @@ public record ProxyError(int status, String message, String type, String param, 
               + " under a proxy_admin user, or use the master key. `keyturn gateway check` names"
               + " every route that is missing.");
     }
-    if (status == 403 && mentions("not authorized")) {
-      return nonRetryable(
-          RotationFailures.GATEWAY_FORBIDDEN,
-          what
-              + detail
-              + ". The management key was not minted under a proxy_admin user, so it may not change"
-              + " keys it did not mint: create the user with user_role \"proxy_admin\" (POST"
-              + " /user/new) and re-mint the management key under it.");
-    }
     if (status == 403) {
       return nonRetryable(
           RotationFailures.GATEWAY_FORBIDDEN,
@@ -142,6 +142,20 @@ public record ProxyError(int status, String message, String type, String param, 
     return nonRetryable(
         RotationFailures.GATEWAY_BAD_REQUEST,
         what + detail + (param == null || "None".equals(param) ? "" : " (field: " + param + ")"));
+  }
+
+  /**
+   * LiteLLM's answers to a management key that is not a proxy_admin's, as its code words them (1.82
+   * and 1.106 alike): a key with no user gets 401 "Only proxy admin can be used to ..."; an
+   * internal_user's key gets 403 "User can only create keys for themselves", "You are not allowed
+   * to access this key's info" or "You are not authorized to delete this key".
+   */
+  boolean notProxyAdmin() {
+    return (status == 401 && mentions("only proxy admin"))
+        || (status == 403
+            && (mentions("not authorized")
+                || mentions("create keys for themselves")
+                || mentions("not allowed to access this key")));
   }
 
   Duration retryDelay() {
