@@ -9,11 +9,19 @@
 # pid files in .keyturn/run/, logs in .keyturn/logs/, Temporal's SQLite file. No key or token value
 # is ever printed.
 #
-# Environment:
-#   DEMO_GRACE=20s             grace period before the old key is revoked (e.g. 2m)
-#   LITELLM_URL=http://...     rotate a key on a real LiteLLM proxy instead of the emulator; then also
+# Which LiteLLM (the script says which it uses):
+#   (default)                  Keyturn's LiteLLM management-API emulator on :4000, a test double
+#                              that starts in a second
+#   DEMO_LITELLM=real          LiteLLM's own proxy code on :4000: the pinned PyPI release in
+#                              .tools/py-litellm, with only its database engine stood in by
+#                              Keyturn's in-memory prisma test double (starts in 10-40 s; keys live
+#                              in memory); the demo key is seeded through its /key/generate
+#   LITELLM_URL=http://...     a LiteLLM proxy you run; then also
 #     LITELLM_MASTER_KEY or LITELLM_MASTER_KEY_FILE   its management key, and
 #     DEMO_KEY_FILE=path                              a file holding the key to rotate
+#
+# Environment:
+#   DEMO_GRACE=20s             grace period before the old key is revoked (e.g. 2m)
 
 # Subshells below set the environment of one child process on purpose.
 # shellcheck disable=SC2030,SC2031
@@ -33,20 +41,24 @@ PAYLOAD_KEY_PATH="$STATE/payload.key"
 MASTER_KEY_PATH="$STATE/litellm-master.key"
 VAULT_TOKEN_PATH="$STATE/vault.token"
 SEED_KEY_PATH="$STATE/demo-app.key"
-ROTATED_MARK="$RUN/emulator.seed-rotated"
+ROTATED_MARK="$RUN/demo-app.seed-rotated"
 
 TEMPORAL_PORT=7233
 TEMPORAL_UI_PORT=8233
 CODEC_PORT=8089 # the worker's codec endpoint, which the Web UI calls to show decrypted payloads
 BAO_PORT=8200
 BAO_CLUSTER_PORT=8201 # dev mode binds the API port + 1 for its cluster listener
-EMULATOR_PORT=4000
+LITELLM_PORT=4000 # the emulator's or LiteLLM's own proxy's, whichever runs
 
 WORKER_JAR="$REPO/worker/target/keyturn-worker.jar"
 STARTER_JAR="$REPO/starter/target/keyturn.jar"
 EMULATOR_JAR="$REPO/testkit/target/keyturn-testkit-0.1.0-SNAPSHOT-all.jar"
+# LiteLLM's own proxy (DEMO_LITELLM=real): the pinned release's virtual environment, which
+# scripts/install-tools.sh makes, and testkit's start script that puts the prisma stand-in first.
+LITELLM_PYTHON="$REPO/.tools/py-litellm/bin/python"
+LITELLM_SCRIPT="$REPO/testkit/src/main/python/run_litellm_proxy.py"
 
-SERVICES=(temporal openbao emulator worker)
+SERVICES=(temporal openbao emulator litellm worker)
 
 say() { printf '[demo] %s\n' "$*"; }
 die() { printf '[demo] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -59,6 +71,7 @@ marker() {
     temporal) echo "start-dev" ;;
     openbao) echo "bao server" ;;
     emulator) echo "keyturn-testkit" ;;
+    litellm) echo "run_litellm_proxy.py" ;;
     worker) echo "keyturn-worker" ;;
   esac
 }
@@ -276,13 +289,17 @@ start_emulator() {
       return
     fi
   fi
-  require_free_port "$EMULATOR_PORT" "the LiteLLM emulator"
+  if pid="$(running_pid litellm)"; then
+    say "stopping LiteLLM's own proxy (DEMO_LITELLM=real of an earlier run): the emulator takes :$LITELLM_PORT"
+    stop_service litellm
+  fi
+  require_free_port "$LITELLM_PORT" "the LiteLLM emulator"
   rm -f "$ROTATED_MARK" "$SEED_KEY_PATH"
   cp "$EMULATOR_JAR" "$JARS/keyturn-testkit-all.jar"
-  say "starting the LiteLLM management-API emulator on 127.0.0.1:$EMULATOR_PORT (log ${LOGS#"$REPO"/}/emulator.log)"
+  say "starting the LiteLLM management-API emulator on 127.0.0.1:$LITELLM_PORT (log ${LOGS#"$REPO"/}/emulator.log)"
   (
     cd "$REPO"
-    exec nohup java -jar "$JARS/keyturn-testkit-all.jar" --port "$EMULATOR_PORT" \
+    exec nohup java -jar "$JARS/keyturn-testkit-all.jar" --port "$LITELLM_PORT" \
       --master-key-file "$MASTER_KEY_PATH" --seed-key-out "$SEED_KEY_PATH" \
       --seed-alias demo-app --seed-models gpt-4o-mini </dev/null >>"$LOGS/emulator.log" 2>&1
   ) &
@@ -297,7 +314,99 @@ start_emulator() {
 }
 
 emulator_ready() {
-  listening "$EMULATOR_PORT" && [[ -s "$SEED_KEY_PATH" ]] && grep -q 'EMULATOR' "$LOGS/emulator.log"
+  listening "$LITELLM_PORT" && [[ -s "$SEED_KEY_PATH" ]] && grep -q 'EMULATOR' "$LOGS/emulator.log"
+}
+
+litellm_version() {
+  "$LITELLM_PYTHON" -c 'import importlib.metadata as m; print(m.version("litellm"))' 2>/dev/null || echo "?"
+}
+
+# LiteLLM's own proxy code (DEMO_LITELLM=real), fresh for each rotation of the seeded key like the
+# emulator: its keys live in the prisma stand-in's memory.
+start_litellm_real() {
+  local pid
+  [[ -x "$LITELLM_PYTHON" ]] || die "DEMO_LITELLM=real needs LiteLLM's proxy in ${LITELLM_PYTHON%/bin/python}, which scripts/install-tools.sh installs; it is missing (did the install fail?)."
+  [[ -f "$LITELLM_SCRIPT" ]] || die "${LITELLM_SCRIPT#"$REPO"/} is missing."
+  if pid="$(running_pid litellm)"; then
+    if [[ -f "$ROTATED_MARK" || ! -s "$SEED_KEY_PATH" ]]; then
+      say "LiteLLM's demo-app key was already rotated; restarting the proxy for a fresh one"
+      stop_service litellm
+    else
+      say "LiteLLM's own proxy already running (pid $pid)"
+      return
+    fi
+  fi
+  if pid="$(running_pid emulator)"; then
+    say "stopping the emulator of an earlier run: LiteLLM's own proxy takes :$LITELLM_PORT"
+    stop_service emulator
+  fi
+  require_free_port "$LITELLM_PORT" "LiteLLM's proxy"
+  rm -f "$ROTATED_MARK" "$SEED_KEY_PATH"
+  say "starting LiteLLM $(litellm_version)'s own proxy on 127.0.0.1:$LITELLM_PORT, its database engine stood in by Keyturn's in-memory prisma test double (10-40 s; log ${LOGS#"$REPO"/}/litellm.log)"
+  (
+    # A developer's LiteLLM, database and provider settings are not for this local proxy.
+    while read -r v; do unset "$v"; done \
+      < <(compgen -e | grep -E '^(LITELLM_|DATABASE_|OPENAI_|ANTHROPIC_|REDIS_|PYTHONPATH$|CONFIG_FILE_PATH$|WORKER_CONFIG$)' || true)
+    # The master key goes in through the environment, never the command line (visible in ps); the
+    # proxy does not print it, and the log filter blanks it should it ever.
+    LITELLM_MASTER_KEY="$(<"$MASTER_KEY_PATH")"
+    export LITELLM_MASTER_KEY
+    cd "$REPO"
+    exec nohup "$LITELLM_PYTHON" "$LITELLM_SCRIPT" --port "$LITELLM_PORT" --model gpt-4o-mini \
+      </dev/null > >(redact_master_key >>"$LOGS/litellm.log") 2>&1
+  ) &
+  echo $! >"$RUN/litellm.pid"
+  wait_for litellm 180 litellm_ready
+  seed_real_key
+  say "LiteLLM $(litellm_version) is ready at http://127.0.0.1:$LITELLM_PORT (db \"connected\": the prisma stand-in)"
+}
+
+# Copies stdin to stdout with the master key blanked; reads the key from its file, not argv.
+redact_master_key() {
+  python3 -u -c '
+import sys
+key = open(sys.argv[1]).read().strip()
+for line in sys.stdin:
+    sys.stdout.write(line.replace(key, "(master key redacted)") if key else line)
+    sys.stdout.flush()
+' "$MASTER_KEY_PATH"
+}
+
+litellm_ready() {
+  listening "$LITELLM_PORT" || return 1
+  local url="http://127.0.0.1:$LITELLM_PORT/health/readiness" body
+  if command -v curl >/dev/null 2>&1; then
+    body="$(curl -s --max-time 3 "$url" 2>/dev/null || true)"
+  else
+    body="$(python3 -c 'import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=3).read().decode())' "$url" 2>/dev/null || true)"
+  fi
+  [[ "$body" == *'"db":"connected"'* ]]
+}
+
+# Seeds the key demo-app through the real API (POST /key/generate with the master key), as a user
+# would: the value goes to .keyturn/demo-app.key (mode 0600), never to stdout or a command line.
+seed_real_key() {
+  (umask 077 && "$LITELLM_PYTHON" - "http://127.0.0.1:$LITELLM_PORT" "$MASTER_KEY_PATH" "$SEED_KEY_PATH.tmp" <<'PY'
+import json, sys, urllib.request, urllib.error
+base, master_file, out = sys.argv[1:4]
+master = open(master_file).read().strip()
+request = urllib.request.Request(
+    base + "/key/generate", method="POST",
+    data=json.dumps({"key_alias": "demo-app", "models": ["gpt-4o-mini"]}).encode(),
+    headers={"Authorization": "Bearer " + master, "Content-Type": "application/json"})
+try:
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        answer = json.load(reply)
+except urllib.error.HTTPError as e:
+    sys.exit("POST /key/generate answered %d: %s" % (e.code, e.read().decode()[:300].replace(master, "(master key)")))
+with open(out, "w") as f:
+    f.write(answer["key"])
+print("seeded the virtual key demo-app (%s) through POST /key/generate" % answer.get("key_name", "sk-..."))
+PY
+  ) | sed 's/^/[demo] /' || die "could not seed the demo-app key at LiteLLM's proxy (its log: ${LOGS#"$REPO"/}/litellm.log)."
+  [[ -s "$SEED_KEY_PATH.tmp" ]] || die "could not seed the demo-app key at LiteLLM's proxy (its log: ${LOGS#"$REPO"/}/litellm.log)."
+  mv "$SEED_KEY_PATH.tmp" "$SEED_KEY_PATH"
+  chmod 600 "$SEED_KEY_PATH"
 }
 
 start_worker() {
@@ -350,8 +459,15 @@ worker_started() { tail -n "+$1" "$LOGS/worker.log" 2>/dev/null | grep -q 'Keytu
 # ------------------------------------------------------------------ commands
 
 cmd_run() {
-  local grace="${DEMO_GRACE:-20s}" gateway key_file
+  local grace="${DEMO_GRACE:-20s}" gateway key_file litellm="${DEMO_LITELLM:-emulator}"
   USER_MASTER_KEY="" USER_MASTER_KEY_FILE=""
+  case "$litellm" in
+    emulator | real) ;;
+    *) die "DEMO_LITELLM='$litellm': use 'real' (LiteLLM's own proxy code) or 'emulator' (the default)." ;;
+  esac
+  if [[ -n "${LITELLM_URL:-}" && -n "${DEMO_LITELLM:-}" ]]; then
+    die "set LITELLM_URL (a proxy you run) or DEMO_LITELLM (one this demo starts), not both."
+  fi
   if [[ -n "${LITELLM_URL:-}" ]]; then
     gateway="${LITELLM_URL%/}"
     if [[ -n "${LITELLM_MASTER_KEY_FILE:-}" ]]; then
@@ -366,10 +482,12 @@ cmd_run() {
     [[ -r "$DEMO_KEY_FILE" ]] || die "DEMO_KEY_FILE=$DEMO_KEY_FILE is not a readable file."
     key_file="$(cd "$(dirname "$DEMO_KEY_FILE")" && pwd)/$(basename "$DEMO_KEY_FILE")"
     WORKER_MODE="proxy $gateway ${USER_MASTER_KEY_FILE:-env}"
+    litellm="url"
   else
-    gateway="http://127.0.0.1:$EMULATOR_PORT"
+    gateway="http://127.0.0.1:$LITELLM_PORT"
     key_file="$SEED_KEY_PATH"
-    WORKER_MODE="emulator"
+    # The emulator and LiteLLM's own proxy take the same port and master key file.
+    WORKER_MODE="local :$LITELLM_PORT"
   fi
 
   bash "$REPO/scripts/install-tools.sh"
@@ -382,13 +500,19 @@ cmd_run() {
   ensure_secret "$MASTER_KEY_PATH" "the LiteLLM master key" new_master_key
   ensure_secret "$VAULT_TOKEN_PATH" "the OpenBao root token" new_vault_token
 
+  case "$litellm" in
+    emulator) say "LiteLLM: Keyturn's management-API emulator (a test double); DEMO_LITELLM=real runs LiteLLM's own proxy code instead" ;;
+    real) say "LiteLLM: LiteLLM $(litellm_version)'s own proxy code (PyPI litellm[proxy]) on Keyturn's in-memory prisma stand-in" ;;
+    url) say "LiteLLM: the proxy at $gateway (LITELLM_URL)" ;;
+  esac
+
   start_temporal
   start_openbao
-  if [[ -z "${LITELLM_URL:-}" ]]; then
-    start_emulator
-  else
-    say "using the LiteLLM proxy at $gateway (LITELLM_URL); the emulator is not started"
-  fi
+  case "$litellm" in
+    emulator) start_emulator ;;
+    real) start_litellm_real ;;
+    url) say "using the LiteLLM proxy at $gateway (LITELLM_URL); nothing LiteLLM is started here" ;;
+  esac
   start_worker
 
   say "rotating demo-app: mint, verify, publish to Vault, wait $grace, revoke the old key"
@@ -426,7 +550,8 @@ cmd_status() {
       case "$name" in
         temporal) say "temporal  running (pid $pid)  127.0.0.1:$TEMPORAL_PORT, UI http://127.0.0.1:$TEMPORAL_UI_PORT" ;;
         openbao) say "openbao   running (pid $pid)  http://127.0.0.1:$BAO_PORT" ;;
-        emulator) say "emulator  running (pid $pid)  http://127.0.0.1:$EMULATOR_PORT (LiteLLM management-API emulator)" ;;
+        emulator) say "emulator  running (pid $pid)  http://127.0.0.1:$LITELLM_PORT (LiteLLM management-API emulator, a test double)" ;;
+        litellm) say "litellm   running (pid $pid)  http://127.0.0.1:$LITELLM_PORT (LiteLLM $(litellm_version)'s own proxy code, prisma stand-in)" ;;
         worker) say "worker    running (pid $pid)  task queue on 127.0.0.1:$TEMPORAL_PORT" ;;
       esac
     else
@@ -442,7 +567,7 @@ cmd_stop() {
   for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
     stop_service "${SERVICES[i]}"
   done
-  say "stopped. Temporal's history stays in .keyturn/temporal.sqlite; OpenBao kept its data in memory only."
+  say "stopped. Temporal's history stays in .keyturn/temporal.sqlite; OpenBao and LiteLLM kept their data in memory only."
 }
 
 main() {
