@@ -1,6 +1,5 @@
 package io.keyturn.starter;
 
-import io.grpc.StatusRuntimeException;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionMetadata;
 import java.util.Comparator;
@@ -53,23 +52,12 @@ final class HistoryCommand extends ScheduleCommand {
 
   @Override
   int run(WorkflowClient client) {
-    String prefix = ScheduledRotations.workflowIdPrefix(secretId);
+    // Every rotation of the secret, whoever started it, runs under this one id.
+    String id = ScheduledRotations.rotationId(secretId);
     List<WorkflowExecutionMetadata> found;
     try (Stream<WorkflowExecutionMetadata> s =
-        client.listExecutions("WorkflowId STARTS_WITH \"" + prefix + "\"")) {
+        client.listExecutions("WorkflowId = \"" + id + "\"")) {
       found = s.limit(10_000).toList();
-    } catch (RuntimeException e) {
-      if (grpcCause(e) == null || !isInvalidQuery(grpcCause(e))) {
-        throw e;
-      }
-      // A visibility store without STARTS_WITH: list the rotation workflows and filter here.
-      try (Stream<WorkflowExecutionMetadata> s =
-          client.listExecutions("WorkflowType = \"KeyRotation\"")) {
-        found =
-            s.filter(m -> m.getExecution().getWorkflowId().startsWith(prefix))
-                .limit(10_000)
-                .toList();
-      }
     }
     List<WorkflowExecutionMetadata> rows =
         found.stream()
@@ -105,25 +93,22 @@ final class HistoryCommand extends ScheduleCommand {
                   + secretId
                   + "' in namespace '"
                   + connection.namespace()
-                  + "' (workflow ids "
-                  + prefix
-                  + "...). Closed ones are kept for the namespace's retention period only.");
+                  + "' (workflow id "
+                  + id
+                  + "). Closed ones are kept for the namespace's retention period only.");
       return 0;
     }
     for (WorkflowExecutionMetadata m : rows) {
       cli.out()
           .println(
               String.format(
-                  "%-56s %-11s started %s%s",
+                  "%s run %s  %-11s started %s%s",
                   m.getExecution().getWorkflowId(),
+                  m.getExecution().getRunId(),
                   RotationWatcher.statusName(m.getStatus()),
                   m.getStartTime(),
                   m.getCloseTime() == null ? "" : ", closed " + m.getCloseTime()));
     }
     return 0;
-  }
-
-  private static boolean isInvalidQuery(StatusRuntimeException e) {
-    return e.getStatus().getCode() == io.grpc.Status.Code.INVALID_ARGUMENT;
   }
 }

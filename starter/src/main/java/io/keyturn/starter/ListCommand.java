@@ -168,8 +168,9 @@ final class ListCommand extends ScheduleCommand {
     }
     String running = null;
     for (ScheduleActionExecution e : d.getInfo().getRunningActions()) {
-      if (e instanceof ScheduleActionExecutionStartWorkflow w) {
-        running = w.getWorkflowId();
+      if (e instanceof ScheduleActionExecutionStartWorkflow) {
+        // The schedule's launcher waits on the rotation, which runs under the secret's one id.
+        running = ScheduledRotations.rotationId(secretId);
       }
     }
     return new Row(

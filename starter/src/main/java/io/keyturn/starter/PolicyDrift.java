@@ -134,8 +134,8 @@ final class PolicyDrift {
                 ListWorkflowExecutionsRequest.newBuilder()
                     .setNamespace(client.getOptions().getNamespace())
                     .setQuery(
-                        "WorkflowId STARTS_WITH '"
-                            + ScheduledRotations.workflowIdPrefix(secretId)
+                        "WorkflowId = '"
+                            + ScheduledRotations.rotationId(secretId)
                             + "' AND ExecutionStatus = 'Completed'")
                     .build())
             .getExecutionsList();

@@ -32,8 +32,7 @@ final class RevokeNowCommand extends TemporalCommand {
   @Parameters(
       index = "0",
       paramLabel = "ID",
-      description =
-          "The workflow id, rotation/<secret-id>/<generation>, as `keyturn rotate` printed it.")
+      description = "The workflow id, rotation/<secret-id>, as `keyturn rotate` printed it.")
   String id;
 
   @Option(

@@ -12,6 +12,7 @@ import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.ZoneOffset;
@@ -45,8 +46,10 @@ import picocli.CommandLine.Option;
           + " worker for its keys and refuses if that public key or the payload key is not the"
           + " worker's.",
       "",
-      "The workflow id is rotation/<secret-id>/<generation>: one rotation per secret and"
-          + " generation, so running the same command twice cannot rotate a key twice."
+      "The workflow id is rotation/<secret-id>, the same for every rotation of a secret, so"
+          + " Temporal refuses a second rotation while one runs (exit 1, naming it), whoever"
+          + " started it: this command, a schedule or a fleet. Running the same command again"
+          + " (after a lost answer, say) finds the rotation it started and follows it instead."
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -94,9 +97,8 @@ final class RotateCommand extends TemporalCommand {
       names = "--generation",
       paramLabel = "N",
       description =
-          "The rotation number of this secret (default: the current UTC time as yyyyMMddHHmmss,"
-              + " so every run is a new rotation). Reuse a number to make a retry of the same"
-              + " command a no-op.")
+          "The rotation number of this secret, part of the new key's alias (default: the current"
+              + " UTC time as yyyyMMddHHmmss).")
   Long generation;
 
   @Option(
@@ -294,6 +296,70 @@ final class RotateCommand extends TemporalCommand {
     }
   }
 
+  /** Memo naming what was asked, so a repeated command can tell its own rotation from another. */
+  static final String START_TOKEN = "keyturn-start-token";
+
+  /**
+   * What this command asks for, without when: the secret, proxy, key to replace, destinations,
+   * grace and policy. The same command run again has the same token.
+   */
+  private String startToken() {
+    String what =
+        String.join(
+            "|",
+            request.secretId(),
+            request.gatewayUrl(),
+            request.oldKey() == null ? "" : request.oldKey().tokenHash(),
+            String.valueOf(request.publishTo()),
+            String.valueOf(request.gracePeriod()),
+            String.valueOf(request.policy() == null ? null : request.policy().fields()));
+    try {
+      return java.util.HexFormat.of()
+          .formatHex(
+              java.security.MessageDigest.getInstance("SHA-256")
+                  .digest(what.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * A rotation of the secret is running already. If it is the one this same command started (its
+   * start token matches: the answer to an earlier start was lost, or the command was run twice),
+   * follow it; otherwise refuse, naming it.
+   */
+  private WorkflowExecution sameRotation(
+      WorkflowClient client, String id, WorkflowExecutionAlreadyStarted e) {
+    WorkflowStub running = client.newUntypedWorkflowStub(id);
+    io.temporal.client.WorkflowExecutionDescription description = running.describe();
+    String token = description.getMemo(START_TOKEN, String.class, String.class);
+    if (startToken().equals(token)) {
+      if (!global.json) {
+        cli.err()
+            .println(
+                "keyturn: "
+                    + id
+                    + " is already running this same rotation (started "
+                    + description.getStartTime()
+                    + "); following it instead of starting another.");
+      }
+      return description.getExecution();
+    }
+    throw CliFailure.failed(
+        "a rotation of "
+            + request.secretId()
+            + " is already running: "
+            + id
+            + " (started "
+            + description.getStartTime()
+            + "). One secret is never rotated twice at once, so nothing was started. Follow it"
+            + " with `keyturn wait "
+            + id
+            + "`, or end its grace period early with `keyturn revoke-now "
+            + id
+            + " --reason TEXT`.");
+  }
+
   @Override
   int run(WorkflowClient client) {
     String id = request.workflowId();
@@ -301,8 +367,10 @@ final class RotateCommand extends TemporalCommand {
         WorkflowOptions.newBuilder()
             .setWorkflowId(id)
             .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
+            // Closed runs do not block a new rotation; a running one does (conflict: fail).
             .setWorkflowIdReusePolicy(
-                WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+                WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+            .setMemo(Map.of(START_TOKEN, startToken()))
             // The UI's summary column: fingerprints and places only, never a value.
             .setStaticSummary(
                 "Rotate "
@@ -329,12 +397,7 @@ final class RotateCommand extends TemporalCommand {
     try {
       started = WorkflowClient.start(wf::rotate, request);
     } catch (WorkflowExecutionAlreadyStarted e) {
-      throw CliFailure.failed(
-          "a rotation with id "
-              + id
-              + " already exists; use a new --generation or `keyturn status "
-              + id
-              + "`");
+      started = sameRotation(client, id, e);
     }
     String ui = uiLink(id);
     PrintWriter out = cli.out();

@@ -46,19 +46,25 @@ final class RotateNowCommand extends ScheduleCommand {
   int run(WorkflowClient client) {
     ScheduleHandle h = schedules(client).getHandle(ScheduledRotations.scheduleId(secretId));
     ScheduleDescription before = existing(h, secretId);
+    String rotation = ScheduledRotations.rotationId(secretId);
+    String launcher = null;
     for (ScheduleActionExecution e : before.getInfo().getRunningActions()) {
       if (e instanceof ScheduleActionExecutionStartWorkflow w) {
-        throw CliFailure.failed(
-            "a rotation of '"
-                + secretId
-                + "' is still running: "
-                + w.getWorkflowId()
-                + ". One secret is never rotated twice at once: wait for it (keyturn wait "
-                + w.getWorkflowId()
-                + ") or end its grace period (keyturn revoke-now "
-                + w.getWorkflowId()
-                + " --reason TEXT)");
+        launcher = w.getWorkflowId();
       }
+    }
+    if (launcher != null || running(client, rotation)) {
+      throw CliFailure.failed(
+          "a rotation of '"
+              + secretId
+              + "' is still running: "
+              + rotation
+              + (launcher == null ? "" : " (started by " + launcher + ")")
+              + ". One secret is never rotated twice at once: wait for it (keyturn wait "
+              + rotation
+              + ") or end its grace period (keyturn revoke-now "
+              + rotation
+              + " --reason TEXT)");
     }
     Set<String> seen = new HashSet<>();
     for (ScheduleActionResult r : before.getInfo().getRecentActions()) {
@@ -67,13 +73,16 @@ final class RotateNowCommand extends ScheduleCommand {
       }
     }
     h.trigger();
-    String started = awaitStarted(h, seen);
+    // The schedule starts a launcher, which starts the rotation under its one id.
+    String launched = awaitStarted(h, seen);
+    String started = launched == null ? null : rotation;
     if (global.json) {
       Map<String, Object> o = new LinkedHashMap<>();
       o.put("secretId", secretId);
       o.put("scheduleId", h.getId());
       o.put("triggered", true);
       o.put("workflowId", started);
+      o.put("launcherWorkflowId", launched);
       o.put("ui", started == null ? null : uiLink(started));
       Report.printJson(cli.out(), o);
     } else if (started != null) {
@@ -90,6 +99,16 @@ final class RotateNowCommand extends ScheduleCommand {
                   + "`.");
     }
     return 0;
+  }
+
+  /** Whether the secret's rotation is running now (whoever started it). */
+  private static boolean running(WorkflowClient client, String rotationId) {
+    try {
+      return client.newUntypedWorkflowStub(rotationId).describe().getStatus()
+          == io.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+    } catch (io.temporal.client.WorkflowNotFoundException e) {
+      return false;
+    }
   }
 
   /** The workflow the trigger started, looked for for a few seconds; null if not seen. */

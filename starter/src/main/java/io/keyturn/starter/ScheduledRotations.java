@@ -7,6 +7,7 @@ import io.keyturn.starter.config.ConfigProblem;
 import io.keyturn.starter.config.Durations;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.workflows.KeyRotationWorkflow;
+import io.keyturn.workflows.RotationLauncherWorkflow;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.WorkerPublicKey;
 import io.keyturn.workflows.model.Destination;
@@ -81,14 +82,17 @@ final class ScheduledRotations {
         : null;
   }
 
-  /** Every rotation of a secret has a workflow id starting with this. */
-  static String workflowIdPrefix(String secretId) {
-    return "rotation/" + secretId + "/";
+  /** The id every rotation of a secret runs under, whoever started it. */
+  static String rotationId(String secretId) {
+    return RotationRequest.workflowId(secretId);
   }
 
-  /** The id scheduled rotations start with; Temporal appends "-" and the scheduled time. */
+  /**
+   * The id of the launcher a schedule starts (Temporal appends "-" and the scheduled time); the
+   * launcher starts {@link #rotationId} and returns its result.
+   */
   static String scheduledWorkflowId(String secretId) {
-    return workflowIdPrefix(secretId) + "scheduled";
+    return "launch/" + secretId + "/scheduled";
   }
 
   /**
@@ -365,7 +369,7 @@ final class ScheduledRotations {
     return Schedule.newBuilder()
         .setAction(
             ScheduleActionStartWorkflow.newBuilder()
-                .setWorkflowType(KeyRotationWorkflow.class)
+                .setWorkflowType(RotationLauncherWorkflow.class)
                 .setOptions(options)
                 .setArguments(request)
                 .build())

@@ -229,7 +229,7 @@ abstract class TemporalCommand implements Callable<Integer> {
         + connection.namespace()
         + "' at "
         + connection.address()
-        + ": check the id (rotation/<secret-id>/<generation>, as `keyturn rotate` printed it) and"
+        + ": check the id (rotation/<secret-id>, as `keyturn rotate` printed it) and"
         + " --namespace";
   }
 

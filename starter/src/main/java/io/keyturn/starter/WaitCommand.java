@@ -29,8 +29,7 @@ final class WaitCommand extends TemporalCommand {
   @Parameters(
       index = "0",
       paramLabel = "ID",
-      description =
-          "The workflow id, rotation/<secret-id>/<generation>, as `keyturn rotate` printed it.")
+      description = "The workflow id, rotation/<secret-id>, as `keyturn rotate` printed it.")
   String id;
 
   @Override

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyturn.testkit.launch.TemporalDevServer;
 import io.keyturn.workflows.FleetRotationWorkflowImpl;
 import io.keyturn.workflows.KeyRotationWorkflow;
+import io.keyturn.workflows.RotationLauncherWorkflowImpl;
 import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.model.FleetRequest;
 import io.keyturn.workflows.model.RotationRequest;
@@ -251,7 +252,9 @@ class FleetCommandsTest {
     factory
         .newWorker(KeyRotationWorkflow.TASK_QUEUE)
         .registerWorkflowImplementationTypes(
-            FleetRotationWorkflowImpl.class, InstantRotation.class);
+            FleetRotationWorkflowImpl.class,
+            RotationLauncherWorkflowImpl.class,
+            InstantRotation.class);
     factory.start();
     try {
       FAILING.add("fails-c");

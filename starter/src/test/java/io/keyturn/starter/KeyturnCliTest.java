@@ -219,14 +219,14 @@ class KeyturnCliTest {
             UI + "/");
 
     assertThat(r.exit()).as(r.err()).isZero();
-    String id = "rotation/app-file/7";
+    String id = "rotation/app-file";
     assertThat(r.out())
         .contains(id)
         .contains(KeyMaterial.ref(raw).fingerprint())
         .contains("keyturn-app-file-g7")
         .contains("secret/teams/billing/svc-a#api_key")
         .contains("2h")
-        .contains(UI + "/namespaces/default/workflows/rotation%2Fapp-file%2F7");
+        .contains(UI + "/namespaces/default/workflows/rotation%2Fapp-file");
     assertThat(r.err()).doesNotContain("note:");
 
     RotationRequest req = startedWith(id);
@@ -273,13 +273,13 @@ class KeyturnCliTest {
 
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.err()).doesNotContain("note:");
-    RotationRequest req = startedWith("rotation/app-env/1");
+    RotationRequest req = startedWith("rotation/app-env");
     assertThat(req.oldKey().tokenHash()).isEqualTo(KeyMaterial.tokenHash(raw));
     assertThat(TestKeys.KEYRING.open(req.oldKeySealed())).isEqualTo(raw);
     assertThat(req.gatewayUrl()).isEqualTo(RotateCommand.DEFAULT_GATEWAY);
     assertThat(req.gracePeriod()).isEqualTo(Duration.ofHours(24));
     assertThat(req.vault().describe()).isEqualTo("secret/litellm/app-env#key");
-    assertNoKey(raw, r.all(), startInput("rotation/app-env/1").getData().toStringUtf8());
+    assertNoKey(raw, r.all(), startInput("rotation/app-env").getData().toStringUtf8());
   }
 
   @ParameterizedTest
@@ -289,7 +289,7 @@ class KeyturnCliTest {
     List<String> args =
         switch (cmd) {
           case "rotate" -> List.of("rotate", "--secret-id", "app-nosecret", "--key-env", "OLD_KEY");
-          case "status" -> List.of("status", "rotation/app-nosecret/1");
+          case "status" -> List.of("status", "rotation/app-nosecret");
           case "plan" -> List.of("plan", "-f", "keyturn.yaml");
           default -> List.of(cmd);
         };
@@ -323,10 +323,10 @@ class KeyturnCliTest {
                     "1h")
                 .exit())
         .isZero();
-    awaitPhase("rotation/app-other/1", RotationPhase.IN_GRACE);
+    awaitPhase("rotation/app-other", RotationPhase.IN_GRACE);
     String other = PayloadKeys.generateBase64();
 
-    Run r = run(Map.of("KEYTURN_PAYLOAD_KEY", other), "status", "rotation/app-other/1");
+    Run r = run(Map.of("KEYTURN_PAYLOAD_KEY", other), "status", "rotation/app-other");
 
     assertThat(r.exit()).as(r.all()).isEqualTo(2);
     assertThat(r.err())
@@ -356,7 +356,7 @@ class KeyturnCliTest {
             "--json");
 
     assertThat(r.exit()).as(r.err()).isZero();
-    assertThat(startedWith("rotation/app-stdin/1").oldKey().tokenHash())
+    assertThat(startedWith("rotation/app-stdin").oldKey().tokenHash())
         .isEqualTo(KeyMaterial.tokenHash(raw));
     assertNoKey(raw, r.all());
   }
@@ -377,7 +377,7 @@ class KeyturnCliTest {
 
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.err()).contains("started from a token hash").contains("/key/info only");
-    RotationRequest req = startedWith("rotation/app-hash/3");
+    RotationRequest req = startedWith("rotation/app-hash");
     assertThat(req.oldKey().tokenHash()).isEqualTo(hash);
     assertThat(req.oldKeySealed()).isNull();
   }
@@ -400,7 +400,7 @@ class KeyturnCliTest {
 
     assertThat(r.exit()).as(r.err()).isZero();
     JsonNode o = JSON.readTree(r.out());
-    assertThat(o.get("workflowId").asText()).isEqualTo("rotation/app-json/5");
+    assertThat(o.get("workflowId").asText()).isEqualTo("rotation/app-json");
     assertThat(o.get("runId").asText()).isNotBlank();
     assertThat(o.get("workflowStatus").asText()).isEqualTo("RUNNING");
     assertThat(o.at("/request/oldKeyHash").asText()).isEqualTo(hash);
@@ -409,7 +409,7 @@ class KeyturnCliTest {
     assertThat(o.at("/request/gracePeriod").asText()).isEqualTo("PT24H");
     assertThat(o.get("ui").asText())
         .isEqualTo(
-            GlobalOptions.DEFAULT_UI_URL + "/namespaces/keys/workflows/rotation%2Fapp-json%2F5");
+            GlobalOptions.DEFAULT_UI_URL + "/namespaces/keys/workflows/rotation%2Fapp-json");
     assertThat(connections.get(connections.size() - 1).namespace()).isEqualTo("keys");
   }
 
@@ -428,9 +428,8 @@ class KeyturnCliTest {
             KeyMaterial.tokenHash(rawKey()));
 
     assertThat(r.exit()).as(r.err()).isZero();
-    assertThat(r.out()).contains("rotation/app-clock/20250102030405");
-    assertThat(startedWith("rotation/app-clock/20250102030405").generation())
-        .isEqualTo(20250102030405L);
+    assertThat(r.out()).contains("rotation/app-clock");
+    assertThat(startedWith("rotation/app-clock").generation()).isEqualTo(20250102030405L);
   }
 
   @Test
@@ -508,7 +507,7 @@ class KeyturnCliTest {
         .contains("keyturn keyring public")
         .contains("Nothing was started");
     assertNoKey(raw, r.all());
-    assertThat(run("status", "rotation/app-stranger/1").exit()).isEqualTo(1);
+    assertThat(run("status", "rotation/app-stranger").exit()).isEqualTo(1);
   }
 
   /**
@@ -537,7 +536,7 @@ class KeyturnCliTest {
         .contains("KEYTURN_PAYLOAD_KEY")
         .contains("Nothing was started");
     assertNoKey(raw, r.all());
-    assertThat(run("status", "rotation/app-otherpayload/1").exit()).isEqualTo(1);
+    assertThat(run("status", "rotation/app-otherpayload").exit()).isEqualTo(1);
   }
 
   @Test
@@ -557,7 +556,7 @@ class KeyturnCliTest {
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("at least 32 bytes").contains("openssl rand -base64 32");
     assertNoKey(raw, r.all());
-    assertThat(run("status", "rotation/app-badsecret/1").exit()).isEqualTo(1);
+    assertThat(run("status", "rotation/app-badsecret").exit()).isEqualTo(1);
   }
 
   @Test
@@ -606,13 +605,18 @@ class KeyturnCliTest {
     };
     assertThat(run(args).exit()).isZero();
 
+    // The same command again (say, after its answer was lost): the same rotation, followed.
     Run again = run(args);
+    assertThat(again.exit()).isZero();
+    assertThat(again.err()).contains("rotation/app-dup is already running this same rotation");
 
-    assertThat(again.exit()).isEqualTo(1);
-    assertThat(again.err())
-        .contains(
-            "a rotation with id rotation/app-dup/1 already exists; use a new --generation or"
-                + " `keyturn status rotation/app-dup/1`");
+    // Another rotation of the same secret while that one runs: refused by Temporal, named.
+    String[] other = {"rotate", "--secret-id", "app-dup", "--key-hash", KeyMaterial.tokenHash("y")};
+    Run refused = run(other);
+    assertThat(refused.exit()).isEqualTo(1);
+    assertThat(refused.err())
+        .contains("a rotation of app-dup is already running: rotation/app-dup")
+        .contains("nothing was started");
   }
 
   @Test
@@ -631,7 +635,7 @@ class KeyturnCliTest {
             "--grace",
             "7d");
     assertThat(started.exit()).as(started.err()).isZero();
-    String id = "rotation/app-status/1";
+    String id = "rotation/app-status";
     awaitPhase(id, RotationPhase.IN_GRACE);
 
     Run r = run("status", id, "--json");
@@ -654,7 +658,7 @@ class KeyturnCliTest {
     assertThat(Instant.parse(s.get("graceEndsAt").asText()))
         .isAfter(Instant.now().plus(Duration.ofDays(6)));
     assertThat(s.get("revokeNowRequested").asBoolean()).isFalse();
-    assertThat(o.get("ui").asText()).endsWith("/workflows/rotation%2Fapp-status%2F1");
+    assertThat(o.get("ui").asText()).endsWith("/workflows/rotation%2Fapp-status");
     assertNoKey(raw, r.all());
 
     Run text = run("status", id);
@@ -676,7 +680,7 @@ class KeyturnCliTest {
             "--grace",
             "7d");
     assertThat(started.exit()).as(started.err()).isZero();
-    String id = "rotation/app-revoke/1";
+    String id = "rotation/app-revoke";
     awaitPhase(id, RotationPhase.IN_GRACE);
 
     Run r = run("revoke-now", id, "--reason", "leaked in a CI log");
@@ -709,11 +713,11 @@ class KeyturnCliTest {
             "0s");
     assertThat(started.exit()).as(started.err()).isZero();
 
-    Run r = run("wait", "rotation/app-done/1");
+    Run r = run("wait", "rotation/app-done");
 
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out())
-        .contains("rotation/app-done/1  COMPLETED")
+        .contains("rotation/app-done  COMPLETED")
         .contains("sk-...fake #")
         .contains("secret/litellm/app-done#key v2 (replaced v1)")
         .contains("revoked after the grace period");
@@ -731,7 +735,7 @@ class KeyturnCliTest {
             "--generation",
             "1");
     assertThat(started.exit()).as(started.err()).isZero();
-    String id = "rotation/fails-verify/1";
+    String id = "rotation/fails-verify";
 
     Run r = run("wait", id);
 
@@ -767,7 +771,7 @@ class KeyturnCliTest {
     assertThat(text.exit()).as(text.err()).isZero();
     assertThat(text.err()).doesNotContain("\r");
     assertThat(text.err().lines().filter(l -> l.startsWith("IN_GRACE")).count()).isEqualTo(1);
-    assertThat(text.out()).contains("rotation/app-follow/1  COMPLETED");
+    assertThat(text.out()).contains("rotation/app-follow  COMPLETED");
 
     Run json =
         run(
@@ -806,10 +810,10 @@ class KeyturnCliTest {
         "--grace",
         "0s");
     client
-        .newUntypedWorkflowStub("rotation/app-closed/1")
+        .newUntypedWorkflowStub("rotation/app-closed")
         .getResult(10, TimeUnit.SECONDS, RotationResult.class);
 
-    Run r = run("status", "rotation/app-closed/1", "--json");
+    Run r = run("status", "rotation/app-closed", "--json");
 
     assertThat(r.exit()).as(r.err()).isZero();
     JsonNode o = JSON.readTree(r.out());
@@ -821,7 +825,7 @@ class KeyturnCliTest {
   @Test
   void withoutAWorkerStatusShowsWhatTemporalKnowsAndWaitReportsATermination() {
     // Started on a task queue nobody polls, so no worker answers the status query.
-    String id = "rotation/no-worker/1";
+    String id = "rotation/no-worker";
     WorkflowStub stub =
         client.newUntypedWorkflowStub(
             "KeyRotation",
@@ -855,9 +859,9 @@ class KeyturnCliTest {
   @Test
   void anUnknownRotationIsReportedAsNotFound() {
     for (String cmd : new String[] {"status", "wait", "revoke-now"}) {
-      Run r = run(cmd, "rotation/nobody/1");
+      Run r = run(cmd, "rotation/nobody");
       assertThat(r.exit()).as(cmd).isEqualTo(1);
-      assertThat(r.err()).as(cmd).contains("no rotation with id 'rotation/nobody/1'");
+      assertThat(r.err()).as(cmd).contains("no rotation with id 'rotation/nobody'");
     }
   }
 
@@ -884,7 +888,7 @@ class KeyturnCliTest {
             Clock.systemUTC(),
             TIMING);
 
-    int exit = cli.execute("status", "rotation/x/1");
+    int exit = cli.execute("status", "rotation/x");
 
     assertThat(exit).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8))
@@ -915,13 +919,13 @@ class KeyturnCliTest {
             Clock.systemUTC(),
             TIMING);
 
-    int exit = cli.execute("status", "rotation/x/1");
+    int exit = cli.execute("status", "rotation/x");
 
     assertThat(attempts.get()).isEqualTo(3);
     assertThat(exit).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8))
         .contains("Temporal at 127.0.0.1:7999 is not answering (DEADLINE_EXCEEDED); trying again")
-        .contains("no rotation with id 'rotation/x/1'");
+        .contains("no rotation with id 'rotation/x'");
   }
 
   @Test
@@ -929,17 +933,17 @@ class KeyturnCliTest {
     Map<String, String> env = new HashMap<>();
     env.put("TEMPORAL_ADDRESS", "temporal.env:7233");
     env.put("TEMPORAL_NAMESPACE", "from-env");
-    run(env, "status", "rotation/nobody/1");
+    run(env, "status", "rotation/nobody");
     assertThat(connections.get(connections.size() - 1))
         .extracting(TemporalConnection::address, TemporalConnection::namespace)
         .containsExactly("temporal.env:7233", "from-env");
 
-    run(env, "status", "rotation/nobody/1", "--address", "other:7000", "--namespace", "ns2");
+    run(env, "status", "rotation/nobody", "--address", "other:7000", "--namespace", "ns2");
     assertThat(connections.get(connections.size() - 1))
         .extracting(TemporalConnection::address, TemporalConnection::namespace)
         .containsExactly("other:7000", "ns2");
 
-    Run bad = run(env, "status", "rotation/nobody/1", "--address", "no-port");
+    Run bad = run(env, "status", "rotation/nobody", "--address", "no-port");
     assertThat(bad.exit()).isEqualTo(2);
     assertThat(bad.err()).contains("must be host:port");
   }
