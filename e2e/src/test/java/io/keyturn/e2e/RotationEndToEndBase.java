@@ -92,6 +92,14 @@ abstract class RotationEndToEndBase {
   abstract LiteLlmUnderTest startLiteLlm(String masterKey, List<String> models, Path dir)
       throws Exception;
 
+  /**
+   * The revoke receipt's proof this LiteLLM earns: how {@code /key/info} answers for a key deleted
+   * by {@code /key/delete}, then the old key refused as a bearer.
+   */
+  String revokeProof() {
+    return "/key/info (answers 404|shows it deleted.*); refused as bearer \\(401\\)";
+  }
+
   @BeforeAll
   void startEverything(@TempDir Path tempDir) throws Exception {
     dir = tempDir;
@@ -228,7 +236,7 @@ abstract class RotationEndToEndBase {
   /**
    * After a rotation: the old key is gone and refused as a bearer, exactly one live Keyturn key
    * exists for the secret, it is the one the worker derived, it carries the old key's policy, Vault
-   * holds it and it works as a bearer.
+   * holds it and it works as a bearer, and the receipt says this rotation deleted the old key.
    */
   private void assertRotated(String app, String oldRaw, String workflowId) throws Exception {
     String oldHash = KeyMaterial.tokenHash(oldRaw);
@@ -261,6 +269,15 @@ abstract class RotationEndToEndBase {
         keyring.deriveKey(
             new KeyDerivation(workflowId, live.keyAlias(), firstRunId, keyring.currentKeyId()));
     assertThat(derived).isEqualTo(inVault);
+
+    // The receipt says this rotation deleted the old key, and how the rejection was proven.
+    RotationResult result =
+        client
+            .newUntypedWorkflowStub(workflowId)
+            .getResult(5, TimeUnit.SECONDS, RotationResult.class);
+    assertThat(result.revoked().key().tokenHash()).isEqualTo(oldHash);
+    assertThat(result.revoked().alreadyGone()).as(result.revoked().toString()).isFalse();
+    assertThat(result.revoked().proofOfRejection()).matches(revokeProof());
     workflowIds.add(workflowId);
   }
 
@@ -291,16 +308,6 @@ abstract class RotationEndToEndBase {
     assertThat(out.toString()).contains("COMPLETED");
     assertThat(r.out() + r.err()).doesNotContain(oldRaw).doesNotContain(masterKey);
     assertRotated("app-a", oldRaw, "rotation/app-a/1");
-
-    // The receipt says this rotation deleted the old key, and how the rejection was proven.
-    RotationResult result =
-        client
-            .newUntypedWorkflowStub("rotation/app-a/1")
-            .getResult(5, TimeUnit.SECONDS, RotationResult.class);
-    assertThat(result.revoked().key().tokenHash()).isEqualTo(KeyMaterial.tokenHash(oldRaw));
-    assertThat(result.revoked().alreadyGone()).as(result.revoked().toString()).isFalse();
-    assertThat(result.revoked().proofOfRejection())
-        .matches("/key/info (answers 404|shows it deleted.*); refused as bearer \\(401\\)");
   }
 
   @Test

@@ -12,4 +12,10 @@ class RotationEndToEndRealLiteLlmTest extends RotationEndToEndBase {
   LiteLlmUnderTest startLiteLlm(String masterKey, List<String> models, Path dir) throws Exception {
     return LiteLlmUnderTest.realProxy(masterKey, models, dir.resolve("litellm.log"));
   }
+
+  /** LiteLLM 1.106 answers /key/info of a deleted key 200 from its deleted-keys archive. */
+  @Override
+  String revokeProof() {
+    return "/key/info shows it deleted at \\S+; refused as bearer \\(401\\)";
+  }
 }
