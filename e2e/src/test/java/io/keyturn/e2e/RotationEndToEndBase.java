@@ -18,6 +18,7 @@ import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.KeyDerivation;
 import io.keyturn.workflows.model.RotationPhase;
+import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.api.common.v1.Payloads;
@@ -307,7 +308,7 @@ abstract class RotationEndToEndBase {
     JsonNode out = JSON.readTree(r.out());
     assertThat(out.toString()).contains("COMPLETED");
     assertThat(r.out() + r.err()).doesNotContain(oldRaw).doesNotContain(masterKey);
-    assertRotated("app-a", oldRaw, "rotation/app-a/1");
+    assertRotated("app-a", oldRaw, RotationRequest.workflowId("app-a"));
   }
 
   @Test
@@ -326,7 +327,7 @@ abstract class RotationEndToEndBase {
             "--generation",
             "1");
     assertThat(r.exit()).as(r.err()).isZero();
-    String id = "rotation/app-b/1";
+    String id = RotationRequest.workflowId("app-b");
     awaitPhase(id, RotationPhase.IN_GRACE, Duration.ofSeconds(60));
 
     worker.kill();
@@ -356,7 +357,7 @@ abstract class RotationEndToEndBase {
             "--generation",
             "1");
     assertThat(r.exit()).as(r.err()).isZero();
-    String id = "rotation/app-c/1";
+    String id = RotationRequest.workflowId("app-c");
     awaitPhase(id, RotationPhase.IN_GRACE, Duration.ofSeconds(60));
 
     temporal.stop();
@@ -383,7 +384,7 @@ abstract class RotationEndToEndBase {
             "--generation",
             "1");
     assertThat(r.exit()).as(r.err()).isZero();
-    String id = "rotation/app-d/1";
+    String id = RotationRequest.workflowId("app-d");
     awaitPhase(id, RotationPhase.IN_GRACE, Duration.ofSeconds(60));
     Cli.Result status = cli.run("status", id, "--json");
     assertThat(status.exit()).as(status.err()).isZero();
