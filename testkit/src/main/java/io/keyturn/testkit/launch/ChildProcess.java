@@ -35,7 +35,8 @@ final class ChildProcess {
     // the Temporal dev server still closes its SQLite file cleanly.
     Runtime.getRuntime()
         .addShutdownHook(
-            new Thread(() -> RUNNING.forEach(p -> p.process.destroy()), "launch-reaper"));
+            new Thread(
+                () -> RUNNING.forEach(p -> p.process.toHandle().destroy()), "launch-reaper"));
   }
 
   private final String name;
@@ -119,7 +120,9 @@ final class ChildProcess {
   void stop() {
     try {
       if (process.isAlive()) {
-        process.destroy();
+        // Through the handle: Process.destroy() also closes our end of the output pipe, so the
+        // lines a server logs while shutting down (SIGTERM's graceful path) would be lost.
+        process.toHandle().destroy();
         if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
           process.descendants().forEach(ProcessHandle::destroyForcibly);
           process.destroyForcibly();

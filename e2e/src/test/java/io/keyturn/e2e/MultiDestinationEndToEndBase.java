@@ -9,8 +9,6 @@ import io.keyturn.testkit.launch.MotoServer;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.testkit.launch.TemporalDevServer;
 import io.keyturn.testkit.launch.WorkerProcess;
-import io.keyturn.testkit.litellm.EmulatedKey;
-import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.crypto.WorkerKeyring;
@@ -29,40 +27,47 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * One rotation, several secret stores: real Temporal dev server, real OpenBao, a real moto server
- * for AWS Secrets Manager, a real file, the real worker process and CLI, and the LiteLLM emulator.
- * The worker's Vault token is a scoped one, as in production: it may write {@code litellm/*} but
- * only read {@code litellm/locked}, which is how a destination can pass the check before minting
- * and still refuse the write.
+ * for AWS Secrets Manager, a real file, the real worker process and CLI, and a LiteLLM chosen by
+ * the subclass: the emulator ({@link MultiDestinationEndToEndEmulatorTest}) or LiteLLM's own proxy
+ * code ({@link MultiDestinationEndToEndRealLiteLlmTest}), seen only through its API. The worker's
+ * Vault token is a scoped one, as in production: it may write {@code litellm/*} but only read
+ * {@code litellm/locked}, which is how a destination can pass the check before minting and still
+ * refuse the write.
  */
-class MultiDestinationEndToEndTest {
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class MultiDestinationEndToEndBase {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static final String REGION = "us-east-1";
 
-  @TempDir static Path dir;
+  Path dir;
+  TemporalDevServer temporal;
+  OpenBaoDevServer bao;
+  MotoServer moto;
+  LiteLlmUnderTest litellm;
+  WorkerProcess worker;
+  Cli cli;
+  String workerVaultToken;
 
-  static TemporalDevServer temporal;
-  static OpenBaoDevServer bao;
-  static MotoServer moto;
-  static LiteLlmEmulator litellm;
-  static WorkerProcess worker;
-  static Cli cli;
-  static String workerVaultToken;
+  /** Starts the LiteLLM under test with this master key, listing these models. */
+  abstract LiteLlmUnderTest startLiteLlm(String masterKey, List<String> models, Path dir)
+      throws Exception;
 
   @BeforeAll
-  static void startEverything() throws Exception {
+  void startEverything(@TempDir Path tempDir) throws Exception {
+    dir = tempDir;
     temporal = TemporalDevServer.builder().dbFile(dir.resolve("temporal.sqlite")).build();
     temporal.start();
     bao = OpenBaoDevServer.builder().build();
     bao.start();
     moto = MotoServer.builder().logFile(dir.resolve("moto.log")).build().start();
     String master = "sk-master-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "");
-    litellm =
-        LiteLlmEmulator.builder().masterKey(master).models(List.of("gpt-4o-mini")).build().start();
+    litellm = startLiteLlm(master, List.of("gpt-4o-mini"), dir);
     workerVaultToken = scopedVaultToken();
     WorkerKeyring keyring = WorkerKeyring.generate();
     String payloadKey = PayloadKeys.generateBase64();
@@ -92,7 +97,7 @@ class MultiDestinationEndToEndTest {
   }
 
   @AfterAll
-  static void stopEverything() throws Exception {
+  void stopEverything() throws Exception {
     for (AutoCloseable c : new AutoCloseable[] {worker, litellm, moto, bao, temporal}) {
       if (c != null) {
         c.close();
@@ -100,7 +105,7 @@ class MultiDestinationEndToEndTest {
     }
   }
 
-  private static Path secretFile(String name, String value) throws Exception {
+  private Path secretFile(String name, String value) throws Exception {
     Path p = dir.resolve(name);
     Files.writeString(p, value, StandardCharsets.UTF_8);
     Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
@@ -108,7 +113,7 @@ class MultiDestinationEndToEndTest {
   }
 
   /** A token that may write secret/litellm/* except litellm/locked, which it may only read. */
-  private static String scopedVaultToken() throws Exception {
+  private String scopedVaultToken() throws Exception {
     String policy =
         """
         path "secret/data/litellm/*" { capabilities = ["create", "read", "update", "delete"] }
@@ -126,8 +131,7 @@ class MultiDestinationEndToEndTest {
     return JSON.readTree(created).path("auth").path("client_token").asText();
   }
 
-  private static String vault(String method, String path, Object body, String token)
-      throws Exception {
+  private String vault(String method, String path, Object body, String token) throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(bao.address() + path)).header("X-Vault-Token", token);
     b.method(
@@ -140,7 +144,7 @@ class MultiDestinationEndToEndTest {
     return r.body();
   }
 
-  private static Optional<String> vaultValue(String name) throws Exception {
+  private Optional<String> vaultValue(String name) throws Exception {
     HttpResponse<String> r =
         HTTP.send(
             HttpRequest.newBuilder(URI.create(bao.address() + "/v1/secret/data/litellm/" + name))
@@ -153,7 +157,7 @@ class MultiDestinationEndToEndTest {
     return Optional.of(JSON.readTree(r.body()).path("data").path("data").path("key").asText());
   }
 
-  private static Optional<String> awsValue(String secretId) {
+  private Optional<String> awsValue(String secretId) {
     try (AwsSecretsManagerStore s =
         new AwsSecretsManagerStore(
             AwsSecretsManagerConfig.fromSettings(
@@ -162,14 +166,12 @@ class MultiDestinationEndToEndTest {
     }
   }
 
-  private static String seedOldKey(String app) {
+  private String seedOldKey(String app) throws Exception {
     return litellm.createKey(Map.of("key_alias", app, "models", List.of("gpt-4o-mini")));
   }
 
-  private static List<EmulatedKey> keyturnKeys(String app) {
-    return litellm.liveKeys().stream()
-        .filter(k -> k.keyAlias() != null && k.keyAlias().startsWith("keyturn-" + app + "-g"))
-        .toList();
+  private List<LiteLlmUnderTest.LiveKey> keyturnKeys(String app) throws Exception {
+    return litellm.liveKeysWithAliasPrefix("keyturn-" + app + "-g");
   }
 
   @Test
@@ -198,15 +200,14 @@ class MultiDestinationEndToEndTest {
             "file:path=" + envFile + ",format=env,field=APP_M_KEY",
             "--wait",
             "--json");
-    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    assertThat(r.exit()).as(() -> r.out() + r.err() + litellm.logTail()).isZero();
     assertThat(r.out()).contains("COMPLETED").doesNotContain(oldRaw);
 
-    List<EmulatedKey> ours = keyturnKeys("app-m");
+    List<LiteLlmUnderTest.LiveKey> ours = keyturnKeys("app-m");
     assertThat(ours).hasSize(1);
     String liveHash = ours.get(0).tokenHash();
-    assertThat(litellm.liveKeys())
-        .extracting(EmulatedKey::tokenHash)
-        .doesNotContain(KeyMaterial.tokenHash(oldRaw));
+    assertThat(litellm.isLive(KeyMaterial.tokenHash(oldRaw))).isFalse();
+    assertThat(litellm.bearerStatus(oldRaw)).as("the old key as a bearer").isEqualTo(401);
 
     String inVault = vaultValue("app-m").orElseThrow();
     assertThat(KeyMaterial.tokenHash(inVault)).as("Vault").isEqualTo(liveHash);
@@ -218,6 +219,7 @@ class MultiDestinationEndToEndTest {
     assertThat(Files.getPosixFilePermissions(envFile))
         .isEqualTo(PosixFilePermissions.fromString("rw-------"));
     assertThat(r.out() + r.err()).doesNotContain(inVault);
+    assertThat(litellm.bearerStatus(inVault)).as("the new key as a bearer").isEqualTo(200);
   }
 
   @Test
@@ -247,10 +249,9 @@ class MultiDestinationEndToEndTest {
     assertThat(r.exit()).as("the rotation failed: " + r.out() + r.err()).isEqualTo(1);
     assertThat(r.out() + r.err()).contains("NOT revoked").contains("locked").doesNotContain(oldRaw);
 
-    // The proxy: the old key lives, no Keyturn key is left.
-    assertThat(litellm.liveKeys())
-        .extracting(EmulatedKey::tokenHash)
-        .contains(KeyMaterial.tokenHash(oldRaw));
+    // The proxy: the old key lives and works, no Keyturn key is left.
+    assertThat(litellm.isLive(KeyMaterial.tokenHash(oldRaw))).isTrue();
+    assertThat(litellm.bearerStatus(oldRaw)).as("the old key as a bearer").isEqualTo(200);
     assertThat(keyturnKeys("app-f")).isEmpty();
     // The file: back to the old key, the other setting kept.
     assertThat(Files.readString(envFile)).isEqualTo("OTHER=1\nAPP_F_KEY=" + oldRaw + "\n");

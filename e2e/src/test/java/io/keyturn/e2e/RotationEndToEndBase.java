@@ -10,8 +10,6 @@ import io.keyturn.testkit.launch.FreePorts;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.testkit.launch.TemporalDevServer;
 import io.keyturn.testkit.launch.WorkerProcess;
-import io.keyturn.testkit.litellm.EmulatedKey;
-import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyMaterial;
@@ -20,6 +18,7 @@ import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.KeyDerivation;
 import io.keyturn.workflows.model.RotationPhase;
+import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.api.common.v1.Payloads;
@@ -53,53 +52,64 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole product as a user runs it: the real Temporal dev server (SQLite file), real OpenBao,
- * the real worker process, the real {@code keyturn} CLI, and the LiteLLM emulator (a test double:
- * the real proxy cannot run here). Grace periods are seconds, since a real server cannot skip time.
+ * the real worker process, the real {@code keyturn} CLI, and a LiteLLM chosen by the subclass: the
+ * emulator ({@link RotationEndToEndEmulatorTest}) or LiteLLM's own proxy code ({@link
+ * RotationEndToEndRealLiteLlmTest}). The tests see LiteLLM only through its management API, so both
+ * answer to the same assertions. Grace periods are seconds, since a real server cannot skip time.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class RotationEndToEndTest {
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class RotationEndToEndBase {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
-  @TempDir static Path dir;
-
-  static TemporalDevServer temporal;
-  static OpenBaoDevServer bao;
-  static LiteLlmEmulator litellm;
-  static WorkerProcess worker;
-  static Map<String, String> workerEnv;
-  static Cli cli;
-  static String masterKey;
-  static String payloadKey;
-  static WorkerKeyring keyring;
-  static WorkflowServiceStubs stubs;
-  static WorkflowClient client;
-  static int codecPort;
-  static String codecToken;
+  Path dir;
+  TemporalDevServer temporal;
+  OpenBaoDevServer bao;
+  LiteLlmUnderTest litellm;
+  WorkerProcess worker;
+  Map<String, String> workerEnv;
+  Cli cli;
+  String masterKey;
+  String payloadKey;
+  WorkerKeyring keyring;
+  WorkflowServiceStubs stubs;
+  WorkflowClient client;
+  int codecPort;
+  String codecToken;
 
   /** Every key value the tests have seen, to look for in raw histories at the end. */
-  static final List<String> secretsSeen = new ArrayList<>();
+  final List<String> secretsSeen = new ArrayList<>();
 
-  static final List<String> workflowIds = new ArrayList<>();
+  final List<String> workflowIds = new ArrayList<>();
+
+  /** Starts the LiteLLM under test with this master key, listing these models. */
+  abstract LiteLlmUnderTest startLiteLlm(String masterKey, List<String> models, Path dir)
+      throws Exception;
+
+  /**
+   * The revoke receipt's proof this LiteLLM earns: how {@code /key/info} answers for a key deleted
+   * by {@code /key/delete}, then the old key refused as a bearer.
+   */
+  String revokeProof() {
+    return "/key/info (answers 404|shows it deleted.*); refused as bearer \\(401\\)";
+  }
 
   @BeforeAll
-  static void startEverything() throws Exception {
+  void startEverything(@TempDir Path tempDir) throws Exception {
+    dir = tempDir;
     temporal = TemporalDevServer.builder().dbFile(dir.resolve("temporal.sqlite")).build();
     temporal.start();
     bao = OpenBaoDevServer.builder().build();
     bao.start();
     masterKey = "sk-master-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "");
-    litellm =
-        LiteLlmEmulator.builder()
-            .masterKey(masterKey)
-            .models(List.of("gpt-4o-mini", "claude-haiku"))
-            .build()
-            .start();
+    litellm = startLiteLlm(masterKey, List.of("gpt-4o-mini", "claude-haiku"), dir);
     payloadKey = PayloadKeys.generateBase64();
     keyring = WorkerKeyring.generate();
     Path payloadKeyFile = secretFile("payload.key", payloadKey);
@@ -152,7 +162,7 @@ class RotationEndToEndTest {
   }
 
   @AfterAll
-  static void stopEverything() throws Exception {
+  void stopEverything() throws Exception {
     if (stubs != null) {
       stubs.shutdownNow();
     }
@@ -170,7 +180,7 @@ class RotationEndToEndTest {
     }
   }
 
-  private static Path secretFile(String name, String value) throws Exception {
+  private Path secretFile(String name, String value) throws Exception {
     Path p = dir.resolve(name);
     Files.writeString(p, value, StandardCharsets.UTF_8);
     Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
@@ -178,7 +188,7 @@ class RotationEndToEndTest {
   }
 
   /** Seeds the key an application uses today, with a policy the rotation must carry over. */
-  private static String seedOldKey(String app) throws Exception {
+  private String seedOldKey(String app) throws Exception {
     Map<String, Object> body = new HashMap<>();
     body.put("key_alias", app);
     body.put("models", List.of("gpt-4o-mini"));
@@ -189,11 +199,11 @@ class RotationEndToEndTest {
     return raw;
   }
 
-  private static Path keyFile(String app, String raw) throws Exception {
+  private Path keyFile(String app, String raw) throws Exception {
     return secretFile(app + ".key", raw);
   }
 
-  private static void awaitPhase(String workflowId, RotationPhase phase, Duration within)
+  private void awaitPhase(String workflowId, RotationPhase phase, Duration within)
       throws Exception {
     KeyRotationWorkflow wf = client.newWorkflowStub(KeyRotationWorkflow.class, workflowId);
     Instant deadline = Instant.now().plus(within);
@@ -213,7 +223,7 @@ class RotationEndToEndTest {
         workflowId + " did not reach " + phase + " within " + within + " (last " + last + ")");
   }
 
-  private static String vaultValue(String name) throws Exception {
+  private String vaultValue(String name) throws Exception {
     HttpResponse<String> r =
         HTTP.send(
             HttpRequest.newBuilder(URI.create(bao.address() + "/v1/secret/data/litellm/" + name))
@@ -225,28 +235,33 @@ class RotationEndToEndTest {
   }
 
   /**
-   * After a rotation: the old key is gone, exactly one live Keyturn key exists for the secret, it
-   * is the one the worker derived, it carries the old key's policy, and Vault holds it.
+   * After a rotation: the old key is gone and refused as a bearer, exactly one live Keyturn key
+   * exists for the secret, it is the one the worker derived, it carries the old key's policy, Vault
+   * holds it and it works as a bearer, and the receipt says this rotation deleted the old key.
    */
-  private static void assertRotated(String app, String oldRaw, String workflowId) throws Exception {
+  private void assertRotated(String app, String oldRaw, String workflowId) throws Exception {
     String oldHash = KeyMaterial.tokenHash(oldRaw);
-    assertThat(litellm.liveKeys()).extracting(EmulatedKey::tokenHash).doesNotContain(oldHash);
-    List<EmulatedKey> ours =
-        litellm.liveKeys().stream()
-            .filter(k -> k.keyAlias() != null && k.keyAlias().startsWith("keyturn-" + app + "-g"))
-            .toList();
+    assertThat(litellm.isLive(oldHash)).as("old key of " + app + " still listed").isFalse();
+    // An application still holding the old key is refused.
+    assertThat(litellm.bearerStatus(oldRaw))
+        .as(() -> "GET /v1/models with the old key of " + app + litellm.logTail())
+        .isEqualTo(401);
+    List<LiteLlmUnderTest.LiveKey> ours = litellm.liveKeysWithAliasPrefix("keyturn-" + app + "-g");
     assertThat(ours).as("live Keyturn keys for " + app).hasSize(1);
-    EmulatedKey live = ours.get(0);
+    LiteLlmUnderTest.LiveKey live = ours.get(0);
     assertThat(live.models()).containsExactly("gpt-4o-mini");
     assertThat(live.metadata())
         .containsEntry("owner", "team-" + app)
         .containsEntry("keyturn_rotated_from", oldHash);
 
     String inVault = vaultValue(app);
+    secretsSeen.add(inVault);
     assertThat(KeyMaterial.tokenHash(inVault))
         .as("Vault holds the live key")
         .isEqualTo(live.tokenHash());
-    secretsSeen.add(inVault);
+    assertThat(litellm.bearerStatus(inVault))
+        .as(() -> "GET /v1/models with the new key from Vault" + litellm.logTail())
+        .isEqualTo(200);
 
     // The worker derived exactly this value: recompute it from the public derivation in history.
     WorkflowStub stub = client.newUntypedWorkflowStub(workflowId);
@@ -255,6 +270,15 @@ class RotationEndToEndTest {
         keyring.deriveKey(
             new KeyDerivation(workflowId, live.keyAlias(), firstRunId, keyring.currentKeyId()));
     assertThat(derived).isEqualTo(inVault);
+
+    // The receipt says this rotation deleted the old key, and how the rejection was proven.
+    RotationResult result =
+        client
+            .newUntypedWorkflowStub(workflowId)
+            .getResult(5, TimeUnit.SECONDS, RotationResult.class);
+    assertThat(result.revoked().key().tokenHash()).isEqualTo(oldHash);
+    assertThat(result.revoked().alreadyGone()).as(result.revoked().toString()).isFalse();
+    assertThat(result.revoked().proofOfRejection()).matches(revokeProof());
     workflowIds.add(workflowId);
   }
 
@@ -276,20 +300,15 @@ class RotationEndToEndTest {
             "1",
             "--wait",
             "--json");
-    assertThat(r.exit()).as("keyturn rotate exit; stderr:\n" + r.err()).isZero();
+    assertThat(r.exit())
+        .as(
+            () ->
+                "keyturn rotate exit; out:\n" + r.out() + "\nerr:\n" + r.err() + litellm.logTail())
+        .isZero();
     JsonNode out = JSON.readTree(r.out());
     assertThat(out.toString()).contains("COMPLETED");
     assertThat(r.out() + r.err()).doesNotContain(oldRaw).doesNotContain(masterKey);
-    assertRotated("app-a", oldRaw, "rotation/app-a/1");
-
-    // The old key is refused by the proxy: an application still holding it gets 401.
-    HttpResponse<String> models =
-        HTTP.send(
-            HttpRequest.newBuilder(URI.create(litellm.baseUrl() + "/v1/models"))
-                .header("Authorization", "Bearer " + oldRaw)
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(models.statusCode()).isEqualTo(401);
+    assertRotated("app-a", oldRaw, RotationRequest.workflowId("app-a"));
   }
 
   @Test
@@ -308,14 +327,14 @@ class RotationEndToEndTest {
             "--generation",
             "1");
     assertThat(r.exit()).as(r.err()).isZero();
-    String id = "rotation/app-b/1";
+    String id = RotationRequest.workflowId("app-b");
     awaitPhase(id, RotationPhase.IN_GRACE, Duration.ofSeconds(60));
 
     worker.kill();
     Thread.sleep(10_000); // the grace timer fires while no worker runs
-    assertThat(litellm.liveKeys())
-        .extracting(EmulatedKey::tokenHash)
-        .contains(KeyMaterial.tokenHash(oldRaw));
+    // Nothing revokes without a worker: the old key is listed and still works.
+    assertThat(litellm.isLive(KeyMaterial.tokenHash(oldRaw))).isTrue();
+    assertThat(litellm.bearerStatus(oldRaw)).isEqualTo(200);
     worker = new WorkerProcess(workerEnv, dir.resolve("worker.log")).start();
 
     client.newUntypedWorkflowStub(id).getResult(90, TimeUnit.SECONDS, RotationResult.class);
@@ -338,7 +357,7 @@ class RotationEndToEndTest {
             "--generation",
             "1");
     assertThat(r.exit()).as(r.err()).isZero();
-    String id = "rotation/app-c/1";
+    String id = RotationRequest.workflowId("app-c");
     awaitPhase(id, RotationPhase.IN_GRACE, Duration.ofSeconds(60));
 
     temporal.stop();
@@ -365,7 +384,7 @@ class RotationEndToEndTest {
             "--generation",
             "1");
     assertThat(r.exit()).as(r.err()).isZero();
-    String id = "rotation/app-d/1";
+    String id = RotationRequest.workflowId("app-d");
     awaitPhase(id, RotationPhase.IN_GRACE, Duration.ofSeconds(60));
     Cli.Result status = cli.run("status", id, "--json");
     assertThat(status.exit()).as(status.err()).isZero();
@@ -495,7 +514,7 @@ class RotationEndToEndTest {
     }
   }
 
-  private static HttpResponse<String> codec(String path, String body, String authorization)
+  private HttpResponse<String> codec(String path, String body, String authorization)
       throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + codecPort + path))
@@ -508,7 +527,7 @@ class RotationEndToEndTest {
     return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private static List<HistoryEvent> rawEvents(String workflowId) {
+  private List<HistoryEvent> rawEvents(String workflowId) {
     List<HistoryEvent> out = new ArrayList<>();
     com.google.protobuf.ByteString token = com.google.protobuf.ByteString.EMPTY;
     do {
@@ -534,7 +553,7 @@ class RotationEndToEndTest {
     assertThat(worker.log()).contains("Keyturn worker stopping").contains("Keyturn worker stopped");
   }
 
-  private static byte[] rawHistory(String workflowId) {
+  private byte[] rawHistory(String workflowId) {
     var out = new java.io.ByteArrayOutputStream();
     com.google.protobuf.ByteString token = com.google.protobuf.ByteString.EMPTY;
     do {
