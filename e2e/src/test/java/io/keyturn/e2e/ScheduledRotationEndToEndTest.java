@@ -120,7 +120,7 @@ class ScheduledRotationEndToEndTest {
         .listWorkflowExecutions(
             ListWorkflowExecutionsRequest.newBuilder()
                 .setNamespace("default")
-                .setQuery("WorkflowId STARTS_WITH 'rotation/" + id + "/'")
+                .setQuery("WorkflowId = 'rotation/" + id + "' AND WorkflowType = 'KeyRotation'")
                 .build())
         .getExecutionsList();
   }
@@ -196,7 +196,10 @@ class ScheduledRotationEndToEndTest {
     for (WorkflowExecutionInfo e : done) {
       chain.add(
           client
-              .newUntypedWorkflowStub(e.getExecution().getWorkflowId())
+              .newUntypedWorkflowStub(
+                  e.getExecution().getWorkflowId(),
+                  java.util.Optional.of(e.getExecution().getRunId()),
+                  java.util.Optional.empty())
               .getResult(RotationResult.class));
     }
     assertThat(chain.get(0).oldKey().tokenHash()).isEqualTo(KeyMaterial.tokenHash(first));
@@ -238,7 +241,7 @@ class ScheduledRotationEndToEndTest {
 
     Cli.Result history = keyturn("history", "app-s");
     assertThat(history.exit()).as(history.err()).isZero();
-    assertThat(history.out()).contains(done.get(0).getExecution().getWorkflowId());
+    assertThat(history.out()).contains(done.get(0).getExecution().getRunId());
   }
 
   private static List<WorkflowExecutionInfo> completed(String id) {

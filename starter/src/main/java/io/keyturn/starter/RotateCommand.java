@@ -324,6 +324,35 @@ final class RotateCommand extends TemporalCommand {
   }
 
   /**
+   * The secret's last rotation, when it completed this same request (the command is being run again
+   * after it finished, say after its answer was lost): the old key is already revoked, so starting
+   * again could only fail. Null otherwise: a failed or different last run does not stop a new one.
+   */
+  private WorkflowExecution alreadyCompleted(WorkflowClient client, String id) {
+    io.temporal.client.WorkflowExecutionDescription last;
+    try {
+      last = client.newUntypedWorkflowStub(id).describe();
+    } catch (io.temporal.client.WorkflowNotFoundException e) {
+      return null;
+    }
+    if (last.getStatus()
+            != io.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+        || !startToken().equals(last.getMemo(START_TOKEN, String.class, String.class))) {
+      return null;
+    }
+    if (!global.json) {
+      cli.err()
+          .println(
+              "keyturn: "
+                  + id
+                  + " already completed this same rotation (closed "
+                  + last.getCloseTime()
+                  + "); nothing new was started.");
+    }
+    return last.getExecution();
+  }
+
+  /**
    * A rotation of the secret is running already. If it is the one this same command started (its
    * start token matches: the answer to an earlier start was lost, or the command was run twice),
    * follow it; otherwise refuse, naming it.
@@ -393,11 +422,13 @@ final class RotateCommand extends TemporalCommand {
                     + " everywhere, then the grace period.")
             .build();
     KeyRotationWorkflow wf = client.newWorkflowStub(KeyRotationWorkflow.class, options);
-    WorkflowExecution started;
-    try {
-      started = WorkflowClient.start(wf::rotate, request);
-    } catch (WorkflowExecutionAlreadyStarted e) {
-      started = sameRotation(client, id, e);
+    WorkflowExecution started = alreadyCompleted(client, id);
+    if (started == null) {
+      try {
+        started = WorkflowClient.start(wf::rotate, request);
+      } catch (WorkflowExecutionAlreadyStarted e) {
+        started = sameRotation(client, id, e);
+      }
     }
     String ui = uiLink(id);
     PrintWriter out = cli.out();

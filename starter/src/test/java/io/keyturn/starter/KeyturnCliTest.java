@@ -408,8 +408,7 @@ class KeyturnCliTest {
     assertThat(o.at("/request/vault").asText()).isEqualTo("secret/litellm/app-json#key");
     assertThat(o.at("/request/gracePeriod").asText()).isEqualTo("PT24H");
     assertThat(o.get("ui").asText())
-        .isEqualTo(
-            GlobalOptions.DEFAULT_UI_URL + "/namespaces/keys/workflows/rotation%2Fapp-json");
+        .isEqualTo(GlobalOptions.DEFAULT_UI_URL + "/namespaces/keys/workflows/rotation%2Fapp-json");
     assertThat(connections.get(connections.size() - 1).namespace()).isEqualTo("keys");
   }
 
