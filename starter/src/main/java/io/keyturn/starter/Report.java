@@ -52,6 +52,9 @@ final class Report {
     if (v.failure() != null) {
       o.put("failure", v.failure());
     }
+    if (v.retrying() != null) {
+      o.put("retrying", v.retrying());
+    }
     o.put("ui", ui);
     return o;
   }
@@ -124,6 +127,9 @@ final class Report {
     }
     if (v.failure() != null && (s == null || !v.failure().equals(s.message()))) {
       row(out, "failure", v.failure());
+    }
+    if (v.retrying() != null) {
+      row(out, "retrying", v.retrying());
     }
     row(out, "ui", ui);
   }

@@ -22,7 +22,8 @@ record RotationView(
     RotationStatus status,
     String statusError,
     RotationResult result,
-    String failure) {
+    String failure,
+    String retrying) {
 
   static final String RUNNING = "RUNNING";
   static final String COMPLETED = "COMPLETED";

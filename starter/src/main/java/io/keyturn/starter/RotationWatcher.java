@@ -77,7 +77,34 @@ final class RotationWatcher {
         null,
         null,
         null,
-        null);
+        null,
+        retrying(d));
+  }
+
+  /**
+   * Why a running rotation is not moving, from Temporal's own record of its pending steps: the step
+   * being retried, its attempt, its last failure (messages name keys by fingerprint only) and when
+   * it is tried next. Null when no step is being retried.
+   */
+  static String retrying(WorkflowExecutionDescription d) {
+    for (var p : d.getRawDescription().getPendingActivitiesList()) {
+      if (p.getAttempt() > 1 && p.hasLastFailure()) {
+        String next =
+            p.hasNextAttemptScheduleTime()
+                ? ", next try at "
+                    + java.time.Instant.ofEpochSecond(
+                        p.getNextAttemptScheduleTime().getSeconds(),
+                        p.getNextAttemptScheduleTime().getNanos())
+                : "";
+        return p.getActivityType().getName()
+            + " attempt "
+            + p.getAttempt()
+            + " failed: "
+            + p.getLastFailure().getMessage()
+            + next;
+      }
+    }
+    return null;
   }
 
   /**
@@ -95,10 +122,14 @@ final class RotationWatcher {
           break;
         }
         if (progress != null) {
+          String retrying = retrying(d);
           try {
             progress.show(queryStatus(workflowId));
           } catch (NoStatus e) {
             progress.note("waiting: " + e.getMessage());
+          }
+          if (retrying != null) {
+            progress.note("retrying: " + retrying);
           }
         }
         sleep();
@@ -207,7 +238,10 @@ final class RotationWatcher {
         rs,
         statusError,
         result,
-        failure);
+        failure,
+        d.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING
+            ? retrying(d)
+            : null);
   }
 
   private static RotationResult result(WorkflowStub stub) {

@@ -18,14 +18,23 @@ final class RotationMessages {
   /** The innermost cause's own message, without Temporal's wrapping. */
   static String rootMessage(Throwable t) {
     Throwable c = t;
+    boolean timedOut = false;
     while (c.getCause() != null) {
+      timedOut |=
+          c instanceof io.temporal.failure.TimeoutFailure
+              || (c instanceof io.temporal.failure.ActivityFailure af
+                  && af.getRetryState() == io.temporal.api.enums.v1.RetryState.RETRY_STATE_TIMEOUT);
       c = c.getCause();
     }
-    if (c instanceof ApplicationFailure af) {
-      return af.getOriginalMessage();
-    }
-    return c.getMessage();
+    timedOut |= c instanceof io.temporal.failure.TimeoutFailure;
+    String m = c instanceof ApplicationFailure af ? af.getOriginalMessage() : c.getMessage();
+    // An attempt's "(…; retrying)" is no longer true once the step has given up.
+    String last = m == null ? "" : RETRYING.matcher(m).replaceFirst("");
+    return timedOut ? last + " (still failing when the step's time limit ran out)" : last;
   }
+
+  private static final java.util.regex.Pattern RETRYING =
+      java.util.regex.Pattern.compile("\\s*\\([^()]*retrying[^()]*\\)\\s*$");
 
   static String who(RotationRequest r) {
     return r.secretId() + " g" + r.generation();

@@ -238,7 +238,9 @@ class KeyRotationWorkflowTest {
       TestWorkflowEnvironment testEnv, Worker worker) {
     // A proxy answering 5xx (or a worker down) for longer than the mint may keep trying.
     when(gateway.mintKey(any()))
-        .thenThrow(ApplicationFailure.newFailure("LiteLLM 503", RotationFailures.TRANSIENT));
+        .thenThrow(
+            ApplicationFailure.newFailure(
+                "LiteLLM 503 (server error; retrying)", RotationFailures.TRANSIENT));
     KeyRotationWorkflow wf = start(testEnv, worker);
 
     assertThatThrownBy(() -> wf.rotate(request(Duration.ofHours(1))))
@@ -246,6 +248,10 @@ class KeyRotationWorkflowTest {
     verify(gateway).discardDerivedKey(any());
     verify(gateway, never()).deleteKey(any(), any());
     assertThat(wf.status().phase()).isEqualTo(RotationPhase.ROLLED_BACK);
+    // The last attempt's "(…; retrying)" is not the final word: the step gave up.
+    assertThat(wf.status().message())
+        .contains("LiteLLM 503 (still failing when the step's time limit ran out)")
+        .doesNotContain("retrying");
   }
 
   @Test
