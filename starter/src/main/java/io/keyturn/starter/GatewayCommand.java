@@ -109,15 +109,27 @@ final class GatewayCommand implements Runnable {
       try (JsonHttp http = new JsonHttp(perCall)) {
         report = new GatewayCheck(new LiteLlmClient(http, () -> key)).run(url);
       }
+      String place = keyPlace();
       if (json) {
-        Report.printJson(cli.out(), report.toMap());
+        Report.printJson(cli.out(), GatewayAdvice.toMap(report, place));
       } else {
-        print(cli, report);
+        print(cli, report, place);
       }
       return report.ok() ? 0 : CliFailure.FAILED;
     }
 
-    private static void print(KeyturnCli cli, GatewayCheck.Report r) {
+    /** Where the key was read from, as a fix should name it (null: the default variables). */
+    private String keyPlace() {
+      if (keyFile != null) {
+        return "the file " + keyFile + " (--management-key-file)";
+      }
+      if (keyEnv != null) {
+        return "$" + keyEnv + " (--management-key-env)";
+      }
+      return null;
+    }
+
+    private static void print(KeyturnCli cli, GatewayCheck.Report r, String place) {
       var out = cli.out();
       Colour colour = Colour.forTerminal(cli.io().tty(), cli.env(), false);
       out.println("LiteLLM gateway " + r.gateway() + ", management key: " + r.identity());
@@ -138,7 +150,7 @@ final class GatewayCommand implements Runnable {
         out.println("Diagnosis: " + r.diagnosis());
       }
       if (r.fix() != null) {
-        out.println((r.ok() ? "Suggestion: " : "Fix: ") + r.fix());
+        out.println((r.ok() ? "Suggestion: " : "Fix: ") + GatewayAdvice.fix(r.fix(), place));
       }
       out.println(
           r.ok()

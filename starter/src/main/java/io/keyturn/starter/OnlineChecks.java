@@ -84,8 +84,25 @@ final class OnlineChecks {
                   + s.managementKey().describe()
                   + ": "
                   + (r.diagnosis() != null ? r.diagnosis() : failedSteps(r)),
-              r.fix() != null ? r.fix() : "run `keyturn gateway check` for the details."));
+              r.fix() != null
+                  ? GatewayAdvice.fix(r.fix(), keyPlace(s))
+                  : "run `keyturn gateway check` for the details."));
     }
+  }
+
+  /** keyturn.yaml's managementKey, as a fix names it. */
+  private static String keyPlace(SecretSpec s) {
+    SecretSpec.KeySource k = s.managementKey();
+    if ("LITELLM_MASTER_KEY".equals(k.env())) {
+      return "$LITELLM_MASTER_KEY (or name another place as gateway.managementKey in "
+          + s.file().getFileName()
+          + ")";
+    }
+    return k.env() != null
+        ? "$" + k.env() + " (" + s.file().getFileName() + ": gateway.managementKey)"
+        : k.file() != null
+            ? "the file " + k.file() + " (" + s.file().getFileName() + ": gateway.managementKey)"
+            : k.describe();
   }
 
   private static String failedSteps(GatewayCheck.Report r) {

@@ -182,4 +182,61 @@ class GatewayCommandTest {
     env.put("NO_COLOR", "1");
     assertThat(run(true, env, "gateway", "check").out()).doesNotContain("\u001b[");
   }
+
+  @Test
+  void aRefusedKeysFixNamesWhereThatKeyWasReadAndNoInternalSeeds() throws Exception {
+    Path f = secretFile("wrong.key", "sk-not-a-key-this-proxy-knows\n");
+    Run r =
+        run(
+            Map.of(),
+            "gateway",
+            "check",
+            "--gateway",
+            proxy.baseUrl(),
+            "--management-key-file",
+            f.toString());
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.out())
+        .contains("Fix: Give the master key")
+        .contains("the file " + f + " (--management-key-file)")
+        .doesNotContain("LITELLM_MASTER_KEY")
+        .doesNotContain("seed");
+
+    Run ok =
+        run(
+            Map.of("LITELLM_URL", proxy.baseUrl(), "LITELLM_MASTER_KEY", MASTER),
+            "gateway",
+            "check",
+            "--json");
+    assertThat(JSON.readTree(ok.out()).path("fix").asText())
+        .contains("allowed_routes")
+        .doesNotContain("seed");
+  }
+
+  @Test
+  void planChecksAManagementKeyFromKeyturnYamlAndItsFixNamesThatPlace() {
+    var spec =
+        new io.keyturn.starter.config.SecretSpec(
+            "billing",
+            null,
+            dir.resolve("keyturn.yaml"),
+            proxy.baseUrl(),
+            new io.keyturn.starter.config.SecretSpec.KeySource("ROTATOR_KEY", null, null),
+            new io.keyturn.starter.config.SecretSpec.KeySource(null, null, "0".repeat(64)),
+            new io.keyturn.starter.config.SecretSpec.Policy(true, null, Map.of()),
+            List.of(),
+            null,
+            java.time.Duration.ofHours(1),
+            false);
+    var problems =
+        new OnlineChecks(
+                Map.of("ROTATOR_KEY", "sk-not-a-key-this-proxy-knows"),
+                java.time.Duration.ofSeconds(5))
+            .run(List.of(spec));
+    assertThat(problems).hasSize(1);
+    assertThat(problems.get(0).fix())
+        .contains("$ROTATOR_KEY (keyturn.yaml: gateway.managementKey)")
+        .doesNotContain("LITELLM_MASTER_KEY")
+        .doesNotContain("seed");
+  }
 }
