@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Renders rotations as text for people and as JSON objects for scripts. Fingerprints only. */
@@ -85,8 +86,20 @@ final class Report {
     o.put("newKeyAlias", r.newKeyAlias());
     PublishReceipt p = r.published();
     o.put("publishedTo", p == null ? null : p.location());
-    o.put("publishedVersion", p == null ? null : p.version());
-    o.put("previousVersion", p == null ? null : p.previousVersion());
+    o.put("publishedVersion", p == null || p.version() < 0 ? null : p.version());
+    o.put("previousVersion", p == null || p.previousVersion() < 0 ? null : p.previousVersion());
+    o.put(
+        "destinations",
+        receipts(r).stream()
+            .map(
+                x -> {
+                  Map<String, Object> d = new LinkedHashMap<>();
+                  d.put("location", x.location());
+                  d.put("version", x.version() < 0 ? null : x.version());
+                  d.put("written", x.written());
+                  return d;
+                })
+            .toList());
     RevokeReceipt rv = r.revoked();
     o.put("oldKeyAlreadyGone", rv == null ? null : rv.alreadyGone());
     o.put("proofOfRejection", rv == null ? null : rv.proofOfRejection());
@@ -149,15 +162,10 @@ final class Report {
 
   private static void printResultRows(PrintWriter out, RotationResult r) {
     row(out, "new key", fingerprint(r.newKey()) + "  alias " + r.newKeyAlias());
-    PublishReceipt p = r.published();
-    if (p != null) {
-      row(
-          out,
-          "published",
-          p.location()
-              + " v"
-              + p.version()
-              + (p.previousVersion() > 0 ? " (replaced v" + p.previousVersion() + ")" : ""));
+    boolean first = true;
+    for (PublishReceipt p : receipts(r)) {
+      row(out, first ? "published" : "", p.location() + versionText(p));
+      first = false;
     }
     RevokeReceipt rv = r.revoked();
     row(
@@ -169,6 +177,27 @@ final class Report {
             + (rv == null || rv.proofOfRejection() == null
                 ? ""
                 : "; checked: " + rv.proofOfRejection()));
+  }
+
+  /** Every destination the rotation published to (a v1 result names only one). */
+  static List<PublishReceipt> receipts(RotationResult r) {
+    if (r.publishedTo() != null && !r.publishedTo().isEmpty()) {
+      return r.publishedTo();
+    }
+    return r.published() == null ? List.of() : List.of(r.published());
+  }
+
+  /**
+   * " v3 (replaced v2)" for a store with numbered versions; nothing for one without (a file, an AWS
+   * version id: the receipt says -1 there).
+   */
+  static String versionText(PublishReceipt p) {
+    if (p.version() <= 0) {
+      return "";
+    }
+    return " v"
+        + p.version()
+        + (p.previousVersion() > 0 ? " (replaced v" + p.previousVersion() + ")" : "");
   }
 
   static void row(PrintWriter out, String label, String value) {

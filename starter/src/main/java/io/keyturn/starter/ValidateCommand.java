@@ -75,7 +75,9 @@ final class ValidateCommand implements Callable<Integer> {
                     s.id(),
                     s.schedule().describe(),
                     io.keyturn.starter.config.Durations.format(s.grace()),
-                    s.destinations().get(0).describe()));
+                    String.join(
+                        ", ",
+                        s.destinations().stream().map(SecretSpec.Destination::describe).toList())));
       }
     }
     return 0;

@@ -430,6 +430,35 @@ class ScheduleCommandsTest {
   }
 
   @Test
+  void validateNamesEveryDestinationOfASecret() throws Exception {
+    Files.writeString(dir.resolve("billing.key"), rawKey + "\n");
+    Path f = dir.resolve("keyturn.yaml");
+    Files.writeString(
+        f,
+        """
+        apiVersion: keyturn/v1
+        secrets:
+          - id: billing
+            gateway: {url: http://127.0.0.1:4000}
+            currentKey: {file: billing.key}
+            destinations:
+              - type: vault-kv2
+                name: billing
+              - type: aws-secretsmanager
+                secretId: litellm/billing
+                region: eu-west-1
+            schedule:
+              every: 30d
+            grace: 1h
+        """);
+    Run validate = run("validate", "-f", f.toString());
+    assertThat(validate.exit()).as(validate.all()).isZero();
+    assertThat(validate.out())
+        .contains("vault-kv2 secret/litellm/billing")
+        .contains("aws-secretsmanager eu-west-1/litellm/billing");
+  }
+
+  @Test
   void aScheduleKeyturnDidNotCreateIsAConflictApplyLeavesAlone() throws Exception {
     Path f = config("30d", "24h", false);
     // Created without the managed memo, as another tool would.
