@@ -357,6 +357,36 @@ class ScheduleCommandsTest {
   }
 
   @Test
+  void rotateNowWaitFollowsTheRotationTheLauncherStartsToItsOutcome() throws Exception {
+    Path f = config("30d", "24h", false);
+    assertThat(run("apply", "-f", f.toString()).exit()).isZero();
+    io.temporal.worker.WorkerFactory factory = io.temporal.worker.WorkerFactory.newInstance(client);
+    factory
+        .newWorker(io.keyturn.workflows.KeyRotationWorkflow.TASK_QUEUE)
+        .registerWorkflowImplementationTypes(
+            io.keyturn.workflows.RotationLauncherWorkflowImpl.class,
+            FleetCommandsTest.InstantRotation.class);
+    factory.start();
+    try {
+      Run json = run("rotate-now", "billing", "--wait", "--json");
+      assertThat(json.exit()).as(json.all()).isZero();
+      JsonNode o = JSON.readTree(json.out());
+      assertThat(o.path("workflowId").asText()).isEqualTo("rotation/billing");
+      assertThat(o.path("workflowStatus").asText()).isEqualTo("COMPLETED");
+      assertThat(o.path("launcherWorkflowId").asText()).startsWith("launch/billing/scheduled-");
+
+      // Again: it follows the new run, not the one that already completed.
+      Run text = run("rotate-now", "billing", "--wait");
+      assertThat(text.exit()).as(text.all()).isZero();
+      assertThat(text.out())
+          .contains("Started rotation rotation/billing")
+          .contains("rotation/billing  COMPLETED");
+    } finally {
+      factory.shutdownNow();
+    }
+  }
+
+  @Test
   void rotateNowStartsTheScheduledRotationWithoutThePlaintextKeyAndHistoryListsIt()
       throws Exception {
     Path f = config("30d", "24h", false);
