@@ -33,6 +33,19 @@ final class FleetStatusCommand extends TemporalCommand {
   }
 
   @Override
+  String notFound(String workflowId) {
+    return "no fleet with id '"
+        + workflowId
+        + "' in namespace '"
+        + connection.namespace()
+        + "' at "
+        + connection.address()
+        + ": check the fleet id (as `keyturn rotate-fleet` printed it: its --fleet-id, with or"
+        + " without fleet/) and --namespace; for one secret's rotation use `keyturn status"
+        + " rotation/<secret-id>`";
+  }
+
+  @Override
   int run(WorkflowClient client) {
     String wfId = workflowId();
     FleetProgress p = FleetCommands.progress(client, wfId, cli.timing());

@@ -53,8 +53,12 @@ abstract class PauseCommand extends ScheduleCommand {
               h.getId()
                   + (now ? " is paused" : " is active")
                   + (was == now ? " (it already was)" : "")
-                  + ": "
-                  + note);
+                  + (reason == null || reason.isBlank() ? "" : ": " + reason.strip())
+                  + " ("
+                  + (pausing() ? "paused" : "unpaused")
+                  + " by "
+                  + cli.user()
+                  + ")");
       if (pausing()) {
         cli.out()
             .println(

@@ -237,6 +237,16 @@ class FleetCommandsTest {
   }
 
   @Test
+  void fleetStatusOfAnUnknownIdTalksOfFleetIds() {
+    Run r = run("fleet-status", "nope");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err())
+        .contains("no fleet with id 'fleet/nope'")
+        .contains("--fleet-id")
+        .doesNotContain("check the id (rotation/<secret-id>");
+  }
+
+  @Test
   void refusesASelectorThatMatchesNothingOrIsMalformed() {
     Run none = run("rotate-fleet", "--selector", "tag=nope", "--fleet-id", "t2");
     assertThat(none.exit()).isEqualTo(1);

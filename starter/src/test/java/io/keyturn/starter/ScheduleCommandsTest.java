@@ -346,6 +346,9 @@ class ScheduleCommandsTest {
 
     Run unpause = run("unpause", "billing");
     assertThat(unpause.exit()).as(unpause.all()).isZero();
+    assertThat(unpause.out())
+        .startsWith("keyturn/billing is active (unpaused by ")
+        .doesNotContain(": (");
     assertThat(describe("keyturn/billing").getSchedule().getState().isPaused()).isFalse();
     Run text = run("list");
     assertThat(text.out()).contains("billing  active").contains("search  paused");
