@@ -13,9 +13,17 @@ final class CliFailure extends RuntimeException {
 
   private final int exitCode;
 
+  /** Whether the command already printed this failure as its --json object on stdout. */
+  private final boolean printedAsJson;
+
   CliFailure(int exitCode, String message) {
+    this(exitCode, message, false);
+  }
+
+  CliFailure(int exitCode, String message, boolean printedAsJson) {
     super(message, null, false, false);
     this.exitCode = exitCode;
+    this.printedAsJson = printedAsJson;
   }
 
   static CliFailure failed(String message) {
@@ -24,5 +32,9 @@ final class CliFailure extends RuntimeException {
 
   int exitCode() {
     return exitCode;
+  }
+
+  boolean printedAsJson() {
+    return printedAsJson;
   }
 }

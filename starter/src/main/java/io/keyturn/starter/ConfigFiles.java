@@ -45,7 +45,7 @@ final class ConfigFiles {
     for (ConfigProblem p : problems) {
       b.append("\n  ").append(p);
     }
-    return new CliFailure(CliFailure.USAGE, b.toString());
+    return new CliFailure(CliFailure.USAGE, b.toString(), json);
   }
 
   static Map<String, Object> problemJson(ConfigProblem p) {

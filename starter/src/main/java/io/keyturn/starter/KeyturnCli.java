@@ -7,6 +7,8 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -187,6 +189,9 @@ public final class KeyturnCli implements Runnable {
   private int usageError(ParameterException e, String[] args) {
     CommandLine cl = e.getCommandLine();
     String name = cl.getCommandSpec().qualifiedName();
+    if (Arrays.asList(args).contains("--json")) {
+      printJsonError(name, e.getMessage(), CliFailure.USAGE);
+    }
     err.println(name + ": " + e.getMessage());
     UnmatchedArgumentException.printSuggestions(e, err);
     err.println("Run '" + name + " --help' for the options and examples.");
@@ -195,9 +200,16 @@ public final class KeyturnCli implements Runnable {
 
   private int failure(Exception e, CommandSpec where) {
     String name = where.qualifiedName();
+    boolean json = wantsJson(where);
     if (e instanceof CliFailure f) {
+      if (json && !f.printedAsJson()) {
+        printJsonError(name, f.getMessage(), f.exitCode());
+      }
       err.println(name + ": " + f.getMessage());
       return f.exitCode();
+    }
+    if (json) {
+      printJsonError(name, "unexpected error: " + e, CliFailure.FAILED);
     }
     // Not expected: say what it was; the stack trace only on request, as it is noise to most.
     err.println(name + ": unexpected error: " + e);
@@ -207,6 +219,25 @@ public final class KeyturnCli implements Runnable {
       err.println("Set KEYTURN_DEBUG=1 to see the stack trace.");
     }
     return CliFailure.FAILED;
+  }
+
+  /** Whether this command line asked for --json (on the command or the global options). */
+  private static boolean wantsJson(CommandSpec where) {
+    var parsed = where.commandLine().getParseResult();
+    return parsed != null && parsed.hasMatchedOption("--json");
+  }
+
+  /**
+   * A failure under --json: one object on stdout, as validate prints its problems, so a script
+   * reading stdout always gets JSON; the text still goes to stderr and the exit code is unchanged.
+   */
+  private void printJsonError(String command, String message, int exitCode) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("ok", false);
+    o.put("command", command);
+    o.put("exitCode", exitCode);
+    o.put("error", message);
+    Report.printJson(out, o);
   }
 
   TemporalClients clients() {

@@ -865,6 +865,29 @@ class KeyturnCliTest {
   }
 
   @Test
+  void withJsonEveryFailureIsOneJsonObjectOnStdoutWithTheSameExitCode() throws Exception {
+    for (String cmd : new String[] {"status", "wait", "revoke-now"}) {
+      Run r = run(cmd, "rotation/nobody", "--json");
+      assertThat(r.exit()).as(cmd).isEqualTo(1);
+      JsonNode o = JSON.readTree(r.out());
+      assertThat(o.path("ok").asBoolean(true)).as(cmd).isFalse();
+      assertThat(o.path("exitCode").asInt()).as(cmd).isEqualTo(1);
+      assertThat(o.path("error").asText())
+          .as(cmd)
+          .contains("no rotation with id 'rotation/nobody'");
+      assertThat(r.out().strip()).as(cmd).startsWith("{").endsWith("}");
+    }
+    // The test server has no schedules: rotate-now fails, and says so in JSON.
+    Run rotateNow = run("rotate-now", "nobody", "--json");
+    assertThat(rotateNow.exit()).isEqualTo(1);
+    assertThat(JSON.readTree(rotateNow.out()).path("error").asText()).isNotBlank();
+
+    Run usage = run("status", "--json");
+    assertThat(usage.exit()).isEqualTo(2);
+    assertThat(JSON.readTree(usage.out()).path("exitCode").asInt()).isEqualTo(2);
+  }
+
+  @Test
   void anUnreachableTemporalIsNamedWithWhatToDo() {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     KeyturnCli cli =
