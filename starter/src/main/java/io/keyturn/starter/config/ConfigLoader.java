@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Reads {@code keyturn.yaml} (one file, or every {@code *.yaml}/{@code *.yml} of a directory),
@@ -170,14 +171,40 @@ public final class ConfigLoader {
       problems.add(
           new ConfigProblem(
               f,
-              loc == null ? null : "line " + loc.getLineNr() + ", column " + loc.getColumnNr(),
-              "is not valid YAML: " + e.getOriginalMessage(),
+              loc == null ? null : loc.getLineNr() + ":" + loc.getColumnNr(),
+              "is not valid YAML: " + yamlProblem(e),
               "fix the YAML syntax (indentation, quotes, colons)."));
       return null;
     } catch (IOException e) {
       problems.add(new ConfigProblem(f, null, "cannot be read: " + e.getMessage(), null));
       return null;
     }
+  }
+
+  /**
+   * The parser's problem in one line, e.g. "expected <block end>, but found '<block mapping start>'
+   * (while parsing a block collection that starts at 3:3)", not its multi-line dump with quoted
+   * source and carets.
+   */
+  static String yamlProblem(JsonProcessingException e) {
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof MarkedYAMLException y && y.getProblem() != null) {
+        String context = "";
+        if (y.getContext() != null) {
+          var at = y.getContextMark();
+          context =
+              " ("
+                  + y.getContext()
+                  + (at == null
+                      ? ""
+                      : " that starts at " + (at.getLine() + 1) + ":" + (at.getColumn() + 1))
+                  + ")";
+        }
+        return y.getProblem().strip() + context;
+      }
+    }
+    String m = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+    return m.lines().map(String::strip).filter(l -> !l.isEmpty()).findFirst().orElse(m);
   }
 
   // ------------------------------------------------------------------ schema messages
@@ -241,7 +268,26 @@ public final class ConfigLoader {
             "is empty.",
             "name at least one destination (e.g. type: vault-kv2, name: my-app).");
       case "enum":
-        return new ConfigProblem(f, at, "'" + value(root, at) + "' " + text, null);
+        {
+          var allowed = java.util.regex.Pattern.compile("\\[(.*)]").matcher(text);
+          String values = allowed.find() ? allowed.group(1).replace("\"", "") : null;
+          if (leaf.equals("type") && at.contains("destinations")) {
+            return new ConfigProblem(
+                f,
+                at,
+                "'" + value(root, at) + "' is not a destination type Keyturn knows.",
+                "use one of: "
+                    + (values == null
+                        ? "vault-kv2, aws-secretsmanager, file, kubernetes-secret"
+                        : values)
+                    + " (`keyturn schema` shows each one's settings).");
+          }
+          return new ConfigProblem(
+              f,
+              at,
+              "'" + value(root, at) + "' is not an allowed value.",
+              values == null ? null : "use one of: " + values + ".");
+        }
       case "const":
         return new ConfigProblem(f, at, text, "write 'apiVersion: keyturn/v1'.");
       default:

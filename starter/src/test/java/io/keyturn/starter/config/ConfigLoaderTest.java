@@ -223,7 +223,7 @@ class ConfigLoaderTest {
         bad(
             "yaml syntax",
             GOOD.replace("  - id: search", "  - id: search\n   bad: [unclosed"),
-            "line",
+            "22:4",
             "not valid YAML"),
         bad(
             "policy import",
@@ -285,6 +285,42 @@ class ConfigLoaderTest {
                         assertThat(p.message()).contains(message);
                       });
               assertThat(e.getMessage()).contains(f.toString());
+            });
+  }
+
+  @Test
+  void aYamlSyntaxErrorIsFileLineColumnAndTheParsersOneLineProblem() throws Exception {
+    Path f =
+        write("keyturn.yaml", GOOD.replace("  - id: search", "  - id: search\n   bad: [unclosed"));
+    assertThatThrownBy(() -> ConfigLoader.load(f))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e -> {
+              assertThat(e.problems()).hasSize(1);
+              String text = e.problems().get(0).toString();
+              assertThat(text).matches("(?s)\\Q" + f + "\\E:\\d+:\\d+: is not valid YAML: .*");
+              assertThat(text)
+                  .doesNotContain("\n")
+                  .doesNotContain("^")
+                  .doesNotContain("in 'reader'");
+            });
+  }
+
+  @Test
+  void anUnknownDestinationTypeNamesTheTypesThatExist() throws Exception {
+    Path f = write("keyturn.yaml", GOOD.replace("type: vault-kv2", "type: vault"));
+    assertThatThrownBy(() -> ConfigLoader.load(f))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e -> {
+              assertThat(e.getMessage())
+                  .contains("secrets[0].destinations[0].type")
+                  .contains("'vault'")
+                  .contains("vault-kv2")
+                  .contains("aws-secretsmanager")
+                  .contains("file")
+                  .contains("Fix:")
+                  .doesNotContain("enumeration");
             });
   }
 
