@@ -187,12 +187,7 @@ abstract class TemporalCommand implements Callable<Integer> {
     if (global.json) {
       return null;
     }
-    int columns;
-    try {
-      columns = Integer.parseInt(cli.env().getOrDefault("COLUMNS", "100").trim());
-    } catch (NumberFormatException e) {
-      columns = 100;
-    }
+    int columns = TerminalWidth.of(cli.env(), cli.io().tty(), TerminalWidth::sttySize);
     return new ProgressLine(cli.err(), cli.io().tty(), cli.clock(), workflowId, columns);
   }
 
