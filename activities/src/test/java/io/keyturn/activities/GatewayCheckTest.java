@@ -20,7 +20,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** {@code keyturn gateway check}'s diagnosis for each kind of management key (seed 000). */
+/** {@code keyturn gateway check}'s diagnosis for each kind of management key. */
 class GatewayCheckTest {
   static final String MASTER = "sk-test-master-0123456789abcdef";
 

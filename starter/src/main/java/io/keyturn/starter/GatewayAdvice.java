@@ -5,9 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Words a user reads about a gateway check: {@link GatewayCheck}'s fix text speaks of the design
- * notes' seeds and of {@code LITELLM_MASTER_KEY}; a user needs how to do it, and the place the key
- * was actually read from (an option, or keyturn.yaml's {@code managementKey}).
+ * A gateway check's fix as the user reads it: {@link GatewayCheck} names the worker's variables
+ * ({@code LITELLM_MASTER_KEY}); the CLI names the place it actually read the key from (an option,
+ * or keyturn.yaml's {@code managementKey}).
  */
 final class GatewayAdvice {
   private static final String DEFAULT_PLACE = "LITELLM_MASTER_KEY or LITELLM_MASTER_KEY_FILE";
@@ -25,17 +25,7 @@ final class GatewayAdvice {
     if (fix == null) {
       return null;
     }
-    String f =
-        fix.replace(
-                "a key minted as seed 000 describes",
-                "a key minted under a proxy_admin user with the key management routes"
-                    + " (`keyturn gateway check --help`)")
-            .replace(" (seed 000)", "")
-            .replace("seed 000", "a scoped key under a proxy_admin user");
-    if (keyPlace != null) {
-      f = f.replace(DEFAULT_PLACE, keyPlace);
-    }
-    return f;
+    return keyPlace == null ? fix : fix.replace(DEFAULT_PLACE, keyPlace);
   }
 
   /** The report's JSON with its fix rewritten the same way. */

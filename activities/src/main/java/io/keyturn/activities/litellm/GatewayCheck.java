@@ -13,8 +13,8 @@ import java.util.Map;
 
 /**
  * Checks that a LiteLLM gateway and a management key can do everything a rotation needs, and says
- * exactly what is wrong when they cannot: the way Phase validates a LiteLLM credential (seed 000),
- * then further. Steps:
+ * exactly what is wrong when they cannot: the way Phase validates a LiteLLM credential, then
+ * further. Steps:
  *
  * <ol>
  *   <li>{@code /health/readiness} answers and its {@code db} is connected (the field is what
@@ -256,7 +256,8 @@ public final class GatewayCheck {
         add("management key", Status.FAIL, "refused (401): " + e.message());
         diagnosis = "The proxy refused the management key: it is unknown, expired or blocked.";
         fix =
-            "Give the master key, or a key minted as seed 000 describes, in LITELLM_MASTER_KEY or"
+            "Give the master key, or a key minted under a proxy_admin user with the key management"
+                + " routes (`keyturn gateway check --help`), in LITELLM_MASTER_KEY or"
                 + " LITELLM_MASTER_KEY_FILE.";
         return false;
       }
@@ -462,7 +463,7 @@ public final class GatewayCheck {
         fix =
             "Mint a scoped key under a proxy_admin user with \"allowed_routes\": "
                 + allowed
-                + " (seed 000) and give Keyturn that instead.";
+                + " and give Keyturn that instead.";
       }
     }
   }
