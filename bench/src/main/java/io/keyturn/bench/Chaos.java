@@ -432,7 +432,7 @@ public final class Chaos {
     Instant t0 = Instant.now();
     stack.litellm.faults().dropReplyNext("/key/generate", 1).failNext("/key/generate", 401, 1);
     CommandResult r = rotate(D1A, keyFile, "--generation", "1");
-    boolean closed = awaitClosed(D1A + "/", Duration.ofSeconds(120));
+    boolean closed = awaitClosed(D1A, Duration.ofSeconds(120));
     stack.litellm.faults().clear().deletePropagationDelay(Duration.ofSeconds(2));
     boolean dropped = injectedSince(t0, "DROP_REPLY", "/key/generate");
     boolean refused = injectedSince(t0, "FAIL", "/key/generate");
@@ -476,7 +476,7 @@ public final class Chaos {
     sleep((mintDeadlineSeconds + 10) * 1000L);
     stack.litellm.faults().clear().deletePropagationDelay(Duration.ofSeconds(2));
     ensureWorker();
-    boolean closed = awaitClosed(D1B + "/", Duration.ofSeconds(120));
+    boolean closed = awaitClosed(D1B, Duration.ofSeconds(120));
     rows.add(failedMintRow(name, D1B, closed, dropped, "CLI exit " + r.exitCode()));
   }
 
@@ -486,8 +486,8 @@ public final class Chaos {
     CommandResult first = rotate(D2, keyFile);
     sleep(1500);
     CommandResult second = rotate(D2, keyFile);
-    boolean closed = awaitClosed(D2 + "/", Duration.ofSeconds(120));
-    List<Workflow> wfs = workflows(D2 + "/");
+    boolean closed = awaitClosed(D2, Duration.ofSeconds(120));
+    List<Workflow> wfs = workflows(D2);
     long minted = everKeys().stream().filter(k -> isMintedFor(k, D2)).count();
     List<EmulatedKey> live = liveFor(D2);
     boolean ok = closed && wfs.size() == 1 && minted == 1 && live.size() == 1;
@@ -509,7 +509,7 @@ public final class Chaos {
 
   private Row failedMintRow(String name, String id, boolean closed, boolean exercised, String note)
       throws Exception {
-    List<Workflow> wfs = workflows(id + "/");
+    List<Workflow> wfs = workflows(id);
     List<String> orphans =
         stack.litellm.liveKeys().stream()
             .filter(k -> isMintedFor(k, id))

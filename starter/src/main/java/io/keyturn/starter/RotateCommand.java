@@ -310,15 +310,27 @@ final class RotateCommand extends TemporalCommand {
             request.secretId(),
             request.gatewayUrl(),
             request.oldKey() == null ? "" : request.oldKey().tokenHash(),
-            String.valueOf(request.publishTo()),
+            canonical(request.publishTo()),
             String.valueOf(request.gracePeriod()),
-            String.valueOf(request.policy() == null ? null : request.policy().fields()));
+            canonical(request.policy() == null ? null : request.policy().fields()));
     try {
       return java.util.HexFormat.of()
           .formatHex(
               java.security.MessageDigest.getInstance("SHA-256")
                   .digest(what.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** JSON with map keys sorted: the same value in any JVM (Map.of iterates in a random order). */
+  private static String canonical(Object value) {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper()
+          .configure(
+              com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
+          .writeValueAsString(value);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
   }

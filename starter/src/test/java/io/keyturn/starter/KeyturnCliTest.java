@@ -619,6 +619,21 @@ class KeyturnCliTest {
   }
 
   @Test
+  void theSameRotateFromAKeyFileRunTwiceIsOneRotation() throws Exception {
+    String raw = rawKey();
+    Path key = keyFile(raw);
+    String[] args = {
+      "rotate", "--secret-id", "app-twice", "--key-file", key.toString(), "--grace", "3s", "--json"
+    };
+    Run first = run(args);
+    assertThat(first.exit()).as(first.all()).isZero();
+    Run second = run(args);
+    assertThat(second.exit()).as(second.all()).isZero();
+    assertThat(JSON.readTree(second.out()).path("runId").asText())
+        .isEqualTo(JSON.readTree(first.out()).path("runId").asText());
+  }
+
+  @Test
   void statusJsonShowsPhaseFingerprintsAndTemporalsStatus() throws Exception {
     String raw = rawKey();
     Run started =
