@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  */
-public final class LiteLlmProxyServer implements AutoCloseable {
+public final class LiteLlmProxyServer extends LocalServer {
 
   /** The release {@code scripts/install-tools.sh} installs into {@code .tools/py-litellm}. */
   public static final String PINNED_VERSION = "1.106.12";
@@ -65,10 +65,8 @@ public final class LiteLlmProxyServer implements AutoCloseable {
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  private int port;
-  private ChildProcess process;
-
   private LiteLlmProxyServer(Builder b, Path python, Path script, Path logFile, String masterKey) {
+    super("LiteLLM proxy");
     this.version = b.version;
     this.python = python;
     this.script = script;
@@ -189,37 +187,9 @@ public final class LiteLlmProxyServer implements AutoCloseable {
     }
   }
 
-  /** Stops the proxy (SIGTERM, then SIGKILL after 10 s); its keys are gone. Idempotent. */
-  public synchronized void stop() {
-    if (process != null) {
-      process.stop();
-      process = null;
-      log.info("LiteLLM proxy on 127.0.0.1:{} stopped", port);
-    }
-  }
-
-  @Override
-  public void close() {
-    stop();
-  }
-
-  public synchronized boolean isRunning() {
-    return process != null && process.isAlive();
-  }
-
   /** The proxy's address, {@code "http://127.0.0.1:<port>"}. */
   public synchronized String baseUrl() {
-    if (port == 0) {
-      throw new IllegalStateException("LiteLLM proxy not started");
-    }
-    return "http://127.0.0.1:" + port;
-  }
-
-  public synchronized int port() {
-    if (port == 0) {
-      throw new IllegalStateException("LiteLLM proxy not started");
-    }
-    return port;
+    return httpAddress();
   }
 
   /** The master key (send it as {@code Authorization: Bearer}). A secret: never log it. */

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  */
-public final class MotoServer implements AutoCloseable {
+public final class MotoServer extends LocalServer {
 
   private static final Logger log = LoggerFactory.getLogger(MotoServer.class);
   private static final int START_ATTEMPTS = 3;
@@ -44,10 +44,8 @@ public final class MotoServer implements AutoCloseable {
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  private int port;
-  private ChildProcess process;
-
   private MotoServer(Path python, Optional<Path> pythonPath, Path logFile, Duration startTimeout) {
+    super("moto server");
     this.python = python;
     this.pythonPath = pythonPath;
     this.logFile = logFile;
@@ -158,37 +156,9 @@ public final class MotoServer implements AutoCloseable {
     }
   }
 
-  /** Stops the server (SIGTERM, then SIGKILL after 10 s); its data is gone. Idempotent. */
-  public synchronized void stop() {
-    if (process != null) {
-      process.stop();
-      process = null;
-      log.info("moto server on 127.0.0.1:{} stopped", port);
-    }
-  }
-
-  @Override
-  public void close() {
-    stop();
-  }
-
-  public synchronized boolean isRunning() {
-    return process != null && process.isAlive();
-  }
-
   /** The endpoint, {@code "http://127.0.0.1:<port>"} (an SDK's endpoint override). */
   public synchronized String address() {
-    if (port == 0) {
-      throw new IllegalStateException("moto server not started");
-    }
-    return "http://127.0.0.1:" + port;
-  }
-
-  public synchronized int port() {
-    if (port == 0) {
-      throw new IllegalStateException("moto server not started");
-    }
-    return port;
+    return httpAddress();
   }
 
   public Path logFile() {

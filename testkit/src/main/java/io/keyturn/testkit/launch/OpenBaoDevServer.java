@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  */
-public final class OpenBaoDevServer implements AutoCloseable {
+public final class OpenBaoDevServer extends LocalServer {
 
   private static final Logger log = LoggerFactory.getLogger(OpenBaoDevServer.class);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -49,10 +49,8 @@ public final class OpenBaoDevServer implements AutoCloseable {
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
-  private int port;
-  private ChildProcess process;
-
   private OpenBaoDevServer(Path binary, Path logFile, String rootToken, Duration startTimeout) {
+    super("OpenBao dev server");
     this.binary = binary;
     this.logFile = logFile;
     this.rootToken = rootToken;
@@ -179,37 +177,9 @@ public final class OpenBaoDevServer implements AutoCloseable {
     }
   }
 
-  /** Stops the server (SIGTERM, then SIGKILL after 10 s); its data is gone. Idempotent. */
-  public synchronized void stop() {
-    if (process != null) {
-      process.stop();
-      process = null;
-      log.info("OpenBao dev server on 127.0.0.1:{} stopped", port);
-    }
-  }
-
-  @Override
-  public void close() {
-    stop();
-  }
-
-  public synchronized boolean isRunning() {
-    return process != null && process.isAlive();
-  }
-
   /** The API address, {@code "http://127.0.0.1:<port>"} (what VAULT_ADDR / BAO_ADDR take). */
   public synchronized String address() {
-    if (port == 0) {
-      throw new IllegalStateException("OpenBao dev server not started");
-    }
-    return "http://127.0.0.1:" + port;
-  }
-
-  public synchronized int port() {
-    if (port == 0) {
-      throw new IllegalStateException("OpenBao dev server not started");
-    }
-    return port;
+    return httpAddress();
   }
 
   /** The root token (send it as {@code X-Vault-Token}). A secret: never log it. */
