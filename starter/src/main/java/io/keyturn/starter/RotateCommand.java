@@ -336,19 +336,27 @@ final class RotateCommand extends TemporalCommand {
   }
 
   /**
-   * The secret's last rotation, when it completed this same request (the command is being run again
-   * after it finished, say after its answer was lost): the old key is already revoked, so starting
-   * again could only fail. Null otherwise: a failed or different last run does not stop a new one.
+   * The secret's latest rotation, when it is this same request and is running or completed (the
+   * command is being run again, say after its answer was lost): follow or report it rather than
+   * start another. Checked before starting, so that a run that completes between this command's
+   * look and its start is not followed by a second one. Null otherwise: a failed or different
+   * latest run does not stop a new one.
    */
-  private WorkflowExecution alreadyCompleted(WorkflowClient client, String id) {
+  private WorkflowExecution sameRequestAlready(WorkflowClient client, String id) {
     io.temporal.client.WorkflowExecutionDescription last;
     try {
       last = client.newUntypedWorkflowStub(id).describe();
     } catch (io.temporal.client.WorkflowNotFoundException e) {
       return null;
     }
-    if (last.getStatus()
-            != io.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+    var status = last.getStatus();
+    boolean running =
+        status
+            == io.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+    boolean completed =
+        status
+            == io.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED;
+    if (!(running || completed)
         || !startToken().equals(last.getMemo(START_TOKEN, String.class, String.class))) {
       return null;
     }
@@ -357,9 +365,10 @@ final class RotateCommand extends TemporalCommand {
           .println(
               "keyturn: "
                   + id
-                  + " already completed this same rotation (closed "
-                  + last.getCloseTime()
-                  + "); nothing new was started.");
+                  + (running
+                      ? " is already running this same rotation (started " + last.getStartTime()
+                      : " already completed this same rotation (closed " + last.getCloseTime())
+                  + "); following it instead of starting another.");
     }
     return last.getExecution();
   }
@@ -434,7 +443,7 @@ final class RotateCommand extends TemporalCommand {
                     + " everywhere, then the grace period.")
             .build();
     KeyRotationWorkflow wf = client.newWorkflowStub(KeyRotationWorkflow.class, options);
-    WorkflowExecution started = alreadyCompleted(client, id);
+    WorkflowExecution started = sameRequestAlready(client, id);
     if (started == null) {
       try {
         started = WorkflowClient.start(wf::rotate, request);

@@ -116,12 +116,11 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
       DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
 
   private RotationRequest resolve(RotationRequest req) {
-    if (req.usesDestinations()) {
-      // Bad settings or an unreachable store fail here, before anything is minted.
-      message = "checking " + req.destinations().size() + " destination(s)";
-      for (Destination d : req.destinations()) {
-        store.checkDestination(d);
-      }
+    // Bad settings or an unreachable or unwritable store fail here, before anything is minted:
+    // every destination, the Vault shorthand (--vault-name) included.
+    message = "checking " + req.publishTo().size() + " destination(s)";
+    for (Destination d : req.publishTo()) {
+      store.checkDestination(d);
     }
     long generation =
         req.generation() > 0

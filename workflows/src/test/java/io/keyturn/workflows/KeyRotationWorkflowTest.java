@@ -205,6 +205,24 @@ class KeyRotationWorkflowTest {
   }
 
   @Test
+  void theVaultShorthandIsCheckedBeforeAnythingIsMinted(
+      TestWorkflowEnvironment testEnv, Worker worker) {
+    doThrow(
+            ApplicationFailure.newNonRetryableFailure(
+                "destination vault-kv2 secret/litellm/svc-a cannot be used: no such mount",
+                RotationFailures.DESTINATION_INVALID))
+        .when(store)
+        .checkDestination(any());
+    KeyRotationWorkflow wf = start(testEnv, worker);
+    assertThatThrownBy(() -> wf.rotate(request(Duration.ofHours(1))))
+        .isInstanceOf(WorkflowFailedException.class);
+    verify(store).checkDestination(io.keyturn.workflows.model.Destination.of(VAULT));
+    verify(gateway, never()).mintKey(any());
+    verify(gateway, never()).discardDerivedKey(any());
+    assertThat(wf.status().message()).doesNotContain("COULD NOT");
+  }
+
+  @Test
   void aMintThatFailsAfterItsReplyWasLostDeletesTheDerivedKey(
       TestWorkflowEnvironment testEnv, Worker worker) {
     // The first /key/generate created the key but its reply was lost; the retry got a 401.

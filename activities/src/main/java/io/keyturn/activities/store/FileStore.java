@@ -140,6 +140,35 @@ public final class FileStore implements SecretStore {
     return readContent().flatMap(this::valueIn).map(KeyMaterial::tokenHash);
   }
 
+  /**
+   * The file may not exist yet, but its directory must, and the worker must be able to write it.
+   */
+  @Override
+  public void checkUsable() {
+    currentFingerprint();
+    Path dir = file.toAbsolutePath().getParent();
+    if (dir == null || !Files.isDirectory(dir)) {
+      throw StoreFailures.nonRetryable(
+          StoreFailures.STORE_DENIED,
+          "cannot write "
+              + file
+              + ": directory "
+              + dir
+              + " does not exist. Create it, or name a file in a directory that exists",
+          null);
+    }
+    if (!Files.isWritable(dir)) {
+      throw StoreFailures.nonRetryable(
+          StoreFailures.STORE_DENIED,
+          "cannot write "
+              + file
+              + ": the worker's user may not write in "
+              + dir
+              + ". Give it write access there",
+          null);
+    }
+  }
+
   @Override
   public Optional<String> currentValue() {
     return readContent().flatMap(this::valueIn);

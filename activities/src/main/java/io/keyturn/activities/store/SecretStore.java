@@ -37,6 +37,16 @@ public interface SecretStore {
   Optional<String> currentFingerprint();
 
   /**
+   * Fails (non-retryable, with the fix) when this destination cannot take a write: the check made
+   * before anything is minted. By default, reading the current value proves the store answers and
+   * the credentials work; a store where a read can succeed on a destination that cannot be written
+   * (a file in a missing directory) checks more. Read-only.
+   */
+  default void checkUsable() {
+    currentFingerprint();
+  }
+
+  /**
    * The current version's value, or empty when there is none. Only for chaining scheduled
    * rotations: the caller seals it at once (AES-GCM under the Keyturn secret) and never logs or
    * returns it in the clear. Read-only.

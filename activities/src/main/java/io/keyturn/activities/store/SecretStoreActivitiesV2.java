@@ -43,7 +43,7 @@ public final class SecretStoreActivitiesV2 {
   public void checkDestination(Destination d) {
     SecretStore s = store(d);
     try {
-      s.currentFingerprint();
+      s.checkUsable();
     } catch (ApplicationFailure f) {
       if (f.isNonRetryable() || StoreFailures.NON_RETRYABLE.contains(f.getType())) {
         throw ApplicationFailure.newNonRetryableFailure(

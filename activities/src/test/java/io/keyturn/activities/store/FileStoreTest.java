@@ -110,6 +110,21 @@ class FileStoreTest {
   }
 
   @Test
+  void aFileInAMissingDirectoryFailsTheCheckBeforeAnythingIsMinted() {
+    Path file = dir.resolve("no-such-dir").resolve("app.env");
+    FileStore store = new FileStore(FileStoreConfig.fromSettings(Map.of("path", file.toString())));
+    // Reading finds nothing, which alone would look like a usable, empty destination.
+    assertThat(store.currentFingerprint()).isEmpty();
+    assertThatThrownBy(store::checkUsable)
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class, f -> assertThat(f.isNonRetryable()).isTrue())
+        .hasMessageContaining("directory " + file.getParent() + " does not exist");
+    // A file that does not exist yet in a directory that does is fine.
+    new FileStore(FileStoreConfig.fromSettings(Map.of("path", dir.resolve("new.env").toString())))
+        .checkUsable();
+  }
+
+  @Test
   void quotedValuesAreReadAndAwkwardValuesAreQuoted() throws Exception {
     Path file = freshFile(".env");
     Files.writeString(file, "TOKEN=\"sk-quoted-1234\"\n");
