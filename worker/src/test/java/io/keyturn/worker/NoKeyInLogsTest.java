@@ -204,6 +204,7 @@ class NoKeyInLogsTest {
     assertThat(audit.stream().map(a -> a.get("step").asText()))
         .containsExactly(
             "Start",
+            "CheckDestination",
             "ImportPolicy",
             "MintKey",
             "VerifyKey",
@@ -211,7 +212,7 @@ class NoKeyInLogsTest {
             "DeleteKey",
             "ConfirmRevoked",
             "End");
-    JsonNode mint = audit.get(2);
+    JsonNode mint = audit.get(3);
     assertThat(mint.get("secret").asText()).isEqualTo("svc-a");
     assertThat(mint.get("generation").asLong()).isEqualTo(1);
     assertThat(mint.get("started_by").asText()).isEqualTo("log-test");
@@ -219,6 +220,6 @@ class NoKeyInLogsTest {
     assertThat(mint.get("keys").toString())
         .contains(KeyMaterial.ref(oldValue).fingerprint())
         .contains(KeyMaterial.ref(newValue).fingerprint());
-    assertThat(audit.get(6).get("outcome").asText()).isEqualTo("succeeded");
+    assertThat(audit.get(7).get("outcome").asText()).isEqualTo("succeeded");
   }
 }
