@@ -93,6 +93,13 @@ public final class Chaos {
   int graceSeconds = 3;
   int waitSeconds = 600;
   int mintDeadlineSeconds = 15 * 60;
+
+  /**
+   * When set, case D1b runs on a worker started with KEYTURN_STEP_DEADLINE of this many seconds
+   * (the rest of the run keeps the default), and mintDeadlineSeconds follows it.
+   */
+  int d1bStepDeadlineSeconds;
+
   boolean longCases;
   final Map<String, String> workerEnv = new LinkedHashMap<>();
   Path out;
@@ -131,6 +138,8 @@ public final class Chaos {
         case "--grace-seconds" -> c.graceSeconds = Integer.parseInt(args[++i]);
         case "--wait-seconds" -> c.waitSeconds = Integer.parseInt(args[++i]);
         case "--mint-deadline-seconds" -> c.mintDeadlineSeconds = Integer.parseInt(args[++i]);
+        case "--d1b-step-deadline-seconds" ->
+            c.d1bStepDeadlineSeconds = Integer.parseInt(args[++i]);
         case "--long-cases" -> c.longCases = true;
         case "--worker-env" -> {
           String[] kv = args[++i].split("=", 2);
@@ -154,15 +163,15 @@ public final class Chaos {
       """
       usage: chaos [--short] [--rotations N] [--kills K] [--seed S] [--keep] [--out FILE]
                    [--grace-seconds N] [--wait-seconds N]
-                   [--mint-deadline-seconds N [--worker-env NAME=VALUE]... | --long-cases]
+                   [--d1b-step-deadline-seconds N | --long-cases]
         --short                 10 rotations, 3 worker kills (plus one Temporal kill), about 3 min
         --rotations N, --kills K  the full form's defaults are 40 and 12
         --seed S                chooses the faults, the kill moments and their targets
         --keep                  leave the directory (logs, SQLite file, key files) for inspection
-        --mint-deadline-seconds the mint activity's schedule-to-close (default 900, the workflow's
-                                constant); case D1b keeps the worker down that long, so it runs only
-                                when it is at most 180 s (set the worker's override with
-                                --worker-env) or with --long-cases
+        --d1b-step-deadline-seconds N  case D1b runs on a worker with KEYTURN_STEP_DEADLINE=Ns (how
+                                long a step retries before the rotation rolls back; the worker's
+                                default is 15 min) and keeps it down past that; without it, D1b
+                                runs only with --long-cases (waits the 15 minutes out)
       """;
 
   int run() throws Exception {
@@ -448,17 +457,22 @@ public final class Chaos {
   /** Defect 1b: the reply is lost and the worker stays down past the mint's schedule-to-close. */
   private void lostReplyWorkerDown() throws Exception {
     String name = "D1b: mint reply lost, worker down past the mint's schedule-to-close: no orphan";
+    if (d1bStepDeadlineSeconds > 0) {
+      mintDeadlineSeconds = d1bStepDeadlineSeconds;
+    }
     if (mintDeadlineSeconds > 180 && !longCases) {
       rows.add(
           new Row(
               name,
               Outcome.SKIP,
-              "the mint's schedule-to-close is "
+              "the mint's schedule-to-close is the worker's KEYTURN_STEP_DEADLINE, "
                   + mintDeadlineSeconds
-                  + " s (KeyRotationWorkflowImpl.GATEWAY, a constant): the workflow exposes no"
-                  + " shorter override. Expose one, then run with --worker-env <NAME>=<value>"
-                  + " --mint-deadline-seconds <N>, or wait it out with --long-cases"));
+                  + " s: run with --d1b-step-deadline-seconds N (e.g. 20) to shorten it for this"
+                  + " case, or wait it out with --long-cases"));
       return;
+    }
+    if (d1bStepDeadlineSeconds > 0) {
+      stack.restartWorkerWith(Map.of("KEYTURN_STEP_DEADLINE", d1bStepDeadlineSeconds + "s"));
     }
     Path keyFile = seedKey(D1B);
     Instant t0 = Instant.now();
@@ -478,6 +492,9 @@ public final class Chaos {
     ensureWorker();
     boolean closed = awaitClosed(D1B, Duration.ofSeconds(120));
     rows.add(failedMintRow(name, D1B, closed, dropped, "CLI exit " + r.exitCode()));
+    if (d1bStepDeadlineSeconds > 0) {
+      stack.restartWorkerWith(Map.of());
+    }
   }
 
   /** Defect 2: the same `keyturn rotate` run twice (a user retrying) must be one rotation. */

@@ -36,6 +36,21 @@ final class LocalStack implements AutoCloseable {
   OpenBaoDevServer bao;
   LiteLlmEmulator litellm;
   WorkerProcess worker;
+
+  private Map<String, String> workerEnv;
+  private List<String> workerJvm;
+
+  /**
+   * Replaces the worker (killed at once) with one started with its settings plus {@code more}; an
+   * empty map gives back the stack's own settings. Same log file, appended.
+   */
+  void restartWorkerWith(Map<String, String> more) throws Exception {
+    worker.kill();
+    Map<String, String> env = new LinkedHashMap<>(workerEnv);
+    env.putAll(more);
+    worker = new WorkerProcess(env, dir.resolve("worker.log"), workerJvm).start();
+  }
+
   String master;
 
   /** The worker's keyring: given to the worker process only (the suite re-derives keys with it). */
@@ -98,6 +113,8 @@ final class LocalStack implements AutoCloseable {
     env.put("KEYTURN_WORKER_KEYRING_FILE", keyringFile.toString());
     env.put("KEYTURN_PAYLOAD_KEY_FILE", payloadKeyFile.toString());
     env.putAll(extra);
+    workerEnv = env;
+    workerJvm = jvm;
     worker = new WorkerProcess(env, dir.resolve("worker.log"), jvm).start();
     stubs =
         new TemporalConnection(temporal.address(), "default", null, false, null, null, null, null)

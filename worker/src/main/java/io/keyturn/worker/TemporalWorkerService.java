@@ -80,7 +80,17 @@ public class TemporalWorkerService {
       CodecSettings codecSettings,
       @Value("${keyturn.metrics.host:127.0.0.1}") String metricsHost,
       @Value("${keyturn.metrics.port:9464}") int metricsPort,
-      @Value("${keyturn.litellm.pacing:adaptive}") String pacing) {
+      @Value("${keyturn.litellm.pacing:adaptive}") String pacing,
+      @Value("${keyturn.step-deadline:15m}") java.time.Duration stepDeadline) {
+    if (stepDeadline.compareTo(java.time.Duration.ofSeconds(10)) < 0
+        || stepDeadline.compareTo(java.time.Duration.ofDays(1)) > 0) {
+      throw new IllegalStateException(
+          "KEYTURN_STEP_DEADLINE is "
+              + stepDeadline
+              + ": give between 10s and 24h (default 15m), how long a rotation retries a step"
+              + " before it rolls back");
+    }
+    KeyRotationWorkflowImpl.stepDeadline(stepDeadline);
     if (!pacing.equals("adaptive") && !pacing.equals("off")) {
       throw new IllegalStateException(
           "KEYTURN_LITELLM_PACING is '"

@@ -37,22 +37,32 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   private static final String[] DO_NOT_RETRY =
       RotationFailures.NON_RETRYABLE.toArray(String[]::new);
 
-  /** Calls that shape the new key: bounded, so a proxy that stays down ends in a rollback. */
-  static final ActivityOptions GATEWAY =
-      ActivityOptions.newBuilder()
-          .setStartToCloseTimeout(Duration.ofSeconds(60))
-          .setScheduleToCloseTimeout(Duration.ofMinutes(15))
-          .setRetryOptions(
-              RetryOptions.newBuilder()
-                  .setInitialInterval(Duration.ofSeconds(1))
-                  .setBackoffCoefficient(2.0)
-                  .setMaximumInterval(Duration.ofSeconds(30))
-                  .setDoNotRetry(DO_NOT_RETRY)
-                  .build())
-          .build();
+  /**
+   * How long a step that shapes the new key (mint, verify, publish...) keeps retrying before the
+   * rotation rolls back. Worker configuration (KEYTURN_STEP_DEADLINE), set once at start; it only
+   * shapes the activity options this worker schedules from then on, which replay does not compare.
+   */
+  private static volatile Duration stepDeadline = Duration.ofMinutes(15);
 
-  /** Publishing: same bounds as the gateway calls. */
-  static final ActivityOptions STORE = GATEWAY;
+  /** Sets {@link #stepDeadline}; called by the worker before it polls. */
+  public static void stepDeadline(Duration d) {
+    stepDeadline = d;
+  }
+
+  /** Calls that shape the new key: bounded, so a proxy that stays down ends in a rollback. */
+  static ActivityOptions gateway() {
+    return ActivityOptions.newBuilder()
+        .setStartToCloseTimeout(Duration.ofSeconds(60))
+        .setScheduleToCloseTimeout(stepDeadline)
+        .setRetryOptions(
+            RetryOptions.newBuilder()
+                .setInitialInterval(Duration.ofSeconds(1))
+                .setBackoffCoefficient(2.0)
+                .setMaximumInterval(Duration.ofSeconds(30))
+                .setDoNotRetry(DO_NOT_RETRY)
+                .build())
+        .build();
+  }
 
   /**
    * Revoking the old key and compensations: they must happen eventually, so they retry for a day
@@ -72,9 +82,9 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
           .build();
 
   private final LiteLlmActivities gateway =
-      Workflow.newActivityStub(LiteLlmActivities.class, GATEWAY);
+      Workflow.newActivityStub(LiteLlmActivities.class, gateway());
   private final SecretStoreActivities store =
-      Workflow.newActivityStub(SecretStoreActivities.class, STORE);
+      Workflow.newActivityStub(SecretStoreActivities.class, gateway());
   private final LiteLlmActivities gatewayMustFinish =
       Workflow.newActivityStub(LiteLlmActivities.class, MUST_FINISH);
   private final SecretStoreActivities storeMustFinish =
