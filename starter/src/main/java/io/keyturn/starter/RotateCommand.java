@@ -12,7 +12,6 @@ import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowOptions;
-import io.temporal.client.WorkflowStub;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.ZoneOffset;
@@ -323,13 +322,15 @@ final class RotateCommand extends TemporalCommand {
     }
   }
 
+  private static final com.fasterxml.jackson.databind.ObjectMapper CANONICAL =
+      new com.fasterxml.jackson.databind.ObjectMapper()
+          .configure(
+              com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+
   /** JSON with map keys sorted: the same value in any JVM (Map.of iterates in a random order). */
   private static String canonical(Object value) {
     try {
-      return new com.fasterxml.jackson.databind.ObjectMapper()
-          .configure(
-              com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true)
-          .writeValueAsString(value);
+      return CANONICAL.writeValueAsString(value);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalStateException(e);
     }
@@ -342,7 +343,7 @@ final class RotateCommand extends TemporalCommand {
    * look and its start is not followed by a second one. Null otherwise: a failed or different
    * latest run does not stop a new one.
    */
-  private WorkflowExecution sameRequestAlready(WorkflowClient client, String id) {
+  private WorkflowExecution sameRequestAlready(WorkflowClient client, String id, String token) {
     io.temporal.client.WorkflowExecutionDescription last;
     try {
       last = client.newUntypedWorkflowStub(id).describe();
@@ -357,7 +358,7 @@ final class RotateCommand extends TemporalCommand {
         status
             == io.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED;
     if (!(running || completed)
-        || !startToken().equals(last.getMemo(START_TOKEN, String.class, String.class))) {
+        || !token.equals(last.getMemo(START_TOKEN, String.class, String.class))) {
       return null;
     }
     if (!global.json) {
@@ -373,35 +374,15 @@ final class RotateCommand extends TemporalCommand {
     return last.getExecution();
   }
 
-  /**
-   * A rotation of the secret is running already. If it is the one this same command started (its
-   * start token matches: the answer to an earlier start was lost, or the command was run twice),
-   * follow it; otherwise refuse, naming it.
-   */
-  private WorkflowExecution sameRotation(
-      WorkflowClient client, String id, WorkflowExecutionAlreadyStarted e) {
-    WorkflowStub running = client.newUntypedWorkflowStub(id);
-    io.temporal.client.WorkflowExecutionDescription description = running.describe();
-    String token = description.getMemo(START_TOKEN, String.class, String.class);
-    if (startToken().equals(token)) {
-      if (!global.json) {
-        cli.err()
-            .println(
-                "keyturn: "
-                    + id
-                    + " is already running this same rotation (started "
-                    + description.getStartTime()
-                    + "); following it instead of starting another.");
-      }
-      return description.getExecution();
-    }
-    throw CliFailure.failed(
+  /** Another rotation of the secret is running: nothing is started, and the failure names it. */
+  private CliFailure anotherIsRunning(WorkflowClient client, String id) {
+    return CliFailure.failed(
         "a rotation of "
             + request.secretId()
             + " is already running: "
             + id
             + " (started "
-            + description.getStartTime()
+            + client.newUntypedWorkflowStub(id).describe().getStartTime()
             + "). One secret is never rotated twice at once, so nothing was started. Follow it"
             + " with `keyturn wait "
             + id
@@ -413,6 +394,7 @@ final class RotateCommand extends TemporalCommand {
   @Override
   int run(WorkflowClient client) {
     String id = request.workflowId();
+    String token = startToken();
     WorkflowOptions options =
         WorkflowOptions.newBuilder()
             .setWorkflowId(id)
@@ -420,7 +402,7 @@ final class RotateCommand extends TemporalCommand {
             // Closed runs do not block a new rotation; a running one does (conflict: fail).
             .setWorkflowIdReusePolicy(
                 WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
-            .setMemo(Map.of(START_TOKEN, startToken()))
+            .setMemo(Map.of(START_TOKEN, token))
             // The UI's summary column: fingerprints and places only, never a value.
             .setStaticSummary(
                 "Rotate "
@@ -443,12 +425,16 @@ final class RotateCommand extends TemporalCommand {
                     + " everywhere, then the grace period.")
             .build();
     KeyRotationWorkflow wf = client.newWorkflowStub(KeyRotationWorkflow.class, options);
-    WorkflowExecution started = sameRequestAlready(client, id);
+    WorkflowExecution started = sameRequestAlready(client, id, token);
     if (started == null) {
       try {
         started = WorkflowClient.start(wf::rotate, request);
       } catch (WorkflowExecutionAlreadyStarted e) {
-        started = sameRotation(client, id, e);
+        // Started by someone in between: follow it if it is this same request, else refuse.
+        started = sameRequestAlready(client, id, token);
+        if (started == null) {
+          throw anotherIsRunning(client, id);
+        }
       }
     }
     String ui = uiLink(id);

@@ -57,9 +57,7 @@ abstract class TemporalCommand implements Callable<Integer> {
           connection.address(),
           WorkerPublicKey.configured(cli.env()) ? WorkerPublicKey.fromEnvironment(cli.env()) : null,
           PayloadKeys.fromEnvironment(cli.env()),
-          waitForTemporal().compareTo(WorkerKeysCheck.ANSWER_WITHIN) > 0
-              ? waitForTemporal()
-              : WorkerKeysCheck.ANSWER_WITHIN,
+          max(waitForTemporal(), WorkerKeysCheck.ANSWER_WITHIN),
           cli.err());
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
@@ -148,6 +146,10 @@ abstract class TemporalCommand implements Callable<Integer> {
         pauseMillis = Math.min(pauseMillis * 2, 4000);
       }
     }
+  }
+
+  private static java.time.Duration max(java.time.Duration a, java.time.Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
   }
 
   private java.time.Duration waitForTemporal() {

@@ -9,7 +9,6 @@ import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.enums.v1.ParentClosePolicy;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
-import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowOptions;
@@ -196,7 +195,7 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
       try {
         Workflow.getWorkflowExecution(child).get();
       } catch (RuntimeException e) {
-        if (alreadyStarted(e)) {
+        if (RotationLauncherWorkflowImpl.alreadyRunning(e)) {
           set(index, MemberState.SKIPPED, "already rotated (or rotating) by an earlier run");
           continue;
         }
@@ -288,15 +287,6 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
   private static boolean hasType(Throwable t, String type) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
       if (c instanceof ApplicationFailure af && type.equals(af.getType())) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static boolean alreadyStarted(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof WorkflowExecutionAlreadyStarted) {
         return true;
       }
     }

@@ -175,10 +175,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
   public void verifyKey(String gatewayUrl, MintedKey key, KeyPolicy policy) {
     String raw = secret.deriveKey(key.derivation());
     Reply models = proxy.models(gatewayUrl, raw);
-    // 1.82 answers an expired key with 400 expired_key, 1.106 with 401: both are a refusal.
-    if (models.status() == 401
-        || models.status() == 403
-        || (models.status() == 400 && "expired_key".equals(ProxyError.of(models).type()))) {
+    if (models.status() == 401 || models.status() == 403 || ProxyError.of(models).expiredKey()) {
       throw ProxyError.nonRetryable(
           RotationFailures.VERIFY_FAILED,
           "LiteLLM "

@@ -56,6 +56,11 @@ public record ProxyError(int status, String message, String type, String param, 
     return n.isTextual() ? n.asText() : n.toString();
   }
 
+  /** LiteLLM 1.82 answers an expired key with 400 {@code expired_key}, 1.106 with 401. */
+  public boolean expiredKey() {
+    return status == 400 && "expired_key".equals(type);
+  }
+
   public boolean mentions(String fragment) {
     return message != null && message.toLowerCase().contains(fragment.toLowerCase());
   }
@@ -113,8 +118,7 @@ public record ProxyError(int status, String message, String type, String param, 
               + " keys it did not mint: create the user with user_role \"proxy_admin\" (POST"
               + " /user/new) and re-mint the management key under it.");
     }
-    if (status == 401 || (status == 400 && "expired_key".equals(type))) {
-      // LiteLLM 1.82 answers an expired key with 400 expired_key, 1.106 with 401.
+    if (status == 401 || expiredKey()) {
       return nonRetryable(
           RotationFailures.GATEWAY_UNAUTHORIZED,
           what
