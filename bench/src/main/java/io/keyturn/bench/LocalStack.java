@@ -117,7 +117,7 @@ final class LocalStack implements AutoCloseable {
     workerJvm = jvm;
     worker = new WorkerProcess(env, dir.resolve("worker.log"), jvm).start();
     stubs =
-        new TemporalConnection(temporal.address(), "default", null, false, null, null, null, null)
+        TemporalConnection.local(temporal.address())
             .openStubs();
     client =
         WorkflowClient.newInstance(

@@ -78,7 +78,7 @@ final class E2eStack implements AutoCloseable {
     cliEnv.put("LITELLM_MASTER_KEY", master);
     cliEnv.put("VAULT_ADDR", bao.address());
     stubs =
-        new TemporalConnection(temporal.address(), "default", null, false, null, null, null, null)
+        TemporalConnection.local(temporal.address())
             .openStubs();
     // Results and queries are encrypted by the worker: read them as the CLI does.
     client =

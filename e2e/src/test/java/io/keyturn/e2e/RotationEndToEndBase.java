@@ -150,7 +150,7 @@ abstract class RotationEndToEndBase {
                 "KEYTURN_WORKER_PUBLIC_KEY_FILE", publicKeyFile.toString(),
                 "LITELLM_URL", litellm.baseUrl()));
     stubs =
-        new TemporalConnection(temporal.address(), "default", null, false, null, null, null, null)
+        TemporalConnection.local(temporal.address())
             .openStubs();
     // The worker encrypts payloads; this client reads them as the CLI does, with the secret.
     client =

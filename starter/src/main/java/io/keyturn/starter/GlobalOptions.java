@@ -21,7 +21,9 @@ final class GlobalOptions {
       description =
           "Temporal frontend (default: $TEMPORAL_ADDRESS, else "
               + TemporalConnection.DEFAULT_ADDRESS
-              + "). TLS and API key come from the TEMPORAL_TLS*/TEMPORAL_API_KEY variables.")
+              + "). TLS, API key and profiles come from Temporal's own client configuration, as"
+              + " for the temporal CLI: TEMPORAL_TLS*, TEMPORAL_API_KEY, TEMPORAL_PROFILE,"
+              + " TEMPORAL_CONFIG_FILE (temporal.toml).")
   String address;
 
   @Option(

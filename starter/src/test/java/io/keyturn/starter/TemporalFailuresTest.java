@@ -16,7 +16,7 @@ class TemporalFailuresTest {
     StatusCommand c = new StatusCommand();
     c.id = "rotation/app/1";
     c.connection =
-        new TemporalConnection("temporal.test:7233", "keys", null, false, null, null, null, null);
+        TemporalConnection.local("temporal.test:7233").with(null, "keys");
     return c;
   }
 

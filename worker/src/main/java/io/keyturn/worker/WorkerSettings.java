@@ -26,14 +26,6 @@ import java.util.function.Supplier;
  */
 @Singleton
 public class WorkerSettings {
-  final String address;
-  final String namespace;
-  final String apiKey;
-  final boolean tls;
-  final String clientCert;
-  final String clientKey;
-  final String serverCa;
-  final String serverName;
   final String taskQueue;
   final String managementKey;
   final String managementKeyFile;
@@ -53,14 +45,6 @@ public class WorkerSettings {
   final String payloadKeyFile;
 
   public WorkerSettings(
-      @Value("${keyturn.temporal.address}") String address,
-      @Value("${keyturn.temporal.namespace}") String namespace,
-      @Value("${keyturn.temporal.api-key:}") String apiKey,
-      @Value("${keyturn.temporal.tls:false}") boolean tls,
-      @Value("${keyturn.temporal.tls-client-cert-path:}") String clientCert,
-      @Value("${keyturn.temporal.tls-client-key-path:}") String clientKey,
-      @Value("${keyturn.temporal.tls-server-ca-cert-path:}") String serverCa,
-      @Value("${keyturn.temporal.tls-server-name:}") String serverName,
       @Value("${keyturn.temporal.task-queue}") String taskQueue,
       @Value("${keyturn.litellm.management-key:}") String managementKey,
       @Value("${keyturn.litellm.management-key-file:}") String managementKeyFile,
@@ -78,14 +62,6 @@ public class WorkerSettings {
       @Value("${keyturn.worker-keyring-file:}") String keyringFile,
       @Value("${keyturn.payload-key:}") String payloadKey,
       @Value("${keyturn.payload-key-file:}") String payloadKeyFile) {
-    this.address = address;
-    this.namespace = namespace;
-    this.apiKey = apiKey;
-    this.tls = tls;
-    this.clientCert = clientCert;
-    this.clientKey = clientKey;
-    this.serverCa = serverCa;
-    this.serverName = serverName;
     this.taskQueue = taskQueue;
     this.managementKey = managementKey;
     this.managementKeyFile = managementKeyFile;
@@ -176,9 +152,12 @@ public class WorkerSettings {
     }
   }
 
+  /**
+   * Where Temporal is: Temporal's own client configuration (the TEMPORAL_* variables and the
+   * temporal.toml profile they name), read from the environment as the CLI reads it.
+   */
   public TemporalConnection temporal() {
-    return new TemporalConnection(
-        address, namespace, apiKey, tls, clientCert, clientKey, serverCa, serverName);
+    return TemporalConnection.fromEnvironment(System.getenv());
   }
 
   public String taskQueue() {

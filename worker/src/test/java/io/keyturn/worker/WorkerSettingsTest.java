@@ -25,9 +25,8 @@ class WorkerSettingsTest {
 
   static final String KEYRING = WorkerKeyring.generate().toJson();
 
-  private static WorkerSettings settings(
-      String address, String mk, String mkFile, String vt, String secret) {
-    return settings(address, mk, mkFile, secret, vt, "", "", "", "", "", "approle", "");
+  private static WorkerSettings settings(String mk, String mkFile, String vt, String secret) {
+    return settings(mk, mkFile, secret, vt, "", "", "", "", "", "approle", "");
   }
 
   /** Vault auth settings only; everything else valid. */
@@ -39,7 +38,6 @@ class WorkerSettingsTest {
       String secretId,
       String secretIdFile) {
     return settings(
-        "127.0.0.1:7233",
         "sk-management",
         "",
         PayloadKeys.generateBase64(),
@@ -54,7 +52,6 @@ class WorkerSettingsTest {
   }
 
   private static WorkerSettings settings(
-      String address,
       String mk,
       String mkFile,
       String secret,
@@ -67,14 +64,6 @@ class WorkerSettingsTest {
       String mount,
       String vaultNamespace) {
     return new WorkerSettings(
-        address,
-        "default",
-        "",
-        false,
-        "",
-        "",
-        "",
-        "",
         "q",
         mk,
         mkFile,
@@ -96,7 +85,7 @@ class WorkerSettingsTest {
 
   @Test
   void everyMissingSettingIsNamedAtOnce() {
-    var problems = settings("127.0.0.1:7233", "", "", "", "").validate();
+    var problems = settings("", "", "", "").validate();
     assertThat(problems).hasSize(4);
     assertThat(String.join("\n", problems))
         .contains("LITELLM_MASTER_KEY")
@@ -108,9 +97,9 @@ class WorkerSettingsTest {
   @Test
   void badValuesAreNamedWithoutEchoingSecrets() {
     var problems =
-        settings("no-port", "", dir.resolve("missing").toString(), "t", "not base64 !!").validate();
+        settings("", dir.resolve("missing").toString(), "t", "not base64 !!").validate();
     String all = String.join("\n", problems);
-    assertThat(all).contains("LITELLM_MASTER_KEY_FILE").contains("host:port").contains("base64");
+    assertThat(all).contains("LITELLM_MASTER_KEY_FILE").contains("base64");
   }
 
   @Test
@@ -118,7 +107,7 @@ class WorkerSettingsTest {
     Path f = dir.resolve("mk");
     Files.writeString(f, "sk-first-management-key\n");
     WorkerSettings s =
-        settings("127.0.0.1:7233", "", f.toString(), "t", PayloadKeys.generateBase64());
+        settings("", f.toString(), "t", PayloadKeys.generateBase64());
     assertThat(s.validate()).isEmpty();
     assertThat(s.managementKey().get()).isEqualTo("sk-first-management-key");
     Files.writeString(f, "sk-rotated-management-key");
@@ -191,7 +180,6 @@ class WorkerSettingsTest {
   void aBadAppRoleMountIsNamed() {
     WorkerSettings s =
         settings(
-            "127.0.0.1:7233",
             "sk-management",
             "",
             PayloadKeys.generateBase64(),
@@ -235,14 +223,6 @@ class WorkerSettingsTest {
     Files.writeString(secretFile, "secret-one\n");
     WorkerSettings s =
         new WorkerSettings(
-            "127.0.0.1:7233",
-            "default",
-            "",
-            false,
-            "",
-            "",
-            "",
-            "",
             "q",
             "sk-management",
             "",
