@@ -1,5 +1,6 @@
 package io.keyturn.starter;
 
+import io.keyturn.workflows.model.Durations;
 import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationStatus;
 import java.io.PrintWriter;
@@ -101,7 +102,7 @@ final class ProgressLine {
   private String remaining(String isoInstant) {
     try {
       Duration d = Duration.between(clock.instant(), Instant.parse(isoInstant));
-      return GracePeriods.format(d);
+      return Durations.format(d);
     } catch (DateTimeParseException e) {
       return "?";
     }

@@ -3,6 +3,7 @@ package io.keyturn.starter;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.keyturn.workflows.model.Durations;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.PublishReceipt;
 import io.keyturn.workflows.model.RevokeReceipt;
@@ -211,7 +212,7 @@ final class Report {
   private static String until(String isoInstant, Clock clock) {
     try {
       Duration d = Duration.between(clock.instant(), Instant.parse(isoInstant));
-      return d.isNegative() ? "" : " (in " + GracePeriods.format(d) + ")";
+      return d.isNegative() ? "" : " (in " + Durations.format(d) + ")";
     } catch (DateTimeParseException e) {
       return "";
     }

@@ -3,6 +3,7 @@ package io.keyturn.starter;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.crypto.WorkerPublicKey;
 import io.keyturn.workflows.model.Destination;
+import io.keyturn.workflows.model.Durations;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.SealedSecret;
@@ -415,7 +416,7 @@ final class RotateCommand extends TemporalCommand {
                     + String.join(
                         ", ", request.publishTo().stream().map(Destination::describe).toList())
                     + ", grace "
-                    + GracePeriods.format(request.gracePeriod()))
+                    + Durations.format(request.gracePeriod()))
             .setStaticDetails(
                 "Started by "
                     + request.requestedBy()
@@ -476,7 +477,7 @@ final class RotateCommand extends TemporalCommand {
     Report.row(
         out,
         "grace",
-        GracePeriods.format(request.gracePeriod())
+        Durations.format(request.gracePeriod())
             + " (the old key keeps working this long after the new key is published)");
     Report.row(out, "gateway", request.gatewayUrl());
     Report.row(out, "ui", ui);

@@ -1,5 +1,6 @@
 package io.keyturn.starter;
 
+import io.keyturn.workflows.model.Durations;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.schedules.ScheduleActionExecution;
 import io.temporal.client.schedules.ScheduleActionExecutionStartWorkflow;
@@ -164,7 +165,7 @@ final class RotateNowCommand extends ScheduleCommand {
                 + " has not started "
                 + rotation
                 + " within "
-                + GracePeriods.format(LAUNCH_TIMEOUT)
+                + Durations.format(LAUNCH_TIMEOUT)
                 + ": is a Keyturn worker running? Follow it later with `keyturn wait "
                 + rotation
                 + "`");

@@ -2,6 +2,7 @@ package io.keyturn.starter;
 
 import io.grpc.StatusRuntimeException;
 import io.keyturn.workflows.KeyRotationWorkflow;
+import io.keyturn.workflows.model.Durations;
 import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.RotationStatus;
@@ -167,7 +168,7 @@ final class RotationWatcher {
           "the workflow did not answer its status query within "
               + (timing.queryTimeout().toMillis() < 1000
                   ? timing.queryTimeout().toMillis() + "ms"
-                  : GracePeriods.format(timing.queryTimeout()))
+                  : Durations.format(timing.queryTimeout()))
               + " (is a keyturn worker polling task queue "
               + KeyRotationWorkflow.TASK_QUEUE
               + "?)");

@@ -3,6 +3,7 @@ package io.keyturn.starter;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.keyturn.starter.config.SecretSpec;
+import io.keyturn.workflows.model.Durations;
 import io.temporal.client.schedules.ScheduleActionStartWorkflow;
 import io.temporal.client.schedules.ScheduleClient;
 import io.temporal.client.schedules.ScheduleDescription;
@@ -123,7 +124,7 @@ final class SchedulePlan {
     String what =
         ScheduledRotations.scheduleText(s)
             + "; grace "
-            + io.keyturn.starter.config.Durations.format(s.grace())
+            + Durations.format(s.grace())
             + (paused ? "; paused" : "");
     if (found.isEmpty()) {
       return new Change(s.id(), id, Action.CREATE, List.of(), what, s);

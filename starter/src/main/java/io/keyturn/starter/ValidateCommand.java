@@ -1,6 +1,7 @@
 package io.keyturn.starter;
 
 import io.keyturn.starter.config.SecretSpec;
+import io.keyturn.workflows.model.Durations;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -57,7 +58,7 @@ final class ValidateCommand implements Callable<Integer> {
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("id", s.id());
                     m.put("schedule", s.schedule().describe());
-                    m.put("grace", io.keyturn.starter.config.Durations.format(s.grace()));
+                    m.put("grace", Durations.format(s.grace()));
                     m.put(
                         "destinations",
                         s.destinations().stream().map(SecretSpec.Destination::describe).toList());
@@ -74,7 +75,7 @@ final class ValidateCommand implements Callable<Integer> {
                     "  %-24s %s; grace %s -> %s",
                     s.id(),
                     s.schedule().describe(),
-                    io.keyturn.starter.config.Durations.format(s.grace()),
+                    Durations.format(s.grace()),
                     String.join(
                         ", ",
                         s.destinations().stream().map(SecretSpec.Destination::describe).toList())));

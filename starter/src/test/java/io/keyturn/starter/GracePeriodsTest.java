@@ -3,6 +3,7 @@ package io.keyturn.starter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.keyturn.workflows.model.Durations;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -40,9 +41,9 @@ class GracePeriodsTest {
 
   @Test
   void formatsLargestUnitsFirst() {
-    assertThat(GracePeriods.format(Duration.ofHours(24))).isEqualTo("1d");
-    assertThat(GracePeriods.format(Duration.parse("PT25H1M2S"))).isEqualTo("1d1h1m2s");
-    assertThat(GracePeriods.format(Duration.ofMillis(500))).isEqualTo("0s");
-    assertThat(GracePeriods.format(Duration.ofSeconds(-3))).isEqualTo("0s");
+    assertThat(Durations.format(Duration.ofHours(24))).isEqualTo("1d");
+    assertThat(Durations.format(Duration.parse("PT25H1M2S"))).isEqualTo("1d1h1m2s");
+    assertThat(Durations.format(Duration.ofMillis(500))).isEqualTo("0s");
+    assertThat(Durations.format(Duration.ofSeconds(-3))).isEqualTo("0s");
   }
 }

@@ -96,8 +96,7 @@ class WorkerSettingsTest {
 
   @Test
   void badValuesAreNamedWithoutEchoingSecrets() {
-    var problems =
-        settings("", dir.resolve("missing").toString(), "t", "not base64 !!").validate();
+    var problems = settings("", dir.resolve("missing").toString(), "t", "not base64 !!").validate();
     String all = String.join("\n", problems);
     assertThat(all).contains("LITELLM_MASTER_KEY_FILE").contains("base64");
   }
@@ -106,8 +105,7 @@ class WorkerSettingsTest {
   void aCompleteConfigurationValidatesAndSecretFilesAreReadOnUse() throws Exception {
     Path f = dir.resolve("mk");
     Files.writeString(f, "sk-first-management-key\n");
-    WorkerSettings s =
-        settings("", f.toString(), "t", PayloadKeys.generateBase64());
+    WorkerSettings s = settings("", f.toString(), "t", PayloadKeys.generateBase64());
     assertThat(s.validate()).isEmpty();
     assertThat(s.managementKey().get()).isEqualTo("sk-first-management-key");
     Files.writeString(f, "sk-rotated-management-key");

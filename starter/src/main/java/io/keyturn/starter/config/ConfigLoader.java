@@ -17,6 +17,8 @@ import io.keyturn.starter.config.SecretSpec.Destination;
 import io.keyturn.starter.config.SecretSpec.KeySource;
 import io.keyturn.starter.config.SecretSpec.Policy;
 import io.keyturn.starter.config.SecretSpec.Schedule;
+import io.keyturn.workflows.model.Durations;
+import io.keyturn.workflows.model.RotationRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -46,7 +48,6 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
 public final class ConfigLoader {
   public static final String SCHEMA_RESOURCE = "/io/keyturn/starter/config/keyturn.schema.json";
   static final Duration DEFAULT_GRACE = Duration.ofHours(24);
-  static final Duration MAX_GRACE = Duration.ofDays(90);
   static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
 
   private static final ObjectMapper YAML = new YAMLMapper();
@@ -360,13 +361,19 @@ public final class ConfigLoader {
     Duration grace = DEFAULT_GRACE;
     if (s.has("grace")) {
       grace = Durations.parse(s.path("grace").asText());
-      if (grace.compareTo(MAX_GRACE) > 0) {
+      if (grace.compareTo(RotationRequest.MAX_GRACE) > 0) {
+        long days = RotationRequest.MAX_GRACE.toDays();
         problems.add(
             new ConfigProblem(
                 f,
                 at + ".grace",
-                Durations.format(grace) + " is longer than the 90-day maximum grace period.",
-                "keep the old key valid 90 days at most; a shorter grace limits a leaked key."));
+                s.path("grace").asText()
+                    + " is longer than the "
+                    + days
+                    + "-day maximum grace period.",
+                "keep the old key valid "
+                    + days
+                    + " days at most; a shorter grace limits a leaked key."));
       }
     }
 

@@ -53,8 +53,8 @@ public final class TemporalConnection {
   }
 
   /**
-   * Temporal's client configuration read from {@code env} (and the temporal.toml profile it
-   * names, if any), as the {@code temporal} CLI reads it.
+   * Temporal's client configuration read from {@code env} (and the temporal.toml profile it names,
+   * if any), as the {@code temporal} CLI reads it.
    */
   public static TemporalConnection fromEnvironment(Map<String, String> env) {
     ClientConfigProfile profile;
@@ -65,7 +65,8 @@ public final class TemporalConnection {
     } catch (IOException | RuntimeException e) {
       throw new IllegalArgumentException(
           "cannot read Temporal's client configuration (TEMPORAL_CONFIG_FILE="
-              + env.getOrDefault("TEMPORAL_CONFIG_FILE", "unset, so ~/.config/temporalio/temporal.toml")
+              + env.getOrDefault(
+                  "TEMPORAL_CONFIG_FILE", "unset, so ~/.config/temporalio/temporal.toml")
               + ", TEMPORAL_PROFILE="
               + env.getOrDefault("TEMPORAL_PROFILE", "unset, so default")
               + "): "
