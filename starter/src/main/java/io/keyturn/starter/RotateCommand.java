@@ -15,8 +15,6 @@ import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowOptions;
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,8 +70,6 @@ import picocli.CommandLine.Option;
     })
 final class RotateCommand extends TemporalCommand {
   static final String DEFAULT_GATEWAY = "http://127.0.0.1:4000";
-  private static final DateTimeFormatter GENERATION =
-      DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
 
   @Option(
       names = "--secret-id",
@@ -193,7 +189,7 @@ final class RotateCommand extends TemporalCommand {
       gatewayUrl = DEFAULT_GATEWAY;
     }
     long gen =
-        generation != null ? generation : Long.parseLong(GENERATION.format(cli.clock().instant()));
+        generation != null ? generation : RotationRequest.generationAt(cli.clock().instant());
     VaultTarget target;
     List<Destination> destinations;
     try {

@@ -22,8 +22,6 @@ import io.temporal.workflow.Async;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -122,9 +120,6 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     }
   }
 
-  private static final DateTimeFormatter GENERATION =
-      DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
-
   private RotationRequest resolve(RotationRequest req) {
     // Bad settings or an unreachable or unwritable store fail here, before anything is minted:
     // every destination, the Vault shorthand (--vault-name) included.
@@ -135,7 +130,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     long generation =
         req.generation() > 0
             ? req.generation()
-            : Long.parseLong(GENERATION.format(Instant.ofEpochMilli(Workflow.currentTimeMillis())));
+            : RotationRequest.generationAt(Instant.ofEpochMilli(Workflow.currentTimeMillis()));
     if (!req.chainFromStore()) {
       return req.resolved(generation, req.oldKey(), req.oldKeySealed());
     }

@@ -1,5 +1,6 @@
 package io.keyturn.starter.config;
 
+import io.keyturn.workflows.model.Durations;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

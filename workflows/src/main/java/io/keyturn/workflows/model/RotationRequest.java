@@ -1,6 +1,9 @@
 package io.keyturn.workflows.model;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -152,5 +155,16 @@ public record RotationRequest(
 
   public static String workflowId(String secretId) {
     return "rotation/" + secretId;
+  }
+
+  private static final DateTimeFormatter GENERATION =
+      DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
+
+  /**
+   * The generation a rotation started at {@code at} takes when none was given: the UTC time as
+   * {@code yyyyMMddHHmmss}, so generations sort by start time and read as one.
+   */
+  public static long generationAt(Instant at) {
+    return Long.parseLong(GENERATION.format(at));
   }
 }
