@@ -1,12 +1,11 @@
 package io.keyturn.worker.codec;
 
+import io.keyturn.workflows.crypto.SecretFiles;
 import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -84,22 +83,7 @@ public class CodecSettings {
 
   /** The bearer token, read from its file at each call when given as a file; null when unset. */
   public Supplier<String> token() {
-    if (!blank(token)) {
-      String t = token.strip();
-      return () -> t;
-    }
-    if (blank(tokenFile)) {
-      return () -> null;
-    }
-    Path file = Path.of(tokenFile);
-    return () -> {
-      try {
-        return Files.readString(file, StandardCharsets.UTF_8).strip();
-      } catch (IOException e) {
-        throw new IllegalStateException(
-            "cannot read KEYTURN_CODEC_TOKEN_FILE=" + file + ": " + e.getMessage());
-      }
-    };
+    return SecretFiles.source(token, tokenFile, "KEYTURN_CODEC_TOKEN_FILE");
   }
 
   /**

@@ -1,8 +1,6 @@
 package io.keyturn.workflows.crypto;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -89,12 +87,7 @@ public final class PayloadKeys {
     }
     String file = env.get(ENV_FILE);
     if (file != null && !file.isBlank()) {
-      try {
-        return parse(Files.readString(Path.of(file), StandardCharsets.UTF_8));
-      } catch (IOException e) {
-        throw new IllegalArgumentException(
-            "cannot read the payload key from " + ENV_FILE + "=" + file + ": " + e.getMessage());
-      }
+      return parse(SecretFiles.read(Path.of(file), ENV_FILE));
     }
     throw new IllegalArgumentException(
         "no payload key: set "

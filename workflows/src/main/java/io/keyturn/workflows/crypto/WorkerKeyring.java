@@ -8,7 +8,6 @@ import io.keyturn.workflows.model.KeyDerivation;
 import io.keyturn.workflows.model.SealedSecret;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -192,13 +191,7 @@ public final class WorkerKeyring {
     }
     String file = env.get(ENV_FILE);
     if (file != null && !file.isBlank()) {
-      String json;
-      try {
-        json = Files.readString(Path.of(file), StandardCharsets.UTF_8);
-      } catch (IOException e) {
-        throw new IllegalArgumentException(
-            "cannot read the worker keyring from " + ENV_FILE + "=" + file + ": " + e);
-      }
+      String json = SecretFiles.read(Path.of(file), ENV_FILE);
       try {
         return parse(json);
       } catch (IllegalArgumentException e) {
