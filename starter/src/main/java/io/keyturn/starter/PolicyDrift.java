@@ -2,8 +2,8 @@ package io.keyturn.starter;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.keyturn.activities.http.JsonHttp;
-import io.keyturn.activities.litellm.LiteLlmClient;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.litellm.LiteLlmClient;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.workflow.v1.WorkflowExecutionInfo;

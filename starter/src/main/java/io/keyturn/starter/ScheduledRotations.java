@@ -285,10 +285,10 @@ final class ScheduledRotations {
     } catch (BadSpec e) {
       throw e;
     }
-    try (io.keyturn.activities.http.JsonHttp http =
-        new io.keyturn.activities.http.JsonHttp(java.time.Duration.ofSeconds(10))) {
+    try (io.keyturn.gateway.http.JsonHttp http =
+        new io.keyturn.gateway.http.JsonHttp(java.time.Duration.ofSeconds(10))) {
       return new io.keyturn.activities.litellm.LiteLlmActivitiesImpl(
-              new io.keyturn.activities.litellm.LiteLlmClient(http, mgmt::strip), null)
+              new io.keyturn.gateway.litellm.LiteLlmClient(http, mgmt::strip), null)
           .importPolicy(s.gatewayUrl(), ref);
     } catch (io.temporal.failure.ApplicationFailure e) {
       throw new BadSpec(

@@ -1,8 +1,10 @@
 package io.keyturn.activities.litellm;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.keyturn.activities.http.Json;
-import io.keyturn.activities.http.JsonHttp.Reply;
+import io.keyturn.gateway.http.HttpBodies;
+import io.keyturn.gateway.http.JsonHttp.Reply;
+import io.keyturn.gateway.litellm.LiteLlmClient;
+import io.keyturn.gateway.litellm.ProxyError;
 import io.keyturn.workflows.LiteLlmActivities;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
@@ -60,7 +62,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
     if (!r.ok()) {
       throw ProxyError.of(r).toFailure(gatewayUrl, "reading the policy of " + key.fingerprint());
     }
-    Map<String, Object> info = new LinkedHashMap<>(Json.map(Json.tree(r.body()).path("info")));
+    Map<String, Object> info = new LinkedHashMap<>(HttpBodies.map(HttpBodies.tree(r.body()).path("info")));
     // Relations and ids that describe the old row, not a policy to copy.
     info.remove("object_permission");
     info.remove("budget_limits");
@@ -94,7 +96,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
 
     Reply r = proxy.generate(req.gatewayUrl(), body);
     if (r.ok()) {
-      String tokenId = Json.tree(r.body()).path("token_id").asText(null);
+      String tokenId = HttpBodies.tree(r.body()).path("token_id").asText(null);
       if (tokenId != null && !tokenId.equals(ref.tokenHash())) {
         throw ProxyError.nonRetryable(
             RotationFailures.GATEWAY_BAD_REQUEST,
@@ -149,7 +151,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
       throw ProxyError.of(info)
           .toFailure(req.gatewayUrl(), "reading the new key " + ref.fingerprint());
     }
-    JsonNode row = Json.tree(info.body()).path("info");
+    JsonNode row = HttpBodies.tree(info.body()).path("info");
     String alias = row.path("key_alias").asText(null);
     if (!req.alias().equals(alias)) {
       throw ProxyError.nonRetryable(
@@ -193,7 +195,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
           .toFailure(gatewayUrl, "verifying " + key.ref().fingerprint() + " on /v1/models");
     }
     Set<String> seen = new TreeSet<>();
-    for (JsonNode m : Json.tree(models.body()).path("data")) {
+    for (JsonNode m : HttpBodies.tree(models.body()).path("data")) {
       seen.add(m.path("id").asText());
     }
     List<String> wanted = policy.models();
@@ -227,7 +229,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
           RotationFailures.VERIFY_FAILED,
           "the new key " + key.ref().fingerprint() + " was deleted at the proxy after minting");
     }
-    JsonNode row = Json.tree(info.body()).path("info");
+    JsonNode row = HttpBodies.tree(info.body()).path("info");
     if (row.path("blocked").asBoolean(false)) {
       throw ProxyError.nonRetryable(
           RotationFailures.VERIFY_FAILED,
@@ -285,7 +287,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
       throw ProxyError.of(info)
           .toFailure(req.gatewayUrl(), "looking up the new key " + req.alias() + " to delete it");
     }
-    JsonNode row = Json.tree(info.body()).path("info");
+    JsonNode row = HttpBodies.tree(info.body()).path("info");
     String alias = row.path("key_alias").asText(null);
     String owner = row.path("metadata").path("keyturn_workflow_id").asText(null);
     if (!req.alias().equals(alias) && !req.derivation().workflowId().equals(owner)) {
@@ -312,7 +314,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
     if (info.status() == 404) {
       proof = "/key/info answers 404";
     } else if (info.ok() && archivedAsDeleted(info)) {
-      JsonNode row = Json.tree(info.body()).path("info");
+      JsonNode row = HttpBodies.tree(info.body()).path("info");
       proof =
           "/key/info shows it deleted"
               + (row.path("deleted_at").isTextual()
@@ -372,7 +374,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
    * {@code "revoked"} there means blocked, not deleted.
    */
   static boolean archivedAsDeleted(Reply info) {
-    JsonNode row = Json.tree(info.body()).path("info");
+    JsonNode row = HttpBodies.tree(info.body()).path("info");
     return "deleted".equalsIgnoreCase(row.path("status").asText(""))
         || row.path("deleted_at").isTextual();
   }

@@ -1,9 +1,9 @@
-package io.keyturn.activities.litellm;
+package io.keyturn.gateway.litellm;
 
-import io.keyturn.activities.http.Json;
-import io.keyturn.activities.http.JsonHttp;
-import io.keyturn.activities.http.JsonHttp.Reply;
-import io.keyturn.activities.http.JsonHttp.TransportException;
+import io.keyturn.gateway.http.HttpBodies;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.http.JsonHttp.Reply;
+import io.keyturn.gateway.http.JsonHttp.TransportException;
 import io.keyturn.workflows.RotationFailures;
 import io.temporal.failure.ApplicationFailure;
 import java.net.URLEncoder;
@@ -56,12 +56,12 @@ public class LiteLlmClient {
 
   /** {@code POST /key/generate} with the management key. */
   public Reply generate(String gateway, Map<String, Object> body) {
-    return managed("POST", gateway, "/key/generate", Json.write(body));
+    return managed("POST", gateway, "/key/generate", HttpBodies.write(body));
   }
 
   /** {@code POST /key/delete} by token hashes with the management key. */
   public Reply delete(String gateway, List<String> tokenHashes) {
-    return managed("POST", gateway, "/key/delete", Json.write(Map.of("keys", tokenHashes)));
+    return managed("POST", gateway, "/key/delete", HttpBodies.write(Map.of("keys", tokenHashes)));
   }
 
   /** {@code GET /key/list?key_alias=} (exact match) with the management key. */

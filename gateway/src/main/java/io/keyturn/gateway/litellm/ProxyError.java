@@ -1,9 +1,9 @@
-package io.keyturn.activities.litellm;
+package io.keyturn.gateway.litellm;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.keyturn.activities.http.Json;
-import io.keyturn.activities.http.JsonHttp.Reply;
-import io.keyturn.activities.http.Redact;
+import io.keyturn.gateway.http.HttpBodies;
+import io.keyturn.gateway.http.JsonHttp.Reply;
+import io.keyturn.gateway.http.Redact;
 import io.keyturn.workflows.RotationFailures;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
@@ -20,7 +20,7 @@ public record ProxyError(int status, String message, String type, String param, 
   static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(5);
 
   public static ProxyError of(Reply reply) {
-    JsonNode root = Json.tree(reply.body());
+    JsonNode root = HttpBodies.tree(reply.body());
     String message;
     String type = null;
     String param = null;
@@ -175,7 +175,7 @@ public record ProxyError(int status, String message, String type, String param, 
     }
   }
 
-  static ApplicationFailure nonRetryable(String type, String message) {
+  public static ApplicationFailure nonRetryable(String type, String message) {
     return ApplicationFailure.newBuilder()
         .setMessage(message)
         .setType(type)

@@ -1,8 +1,8 @@
-package io.keyturn.activities.litellm;
+package io.keyturn.gateway.litellm;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.keyturn.activities.http.Json;
-import io.keyturn.activities.http.JsonHttp.Reply;
+import io.keyturn.gateway.http.HttpBodies;
+import io.keyturn.gateway.http.JsonHttp.Reply;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -196,7 +196,7 @@ public final class GatewayCheck {
       if (r == null) {
         return false;
       }
-      JsonNode body = Json.tree(r.body());
+      JsonNode body = HttpBodies.tree(r.body());
       String db = body.path("db").isTextual() ? body.path("db").asText() : null;
       // Only some releases show their version here (1.82 does; 1.106 keeps it for the
       // authenticated /health/readiness/details).
@@ -271,7 +271,7 @@ public final class GatewayCheck {
         return true;
       }
       if (r.ok()) {
-        JsonNode info = Json.tree(r.body()).path("info");
+        JsonNode info = HttpBodies.tree(r.body()).path("info");
         String name = info.path("key_name").asText("sk-...");
         String user = info.path("user_id").isTextual() ? info.path("user_id").asText() : null;
         identity = "virtual key " + name + (user == null ? " with no user" : " of user " + user);
@@ -332,7 +332,7 @@ public final class GatewayCheck {
       String probeHash = null;
       String probeName = null;
       if (r.ok()) {
-        JsonNode g = Json.tree(r.body());
+        JsonNode g = HttpBodies.tree(r.body());
         probeHash = g.path("token_id").asText(null);
         String raw = g.path("key").asText(null);
         probeName = raw == null ? alias : KeyMaterial.keyName(raw);

@@ -1,17 +1,17 @@
-package io.keyturn.activities;
+package io.keyturn.gateway.litellm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.keyturn.activities.http.Json;
-import io.keyturn.activities.http.JsonHttp;
-import io.keyturn.activities.http.JsonHttp.Reply;
-import io.keyturn.activities.litellm.GatewayCheck;
-import io.keyturn.activities.litellm.GatewayCheck.Report;
-import io.keyturn.activities.litellm.GatewayCheck.Status;
-import io.keyturn.activities.litellm.GatewayCheck.Step;
-import io.keyturn.activities.litellm.LiteLlmClient;
-import io.keyturn.activities.litellm.ProxyError;
+import io.keyturn.gateway.http.HttpBodies;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.http.JsonHttp.Reply;
+import io.keyturn.gateway.litellm.GatewayCheck;
+import io.keyturn.gateway.litellm.GatewayCheck.Report;
+import io.keyturn.gateway.litellm.GatewayCheck.Status;
+import io.keyturn.gateway.litellm.GatewayCheck.Step;
+import io.keyturn.gateway.litellm.LiteLlmClient;
+import io.keyturn.gateway.litellm.ProxyError;
 import io.keyturn.testkit.launch.LiteLlmProxyServer;
 import io.keyturn.workflows.RotationFailures;
 import io.temporal.failure.ApplicationFailure;
@@ -100,7 +100,7 @@ class GatewayCheckRealCodeTest {
               "POST",
               proxy.baseUrl() + "/user/new",
               Map.of("Authorization", "Bearer " + proxy.masterKey()),
-              Json.write(Map.of("user_id", userId, "user_role", role)));
+              HttpBodies.write(Map.of("user_id", userId, "user_role", role)));
       assertThat(r.status()).as("/user/new %s: %s", userId, r.body()).isEqualTo(200);
     }
 
@@ -114,7 +114,7 @@ class GatewayCheckRealCodeTest {
       }
       Reply r = admin.generate(proxy.baseUrl(), body);
       assertThat(r.status()).as("/key/generate: %s", r.body()).isEqualTo(200);
-      return Json.tree(r.body()).path("key").asText();
+      return HttpBodies.tree(r.body()).path("key").asText();
     }
 
     /** The probe keys the check minted and left at the proxy (read with the master key). */
@@ -128,7 +128,7 @@ class GatewayCheckRealCodeTest {
               null);
       assertThat(r.status()).as("/key/list: %s", r.body()).isEqualTo(200);
       List<JsonNode> keys = new ArrayList<>();
-      Json.tree(r.body()).path("keys").forEach(keys::add);
+      HttpBodies.tree(r.body()).path("keys").forEach(keys::add);
       return keys;
     }
 
@@ -250,7 +250,7 @@ class GatewayCheckRealCodeTest {
     void theRealRefusalsOfAKeyThatIsNotAProxyAdminsNameTheFix() {
       String gw = proxy.baseUrl();
       Reply other = admin.generate(gw, Map.of("key_alias", "other-" + aliases.incrementAndGet()));
-      String otherHash = Json.tree(other.body()).path("token_id").asText();
+      String otherHash = HttpBodies.tree(other.body()).path("token_id").asText();
       String internal = keyOf(APP_USER, GatewayCheck.REQUIRED_ROUTES);
       LiteLlmClient asInternal = new LiteLlmClient(http, () -> internal);
       Map<String, Reply> answers = new LinkedHashMap<>();
@@ -263,9 +263,9 @@ class GatewayCheckRealCodeTest {
       Map<String, Object> scoped = new LinkedHashMap<>();
       scoped.put("key_alias", "no-user-" + aliases.incrementAndGet());
       scoped.put("allowed_routes", GatewayCheck.REQUIRED_ROUTES);
-      String userless = Json.tree(admin.generate(gw, scoped).body()).path("key").asText();
+      String userless = HttpBodies.tree(admin.generate(gw, scoped).body()).path("key").asText();
       String unscoped =
-          Json.tree(
+          HttpBodies.tree(
                   admin
                       .generate(gw, Map.of("key_alias", "no-user-" + aliases.incrementAndGet()))
                       .body())
@@ -320,7 +320,7 @@ class GatewayCheckRealCodeTest {
       body.put("allowed_routes", GatewayCheck.REQUIRED_ROUTES);
       Reply g = admin.generate(proxy.baseUrl(), body);
       assertThat(g.status()).as(g.body()).isEqualTo(200);
-      Report r = runWith(Json.tree(g.body()).path("key").asText());
+      Report r = runWith(HttpBodies.tree(g.body()).path("key").asText());
       assertThat(r.ok()).as(r.toString()).isFalse();
       assertThat(r.identity()).contains("with no user");
       assertThat(r.proxyAdmin()).isFalse();

@@ -1,4 +1,4 @@
-package io.keyturn.activities.http;
+package io.keyturn.gateway.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
@@ -11,8 +11,8 @@ import java.util.Map;
 /**
  * Jackson in one place: tolerant of unknown fields, nulls written (LiteLLM reads null as unset).
  */
-public final class Json {
-  private Json() {}
+public final class HttpBodies {
+  private HttpBodies() {}
 
   public static final ObjectMapper MAPPER =
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);

@@ -1,10 +1,10 @@
-package io.keyturn.activities.litellm;
+package io.keyturn.gateway.litellm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.keyturn.activities.http.JsonHttp;
-import io.keyturn.activities.http.JsonHttp.Reply;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.http.JsonHttp.Reply;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
