@@ -79,7 +79,9 @@ final class PolicyDrift {
     }
     desired.putAll(s.policy().fields());
     var reply =
-        new LiteLlmClient(http, () -> key).keyInfo(s.gatewayUrl(), last.get().newKey().tokenHash());
+        new LiteLlmClient(http, () -> key)
+            .keyInfo(s.gatewayUrl(), last.get().newKey().tokenHash())
+            .reply();
     if (!reply.ok()) {
       return new Drift(
           s.id(),

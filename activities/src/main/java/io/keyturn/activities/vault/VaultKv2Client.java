@@ -72,7 +72,8 @@ public class VaultKv2Client {
     check(r, t, "read");
     JsonNode data = HttpBodies.tree(r.body()).path("data");
     return Optional.of(
-        new Version(data.path("metadata").path("version").asLong(), HttpBodies.map(data.path("data"))));
+        new Version(
+            data.path("metadata").path("version").asLong(), HttpBodies.map(data.path("data"))));
   }
 
   /**

@@ -3,8 +3,8 @@ package io.keyturn.activities.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.activities.vault.VaultKv2Client;
+import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import java.nio.file.Path;
 import java.time.Duration;

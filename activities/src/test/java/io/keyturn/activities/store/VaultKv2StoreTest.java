@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.keyturn.activities.vault.VaultKv2Client;
 import io.keyturn.gateway.http.HttpBodies;
 import io.keyturn.gateway.http.JsonHttp;
-import io.keyturn.activities.vault.VaultKv2Client;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;

@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
 import io.keyturn.gateway.http.JsonHttp;
-import io.keyturn.gateway.litellm.GatewayCheck;
 import io.keyturn.gateway.litellm.GatewayCheck.Report;
 import io.keyturn.gateway.litellm.GatewayCheck.Status;
-import io.keyturn.gateway.litellm.LiteLlmClient;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
