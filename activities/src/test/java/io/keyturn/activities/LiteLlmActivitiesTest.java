@@ -3,9 +3,9 @@ package io.keyturn.activities;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.keyturn.activities.http.JsonHttp;
 import io.keyturn.activities.litellm.LiteLlmActivitiesImpl;
-import io.keyturn.activities.litellm.LiteLlmClient;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.litellm.LiteLlmClient;
 import io.keyturn.testkit.litellm.EmulatedKey;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.RotationFailures;

@@ -3,9 +3,9 @@ package io.keyturn.activities;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.keyturn.activities.http.JsonHttp;
 import io.keyturn.activities.vault.SecretStoreActivitiesImpl;
 import io.keyturn.activities.vault.VaultKv2Client;
+import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;

@@ -1,6 +1,6 @@
 package io.keyturn.starter;
 
-import io.keyturn.activities.litellm.GatewayCheck;
+import io.keyturn.gateway.litellm.GatewayCheck;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

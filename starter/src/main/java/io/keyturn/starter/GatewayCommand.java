@@ -1,8 +1,8 @@
 package io.keyturn.starter;
 
-import io.keyturn.activities.http.JsonHttp;
-import io.keyturn.activities.litellm.GatewayCheck;
-import io.keyturn.activities.litellm.LiteLlmClient;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.litellm.GatewayCheck;
+import io.keyturn.gateway.litellm.LiteLlmClient;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;

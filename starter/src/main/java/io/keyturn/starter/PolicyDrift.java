@@ -2,8 +2,8 @@ package io.keyturn.starter;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.keyturn.activities.http.JsonHttp;
-import io.keyturn.activities.litellm.LiteLlmClient;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.litellm.LiteLlmClient;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
@@ -79,7 +79,9 @@ final class PolicyDrift {
     }
     desired.putAll(s.policy().fields());
     var reply =
-        new LiteLlmClient(http, () -> key).keyInfo(s.gatewayUrl(), last.get().newKey().tokenHash());
+        new LiteLlmClient(http, () -> key)
+            .keyInfo(s.gatewayUrl(), last.get().newKey().tokenHash())
+            .reply();
     if (!reply.ok()) {
       return new Drift(
           s.id(),

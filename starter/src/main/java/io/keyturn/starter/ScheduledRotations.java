@@ -3,6 +3,8 @@ package io.keyturn.starter;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.litellm.LiteLlmClient;
 import io.keyturn.starter.config.ConfigProblem;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.workflows.KeyRotationWorkflow;
@@ -24,11 +26,13 @@ import io.temporal.client.schedules.SchedulePolicy;
 import io.temporal.client.schedules.ScheduleSpec;
 import io.temporal.client.schedules.ScheduleState;
 import io.temporal.common.converter.EncodedValues;
+import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -285,12 +289,9 @@ final class ScheduledRotations {
     } catch (BadSpec e) {
       throw e;
     }
-    try (io.keyturn.activities.http.JsonHttp http =
-        new io.keyturn.activities.http.JsonHttp(java.time.Duration.ofSeconds(10))) {
-      return new io.keyturn.activities.litellm.LiteLlmActivitiesImpl(
-              new io.keyturn.activities.litellm.LiteLlmClient(http, mgmt::strip), null)
-          .importPolicy(s.gatewayUrl(), ref);
-    } catch (io.temporal.failure.ApplicationFailure e) {
+    try (JsonHttp http = new JsonHttp(Duration.ofSeconds(10))) {
+      return new LiteLlmClient(http, mgmt::strip).policyOf(s.gatewayUrl(), ref);
+    } catch (ApplicationFailure e) {
       throw new BadSpec(
           new ConfigProblem(
               s.file(),

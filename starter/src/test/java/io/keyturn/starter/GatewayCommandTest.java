@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.keyturn.activities.litellm.GatewayCheck;
+import io.keyturn.gateway.litellm.GatewayCheck;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;

@@ -6,7 +6,7 @@ import ch.qos.logback.classic.spi.IThrowableProxy;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.CoreConstants;
 import ch.qos.logback.core.LayoutBase;
-import io.keyturn.activities.http.Redact;
+import io.keyturn.gateway.http.Redact;
 import io.keyturn.worker.observe.AuditLog;
 import java.time.Instant;
 import java.util.Map;

@@ -2,12 +2,12 @@ package io.keyturn.worker;
 
 import com.uber.m3.tally.RootScopeBuilder;
 import com.uber.m3.tally.Scope;
-import io.keyturn.activities.http.JsonHttp;
-import io.keyturn.activities.litellm.GatewayPacing;
 import io.keyturn.activities.litellm.LiteLlmActivitiesImpl;
-import io.keyturn.activities.litellm.LiteLlmClient;
 import io.keyturn.activities.vault.SecretStoreActivitiesImpl;
 import io.keyturn.activities.vault.VaultKv2Client;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.litellm.GatewayPacing;
+import io.keyturn.gateway.litellm.LiteLlmClient;
 import io.keyturn.worker.codec.CodecServer;
 import io.keyturn.worker.codec.CodecSettings;
 import io.keyturn.worker.observe.MetricsServer;

@@ -1,7 +1,7 @@
 package io.keyturn.worker;
 
-import io.keyturn.activities.http.JsonHttp;
 import io.keyturn.activities.vault.VaultAuth;
+import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.crypto.WorkerKeyring;

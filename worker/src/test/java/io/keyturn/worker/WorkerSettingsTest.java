@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 
 import com.sun.net.httpserver.HttpServer;
-import io.keyturn.activities.http.JsonHttp;
 import io.keyturn.activities.vault.VaultAuth;
+import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.micronaut.context.ApplicationContext;

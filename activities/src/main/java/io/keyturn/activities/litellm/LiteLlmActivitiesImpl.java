@@ -1,8 +1,14 @@
 package io.keyturn.activities.litellm;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.keyturn.activities.http.Json;
-import io.keyturn.activities.http.JsonHttp.Reply;
+import io.keyturn.gateway.litellm.Answer;
+import io.keyturn.gateway.litellm.DeleteKeysResponse;
+import io.keyturn.gateway.litellm.GenerateKeyRequest;
+import io.keyturn.gateway.litellm.GenerateKeyResponse;
+import io.keyturn.gateway.litellm.KeyInfo;
+import io.keyturn.gateway.litellm.KeyInfoResponse;
+import io.keyturn.gateway.litellm.LiteLlmClient;
+import io.keyturn.gateway.litellm.ModelsResponse;
+import io.keyturn.gateway.litellm.ProxyError;
 import io.keyturn.workflows.LiteLlmActivities;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
@@ -26,8 +32,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The LiteLLM side of a rotation (litellm-api.md §12): import the old key's policy, mint under a
- * versioned alias with a derived value, verify with the new key itself, delete by token hash.
+ * The LiteLLM side of a rotation: import the old key's policy, mint under a versioned alias with a
+ * derived value, verify with the new key itself, delete by token hash (the endpoints in
+ * litellm/proxy/management_endpoints/key_management_endpoints.py and {@code /v1/models}, through
+ * {@link LiteLlmClient}).
  */
 public class LiteLlmActivitiesImpl implements LiteLlmActivities {
   private static final Logger log = LoggerFactory.getLogger(LiteLlmActivitiesImpl.class);
@@ -46,25 +54,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
 
   @Override
   public KeyPolicy importPolicy(String gatewayUrl, KeyRef key) {
-    Reply r = proxy.keyInfo(gatewayUrl, key.tokenHash());
-    if (r.status() == 404 || (r.ok() && archivedAsDeleted(r))) {
-      throw ProxyError.nonRetryable(
-          RotationFailures.OLD_KEY_NOT_FOUND,
-          "the key to replace, "
-              + key.fingerprint()
-              + ", does not exist at LiteLLM "
-              + gatewayUrl
-              + " (/key/info answered 404). Check the key or hash you gave; a key that was already"
-              + " revoked has nothing to rotate.");
-    }
-    if (!r.ok()) {
-      throw ProxyError.of(r).toFailure(gatewayUrl, "reading the policy of " + key.fingerprint());
-    }
-    Map<String, Object> info = new LinkedHashMap<>(Json.map(Json.tree(r.body()).path("info")));
-    // Relations and ids that describe the old row, not a policy to copy.
-    info.remove("object_permission");
-    info.remove("budget_limits");
-    KeyPolicy policy = new KeyPolicy(info);
+    KeyPolicy policy = proxy.policyOf(gatewayUrl, key);
     log.info("imported policy of {}: fields {}", key.fingerprint(), policy.fields().keySet());
     return policy;
   }
@@ -75,26 +65,26 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
     req = req.withDerivation(secret.bind(req.derivation()));
     String raw = secret.deriveKey(req.derivation());
     KeyRef ref = KeyMaterial.ref(raw);
-    Map<String, Object> body = new LinkedHashMap<>(req.policy().fields());
+    Map<String, Object> policy = new LinkedHashMap<>(req.policy().fields());
     Map<String, Object> metadata = new LinkedHashMap<>();
-    if (body.get("metadata") instanceof Map<?, ?> m) {
+    if (policy.get("metadata") instanceof Map<?, ?> m) {
       m.forEach((k, v) -> metadata.put(String.valueOf(k), v));
     }
     metadata.put("keyturn_secret_id", req.secretId());
     metadata.put("keyturn_generation", req.generation());
     metadata.put("keyturn_workflow_id", req.derivation().workflowId());
     metadata.put("keyturn_rotated_from", req.replaces().tokenHash());
-    body.put("metadata", metadata);
-    // Fields Keyturn owns (as Phase does): identity, lifetime, LiteLLM's own rotation.
-    body.put("key", raw);
-    body.put("key_alias", req.alias());
-    body.put("duration", null);
-    body.put("auto_rotate", false);
-    body.put("rotation_interval", null);
+    // Keyturn owns the key's identity (value, alias, metadata: the request's own fields) and its
+    // lifetime, as Phase does: no expiry, no rotation by LiteLLM itself. Explicit nulls, so a
+    // copied duration or rotation_interval is overridden rather than left out.
+    policy.put("duration", null);
+    policy.put("auto_rotate", false);
+    policy.put("rotation_interval", null);
+    GenerateKeyRequest body = new GenerateKeyRequest(policy, raw, req.alias(), metadata);
 
-    Reply r = proxy.generate(req.gatewayUrl(), body);
+    Answer<GenerateKeyResponse> r = proxy.generate(req.gatewayUrl(), body);
     if (r.ok()) {
-      String tokenId = Json.tree(r.body()).path("token_id").asText(null);
+      String tokenId = r.body().tokenId();
       if (tokenId != null && !tokenId.equals(ref.tokenHash())) {
         throw ProxyError.nonRetryable(
             RotationFailures.GATEWAY_BAD_REQUEST,
@@ -103,10 +93,11 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
                 + " stored the new key under another hash than sha256 of its"
                 + " value; this proxy does not hash keys as LiteLLM does. Nothing was rotated.");
       }
-      // A duplicate custom key is a silent 200 (litellm-api.md §3.3): confirm the row is ours.
+      // A duplicate custom key is a silent 200 (the insert is an upsert with "update": {}, in
+      // litellm/proxy/utils.py PrismaClient.insert_data): confirm the row is ours.
       return confirmOwn(req, ref, false);
     }
-    ProxyError e = ProxyError.of(r);
+    ProxyError e = r.error();
     if (r.status() == 400 && e.mentions("already exists")) {
       // A retry of a mint whose first answer was lost: the alias is taken, perhaps by our own key.
       MintRequest earlier = mintedUnderAnotherWorkerKey(req);
@@ -133,8 +124,8 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
 
   /** Reads the derived key's row and checks it carries our alias; adopts it if so. */
   private MintedKey confirmOwn(MintRequest req, KeyRef ref, boolean afterAliasConflict) {
-    Reply info = proxy.keyInfo(req.gatewayUrl(), ref.tokenHash());
-    if (info.status() == 404 || (info.ok() && archivedAsDeleted(info))) {
+    Answer<KeyInfoResponse> info = proxy.keyInfo(req.gatewayUrl(), ref.tokenHash());
+    if (info.status() == 404 || (info.ok() && info.body().info().deleted())) {
       throw ProxyError.nonRetryable(
           RotationFailures.ALIAS_TAKEN,
           "the alias "
@@ -146,11 +137,10 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
               + " the key with that alias if it is an orphan.");
     }
     if (!info.ok()) {
-      throw ProxyError.of(info)
-          .toFailure(req.gatewayUrl(), "reading the new key " + ref.fingerprint());
+      throw info.error().toFailure(req.gatewayUrl(), "reading the new key " + ref.fingerprint());
     }
-    JsonNode row = Json.tree(info.body()).path("info");
-    String alias = row.path("key_alias").asText(null);
+    KeyInfo row = info.body().info();
+    String alias = row.keyAlias();
     if (!req.alias().equals(alias)) {
       throw ProxyError.nonRetryable(
           RotationFailures.ALIAS_TAKEN,
@@ -164,7 +154,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
               + req.alias()
               + "; refusing to adopt a key minted for something else.");
     }
-    String expires = row.path("expires").isTextual() ? row.path("expires").asText() : null;
+    String expires = row.expires();
     boolean adopted = afterAliasConflict;
     log.info(
         "{} {} as {}", adopted ? "adopted existing" : "minted", ref.fingerprint(), req.alias());
@@ -174,8 +164,8 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
   @Override
   public void verifyKey(String gatewayUrl, MintedKey key, KeyPolicy policy) {
     String raw = secret.deriveKey(key.derivation());
-    Reply models = proxy.models(gatewayUrl, raw);
-    if (models.status() == 401 || models.status() == 403 || ProxyError.of(models).expiredKey()) {
+    Answer<ModelsResponse> models = proxy.models(gatewayUrl, raw);
+    if (models.status() == 401 || models.status() == 403 || models.error().expiredKey()) {
       throw ProxyError.nonRetryable(
           RotationFailures.VERIFY_FAILED,
           "LiteLLM "
@@ -185,17 +175,15 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
               + " on /v1/models ("
               + models.status()
               + ": "
-              + ProxyError.of(models).message()
+              + models.error().message()
               + ")");
     }
     if (!models.ok()) {
-      throw ProxyError.of(models)
+      throw models
+          .error()
           .toFailure(gatewayUrl, "verifying " + key.ref().fingerprint() + " on /v1/models");
     }
-    Set<String> seen = new TreeSet<>();
-    for (JsonNode m : Json.tree(models.body()).path("data")) {
-      seen.add(m.path("id").asText());
-    }
+    Set<String> seen = models.body().ids();
     List<String> wanted = policy.models();
     if (!wanted.isEmpty() && wanted.stream().noneMatch(SPECIAL_MODELS::contains)) {
       Set<String> missing = new TreeSet<>(wanted);
@@ -217,26 +205,25 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
       }
     }
 
-    Reply info = proxy.keyInfo(gatewayUrl, key.ref().tokenHash());
+    Answer<KeyInfoResponse> info = proxy.keyInfo(gatewayUrl, key.ref().tokenHash());
     if (!info.ok()) {
-      throw ProxyError.of(info)
-          .toFailure(gatewayUrl, "reading the new key " + key.ref().fingerprint());
+      throw info.error().toFailure(gatewayUrl, "reading the new key " + key.ref().fingerprint());
     }
-    if (archivedAsDeleted(info)) {
+    KeyInfo row = info.body().info();
+    if (row.deleted()) {
       throw ProxyError.nonRetryable(
           RotationFailures.VERIFY_FAILED,
           "the new key " + key.ref().fingerprint() + " was deleted at the proxy after minting");
     }
-    JsonNode row = Json.tree(info.body()).path("info");
-    if (row.path("blocked").asBoolean(false)) {
+    if (row.blocked()) {
       throw ProxyError.nonRetryable(
           RotationFailures.VERIFY_FAILED,
           "the new key "
               + key.ref().fingerprint()
               + " is blocked (was the old key's policy blocked=true?)");
     }
-    if (row.path("expires").isTextual()) {
-      Instant expires = parseInstant(row.path("expires").asText());
+    if (row.expires() != null) {
+      Instant expires = parseInstant(row.expires());
       if (expires != null && !expires.isAfter(Instant.now())) {
         throw ProxyError.nonRetryable(
             RotationFailures.VERIFY_FAILED,
@@ -251,12 +238,12 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
 
   @Override
   public boolean deleteKey(String gatewayUrl, KeyRef key) {
-    Reply r = proxy.delete(gatewayUrl, List.of(key.tokenHash()));
+    Answer<DeleteKeysResponse> r = proxy.delete(gatewayUrl, List.of(key.tokenHash()));
     if (r.ok()) {
       log.info("deleted {}", key.fingerprint());
       return true;
     }
-    ProxyError e = ProxyError.of(r);
+    ProxyError e = r.error();
     if (r.status() == 404 && e.mentions("No keys found")) {
       log.info("{} was already gone", key.fingerprint());
       return false;
@@ -277,18 +264,19 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
 
   private boolean discardOne(MintRequest req) {
     KeyRef ref = KeyMaterial.ref(secret.deriveKey(req.derivation()));
-    Reply info = proxy.keyInfo(req.gatewayUrl(), ref.tokenHash());
-    if (info.status() == 404 || (info.ok() && archivedAsDeleted(info))) {
+    Answer<KeyInfoResponse> info = proxy.keyInfo(req.gatewayUrl(), ref.tokenHash());
+    if (info.status() == 404 || (info.ok() && info.body().info().deleted())) {
       return false;
     }
     if (!info.ok()) {
-      throw ProxyError.of(info)
+      throw info.error()
           .toFailure(req.gatewayUrl(), "looking up the new key " + req.alias() + " to delete it");
     }
-    JsonNode row = Json.tree(info.body()).path("info");
-    String alias = row.path("key_alias").asText(null);
-    String owner = row.path("metadata").path("keyturn_workflow_id").asText(null);
-    if (!req.alias().equals(alias) && !req.derivation().workflowId().equals(owner)) {
+    KeyInfo row = info.body().info();
+    String alias = row.keyAlias();
+    Object owner = row.metadata().get("keyturn_workflow_id");
+    if (!req.alias().equals(alias)
+        && !req.derivation().workflowId().equals(owner == null ? null : owner.toString())) {
       throw ProxyError.nonRetryable(
           RotationFailures.ALIAS_TAKEN,
           "LiteLLM "
@@ -307,17 +295,13 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
   @Override
   public RevokeReceipt confirmRevoked(
       String gatewayUrl, KeyRef oldKey, SealedSecret oldKeySealed, boolean deletedByThisRotation) {
-    Reply info = proxy.keyInfo(gatewayUrl, oldKey.tokenHash());
+    Answer<KeyInfoResponse> info = proxy.keyInfo(gatewayUrl, oldKey.tokenHash());
     String proof;
     if (info.status() == 404) {
       proof = "/key/info answers 404";
-    } else if (info.ok() && archivedAsDeleted(info)) {
-      JsonNode row = Json.tree(info.body()).path("info");
-      proof =
-          "/key/info shows it deleted"
-              + (row.path("deleted_at").isTextual()
-                  ? " at " + row.path("deleted_at").asText()
-                  : "");
+    } else if (info.ok() && info.body().info().deleted()) {
+      String deletedAt = info.body().info().deletedAt();
+      proof = "/key/info shows it deleted" + (deletedAt != null ? " at " + deletedAt : "");
     } else if (info.ok()) {
       throw ApplicationFailure.newFailure(
           "LiteLLM "
@@ -327,7 +311,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
               + " as live after deleting it; retrying",
           RotationFailures.OLD_KEY_STILL_ACCEPTED);
     } else {
-      throw ProxyError.of(info)
+      throw info.error()
           .toFailure(gatewayUrl, "checking that " + oldKey.fingerprint() + " is gone");
     }
     if (oldKeySealed != null) {
@@ -339,7 +323,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
         proof += "; bearer check skipped: " + e.getMessage();
       }
       if (raw != null) {
-        Reply models = proxy.models(gatewayUrl, raw);
+        Answer<ModelsResponse> models = proxy.models(gatewayUrl, raw);
         if (models.ok()) {
           throw ApplicationFailure.newFailure(
               "LiteLLM "
@@ -350,7 +334,8 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
               RotationFailures.OLD_KEY_STILL_ACCEPTED);
         }
         if (models.status() != 401) {
-          throw ProxyError.of(models)
+          throw models
+              .error()
               .toFailure(gatewayUrl, "checking that " + oldKey.fingerprint() + " is refused");
         }
         proof += "; refused as bearer (401)";
@@ -362,19 +347,6 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
         deletedByThisRotation ? "deleted by this rotation; " : "was already gone; ",
         proof);
     return new RevokeReceipt(oldKey, !deletedByThisRotation, proof);
-  }
-
-  /**
-   * Whether a 200 from {@code /key/info} describes a deleted key. LiteLLM 1.106 serves deleted keys
-   * from its LiteLLM_DeletedVerificationToken archive with {@code info.status: "deleted"} and
-   * {@code deleted_at} instead of answering 404 (litellm/proxy/management_endpoints/
-   * key_management_endpoints.py, {@code info_key_fn}); older releases answer 404. Note that status
-   * {@code "revoked"} there means blocked, not deleted.
-   */
-  static boolean archivedAsDeleted(Reply info) {
-    JsonNode row = Json.tree(info.body()).path("info");
-    return "deleted".equalsIgnoreCase(row.path("status").asText(""))
-        || row.path("deleted_at").isTextual();
   }
 
   private static Instant parseInstant(String s) {

@@ -1,6 +1,6 @@
 package io.keyturn.activities.store;
 
-import io.keyturn.activities.http.Redact;
+import io.keyturn.gateway.http.Redact;
 import io.keyturn.workflows.RotationFailures;
 import io.temporal.failure.ApplicationFailure;
 import java.util.List;

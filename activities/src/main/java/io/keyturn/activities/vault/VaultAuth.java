@@ -1,10 +1,10 @@
 package io.keyturn.activities.vault;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.keyturn.activities.http.Json;
-import io.keyturn.activities.http.JsonHttp;
-import io.keyturn.activities.http.JsonHttp.Reply;
-import io.keyturn.activities.http.JsonHttp.TransportException;
+import io.keyturn.gateway.http.HttpBodies;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.http.JsonHttp.Reply;
+import io.keyturn.gateway.http.JsonHttp.TransportException;
 import io.keyturn.workflows.RotationFailures;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
@@ -199,7 +199,7 @@ public abstract sealed class VaultAuth {
       body.put("secret_id", secret);
       Reply r;
       try {
-        r = http.send("POST", loginUrl, headers, Json.write(body));
+        r = http.send("POST", loginUrl, headers, HttpBodies.write(body));
       } catch (TransportException e) {
         throw ApplicationFailure.newFailure(
             "Vault AppRole login at "
@@ -212,7 +212,7 @@ public abstract sealed class VaultAuth {
       if (!r.ok()) {
         throw loginRefused(r);
       }
-      JsonNode auth = Json.tree(r.body()).path("auth");
+      JsonNode auth = HttpBodies.tree(r.body()).path("auth");
       String token = auth.path("client_token").asText("");
       if (token.isBlank()) {
         throw ApplicationFailure.newNonRetryableFailure(
@@ -240,7 +240,7 @@ public abstract sealed class VaultAuth {
 
     private ApplicationFailure loginRefused(Reply r) {
       // Vault's errors for a login name no credential ("invalid role or secret ID").
-      String errors = Json.tree(r.body()).path("errors").toString();
+      String errors = HttpBodies.tree(r.body()).path("errors").toString();
       String where =
           "Vault refused the AppRole login at auth/"
               + mount

@@ -1,10 +1,10 @@
 package io.keyturn.activities.vault;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.keyturn.activities.http.Json;
-import io.keyturn.activities.http.JsonHttp;
-import io.keyturn.activities.http.JsonHttp.Reply;
-import io.keyturn.activities.http.JsonHttp.TransportException;
+import io.keyturn.gateway.http.HttpBodies;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.http.JsonHttp.Reply;
+import io.keyturn.gateway.http.JsonHttp.TransportException;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.model.VaultTarget;
 import io.temporal.failure.ApplicationFailure;
@@ -62,7 +62,7 @@ public class VaultKv2Client {
       check(r, t, "read");
     }
     if (r.status() == 404) {
-      JsonNode meta = Json.tree(r.body()).path("data").path("metadata");
+      JsonNode meta = HttpBodies.tree(r.body()).path("data").path("metadata");
       if (meta.has("version")) {
         // The latest version exists but is deleted: report its number with no data.
         return Optional.of(new Version(meta.path("version").asLong(), Map.of()));
@@ -70,9 +70,10 @@ public class VaultKv2Client {
       return Optional.empty();
     }
     check(r, t, "read");
-    JsonNode data = Json.tree(r.body()).path("data");
+    JsonNode data = HttpBodies.tree(r.body()).path("data");
     return Optional.of(
-        new Version(data.path("metadata").path("version").asLong(), Json.map(data.path("data"))));
+        new Version(
+            data.path("metadata").path("version").asLong(), HttpBodies.map(data.path("data"))));
   }
 
   /**
@@ -83,7 +84,7 @@ public class VaultKv2Client {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("options", Map.of("cas", cas));
     body.put("data", data);
-    Reply r = send("POST", dataUrl(t), Json.write(body), t, "write");
+    Reply r = send("POST", dataUrl(t), HttpBodies.write(body), t, "write");
     if (r.status() == 400 && r.body().contains("check-and-set")) {
       throw ApplicationFailure.newBuilder()
           .setType(RotationFailures.VAULT_CONFLICT)
@@ -97,7 +98,7 @@ public class VaultKv2Client {
           .build();
     }
     check(r, t, "write");
-    return Json.tree(r.body()).path("data").path("version").asLong();
+    return HttpBodies.tree(r.body()).path("data").path("version").asLong();
   }
 
   /** Soft-deletes the latest version (KV v2 keeps the metadata and older versions). */
@@ -114,7 +115,7 @@ public class VaultKv2Client {
         send(
             "POST",
             address + "/v1/" + t.mount() + "/metadata/" + t.secretPath(),
-            Json.write(Map.of("custom_metadata", custom)),
+            HttpBodies.write(Map.of("custom_metadata", custom)),
             t,
             "set metadata on");
     check(r, t, "set metadata on");
@@ -136,7 +137,7 @@ public class VaultKv2Client {
   // Vault answers an expired, revoked or unknown token with 403 "permission denied" (newer
   // versions add "invalid token"); a token that lacks a policy gets the same answer.
   private static boolean refusedToken(Reply r) {
-    String errors = Json.tree(r.body()).path("errors").toString();
+    String errors = HttpBodies.tree(r.body()).path("errors").toString();
     return errors.contains("permission denied") || errors.contains("invalid token");
   }
 
@@ -168,7 +169,7 @@ public class VaultKv2Client {
     if (r.ok()) {
       return;
     }
-    String errors = Json.tree(r.body()).path("errors").toString();
+    String errors = HttpBodies.tree(r.body()).path("errors").toString();
     String where =
         "Vault at "
             + address

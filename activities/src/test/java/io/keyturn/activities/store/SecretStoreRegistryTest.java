@@ -3,8 +3,8 @@ package io.keyturn.activities.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.keyturn.activities.http.JsonHttp;
 import io.keyturn.activities.vault.VaultKv2Client;
+import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -119,7 +119,7 @@ class SecretStoreRegistryTest {
     SecretStoreRegistry registry =
         SecretStoreRegistry.builtIn(
             new io.keyturn.activities.vault.VaultKv2Client(
-                new io.keyturn.activities.http.JsonHttp(java.time.Duration.ofSeconds(1)),
+                new io.keyturn.gateway.http.JsonHttp(java.time.Duration.ofSeconds(1)),
                 "http://127.0.0.1:8200",
                 () -> "t"));
     assertThat(registry.create("vault-kv2", Map.of("name", "svc-a")).location())

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.keyturn.activities.http.Json;
-import io.keyturn.activities.http.JsonHttp;
 import io.keyturn.activities.vault.VaultKv2Client;
+import io.keyturn.gateway.http.HttpBodies;
+import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
@@ -148,6 +148,6 @@ class VaultKv2StoreTest extends SecretStoreContractTest {
             .GET()
             .build();
     String body = client.send(request, HttpResponse.BodyHandlers.ofString()).body();
-    return Json.tree(body).path("data");
+    return HttpBodies.tree(body).path("data");
   }
 }

@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.keyturn.activities.http.Json;
-import io.keyturn.activities.http.JsonHttp;
-import io.keyturn.activities.http.JsonHttp.Reply;
+import io.keyturn.gateway.http.HttpBodies;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.http.JsonHttp.Reply;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
@@ -69,12 +69,12 @@ class VaultAppRoleTest {
             "token_max_ttl",
             TOKEN_TTL_SECONDS + "s"));
     roleId =
-        Json.tree(asRoot("GET", "/v1/auth/approle/role/keyturn/role-id", null).body())
+        HttpBodies.tree(asRoot("GET", "/v1/auth/approle/role/keyturn/role-id", null).body())
             .path("data")
             .path("role_id")
             .asText();
     secretId =
-        Json.tree(asRoot("POST", "/v1/auth/approle/role/keyturn/secret-id", Map.of()).body())
+        HttpBodies.tree(asRoot("POST", "/v1/auth/approle/role/keyturn/secret-id", Map.of()).body())
             .path("data")
             .path("secret_id")
             .asText();
@@ -94,7 +94,7 @@ class VaultAppRoleTest {
             method,
             bao.address() + path,
             Map.of("X-Vault-Token", bao.rootToken()),
-            body == null ? null : Json.write(body));
+            body == null ? null : HttpBodies.write(body));
     assertThat(r.ok()).as(method + " " + path + ": " + r.status() + " " + r.body()).isTrue();
     return r;
   }

@@ -1,6 +1,6 @@
 package io.keyturn.worker.observe;
 
-import io.keyturn.activities.http.Redact;
+import io.keyturn.gateway.http.Redact;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

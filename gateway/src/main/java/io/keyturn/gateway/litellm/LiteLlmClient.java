@@ -1,21 +1,26 @@
-package io.keyturn.activities.litellm;
+package io.keyturn.gateway.litellm;
 
-import io.keyturn.activities.http.Json;
-import io.keyturn.activities.http.JsonHttp;
-import io.keyturn.activities.http.JsonHttp.Reply;
-import io.keyturn.activities.http.JsonHttp.TransportException;
+import io.keyturn.gateway.http.HttpBodies;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.http.JsonHttp.Reply;
+import io.keyturn.gateway.http.JsonHttp.TransportException;
 import io.keyturn.workflows.RotationFailures;
+import io.keyturn.workflows.model.KeyPolicy;
+import io.keyturn.workflows.model.KeyRef;
 import io.temporal.failure.ApplicationFailure;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * The LiteLLM management calls Keyturn makes, as raw replies. The management key comes from the
- * worker's configuration through a supplier, so it is read when needed and never stored in a
+ * The LiteLLM management calls Keyturn makes: typed request bodies in, each answer back as its HTTP
+ * reply and its body read as a typed record ({@link Answer}), whatever the status, so the caller
+ * classifies refusals itself ({@link ProxyError}). The management key comes from the worker's (or
+ * the CLI's) configuration through a supplier, so it is read when needed and never stored in a
  * request record. A transport failure becomes a retryable {@link RotationFailures#TRANSIENT}.
  *
  * <p>Calls made with the management key go through {@link GatewayPacing}: with adaptive pacing (the
@@ -45,39 +50,73 @@ public class LiteLlmClient {
   }
 
   /** {@code GET /key/info?key=} with the management key; the argument is a hash or raw key. */
-  public Reply keyInfo(String gateway, String keyOrHash) {
-    return managed("GET", gateway, "/key/info?key=" + enc(keyOrHash), null);
+  public Answer<KeyInfoResponse> keyInfo(String gateway, String keyOrHash) {
+    return read(
+        managed("GET", gateway, "/key/info?key=" + enc(keyOrHash), null), KeyInfoResponse.class);
   }
 
   /** {@code GET /key/info} with no argument: the management key describes itself. */
-  public Reply selfInfo(String gateway) {
-    return managed("GET", gateway, "/key/info", null);
+  public Answer<KeyInfoResponse> selfInfo(String gateway) {
+    return read(managed("GET", gateway, "/key/info", null), KeyInfoResponse.class);
   }
 
   /** {@code POST /key/generate} with the management key. */
-  public Reply generate(String gateway, Map<String, Object> body) {
-    return managed("POST", gateway, "/key/generate", Json.write(body));
+  public Answer<GenerateKeyResponse> generate(String gateway, GenerateKeyRequest request) {
+    return read(
+        managed("POST", gateway, "/key/generate", HttpBodies.write(request)),
+        GenerateKeyResponse.class);
   }
 
   /** {@code POST /key/delete} by token hashes with the management key. */
-  public Reply delete(String gateway, List<String> tokenHashes) {
-    return managed("POST", gateway, "/key/delete", Json.write(Map.of("keys", tokenHashes)));
-  }
-
-  /** {@code GET /key/list?key_alias=} (exact match) with the management key. */
-  public Reply listByAlias(String gateway, String alias) {
-    return managed(
-        "GET", gateway, "/key/list?key_alias=" + enc(alias) + "&return_full_object=true", null);
+  public Answer<DeleteKeysResponse> delete(String gateway, List<String> tokenHashes) {
+    return read(
+        managed(
+            "POST", gateway, "/key/delete", HttpBodies.write(new DeleteKeysRequest(tokenHashes))),
+        DeleteKeysResponse.class);
   }
 
   /** {@code GET /v1/models} with the given key itself as bearer. */
-  public Reply models(String gateway, String rawKey) {
-    return call("GET", gateway, "/v1/models", bearer(rawKey), null);
+  public Answer<ModelsResponse> models(String gateway, String rawKey) {
+    return read(call("GET", gateway, "/v1/models", bearer(rawKey), null), ModelsResponse.class);
   }
 
   /** {@code GET /health/readiness}, no auth. */
-  public Reply readiness(String gateway) {
-    return call("GET", gateway, "/health/readiness", Map.of(), null);
+  public Answer<ReadinessResponse> readiness(String gateway) {
+    return read(call("GET", gateway, "/health/readiness", Map.of(), null), ReadinessResponse.class);
+  }
+
+  /**
+   * The policy of an existing key, for its replacement: every field of its {@code /key/info} row
+   * but the relations and ids that describe the old row itself ({@code object_permission}, {@code
+   * budget_limits}). Throws {@link RotationFailures#OLD_KEY_NOT_FOUND} when the proxy has no such
+   * key (or only its archived deleted row), and the classified failure ({@link
+   * ProxyError#toFailure}) for any other refusal.
+   */
+  public KeyPolicy policyOf(String gateway, KeyRef key) {
+    Answer<KeyInfoResponse> a = keyInfo(gateway, key.tokenHash());
+    if (a.status() == 404 || (a.ok() && a.body().info().deleted())) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.OLD_KEY_NOT_FOUND,
+          "the key to replace, "
+              + key.fingerprint()
+              + ", does not exist at LiteLLM "
+              + gateway
+              + " (/key/info answered 404). Check the key or hash you gave; a key that was already"
+              + " revoked has nothing to rotate.");
+    }
+    if (!a.ok()) {
+      throw a.error().toFailure(gateway, "reading the policy of " + key.fingerprint());
+    }
+    // The policy is open-ended (whatever fields this release stores), so it is read as a map.
+    Map<String, Object> fields =
+        new LinkedHashMap<>(HttpBodies.map(HttpBodies.tree(a.reply().body()).path("info")));
+    fields.remove("object_permission");
+    fields.remove("budget_limits");
+    return new KeyPolicy(fields);
+  }
+
+  private static <T> Answer<T> read(Reply reply, Class<T> type) {
+    return new Answer<>(reply, HttpBodies.read(reply.body(), type));
   }
 
   /**

@@ -1,8 +1,8 @@
-package io.keyturn.activities.litellm;
+package io.keyturn.gateway.litellm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.keyturn.activities.http.JsonHttp.Reply;
+import io.keyturn.gateway.http.JsonHttp.Reply;
 import io.keyturn.workflows.RotationFailures;
 import io.temporal.failure.ApplicationFailure;
 import org.junit.jupiter.api.Test;

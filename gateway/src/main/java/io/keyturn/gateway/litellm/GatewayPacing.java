@@ -1,4 +1,4 @@
-package io.keyturn.activities.litellm;
+package io.keyturn.gateway.litellm;
 
 import java.time.Duration;
 import java.util.Map;

@@ -1,17 +1,19 @@
-package io.keyturn.activities.litellm;
+package io.keyturn.gateway.litellm;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.keyturn.activities.http.Json;
-import io.keyturn.activities.http.JsonHttp.Reply;
-import io.keyturn.activities.http.Redact;
+import io.keyturn.gateway.http.HttpBodies;
+import io.keyturn.gateway.http.JsonHttp.Reply;
+import io.keyturn.gateway.http.Redact;
 import io.keyturn.workflows.RotationFailures;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
 
 /**
- * One typed view of the LiteLLM proxy's three error shapes (litellm-api.md §2): the OpenAI-style
- * {@code {"error": {...}}}, the same with a Python-dict message, and FastAPI's {@code {"detail":
- * ...}}; and its classification into Keyturn's named failures, with a message for the operator.
+ * One typed view of the LiteLLM proxy's three error shapes: the OpenAI-style {@code {"error":
+ * {...}}} of a {@code ProxyException} (litellm/proxy/_types.py, written by {@code
+ * openai_exception_handler} in litellm/proxy/proxy_server.py), the same with a Python-dict message,
+ * and FastAPI's {@code {"detail": ...}} of an {@code HTTPException} or a request validation error;
+ * and its classification into Keyturn's named failures, with a message for the operator.
  * Messages are passed through {@link Redact#keys} so no key value from the proxy travels on.
  */
 public record ProxyError(int status, String message, String type, String param, String retryAfter) {
@@ -20,7 +22,7 @@ public record ProxyError(int status, String message, String type, String param, 
   static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(5);
 
   public static ProxyError of(Reply reply) {
-    JsonNode root = Json.tree(reply.body());
+    JsonNode root = HttpBodies.tree(reply.body());
     String message;
     String type = null;
     String param = null;
@@ -175,7 +177,7 @@ public record ProxyError(int status, String message, String type, String param, 
     }
   }
 
-  static ApplicationFailure nonRetryable(String type, String message) {
+  public static ApplicationFailure nonRetryable(String type, String message) {
     return ApplicationFailure.newBuilder()
         .setMessage(message)
         .setType(type)

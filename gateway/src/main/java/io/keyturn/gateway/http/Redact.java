@@ -1,4 +1,4 @@
-package io.keyturn.activities.http;
+package io.keyturn.gateway.http;
 
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

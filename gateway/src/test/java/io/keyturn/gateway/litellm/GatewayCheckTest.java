@@ -1,14 +1,12 @@
-package io.keyturn.activities;
+package io.keyturn.gateway.litellm;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
-import io.keyturn.activities.http.JsonHttp;
-import io.keyturn.activities.litellm.GatewayCheck;
-import io.keyturn.activities.litellm.GatewayCheck.Report;
-import io.keyturn.activities.litellm.GatewayCheck.Status;
-import io.keyturn.activities.litellm.LiteLlmClient;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.litellm.GatewayCheck.Report;
+import io.keyturn.gateway.litellm.GatewayCheck.Status;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;

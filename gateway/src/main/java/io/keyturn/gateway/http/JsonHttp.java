@@ -1,4 +1,4 @@
-package io.keyturn.activities.http;
+package io.keyturn.gateway.http;
 
 import io.micronaut.core.type.Argument;
 import io.micronaut.http.HttpRequest;

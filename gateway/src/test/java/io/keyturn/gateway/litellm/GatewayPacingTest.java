@@ -1,10 +1,9 @@
-package io.keyturn.activities.litellm;
+package io.keyturn.gateway.litellm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.keyturn.activities.http.JsonHttp;
-import io.keyturn.activities.http.JsonHttp.Reply;
+import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
@@ -100,8 +99,8 @@ class GatewayPacingTest {
     LiteLlmClient client = new LiteLlmClient(http, () -> MASTER, pacing);
 
     long t0 = System.nanoTime();
-    Reply first = client.keyInfo(proxy.baseUrl(), hash); // 429, pause 2 s, then 200
-    Reply second = client.keyInfo(proxy.baseUrl(), hash);
+    var first = client.keyInfo(proxy.baseUrl(), hash); // 429, pause 2 s, then 200
+    var second = client.keyInfo(proxy.baseUrl(), hash);
     double seconds = (System.nanoTime() - t0) / 1e9;
 
     assertThat(first.status()).isEqualTo(200);

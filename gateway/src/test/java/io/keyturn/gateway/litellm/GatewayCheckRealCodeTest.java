@@ -1,17 +1,14 @@
-package io.keyturn.activities;
+package io.keyturn.gateway.litellm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.keyturn.activities.http.Json;
-import io.keyturn.activities.http.JsonHttp;
-import io.keyturn.activities.http.JsonHttp.Reply;
-import io.keyturn.activities.litellm.GatewayCheck;
-import io.keyturn.activities.litellm.GatewayCheck.Report;
-import io.keyturn.activities.litellm.GatewayCheck.Status;
-import io.keyturn.activities.litellm.GatewayCheck.Step;
-import io.keyturn.activities.litellm.LiteLlmClient;
-import io.keyturn.activities.litellm.ProxyError;
+import io.keyturn.gateway.http.HttpBodies;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.http.JsonHttp.Reply;
+import io.keyturn.gateway.litellm.GatewayCheck.Report;
+import io.keyturn.gateway.litellm.GatewayCheck.Status;
+import io.keyturn.gateway.litellm.GatewayCheck.Step;
 import io.keyturn.testkit.launch.LiteLlmProxyServer;
 import io.keyturn.workflows.RotationFailures;
 import io.temporal.failure.ApplicationFailure;
@@ -100,7 +97,7 @@ class GatewayCheckRealCodeTest {
               "POST",
               proxy.baseUrl() + "/user/new",
               Map.of("Authorization", "Bearer " + proxy.masterKey()),
-              Json.write(Map.of("user_id", userId, "user_role", role)));
+              HttpBodies.write(Map.of("user_id", userId, "user_role", role)));
       assertThat(r.status()).as("/user/new %s: %s", userId, r.body()).isEqualTo(200);
     }
 
@@ -112,9 +109,10 @@ class GatewayCheckRealCodeTest {
       if (allowedRoutes != null) {
         body.put("allowed_routes", allowedRoutes);
       }
-      Reply r = admin.generate(proxy.baseUrl(), body);
-      assertThat(r.status()).as("/key/generate: %s", r.body()).isEqualTo(200);
-      return Json.tree(r.body()).path("key").asText();
+      Answer<GenerateKeyResponse> r =
+          admin.generate(proxy.baseUrl(), GenerateKeyRequest.withPolicy(body));
+      assertThat(r.status()).as("/key/generate: %s", r.reply().body()).isEqualTo(200);
+      return r.body().key();
     }
 
     /** The probe keys the check minted and left at the proxy (read with the master key). */
@@ -128,8 +126,12 @@ class GatewayCheckRealCodeTest {
               null);
       assertThat(r.status()).as("/key/list: %s", r.body()).isEqualTo(200);
       List<JsonNode> keys = new ArrayList<>();
-      Json.tree(r.body()).path("keys").forEach(keys::add);
+      HttpBodies.tree(r.body()).path("keys").forEach(keys::add);
       return keys;
+    }
+
+    static GenerateKeyRequest withAlias(String alias) {
+      return new GenerateKeyRequest(Map.of(), null, alias, null);
     }
 
     Report runWith(String key) {
@@ -249,35 +251,30 @@ class GatewayCheckRealCodeTest {
     @Test
     void theRealRefusalsOfAKeyThatIsNotAProxyAdminsNameTheFix() {
       String gw = proxy.baseUrl();
-      Reply other = admin.generate(gw, Map.of("key_alias", "other-" + aliases.incrementAndGet()));
-      String otherHash = Json.tree(other.body()).path("token_id").asText();
+      String otherHash =
+          admin.generate(gw, withAlias("other-" + aliases.incrementAndGet())).body().tokenId();
       String internal = keyOf(APP_USER, GatewayCheck.REQUIRED_ROUTES);
       LiteLlmClient asInternal = new LiteLlmClient(http, () -> internal);
+      GenerateKeyRequest forAdmin =
+          GenerateKeyRequest.withPolicy(Map.of("user_id", ADMIN_USER, "models", List.of()));
       Map<String, Reply> answers = new LinkedHashMap<>();
-      answers.put("delete", asInternal.delete(gw, List.of(otherHash)));
-      answers.put("info", asInternal.keyInfo(gw, otherHash));
-      answers.put(
-          "generate", asInternal.generate(gw, Map.of("user_id", ADMIN_USER, "models", List.of())));
+      answers.put("delete", asInternal.delete(gw, List.of(otherHash)).reply());
+      answers.put("info", asInternal.keyInfo(gw, otherHash).reply());
+      answers.put("generate", asInternal.generate(gw, forAdmin).reply());
       // A key with no user: without allowed_routes LiteLLM's auth layer refuses it every
       // management route (401); with them, the route handlers refuse it (403).
       Map<String, Object> scoped = new LinkedHashMap<>();
       scoped.put("key_alias", "no-user-" + aliases.incrementAndGet());
       scoped.put("allowed_routes", GatewayCheck.REQUIRED_ROUTES);
-      String userless = Json.tree(admin.generate(gw, scoped).body()).path("key").asText();
+      String userless = admin.generate(gw, GenerateKeyRequest.withPolicy(scoped)).body().key();
       String unscoped =
-          Json.tree(
-                  admin
-                      .generate(gw, Map.of("key_alias", "no-user-" + aliases.incrementAndGet()))
-                      .body())
-              .path("key")
-              .asText();
-      Map<String, Object> forAdmin = Map.of("user_id", ADMIN_USER, "models", List.of());
+          admin.generate(gw, withAlias("no-user-" + aliases.incrementAndGet())).body().key();
       LiteLlmClient asUserless = new LiteLlmClient(http, () -> userless);
       LiteLlmClient asUnscoped = new LiteLlmClient(http, () -> unscoped);
-      answers.put("userless generate", asUserless.generate(gw, forAdmin));
-      answers.put("userless delete", asUserless.delete(gw, List.of(otherHash)));
-      answers.put("unscoped userless generate", asUnscoped.generate(gw, forAdmin));
-      answers.put("unscoped userless delete", asUnscoped.delete(gw, List.of(otherHash)));
+      answers.put("userless generate", asUserless.generate(gw, forAdmin).reply());
+      answers.put("userless delete", asUserless.delete(gw, List.of(otherHash)).reply());
+      answers.put("unscoped userless generate", asUnscoped.generate(gw, forAdmin).reply());
+      answers.put("unscoped userless delete", asUnscoped.delete(gw, List.of(otherHash)).reply());
 
       answers.forEach(
           (what, reply) ->
@@ -318,9 +315,10 @@ class GatewayCheckRealCodeTest {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("key_alias", "no-user-" + aliases.incrementAndGet());
       body.put("allowed_routes", GatewayCheck.REQUIRED_ROUTES);
-      Reply g = admin.generate(proxy.baseUrl(), body);
-      assertThat(g.status()).as(g.body()).isEqualTo(200);
-      Report r = runWith(Json.tree(g.body()).path("key").asText());
+      Answer<GenerateKeyResponse> g =
+          admin.generate(proxy.baseUrl(), GenerateKeyRequest.withPolicy(body));
+      assertThat(g.status()).as(g.reply().body()).isEqualTo(200);
+      Report r = runWith(g.body().key());
       assertThat(r.ok()).as(r.toString()).isFalse();
       assertThat(r.identity()).contains("with no user");
       assertThat(r.proxyAdmin()).isFalse();

@@ -1,8 +1,5 @@
-package io.keyturn.activities.litellm;
+package io.keyturn.gateway.litellm;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import io.keyturn.activities.http.Json;
-import io.keyturn.activities.http.JsonHttp.Reply;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -10,6 +7,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Checks that a LiteLLM gateway and a management key can do everything a rotation needs, and says
@@ -179,7 +177,7 @@ public final class GatewayCheck {
     }
 
     /** A call that may not get an HTTP answer at all: null then, with the step recorded. */
-    Reply call(String step, java.util.function.Supplier<Reply> call) {
+    <T> Answer<T> call(String step, Supplier<Answer<T>> call) {
       try {
         return call.get();
       } catch (RuntimeException e) {
@@ -192,18 +190,15 @@ public final class GatewayCheck {
     }
 
     boolean readiness() {
-      Reply r = call("readiness", () -> proxy.readiness(gw));
+      Answer<ReadinessResponse> r = call("readiness", () -> proxy.readiness(gw));
       if (r == null) {
         return false;
       }
-      JsonNode body = Json.tree(r.body());
-      String db = body.path("db").isTextual() ? body.path("db").asText() : null;
+      String db = r.body().db();
       // Only some releases show their version here (1.82 does; 1.106 keeps it for the
       // authenticated /health/readiness/details).
       String version =
-          body.path("litellm_version").isTextual()
-              ? " (LiteLLM " + body.path("litellm_version").asText() + ")"
-              : "";
+          r.body().litellmVersion() == null ? "" : " (LiteLLM " + r.body().litellmVersion() + ")";
       if (db != null && !"connected".equals(db)) {
         add("readiness", Status.FAIL, "HTTP " + r.status() + ", db is \"" + db + "\"" + version);
         diagnosis =
@@ -218,11 +213,11 @@ public final class GatewayCheck {
         return false;
       }
       if (!r.ok()) {
-        String state = body.path("status").asText("");
+        String state = r.body().status() == null ? "" : r.body().status();
         add(
             "readiness",
             Status.FAIL,
-            "/health/readiness answered " + r.status() + ": " + ProxyError.of(r).message());
+            "/health/readiness answered " + r.status() + ": " + r.error().message());
         diagnosis =
             "LiteLLM at "
                 + gw
@@ -247,11 +242,11 @@ public final class GatewayCheck {
     }
 
     boolean identity() {
-      Reply r = call("management key", () -> proxy.selfInfo(gw));
+      Answer<KeyInfoResponse> r = call("management key", () -> proxy.selfInfo(gw));
       if (r == null) {
         return false;
       }
-      ProxyError e = r.ok() ? null : ProxyError.of(r);
+      ProxyError e = r.ok() ? null : r.error();
       if (r.status() == 401) {
         add("management key", Status.FAIL, "refused (401): " + e.message());
         diagnosis = "The proxy refused the management key: it is unknown, expired or blocked.";
@@ -271,12 +266,11 @@ public final class GatewayCheck {
         return true;
       }
       if (r.ok()) {
-        JsonNode info = Json.tree(r.body()).path("info");
-        String name = info.path("key_name").asText("sk-...");
-        String user = info.path("user_id").isTextual() ? info.path("user_id").asText() : null;
+        KeyInfo info = r.body().info();
+        String name = info.keyName() == null ? "sk-..." : info.keyName();
+        String user = info.userId();
         identity = "virtual key " + name + (user == null ? " with no user" : " of user " + user);
-        List<String> allowed = new ArrayList<>();
-        info.path("allowed_routes").forEach(n -> allowed.add(n.asText()));
+        List<String> allowed = info.allowedRoutes();
         add(
             "management key",
             Status.OK,
@@ -318,23 +312,22 @@ public final class GatewayCheck {
 
     void probe() {
       String alias = "keyturn-gateway-check-" + HexFormat.of().formatHex(randomBytes());
-      Map<String, Object> body = new LinkedHashMap<>();
-      body.put("key_alias", alias);
-      body.put("user_id", PROBE_USER);
-      body.put("blocked", true);
-      body.put("duration", PROBE_DURATION);
-      body.put("models", List.of());
-      body.put("metadata", Map.of("keyturn_gateway_check", true));
-      Reply r = call("mint for another user", () -> proxy.generate(gw, body));
+      Map<String, Object> policy = new LinkedHashMap<>();
+      policy.put("user_id", PROBE_USER);
+      policy.put("blocked", true);
+      policy.put("duration", PROBE_DURATION);
+      policy.put("models", List.of());
+      GenerateKeyRequest body =
+          new GenerateKeyRequest(policy, null, alias, Map.of("keyturn_gateway_check", true));
+      Answer<GenerateKeyResponse> r = call("mint for another user", () -> proxy.generate(gw, body));
       if (r == null) {
         return;
       }
       String probeHash = null;
       String probeName = null;
       if (r.ok()) {
-        JsonNode g = Json.tree(r.body());
-        probeHash = g.path("token_id").asText(null);
-        String raw = g.path("key").asText(null);
+        probeHash = r.body().tokenId();
+        String raw = r.body().key();
         probeName = raw == null ? alias : KeyMaterial.keyName(raw);
         adminProven = true;
         add(
@@ -347,7 +340,7 @@ public final class GatewayCheck {
                 + ", blocked, expires in 10m) for user "
                 + PROBE_USER);
       } else {
-        ProxyError e = ProxyError.of(r);
+        ProxyError e = r.error();
         if (e.mentions("not allowed to call this route")) {
           missing.add("/key/generate");
           add("mint for another user", Status.FAIL, "may not call /key/generate: " + e.message());
@@ -367,12 +360,13 @@ public final class GatewayCheck {
 
       if (probeHash != null) {
         String hash = probeHash;
-        Reply info = call("read another user's key", () -> proxy.keyInfo(gw, hash));
+        Answer<KeyInfoResponse> info =
+            call("read another user's key", () -> proxy.keyInfo(gw, hash));
         if (info != null) {
           if (info.ok()) {
             add("read another user's key", Status.OK, "/key/info of the probe answered 200");
           } else {
-            ProxyError e = ProxyError.of(info);
+            ProxyError e = info.error();
             if (e.mentions("not allowed to call this route")) {
               if (!missing.contains("/key/info")) {
                 missing.add("/key/info");
@@ -389,11 +383,11 @@ public final class GatewayCheck {
       }
 
       String target = probeHash != null ? probeHash : "0".repeat(64);
-      Reply d = call("delete", () -> proxy.delete(gw, List.of(target)));
+      Answer<DeleteKeysResponse> d = call("delete", () -> proxy.delete(gw, List.of(target)));
       if (d == null) {
         return;
       }
-      ProxyError de = d.ok() ? null : ProxyError.of(d);
+      ProxyError de = d.ok() ? null : d.error();
       if (d.ok()) {
         add("delete", Status.OK, "deleted the probe " + alias);
       } else if (probeHash == null && d.status() == 404 && de.mentions("No keys found")) {
