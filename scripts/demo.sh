@@ -22,13 +22,19 @@
 #
 # Environment:
 #   DEMO_GRACE=20s             grace period before the old key is revoked (e.g. 2m)
+#   DEMO_DIR=path              where the state lives (default .keyturn/ in the repository)
+#   DEMO_TEMPORAL_PORT, DEMO_UI_PORT, DEMO_CODEC_PORT, DEMO_OPENBAO_PORT (it also takes the next
+#   port), DEMO_LITELLM_PORT, DEMO_METRICS_PORT
+#                              other ports than 7233, 8233, 8089, 8200, 4000 and 9464 (a test runs
+#                              the demo beside one of yours this way)
+#   DEMO_BUILD=0               use the jars as they are (a test that has just built them)
 
 # Subshells below set the environment of one child process on purpose.
 # shellcheck disable=SC2030,SC2031
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-STATE="$REPO/.keyturn"
+STATE="${DEMO_DIR:-$REPO/.keyturn}"
 RUN="$STATE/run"
 LOGS="$STATE/logs"
 JARS="$STATE/jars"
@@ -43,12 +49,13 @@ VAULT_TOKEN_PATH="$STATE/vault.token"
 SEED_KEY_PATH="$STATE/demo-app.key"
 ROTATED_MARK="$RUN/demo-app.seed-rotated"
 
-TEMPORAL_PORT=7233
-TEMPORAL_UI_PORT=8233
-CODEC_PORT=8089 # the worker's codec endpoint, which the Web UI calls to show decrypted payloads
-BAO_PORT=8200
-BAO_CLUSTER_PORT=8201 # dev mode binds the API port + 1 for its cluster listener
-LITELLM_PORT=4000 # the emulator's or LiteLLM's own proxy's, whichever runs
+TEMPORAL_PORT="${DEMO_TEMPORAL_PORT:-7233}"
+TEMPORAL_UI_PORT="${DEMO_UI_PORT:-8233}"
+CODEC_PORT="${DEMO_CODEC_PORT:-8089}" # the worker's codec endpoint, which the Web UI calls to show decrypted payloads
+BAO_PORT="${DEMO_OPENBAO_PORT:-8200}"
+BAO_CLUSTER_PORT=$((BAO_PORT + 1)) # dev mode binds the API port + 1 for its cluster listener
+LITELLM_PORT="${DEMO_LITELLM_PORT:-4000}" # the emulator's or LiteLLM's own proxy's, whichever runs
+METRICS_PORT="${DEMO_METRICS_PORT:-9464}" # the worker's Prometheus endpoint
 
 WORKER_JAR="$REPO/worker/target/keyturn-worker.jar"
 STARTER_JAR="$REPO/starter/target/keyturn.jar"
@@ -222,7 +229,9 @@ build_jars() {
 }
 
 build() {
-  if sources_newer_than "$WORKER_JAR" || sources_newer_than "$STARTER_JAR" \
+  if [[ "${DEMO_BUILD:-1}" == 0 ]]; then
+    say "DEMO_BUILD=0: using the jars as they are"
+  elif sources_newer_than "$WORKER_JAR" || sources_newer_than "$STARTER_JAR" \
       || sources_newer_than "$EMULATOR_JAR"; then
     say "building: mvn -B -q -DskipTests package (1-5 min; a line every 30 s)"
     build_jars || die "the build failed (output above)."
@@ -455,6 +464,7 @@ start_worker() {
     export KEYTURN_PAYLOAD_KEY_FILE="$PAYLOAD_KEY_PATH"
     # Loopback only and no token: the Web UI of this demo (127.0.0.1:8233) decodes through it.
     export KEYTURN_CODEC_PORT="$CODEC_PORT"
+    export KEYTURN_METRICS_PORT="$METRICS_PORT"
     if [[ -n "${USER_MASTER_KEY_FILE:-}" ]]; then
       export LITELLM_MASTER_KEY_FILE="$USER_MASTER_KEY_FILE"
     elif [[ -n "${USER_MASTER_KEY:-}" ]]; then
