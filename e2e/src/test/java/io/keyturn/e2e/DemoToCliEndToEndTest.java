@@ -30,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the CLI" block exactly as written, then keys of their own at the demo's LiteLLM, then {@code
  * scripts/demo.sh} again, then the README block again. The demo runs on free ports with its state
  * in a temporary {@code .keyturn/} (so it runs beside a developer's own demo); the README block
- * runs from that directory with only its LiteLLM port ({@code 127.0.0.1:4000}) replaced and
- * {@code TEMPORAL_ADDRESS} pointing at the demo's server.
+ * runs from that directory with only its LiteLLM port ({@code 127.0.0.1:4000}) replaced and {@code
+ * TEMPORAL_ADDRESS} pointing at the demo's server.
  */
 class DemoToCliEndToEndTest {
   static final Path REPO = Path.of("..").toAbsolutePath().normalize();
@@ -142,8 +142,7 @@ class DemoToCliEndToEndTest {
   private static String generateKey(String alias) throws Exception {
     HttpResponse<String> r =
         HTTP.send(
-            HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + litellmPort + "/key/generate"))
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + litellmPort + "/key/generate"))
                 .header("Authorization", "Bearer " + master())
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"key_alias\":\"" + alias + "\"}"))
@@ -196,7 +195,11 @@ class DemoToCliEndToEndTest {
     if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
       p.destroyForcibly();
       throw new IllegalStateException(
-          String.join(" ", command) + " did not finish in " + timeout + ":\n" + Files.readString(out));
+          String.join(" ", command)
+              + " did not finish in "
+              + timeout
+              + ":\n"
+              + Files.readString(out));
     }
     String text = Files.readString(out);
     System.out.println("$ " + String.join(" ", command) + "\n" + text);
