@@ -15,20 +15,30 @@
 #   DEMO_LITELLM=real          LiteLLM's own proxy code on :4000: the pinned PyPI release in
 #                              .tools/py-litellm, with only its database engine stood in by
 #                              Keyturn's in-memory prisma test double (starts in 10-40 s; keys live
-#                              in memory); the demo key is seeded through its /key/generate
+#                              in memory)
 #   LITELLM_URL=http://...     a LiteLLM proxy you run; then also
 #     LITELLM_MASTER_KEY or LITELLM_MASTER_KEY_FILE   its management key, and
 #     DEMO_KEY_FILE=path                              a file holding the key to rotate
 #
+# Running it again keeps what runs, and every key in the LiteLLM it started: the first run seeds the
+# key demo-app (through POST /key/generate), later runs rotate the key the previous rotation
+# published to OpenBao, as README's `keyturn rotate --key-from-destination` does.
+#
 # Environment:
 #   DEMO_GRACE=20s             grace period before the old key is revoked (e.g. 2m)
+#   DEMO_DIR=path              where the state lives (default .keyturn/ in the repository)
+#   DEMO_TEMPORAL_PORT, DEMO_UI_PORT, DEMO_CODEC_PORT, DEMO_OPENBAO_PORT (it also takes the next
+#   port), DEMO_LITELLM_PORT, DEMO_METRICS_PORT
+#                              other ports than 7233, 8233, 8089, 8200, 4000 and 9464 (a test runs
+#                              the demo beside one of yours this way)
+#   DEMO_BUILD=0               use the jars as they are (a test that has just built them)
 
 # Subshells below set the environment of one child process on purpose.
 # shellcheck disable=SC2030,SC2031
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-STATE="$REPO/.keyturn"
+STATE="${DEMO_DIR:-$REPO/.keyturn}"
 RUN="$STATE/run"
 LOGS="$STATE/logs"
 JARS="$STATE/jars"
@@ -43,12 +53,13 @@ VAULT_TOKEN_PATH="$STATE/vault.token"
 SEED_KEY_PATH="$STATE/demo-app.key"
 ROTATED_MARK="$RUN/demo-app.seed-rotated"
 
-TEMPORAL_PORT=7233
-TEMPORAL_UI_PORT=8233
-CODEC_PORT=8089 # the worker's codec endpoint, which the Web UI calls to show decrypted payloads
-BAO_PORT=8200
-BAO_CLUSTER_PORT=8201 # dev mode binds the API port + 1 for its cluster listener
-LITELLM_PORT=4000 # the emulator's or LiteLLM's own proxy's, whichever runs
+TEMPORAL_PORT="${DEMO_TEMPORAL_PORT:-7233}"
+TEMPORAL_UI_PORT="${DEMO_UI_PORT:-8233}"
+CODEC_PORT="${DEMO_CODEC_PORT:-8089}" # the worker's codec endpoint, which the Web UI calls to show decrypted payloads
+BAO_PORT="${DEMO_OPENBAO_PORT:-8200}"
+BAO_CLUSTER_PORT=$((BAO_PORT + 1)) # dev mode binds the API port + 1 for its cluster listener
+LITELLM_PORT="${DEMO_LITELLM_PORT:-4000}" # the emulator's or LiteLLM's own proxy's, whichever runs
+METRICS_PORT="${DEMO_METRICS_PORT:-9464}" # the worker's Prometheus endpoint
 
 WORKER_JAR="$REPO/worker/target/keyturn-worker.jar"
 STARTER_JAR="$REPO/starter/target/keyturn.jar"
@@ -222,7 +233,9 @@ build_jars() {
 }
 
 build() {
-  if sources_newer_than "$WORKER_JAR" || sources_newer_than "$STARTER_JAR" \
+  if [[ "${DEMO_BUILD:-1}" == 0 ]]; then
+    say "DEMO_BUILD=0: using the jars as they are"
+  elif sources_newer_than "$WORKER_JAR" || sources_newer_than "$STARTER_JAR" \
       || sources_newer_than "$EMULATOR_JAR"; then
     say "building: mvn -B -q -DskipTests package (1-5 min; a line every 30 s)"
     build_jars || die "the build failed (output above)."
@@ -295,71 +308,67 @@ start_openbao() {
 
 openbao_ready() { [[ "$(http_status "http://127.0.0.1:$BAO_PORT/v1/sys/health")" == 200 ]]; }
 
+# A LiteLLM that runs is kept, with every key in it (the demo's and the user's): the demo never
+# restarts it to get a fresh key (see choose_demo_key). One it starts holds no key yet.
 start_emulator() {
   local pid
   if pid="$(running_pid emulator)"; then
-    if [[ -f "$ROTATED_MARK" || ! -s "$SEED_KEY_PATH" ]]; then
-      # Its seeded key was rotated (revoked) by an earlier demo; a fresh emulator seeds a new one.
-      say "the emulator's demo-app key was already rotated; restarting the emulator for a fresh one"
-      stop_service emulator
-    else
-      say "LiteLLM emulator already running (pid $pid)"
-      return
-    fi
+    say "LiteLLM emulator already running (pid $pid); its keys are kept"
+    return
   fi
   if pid="$(running_pid litellm)"; then
     say "stopping LiteLLM's own proxy (DEMO_LITELLM=real of an earlier run): the emulator takes :$LITELLM_PORT"
     stop_service litellm
   fi
   require_free_port "$LITELLM_PORT" "the LiteLLM emulator"
-  rm -f "$ROTATED_MARK" "$SEED_KEY_PATH"
+  forget_demo_key
   cp "$EMULATOR_JAR" "$JARS/keyturn-testkit-all.jar"
-  say "starting the LiteLLM management-API emulator on 127.0.0.1:$LITELLM_PORT (log ${LOGS#"$REPO"/}/emulator.log)"
+  local log="$LOGS/emulator.log" start_line=1
+  [[ -f "$log" ]] && start_line=$(($(wc -l <"$log") + 1))
+  say "starting the LiteLLM management-API emulator on 127.0.0.1:$LITELLM_PORT (log ${LOGS#"$REPO"/}/emulator.log; its keys live in its memory)"
   (
     cd "$REPO"
     exec nohup java -jar "$JARS/keyturn-testkit-all.jar" --port "$LITELLM_PORT" \
-      --master-key-file "$MASTER_KEY_PATH" --seed-key-out "$SEED_KEY_PATH" \
-      --seed-alias demo-app --seed-models gpt-4o-mini </dev/null >>"$LOGS/emulator.log" 2>&1
+      --master-key-file "$MASTER_KEY_PATH" --models gpt-4o-mini </dev/null >>"$log" 2>&1
   ) &
   echo $! >"$RUN/emulator.pid"
-  wait_for emulator 60 emulator_ready
-  chmod 600 "$SEED_KEY_PATH"
+  wait_for emulator 60 emulator_ready "$start_line"
+  # The banner of this start (the log keeps earlier ones); it names no key.
   local banner
-  banner="$(grep -m 1 'EMULATOR' "$LOGS/emulator.log" || true)"
-  if [[ -n "$banner" && "$banner" != *"$(<"$MASTER_KEY_PATH")"* && "$banner" != *"$(<"$SEED_KEY_PATH")"* ]]; then
+  banner="$(tail -n "+$start_line" "$log" | grep -m 1 'EMULATOR' || true)"
+  if [[ -n "$banner" && "$banner" != *"$(<"$MASTER_KEY_PATH")"* ]]; then
     say "emulator: $banner"
   fi
 }
 
 emulator_ready() {
-  listening "$LITELLM_PORT" && [[ -s "$SEED_KEY_PATH" ]] && grep -q 'EMULATOR' "$LOGS/emulator.log"
+  listening "$LITELLM_PORT" && tail -n "+$1" "$LOGS/emulator.log" 2>/dev/null | grep -q 'EMULATOR'
 }
+
+# A LiteLLM this demo has just started holds none of the keys of an earlier one: the seeded key and
+# the mark that it was rotated belong to that earlier one.
+forget_demo_key() { rm -f "$ROTATED_MARK" "$SEED_KEY_PATH"; }
 
 litellm_version() {
   "$LITELLM_PYTHON" -c 'import importlib.metadata as m; print(m.version("litellm"))' 2>/dev/null || echo "?"
 }
 
-# LiteLLM's own proxy code (DEMO_LITELLM=real), fresh for each rotation of the seeded key like the
-# emulator: its keys live in the prisma stand-in's memory.
+# LiteLLM's own proxy code (DEMO_LITELLM=real); its keys live in the prisma stand-in's memory, so
+# it is kept running like the emulator.
 start_litellm_real() {
   local pid
   [[ -x "$LITELLM_PYTHON" ]] || die "DEMO_LITELLM=real needs LiteLLM's proxy in ${LITELLM_PYTHON%/bin/python}, which scripts/install-tools.sh installs; it is missing (did the install fail?)."
   [[ -f "$LITELLM_SCRIPT" ]] || die "${LITELLM_SCRIPT#"$REPO"/} is missing."
   if pid="$(running_pid litellm)"; then
-    if [[ -f "$ROTATED_MARK" || ! -s "$SEED_KEY_PATH" ]]; then
-      say "LiteLLM's demo-app key was already rotated; restarting the proxy for a fresh one"
-      stop_service litellm
-    else
-      say "LiteLLM's own proxy already running (pid $pid)"
-      return
-    fi
+    say "LiteLLM's own proxy already running (pid $pid); its keys are kept"
+    return
   fi
   if pid="$(running_pid emulator)"; then
     say "stopping the emulator of an earlier run: LiteLLM's own proxy takes :$LITELLM_PORT"
     stop_service emulator
   fi
   require_free_port "$LITELLM_PORT" "LiteLLM's proxy"
-  rm -f "$ROTATED_MARK" "$SEED_KEY_PATH"
+  forget_demo_key
   say "starting LiteLLM $(litellm_version)'s own proxy on 127.0.0.1:$LITELLM_PORT, its database engine stood in by Keyturn's in-memory prisma test double (10-40 s; log ${LOGS#"$REPO"/}/litellm.log)"
   (
     # A developer's LiteLLM, database and provider settings are not for this local proxy.
@@ -375,7 +384,6 @@ start_litellm_real() {
   ) &
   echo $! >"$RUN/litellm.pid"
   wait_for litellm 180 litellm_ready
-  seed_real_key
   say "LiteLLM $(litellm_version) is ready at http://127.0.0.1:$LITELLM_PORT (db \"connected\": the prisma stand-in)"
 }
 
@@ -401,10 +409,11 @@ litellm_ready() {
   [[ "$body" == *'"db":"connected"'* ]]
 }
 
-# Seeds the key demo-app through the real API (POST /key/generate with the master key), as a user
+# Seeds a key demo-app through the proxy's API (POST /key/generate with the master key), as a user
 # would: the value goes to .keyturn/demo-app.key (mode 0600), never to stdout or a command line.
-seed_real_key() {
-  (umask 077 && "$LITELLM_PYTHON" - "http://127.0.0.1:$LITELLM_PORT" "$MASTER_KEY_PATH" "$SEED_KEY_PATH.tmp" <<'PY'
+seed_key() {
+  local log="$1"
+  (umask 077 && python3 - "http://127.0.0.1:$LITELLM_PORT" "$MASTER_KEY_PATH" "$SEED_KEY_PATH.tmp" <<'PY'
 import json, sys, urllib.request, urllib.error
 base, master_file, out = sys.argv[1:4]
 master = open(master_file).read().strip()
@@ -421,10 +430,34 @@ with open(out, "w") as f:
     f.write(answer["key"])
 print("seeded the virtual key demo-app (%s) through POST /key/generate" % answer.get("key_name", "sk-..."))
 PY
-  ) | sed 's/^/[demo] /' || die "could not seed the demo-app key at LiteLLM's proxy (its log: ${LOGS#"$REPO"/}/litellm.log)."
-  [[ -s "$SEED_KEY_PATH.tmp" ]] || die "could not seed the demo-app key at LiteLLM's proxy (its log: ${LOGS#"$REPO"/}/litellm.log)."
+  ) | sed 's/^/[demo] /' || die "could not seed the demo-app key at LiteLLM (its log: ${LOGS#"$REPO"/}/$log.log)."
+  [[ -s "$SEED_KEY_PATH.tmp" ]] || die "could not seed the demo-app key at LiteLLM (its log: ${LOGS#"$REPO"/}/$log.log)."
   mv "$SEED_KEY_PATH.tmp" "$SEED_KEY_PATH"
   chmod 600 "$SEED_KEY_PATH"
+}
+
+vault_holds_demo_key() {
+  BAO_ADDR="http://127.0.0.1:$BAO_PORT" BAO_TOKEN="$(<"$VAULT_TOKEN_PATH")" \
+    "$TOOLS_BIN/bao" kv metadata get -mount=secret litellm/demo-app >/dev/null 2>&1
+}
+
+# Which key this run rotates, as arguments of `keyturn rotate`, in DEMO_KEY_ARGS. The first run
+# seeds demo-app at the LiteLLM it started. Once a rotation completed, the key to replace is the one
+# it published to OpenBao (README's CLI section may have rotated it again since): the worker reads it
+# there, as `keyturn rotate --key-from-destination` does. Only the demo-app key is ever touched.
+choose_demo_key() {
+  local log="$1"
+  if [[ -f "$ROTATED_MARK" ]] && vault_holds_demo_key; then
+    say "demo-app was rotated before: rotating the key OpenBao holds now (secret/litellm/demo-app), as \`keyturn rotate --key-from-destination\` does"
+    DEMO_KEY_ARGS=(--key-from-destination)
+    return
+  fi
+  if [[ -f "$ROTATED_MARK" || ! -s "$SEED_KEY_PATH" ]]; then
+    # Never rotated here, or OpenBao (in memory) lost the key since: a new key to rotate.
+    rm -f "$ROTATED_MARK"
+    seed_key "$log"
+  fi
+  DEMO_KEY_ARGS=(--key-file "$SEED_KEY_PATH")
 }
 
 start_worker() {
@@ -455,6 +488,7 @@ start_worker() {
     export KEYTURN_PAYLOAD_KEY_FILE="$PAYLOAD_KEY_PATH"
     # Loopback only and no token: the Web UI of this demo (127.0.0.1:8233) decodes through it.
     export KEYTURN_CODEC_PORT="$CODEC_PORT"
+    export KEYTURN_METRICS_PORT="$METRICS_PORT"
     if [[ -n "${USER_MASTER_KEY_FILE:-}" ]]; then
       export LITELLM_MASTER_KEY_FILE="$USER_MASTER_KEY_FILE"
     elif [[ -n "${USER_MASTER_KEY:-}" ]]; then
@@ -503,7 +537,6 @@ cmd_run() {
     litellm="url"
   else
     gateway="http://127.0.0.1:$LITELLM_PORT"
-    key_file="$SEED_KEY_PATH"
     # The emulator and LiteLLM's own proxy take the same port and master key file.
     WORKER_MODE="local :$LITELLM_PORT"
   fi
@@ -528,9 +561,12 @@ cmd_run() {
   start_temporal
   start_openbao
   case "$litellm" in
-    emulator) start_emulator ;;
-    real) start_litellm_real ;;
-    url) say "using the LiteLLM proxy at $gateway (LITELLM_URL); nothing LiteLLM is started here" ;;
+    emulator) start_emulator && choose_demo_key emulator ;;
+    real) start_litellm_real && choose_demo_key litellm ;;
+    url)
+      say "using the LiteLLM proxy at $gateway (LITELLM_URL); nothing LiteLLM is started here"
+      DEMO_KEY_ARGS=(--key-file "$key_file")
+      ;;
   esac
   start_worker
 
@@ -544,7 +580,7 @@ cmd_run() {
     export KEYTURN_WORKER_PUBLIC_KEY_FILE="$WORKER_PUBLIC_KEY_PATH"
     cd "$REPO"
     exec java -jar "$STARTER_JAR" rotate --secret-id demo-app --gateway "$gateway" \
-      --key-file "$key_file" --grace "$grace" --vault-name demo-app --wait
+      "${DEMO_KEY_ARGS[@]}" --grace "$grace" --vault-name demo-app --wait
   ) || status=$?
   if ((status != 0)); then
     say "the rotation did not complete (exit $status). Logs: ${LOGS#"$REPO"/}/worker.log; history in the UI at http://127.0.0.1:$TEMPORAL_UI_PORT/namespaces/default/workflows"
@@ -558,7 +594,8 @@ cmd_run() {
   BAO_ADDR="http://127.0.0.1:$BAO_PORT" BAO_TOKEN="$(<"$VAULT_TOKEN_PATH")" \
     "$TOOLS_BIN/bao" kv metadata get -mount=secret litellm/demo-app || true
   echo
-  say "the services keep running: 'scripts/demo.sh status' shows them, 'scripts/demo.sh stop' stops them."
+  say "rotate it again by hand: README's \"Using the CLI\" (keyturn rotate --secret-id demo-app --key-from-destination ...)."
+  say "the services keep running, with their keys: 'scripts/demo.sh status' shows them, 'scripts/demo.sh stop' stops them."
 }
 
 cmd_status() {
@@ -586,7 +623,7 @@ cmd_stop() {
   for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do
     stop_service "${SERVICES[i]}"
   done
-  say "stopped. Temporal's history stays in .keyturn/temporal.sqlite; OpenBao and LiteLLM kept their data in memory only."
+  say "stopped. Temporal's history stays in .keyturn/temporal.sqlite; OpenBao and LiteLLM kept their data in memory only: the next run starts them empty and seeds a new demo-app key."
 }
 
 main() {

@@ -10,14 +10,19 @@ import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.crypto.WorkerKeyring;
+import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,11 +31,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What an operator sees: the dev server's real Web UI, in Debian's headless Chromium driven by
- * playwright-core, finds a finished rotation by its search attribute and shows its summary and its
- * input, both encrypted in history and decoded by the UI through the worker's codec endpoint. The
- * screenshot goes to {@code docs/ui-rotation.png} (shown in the README). Needs /usr/bin/chromium
- * and {@code e2e/ui/node_modules}, which scripts/install-tools.sh installs; without them the test
- * is skipped with the reason, except on CI where it fails.
+ * playwright-core, finds a finished rotation by its search attribute and shows its input and its
+ * summary, details and current details, all encrypted in history and decoded by the UI through the
+ * worker's codec endpoint. The screenshot goes to {@code docs/ui-rotation.png} (shown in the
+ * README), and the test fails if those three panels are blank in it. Needs /usr/bin/chromium and
+ * {@code e2e/ui/node_modules}, which scripts/install-tools.sh installs; without them the test is
+ * skipped with the reason, except on CI where it fails.
  */
 class TemporalUiBrowserTest {
   @TempDir static Path dir;
@@ -140,9 +146,11 @@ class TemporalUiBrowserTest {
                 "default",
                 "rotation/billing-api",
                 "billing-api",
-                "Rotate billing-api g1",
                 shot.toString(),
-                KeyMaterial.tokenHash(old))
+                KeyMaterial.tokenHash(old),
+                "Summary=Rotate billing-api g1",
+                "Details=Started by",
+                "Current Details=COMPLETED")
             .directory(UI_DIR.toFile())
             .redirectErrorStream(true);
     pb.environment().put("CHROMIUM", CHROMIUM.toString());
@@ -156,5 +164,55 @@ class TemporalUiBrowserTest {
     assertThat(worker.log()).contains("codec endpoint: /decode");
     assertThat(Files.size(shot)).isGreaterThan(10_000);
     assertThat(out).doesNotContain(old);
+
+    // The picture itself: each panel's box holds text, not only its background.
+    BufferedImage picture = ImageIO.read(shot.toFile());
+    Matcher box = Pattern.compile("(?m)^panel (.+) box (\\d+) (\\d+) (\\d+) (\\d+)$").matcher(out);
+    List<String> panels = new ArrayList<>();
+    while (box.find()) {
+      panels.add(box.group(1));
+      int ink =
+          inkPixels(
+              picture,
+              Integer.parseInt(box.group(2)),
+              Integer.parseInt(box.group(3)),
+              Integer.parseInt(box.group(4)),
+              Integer.parseInt(box.group(5)));
+      assertThat(ink)
+          .as("pixels of text in the " + box.group(1) + " panel of " + shot)
+          .isGreaterThan(500);
+    }
+    assertThat(panels).containsExactly("Summary", "Details", "Current Details");
+  }
+
+  /**
+   * Pixels in the box that differ clearly from its most common colour (its background): about 0 for
+   * a blank panel, thousands for a line of text.
+   */
+  static int inkPixels(BufferedImage image, int x, int y, int width, int height) {
+    int right = Math.min(x + width, image.getWidth());
+    int bottom = Math.min(y + height, image.getHeight());
+    Map<Integer, Integer> counts = new HashMap<>();
+    for (int j = y; j < bottom; j++) {
+      for (int i = x; i < right; i++) {
+        counts.merge(image.getRGB(i, j) & 0xffffff, 1, Integer::sum);
+      }
+    }
+    int background =
+        counts.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+    int ink = 0;
+    for (int j = y; j < bottom; j++) {
+      for (int i = x; i < right; i++) {
+        int c = image.getRGB(i, j);
+        int diff = 0;
+        for (int shift = 0; shift <= 16; shift += 8) {
+          diff = Math.max(diff, Math.abs(((c >> shift) & 255) - ((background >> shift) & 255)));
+        }
+        if (diff > 64) {
+          ink++;
+        }
+      }
+    }
+    return ink;
   }
 }

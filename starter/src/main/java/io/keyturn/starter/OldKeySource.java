@@ -20,8 +20,8 @@ import picocli.CommandLine.Option;
 
 /**
  * Where the key being replaced comes from: exactly one of an environment variable, a file, stdin,
- * or its token hash. A key value is never taken from the command line, where it would land in shell
- * history and in {@code ps}; a hash is fine there.
+ * its token hash, or the primary destination (read by the worker). A key value is never taken from
+ * the command line, where it would land in shell history and in {@code ps}; a hash is fine there.
  */
 final class OldKeySource {
   /** More than any key: a file this large holds something else. */
@@ -54,6 +54,14 @@ final class OldKeySource {
               + " key itself. The old key's rejection is then checked by /key/info only.")
   String hash;
 
+  @Option(
+      names = "--key-from-destination",
+      description =
+          "Replace the key the primary destination holds now (the one the previous rotation"
+              + " published there, e.g. scripts/demo.sh's), as a scheduled rotation does. The"
+              + " worker reads it there, so the key never passes through this machine.")
+  boolean fromDestination;
+
   /** A key as read: its reference, and its value when one was given (null for --key-hash). */
   record OldKey(KeyRef ref, String value, String source) {
     @Override
@@ -75,6 +83,9 @@ final class OldKeySource {
    * @param warn where to say things that are not errors (a key file others can read)
    */
   OldKey read(Map<String, String> environment, InputStream in, boolean tty, Consumer<String> warn) {
+    if (fromDestination) {
+      throw new IllegalStateException("--key-from-destination: the worker reads the key");
+    }
     if (hash != null) {
       return fromHash();
     }

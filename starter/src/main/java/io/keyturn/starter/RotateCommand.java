@@ -38,7 +38,8 @@ import picocli.CommandLine.Option;
           + " key cannot be verified or published, it is deleted and the old key is left working.",
       "",
       "The old key's value is read from an environment variable, a file or stdin, never from the"
-          + " command line. Only its hash goes to Temporal, and the value sealed to the worker's"
+          + " command line; with --key-from-destination the worker reads the key the primary"
+          + " destination holds (the previous rotation's). Only its hash goes to Temporal, and the value sealed to the worker's"
           + " public key (KEYTURN_WORKER_PUBLIC_KEY or _FILE), so only the worker can open it, to"
           + " prove after revoking that the proxy refuses it. Before starting, the CLI asks the"
           + " worker for its keys and refuses if that public key or the payload key is not the"
@@ -61,6 +62,9 @@ import picocli.CommandLine.Option;
       "  # only the token hash is known (from /key/list); another proxy",
       "  keyturn rotate --secret-id batch --key-hash 3f9a...e1 \\",
       "      --gateway https://llm.internal",
+      "",
+      "  # rotate again: replace the key the previous rotation published to Vault",
+      "  keyturn rotate --secret-id billing-api --key-from-destination --grace 1h",
       "",
       "  # in a script: one JSON object; exit 0 only if the rotation completed",
       "  keyturn rotate --secret-id billing-api --key-env BILLING_KEY \\",
@@ -207,6 +211,15 @@ final class RotateCommand extends TemporalCommand {
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
+    if (oldKey.fromDestination) {
+      // The worker reads the key the primary destination holds, as for a scheduled rotation.
+      List<Destination> to =
+          destinations.isEmpty() ? List.of(Destination.of(target)) : destinations;
+      request =
+          new RotationRequest(
+              secretId, gen, gatewayUrl, null, null, null, grace, by(), to, null, true, null);
+      return;
+    }
 
     OldKeySource.OldKey key;
     try {
@@ -232,7 +245,7 @@ final class RotateCommand extends TemporalCommand {
       List<Destination> destinations,
       KeyRef ref,
       SealedSecret sealedValue) {
-    String by = "keyturn-cli (" + cli.user() + ")";
+    String by = by();
     if (destinations.isEmpty()) {
       return new RotationRequest(secretId, gen, gatewayUrl, ref, sealedValue, target, grace, by);
     }
@@ -249,6 +262,17 @@ final class RotateCommand extends TemporalCommand {
         null,
         false,
         null);
+  }
+
+  private String by() {
+    return "keyturn-cli (" + cli.user() + ")";
+  }
+
+  /** The key to replace as this command knows it: its fingerprint, or where the worker reads it. */
+  private String oldKeyText() {
+    return request.oldKey() != null
+        ? request.oldKey().fingerprint()
+        : "the key " + request.publishTo().get(0).describe() + " holds (read by the worker)";
   }
 
   /** {@code --to TYPE:k=v,k=v} options as destinations; empty when none was given. */
@@ -338,7 +362,8 @@ final class RotateCommand extends TemporalCommand {
    * command is being run again, say after its answer was lost): follow or report it rather than
    * start another. Checked before starting, so that a run that completes between this command's
    * look and its start is not followed by a second one. Null otherwise: a failed or different
-   * latest run does not stop a new one.
+   * latest run does not stop a new one. With --key-from-destination only a running one is followed:
+   * once it completed, the destination holds a newer key, which is what to replace.
    */
   private WorkflowExecution sameRequestAlready(WorkflowClient client, String id, String token) {
     io.temporal.client.WorkflowExecutionDescription last;
@@ -354,6 +379,9 @@ final class RotateCommand extends TemporalCommand {
     boolean completed =
         status
             == io.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED;
+    if (request.chainFromStore() && !running) {
+      return null;
+    }
     if (!(running || completed)
         || !token.equals(last.getMemo(START_TOKEN, String.class, String.class))) {
       return null;
@@ -407,7 +435,7 @@ final class RotateCommand extends TemporalCommand {
                     + " g"
                     + request.generation()
                     + ": replace "
-                    + request.oldKey().fingerprint()
+                    + oldKeyText()
                     + ", publish to "
                     + String.join(
                         ", ", request.publishTo().stream().map(Destination::describe).toList())
@@ -461,10 +489,7 @@ final class RotateCommand extends TemporalCommand {
   private void printStarted(PrintWriter out, String runId, String ui) {
     out.println("Started rotation " + request.workflowId());
     Report.row(out, "run id", runId);
-    Report.row(
-        out,
-        "old key",
-        request.oldKey().fingerprint() + (sealed ? " (value sealed for the worker)" : ""));
+    Report.row(out, "old key", oldKeyText() + (sealed ? " (value sealed for the worker)" : ""));
     Report.row(out, "new key", "alias " + request.newKeyAlias() + " (minted by the worker)");
     Report.row(
         out,
@@ -484,8 +509,12 @@ final class RotateCommand extends TemporalCommand {
     o.put("secretId", request.secretId());
     o.put("generation", request.generation());
     o.put("gateway", request.gatewayUrl());
-    o.put("oldKey", request.oldKey().fingerprint());
-    o.put("oldKeyHash", request.oldKey().tokenHash());
+    if (request.oldKey() != null) {
+      o.put("oldKey", request.oldKey().fingerprint());
+      o.put("oldKeyHash", request.oldKey().tokenHash());
+    } else {
+      o.put("oldKeyFrom", request.publishTo().get(0).describe());
+    }
     o.put("oldKeySealed", sealed);
     o.put("newKeyAlias", request.newKeyAlias());
     if (request.usesDestinations()) {

@@ -32,6 +32,13 @@ public class FakeKeyRotationWorkflow implements KeyRotationWorkflow {
 
   @Override
   public RotationResult rotate(RotationRequest req) {
+    if (req.oldKey() == null) {
+      // --key-from-destination: the real workflow reads the key the primary destination holds.
+      String current = "current-of-" + req.secretId();
+      req =
+          req.resolved(
+              req.generation(), new KeyRef(KeyMaterial.tokenHash(current), "sk-...curr"), null);
+    }
     request = req;
     phase = RotationPhase.MINTING;
     message = "minting " + req.newKeyAlias();
@@ -50,7 +57,7 @@ public class FakeKeyRotationWorkflow implements KeyRotationWorkflow {
               + " was NOT revoked and still works.";
       throw ApplicationFailure.newNonRetryableFailure(message, "RotationRolledBack");
     }
-    published = req.vault().describe() + " v2";
+    published = where(req) + " v2";
     phase = RotationPhase.IN_GRACE;
     graceEndsAt = Workflow.currentTimeMillis() + req.gracePeriod().toMillis();
     message = "in grace";
@@ -64,12 +71,16 @@ public class FakeKeyRotationWorkflow implements KeyRotationWorkflow {
         req.oldKey(),
         newKey,
         req.newKeyAlias(),
-        new PublishReceipt(req.vault().describe(), 2, 1, true),
+        new PublishReceipt(where(req), 2, 1, true),
         new RevokeReceipt(
             req.oldKey(),
             false,
             req.oldKeySealed() == null ? "/key/info: not found" : "bearer refused (401)"),
         early);
+  }
+
+  private static String where(RotationRequest req) {
+    return req.vault() != null ? req.vault().describe() : req.publishTo().get(0).describe();
   }
 
   @Override

@@ -634,6 +634,66 @@ class KeyturnCliTest {
   }
 
   @Test
+  void rotateFromTheDestinationLetsTheWorkerReadTheKeyAndRunsAgainOnceDone() throws Exception {
+    // After scripts/demo.sh, the key to replace is the one the demo published to Vault.
+    String[] args = {
+      "rotate",
+      "--secret-id",
+      "app-chain",
+      "--key-from-destination",
+      "--vault-name",
+      "demo",
+      "--grace",
+      "0s"
+    };
+    Run first = run(args);
+    assertThat(first.exit()).as(first.all()).isZero();
+    assertThat(first.out())
+        .contains("old key")
+        .contains("the key vault-kv2 secret/litellm/demo#key holds (read by the worker)");
+    RotationRequest req = startedWith("rotation/app-chain");
+    assertThat(req.chainFromStore()).isTrue();
+    assertThat(req.oldKey()).isNull();
+    assertThat(req.oldKeySealed()).isNull();
+    assertThat(req.publishTo())
+        .singleElement()
+        .satisfies(
+            d -> {
+              assertThat(d.type()).isEqualTo("vault-kv2");
+              assertThat(d.describe()).isEqualTo("vault-kv2 secret/litellm/demo#key");
+            });
+    String firstRun =
+        client.newUntypedWorkflowStub("rotation/app-chain").describe().getExecution().getRunId();
+    client.newUntypedWorkflowStub("rotation/app-chain").getResult(RotationResult.class);
+
+    // Done: the destination now holds the new key, so the same command rotates that one.
+    Run again = run(args);
+    assertThat(again.exit()).as(again.all()).isZero();
+    assertThat(again.err()).doesNotContain("already completed");
+    assertThat(
+            client
+                .newUntypedWorkflowStub("rotation/app-chain")
+                .describe()
+                .getExecution()
+                .getRunId())
+        .isNotEqualTo(firstRun);
+  }
+
+  @Test
+  void rotateFromTheDestinationIsOneOfTheKeySources() throws Exception {
+    Run r =
+        run(
+            "rotate",
+            "--secret-id",
+            "app-chain-two",
+            "--key-from-destination",
+            "--key-file",
+            keyFile(rawKey()).toString());
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("mutually exclusive");
+  }
+
+  @Test
   void statusJsonShowsPhaseFingerprintsAndTemporalsStatus() throws Exception {
     String raw = rawKey();
     Run started =
