@@ -234,8 +234,9 @@ final class KeyGenerate implements Endpoint {
     if (existing == null) {
       table.put(row);
     } else {
-      // Prisma's upsert with update: {} (docs/litellm-conformance.md): nothing is written, and
-      // the answer carries the old row's dates.
+      // PrismaClient.insert_data (litellm/proxy/utils.py) upserts with update: {}: nothing is
+      // written, and the answer carries the old row's dates (conformance case
+      // duplicateCustomKeySilent).
       row.createdAt = existing.createdAt;
       row.updatedAt = existing.updatedAt;
     }

@@ -72,7 +72,7 @@ final class KeyRegenerate implements Endpoint {
               + " user to use this feature. If you have a license please set `LITELLM_LICENSE` in"
               + " your env. Get a 7 day trial key here: https://www.litellm.ai/#trial.");
     }
-    // Regenerate tests for the substring "sk", not the prefix (docs/litellm-conformance.md).
+    // regenerate_key_fn tests for the substring "sk", not the prefix: `if "sk" not in key`.
     String oldHash = key.contains("sk") ? VirtualKeys.sha256(key) : key;
     KeyRow row = table.get(oldHash);
     if (row == null) {
