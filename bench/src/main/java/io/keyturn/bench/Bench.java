@@ -304,7 +304,11 @@ public final class Bench {
 
   static final int RAW_CALLS = 13;
 
-  /** The HTTP calls one rotation makes, in order, made directly (litellm-api.md §12). */
+  /**
+   * The HTTP calls one {@code KeyRotationWorkflow} run makes against the proxy and Vault, in the
+   * order its activities make them (import the policy, mint, confirm, verify, publish, revoke,
+   * confirm the revoke, check readiness), made directly with no Temporal in between.
+   */
   private void rawCalls(String app) throws Exception {
     String old = litellm.createKey(Map.of("key_alias", app, "models", List.of("gpt-4o-mini")));
     String oldHash = KeyMaterial.tokenHash(old);

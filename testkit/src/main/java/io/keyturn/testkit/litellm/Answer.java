@@ -34,29 +34,7 @@ record Answer(int status, String body, Map<String, String> headers) {
     }
   }
 
-  // ------------------------------------------------------------------ the proxy's error shapes
-
-  /**
-   * Shape A (litellm-api.md §2): {@code {"error": {message, type, param, code}}}, {@code code}
-   * always a string; a missing {@code param} is the string {@code "None"} or JSON null.
-   */
-  static Answer shapeA(int status, String message, String type, String param, boolean nullParam) {
-    Map<String, Object> err = new LinkedHashMap<>();
-    err.put("message", message);
-    err.put("type", type);
-    err.put("param", param != null ? param : nullParam ? null : "None");
-    err.put("code", String.valueOf(status));
-    return json(status, Map.of("error", err));
-  }
-
-  /**
-   * Shape B: an {@code HTTPException} whose detail is {@code {"error": text}}, passed through
-   * {@code handle_exception_on_proxy}: the message is the Python repr of that dict.
-   */
-  static Answer shapeB(int status, String text, boolean nullParam) {
-    return shapeA(
-        status, "{'error': " + pythonRepr(text) + "}", "internal_server_error", null, nullParam);
-  }
+  // ------------------------------------------------------------------ FastAPI's own shapes
 
   /** Shape C: FastAPI's {@code {"detail": "..."}}. */
   static Answer detail(int status, String text) {

@@ -103,8 +103,9 @@ public final class Faults {
   /**
    * Caps management requests (every {@code /key/*} route) at {@code perSecond} within each wall
    * clock second; beyond it they get 429 with {@code retry-after: 1}. 0 turns the cap off. The real
-   * proxy does not rate-limit management routes (litellm-api.md §11): this models a proxy whose
-   * database or an API gateway in front of it is the bottleneck.
+   * proxy does not rate-limit management routes (the conformance case {@code noManagementRateLimit}
+   * checks it on each tested release): this models a proxy whose database or an API gateway in
+   * front of it is the bottleneck.
    */
   public synchronized Faults managementRateCap(int perSecond) {
     this.managementRateCap = Math.max(0, perSecond);

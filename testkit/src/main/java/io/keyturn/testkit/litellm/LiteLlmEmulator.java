@@ -321,8 +321,8 @@ public final class LiteLlmEmulator implements AutoCloseable {
       return Answer.json(429, Map.of("error", err))
           .withHeader("retry-after", String.valueOf(f.retryAfterSeconds()));
     }
-    return Answer.shapeA(
-        f.status(), "Emulated fault: HTTP " + f.status(), "internal_server_error", null, false);
+    // Emulator-made faults always say "None" for param, whatever nullParam says.
+    return new ProxyErrors(false).internal(f.status(), "Emulated fault: HTTP " + f.status());
   }
 
   private void record(String method, String route, int status, String injected) {

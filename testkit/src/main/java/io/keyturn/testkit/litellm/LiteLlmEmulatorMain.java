@@ -135,7 +135,7 @@ public final class LiteLlmEmulatorMain {
           "; seeded key '"
               + opts.get("--seed-alias")
               + "' ("
-              + ManagementApi.keyName(raw)
+              + VirtualKeys.keyName(raw)
               + ")"
               + (opts.containsKey("--seed-key-out")
                   ? " written to " + opts.get("--seed-key-out")

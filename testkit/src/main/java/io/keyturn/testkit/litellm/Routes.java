@@ -6,7 +6,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * LiteLLM's route groups and the per-key {@code allowed_routes} check (litellm-api.md §8.3): exact
+ * LiteLLM's route groups ({@code LiteLLMRoutes} in {@code litellm/proxy/_types.py} of
+ * BerriAI/litellm) and the per-key {@code allowed_routes} check ({@code
+ * is_virtual_key_allowed_to_call_route} in {@code litellm/proxy/auth/route_checks.py}): exact
  * match, a prefix on a {@code /} boundary, a group name, or a trailing {@code *} wildcard. Group
  * members may hold placeholders such as {@code {key_id}} that match one path segment.
  */

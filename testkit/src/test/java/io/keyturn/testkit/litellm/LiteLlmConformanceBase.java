@@ -38,7 +38,8 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * Shared plumbing of the LiteLLM conformance suite: which proxy a case runs against, a tiny HTTP
  * client over {@link HttpClient} and Jackson, and the assertions for the proxy's error shapes
- * (litellm-api.md §2).
+ * ({@code ProxyException} in {@code litellm/proxy/_types.py} and {@code handle_exception_on_proxy}
+ * in {@code litellm/proxy/utils.py} of BerriAI/litellm).
  *
  * <p>Every case takes a {@link Target}. {@link #open(Target)} gives a fresh in-process {@link
  * LiteLlmEmulator} for {@link Target#EMULATOR}; for {@link Target#REAL_PROXY} it uses {@code
@@ -363,8 +364,9 @@ abstract class LiteLlmConformanceBase {
   // ------------------------------------------------------------------ assertions on error shapes
 
   /**
-   * Shape A (§2): {@code {"error": {message, type, param, code}}} with {@code code} the status as a
-   * <b>string</b> and {@code param} the string "None" or JSON null unless a value is expected.
+   * Shape A ({@code ProxyException}): {@code {"error": {message, type, param, code}}} with {@code
+   * code} the status as a <b>string</b> and {@code param} the string "None" or JSON null unless a
+   * value is expected.
    */
   static JsonNode assertShapeA(Resp r, int status, String type) {
     assertThat(r.status()).as("status of %s", r).isEqualTo(status);
@@ -390,8 +392,9 @@ abstract class LiteLlmConformanceBase {
   }
 
   /**
-   * Shape B (§2): shape A, type internal_server_error, whose message is the Python repr of {@code
-   * {'error': ...}}, containing {@code text}.
+   * Shape B (an {@code HTTPException} through {@code handle_exception_on_proxy}): shape A, type
+   * internal_server_error, whose message is the Python repr of {@code {'error': ...}}, containing
+   * {@code text}.
    */
   static void assertShapeB(Resp r, int status, String text) {
     assertShapeA(r, status, "internal_server_error");
@@ -487,7 +490,10 @@ abstract class LiteLlmConformanceBase {
     }
   }
 
-  /** ISO-8601 parsed leniently (§1): with Z, with an offset, or naive (taken as UTC). */
+  /**
+   * ISO-8601 parsed leniently: with Z (pydantic response models), with an offset (dict answers), or
+   * naive (taken as UTC), as the tested releases write dates.
+   */
   static Instant instant(JsonNode n) {
     assertThat(n.isTextual()).as("a datetime string, got %s", n).isTrue();
     String s = n.asText();

@@ -13,8 +13,11 @@ import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 
 /**
- * Conformance, must-haves 16-17: error envelopes (§2), validation, malformed durations, and the
- * absence of management rate limits plus the emulator's fault injection (§11).
+ * Conformance, must-haves 16-17: error envelopes ({@code ProxyException} in {@code
+ * litellm/proxy/_types.py}, {@code handle_exception_on_proxy} in {@code litellm/proxy/utils.py} of
+ * BerriAI/litellm), validation, malformed durations ({@code duration_in_seconds} in {@code
+ * litellm/litellm_core_utils/duration_parser.py}), and the absence of management rate limits plus
+ * the emulator's fault injection.
  */
 class LiteLlmConformanceErrorsFaultsTest extends LiteLlmConformanceBase {
 

@@ -10,7 +10,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DisplayName;
 
-/** Conformance, must-haves 6-9: {@code POST /key/generate} (litellm-api.md §3). */
+/**
+ * Conformance, must-haves 6-9: {@code POST /key/generate} ({@code generate_key_fn} in {@code
+ * litellm/proxy/management_endpoints/key_management_endpoints.py} of BerriAI/litellm).
+ */
 class LiteLlmConformanceGenerateTest extends LiteLlmConformanceBase {
   /** Clock skew allowed between this machine and a real proxy. */
   static final Duration SKEW = Duration.ofMinutes(2);
@@ -18,7 +21,8 @@ class LiteLlmConformanceGenerateTest extends LiteLlmConformanceBase {
   // ------------------------------------------------------------------ must-have 6
 
   @ConformanceCase
-  @DisplayName("must-have 6: generate answers 200 with the §3.4 shape (key raw, token = token_id)")
+  @DisplayName(
+      "must-have 6: generate answers 200 in GenerateKeyResponse shape (raw key, token = token_id)")
   void responseShape(Target target) {
     Proxy p = open(target);
     String alias = p.alias("mh6-shape");

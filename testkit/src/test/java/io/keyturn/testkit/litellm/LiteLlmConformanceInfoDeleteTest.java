@@ -9,7 +9,11 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 
-/** Conformance, must-haves 10-11: {@code GET /key/info} and {@code POST /key/delete} (§4, §5.1). */
+/**
+ * Conformance, must-haves 10-11: {@code GET /key/info} and {@code POST /key/delete} ({@code
+ * info_key_fn} and {@code delete_key_fn} in {@code
+ * litellm/proxy/management_endpoints/key_management_endpoints.py} of BerriAI/litellm).
+ */
 class LiteLlmConformanceInfoDeleteTest extends LiteLlmConformanceBase {
 
   // ------------------------------------------------------------------ must-have 10
@@ -101,7 +105,7 @@ class LiteLlmConformanceInfoDeleteTest extends LiteLlmConformanceBase {
     assertShapeA(denied, 403, "internal_server_error");
     assertThat(denied.message()).contains("You are not allowed to access this key's info");
     assertThat(p.get("/key/info?key=" + mineToo.hash(), mine.raw()).status()).isEqualTo(200);
-    // user_id None == None: 1.82.3 lets user-less keys read each other (§4); 1.106.12 requires a
+    // user_id None == None: 1.82.3 lets user-less keys read each other; 1.106.12 requires a
     // non-empty user_id on the key read (_can_user_query_key_info), so it refuses.
     Key a = p.newKey("mh10-none-a");
     Key b = p.newKey("mh10-none-b");

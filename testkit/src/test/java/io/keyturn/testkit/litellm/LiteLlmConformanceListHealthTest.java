@@ -10,7 +10,12 @@ import java.util.Map;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DisplayName;
 
-/** Conformance, must-haves 14-15: {@code /key/list} (§6), health and {@code /v1/models} (§9). */
+/**
+ * Conformance, must-haves 14-15: {@code /key/list} ({@code list_keys} in {@code
+ * litellm/proxy/management_endpoints/key_management_endpoints.py} of BerriAI/litellm), health
+ * ({@code litellm/proxy/health_endpoints/_health_endpoints.py}) and {@code /v1/models} ({@code
+ * litellm/proxy/proxy_server.py}).
+ */
 class LiteLlmConformanceListHealthTest extends LiteLlmConformanceBase {
 
   // ------------------------------------------------------------------ must-have 14

@@ -9,11 +9,13 @@ import java.util.Map;
 import org.junit.jupiter.api.DisplayName;
 
 /**
- * Conformance of the LiteLLM management API (litellm-api.md, "Emulator must-haves" 1-5): key
- * storage and identity, authentication, {@code allowed_routes}, admin-only routes. Each case runs
- * against a fresh in-process emulator and, when {@code LITELLM_URL} and {@code LITELLM_MASTER_KEY}
- * are set, against that real proxy. The other must-haves are in the sibling {@code
- * LiteLlmConformance*Test} classes.
+ * Conformance of the LiteLLM management API, must-haves 1-5 of the suite's 17 (numbered across the
+ * {@code LiteLlmConformance*Test} classes): key storage and identity, authentication ({@code
+ * litellm/proxy/auth/user_api_key_auth.py} of BerriAI/litellm), {@code allowed_routes} ({@code
+ * litellm/proxy/auth/route_checks.py}), admin-only routes. Each case runs against a fresh
+ * in-process emulator, LiteLLM's own code of each tested release, and, when {@code LITELLM_URL} and
+ * {@code LITELLM_MASTER_KEY} are set, a deployed proxy; docs/litellm-conformance.md records where
+ * they differed.
  */
 class LiteLlmConformanceTest extends LiteLlmConformanceBase {
 

@@ -11,8 +11,10 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DisplayName;
 
 /**
- * Conformance, must-haves 12-13: regenerate (§5.3, §7.2), {@code /key/update} (§5.2), {@code
- * /key/block} and {@code /key/unblock} (§5.4).
+ * Conformance, must-haves 12-13: regenerate, {@code /key/update}, {@code /key/block} and {@code
+ * /key/unblock} ({@code regenerate_key_fn}, {@code update_key_fn}, {@code block_key} and {@code
+ * unblock_key} in {@code litellm/proxy/management_endpoints/key_management_endpoints.py} of
+ * BerriAI/litellm).
  */
 class LiteLlmConformanceWritesTest extends LiteLlmConformanceBase {
 
