@@ -165,13 +165,13 @@ final class KeyGenerate implements Endpoint {
     Instant budgetResetAt;
     Instant keyRotationAt = null;
     try {
-      expires = b.get("duration") == null ? null : Durations.plus(now, (String) b.get("duration"));
+      expires = b.get("duration") == null ? null : LiteLlmDurations.plus(now, (String) b.get("duration"));
       budgetResetAt =
           b.get("budget_duration") == null
               ? null
-              : Durations.plusBudget(now, (String) b.get("budget_duration"));
+              : LiteLlmDurations.plusBudget(now, (String) b.get("budget_duration"));
       if (b.get("rotation_interval") != null) {
-        keyRotationAt = Durations.plus(now, (String) b.get("rotation_interval"));
+        keyRotationAt = LiteLlmDurations.plus(now, (String) b.get("rotation_interval"));
       }
     } catch (IllegalArgumentException e) {
       // generate_key_fn passes the ValueError through handle_exception_on_proxy: a 500.

@@ -102,10 +102,10 @@ final class KeyRegenerate implements Endpoint {
     Instant expires = row.expires;
     try {
       if (b.get("grace_period") != null) {
-        revokeAt = Durations.plus(now, (String) b.get("grace_period"));
+        revokeAt = LiteLlmDurations.plus(now, (String) b.get("grace_period"));
       }
       if (b.get("duration") != null) {
-        expires = Durations.plus(now, (String) b.get("duration"));
+        expires = LiteLlmDurations.plus(now, (String) b.get("duration"));
       }
     } catch (IllegalArgumentException e) {
       return errors.shapeB(500, "Internal Server Error.");

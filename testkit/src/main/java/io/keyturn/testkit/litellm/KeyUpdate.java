@@ -67,7 +67,7 @@ final class KeyUpdate implements Endpoint {
         row.expires = null;
       } else {
         try {
-          row.expires = Durations.plus(now, (String) d);
+          row.expires = LiteLlmDurations.plus(now, (String) d);
         } catch (IllegalArgumentException e) {
           return errors.shapeA(400, "Authentication Error, " + e.getMessage(), "auth_error", null);
         }

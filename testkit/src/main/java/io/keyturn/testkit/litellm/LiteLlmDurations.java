@@ -10,8 +10,8 @@ import java.util.regex.Pattern;
  * LiteLLM's duration strings ({@code duration_in_seconds} in {@code
  * litellm/litellm_core_utils/duration_parser.py} of BerriAI/litellm): 30s, 30m, 30h, 30d, 2w, 1mo.
  */
-final class Durations {
-  private Durations() {}
+final class LiteLlmDurations {
+  private LiteLlmDurations() {}
 
   private static final Pattern DURATION = Pattern.compile("^(\\d+)(mo|[smhdw]?)$");
 
