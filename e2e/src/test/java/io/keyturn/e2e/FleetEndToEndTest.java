@@ -161,6 +161,30 @@ class FleetEndToEndTest {
     for (String id : ids) {
       assertRotatedOnce(id, "capped");
     }
+
+    // Once the fleet's rotations have revoked their old keys, fleet-status and list say so.
+    Cli.Result status = keyturn("fleet-status", "capped", "--json");
+    assertNoKeyIn(status);
+    assertThat(status.exit()).as(status.err()).isZero();
+    JsonNode s = JSON.readTree(status.out());
+    assertThat(s.path("state").asText()).isEqualTo("COMPLETED");
+    assertThat(s.path("succeeded").asInt()).isEqualTo(ids.size());
+    assertThat(s.path("inGrace").asInt()).isZero();
+    assertThat(states(s).values()).containsOnly("SUCCEEDED");
+    Cli.Result list = keyturn("list", "--json");
+    assertNoKeyIn(list);
+    assertThat(list.exit()).as(list.err()).isZero();
+    Map<String, JsonNode> rows = new HashMap<>();
+    JSON.readTree(list.out()).path("secrets").forEach(r -> rows.put(r.path("secretId").asText(), r));
+    for (String id : ids) {
+      RotationResult r =
+          client.newUntypedWorkflowStub(child(id, "capped")).getResult(RotationResult.class);
+      assertThat(rows.get(id).path("currentKey").asText())
+          .as(id + "'s current key in list")
+          .startsWith(r.newKey().fingerprint())
+          .doesNotContain(r.oldKey().fingerprint());
+      assertThat(rows.get(id).path("lastOutcome").asText()).isEqualTo("COMPLETED");
+    }
     assertNoKeyIn("the worker's log", worker.log());
   }
 
