@@ -333,6 +333,6 @@ final class RotationPreflight {
 
   private static String sentence(String s) {
     String t = s.strip();
-    return t.endsWith(".") || t.endsWith(")") ? t : t + ".";
+    return t.matches("(?s).*[.?!)]") ? t : t + ".";
   }
 }
