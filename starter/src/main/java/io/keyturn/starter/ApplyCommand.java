@@ -31,7 +31,10 @@ import picocli.CommandLine.Command;
           + " travels to Temporal only as its hash, and sealed to the worker's public key"
           + " (KEYTURN_WORKER_PUBLIC_KEY or _FILE). Before changing anything, the CLI asks the"
           + " worker for its keys and refuses if that public key or the payload key is not the"
-          + " worker's.",
+          + " worker's. Then, for each schedule it creates or updates, it asks the worker to"
+          + " check the destinations and read the key the first one holds, and checks that the"
+          + " gateway has the key the first rotation would replace (that one, else currentKey);"
+          + " --skip-checks skips these checks.",
       "",
       "The paused state follows the file: `paused: true` pauses, removing it unpauses (a"
           + " schedule paused with `keyturn pause` is unpaused by the next apply unless the file"
@@ -49,8 +52,8 @@ import picocli.CommandLine.Command;
       "  keyturn apply -f config/ --prune --json",
       "",
       "Exit codes: 0 applied (or nothing to do), 1 Temporal failed or a schedule id is taken by a"
-          + " schedule Keyturn did not create, 2 the file is invalid or a current key cannot be"
-          + " read."
+          + " schedule Keyturn did not create, 2 the file is invalid, a current key cannot be"
+          + " read, or a check found that a first rotation could not succeed."
     })
 final class ApplyCommand extends ReconcileCommand {
 
@@ -81,6 +84,11 @@ final class ApplyCommand extends ReconcileCommand {
           problems.add(e.problem);
         }
       }
+    }
+    if (problems.isEmpty() && !skipChecks) {
+      // Each schedule's first rotation could start: its destinations and the key it replaces.
+      problems.addAll(
+          RotationPreflight.forSchedules(client, specs, requests, cli.env(), cli.err()));
     }
     if (!problems.isEmpty()) {
       throw ConfigFiles.invalid(file, problems, global.json, cli.out());

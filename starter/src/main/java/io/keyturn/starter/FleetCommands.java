@@ -8,7 +8,9 @@ import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowStub;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -25,24 +27,82 @@ final class FleetCommands {
 
   /**
    * The fleet's progress: its result when it closed, else the progress query (a worker answers);
-   * null when neither is available.
+   * null when neither is available. A closed fleet's members are brought up to date ({@link
+   * #membersNow}): the fleet closes once every member has published, and its rotations go on.
    */
   static FleetProgress progress(WorkflowClient client, String workflowId, KeyturnCli.Timing t) {
     WorkflowStub stub = client.newUntypedWorkflowStub(workflowId);
     WorkflowExecutionStatus s = stub.describe().getStatus();
+    FleetProgress p;
     if (s == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
       try {
-        return stub.getResult(
-            t.queryTimeout().toMillis(), TimeUnit.MILLISECONDS, FleetProgress.class);
+        p = stub.getResult(t.queryTimeout().toMillis(), TimeUnit.MILLISECONDS, FleetProgress.class);
       } catch (Exception e) {
         return null;
       }
+    } else {
+      try {
+        p = client.newWorkflowStub(FleetRotationWorkflow.class, workflowId).progress();
+      } catch (RuntimeException e) {
+        return null;
+      }
     }
+    return s == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING || p == null
+        ? p
+        : membersNow(client, p, t);
+  }
+
+  /**
+   * A closed fleet with each member it left RUNNING or IN_GRACE as its rotation stands now:
+   * SUCCEEDED once it completed, FAILED (with why) if it ended otherwise. A running fleet follows
+   * its members itself.
+   */
+  static FleetProgress membersNow(WorkflowClient client, FleetProgress p, KeyturnCli.Timing t) {
+    List<Member> now = new ArrayList<>();
+    boolean changed = false;
+    for (Member m : p.members()) {
+      Member n = m;
+      if (m.state() == MemberState.IN_GRACE || m.state() == MemberState.RUNNING) {
+        n = memberNow(client, m, t);
+        changed |= n != m;
+      }
+      now.add(n);
+    }
+    return changed ? p.withMembers(now) : p;
+  }
+
+  private static Member memberNow(WorkflowClient client, Member m, KeyturnCli.Timing t) {
+    WorkflowStub rotation = client.newUntypedWorkflowStub(m.workflowId());
+    WorkflowExecutionStatus s;
     try {
-      return client.newWorkflowStub(FleetRotationWorkflow.class, workflowId).progress();
+      s = rotation.describe().getStatus();
     } catch (RuntimeException e) {
-      return null;
+      return m; // gone past retention, or unreadable: the fleet's word stands
     }
+    if (s == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+      return m;
+    }
+    if (s == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
+      return new Member(m.secretId(), m.workflowId(), MemberState.SUCCEEDED, null);
+    }
+    String why = RotationWatcher.statusName(s);
+    try {
+      rotation.getResult(t.queryTimeout().toMillis(), TimeUnit.MILLISECONDS, Object.class);
+    } catch (Exception e) {
+      why = rootMessage(e, why);
+    }
+    return new Member(m.secretId(), m.workflowId(), MemberState.FAILED, why);
+  }
+
+  private static String rootMessage(Throwable t, String otherwise) {
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    if (c instanceof io.temporal.failure.ApplicationFailure af) {
+      return af.getOriginalMessage();
+    }
+    return c == t ? otherwise : otherwise + ": " + c.getMessage();
   }
 
   static boolean closed(WorkflowClient client, String workflowId) {

@@ -3,11 +3,8 @@ package io.keyturn.starter;
 import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.gateway.litellm.GatewayCheck;
 import io.keyturn.gateway.litellm.LiteLlmClient;
-import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -202,13 +199,14 @@ final class GatewayCommand implements Runnable {
         }
         return v.strip();
       }
-      String file = cli.env().get("LITELLM_MASTER_KEY_FILE");
-      if (file != null && !file.isBlank()) {
-        return readKeyFile(Path.of(file), "LITELLM_MASTER_KEY_FILE");
+      ManagementKey found;
+      try {
+        found = ManagementKey.fromEnvironment(cli.env());
+      } catch (IllegalStateException e) {
+        throw usage(e.getMessage());
       }
-      String v = cli.env().get("LITELLM_MASTER_KEY");
-      if (v != null && !v.isBlank()) {
-        return v.strip();
+      if (found != null) {
+        return found.value();
       }
       throw usage(
           "no management key: set LITELLM_MASTER_KEY_FILE (a file holding it) or"
@@ -217,13 +215,9 @@ final class GatewayCommand implements Runnable {
 
     private String readKeyFile(Path p, String where) {
       try {
-        String v = Files.readString(p, StandardCharsets.UTF_8).strip();
-        if (v.isEmpty()) {
-          throw usage(where + " " + p + " is empty");
-        }
-        return v;
-      } catch (IOException e) {
-        throw usage(where + " " + p + " cannot be read: " + e.getClass().getSimpleName());
+        return ManagementKey.readFile(p, where);
+      } catch (IllegalStateException e) {
+        throw usage(e.getMessage());
       }
     }
 

@@ -3,6 +3,9 @@ package io.keyturn.starter;
 import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowExecutionDescription;
+import io.temporal.client.WorkflowExecutionMetadata;
+import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.schedules.ScheduleActionExecution;
 import io.temporal.client.schedules.ScheduleActionExecutionStartWorkflow;
@@ -12,12 +15,14 @@ import io.temporal.client.schedules.ScheduleClient;
 import io.temporal.client.schedules.ScheduleDescription;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 
 /** {@code keyturn list}: every rotating secret Keyturn schedules. */
@@ -29,8 +34,9 @@ import picocli.CommandLine.Command;
     description = {
       "Lists every secret with a Keyturn schedule (keyturn/<id>): active or paused, when it"
           + " rotates, the next run, the last rotation's workflow id and outcome, and the"
-          + " fingerprint of the key the last completed rotation published. Schedules Keyturn did"
-          + " not create are not shown. Key values are never shown."
+          + " fingerprint of the key the last completed rotation published, whoever started it"
+          + " (the schedule, rotate-now, rotate or a fleet: all run as rotation/<id>). Schedules"
+          + " Keyturn did not create are not shown. Key values are never shown."
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -148,22 +154,14 @@ final class ListCommand extends ScheduleCommand {
       }
     }
     List<Instant> next = d.getInfo().getNextActionTimes();
-    List<ScheduleActionResult> recent = new ArrayList<>(d.getInfo().getRecentActions());
+    // The schedule's own last start, when no rotation of the secret ran yet (no worker, say).
+    List<ScheduleActionResult> recent = d.getInfo().getRecentActions();
     String lastId = null;
     String lastOutcome = null;
-    String key = null;
-    for (int i = recent.size() - 1; i >= 0; i--) {
-      if (!(recent.get(i).getAction() instanceof ScheduleActionExecutionStartWorkflow w)) {
-        continue;
-      }
-      String outcome = outcome(client, w);
-      if (lastId == null) {
+    for (int i = recent.size() - 1; i >= 0 && lastId == null; i--) {
+      if (recent.get(i).getAction() instanceof ScheduleActionExecutionStartWorkflow w) {
         lastId = w.getWorkflowId();
-        lastOutcome = outcome;
-      }
-      if ("COMPLETED".equals(outcome)) {
-        key = newKey(client, w);
-        break;
+        lastOutcome = outcome(client, w);
       }
     }
     String running = null;
@@ -172,6 +170,25 @@ final class ListCommand extends ScheduleCommand {
         // The schedule's launcher waits on the rotation, which runs under the secret's one id.
         running = ScheduledRotations.rotationId(secretId);
       }
+    }
+    // Every rotation of the secret runs under this one id, whoever started it: the schedule,
+    // rotate-now, rotate or a fleet. Its runs, not the schedule's, say what the secret holds now.
+    String rotationId = ScheduledRotations.rotationId(secretId);
+    String key = null;
+    WorkflowExecutionDescription latest = latestRun(client, rotationId);
+    if (latest != null) {
+      lastId = rotationId;
+      lastOutcome = RotationWatcher.statusName(latest.getStatus());
+      if (latest.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+        running = rotationId;
+      }
+      key =
+          newKey(
+              client,
+              rotationId,
+              latest.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+                  ? latest.getExecution().getRunId()
+                  : lastCompletedRun(client, rotationId));
     }
     return new Row(
         secretId,
@@ -200,9 +217,37 @@ final class ListCommand extends ScheduleCommand {
     }
   }
 
-  private static String newKey(WorkflowClient client, ScheduleActionExecutionStartWorkflow w) {
+  /** The latest run of {@code rotationId}; null when it never ran (or is past retention). */
+  private static WorkflowExecutionDescription latestRun(WorkflowClient client, String rotationId) {
     try {
-      RotationResult r = stub(client, w).getResult(5, TimeUnit.SECONDS, RotationResult.class);
+      return client.newUntypedWorkflowStub(rotationId).describe();
+    } catch (WorkflowNotFoundException e) {
+      return null;
+    }
+  }
+
+  /** The run id of the newest completed run of {@code rotationId}, or null. */
+  private static String lastCompletedRun(WorkflowClient client, String rotationId) {
+    try (Stream<WorkflowExecutionMetadata> runs =
+        client.listExecutions(
+            "WorkflowId = \"" + rotationId + "\" AND ExecutionStatus = \"Completed\"")) {
+      return runs.limit(1000)
+          .max(Comparator.comparing(WorkflowExecutionMetadata::getStartTime))
+          .map(m -> m.getExecution().getRunId())
+          .orElse(null);
+    }
+  }
+
+  /** The key a completed run published: fingerprint and alias. */
+  private static String newKey(WorkflowClient client, String rotationId, String runId) {
+    if (runId == null) {
+      return null;
+    }
+    try {
+      RotationResult r =
+          client
+              .newUntypedWorkflowStub(rotationId, Optional.of(runId), Optional.empty())
+              .getResult(5, TimeUnit.SECONDS, RotationResult.class);
       return r.newKey() == null ? null : r.newKey().fingerprint() + " (" + r.newKeyAlias() + ")";
     } catch (Exception e) {
       return null;

@@ -129,6 +129,17 @@ final class RotateCommand extends TemporalCommand {
   List<String> to = new ArrayList<>();
 
   @Option(
+      names = "--skip-checks",
+      description =
+          "Start without checking first that the rotation can succeed. By default the CLI checks,"
+              + " before starting anything, that the gateway answers and has the key to replace"
+              + " (with $LITELLM_MASTER_KEY_FILE or $LITELLM_MASTER_KEY when set, else with the key"
+              + " itself; a key given by hash alone needs the management key), and asks the worker"
+              + " to check every destination with its credentials. For a machine that cannot reach"
+              + " the gateway; the worker still checks every destination before minting.")
+  boolean skipChecks;
+
+  @Option(
       names = "--wait",
       description =
           "Follow the rotation until it closes, then print the outcome. Exit 0 only if it"
@@ -172,6 +183,9 @@ final class RotateCommand extends TemporalCommand {
 
   private RotationRequest request;
   private boolean sealed;
+
+  /** The old key's value for the checks before starting (null for --key-hash); never printed. */
+  private String oldKeyValue;
 
   @Override
   String workflowId() {
@@ -236,6 +250,7 @@ final class RotateCommand extends TemporalCommand {
                   + " checked by /key/info only.");
     }
     request = request(gatewayUrl, gen, target, destinations, key.ref(), sealedValue);
+    oldKeyValue = key.value();
   }
 
   private RotationRequest request(
@@ -452,6 +467,9 @@ final class RotateCommand extends TemporalCommand {
     KeyRotationWorkflow wf = client.newWorkflowStub(KeyRotationWorkflow.class, options);
     WorkflowExecution started = sameRequestAlready(client, id, token);
     if (started == null) {
+      if (!skipChecks) {
+        RotationPreflight.rotate(client, request, oldKeyValue, cli.env(), cli.err());
+      }
       try {
         started = WorkflowClient.start(wf::rotate, request);
       } catch (WorkflowExecutionAlreadyStarted e) {

@@ -5,11 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyturn.testkit.launch.TemporalDevServer;
+import io.keyturn.workflows.FleetRotationWorkflow;
 import io.keyturn.workflows.FleetRotationWorkflowImpl;
 import io.keyturn.workflows.KeyRotationWorkflow;
+import io.keyturn.workflows.RotationLauncherWorkflow;
 import io.keyturn.workflows.RotationLauncherWorkflowImpl;
+import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.model.FleetRequest;
+import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.RotationStatus;
@@ -22,6 +26,7 @@ import io.temporal.failure.ApplicationFailure;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.workflow.Workflow;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -35,6 +40,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -74,6 +80,37 @@ class FleetCommandsTest {
             "Rotation of " + r.secretId() + " failed while verifying", "RotationRolledBack");
       }
       return new RotationResult(r.secretId(), 1, null, null, "a", null, null, false);
+    }
+
+    @Override
+    public void revokeNow(String reason) {}
+
+    @Override
+    public RotationStatus status() {
+      return null;
+    }
+  }
+
+  /**
+   * A stand-in rotation with a grace period: tells its launcher it published (so the fleet moves
+   * on), then revokes after a short grace and completes.
+   */
+  public static class GracefulRotation implements KeyRotationWorkflow {
+    static final Duration GRACE = Duration.ofSeconds(3);
+
+    static KeyRef newKey(String secretId) {
+      return new KeyRef(KeyMaterial.tokenHash("sk-new-" + secretId), "sk-...new" + secretId);
+    }
+
+    @Override
+    public RotationResult rotate(RotationRequest r) {
+      Workflow.newExternalWorkflowStub(
+              RotationLauncherWorkflow.class, Workflow.getInfo().getParentWorkflowId().get())
+          .rotationPublished(Workflow.getInfo().getWorkflowId());
+      Workflow.sleep(GRACE);
+      return new RotationResult(
+          r.secretId(), 1, null, newKey(r.secretId()), "keyturn-" + r.secretId() + "-g1", null,
+          null, false);
     }
 
     @Override
@@ -308,6 +345,69 @@ class FleetCommandsTest {
           .containsEntry("search", "SUCCEEDED");
       assertThat(client.newUntypedWorkflowStub("rotation/fails-c/fleet-t3").describe().getStatus())
           .isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
+    } finally {
+      factory.shutdownNow();
+    }
+  }
+
+  @Test
+  void afterAFleetClosesFleetStatusAndListShowWhatItsRotationsDidSince() throws Exception {
+    WorkerFactory factory = WorkerFactory.newInstance(client);
+    factory
+        .newWorker(KeyRotationWorkflow.TASK_QUEUE)
+        .registerWorkflowImplementationTypes(
+            FleetRotationWorkflowImpl.class,
+            RotationLauncherWorkflowImpl.class,
+            GracefulRotation.class);
+    factory.start();
+    try {
+      Run done =
+          run(
+              "rotate-fleet",
+              "--selector",
+              "team=payments",
+              "--fleet-id",
+              "t4",
+              "--concurrency",
+              "3",
+              "--wait",
+              "--json");
+      assertThat(done.exit()).as(done.err()).isZero();
+      JsonNode p = JSON.readTree(done.out());
+      assertThat(p.path("state").asText()).isEqualTo("COMPLETED");
+      assertThat(p.path("inGrace").asInt()).as("published, grace not over yet").isEqualTo(3);
+
+      // The fleet has closed; its rotations finish their grace and complete on their own.
+      for (String id : Set.of("billing-a", "billing-b", "fails-c")) {
+        String launcher = FleetRotationWorkflow.childWorkflowId(id, "fleet/t4");
+        client.newUntypedWorkflowStub(launcher).getResult(30, TimeUnit.SECONDS, Object.class);
+      }
+
+      Run status = run("fleet-status", "t4", "--json");
+      assertThat(status.exit()).as(status.err()).isZero();
+      JsonNode s = JSON.readTree(status.out());
+      assertThat(s.path("state").asText()).isEqualTo("COMPLETED");
+      assertThat(s.path("succeeded").asInt()).isEqualTo(3);
+      assertThat(s.path("inGrace").asInt()).isZero();
+      assertThat(s.path("message").asText()).startsWith("completed: 3 rotated, 0 published");
+      s.path("members").forEach(m -> assertThat(m.path("state").asText()).isEqualTo("SUCCEEDED"));
+      assertThat(run("fleet-status", "t4").out()).containsPattern("billing-a +SUCCEEDED");
+
+      // list names the key each fleet rotation published, though no schedule ran.
+      Run list = run("list", "--json");
+      assertThat(list.exit()).as(list.err()).isZero();
+      Map<String, JsonNode> rows = new HashMap<>();
+      JSON.readTree(list.out())
+          .path("secrets")
+          .forEach(r -> rows.put(r.path("secretId").asText(), r));
+      for (String id : Set.of("billing-a", "billing-b", "fails-c")) {
+        assertThat(rows.get(id).path("currentKey").asText())
+            .as(id)
+            .startsWith(GracefulRotation.newKey(id).fingerprint());
+        assertThat(rows.get(id).path("lastWorkflowId").asText()).isEqualTo("rotation/" + id);
+        assertThat(rows.get(id).path("lastOutcome").asText()).isEqualTo("COMPLETED");
+      }
+      assertThat(rows.get("search").path("currentKey").isNull()).isTrue();
     } finally {
       factory.shutdownNow();
     }

@@ -16,6 +16,7 @@ import io.keyturn.worker.observe.RotationMetrics;
 import io.keyturn.worker.observe.VisibilityGauges;
 import io.keyturn.workflows.FleetRotationWorkflowImpl;
 import io.keyturn.workflows.KeyRotationWorkflowImpl;
+import io.keyturn.workflows.RotationCheckWorkflowImpl;
 import io.keyturn.workflows.RotationLauncherWorkflowImpl;
 import io.keyturn.workflows.WorkerKeysWorkflow;
 import io.keyturn.workflows.WorkerKeysWorkflowImpl;
@@ -182,7 +183,9 @@ public class TemporalWorkerService {
         KeyturnPayloadCodec.WORKFLOW_OPTIONS,
         KeyRotationWorkflowImpl.class,
         RotationLauncherWorkflowImpl.class,
-        FleetRotationWorkflowImpl.class);
+        FleetRotationWorkflowImpl.class,
+        // The CLI's check before it starts a rotation: the destinations, with this worker's access.
+        RotationCheckWorkflowImpl.class);
     // The CLI asks through Temporal which keys this worker holds before it starts anything.
     WorkerKeys answer =
         new WorkerKeys(

@@ -136,20 +136,7 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
       }
     }
     state = State.COMPLETED;
-    FleetProgress p = progress();
-    message =
-        "completed: "
-            + p.succeeded()
-            + " rotated, "
-            + p.inGrace()
-            + " published and in grace (each rotation revokes its old key when its grace ends), "
-            + p.skipped()
-            + " skipped, "
-            + p.failed()
-            + " failed"
-            + (p.failed() == 0
-                ? ""
-                : " (" + String.join(", ", p.secretIds(MemberState.FAILED)) + ")");
+    message = progress().completedMessage();
     log.info("fleet {} {}", fleetId, message);
     details();
     return progress();

@@ -109,6 +109,16 @@ public final class GatewayCheck {
   }
 
   /**
+   * Only the first step, which needs no key: {@code /health/readiness} answers with its database
+   * connected. For a caller without the management key (the CLI before a rotation).
+   */
+  public Report readiness(String gateway) {
+    Run r = new Run(gateway, false);
+    r.readiness();
+    return new Report(r.gw, r.identity, List.copyOf(r.steps), List.of(), false, r.diagnosis, r.fix);
+  }
+
+  /**
    * The routes of {@code required} that {@code allowedRoutes} does not admit, by LiteLLM's rules:
    * exact, a prefix on a '/' boundary, a trailing '*', or a route group (key management routes are
    * in management_routes and key_management_routes; /key/info also in info_routes).

@@ -98,6 +98,33 @@ public record FleetProgress(
         message);
   }
 
+  /**
+   * The same fleet with {@code members} as they stand now: counts recomputed, and a completed
+   * fleet's summary said again from them. A fleet completes once every member has published, so
+   * its result still shows members IN_GRACE whose rotations have since revoked their old keys;
+   * whoever reads a closed fleet brings its members up to date with this.
+   */
+  public FleetProgress withMembers(List<Member> now) {
+    FleetProgress p = of(fleetWorkflowId, state, wave, now, message);
+    return state == State.COMPLETED
+        ? of(fleetWorkflowId, state, wave, now, p.completedMessage())
+        : p;
+  }
+
+  /** The summary of a completed fleet, from its counts. */
+  public String completedMessage() {
+    return "completed: "
+        + succeeded
+        + " rotated, "
+        + inGrace
+        + " published and in grace (each rotation revokes its old key when its grace ends), "
+        + skipped
+        + " skipped, "
+        + failed
+        + " failed"
+        + (failed == 0 ? "" : " (" + String.join(", ", secretIds(MemberState.FAILED)) + ")");
+  }
+
   /** The secret ids of the members in {@code s}. */
   public List<String> secretIds(MemberState s) {
     return members.stream().filter(m -> m.state() == s).map(Member::secretId).toList();
