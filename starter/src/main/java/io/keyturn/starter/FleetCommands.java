@@ -1,6 +1,7 @@
 package io.keyturn.starter;
 
 import io.keyturn.workflows.FleetRotationWorkflow;
+import io.keyturn.workflows.RotationMessages;
 import io.keyturn.workflows.model.FleetProgress;
 import io.keyturn.workflows.model.FleetProgress.Member;
 import io.keyturn.workflows.model.FleetProgress.MemberState;
@@ -89,20 +90,12 @@ final class FleetCommands {
     try {
       rotation.getResult(t.queryTimeout().toMillis(), TimeUnit.MILLISECONDS, Object.class);
     } catch (Exception e) {
-      why = rootMessage(e, why);
+      // A failed rotation says why itself; a terminated or timed-out one also says how it ended.
+      String root = RotationMessages.rootMessage(e);
+      why =
+          s == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED ? root : why + ": " + root;
     }
     return new Member(m.secretId(), m.workflowId(), MemberState.FAILED, why);
-  }
-
-  private static String rootMessage(Throwable t, String otherwise) {
-    Throwable c = t;
-    while (c.getCause() != null && c.getCause() != c) {
-      c = c.getCause();
-    }
-    if (c instanceof io.temporal.failure.ApplicationFailure af) {
-      return af.getOriginalMessage();
-    }
-    return c == t ? otherwise : otherwise + ": " + c.getMessage();
   }
 
   static boolean closed(WorkflowClient client, String workflowId) {

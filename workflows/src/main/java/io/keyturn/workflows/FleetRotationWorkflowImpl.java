@@ -186,7 +186,7 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
           set(index, MemberState.SKIPPED, "already rotated (or rotating) by an earlier run");
           continue;
         }
-        set(index, MemberState.FAILED, "could not start: " + rootMessage(e));
+        set(index, MemberState.FAILED, "could not start: " + RotationMessages.rootMessage(e));
         inWave.add(index);
         continue;
       }
@@ -201,9 +201,9 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
             if (failure == null) {
               set(index, MemberState.SUCCEEDED, null);
             } else if (hasType(failure, RotationFailures.ALREADY_RUNNING)) {
-              set(index, MemberState.SKIPPED, rootMessage(failure));
+              set(index, MemberState.SKIPPED, RotationMessages.rootMessage(failure));
             } else {
-              set(index, MemberState.FAILED, rootMessage(failure));
+              set(index, MemberState.FAILED, RotationMessages.rootMessage(failure));
             }
             return null;
           });
@@ -278,17 +278,6 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
       }
     }
     return false;
-  }
-
-  private static String rootMessage(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null && c.getCause() != c) {
-      c = c.getCause();
-    }
-    if (c instanceof ApplicationFailure af) {
-      return af.getOriginalMessage();
-    }
-    return c.getMessage() == null ? c.getClass().getSimpleName() : c.getMessage();
   }
 
   /** The UI's "current details": the counts and what is failing. */

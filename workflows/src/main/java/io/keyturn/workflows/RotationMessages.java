@@ -12,11 +12,14 @@ import java.util.List;
  * The words a rotation says to operators: failure messages, undo outcomes and the UI's current
  * details. Each message is built here, once, and names keys by fingerprint or alias only.
  */
-final class RotationMessages {
+public final class RotationMessages {
   private RotationMessages() {}
 
-  /** The innermost cause's own message, without Temporal's wrapping. */
-  static String rootMessage(Throwable t) {
+  /**
+   * The innermost cause's own message, without Temporal's wrapping: what the workflow, the fleet
+   * and the CLI say a failed step failed with.
+   */
+  public static String rootMessage(Throwable t) {
     Throwable c = t;
     boolean timedOut = false;
     while (c.getCause() != null) {
