@@ -6,7 +6,6 @@ import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.SealedSecret;
-import io.keyturn.workflows.model.VaultTarget;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
@@ -34,7 +33,8 @@ import picocli.CommandLine.Option;
       "Starts the rotation of one LiteLLM virtual key and returns (or follows it with --wait).",
       "",
       "The worker mints a new key with the old key's policy (models, budgets, limits, metadata),"
-          + " verifies it, publishes it to Vault KV v2, keeps the old key valid for the grace"
+          + " verifies it, publishes it to every destination (--to, or the Vault KV v2 secret the"
+          + " --vault-* options name), keeps the old key valid for the grace"
           + " period so applications can pick up the new one, then revokes the old key. If the new"
           + " key cannot be verified or published, it is deleted and the old key is left working.",
       "",
@@ -167,6 +167,22 @@ final class RotateCommand extends TemporalCommand {
         defaultValue = "key",
         description = "Field of the secret that holds the key (default: ${DEFAULT-VALUE}).")
     String field = "key";
+
+    /**
+     * The shorthand's vault-kv2 destination; the secret is named after {@code secretId} unless
+     * told.
+     */
+    Destination destination(String secretId) {
+      Map<String, String> settings = new LinkedHashMap<>();
+      settings.put("name", name == null ? secretId : name);
+      settings.put("mount", mount);
+      settings.put("pathPrefix", prefix);
+      settings.put("field", field);
+      if (namespace != null) {
+        settings.put("namespace", namespace);
+      }
+      return new Destination("vault-kv2", settings);
+    }
   }
 
   private RotationRequest request;
@@ -193,20 +209,20 @@ final class RotateCommand extends TemporalCommand {
     }
     long gen =
         generation != null ? generation : Long.parseLong(GENERATION.format(cli.clock().instant()));
-    VaultTarget target;
-    List<Destination> destinations;
+    RotationRequest.Builder builder;
     try {
-      destinations = parseDestinations();
-      target =
-          new VaultTarget(
-              vault.mount,
-              vault.prefix,
-              vault.name == null ? secretId : vault.name,
-              vault.namespace,
-              vault.field);
+      List<Destination> destinations = parseDestinations();
+      builder =
+          RotationRequest.builder(secretId)
+              .generation(gen)
+              .gatewayUrl(gatewayUrl)
+              .gracePeriod(grace)
+              .requestedBy("keyturn-cli (" + cli.user() + ")")
+              .destinations(
+                  destinations.isEmpty() ? List.of(vault.destination(secretId)) : destinations);
       // Checks every other field before the key is read, so nobody types a key into a prompt
       // for a command that is going to be refused anyway. The placeholder hash is never sent.
-      request(gatewayUrl, gen, target, destinations, new KeyRef("0".repeat(64), null), null);
+      builder.oldKey(new KeyRef("0".repeat(64), null)).build();
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
@@ -225,33 +241,7 @@ final class RotateCommand extends TemporalCommand {
               "note: started from a token hash: after revoking, the old key's rejection will be"
                   + " checked by /key/info only.");
     }
-    request = request(gatewayUrl, gen, target, destinations, key.ref(), sealedValue);
-  }
-
-  private RotationRequest request(
-      String gatewayUrl,
-      long gen,
-      VaultTarget target,
-      List<Destination> destinations,
-      KeyRef ref,
-      SealedSecret sealedValue) {
-    String by = "keyturn-cli (" + cli.user() + ")";
-    if (destinations.isEmpty()) {
-      return new RotationRequest(secretId, gen, gatewayUrl, ref, sealedValue, target, grace, by);
-    }
-    return new RotationRequest(
-        secretId,
-        gen,
-        gatewayUrl,
-        ref,
-        sealedValue,
-        null,
-        grace,
-        by,
-        destinations,
-        null,
-        false,
-        null);
+    request = builder.oldKey(key.ref(), sealedValue).build();
   }
 
   /** {@code --to TYPE:k=v,k=v} options as destinations; empty when none was given. */
@@ -309,7 +299,7 @@ final class RotateCommand extends TemporalCommand {
             request.secretId(),
             request.gatewayUrl(),
             request.oldKey() == null ? "" : request.oldKey().tokenHash(),
-            canonical(request.publishTo()),
+            canonical(request.destinations()),
             String.valueOf(request.gracePeriod()),
             canonical(request.policy() == null ? null : request.policy().fields()));
     try {
@@ -413,7 +403,7 @@ final class RotateCommand extends TemporalCommand {
                     + request.oldKey().fingerprint()
                     + ", publish to "
                     + String.join(
-                        ", ", request.publishTo().stream().map(Destination::describe).toList())
+                        ", ", request.destinations().stream().map(Destination::describe).toList())
                     + ", grace "
                     + GracePeriods.format(request.gracePeriod()))
             .setStaticDetails(
@@ -472,7 +462,7 @@ final class RotateCommand extends TemporalCommand {
     Report.row(
         out,
         "publish to",
-        String.join(", ", request.publishTo().stream().map(Destination::describe).toList()));
+        String.join(", ", request.destinations().stream().map(Destination::describe).toList()));
     Report.row(
         out,
         "grace",
@@ -491,11 +481,7 @@ final class RotateCommand extends TemporalCommand {
     o.put("oldKeyHash", request.oldKey().tokenHash());
     o.put("oldKeySealed", sealed);
     o.put("newKeyAlias", request.newKeyAlias());
-    if (request.usesDestinations()) {
-      o.put("destinations", request.destinations().stream().map(Destination::describe).toList());
-    } else {
-      o.put("vault", request.vault().describe());
-    }
+    o.put("destinations", request.destinations().stream().map(Destination::describe).toList());
     o.put("gracePeriod", request.gracePeriod().toString());
     return o;
   }

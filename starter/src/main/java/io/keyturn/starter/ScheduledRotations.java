@@ -245,19 +245,16 @@ final class ScheduledRotations {
       policy = new KeyPolicy(s.policy().fields());
     }
     try {
-      return new RotationRequest(
-          s.id(),
-          0,
-          s.gatewayUrl(),
-          oldKey,
-          sealed,
-          null,
-          s.grace(),
-          "schedule " + scheduleId(s.id()),
-          dests,
-          policy,
-          true,
-          s.verifyModels());
+      return RotationRequest.builder(s.id())
+          .gatewayUrl(s.gatewayUrl())
+          .oldKey(oldKey, sealed)
+          .gracePeriod(s.grace())
+          .requestedBy("schedule " + scheduleId(s.id()))
+          .destinations(dests)
+          .policy(policy)
+          .chainFromStore(true)
+          .verifyModels(s.verifyModels())
+          .build();
     } catch (IllegalArgumentException e) {
       throw new BadSpec(
           new ConfigProblem(s.file(), "secret " + s.id(), e.getMessage(), "see `keyturn schema`."));

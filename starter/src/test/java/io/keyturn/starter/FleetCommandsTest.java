@@ -31,6 +31,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -73,7 +74,7 @@ class FleetCommandsTest {
         throw ApplicationFailure.newNonRetryableFailure(
             "Rotation of " + r.secretId() + " failed while verifying", "RotationRolledBack");
       }
-      return new RotationResult(r.secretId(), 1, null, null, "a", null, null, false);
+      return new RotationResult(r.secretId(), 1, null, null, "a", null, false, List.of());
     }
 
     @Override

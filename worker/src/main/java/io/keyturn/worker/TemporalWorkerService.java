@@ -6,7 +6,8 @@ import io.keyturn.activities.http.JsonHttp;
 import io.keyturn.activities.litellm.GatewayPacing;
 import io.keyturn.activities.litellm.LiteLlmActivitiesImpl;
 import io.keyturn.activities.litellm.LiteLlmClient;
-import io.keyturn.activities.vault.SecretStoreActivitiesImpl;
+import io.keyturn.activities.store.SecretStoreActivitiesImpl;
+import io.keyturn.activities.store.SecretStoreRegistry;
 import io.keyturn.activities.vault.VaultKv2Client;
 import io.keyturn.worker.codec.CodecServer;
 import io.keyturn.worker.codec.CodecSettings;
@@ -198,7 +199,9 @@ public class TemporalWorkerService {
         new LiteLlmActivitiesImpl(
             new LiteLlmClient(http, settings.managementKey(), pacing), keyring),
         new SecretStoreActivitiesImpl(
-            new VaultKv2Client(http, settings.vaultAddress(), settings.vaultAuth(http)), keyring));
+            SecretStoreRegistry.builtIn(
+                new VaultKv2Client(http, settings.vaultAddress(), settings.vaultAuth(http))),
+            keyring));
     factory.start();
     startMetrics(client, conn.namespace());
     startCodecEndpoint(KeyturnPayloadCodec.of(payloadKeys));
@@ -211,7 +214,9 @@ public class TemporalWorkerService {
         keyring.currentKeyId(),
         payloadKeys.currentId(),
         settings.vaultAddress(),
-        settings.vaultUsesAppRole() ? "AppRole" : "a token");
+        settings.vaultMissing()
+            ? "no credentials"
+            : settings.vaultUsesAppRole() ? "AppRole" : "a token");
   }
 
   /**

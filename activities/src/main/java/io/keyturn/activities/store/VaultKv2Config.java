@@ -1,6 +1,6 @@
 package io.keyturn.activities.store;
 
-import io.keyturn.workflows.model.VaultTarget;
+import io.keyturn.activities.vault.VaultKv2Client;
 import java.util.Map;
 import java.util.Set;
 
@@ -21,7 +21,7 @@ public record VaultKv2Config(String mount, String path, String namespace, String
     namespace = namespace == null || namespace.isBlank() ? null : namespace.trim();
     field = field == null || field.isBlank() ? "key" : field.trim();
     try {
-      new VaultTarget(mount, "", path, namespace, field);
+      target(mount, path, namespace, field);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(
           "vault-kv2 store: 'mount', 'path' or 'namespace' is not usable: " + e.getMessage(), e);
@@ -52,8 +52,13 @@ public record VaultKv2Config(String mount, String path, String namespace, String
         settings.get("mount"), path, settings.get("namespace"), settings.get("field"));
   }
 
-  /** The target the existing {@link io.keyturn.activities.vault.VaultKv2Client} speaks. */
-  public VaultTarget target() {
-    return new VaultTarget(mount, "", path, namespace, field);
+  /** The secret as {@link VaultKv2Client} names it. */
+  public VaultKv2Client.Secret target() {
+    return target(mount, path, namespace, field);
+  }
+
+  private static VaultKv2Client.Secret target(
+      String mount, String path, String namespace, String field) {
+    return new VaultKv2Client.Secret(mount, path, namespace, field);
   }
 }

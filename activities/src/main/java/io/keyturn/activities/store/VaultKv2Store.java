@@ -2,7 +2,6 @@ package io.keyturn.activities.store;
 
 import io.keyturn.activities.vault.VaultKv2Client;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.model.VaultTarget;
 import io.temporal.failure.ApplicationFailure;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -26,7 +25,7 @@ public final class VaultKv2Store implements SecretStore {
 
   private final VaultKv2Client vault;
   private final VaultKv2Config config;
-  private final VaultTarget target;
+  private final VaultKv2Client.Secret target;
 
   public VaultKv2Store(VaultKv2Client vault, VaultKv2Config config) {
     this.vault = Objects.requireNonNull(vault, "vault");

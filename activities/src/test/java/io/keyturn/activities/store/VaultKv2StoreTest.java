@@ -10,7 +10,6 @@ import io.keyturn.activities.vault.VaultKv2Client;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.model.VaultTarget;
 import io.temporal.failure.ApplicationFailure;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -99,7 +98,7 @@ class VaultKv2StoreTest extends SecretStoreContractTest {
           boolean raced;
 
           @Override
-          public long write(VaultTarget t, Map<String, Object> d, long cas) {
+          public long write(VaultKv2Client.Secret t, Map<String, Object> d, long cas) {
             if (!raced) {
               raced = true;
               vault.write(t, Map.of("key", theirs), 0);

@@ -53,19 +53,6 @@ public record Destination(String type, Map<String, String> settings) {
     };
   }
 
-  /** A Vault KV v2 destination equivalent to a v1 {@link VaultTarget}. */
-  public static Destination of(VaultTarget v) {
-    Map<String, String> s = new TreeMap<>();
-    s.put("mount", v.mount());
-    s.put("pathPrefix", v.pathPrefix());
-    s.put("name", v.name());
-    s.put("field", v.field());
-    if (v.namespace() != null) {
-      s.put("namespace", v.namespace());
-    }
-    return new Destination("vault-kv2", s);
-  }
-
   public String get(String setting, String dflt) {
     String v = settings.get(setting);
     return v == null || v.isBlank() ? dflt : v;
@@ -79,7 +66,7 @@ public record Destination(String type, Map<String, String> settings) {
               + (settings.containsKey("namespace") ? settings.get("namespace") + "/" : "")
               + get("mount", "secret")
               + "/"
-              + get("pathPrefix", "litellm/")
+              + get("pathPrefix", "litellm/").replaceAll("^/+", "").replaceAll("([^/])$", "$1/")
               + settings.get("name")
               + "#"
               + get("field", "key");
