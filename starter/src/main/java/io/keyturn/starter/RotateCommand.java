@@ -6,6 +6,10 @@ import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.SealedSecret;
+import io.keyturn.workflows.store.StoreSetting;
+import io.keyturn.workflows.store.StoreType;
+import io.keyturn.workflows.store.StoreTypes;
+import io.keyturn.workflows.store.VaultKv2Config;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
@@ -26,6 +30,8 @@ import picocli.CommandLine.Option;
 /** {@code keyturn rotate}: starts one rotation of one key. */
 @Command(
     name = "rotate",
+    // The --to help is made from the store types: see RotateHelp.
+    resourceBundle = "io.keyturn.starter.RotateHelp",
     mixinStandardHelpOptions = true,
     sortOptions = false,
     usageHelpAutoWidth = true,
@@ -113,18 +119,7 @@ final class RotateCommand extends TemporalCommand {
   @ArgGroup(exclusive = false, heading = "%nWhere the new key is published (Vault KV v2):%n")
   VaultOptions vault = new VaultOptions();
 
-  @Option(
-      names = "--to",
-      paramLabel = "TYPE:SETTINGS",
-      description = {
-        "Publish to this destination instead of the --vault-* one; repeat to publish to several"
-            + " (the first is the primary). The grace period starts only when every destination"
-            + " holds the new key; if one fails, the others are put back and the new key deleted.",
-        "  vault-kv2:name=N[,mount=secret,pathPrefix=litellm/,namespace=NS,field=key]",
-        "  aws-secretsmanager:secretId=ID,region=R[,endpoint=URL,field=F]",
-        "  file:path=P[,format=env|json,field=F]",
-        "Store credentials are the worker's (VAULT_TOKEN, the AWS default chain, file access)."
-      })
+  @Option(names = "--to", paramLabel = "TYPE:SETTINGS", descriptionKey = RotateHelp.TO)
   List<String> to = new ArrayList<>();
 
   @Option(
@@ -138,16 +133,14 @@ final class RotateCommand extends TemporalCommand {
     @Option(
         names = "--vault-mount",
         paramLabel = "MOUNT",
-        defaultValue = "secret",
-        description = "KV v2 mount (default: ${DEFAULT-VALUE}).")
-    String mount = "secret";
+        description = "KV v2 mount (default: " + VaultKv2Config.DEFAULT_MOUNT + ").")
+    String mount;
 
     @Option(
         names = "--vault-prefix",
         paramLabel = "PREFIX",
-        defaultValue = "litellm/",
-        description = "Path below the mount (default: ${DEFAULT-VALUE}).")
-    String prefix = "litellm/";
+        description = "Path below the mount (default: " + VaultKv2Config.DEFAULT_PATH_PREFIX + ").")
+    String prefix;
 
     @Option(
         names = "--vault-name",
@@ -164,24 +157,33 @@ final class RotateCommand extends TemporalCommand {
     @Option(
         names = "--vault-field",
         paramLabel = "FIELD",
-        defaultValue = "key",
-        description = "Field of the secret that holds the key (default: ${DEFAULT-VALUE}).")
-    String field = "key";
+        description =
+            "Field of the secret that holds the key (default: "
+                + VaultKv2Config.DEFAULT_FIELD
+                + ").")
+    String field;
 
     /**
      * The shorthand's vault-kv2 destination; the secret is named after {@code secretId} unless
      * told.
      */
     Destination destination(String secretId) {
+      // Only what was given: the store type owns the defaults.
       Map<String, String> settings = new LinkedHashMap<>();
       settings.put("name", name == null ? secretId : name);
-      settings.put("mount", mount);
-      settings.put("pathPrefix", prefix);
-      settings.put("field", field);
-      if (namespace != null) {
-        settings.put("namespace", namespace);
+      put(settings, "mount", mount);
+      put(settings, "pathPrefix", prefix);
+      put(settings, "field", field);
+      put(settings, "namespace", namespace);
+      Destination d = new Destination(VaultKv2Config.TYPE, settings);
+      StoreTypes.validate(d);
+      return d;
+    }
+
+    private static void put(Map<String, String> settings, String name, String value) {
+      if (value != null) {
+        settings.put(name, value);
       }
-      return new Destination("vault-kv2", settings);
     }
   }
 
@@ -263,11 +265,21 @@ final class RotateCommand extends TemporalCommand {
         }
         settings.put(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip());
       }
-      if (spec.startsWith("file:") && settings.containsKey("path")) {
-        settings.put(
-            "path", java.nio.file.Path.of(settings.get("path")).toAbsolutePath().toString());
+      StoreType<?> type = StoreTypes.get(spec.substring(0, colon));
+      for (StoreSetting setting : type.settings()) {
+        if (setting.kind() == StoreSetting.Kind.PATH && settings.get(setting.name()) != null) {
+          // The worker may run elsewhere: send the path as this shell means it.
+          settings.put(
+              setting.name(),
+              java.nio.file.Path.of(settings.get(setting.name())).toAbsolutePath().toString());
+        }
       }
-      Destination d = new Destination(spec.substring(0, colon), settings);
+      Destination d = new Destination(type.name(), settings);
+      try {
+        StoreTypes.validate(d);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--to '" + spec + "': " + e.getMessage(), e);
+      }
       if (out.contains(d)) {
         throw new IllegalArgumentException("--to '" + spec + "' is given twice");
       }

@@ -229,9 +229,7 @@ final class ScheduledRotations {
     }
     List<Destination> dests = new ArrayList<>();
     for (SecretSpec.Destination d : s.destinations()) {
-      Map<String, String> settings = new LinkedHashMap<>();
-      d.settings().forEach((k, v) -> settings.put(k, setting(v)));
-      dests.add(new Destination(d.type(), settings));
+      dests.add(d.toDestination());
     }
     KeyPolicy policy;
     if (s.policy().importFrom() != null) {
@@ -259,13 +257,6 @@ final class ScheduledRotations {
       throw new BadSpec(
           new ConfigProblem(s.file(), "secret " + s.id(), e.getMessage(), "see `keyturn schema`."));
     }
-  }
-
-  private static String setting(Object v) {
-    if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean) {
-      return v == null ? null : v.toString();
-    }
-    return json(v);
   }
 
   /** The policy of the template key, read with the secret's management key. */

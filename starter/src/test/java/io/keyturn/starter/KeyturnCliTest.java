@@ -239,15 +239,7 @@ class KeyturnCliTest {
         .containsExactly(
             new Destination(
                 "vault-kv2",
-                Map.of(
-                    "mount",
-                    "secret",
-                    "pathPrefix",
-                    "teams/billing",
-                    "name",
-                    "svc-a",
-                    "field",
-                    "api_key")));
+                Map.of("pathPrefix", "teams/billing", "name", "svc-a", "field", "api_key")));
     assertThat(TestKeys.KEYRING.open(req.oldKeySealed()))
         .as("the worker can open the sealed old key")
         .isEqualTo(raw);
