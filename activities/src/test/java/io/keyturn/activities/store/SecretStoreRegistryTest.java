@@ -28,8 +28,8 @@ class SecretStoreRegistryTest {
   @Test
   void knowsTheFourBuiltInTypesAndEachIsAStoreTypeTheCliKnows() {
     assertThat(registry.types())
-        .containsExactlyInAnyOrder("vault-kv2", "aws-secretsmanager", "file", "kubernetes-secret");
-    assertThat(registry.types()).containsExactlyInAnyOrderElementsOf(StoreTypes.names());
+        .contains("vault-kv2", "aws-secretsmanager", "file", "kubernetes-secret")
+        .containsExactlyInAnyOrderElementsOf(StoreTypes.names());
   }
 
   @Test
