@@ -9,12 +9,12 @@ import io.keyturn.workflows.FleetRotationWorkflow;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.PayloadKeys;
+import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.FleetProgress;
 import io.keyturn.workflows.model.FleetProgress.MemberState;
 import io.keyturn.workflows.model.FleetRequest;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
-import io.keyturn.workflows.model.VaultTarget;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.api.history.v1.History;
 import io.temporal.api.history.v1.HistoryEvent;
@@ -218,15 +218,14 @@ public final class Bench {
   // ------------------------------------------------------------------ 1. single rotation
 
   private RotationRequest request(String app, String raw, Duration grace) {
-    return new RotationRequest(
-        app,
-        1,
-        litellm.baseUrl(),
-        KeyMaterial.ref(raw),
-        null,
-        new VaultTarget("secret", "litellm/", app, null, null),
-        grace,
-        "bench");
+    return RotationRequest.builder(app)
+        .generation(1)
+        .gatewayUrl(litellm.baseUrl())
+        .oldKey(KeyMaterial.ref(raw))
+        .destinations(new Destination("vault-kv2", Map.of("name", app)))
+        .gracePeriod(grace)
+        .requestedBy("bench")
+        .build();
   }
 
   private List<String> singleRotations() throws Exception {

@@ -3,7 +3,6 @@ package io.keyturn.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.keyturn.activities.store.AwsSecretsManagerConfig;
 import io.keyturn.activities.store.AwsSecretsManagerStore;
 import io.keyturn.testkit.launch.MotoServer;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
@@ -12,6 +11,7 @@ import io.keyturn.testkit.launch.WorkerProcess;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.crypto.WorkerKeyring;
+import io.keyturn.workflows.store.AwsSecretsManagerConfig;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -160,8 +160,9 @@ abstract class MultiDestinationEndToEndBase {
   private Optional<String> awsValue(String secretId) {
     try (AwsSecretsManagerStore s =
         new AwsSecretsManagerStore(
-            AwsSecretsManagerConfig.fromSettings(
-                Map.of("secretId", secretId, "region", REGION, "endpoint", moto.address())))) {
+            new AwsSecretsManagerConfig.Type()
+                .parse(
+                    Map.of("secretId", secretId, "region", REGION, "endpoint", moto.address())))) {
       return s.currentValue();
     }
   }

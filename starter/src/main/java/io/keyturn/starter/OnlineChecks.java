@@ -7,14 +7,11 @@ import io.keyturn.starter.config.ConfigProblem;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.starter.config.SecretSpec.Destination;
 import io.keyturn.starter.config.SecretSpec.KeySource;
+import io.keyturn.workflows.store.StoreType;
+import io.keyturn.workflows.store.StoreTypes;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,8 +22,9 @@ import java.util.Map;
  * What plan and apply check beyond the file itself, before anything reaches Temporal: each gateway
  * answers, its database is up, its management key is accepted and its allowed_routes admit what a
  * rotation calls (the read-only {@link GatewayCheck}: no probe key is minted, so plan still changes
- * nothing anywhere); each Vault and AWS endpoint answers; each file destination's directory exists.
- * Checks run from this machine; {@code --skip-checks} is for one that cannot reach them.
+ * nothing anywhere); each destination passes its store type's check from here (a Vault or AWS
+ * endpoint answers, a file's directory exists, a kubeconfig is readable). Checks run from this
+ * machine; {@code --skip-checks} is for one that cannot reach them.
  */
 final class OnlineChecks {
   private final Map<String, String> env;
@@ -114,71 +112,18 @@ final class OnlineChecks {
             .toList());
   }
 
+  /** The store type's own check from here ({@link StoreType#checkFromHere}). */
   private void destination(SecretSpec s, int i, List<ConfigProblem> problems) {
     Destination d = s.destinations().get(i);
     String where = "secret " + s.id() + ": destinations[" + i + "]";
-    Map<String, Object> set = d.settings();
-    switch (d.type()) {
-      case "vault-kv2" -> {
-        String addr =
-            set.get("address") != null
-                ? String.valueOf(set.get("address"))
-                : env.getOrDefault("VAULT_ADDR", "http://127.0.0.1:8200");
-        String err = answers(addr.replaceAll("/+$", "") + "/v1/sys/health");
-        if (err != null) {
-          problems.add(
-              new ConfigProblem(
-                  s.file(),
-                  where,
-                  "Vault at " + addr + " cannot be reached from here: " + err + ".",
-                  "check the address (set 'address' or VAULT_ADDR), or pass --skip-checks if"
-                      + " only the worker can reach it."));
-        }
-      }
-      case "aws-secretsmanager" -> {
-        Object endpoint = set.get("endpoint");
-        if (endpoint != null) {
-          String err = answers(String.valueOf(endpoint));
-          if (err != null) {
-            problems.add(
-                new ConfigProblem(
-                    s.file(),
-                    where + ".endpoint",
-                    "AWS Secrets Manager at " + endpoint + " cannot be reached: " + err + ".",
-                    "check the endpoint, or drop it to use AWS's own for the region."));
-          }
-        }
-      }
-      case "file" -> {
-        Path p = Path.of(String.valueOf(set.get("path")));
-        Path parent = p.toAbsolutePath().getParent();
-        if (parent == null || !Files.isDirectory(parent)) {
-          problems.add(
-              new ConfigProblem(
-                  s.file(),
-                  where + ".path",
-                  "the directory " + parent + " does not exist, so " + p + " cannot be written.",
-                  "create the directory, or pass --skip-checks if the worker runs on another"
-                      + " machine."));
-        }
-      }
-      default -> {}
-    }
-  }
-
-  /** Null when the URL gives any HTTP answer; otherwise why not. */
-  private String answers(String url) {
-    try {
-      HttpClient c = HttpClient.newBuilder().connectTimeout(timeout).build();
-      c.send(
-          HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET().build(),
-          HttpResponse.BodyHandlers.discarding());
-      return null;
-    } catch (IOException | IllegalArgumentException e) {
-      return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "interrupted";
+    StoreType.Problem p = StoreTypes.checkFromHere(d.toDestination(), env, timeout);
+    if (p != null) {
+      problems.add(
+          new ConfigProblem(
+              s.file(),
+              p.setting() == null ? where : where + "." + p.setting(),
+              p.message(),
+              p.fix()));
     }
   }
 

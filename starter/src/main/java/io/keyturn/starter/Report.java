@@ -85,7 +85,7 @@ final class Report {
     o.put("newKey", fingerprint(r.newKey()));
     o.put("newKeyHash", r.newKey() == null ? null : r.newKey().tokenHash());
     o.put("newKeyAlias", r.newKeyAlias());
-    PublishReceipt p = r.published();
+    PublishReceipt p = receipts(r).isEmpty() ? null : receipts(r).get(0);
     o.put("publishedTo", p == null ? null : p.location());
     o.put("publishedVersion", p == null || p.version() < 0 ? null : p.version());
     o.put("previousVersion", p == null || p.previousVersion() < 0 ? null : p.previousVersion());
@@ -180,12 +180,9 @@ final class Report {
                 : "; checked: " + rv.proofOfRejection()));
   }
 
-  /** Every destination the rotation published to (a v1 result names only one). */
+  /** Every destination the rotation published to, the primary first. */
   static List<PublishReceipt> receipts(RotationResult r) {
-    if (r.publishedTo() != null && !r.publishedTo().isEmpty()) {
-      return r.publishedTo();
-    }
-    return r.published() == null ? List.of() : List.of(r.published());
+    return r.publishedTo() == null ? List.of() : r.publishedTo();
   }
 
   /**

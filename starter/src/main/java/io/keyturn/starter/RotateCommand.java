@@ -7,7 +7,10 @@ import io.keyturn.workflows.model.Durations;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.SealedSecret;
-import io.keyturn.workflows.model.VaultTarget;
+import io.keyturn.workflows.store.StoreSetting;
+import io.keyturn.workflows.store.StoreType;
+import io.keyturn.workflows.store.StoreTypes;
+import io.keyturn.workflows.store.VaultKv2Config;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
@@ -26,6 +29,8 @@ import picocli.CommandLine.Option;
 /** {@code keyturn rotate}: starts one rotation of one key. */
 @Command(
     name = "rotate",
+    // The --to help is made from the store types: see RotateHelp.
+    resourceBundle = "io.keyturn.starter.RotateHelp",
     mixinStandardHelpOptions = true,
     sortOptions = false,
     usageHelpAutoWidth = true,
@@ -33,7 +38,8 @@ import picocli.CommandLine.Option;
       "Starts the rotation of one LiteLLM virtual key and returns (or follows it with --wait).",
       "",
       "The worker mints a new key with the old key's policy (models, budgets, limits, metadata),"
-          + " verifies it, publishes it to Vault KV v2, keeps the old key valid for the grace"
+          + " verifies it, publishes it to every destination (--to, or the Vault KV v2 secret the"
+          + " --vault-* options name), keeps the old key valid for the grace"
           + " period so applications can pick up the new one, then revokes the old key. If the new"
           + " key cannot be verified or published, it is deleted and the old key is left working.",
       "",
@@ -114,18 +120,7 @@ final class RotateCommand extends TemporalCommand {
   @ArgGroup(exclusive = false, heading = "%nWhere the new key is published (Vault KV v2):%n")
   VaultOptions vault = new VaultOptions();
 
-  @Option(
-      names = "--to",
-      paramLabel = "TYPE:SETTINGS",
-      description = {
-        "Publish to this destination instead of the --vault-* one; repeat to publish to several"
-            + " (the first is the primary). The grace period starts only when every destination"
-            + " holds the new key; if one fails, the others are put back and the new key deleted.",
-        "  vault-kv2:name=N[,mount=secret,pathPrefix=litellm/,namespace=NS,field=key]",
-        "  aws-secretsmanager:secretId=ID,region=R[,endpoint=URL,field=F]",
-        "  file:path=P[,format=env|json,field=F]",
-        "Store credentials are the worker's (VAULT_TOKEN, the AWS default chain, file access)."
-      })
+  @Option(names = "--to", paramLabel = "TYPE:SETTINGS", descriptionKey = RotateHelp.TO)
   List<String> to = new ArrayList<>();
 
   @Option(
@@ -150,16 +145,14 @@ final class RotateCommand extends TemporalCommand {
     @Option(
         names = "--vault-mount",
         paramLabel = "MOUNT",
-        defaultValue = "secret",
-        description = "KV v2 mount (default: ${DEFAULT-VALUE}).")
-    String mount = "secret";
+        description = "KV v2 mount (default: " + VaultKv2Config.DEFAULT_MOUNT + ").")
+    String mount;
 
     @Option(
         names = "--vault-prefix",
         paramLabel = "PREFIX",
-        defaultValue = "litellm/",
-        description = "Path below the mount (default: ${DEFAULT-VALUE}).")
-    String prefix = "litellm/";
+        description = "Path below the mount (default: " + VaultKv2Config.DEFAULT_PATH_PREFIX + ").")
+    String prefix;
 
     @Option(
         names = "--vault-name",
@@ -176,9 +169,34 @@ final class RotateCommand extends TemporalCommand {
     @Option(
         names = "--vault-field",
         paramLabel = "FIELD",
-        defaultValue = "key",
-        description = "Field of the secret that holds the key (default: ${DEFAULT-VALUE}).")
-    String field = "key";
+        description =
+            "Field of the secret that holds the key (default: "
+                + VaultKv2Config.DEFAULT_FIELD
+                + ").")
+    String field;
+
+    /**
+     * The shorthand's vault-kv2 destination; the secret is named after {@code secretId} unless
+     * told.
+     */
+    Destination destination(String secretId) {
+      // Only what was given: the store type owns the defaults.
+      Map<String, String> settings = new LinkedHashMap<>();
+      settings.put("name", name == null ? secretId : name);
+      put(settings, "mount", mount);
+      put(settings, "pathPrefix", prefix);
+      put(settings, "field", field);
+      put(settings, "namespace", namespace);
+      Destination d = new Destination(VaultKv2Config.TYPE, settings);
+      StoreTypes.validate(d);
+      return d;
+    }
+
+    private static void put(Map<String, String> settings, String name, String value) {
+      if (value != null) {
+        settings.put(name, value);
+      }
+    }
   }
 
   private RotationRequest request;
@@ -208,30 +226,26 @@ final class RotateCommand extends TemporalCommand {
     }
     long gen =
         generation != null ? generation : RotationRequest.generationAt(cli.clock().instant());
-    VaultTarget target;
-    List<Destination> destinations;
+    RotationRequest.Builder builder;
     try {
-      destinations = parseDestinations();
-      target =
-          new VaultTarget(
-              vault.mount,
-              vault.prefix,
-              vault.name == null ? secretId : vault.name,
-              vault.namespace,
-              vault.field);
+      List<Destination> destinations = parseDestinations();
+      builder =
+          RotationRequest.builder(secretId)
+              .generation(gen)
+              .gatewayUrl(gatewayUrl)
+              .gracePeriod(grace)
+              .requestedBy(by())
+              .destinations(
+                  destinations.isEmpty() ? List.of(vault.destination(secretId)) : destinations);
       // Checks every other field before the key is read, so nobody types a key into a prompt
       // for a command that is going to be refused anyway. The placeholder hash is never sent.
-      request(gatewayUrl, gen, target, destinations, new KeyRef("0".repeat(64), null), null);
+      builder.oldKey(new KeyRef("0".repeat(64), null)).build();
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
     if (oldKey.fromDestination) {
       // The worker reads the key the primary destination holds, as for a scheduled rotation.
-      List<Destination> to =
-          destinations.isEmpty() ? List.of(Destination.of(target)) : destinations;
-      request =
-          new RotationRequest(
-              secretId, gen, gatewayUrl, null, null, null, grace, by(), to, null, true, null);
+      request = builder.oldKey(null).chainFromStore(true).build();
       return;
     }
 
@@ -249,34 +263,8 @@ final class RotateCommand extends TemporalCommand {
               "note: started from a token hash: after revoking, the old key's rejection will be"
                   + " checked by /key/info only.");
     }
-    request = request(gatewayUrl, gen, target, destinations, key.ref(), sealedValue);
+    request = builder.oldKey(key.ref(), sealedValue).build();
     oldKeyValue = key.value();
-  }
-
-  private RotationRequest request(
-      String gatewayUrl,
-      long gen,
-      VaultTarget target,
-      List<Destination> destinations,
-      KeyRef ref,
-      SealedSecret sealedValue) {
-    String by = by();
-    if (destinations.isEmpty()) {
-      return new RotationRequest(secretId, gen, gatewayUrl, ref, sealedValue, target, grace, by);
-    }
-    return new RotationRequest(
-        secretId,
-        gen,
-        gatewayUrl,
-        ref,
-        sealedValue,
-        null,
-        grace,
-        by,
-        destinations,
-        null,
-        false,
-        null);
   }
 
   private String by() {
@@ -287,7 +275,7 @@ final class RotateCommand extends TemporalCommand {
   private String oldKeyText() {
     return request.oldKey() != null
         ? request.oldKey().fingerprint()
-        : "the key " + request.publishTo().get(0).describe() + " holds (read by the worker)";
+        : "the key " + request.destinations().get(0).describe() + " holds (read by the worker)";
   }
 
   /** {@code --to TYPE:k=v,k=v} options as destinations; empty when none was given. */
@@ -309,11 +297,21 @@ final class RotateCommand extends TemporalCommand {
         }
         settings.put(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip());
       }
-      if (spec.startsWith("file:") && settings.containsKey("path")) {
-        settings.put(
-            "path", java.nio.file.Path.of(settings.get("path")).toAbsolutePath().toString());
+      StoreType<?> type = StoreTypes.get(spec.substring(0, colon));
+      for (StoreSetting setting : type.settings()) {
+        if (setting.kind() == StoreSetting.Kind.PATH && settings.get(setting.name()) != null) {
+          // The worker may run elsewhere: send the path as this shell means it.
+          settings.put(
+              setting.name(),
+              java.nio.file.Path.of(settings.get(setting.name())).toAbsolutePath().toString());
+        }
       }
-      Destination d = new Destination(spec.substring(0, colon), settings);
+      Destination d = new Destination(type.name(), settings);
+      try {
+        StoreTypes.validate(d);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--to '" + spec + "': " + e.getMessage(), e);
+      }
       if (out.contains(d)) {
         throw new IllegalArgumentException("--to '" + spec + "' is given twice");
       }
@@ -345,7 +343,7 @@ final class RotateCommand extends TemporalCommand {
             request.secretId(),
             request.gatewayUrl(),
             request.oldKey() == null ? "" : request.oldKey().tokenHash(),
-            canonical(request.publishTo()),
+            canonical(request.destinations()),
             String.valueOf(request.gracePeriod()),
             canonical(request.policy() == null ? null : request.policy().fields()));
     try {
@@ -453,7 +451,7 @@ final class RotateCommand extends TemporalCommand {
                     + oldKeyText()
                     + ", publish to "
                     + String.join(
-                        ", ", request.publishTo().stream().map(Destination::describe).toList())
+                        ", ", request.destinations().stream().map(Destination::describe).toList())
                     + ", grace "
                     + Durations.format(request.gracePeriod()))
             .setStaticDetails(
@@ -512,7 +510,7 @@ final class RotateCommand extends TemporalCommand {
     Report.row(
         out,
         "publish to",
-        String.join(", ", request.publishTo().stream().map(Destination::describe).toList()));
+        String.join(", ", request.destinations().stream().map(Destination::describe).toList()));
     Report.row(
         out,
         "grace",
@@ -531,15 +529,11 @@ final class RotateCommand extends TemporalCommand {
       o.put("oldKey", request.oldKey().fingerprint());
       o.put("oldKeyHash", request.oldKey().tokenHash());
     } else {
-      o.put("oldKeyFrom", request.publishTo().get(0).describe());
+      o.put("oldKeyFrom", request.destinations().get(0).describe());
     }
     o.put("oldKeySealed", sealed);
     o.put("newKeyAlias", request.newKeyAlias());
-    if (request.usesDestinations()) {
-      o.put("destinations", request.destinations().stream().map(Destination::describe).toList());
-    } else {
-      o.put("vault", request.vault().describe());
-    }
+    o.put("destinations", request.destinations().stream().map(Destination::describe).toList());
     o.put("gracePeriod", request.gracePeriod().toString());
     return o;
   }

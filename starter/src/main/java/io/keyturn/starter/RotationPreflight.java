@@ -150,7 +150,7 @@ final class RotationPreflight {
    * would replace). Throws {@link CliFailure} when no answer comes in time.
    */
   static RotationCheck askWorker(WorkflowClient client, RotationRequest request) {
-    Duration within = Duration.ofSeconds(20L * (request.publishTo().size() + 1) + 10);
+    Duration within = Duration.ofSeconds(20L * (request.destinations().size() + 1) + 10);
     RotationCheckWorkflow wf =
         client.newWorkflowStub(
             RotationCheckWorkflow.class,
@@ -209,7 +209,7 @@ final class RotationPreflight {
         throw refused(
             request.secretId(),
             List.of(
-                request.publishTo().get(0).describe()
+                request.destinations().get(0).describe()
                     + " holds no key, so there is nothing to replace: give the key applications"
                     + " use today with --key-file, --key-stdin or --key-hash"));
       }

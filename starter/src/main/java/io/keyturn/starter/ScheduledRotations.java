@@ -233,9 +233,7 @@ final class ScheduledRotations {
     }
     List<Destination> dests = new ArrayList<>();
     for (SecretSpec.Destination d : s.destinations()) {
-      Map<String, String> settings = new LinkedHashMap<>();
-      d.settings().forEach((k, v) -> settings.put(k, setting(v)));
-      dests.add(new Destination(d.type(), settings));
+      dests.add(d.toDestination());
     }
     KeyPolicy policy;
     if (s.policy().importFrom() != null) {
@@ -249,30 +247,20 @@ final class ScheduledRotations {
       policy = new KeyPolicy(s.policy().fields());
     }
     try {
-      return new RotationRequest(
-          s.id(),
-          0,
-          s.gatewayUrl(),
-          oldKey,
-          sealed,
-          null,
-          s.grace(),
-          "schedule " + scheduleId(s.id()),
-          dests,
-          policy,
-          true,
-          s.verifyModels());
+      return RotationRequest.builder(s.id())
+          .gatewayUrl(s.gatewayUrl())
+          .oldKey(oldKey, sealed)
+          .gracePeriod(s.grace())
+          .requestedBy("schedule " + scheduleId(s.id()))
+          .destinations(dests)
+          .policy(policy)
+          .chainFromStore(true)
+          .verifyModels(s.verifyModels())
+          .build();
     } catch (IllegalArgumentException e) {
       throw new BadSpec(
           new ConfigProblem(s.file(), "secret " + s.id(), e.getMessage(), "see `keyturn schema`."));
     }
-  }
-
-  private static String setting(Object v) {
-    if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean) {
-      return v == null ? null : v.toString();
-    }
-    return json(v);
   }
 
   /** The policy of the template key, read with the secret's management key. */

@@ -12,6 +12,7 @@ import io.keyturn.workflows.model.RotationStatus;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.workflow.Workflow;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * A stand-in for the real rotation, so CLI tests need no LiteLLM, Vault or activities. It keeps the
@@ -57,7 +58,7 @@ public class FakeKeyRotationWorkflow implements KeyRotationWorkflow {
               + " was NOT revoked and still works.";
       throw ApplicationFailure.newNonRetryableFailure(message, "RotationRolledBack");
     }
-    published = where(req) + " v2";
+    published = req.destinations().get(0).describe() + " v2";
     phase = RotationPhase.IN_GRACE;
     graceEndsAt = Workflow.currentTimeMillis() + req.gracePeriod().toMillis();
     message = "in grace";
@@ -71,16 +72,12 @@ public class FakeKeyRotationWorkflow implements KeyRotationWorkflow {
         req.oldKey(),
         newKey,
         req.newKeyAlias(),
-        new PublishReceipt(where(req), 2, 1, true),
         new RevokeReceipt(
             req.oldKey(),
             false,
             req.oldKeySealed() == null ? "/key/info: not found" : "bearer refused (401)"),
-        early);
-  }
-
-  private static String where(RotationRequest req) {
-    return req.vault() != null ? req.vault().describe() : req.publishTo().get(0).describe();
+        early,
+        List.of(new PublishReceipt(req.destinations().get(0).describe(), 2, 1, true)));
   }
 
   @Override

@@ -36,6 +36,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -79,7 +80,7 @@ class FleetCommandsTest {
         throw ApplicationFailure.newNonRetryableFailure(
             "Rotation of " + r.secretId() + " failed while verifying", "RotationRolledBack");
       }
-      return new RotationResult(r.secretId(), 1, null, null, "a", null, null, false);
+      return new RotationResult(r.secretId(), 1, null, null, "a", null, false, List.of());
     }
 
     @Override
@@ -109,8 +110,14 @@ class FleetCommandsTest {
           .rotationPublished(Workflow.getInfo().getWorkflowId());
       Workflow.sleep(GRACE);
       return new RotationResult(
-          r.secretId(), 1, null, newKey(r.secretId()), "keyturn-" + r.secretId() + "-g1", null,
-          null, false);
+          r.secretId(),
+          1,
+          null,
+          newKey(r.secretId()),
+          "keyturn-" + r.secretId() + "-g1",
+          null,
+          false,
+          null);
     }
 
     @Override

@@ -12,10 +12,10 @@ import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
 import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.crypto.WorkerKeyring;
+import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
-import io.keyturn.workflows.model.VaultTarget;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
@@ -240,8 +240,11 @@ class KeyturnCliTest {
     assertThat(req.newKeyAlias()).isEqualTo("keyturn-app-file-g7");
     assertThat(req.gatewayUrl()).isEqualTo("https://llm.test");
     assertThat(req.gracePeriod()).isEqualTo(Duration.ofHours(2));
-    assertThat(req.vault())
-        .isEqualTo(new VaultTarget("secret", "teams/billing/", "svc-a", null, "api_key"));
+    assertThat(req.destinations())
+        .containsExactly(
+            new Destination(
+                "vault-kv2",
+                Map.of("pathPrefix", "teams/billing", "name", "svc-a", "field", "api_key")));
     assertThat(TestKeys.KEYRING.open(req.oldKeySealed()))
         .as("the worker can open the sealed old key")
         .isEqualTo(raw);
@@ -283,7 +286,8 @@ class KeyturnCliTest {
     assertThat(TestKeys.KEYRING.open(req.oldKeySealed())).isEqualTo(raw);
     assertThat(req.gatewayUrl()).isEqualTo(RotateCommand.DEFAULT_GATEWAY);
     assertThat(req.gracePeriod()).isEqualTo(Duration.ofHours(24));
-    assertThat(req.vault().describe()).isEqualTo("secret/litellm/app-env#key");
+    assertThat(req.destinations().get(0).describe())
+        .isEqualTo("vault-kv2 secret/litellm/app-env#key");
     assertNoKey(raw, r.all(), startInput("rotation/app-env").getData().toStringUtf8());
   }
 
@@ -410,7 +414,8 @@ class KeyturnCliTest {
     assertThat(o.get("workflowStatus").asText()).isEqualTo("RUNNING");
     assertThat(o.at("/request/oldKeyHash").asText()).isEqualTo(hash);
     assertThat(o.at("/request/newKeyAlias").asText()).isEqualTo("keyturn-app-json-g5");
-    assertThat(o.at("/request/vault").asText()).isEqualTo("secret/litellm/app-json#key");
+    assertThat(o.at("/request/destinations/0").asText())
+        .isEqualTo("vault-kv2 secret/litellm/app-json#key");
     assertThat(o.at("/request/gracePeriod").asText()).isEqualTo("PT24H");
     assertThat(o.get("ui").asText())
         .isEqualTo(GlobalOptions.DEFAULT_UI_URL + "/namespaces/keys/workflows/rotation%2Fapp-json");
@@ -660,7 +665,7 @@ class KeyturnCliTest {
     assertThat(req.chainFromStore()).isTrue();
     assertThat(req.oldKey()).isNull();
     assertThat(req.oldKeySealed()).isNull();
-    assertThat(req.publishTo())
+    assertThat(req.destinations())
         .singleElement()
         .satisfies(
             d -> {
@@ -733,7 +738,8 @@ class KeyturnCliTest {
     assertThat(s.get("oldKey").asText()).isEqualTo(KeyMaterial.ref(raw).fingerprint());
     assertThat(s.get("newKey").asText()).startsWith("sk-...fake #");
     assertThat(s.get("newKeyAlias").asText()).isEqualTo("keyturn-app-status-g1");
-    assertThat(s.get("publishedTo").asText()).isEqualTo("secret/litellm/app-status#key v2");
+    assertThat(s.get("publishedTo").asText())
+        .isEqualTo("vault-kv2 secret/litellm/app-status#key v2");
     assertThat(Instant.parse(s.get("graceEndsAt").asText()))
         .isAfter(Instant.now().plus(Duration.ofDays(6)));
     assertThat(s.get("revokeNowRequested").asBoolean()).isFalse();
@@ -910,15 +916,14 @@ class KeyturnCliTest {
             "KeyRotation",
             WorkflowOptions.newBuilder().setWorkflowId(id).setTaskQueue("nobody-polls").build());
     stub.start(
-        new RotationRequest(
-            "no-worker",
-            1,
-            "http://127.0.0.1:4000",
-            KeyMaterial.ref(rawKey()),
-            null,
-            new VaultTarget(null, null, "no-worker", null, null),
-            Duration.ofHours(1),
-            "test"));
+        RotationRequest.builder("no-worker")
+            .generation(1)
+            .gatewayUrl("http://127.0.0.1:4000")
+            .oldKey(KeyMaterial.ref(rawKey()))
+            .destinations(new Destination("vault-kv2", Map.of("name", "no-worker")))
+            .gracePeriod(Duration.ofHours(1))
+            .requestedBy("test")
+            .build());
 
     Run r = run("status", id);
 

@@ -49,7 +49,6 @@ class ReportTest {
             OLD,
             NEW,
             "billing-g7",
-            vault,
             new RevokeReceipt(OLD, false, null),
             false,
             List.of(vault, file));

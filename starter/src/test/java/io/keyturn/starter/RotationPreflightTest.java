@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.keyturn.activities.vault.SecretStoreActivitiesImpl;
+import io.keyturn.activities.store.SecretStoreActivitiesImpl;
+import io.keyturn.activities.store.SecretStoreRegistry;
 import io.keyturn.activities.vault.VaultAuth;
 import io.keyturn.activities.vault.VaultKv2Client;
 import io.keyturn.gateway.http.JsonHttp;
@@ -73,7 +74,7 @@ class RotationPreflightTest {
   public static class StartedRotation implements KeyRotationWorkflow {
     @Override
     public RotationResult rotate(RotationRequest r) {
-      return new RotationResult(r.secretId(), 1, null, null, "a", null, null, false);
+      return new RotationResult(r.secretId(), 1, null, null, "a", null, false, null);
     }
 
     @Override
@@ -108,7 +109,9 @@ class RotationPreflightTest {
     JsonHttp http = new JsonHttp(Duration.ofSeconds(2));
     w.registerActivitiesImplementations(
         new SecretStoreActivitiesImpl(
-            new VaultKv2Client(http, "http://127.0.0.1:" + freePort(), VaultAuth.token(() -> "t")),
+            SecretStoreRegistry.builtIn(
+                new VaultKv2Client(
+                    http, "http://127.0.0.1:" + freePort(), VaultAuth.token(() -> "t"))),
             TestKeys.KEYRING));
     factory.start();
   }

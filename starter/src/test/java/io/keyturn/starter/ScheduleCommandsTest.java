@@ -488,7 +488,7 @@ class ScheduleCommandsTest {
     assertThat(validate.exit()).as(validate.all()).isZero();
     assertThat(validate.out())
         .contains("vault-kv2 secret/litellm/billing")
-        .contains("aws-secretsmanager eu-west-1/litellm/billing");
+        .contains("aws-secretsmanager eu-west-1:litellm/billing");
   }
 
   @Test

@@ -3,7 +3,8 @@ package io.keyturn.worker;
 import com.uber.m3.tally.RootScopeBuilder;
 import com.uber.m3.tally.Scope;
 import io.keyturn.activities.litellm.LiteLlmActivitiesImpl;
-import io.keyturn.activities.vault.SecretStoreActivitiesImpl;
+import io.keyturn.activities.store.SecretStoreActivitiesImpl;
+import io.keyturn.activities.store.SecretStoreRegistry;
 import io.keyturn.activities.vault.VaultKv2Client;
 import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.gateway.litellm.GatewayPacing;
@@ -201,7 +202,9 @@ public class TemporalWorkerService {
         new LiteLlmActivitiesImpl(
             new LiteLlmClient(http, settings.managementKey(), pacing), keyring),
         new SecretStoreActivitiesImpl(
-            new VaultKv2Client(http, settings.vaultAddress(), settings.vaultAuth(http)), keyring));
+            SecretStoreRegistry.builtIn(
+                new VaultKv2Client(http, settings.vaultAddress(), settings.vaultAuth(http))),
+            keyring));
     factory.start();
     startMetrics(client, conn.namespace());
     startCodecEndpoint(KeyturnPayloadCodec.of(payloadKeys));
@@ -214,7 +217,9 @@ public class TemporalWorkerService {
         keyring.currentKeyId(),
         payloadKeys.currentId(),
         settings.vaultAddress(),
-        settings.vaultUsesAppRole() ? "AppRole" : "a token");
+        settings.vaultMissing()
+            ? "no credentials"
+            : settings.vaultUsesAppRole() ? "AppRole" : "a token");
   }
 
   /**

@@ -20,9 +20,10 @@ import java.util.function.Supplier;
 /**
  * The worker's settings, from application.yml and the environment variables it names. Secrets are
  * given as a value or as a file; a file is re-read on each use, so a rotated management key or
- * Vault token or AppRole secret id is picked up without a restart. Vault takes exactly one method:
- * a token, or an AppRole role id and secret id. {@link #validate()} names every missing setting at
- * once, before the worker polls anything.
+ * Vault token or AppRole secret id is picked up without a restart. Vault takes at most one method:
+ * a token, or an AppRole role id and secret id; none at all is fine for a worker that publishes to
+ * no Vault. {@link #validate()} names every missing setting at once, before the worker polls
+ * anything.
  */
 @Singleton
 public class WorkerSettings {
@@ -122,9 +123,8 @@ public class WorkerSettings {
       return;
     }
     if (!token && !appRole) {
-      problems.add(
-          "no Vault credentials: set VAULT_TOKEN or VAULT_TOKEN_FILE, or AppRole's VAULT_ROLE_ID"
-              + " (or VAULT_ROLE_ID_FILE) and VAULT_SECRET_ID (or VAULT_SECRET_ID_FILE)");
+      // A worker that publishes to no Vault needs no credentials; a vault-kv2 destination on it
+      // fails its check (before minting) naming these variables (VaultAuth.missing()).
       return;
     }
     if (token) {
@@ -194,14 +194,27 @@ public class WorkerSettings {
 
   /** True when the worker logs in with AppRole rather than a given token. */
   public boolean vaultUsesAppRole() {
-    return blank(vaultToken) && blank(vaultTokenFile);
+    return blank(vaultToken) && blank(vaultTokenFile) && !vaultMissing();
+  }
+
+  /** True when the worker was given no Vault credentials at all. */
+  public boolean vaultMissing() {
+    return blank(vaultToken)
+        && blank(vaultTokenFile)
+        && blank(vaultRoleId)
+        && blank(vaultRoleIdFile)
+        && blank(vaultSecretId)
+        && blank(vaultSecretIdFile);
   }
 
   /**
    * How the worker authenticates to Vault: the given token, or an AppRole login whose role id and
-   * secret id (and their files) are read at each login.
+   * secret id (and their files) are read at each login, or none ({@link VaultAuth#missing()}).
    */
   public VaultAuth vaultAuth(JsonHttp http) {
+    if (vaultMissing()) {
+      return VaultAuth.missing();
+    }
     if (!vaultUsesAppRole()) {
       return VaultAuth.token(vaultToken());
     }

@@ -11,7 +11,8 @@ import ch.qos.logback.core.AppenderBase;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyturn.activities.litellm.LiteLlmActivitiesImpl;
-import io.keyturn.activities.vault.SecretStoreActivitiesImpl;
+import io.keyturn.activities.store.SecretStoreActivitiesImpl;
+import io.keyturn.activities.store.SecretStoreRegistry;
 import io.keyturn.activities.vault.VaultKv2Client;
 import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.gateway.litellm.LiteLlmClient;
@@ -24,10 +25,10 @@ import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.KeyRotationWorkflowImpl;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.WorkerKeyring;
+import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
-import io.keyturn.workflows.model.VaultTarget;
 import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.testing.TestEnvironmentOptions;
@@ -115,12 +116,17 @@ class NoKeyInLogsTest {
         worker.registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class);
         worker.registerActivitiesImplementations(
             new LiteLlmActivitiesImpl(new LiteLlmClient(http, () -> MASTER), secret),
-            new SecretStoreActivitiesImpl(vault, secret));
+            new SecretStoreActivitiesImpl(SecretStoreRegistry.builtIn(vault), secret));
         env.start();
-        VaultTarget target = new VaultTarget("secret", "litellm/", "svc-a", null, null);
         RotationRequest req =
-            new RotationRequest(
-                "svc-a", 1, proxy.baseUrl(), old, null, target, Duration.ofMinutes(5), "log-test");
+            RotationRequest.builder("svc-a")
+                .generation(1)
+                .gatewayUrl(proxy.baseUrl())
+                .oldKey(old)
+                .destinations(new Destination("vault-kv2", java.util.Map.of("name", "svc-a")))
+                .gracePeriod(Duration.ofMinutes(5))
+                .requestedBy("log-test")
+                .build();
         RotationResult result =
             env.getWorkflowClient()
                 .newWorkflowStub(
@@ -130,7 +136,13 @@ class NoKeyInLogsTest {
                         .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
                         .build())
                 .rotate(req);
-        newValue = (String) vault.read(target).orElseThrow().data().get("key");
+        newValue =
+            (String)
+                vault
+                    .read(new VaultKv2Client.Secret("secret", "litellm/svc-a", null, "key"))
+                    .orElseThrow()
+                    .data()
+                    .get("key");
         assertThat(KeyMaterial.ref(newValue)).isEqualTo(result.newKey());
       } finally {
         env.close();
@@ -208,7 +220,7 @@ class NoKeyInLogsTest {
             "ImportPolicy",
             "MintKey",
             "VerifyKey",
-            "PublishKey",
+            "PublishTo",
             "DeleteKey",
             "ConfirmRevoked",
             "End");

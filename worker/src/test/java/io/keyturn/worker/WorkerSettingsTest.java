@@ -1,6 +1,7 @@
 package io.keyturn.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 
 import com.sun.net.httpserver.HttpServer;
@@ -86,10 +87,9 @@ class WorkerSettingsTest {
   @Test
   void everyMissingSettingIsNamedAtOnce() {
     var problems = settings("", "", "", "").validate();
-    assertThat(problems).hasSize(4);
+    assertThat(problems).hasSize(3);
     assertThat(String.join("\n", problems))
         .contains("LITELLM_MASTER_KEY")
-        .contains("VAULT_TOKEN")
         .contains("KEYTURN_WORKER_KEYRING_FILE")
         .contains("KEYTURN_PAYLOAD_KEY");
   }
@@ -147,13 +147,14 @@ class WorkerSettingsTest {
   }
 
   @Test
-  void noVaultCredentialsNamesBothMethods() {
-    var problems = vault("", "", "", "", "", "").validate();
-    assertThat(problems).hasSize(1);
-    assertThat(problems.get(0))
-        .contains("VAULT_TOKEN")
-        .contains("VAULT_ROLE_ID")
-        .contains("VAULT_SECRET_ID");
+  void noVaultCredentialsIsFineUntilAVaultDestinationNeedsThem() {
+    WorkerSettings s = vault("", "", "", "", "", "");
+    assertThat(s.validate()).isEmpty();
+    assertThat(s.vaultMissing()).isTrue();
+    assertThatThrownBy(() -> s.vaultAuth(null).token())
+        .hasMessageContaining("VAULT_TOKEN")
+        .hasMessageContaining("VAULT_ROLE_ID")
+        .hasMessageContaining("VAULT_SECRET_ID");
   }
 
   @Test

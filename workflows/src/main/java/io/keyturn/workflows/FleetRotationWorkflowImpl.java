@@ -256,19 +256,9 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
 
   /** The member's request, with the fleet named in its audit trail. */
   private RotationRequest forFleet(RotationRequest m, String requestedBy) {
-    return new RotationRequest(
-        m.secretId(),
-        m.generation(),
-        m.gatewayUrl(),
-        m.oldKey(),
-        m.oldKeySealed(),
-        m.vault(),
-        m.gracePeriod(),
-        "fleet " + fleetId + " by " + requestedBy + " (" + m.requestedBy() + ")",
-        m.destinations(),
-        m.policy(),
-        m.chainFromStore(),
-        m.verifyModels());
+    return m.toBuilder()
+        .requestedBy("fleet " + fleetId + " by " + requestedBy + " (" + m.requestedBy() + ")")
+        .build();
   }
 
   private static boolean hasType(Throwable t, String type) {

@@ -94,7 +94,6 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   private RotationPhase phase = RotationPhase.STARTING;
 
   private MintedKey minted;
-  private PublishReceipt published;
   private final List<PublishReceipt> publishedAll = new ArrayList<>();
 
   private long graceEndsAtMillis = -1;
@@ -123,8 +122,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   private RotationRequest resolve(RotationRequest req) {
     // Bad settings or an unreachable or unwritable store fail here, before anything is minted:
     // every destination, the Vault shorthand (--vault-name) included.
-    message = "checking " + req.publishTo().size() + " destination(s)";
-    for (Destination d : req.publishTo()) {
+    message = "checking " + req.destinations().size() + " destination(s)";
+    for (Destination d : req.destinations()) {
       store.checkDestination(d);
     }
     long generation =
@@ -214,27 +213,14 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
           req.gatewayUrl(), minted, checkModels ? policy : new KeyPolicy(withoutModels(policy)));
 
       setPhase(RotationPhase.PUBLISHING);
-      if (req.usesDestinations()) {
-        for (Destination d : req.destinations()) {
-          message = "publishing to " + d.describe();
-          // Registered before the write: a write whose reply was lost may have landed.
-          MintedKey key = minted;
-          undo.add(
-              () -> storeMustFinish.restoreAt(d, key),
-              e -> RotationMessages.couldNotRestore(d, key.ref(), req.oldKey(), e));
-          publishedAll.add(store.publishTo(d, minted));
-        }
-        published = publishedAll.get(0);
-      } else {
-        message = "publishing to " + req.vault().describe();
+      for (Destination d : req.destinations()) {
+        message = "publishing to " + d.describe();
+        // Registered before the write: a write whose reply was lost may have landed.
         MintedKey key = minted;
         undo.add(
-            () -> storeMustFinish.unpublishKey(req.vault(), key),
-            e ->
-                RotationMessages.couldNotRestore(
-                    Destination.of(req.vault()), key.ref(), req.oldKey(), e));
-        published = store.publishKey(req.vault(), minted);
-        publishedAll.add(published);
+            () -> storeMustFinish.restoreAt(d, key),
+            e -> RotationMessages.couldNotRestore(d, key.ref(), req.oldKey(), e));
+        publishedAll.add(store.publishTo(d, minted));
       }
     } catch (ActivityFailure | CanceledFailure e) {
       throw rollBack(e, undo);
@@ -272,7 +258,6 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
         req.oldKey(),
         minted.ref(),
         minted.alias(),
-        published,
         revoked,
         early,
         List.copyOf(publishedAll));

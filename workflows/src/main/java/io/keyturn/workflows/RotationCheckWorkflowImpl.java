@@ -27,7 +27,7 @@ public class RotationCheckWorkflowImpl implements RotationCheckWorkflow {
   @Override
   public RotationCheck check(RotationRequest request) {
     List<String> problems = new ArrayList<>();
-    for (Destination d : request.publishTo()) {
+    for (Destination d : request.destinations()) {
       try {
         store.checkDestination(d);
       } catch (ActivityFailure e) {

@@ -138,7 +138,7 @@ public final class RotationMessages {
         + (r.oldKey() == null ? "" : "\n\nold key: " + r.oldKey().fingerprint())
         + (newKey == null ? "" : "\nnew key: " + newKey.fingerprint())
         + "\ndestinations: "
-        + String.join(", ", r.publishTo().stream().map(Destination::describe).toList());
+        + String.join(", ", r.destinations().stream().map(Destination::describe).toList());
   }
 
   /** Ends a message taken from elsewhere with a full stop, so the next sentence reads as one. */

@@ -85,7 +85,8 @@ class FleetRotationWorkflowTest {
       record(request, start, false);
       KeyRotationWorkflowImpl.tellLauncher();
       Workflow.sleep(grace);
-      return new RotationResult(request.secretId(), 1, OLD, NEW, "a", receipt(), revoked(), false);
+      return new RotationResult(
+          request.secretId(), 1, OLD, NEW, "a", revoked(), false, List.of(receipt()));
     }
 
     private static void record(RotationRequest request, long start, boolean failed) {
@@ -148,15 +149,10 @@ class FleetRotationWorkflowTest {
     return IntStream.range(0, n)
         .mapToObj(
             i ->
-                new RotationRequest(
-                    "s" + i,
-                    0,
-                    GATEWAY,
-                    new KeyRef(OLD.tokenHash(), null),
-                    null,
-                    VAULT,
-                    Duration.ofMinutes(5),
-                    "schedule keyturn/s" + i))
+                request("s" + i, Duration.ofMinutes(5))
+                    .oldKey(new KeyRef(OLD.tokenHash(), null))
+                    .requestedBy("schedule keyturn/s" + i)
+                    .build())
         .toList();
   }
 
@@ -358,7 +354,7 @@ class FleetRotationWorkflowTest {
         mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
     when(gateway.importPolicy(any(), any())).thenReturn(POLICY);
     when(gateway.mintKey(any())).thenReturn(minted(false));
-    when(store.publishKey(any(), any())).thenReturn(receipt());
+    when(store.publishTo(any(), any())).thenReturn(receipt());
     when(gateway.discardDerivedKey(any())).thenReturn(true);
     when(gateway.confirmRevoked(any(), any(), any(), anyBoolean())).thenReturn(revoked());
     env = TestWorkflowEnvironment.newInstance();
@@ -384,6 +380,6 @@ class FleetRotationWorkflowTest {
     assertThat(p.members().get(2).state()).isEqualTo(MemberState.IN_GRACE);
     // Three waves in less than two grace periods: no wave waited out its predecessor's grace.
     assertThat(runMillis("fleet/real")).isLessThan(Duration.ofMinutes(10).toMillis());
-    verify(store, times(3)).publishKey(any(), any());
+    verify(store, times(3)).publishTo(any(), any());
   }
 }

@@ -48,11 +48,11 @@ class KeyRotationWorkflowTest {
     store = mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
     when(gateway.importPolicy(GATEWAY, OLD)).thenReturn(POLICY);
     when(gateway.mintKey(any())).thenReturn(minted(false));
-    when(store.publishKey(eq(VAULT), any())).thenReturn(receipt());
+    when(store.publishTo(eq(VAULT), any())).thenReturn(receipt());
     when(gateway.deleteKey(eq(GATEWAY), eq(OLD))).thenReturn(true);
     when(gateway.confirmRevoked(eq(GATEWAY), eq(OLD), any(), anyBoolean())).thenReturn(revoked());
     when(gateway.discardDerivedKey(any())).thenReturn(true);
-    when(store.unpublishKey(eq(VAULT), any())).thenReturn("restored v1.");
+    when(store.restoreAt(eq(VAULT), any())).thenReturn("restored v1.");
   }
 
   private KeyRotationWorkflow start(TestWorkflowEnvironment testEnv, Worker worker) {
@@ -91,7 +91,7 @@ class KeyRotationWorkflowTest {
     order.verify(gateway).importPolicy(GATEWAY, OLD);
     order.verify(gateway).mintKey(any());
     order.verify(gateway).verifyKey(eq(GATEWAY), any(), eq(POLICY));
-    order.verify(store).publishKey(eq(VAULT), any());
+    order.verify(store).publishTo(eq(VAULT), any());
     order.verify(gateway, times(1)).confirmRevoked(eq(GATEWAY), eq(OLD), any(), anyBoolean());
     verify(gateway, never()).discardDerivedKey(any());
     assertThat(wf.status().phase()).isEqualTo(RotationPhase.COMPLETED);
@@ -142,8 +142,8 @@ class KeyRotationWorkflowTest {
         .hasMessageContaining("gpt-4o-mini");
     verify(gateway).discardDerivedKey(any());
     verify(gateway, never()).deleteKey(any(), any());
-    verify(store, never()).publishKey(any(), any());
-    verify(store, never()).unpublishKey(any(), any());
+    verify(store, never()).publishTo(any(), any());
+    verify(store, never()).restoreAt(any(), any());
     RotationStatus s = wf.status();
     assertThat(s.phase()).isEqualTo(RotationPhase.ROLLED_BACK);
     assertThat(s.message())
@@ -154,7 +154,7 @@ class KeyRotationWorkflowTest {
   @Test
   void failedPublishRestoresTheStoreDeletesTheNewKeyAndLeavesTheOldOne(
       TestWorkflowEnvironment testEnv, Worker worker) {
-    when(store.publishKey(any(), any()))
+    when(store.publishTo(any(), any()))
         .thenThrow(
             ApplicationFailure.newNonRetryableFailure(
                 "Vault refused the token", RotationFailures.VAULT_DENIED));
@@ -169,7 +169,7 @@ class KeyRotationWorkflowTest {
                 assertThat(((ApplicationFailure) f).getType())
                     .isEqualTo(KeyRotationWorkflowImpl.ROLLED_BACK));
     InOrder order = inOrder(gateway, store);
-    order.verify(store).unpublishKey(eq(VAULT), any());
+    order.verify(store).restoreAt(eq(VAULT), any());
     order.verify(gateway).discardDerivedKey(any());
     verify(gateway, never()).deleteKey(any(), any());
     assertThat(wf.status().message()).contains("Vault refused the token").contains("NOT revoked");
@@ -178,12 +178,12 @@ class KeyRotationWorkflowTest {
   @Test
   void retriedPublishThatKeepsFailingRetryableStillRollsBack(
       TestWorkflowEnvironment testEnv, Worker worker) {
-    when(store.publishKey(any(), any()))
+    when(store.publishTo(any(), any()))
         .thenThrow(ApplicationFailure.newFailure("Vault 503", RotationFailures.TRANSIENT));
     KeyRotationWorkflow wf = start(testEnv, worker);
     assertThatThrownBy(() -> wf.rotate(request(Duration.ofHours(1))))
         .isInstanceOf(WorkflowFailedException.class);
-    verify(store, atLeast(3)).publishKey(any(), any());
+    verify(store, atLeast(3)).publishTo(any(), any());
     verify(gateway).discardDerivedKey(any());
     verify(gateway, never()).deleteKey(any(), any());
   }
@@ -216,7 +216,7 @@ class KeyRotationWorkflowTest {
     KeyRotationWorkflow wf = start(testEnv, worker);
     assertThatThrownBy(() -> wf.rotate(request(Duration.ofHours(1))))
         .isInstanceOf(WorkflowFailedException.class);
-    verify(store).checkDestination(io.keyturn.workflows.model.Destination.of(VAULT));
+    verify(store).checkDestination(VAULT);
     verify(gateway, never()).mintKey(any());
     verify(gateway, never()).discardDerivedKey(any());
     assertThat(wf.status().message()).doesNotContain("COULD NOT");

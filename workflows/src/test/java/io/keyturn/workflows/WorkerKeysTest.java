@@ -171,7 +171,7 @@ class WorkerKeysTest {
                 mintedValue.set(raw);
                 return new MintedKey(KeyMaterial.ref(raw), req.alias(), bound, null, false);
               });
-      when(store.publishKey(eq(VAULT), any()))
+      when(store.publishTo(eq(VAULT), any()))
           .thenAnswer(
               inv -> {
                 published.set(inv.getArgument(1));
@@ -191,15 +191,9 @@ class WorkerKeysTest {
       env.start();
       KeyRef old = KeyMaterial.ref(RAW_OLD);
       RotationRequest req =
-          new RotationRequest(
-              "svc-a",
-              7,
-              GATEWAY,
-              old,
-              before.currentPublicKey().seal(RAW_OLD),
-              VAULT,
-              Duration.ofHours(24),
-              "test");
+          Fixtures.request(Duration.ofHours(24)).toBuilder()
+              .oldKey(old, before.currentPublicKey().seal(RAW_OLD))
+              .build();
       KeyRotationWorkflow wf =
           env.getWorkflowClient()
               .newWorkflowStub(

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.store.AwsSecretsManagerConfig;
+import io.keyturn.workflows.store.StoreType;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -41,7 +43,7 @@ import software.amazon.awssdk.services.secretsmanager.model.SecretsManagerExcept
  * without a stage after the label moved.
  */
 public final class AwsSecretsManagerStore implements SecretStore, AutoCloseable {
-  public static final String TYPE = "aws-secretsmanager";
+  public static final String TYPE = AwsSecretsManagerConfig.TYPE;
 
   private static final Logger log = LoggerFactory.getLogger(AwsSecretsManagerStore.class);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -429,5 +431,28 @@ public final class AwsSecretsManagerStore implements SecretStore, AutoCloseable 
   private StoreReceipt receipt(
       String version, String previous, String fingerprint, boolean written) {
     return new StoreReceipt(TYPE, location(), version, previous, fingerprint, written);
+  }
+
+  /**
+   * Opens aws-secretsmanager destinations with the AWS SDK's default credential chain, on one SDK
+   * client per region and endpoint kept for the worker's life (clients are thread-safe and costly
+   * to build: credentials chain, HTTP pool).
+   */
+  public static final class Provider implements SecretStoreProvider<AwsSecretsManagerConfig> {
+    @Override
+    public StoreType<AwsSecretsManagerConfig> type() {
+      return new AwsSecretsManagerConfig.Type();
+    }
+
+    @Override
+    public SecretStore open(AwsSecretsManagerConfig config, StoreContext worker) {
+      AwsCredentialsProvider credentials =
+          worker.shared(TYPE + " credentials", () -> DefaultCredentialsProvider.builder().build());
+      SecretsManagerClient client =
+          worker.shared(
+              TYPE + " " + config.region() + "|" + config.endpoint(),
+              () -> newClient(config, credentials));
+      return new AwsSecretsManagerStore(config, client, false);
+    }
   }
 }

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.store.FileStoreConfig;
+import io.keyturn.workflows.store.StoreType;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -47,7 +49,7 @@ import org.slf4j.LoggerFactory;
  * <p>One writer per file is assumed: two workers writing the same file at once are not detected.
  */
 public final class FileStore implements SecretStore {
-  public static final String TYPE = "file";
+  public static final String TYPE = FileStoreConfig.TYPE;
 
   private static final Logger log = LoggerFactory.getLogger(FileStore.class);
   private static final Set<PosixFilePermission> OWNER_ONLY =
@@ -433,5 +435,18 @@ public final class FileStore implements SecretStore {
 
   private static String versionOf(String fingerprint) {
     return fingerprint.isEmpty() ? "" : fingerprint.substring(0, 12);
+  }
+
+  /** Opens file destinations on the worker's file system. */
+  public static final class Provider implements SecretStoreProvider<FileStoreConfig> {
+    @Override
+    public StoreType<FileStoreConfig> type() {
+      return new FileStoreConfig.Type();
+    }
+
+    @Override
+    public SecretStore open(FileStoreConfig config, StoreContext worker) {
+      return new FileStore(config);
+    }
   }
 }

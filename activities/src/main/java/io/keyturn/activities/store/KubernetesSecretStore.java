@@ -9,6 +9,8 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.store.KubernetesSecretConfig;
+import io.keyturn.workflows.store.StoreType;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -45,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * secrets} in the namespace: get, create, update, and delete for a Secret Keyturn created.
  */
 public final class KubernetesSecretStore implements SecretStore, AutoCloseable {
-  public static final String TYPE = "kubernetes-secret";
+  public static final String TYPE = KubernetesSecretConfig.TYPE;
 
   static final String MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
   static final String MANAGED_BY = "keyturn";
@@ -470,5 +472,22 @@ public final class KubernetesSecretStore implements SecretStore, AutoCloseable {
         StoreFailures.STORE_UNREADABLE,
         where + " (" + code + reason + "): the API server refused the request; check the Secret",
         null);
+  }
+
+  /**
+   * Opens kubernetes-secret destinations with fabric8's default configuration (in-cluster service
+   * account or {@code ~/.kube/config}); each store makes its own client at its first call, so a
+   * worker without Kubernetes access starts. Close the store when done.
+   */
+  public static final class Provider implements SecretStoreProvider<KubernetesSecretConfig> {
+    @Override
+    public StoreType<KubernetesSecretConfig> type() {
+      return new KubernetesSecretConfig.Type();
+    }
+
+    @Override
+    public SecretStore open(KubernetesSecretConfig config, StoreContext worker) {
+      return new KubernetesSecretStore(config);
+    }
   }
 }

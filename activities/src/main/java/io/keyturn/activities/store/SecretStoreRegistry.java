@@ -1,24 +1,22 @@
 package io.keyturn.activities.store;
 
 import io.keyturn.activities.vault.VaultKv2Client;
+import io.keyturn.workflows.model.Destination;
+import io.keyturn.workflows.store.StoreType;
+import io.keyturn.workflows.store.StoreTypes;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.ServiceLoader;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import java.util.function.Function;
-import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 
 /**
- * Secret store factories keyed by type name ({@code "vault-kv2"}, {@code "aws-secretsmanager"},
- * {@code "file"}, {@code "kubernetes-secret"}). A factory turns a destination's string settings
- * (from a rotation request or the worker's configuration) into a {@link SecretStore}; it closes
- * over what the worker provides, such as the Vault client. Each store's config record parses and
- * validates the settings.
+ * Secret stores by type name. {@link #builtIn} finds every {@link SecretStoreProvider} on the class
+ * path through {@link ServiceLoader}, so there is no list of stores here: a destination's settings
+ * are parsed and validated by its {@link StoreType} (the same code the CLI runs), then the provider
+ * makes the store with what the worker gives it ({@link StoreContext}).
  */
 public final class SecretStoreRegistry {
 
@@ -33,46 +31,32 @@ public final class SecretStoreRegistry {
   }
 
   /**
-   * The stores Keyturn ships: {@value VaultKv2Store#TYPE} through the worker's {@code vault}
-   * client, {@value AwsSecretsManagerStore#TYPE} with the AWS SDK's default credential chain (each
-   * store holds its own SDK client: close it when done), {@value FileStore#TYPE}, and {@value
-   * KubernetesSecretStore#TYPE} with fabric8's default configuration (in-cluster service account or
-   * {@code ~/.kube/config}; each store makes its own client at its first call, so a worker without
-   * Kubernetes access still starts: close it when done).
+   * Every provider on the class path, with {@code worker}'s resources. A store that holds an SDK
+   * client of its own is closed by its user ({@link AutoCloseable}).
+   *
+   * @throws IllegalStateException when a provider's type is not a {@link StoreTypes} type
    */
-  public static SecretStoreRegistry builtIn(VaultKv2Client vault) {
-    Objects.requireNonNull(vault, "vault");
-    AwsClients awsClients = new AwsClients();
-    return builder()
-        .register(
-            VaultKv2Store.TYPE,
-            settings -> {
-              String address = settings.get("address");
-              if (address != null
-                  && !address.replaceAll("/+$", "").equals(vault.address().replaceAll("/+$", ""))) {
-                throw new IllegalArgumentException(
-                    "vault-kv2 store: the destination names Vault at "
-                        + address
-                        + " but this worker's VAULT_ADDR is "
-                        + vault.address()
-                        + "; drop 'address' or run a worker configured for that Vault");
-              }
-              return new VaultKv2Store(vault, VaultKv2Config.fromSettings(settings));
-            })
-        .register(
-            AwsSecretsManagerStore.TYPE,
-            settings -> {
-              AwsSecretsManagerConfig config = AwsSecretsManagerConfig.fromSettings(settings);
-              return new AwsSecretsManagerStore(config, awsClients.forConfig(config), false);
-            })
-        .register(FileStore.TYPE, settings -> new FileStore(FileStoreConfig.fromSettings(settings)))
-        .register(
-            KubernetesSecretStore.TYPE,
-            settings -> new KubernetesSecretStore(KubernetesSecretConfig.fromSettings(settings)))
-        .build();
+  public static SecretStoreRegistry builtIn(StoreContext worker) {
+    Builder b = builder();
+    for (SecretStoreProvider<?> p :
+        ServiceLoader.load(SecretStoreProvider.class, SecretStoreProvider.class.getClassLoader())) {
+      b.register(p.type().name(), factory(p, worker));
+    }
+    return b.build();
   }
 
-  /** The registered type names, in registration order. */
+  /** {@link #builtIn(StoreContext)} with the worker's Vault client. */
+  public static SecretStoreRegistry builtIn(VaultKv2Client vault) {
+    return builtIn(new StoreContext(vault));
+  }
+
+  private static <S> Function<Map<String, String>, SecretStore> factory(
+      SecretStoreProvider<S> p, StoreContext worker) {
+    StoreType<S> type = p.type();
+    return settings -> p.open(type.parse(settings), worker);
+  }
+
+  /** The registered type names. */
   public Set<String> types() {
     return factories.keySet();
   }
@@ -90,6 +74,11 @@ public final class SecretStoreRegistry {
           "unknown secret store type '" + type + "': use one of " + factories.keySet());
     }
     return factory.apply(settings == null ? Map.of() : settings);
+  }
+
+  /** {@link #create(String, Map)} for a destination. */
+  public SecretStore create(Destination d) {
+    return create(d.type(), d.settings());
   }
 
   /** Collects factories; a type registered twice is a mistake and is refused. */
@@ -113,28 +102,6 @@ public final class SecretStoreRegistry {
 
     public SecretStoreRegistry build() {
       return new SecretStoreRegistry(factories);
-    }
-  }
-
-  /**
-   * One AWS SDK client per region and endpoint, built on first use and kept for the worker's life:
-   * clients are thread-safe and costly to build (credentials chain, HTTP pool).
-   */
-  private static final class AwsClients {
-    private final ConcurrentMap<String, SecretsManagerClient> clients = new ConcurrentHashMap<>();
-    private AwsCredentialsProvider credentials;
-
-    SecretsManagerClient forConfig(AwsSecretsManagerConfig config) {
-      return clients.computeIfAbsent(
-          config.region() + "|" + config.endpoint(),
-          k -> AwsSecretsManagerStore.newClient(config, credentials()));
-    }
-
-    private synchronized AwsCredentialsProvider credentials() {
-      if (credentials == null) {
-        credentials = DefaultCredentialsProvider.builder().build();
-      }
-      return credentials;
     }
   }
 }

@@ -2,7 +2,8 @@ package io.keyturn.activities.store;
 
 import io.keyturn.activities.vault.VaultKv2Client;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.model.VaultTarget;
+import io.keyturn.workflows.store.StoreType;
+import io.keyturn.workflows.store.VaultKv2Config;
 import io.temporal.failure.ApplicationFailure;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,18 +21,24 @@ import org.slf4j.LoggerFactory;
  * previous version's data as a new version.
  */
 public final class VaultKv2Store implements SecretStore {
-  public static final String TYPE = "vault-kv2";
+  public static final String TYPE = VaultKv2Config.TYPE;
 
   private static final Logger log = LoggerFactory.getLogger(VaultKv2Store.class);
 
   private final VaultKv2Client vault;
   private final VaultKv2Config config;
-  private final VaultTarget target;
+  private final VaultKv2Client.Secret target;
 
   public VaultKv2Store(VaultKv2Client vault, VaultKv2Config config) {
     this.vault = Objects.requireNonNull(vault, "vault");
     this.config = Objects.requireNonNull(config, "config");
-    this.target = config.target();
+    this.target = secretOf(config);
+  }
+
+  /** The secret as {@link VaultKv2Client} names it. */
+  static VaultKv2Client.Secret secretOf(VaultKv2Config config) {
+    return new VaultKv2Client.Secret(
+        config.mount(), config.path(), config.namespace(), config.field());
   }
 
   @Override
@@ -160,5 +167,31 @@ public final class VaultKv2Store implements SecretStore {
         previous <= 0 ? "" : String.valueOf(previous),
         fingerprint,
         written);
+  }
+
+  /**
+   * Opens vault-kv2 destinations on the worker's Vault client. A destination that names an {@code
+   * address} must name the worker's own VAULT_ADDR: one worker talks to one Vault.
+   */
+  public static final class Provider implements SecretStoreProvider<VaultKv2Config> {
+    @Override
+    public StoreType<VaultKv2Config> type() {
+      return new VaultKv2Config.Type();
+    }
+
+    @Override
+    public SecretStore open(VaultKv2Config config, StoreContext worker) {
+      VaultKv2Client vault = worker.vault();
+      if (config.address() != null
+          && !config.address().equals(vault.address().replaceAll("/+$", ""))) {
+        throw new IllegalArgumentException(
+            "vault-kv2 store: the destination names Vault at "
+                + config.address()
+                + " but this worker's VAULT_ADDR is "
+                + vault.address()
+                + "; drop 'address' or run a worker configured for that Vault");
+      }
+      return new VaultKv2Store(vault, config);
+    }
   }
 }

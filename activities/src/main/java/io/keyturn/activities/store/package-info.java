@@ -1,8 +1,13 @@
 /**
  * Secret stores: where a rotated key is published for applications to read.
  *
- * <p>{@link io.keyturn.activities.store.SecretStore} is the seam; one class per store implements
- * it, and {@link io.keyturn.activities.store.SecretStoreRegistry} finds a store by type name:
+ * <p>{@link io.keyturn.activities.store.SecretStore} is the seam. A store type is declared once, in
+ * two halves: its {@link io.keyturn.workflows.store.StoreType} (name, settings and their
+ * validation, schema, description, the CLI's check; in the workflows module, so the CLI carries it
+ * without any store SDK) and, here, the store class whose nested {@link
+ * io.keyturn.activities.store.SecretStoreProvider} opens it on the worker. {@link
+ * io.keyturn.activities.store.SecretStoreRegistry} finds the providers through {@link
+ * java.util.ServiceLoader}; nothing lists the stores.
  *
  * <ul>
  *   <li>{@code vault-kv2}: {@link io.keyturn.activities.store.VaultKv2Store}, Vault or OpenBao KV
@@ -17,8 +22,8 @@
  * </ul>
  *
  * <p>Every side-effecting method is idempotent (its javadoc says how), values go in and never come
- * out (fingerprints only), and a new store is one class plus one test extending the shared contract
- * test {@code SecretStoreContractTest}.
+ * out (fingerprints only), and each store has a test extending the shared contract test {@code
+ * SecretStoreContractTest}.
  *
  * <pre>{@code
  * SecretStore store = registry.create("file", Map.of("path", "/etc/app/litellm.env"));

@@ -34,6 +34,15 @@ public abstract sealed class VaultAuth {
   }
 
   /**
+   * No credentials: a worker that publishes to no Vault needs none. Every use fails (non-retryable,
+   * {@code WorkerMisconfigured}) naming the variables to set, so a vault-kv2 destination fails its
+   * check before anything is minted.
+   */
+  public static VaultAuth missing() {
+    return new Missing();
+  }
+
+  /**
    * AppRole: {@code POST <address>/v1/auth/<mount>/login} with the role id and secret id (both
    * asked on each login, so rotated files are picked up). {@code namespace} (may be null) is sent
    * as {@code X-Vault-Namespace} on the login only.
@@ -93,6 +102,27 @@ public abstract sealed class VaultAuth {
           "VAULT_APPROLE_MOUNT '" + m + "' is not a Vault auth mount path");
     }
     return m;
+  }
+
+  private static final class Missing extends VaultAuth {
+    @Override
+    public String token() {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "this worker has no Vault credentials: set VAULT_TOKEN or VAULT_TOKEN_FILE, or AppRole's"
+              + " VAULT_ROLE_ID and VAULT_SECRET_ID (or their _FILE forms), for the worker and"
+              + " restart it",
+          RotationFailures.WORKER_MISCONFIGURED);
+    }
+
+    @Override
+    public boolean refreshAfterDenied(String rejected) {
+      return false;
+    }
+
+    @Override
+    public String describe() {
+      return "The worker (it has no Vault credentials)";
+    }
   }
 
   private static final class GivenToken extends VaultAuth {

@@ -6,7 +6,6 @@ import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.gateway.http.JsonHttp.Reply;
 import io.keyturn.gateway.http.JsonHttp.TransportException;
 import io.keyturn.workflows.RotationFailures;
-import io.keyturn.workflows.model.VaultTarget;
 import io.temporal.failure.ApplicationFailure;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -25,6 +24,37 @@ public class VaultKv2Client {
 
   /** One version of a secret: its number and its data (empty when that version is deleted). */
   public record Version(long version, Map<String, Object> data) {}
+
+  /**
+   * One KV v2 secret: the engine's {@code mount}, the secret's {@code path} below it, the
+   * Enterprise {@code namespace} (null: none, sent as {@code X-Vault-Namespace}) and the data
+   * {@code field} holding the key.
+   */
+  public record Secret(String mount, String path, String namespace, String field) {
+    public Secret {
+      mount = trimSlashes(mount);
+      path = trimSlashes(path);
+      namespace = namespace == null || namespace.isBlank() ? null : trimSlashes(namespace);
+      for (String part : new String[] {mount, path, namespace == null ? "" : namespace}) {
+        if (part.contains("..") || part.contains("?") || part.contains("#")) {
+          throw new IllegalArgumentException(
+              "vault path parts must not contain '..', '?' or '#': " + part);
+        }
+      }
+      if (mount.isEmpty() || path.isEmpty()) {
+        throw new IllegalArgumentException("vault mount and path must not be empty");
+      }
+    }
+
+    /** A readable location such as {@code secret/litellm/svc-a#key}. */
+    public String describe() {
+      return (namespace == null ? "" : namespace + "/") + mount + "/" + path + "#" + field;
+    }
+
+    private static String trimSlashes(String s) {
+      return s == null ? "" : s.trim().replaceAll("^/+", "").replaceAll("/+$", "");
+    }
+  }
 
   private final JsonHttp http;
   private final String address;
@@ -46,16 +76,16 @@ public class VaultKv2Client {
   }
 
   /** The current version, or empty when the secret does not exist. */
-  public Optional<Version> read(VaultTarget t) {
+  public Optional<Version> read(Secret t) {
     return readAt(t, dataUrl(t));
   }
 
   /** A given version, or empty when it does not exist. */
-  public Optional<Version> read(VaultTarget t, long version) {
+  public Optional<Version> read(Secret t, long version) {
     return readAt(t, dataUrl(t) + "?version=" + version);
   }
 
-  private Optional<Version> readAt(VaultTarget t, String url) {
+  private Optional<Version> readAt(Secret t, String url) {
     Reply r = send("GET", url, null, t, "read");
     if (r.status() == 404 && r.body().contains("no handler for route")) {
       // Not an absent secret: nothing is mounted there, so no write can succeed either.
@@ -80,7 +110,7 @@ public class VaultKv2Client {
    * Writes a new version with check-and-set: {@code cas} is the version the caller read (0 when the
    * secret must not exist yet). Returns the new version number.
    */
-  public long write(VaultTarget t, Map<String, Object> data, long cas) {
+  public long write(Secret t, Map<String, Object> data, long cas) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("options", Map.of("cas", cas));
     body.put("data", data);
@@ -102,7 +132,7 @@ public class VaultKv2Client {
   }
 
   /** Soft-deletes the latest version (KV v2 keeps the metadata and older versions). */
-  public void deleteLatest(VaultTarget t) {
+  public void deleteLatest(Secret t) {
     Reply r = send("DELETE", dataUrl(t), null, t, "delete");
     if (r.status() != 404) {
       check(r, t, "delete");
@@ -110,22 +140,22 @@ public class VaultKv2Client {
   }
 
   /** Sets custom metadata on the secret (best effort by the caller). */
-  public void setCustomMetadata(VaultTarget t, Map<String, String> custom) {
+  public void setCustomMetadata(Secret t, Map<String, String> custom) {
     Reply r =
         send(
             "POST",
-            address + "/v1/" + t.mount() + "/metadata/" + t.secretPath(),
+            address + "/v1/" + t.mount() + "/metadata/" + t.path(),
             HttpBodies.write(Map.of("custom_metadata", custom)),
             t,
             "set metadata on");
     check(r, t, "set metadata on");
   }
 
-  private String dataUrl(VaultTarget t) {
-    return address + "/v1/" + t.mount() + "/data/" + t.secretPath();
+  private String dataUrl(Secret t) {
+    return address + "/v1/" + t.mount() + "/data/" + t.path();
   }
 
-  private Reply send(String method, String url, String body, VaultTarget t, String op) {
+  private Reply send(String method, String url, String body, Secret t, String op) {
     String tok = auth.token();
     Reply r = sendWith(tok, method, url, body, t, op);
     if (r.status() == 403 && refusedToken(r) && auth.refreshAfterDenied(tok)) {
@@ -141,8 +171,7 @@ public class VaultKv2Client {
     return errors.contains("permission denied") || errors.contains("invalid token");
   }
 
-  private Reply sendWith(
-      String tok, String method, String url, String body, VaultTarget t, String op) {
+  private Reply sendWith(String tok, String method, String url, String body, Secret t, String op) {
     Map<String, String> headers = new HashMap<>();
     headers.put("X-Vault-Token", tok);
     if (t.namespace() != null) {
@@ -165,7 +194,7 @@ public class VaultKv2Client {
     }
   }
 
-  private void check(Reply r, VaultTarget t, String op) {
+  private void check(Reply r, Secret t, String op) {
     if (r.ok()) {
       return;
     }
@@ -190,11 +219,11 @@ public class VaultKv2Client {
               + " needs a policy allowing create, update and read on "
               + t.mount()
               + "/data/"
-              + t.secretPath()
+              + t.path()
               + " (and update on "
               + t.mount()
               + "/metadata/"
-              + t.secretPath()
+              + t.path()
               + ").",
           RotationFailures.VAULT_DENIED);
     }

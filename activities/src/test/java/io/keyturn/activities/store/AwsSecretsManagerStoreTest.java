@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keyturn.testkit.launch.MotoServer;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.store.AwsSecretsManagerConfig;
 import io.temporal.failure.ApplicationFailure;
 import java.net.URI;
 import java.util.ArrayList;
@@ -173,13 +174,14 @@ class AwsSecretsManagerStoreTest extends SecretStoreContractTest {
         .hasMessageContaining("'region'");
     assertThatThrownBy(
             () ->
-                AwsSecretsManagerConfig.fromSettings(
-                    Map.of("secretId", "a", "recoveryWindowDays", "3")))
+                new AwsSecretsManagerConfig.Type()
+                    .parse(
+                        Map.of("secretId", "a", "region", "eu-west-1", "recoveryWindowDays", "3")))
         .hasMessageContaining("'recoveryWindowDays'");
     assertThatThrownBy(
             () ->
-                AwsSecretsManagerConfig.fromSettings(
-                    Map.of("secretId", "a", "endpoint", "ftp://x")))
+                new AwsSecretsManagerConfig.Type()
+                    .parse(Map.of("secretId", "a", "region", "eu-west-1", "endpoint", "ftp://x")))
         .hasMessageContaining("'endpoint'");
   }
 }

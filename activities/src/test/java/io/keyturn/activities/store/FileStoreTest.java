@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.store.FileStoreConfig;
 import io.temporal.failure.ApplicationFailure;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,7 +113,8 @@ class FileStoreTest {
   @Test
   void aFileInAMissingDirectoryFailsTheCheckBeforeAnythingIsMinted() {
     Path file = dir.resolve("no-such-dir").resolve("app.env");
-    FileStore store = new FileStore(FileStoreConfig.fromSettings(Map.of("path", file.toString())));
+    FileStore store =
+        new FileStore(new FileStoreConfig.Type().parse(Map.of("path", file.toString())));
     // Reading finds nothing, which alone would look like a usable, empty destination.
     assertThat(store.currentFingerprint()).isEmpty();
     assertThatThrownBy(store::checkUsable)
@@ -120,7 +122,8 @@ class FileStoreTest {
             ApplicationFailure.class, f -> assertThat(f.isNonRetryable()).isTrue())
         .hasMessageContaining("directory " + file.getParent() + " does not exist");
     // A file that does not exist yet in a directory that does is fine.
-    new FileStore(FileStoreConfig.fromSettings(Map.of("path", dir.resolve("new.env").toString())))
+    new FileStore(
+            new FileStoreConfig.Type().parse(Map.of("path", dir.resolve("new.env").toString())))
         .checkUsable();
   }
 
@@ -142,7 +145,8 @@ class FileStoreTest {
   void aJsonFileKeepsItsOtherFields() throws Exception {
     Path file = freshFile(".json");
     Files.writeString(file, "{\"base_url\": \"http://proxy\", \"timeout\": 30}");
-    FileStore store = new FileStore(FileStoreConfig.fromSettings(Map.of("path", file.toString())));
+    FileStore store =
+        new FileStore(new FileStoreConfig.Type().parse(Map.of("path", file.toString())));
     String key = SecretStoreContractTest.newKey();
 
     store.write(key, SecretStoreContractTest.rotation("g1"));
@@ -176,13 +180,15 @@ class FileStoreTest {
 
   @Test
   void settingsAreValidatedWithTheFieldAndTheFix() {
-    assertThatThrownBy(() -> FileStoreConfig.fromSettings(Map.of())).hasMessageContaining("'path'");
-    assertThatThrownBy(() -> FileStoreConfig.fromSettings(Map.of("path", "/x", "format", "yaml")))
-        .hasMessageContaining("'format' must be env or json");
+    assertThatThrownBy(() -> new FileStoreConfig.Type().parse(Map.of()))
+        .hasMessageContaining("'path'");
+    assertThatThrownBy(
+            () -> new FileStoreConfig.Type().parse(Map.of("path", "/x", "format", "yaml")))
+        .hasMessageContaining("'format' must be one of [env, json]");
     assertThatThrownBy(
             () -> new FileStoreConfig(Path.of("/x.env"), FileStoreConfig.Format.ENV, "MY-KEY"))
         .hasMessageContaining("'name'");
-    assertThat(FileStoreConfig.fromSettings(Map.of("path", "/etc/app.env")).name())
+    assertThat(new FileStoreConfig.Type().parse(Map.of("path", "/etc/app.env")).name())
         .isEqualTo("LITELLM_API_KEY");
   }
 }

@@ -16,6 +16,7 @@ import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.ServerRequest;
 import io.fabric8.mockwebserver.ServerResponse;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.store.KubernetesSecretConfig;
 import io.temporal.failure.ApplicationFailure;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -283,25 +284,26 @@ class KubernetesSecretStoreTest extends SecretStoreContractTest {
 
   @Test
   void settingsAreValidatedWithTheFieldAndTheFix() {
-    KubernetesSecretConfig c = KubernetesSecretConfig.fromSettings(Map.of("name", "litellm-a"));
+    KubernetesSecretConfig c = new KubernetesSecretConfig.Type().parse(Map.of("name", "litellm-a"));
     assertThat(c.namespace()).isEqualTo("default");
     assertThat(c.field()).isEqualTo("key");
     assertThat(c.previousField()).isEqualTo("key.previous");
-    assertThatThrownBy(() -> KubernetesSecretConfig.fromSettings(Map.of()))
+    assertThatThrownBy(() -> new KubernetesSecretConfig.Type().parse(Map.of()))
         .hasMessageContaining("'name'");
-    assertThatThrownBy(() -> KubernetesSecretConfig.fromSettings(Map.of("name", "LiteLLM_A")))
+    assertThatThrownBy(() -> new KubernetesSecretConfig.Type().parse(Map.of("name", "LiteLLM_A")))
         .hasMessageContaining("DNS-1123");
     assertThatThrownBy(
-            () -> KubernetesSecretConfig.fromSettings(Map.of("name", "a", "namespace", "a.b")))
+            () -> new KubernetesSecretConfig.Type().parse(Map.of("name", "a", "namespace", "a.b")))
         .hasMessageContaining("'namespace'");
     assertThatThrownBy(
-            () -> KubernetesSecretConfig.fromSettings(Map.of("name", "a", "field", "a/b")))
+            () -> new KubernetesSecretConfig.Type().parse(Map.of("name", "a", "field", "a/b")))
         .hasMessageContaining("'field'");
     assertThatThrownBy(
-            () -> KubernetesSecretConfig.fromSettings(Map.of("name", "a", "field", "x.previous")))
+            () ->
+                new KubernetesSecretConfig.Type().parse(Map.of("name", "a", "field", "x.previous")))
         .hasMessageContaining(".previous");
     assertThatThrownBy(
-            () -> KubernetesSecretConfig.fromSettings(Map.of("name", "a", "secretId", "x")))
+            () -> new KubernetesSecretConfig.Type().parse(Map.of("name", "a", "secretId", "x")))
         .hasMessageContaining("[secretId]");
   }
 }

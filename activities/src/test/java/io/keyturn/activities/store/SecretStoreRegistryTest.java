@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.keyturn.activities.vault.VaultKv2Client;
 import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.store.StoreTypes;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -25,9 +26,10 @@ class SecretStoreRegistryTest {
   }
 
   @Test
-  void knowsTheFourBuiltInTypes() {
+  void knowsTheFourBuiltInTypesAndEachIsAStoreTypeTheCliKnows() {
     assertThat(registry.types())
-        .containsExactly("vault-kv2", "aws-secretsmanager", "file", "kubernetes-secret");
+        .contains("vault-kv2", "aws-secretsmanager", "file", "kubernetes-secret")
+        .containsExactlyInAnyOrderElementsOf(StoreTypes.names());
   }
 
   @Test
@@ -35,12 +37,13 @@ class SecretStoreRegistryTest {
     assertThatThrownBy(() -> registry.create("gcp-secretmanager", Map.of()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("gcp-secretmanager")
-        .hasMessageContaining("[vault-kv2, aws-secretsmanager, file, kubernetes-secret]");
+        .hasMessageContaining("vault-kv2")
+        .hasMessageContaining("kubernetes-secret");
   }
 
   @Test
   void createsEachTypeFromItsSettings() {
-    SecretStore vault = registry.create("vault-kv2", Map.of("path", "litellm/svc-a"));
+    SecretStore vault = registry.create("vault-kv2", Map.of("name", "svc-a"));
     assertThat(vault).isInstanceOf(VaultKv2Store.class);
     assertThat(vault.location()).isEqualTo("vault secret/litellm/svc-a#key");
 
@@ -87,7 +90,7 @@ class SecretStoreRegistryTest {
   @Test
   void aFileStoreFromSettingsWorks(@TempDir Path dir) {
     SecretStore file =
-        registry.create("file", Map.of("path", dir.resolve("app.env").toString(), "name", "KEY"));
+        registry.create("file", Map.of("path", dir.resolve("app.env").toString(), "field", "KEY"));
     file.write("sk-registry-test-0000", new RotationContext("rotation/r/g1", "g1"));
     assertThat(file.currentFingerprint()).contains(KeyMaterial.tokenHash("sk-registry-test-0000"));
   }
@@ -115,7 +118,7 @@ class SecretStoreRegistryTest {
   }
 
   @Test
-  void vaultDestinationsTakeLiteLlmsNameAndPrefixOrAPathButNotAnotherVault() {
+  void vaultDestinationsTakeLiteLlmsNameAndPrefixButNotAPathOrAnotherVault() {
     SecretStoreRegistry registry =
         SecretStoreRegistry.builtIn(
             new io.keyturn.activities.vault.VaultKv2Client(
@@ -130,10 +133,11 @@ class SecretStoreRegistryTest {
                     "vault-kv2", Map.of("name", "svc-a", "pathPrefix", "teams/x", "mount", "kv"))
                 .location())
         .isEqualTo("vault kv/teams/x/svc-a#key");
-    assertThat(registry.create("vault-kv2", Map.of("path", "apps/svc-a")).location())
-        .isEqualTo("vault secret/apps/svc-a#key");
-    assertThatThrownBy(() -> registry.create("vault-kv2", Map.of("path", "a", "name", "b")))
-        .hasMessageContaining("either 'path' or 'name'");
+    assertThat(registry.create("vault-kv2", Map.of("name", "svc-a", "pathPrefix", "/")).location())
+        .isEqualTo("vault secret/svc-a#key");
+    // keyturn.yaml's schema has no 'path': neither has the worker.
+    assertThatThrownBy(() -> registry.create("vault-kv2", Map.of("path", "apps/svc-a")))
+        .hasMessageContaining("[path]");
     assertThatThrownBy(
             () ->
                 registry.create(

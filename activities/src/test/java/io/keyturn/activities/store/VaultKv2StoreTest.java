@@ -10,7 +10,7 @@ import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.model.VaultTarget;
+import io.keyturn.workflows.store.VaultKv2Config;
 import io.temporal.failure.ApplicationFailure;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -61,7 +61,7 @@ class VaultKv2StoreTest extends SecretStoreContractTest {
   @Test
   void writesLiteLlmsFormatKeepsOtherFieldsAndRecordsMetadata() throws Exception {
     VaultKv2Config config = freshConfig(null);
-    vault.write(config.target(), Map.of("base_url", "http://proxy"), 0);
+    vault.write(VaultKv2Store.secretOf(config), Map.of("base_url", "http://proxy"), 0);
     VaultKv2Store store = new VaultKv2Store(vault, config);
     String key = newKey();
 
@@ -69,7 +69,7 @@ class VaultKv2StoreTest extends SecretStoreContractTest {
 
     assertThat(receipt.version()).isEqualTo("2");
     assertThat(receipt.previousVersion()).isEqualTo("1");
-    assertThat(vault.read(config.target()).orElseThrow().data())
+    assertThat(vault.read(VaultKv2Store.secretOf(config)).orElseThrow().data())
         .containsEntry("key", key)
         .containsEntry("base_url", "http://proxy");
     JsonNode custom = metadata(config).path("custom_metadata");
@@ -84,7 +84,7 @@ class VaultKv2StoreTest extends SecretStoreContractTest {
     VaultKv2Config config = freshConfig("api_key");
     String key = newKey();
     new VaultKv2Store(vault, config).write(key, rotation("g1"));
-    assertThat(vault.read(config.target()).orElseThrow().data())
+    assertThat(vault.read(VaultKv2Store.secretOf(config)).orElseThrow().data())
         .containsOnlyKeys("api_key")
         .containsEntry("api_key", key);
   }
@@ -99,7 +99,7 @@ class VaultKv2StoreTest extends SecretStoreContractTest {
           boolean raced;
 
           @Override
-          public long write(VaultTarget t, Map<String, Object> d, long cas) {
+          public long write(VaultKv2Client.Secret t, Map<String, Object> d, long cas) {
             if (!raced) {
               raced = true;
               vault.write(t, Map.of("key", theirs), 0);
@@ -135,9 +135,14 @@ class VaultKv2StoreTest extends SecretStoreContractTest {
   void configNamesTheMissingField() {
     assertThatThrownBy(() -> new VaultKv2Config("secret", " ", null, null))
         .hasMessageContaining("'path'");
-    assertThatThrownBy(() -> VaultKv2Config.fromSettings(Map.of("path", "a", "feild", "x")))
+    assertThatThrownBy(() -> new VaultKv2Config.Type().parse(Map.of("name", "a", "feild", "x")))
         .hasMessageContaining("feild");
-    assertThat(VaultKv2Config.fromSettings(Map.of("path", "litellm/a")).field()).isEqualTo("key");
+    // The schema's settings and no others: a 'path' beside them is refused, not taken.
+    assertThatThrownBy(() -> new VaultKv2Config.Type().parse(Map.of("path", "litellm/a")))
+        .hasMessageContaining("[path]");
+    VaultKv2Config c = new VaultKv2Config.Type().parse(Map.of("name", "a"));
+    assertThat(c.field()).isEqualTo("key");
+    assertThat(c.path()).isEqualTo(VaultKv2Config.DEFAULT_PATH_PREFIX + "a");
   }
 
   private static JsonNode metadata(VaultKv2Config config) throws Exception {

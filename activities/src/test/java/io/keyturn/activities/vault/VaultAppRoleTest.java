@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import io.keyturn.activities.store.SecretStoreActivitiesImpl;
+import io.keyturn.activities.store.SecretStoreRegistry;
 import io.keyturn.gateway.http.HttpBodies;
 import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.gateway.http.JsonHttp.Reply;
@@ -13,10 +15,10 @@ import io.keyturn.testkit.launch.OpenBaoDevServer;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.WorkerKeyring;
+import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.KeyDerivation;
 import io.keyturn.workflows.model.MintedKey;
 import io.keyturn.workflows.model.PublishReceipt;
-import io.keyturn.workflows.model.VaultTarget;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
 import java.util.Map;
@@ -108,7 +110,8 @@ class VaultAppRoleTest {
   }
 
   private static SecretStoreActivitiesImpl store(VaultAuth auth) {
-    return new SecretStoreActivitiesImpl(new VaultKv2Client(http, bao.address(), auth), secret);
+    return new SecretStoreActivitiesImpl(
+        SecretStoreRegistry.builtIn(new VaultKv2Client(http, bao.address(), auth)), secret);
   }
 
   private MintedKey minted(String alias) {
@@ -116,12 +119,18 @@ class VaultAppRoleTest {
     return new MintedKey(KeyMaterial.ref(secret.deriveKey(d)), alias, d, null, false);
   }
 
-  private VaultTarget target() {
-    return new VaultTarget("secret", "litellm/", "approle-" + n.incrementAndGet(), null, null);
+  private Destination target() {
+    return new Destination("vault-kv2", Map.of("name", "approle-" + n.incrementAndGet()));
   }
 
-  private String fingerprintIn(VaultTarget t) {
-    return KeyMaterial.tokenHash((String) root.read(t).orElseThrow().data().get("key"));
+  /** The secret a vault-kv2 destination names, as the client reads it. */
+  private static VaultKv2Client.Secret secretOf(Destination d) {
+    return new VaultKv2Client.Secret(
+        "secret", d.get("pathPrefix", "litellm/") + d.get("name", null), null, "key");
+  }
+
+  private String fingerprintIn(Destination t) {
+    return KeyMaterial.tokenHash((String) root.read(secretOf(t)).orElseThrow().data().get("key"));
   }
 
   @Test
@@ -131,13 +140,13 @@ class VaultAppRoleTest {
         store(
             VaultAuth.appRole(
                 http, bao.address(), "approle", null, counting(logins), () -> secretId));
-    VaultTarget t = target();
+    Destination t = target();
     MintedKey k = minted("keyturn-ar-g1");
-    PublishReceipt first = store.publishKey(t, k);
+    PublishReceipt first = store.publishTo(t, k);
     assertThat(first.written()).isTrue();
     assertThat(fingerprintIn(t)).isEqualTo(k.ref().tokenHash());
     MintedKey k2 = minted("keyturn-ar-g2");
-    assertThat(store.publishKey(t, k2).version()).isEqualTo(2);
+    assertThat(store.publishTo(t, k2).version()).isEqualTo(2);
     assertThat(fingerprintIn(t)).isEqualTo(k2.ref().tokenHash());
     // Two publishes are six requests to Vault; one login served them all.
     assertThat(logins).hasValue(1);
@@ -157,13 +166,13 @@ class VaultAppRoleTest {
                 counting(logins),
                 () -> secretId,
                 clock::get));
-    VaultTarget t = target();
-    store.publishKey(t, minted("keyturn-lease-g1"));
+    Destination t = target();
+    store.publishTo(t, minted("keyturn-lease-g1"));
     assertThat(logins).hasValue(1);
     // The real token is still valid; only the worker's clock says the lease is nearly over.
     clock.addAndGet(Duration.ofSeconds(TOKEN_TTL_SECONDS).minusMillis(900).toNanos());
     MintedKey k = minted("keyturn-lease-g2");
-    store.publishKey(t, k);
+    store.publishTo(t, k);
     assertThat(logins).hasValue(2);
     assertThat(fingerprintIn(t)).isEqualTo(k.ref().tokenHash());
   }
@@ -176,12 +185,12 @@ class VaultAppRoleTest {
         store(
             VaultAuth.appRole(
                 http, bao.address(), "approle", null, counting(logins), () -> secretId, () -> 0L));
-    VaultTarget t = target();
-    store.publishKey(t, minted("keyturn-exp-g1"));
+    Destination t = target();
+    store.publishTo(t, minted("keyturn-exp-g1"));
     assertThat(logins).hasValue(1);
     Thread.sleep(Duration.ofSeconds(TOKEN_TTL_SECONDS + 1).toMillis());
     MintedKey k = minted("keyturn-exp-g2");
-    PublishReceipt r = store.publishKey(t, k);
+    PublishReceipt r = store.publishTo(t, k);
     assertThat(r.version()).isEqualTo(2);
     assertThat(fingerprintIn(t)).isEqualTo(k.ref().tokenHash());
     assertThat(logins).hasValue(2);
@@ -195,7 +204,7 @@ class VaultAppRoleTest {
     logger.addAppender(logs);
     try {
       store(VaultAuth.appRole(http, bao.address(), "approle", null, () -> roleId, () -> secretId))
-          .publishKey(target(), minted("keyturn-log-g1"));
+          .publishTo(target(), minted("keyturn-log-g1"));
     } finally {
       logger.detachAppender(logs);
     }
@@ -217,8 +226,8 @@ class VaultAppRoleTest {
     String wrong = "00000000-1111-2222-3333-444444444444";
     SecretStoreActivitiesImpl store =
         store(VaultAuth.appRole(http, bao.address(), "approle", null, () -> roleId, () -> wrong));
-    VaultTarget t = target();
-    assertThatThrownBy(() -> store.publishKey(t, minted("keyturn-wrong-g1")))
+    Destination t = target();
+    assertThatThrownBy(() -> store.publishTo(t, minted("keyturn-wrong-g1")))
         .isInstanceOfSatisfying(
             ApplicationFailure.class,
             f -> {
@@ -230,7 +239,7 @@ class VaultAppRoleTest {
                   .doesNotContain(wrong)
                   .doesNotContain(roleId);
             });
-    assertThat(root.read(t)).isEmpty();
+    assertThat(root.read(secretOf(t))).isEmpty();
   }
 
   @Test
@@ -240,14 +249,18 @@ class VaultAppRoleTest {
         store(
             VaultAuth.appRole(
                 http, bao.address(), "approle", null, counting(logins), () -> secretId));
-    VaultTarget t = new VaultTarget("secret", "other/", "svc-" + n.incrementAndGet(), null, null);
-    assertThatThrownBy(() -> store.publishKey(t, minted("keyturn-pol-g1")))
+    Destination t =
+        new Destination(
+            "vault-kv2", Map.of("pathPrefix", "other/", "name", "svc-" + n.incrementAndGet()));
+    assertThatThrownBy(() -> store.publishTo(t, minted("keyturn-pol-g1")))
         .isInstanceOfSatisfying(
             ApplicationFailure.class,
             f -> {
               assertThat(f.isNonRetryable()).isTrue();
               assertThat(f.getType()).isEqualTo(RotationFailures.VAULT_DENIED);
-              assertThat(f.getOriginalMessage()).contains("AppRole").contains(t.secretPath());
+              assertThat(f.getOriginalMessage())
+                  .contains("AppRole")
+                  .contains("other/" + t.get("name", null));
             });
     // The refused request was retried once with a fresh token, not in a loop.
     assertThat(logins).hasValue(2);
@@ -259,7 +272,7 @@ class VaultAppRoleTest {
         store(
             VaultAuth.appRole(
                 http, bao.address(), "no-such-approle", null, () -> roleId, () -> secretId));
-    assertThatThrownBy(() -> store.publishKey(target(), minted("keyturn-mount-g1")))
+    assertThatThrownBy(() -> store.publishTo(target(), minted("keyturn-mount-g1")))
         .isInstanceOfSatisfying(
             ApplicationFailure.class,
             f -> {

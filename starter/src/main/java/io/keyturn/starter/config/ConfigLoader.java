@@ -8,6 +8,8 @@ import com.cronutils.parser.CronParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
@@ -19,10 +21,12 @@ import io.keyturn.starter.config.SecretSpec.Policy;
 import io.keyturn.starter.config.SecretSpec.Schedule;
 import io.keyturn.workflows.model.Durations;
 import io.keyturn.workflows.model.RotationRequest;
+import io.keyturn.workflows.store.StoreSetting;
+import io.keyturn.workflows.store.StoreType;
+import io.keyturn.workflows.store.StoreTypes;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.DateTimeException;
@@ -51,6 +55,7 @@ public final class ConfigLoader {
   static final Duration MIN_INTERVAL = Duration.ofSeconds(1);
 
   private static final ObjectMapper YAML = new YAMLMapper();
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final JsonSchema SCHEMA = loadSchema();
   private static final CronParser CRON =
       new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX));
@@ -59,19 +64,42 @@ public final class ConfigLoader {
 
   /** The schema's text, for {@code keyturn schema}. */
   public static String schemaText() {
-    try (InputStream in = ConfigLoader.class.getResourceAsStream(SCHEMA_RESOURCE)) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    try {
+      return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(schemaTree()) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
     }
   }
 
-  private static JsonSchema loadSchema() {
+  /**
+   * The schema: the file's own parts from {@value #SCHEMA_RESOURCE}, and {@code $defs.destination}
+   * made from the store types ({@link StoreTypes}), so that a store type's settings are declared
+   * once, in its type.
+   */
+  static ObjectNode schemaTree() {
+    ObjectNode root;
     try (InputStream in = ConfigLoader.class.getResourceAsStream(SCHEMA_RESOURCE)) {
-      return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in);
+      root = (ObjectNode) JSON.readTree(in);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    ObjectNode destination = JSON.createObjectNode();
+    destination.put("type", "object");
+    destination.putArray("required").add("type");
+    ArrayNode types = destination.putObject("properties").putObject("type").putArray("enum");
+    ArrayNode allOf = destination.putArray("allOf");
+    for (StoreType<?> t : StoreTypes.all()) {
+      types.add(t.name());
+      ObjectNode when = allOf.addObject();
+      when.putObject("if").putObject("properties").putObject("type").put("const", t.name());
+      when.set("then", JSON.valueToTree(t.schema()));
+    }
+    ((ObjectNode) root.get("$defs")).set("destination", destination);
+    return root;
+  }
+
+  private static JsonSchema loadSchema() {
+    return JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(schemaTree());
   }
 
   /** Loads and checks; throws {@link ConfigException} listing every problem. */
@@ -236,8 +264,18 @@ public final class ConfigLoader {
                     ? " (a policy takes LiteLLM /key/generate fields Keyturn supports)."
                     : "."));
       case "pattern":
-        return new ConfigProblem(
-            f, at, "'" + value(root, at) + "' " + patternText(leaf), patternFix(leaf));
+        {
+          StoreSetting setting = destinationSetting(root, at, leaf);
+          if (setting != null) {
+            return new ConfigProblem(
+                f,
+                at,
+                "'" + value(root, at) + "' is not " + setting.description() + ".",
+                "write " + setting.description() + " (`keyturn schema` shows the form).");
+          }
+          return new ConfigProblem(
+              f, at, "'" + value(root, at) + "' " + patternText(leaf), patternFix(leaf));
+        }
       case "oneOf":
         if (at.endsWith("schedule")) {
           return new ConfigProblem(
@@ -278,9 +316,7 @@ public final class ConfigLoader {
                 at,
                 "'" + value(root, at) + "' is not a destination type Keyturn knows.",
                 "use one of: "
-                    + (values == null
-                        ? "vault-kv2, aws-secretsmanager, file, kubernetes-secret"
-                        : values)
+                    + String.join(", ", StoreTypes.names())
                     + " (`keyturn schema` shows each one's settings).");
           }
           return new ConfigProblem(
@@ -296,6 +332,22 @@ public final class ConfigLoader {
     }
   }
 
+  /** The store type's setting at {@code at} when it is a destination's setting, else null. */
+  private static StoreSetting destinationSetting(JsonNode root, String at, String leaf) {
+    int i = at.lastIndexOf(".destinations[");
+    if (i < 0 || at.indexOf('.', i + 1) != at.lastIndexOf('.')) {
+      return null;
+    }
+    String type = value(root, at.substring(0, at.lastIndexOf('.')) + ".type");
+    if (!StoreTypes.names().contains(type)) {
+      return null;
+    }
+    return StoreTypes.get(type).settings().stream()
+        .filter(s -> s.name().equals(leaf))
+        .findFirst()
+        .orElse(null);
+  }
+
   private static String join(String at, String prop) {
     return at.isEmpty() ? prop : at + "." + prop;
   }
@@ -304,9 +356,8 @@ public final class ConfigLoader {
     return switch (leaf) {
       case "every", "grace", "jitter" -> "is not a duration.";
       case "id" -> "is not a valid secret id.";
-      case "url", "address", "endpoint" -> "is not an http(s) URL.";
+      case "url" -> "is not an http(s) URL.";
       case "keyHash" -> "is not a LiteLLM token hash.";
-      case "region" -> "is not an AWS region name.";
       case "env" -> "is not an environment variable name.";
       case "budget_duration" -> "is not a LiteLLM budget duration.";
       default -> "has the wrong form.";
@@ -318,10 +369,9 @@ public final class ConfigLoader {
       case "every", "grace", "jitter" -> "use a number and a unit: 30s, 10m, 24h, 30d, 2w, 1h30m.";
       case "id" ->
           "use 1-63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit.";
-      case "url", "address", "endpoint" -> "write it like https://litellm.example.com.";
+      case "url" -> "write it like https://litellm.example.com.";
       case "keyHash" ->
           "give the 64 lowercase hex characters LiteLLM calls the key's token (sha256 of the key).";
-      case "region" -> "write an AWS region such as eu-west-1.";
       case "env" -> "use letters, digits and '_', not starting with a digit.";
       case "budget_duration" -> "use 30s, 30m, 30h, 30d, 1mo, or daily, weekly, monthly.";
       default -> null;
@@ -465,11 +515,27 @@ public final class ConfigLoader {
                 }
               });
       String type = ds.get(i).path("type").asText();
-      if (type.equals("file")) {
-        settings.put(
-            "path", dir.resolve(String.valueOf(settings.get("path"))).normalize().toString());
+      StoreType<?> storeType = StoreTypes.get(type); // the schema allowed only known types
+      for (StoreSetting setting : storeType.settings()) {
+        if (setting.kind() == StoreSetting.Kind.PATH && settings.get(setting.name()) != null) {
+          // Relative to the file that declares it, as every path in keyturn.yaml.
+          settings.put(
+              setting.name(),
+              dir.resolve(String.valueOf(settings.get(setting.name()))).normalize().toString());
+        }
       }
-      dests.add(new Destination(type, Map.copyOf(settings)));
+      Destination d = new Destination(type, Map.copyOf(settings));
+      try {
+        storeType.parse(d.stringSettings());
+      } catch (IllegalArgumentException e) {
+        problems.add(
+            new ConfigProblem(
+                f,
+                at + ".destinations[" + i + "]",
+                e.getMessage() + ".",
+                "fix the setting (`keyturn schema` shows each store's settings)."));
+      }
+      dests.add(d);
     }
     for (int i = 0; i < dests.size(); i++) {
       for (int j = 0; j < i; j++) {

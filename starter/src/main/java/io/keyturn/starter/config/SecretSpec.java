@@ -51,24 +51,21 @@ public record SecretSpec(
 
   /** A secret store destination: its type and settings as written. */
   public record Destination(String type, Map<String, Object> settings) {
+    /** The settings as the store type reads them (the schema allows text and numbers). */
+    public Map<String, String> stringSettings() {
+      Map<String, String> out = new java.util.TreeMap<>();
+      settings.forEach((k, v) -> out.put(k, v == null ? null : String.valueOf(v)));
+      return out;
+    }
+
+    /** The destination a rotation request carries. */
+    public io.keyturn.workflows.model.Destination toDestination() {
+      return new io.keyturn.workflows.model.Destination(type, stringSettings());
+    }
+
+    /** Where it points, e.g. {@code vault-kv2 secret/litellm/svc-a#key}. */
     public String describe() {
-      return switch (type) {
-        case "vault-kv2" ->
-            "vault-kv2 "
-                + settings.getOrDefault("mount", "secret")
-                + "/"
-                + settings.getOrDefault("pathPrefix", "litellm/")
-                + settings.get("name");
-        case "aws-secretsmanager" ->
-            "aws-secretsmanager " + settings.get("region") + "/" + settings.get("secretId");
-        case "file" -> "file " + settings.get("path");
-        case "kubernetes-secret" ->
-            "kubernetes-secret "
-                + settings.getOrDefault("namespace", "default")
-                + "/"
-                + settings.get("name");
-        default -> type;
-      };
+      return toDestination().describe();
     }
   }
 

@@ -342,7 +342,7 @@ class ConfigLoaderTest {
     assertThat(k8s).isNotEqualTo(GOOD);
     List<SecretSpec> s = ConfigLoader.load(write("k8s.yaml", k8s));
     assertThat(s.get(1).destinations().get(0).describe())
-        .isEqualTo("kubernetes-secret search/litellm-key");
+        .isEqualTo("kubernetes-secret search/litellm-key#key");
     Path bad = write("bad.yaml", k8s.replace("name: litellm-key", "name: Litellm_Key"));
     assertThatThrownBy(() -> ConfigLoader.load(bad))
         .isInstanceOfSatisfying(

@@ -219,7 +219,7 @@ public final class RotationInterceptor extends WorkerInterceptorBase {
         // LiteLLM sometimes answers without a zone; then expiry is left unknown rather than wrong.
       }
     }
-    if ((type.equals("PublishKey") || type.equals("PublishTo")) && req != null) {
+    if (type.equals("PublishTo") && req != null) {
       metrics.graceEndsAt(secret, clock.instant().plus(req.gracePeriod()).getEpochSecond());
     }
   }

@@ -13,7 +13,6 @@ import io.keyturn.workflows.model.MintedKey;
 import io.keyturn.workflows.model.PublishReceipt;
 import io.keyturn.workflows.model.RevokeReceipt;
 import io.keyturn.workflows.model.SealedSecret;
-import io.keyturn.workflows.model.VaultTarget;
 import io.temporal.failure.ApplicationFailure;
 import java.util.List;
 import java.util.Map;
@@ -63,16 +62,6 @@ final class FakeActivities {
   }
 
   static final class Store implements SecretStoreActivities {
-    @Override
-    public PublishReceipt publishKey(VaultTarget target, MintedKey key) {
-      return new PublishReceipt(target.describe(), 2, 1, true);
-    }
-
-    @Override
-    public String unpublishKey(VaultTarget target, MintedKey key) {
-      return "restored.";
-    }
-
     @Override
     public void checkDestination(Destination destination) {}
 

@@ -7,8 +7,8 @@ import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.KeyRotationWorkflowImpl;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.RotationRequest;
-import io.keyturn.workflows.model.VaultTarget;
 import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -86,15 +86,14 @@ class RotationMetricsTest {
 
   static void rotate(String secret, long generation) {
     RotationRequest req =
-        new RotationRequest(
-            secret,
-            generation,
-            "http://127.0.0.1:4000",
-            KeyMaterial.ref("sk-fake-old-" + secret + "-0123456789"),
-            null,
-            new VaultTarget("secret", "litellm/", secret, null, null),
-            Duration.ofHours(1),
-            "test");
+        RotationRequest.builder(secret)
+            .generation(generation)
+            .gatewayUrl("http://127.0.0.1:4000")
+            .oldKey(KeyMaterial.ref("sk-fake-old-" + secret + "-0123456789"))
+            .destinations(new Destination("vault-kv2", java.util.Map.of("name", secret)))
+            .gracePeriod(Duration.ofHours(1))
+            .requestedBy("test")
+            .build();
     env.getWorkflowClient()
         .newWorkflowStub(
             KeyRotationWorkflow.class,

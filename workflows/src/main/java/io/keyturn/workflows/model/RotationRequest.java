@@ -10,21 +10,20 @@ import java.util.regex.Pattern;
 
 /**
  * One rotation of one LiteLLM virtual key: which key to replace, on which proxy, where to publish
- * the new one and how long the old one stays valid after that.
+ * the new one and how long the old one stays valid after that. Build one with {@link
+ * #builder(String)}, or change a field of one with {@link #toBuilder()}.
  *
  * @param secretId the managed secret's id (letters, digits, '.', '_', '-'); part of the workflow id
  *     and of the new key's alias
  * @param generation the rotation number of this secret; the new key's alias is {@code
- *     keyturn-<secretId>-g<generation>}
+ *     keyturn-<secretId>-g<generation>}; 0 is assigned from the start time
  * @param gatewayUrl the LiteLLM proxy base URL; its management key lives in the worker's config
  * @param oldKey the key being replaced, by token hash
  * @param oldKeySealed optionally the old key's value, sealed, so revoke can prove the old key is
  *     rejected as a bearer; null when the rotation was started from a token hash
- * @param vault where the new key is published
  * @param gracePeriod how long the old key keeps working after the new one is published
  * @param requestedBy who or what started the rotation (for the audit trail)
- * @param destinations where the new key is published, the first being the primary; when given,
- *     {@code vault} is ignored (v1 requests have only {@code vault})
+ * @param destinations where the new key is published, at least one, the first being the primary
  * @param policy the new key's policy written out; null imports the replaced key's policy
  * @param chainFromStore a scheduled rotation: the key to replace is the one the primary destination
  *     holds (the one its predecessor published); {@code oldKey} is used only while it holds none
@@ -36,7 +35,6 @@ public record RotationRequest(
     String gatewayUrl,
     KeyRef oldKey,
     SealedSecret oldKeySealed,
-    VaultTarget vault,
     Duration gracePeriod,
     String requestedBy,
     List<Destination> destinations,
@@ -69,13 +67,9 @@ public record RotationRequest(
       throw new IllegalArgumentException("oldKey: the key to replace must be given");
     }
     destinations = destinations == null ? List.of() : List.copyOf(destinations);
-    if (vault == null && destinations.isEmpty()) {
+    if (destinations.isEmpty()) {
       throw new IllegalArgumentException(
           "destinations: name at least one place to publish the new key");
-    }
-    if (chainFromStore && destinations.isEmpty()) {
-      throw new IllegalArgumentException(
-          "chainFromStore needs destinations: the primary one holds the key to replace");
     }
     Objects.requireNonNull(gracePeriod, "gracePeriod");
     if (gracePeriod.isNegative() || gracePeriod.compareTo(MAX_GRACE) > 0) {
@@ -85,56 +79,29 @@ public record RotationRequest(
     requestedBy = requestedBy == null || requestedBy.isBlank() ? "unknown" : requestedBy;
   }
 
-  /** A v1 request (one Vault target, the replaced key's policy): the shape of older histories. */
-  public RotationRequest(
-      String secretId,
-      long generation,
-      String gatewayUrl,
-      KeyRef oldKey,
-      SealedSecret oldKeySealed,
-      VaultTarget vault,
-      Duration gracePeriod,
-      String requestedBy) {
-    this(
-        secretId,
-        generation,
-        gatewayUrl,
-        oldKey,
-        oldKeySealed,
-        vault,
-        gracePeriod,
-        requestedBy,
-        null,
-        null,
-        false,
-        null);
+  /** A request for {@code secretId}; the builder's {@link Builder#build()} validates it. */
+  public static Builder builder(String secretId) {
+    return new Builder().secretId(secretId);
   }
 
-  /** The destinations to publish to: {@code destinations}, or the v1 {@code vault} as one. */
-  public List<Destination> publishTo() {
-    return destinations.isEmpty() ? List.of(Destination.of(vault)) : destinations;
-  }
-
-  /** True when the request names destinations (the v2 shape) rather than one Vault target. */
-  public boolean usesDestinations() {
-    return !destinations.isEmpty();
+  /** A builder holding this request's fields, to change some of them. */
+  public Builder toBuilder() {
+    return new Builder()
+        .secretId(secretId)
+        .generation(generation)
+        .gatewayUrl(gatewayUrl)
+        .oldKey(oldKey, oldKeySealed)
+        .gracePeriod(gracePeriod)
+        .requestedBy(requestedBy)
+        .destinations(destinations)
+        .policy(policy)
+        .chainFromStore(chainFromStore)
+        .verifyModels(verifyModels);
   }
 
   /** The same request with the generation assigned and the key to replace resolved. */
   public RotationRequest resolved(long gen, KeyRef old, SealedSecret sealed) {
-    return new RotationRequest(
-        secretId,
-        gen,
-        gatewayUrl,
-        old,
-        sealed,
-        vault,
-        gracePeriod,
-        requestedBy,
-        destinations,
-        policy,
-        chainFromStore,
-        verifyModels);
+    return toBuilder().generation(gen).oldKey(old, sealed).build();
   }
 
   /**
@@ -166,5 +133,106 @@ public record RotationRequest(
    */
   public static long generationAt(Instant at) {
     return Long.parseLong(GENERATION.format(at));
+  }
+
+  /**
+   * Collects a request's fields by name; {@link #build()} checks them all (the record's
+   * constructor). Defaults: generation 0 (assigned at start), no sealed old key, the replaced key's
+   * policy, models verified.
+   */
+  public static final class Builder {
+    private String secretId;
+    private long generation;
+    private String gatewayUrl;
+    private KeyRef oldKey;
+    private SealedSecret oldKeySealed;
+    private Duration gracePeriod;
+    private String requestedBy;
+    private List<Destination> destinations = List.of();
+    private KeyPolicy policy;
+    private boolean chainFromStore;
+    private Boolean verifyModels;
+
+    private Builder() {}
+
+    public Builder secretId(String secretId) {
+      this.secretId = secretId;
+      return this;
+    }
+
+    public Builder generation(long generation) {
+      this.generation = generation;
+      return this;
+    }
+
+    public Builder gatewayUrl(String gatewayUrl) {
+      this.gatewayUrl = gatewayUrl;
+      return this;
+    }
+
+    /** The key to replace and, optionally (may be null), its value sealed for the worker. */
+    public Builder oldKey(KeyRef oldKey, SealedSecret sealed) {
+      this.oldKey = oldKey;
+      this.oldKeySealed = sealed;
+      return this;
+    }
+
+    public Builder oldKey(KeyRef oldKey) {
+      return oldKey(oldKey, null);
+    }
+
+    public Builder gracePeriod(Duration gracePeriod) {
+      this.gracePeriod = gracePeriod;
+      return this;
+    }
+
+    public Builder requestedBy(String requestedBy) {
+      this.requestedBy = requestedBy;
+      return this;
+    }
+
+    public Builder destinations(List<Destination> destinations) {
+      this.destinations = destinations;
+      return this;
+    }
+
+    public Builder destinations(Destination... destinations) {
+      return destinations(List.of(destinations));
+    }
+
+    public Builder policy(KeyPolicy policy) {
+      this.policy = policy;
+      return this;
+    }
+
+    public Builder chainFromStore(boolean chainFromStore) {
+      this.chainFromStore = chainFromStore;
+      return this;
+    }
+
+    public Builder verifyModels(Boolean verifyModels) {
+      this.verifyModels = verifyModels;
+      return this;
+    }
+
+    /**
+     * The request.
+     *
+     * @throws IllegalArgumentException naming the first field that is not valid
+     */
+    public RotationRequest build() {
+      return new RotationRequest(
+          secretId,
+          generation,
+          gatewayUrl,
+          oldKey,
+          oldKeySealed,
+          gracePeriod,
+          requestedBy,
+          destinations,
+          policy,
+          chainFromStore,
+          verifyModels);
+    }
   }
 }

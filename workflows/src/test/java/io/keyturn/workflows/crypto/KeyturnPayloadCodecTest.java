@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.RotationRequest;
-import io.keyturn.workflows.model.VaultTarget;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.api.common.v1.Payloads;
 import io.temporal.common.converter.DataConverter;
@@ -26,15 +26,16 @@ class KeyturnPayloadCodecTest {
 
   static final String SECRET_ID = "billing-api-codec-test";
   static final RotationRequest REQUEST =
-      new RotationRequest(
-          SECRET_ID,
-          3,
-          "https://llm.example.test",
-          KeyMaterial.ref("sk-codec-test-old-key-zzzzzzzz"),
-          WorkerKeyring.generate().seal("sk-codec-test-old-key-zzzzzzzz"),
-          new VaultTarget("secret", "litellm/", SECRET_ID, null, null),
-          Duration.ofHours(2),
-          "codec test");
+      RotationRequest.builder(SECRET_ID)
+          .generation(3)
+          .gatewayUrl("https://llm.example.test")
+          .oldKey(
+              KeyMaterial.ref("sk-codec-test-old-key-zzzzzzzz"),
+              WorkerKeyring.generate().seal("sk-codec-test-old-key-zzzzzzzz"))
+          .destinations(new Destination("vault-kv2", java.util.Map.of("name", SECRET_ID)))
+          .gracePeriod(Duration.ofHours(2))
+          .requestedBy("codec test")
+          .build();
 
   static Payload encoded(Object value) {
     return CONVERTER.toPayload(value).orElseThrow();

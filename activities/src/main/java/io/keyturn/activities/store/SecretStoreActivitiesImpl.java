@@ -1,6 +1,7 @@
 package io.keyturn.activities.store;
 
 import io.keyturn.workflows.RotationFailures;
+import io.keyturn.workflows.SecretStoreActivities;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.CurrentKey;
@@ -13,18 +14,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The destination half of the store activities: each {@link Destination} becomes a {@link
- * SecretStore} through the registry, so adding a store never touches this class. The new key's
- * value is re-derived here from its derivation; a current value read for chaining is sealed at
- * once. Neither is ever logged or returned in the clear.
+ * The store activities: each {@link Destination} becomes a {@link SecretStore} through the
+ * registry, so adding a store never touches this class. The new key's value is re-derived here from
+ * its derivation; a current value read for chaining is sealed at once. Neither is ever logged or
+ * returned in the clear.
  */
-public final class SecretStoreActivitiesV2 {
-  private static final Logger log = LoggerFactory.getLogger(SecretStoreActivitiesV2.class);
+public final class SecretStoreActivitiesImpl implements SecretStoreActivities {
+  private static final Logger log = LoggerFactory.getLogger(SecretStoreActivitiesImpl.class);
 
   private final SecretStoreRegistry registry;
   private final WorkerKeyring secret;
 
-  public SecretStoreActivitiesV2(SecretStoreRegistry registry, WorkerKeyring secret) {
+  public SecretStoreActivitiesImpl(SecretStoreRegistry registry, WorkerKeyring secret) {
     this.registry = registry;
     this.secret = secret;
   }
@@ -40,6 +41,7 @@ public final class SecretStoreActivitiesV2 {
   }
 
   /** Builds the store (settings check) and reads it (address, credentials, permissions). */
+  @Override
   public void checkDestination(Destination d) {
     SecretStore s = store(d);
     try {
@@ -57,6 +59,7 @@ public final class SecretStoreActivitiesV2 {
     log.info("destination {} is usable", d.describe());
   }
 
+  @Override
   public CurrentKey readCurrentKey(Destination d) {
     SecretStore s = store(d);
     try {
@@ -78,6 +81,7 @@ public final class SecretStoreActivitiesV2 {
     }
   }
 
+  @Override
   public PublishReceipt publishTo(Destination d, MintedKey key) {
     SecretStore s = store(d);
     try {
@@ -107,6 +111,7 @@ public final class SecretStoreActivitiesV2 {
     }
   }
 
+  @Override
   public String restoreAt(Destination d, MintedKey key) {
     SecretStore s = store(d);
     try {
