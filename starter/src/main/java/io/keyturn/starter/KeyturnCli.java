@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
 import picocli.CommandLine.IVersionProvider;
@@ -20,6 +19,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.UnmatchedArgumentException;
+import picocli.CommandLine;
 
 /**
  * The {@code keyturn} command: starts, inspects and signals key rotations. It talks to Temporal
@@ -56,7 +56,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
     },
     description = {
       "Rotates LiteLLM proxy virtual keys through durable Temporal workflows: mint a new key with"
-          + " the old key's policy, verify it, publish it to Vault, keep the old key valid for a"
+          + " the old key's policy, verify it, publish it to the secret stores its users read (Vault,"
+          + " AWS Secrets Manager, Kubernetes Secrets, files), keep the old key valid for a"
           + " grace period, then revoke it.",
       "",
       "This command only starts, inspects and signals rotations; a running keyturn worker does"

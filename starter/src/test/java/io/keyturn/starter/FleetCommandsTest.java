@@ -382,7 +382,10 @@ class FleetCommandsTest {
       assertThat(done.exit()).as(done.err()).isZero();
       JsonNode p = JSON.readTree(done.out());
       assertThat(p.path("state").asText()).isEqualTo("COMPLETED");
-      assertThat(p.path("inGrace").asInt()).as("published, grace not over yet").isEqualTo(3);
+      // Each member has published; on a loaded machine one may have finished its 3 s grace too.
+      assertThat(p.path("inGrace").asInt() + p.path("succeeded").asInt())
+          .as("published (in grace or done): %s", p)
+          .isEqualTo(3);
 
       // The fleet has closed; its rotations finish their grace and complete on their own.
       for (String id : Set.of("billing-a", "billing-b", "fails-c")) {

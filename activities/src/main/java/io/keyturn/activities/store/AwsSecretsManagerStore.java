@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.store.AwsSecretsManagerConfig;
 import io.keyturn.workflows.store.StoreType;
 import java.util.List;
@@ -131,7 +133,7 @@ public final class AwsSecretsManagerStore implements SecretStore, AutoCloseable 
                           .clientRequestToken(token)
                           .description("LiteLLM virtual key, rotated by Keyturn")
                           .secretString(render(null, value))));
-      log.info("created {} holding {}", location(), Fingerprints.shortForm(fingerprint));
+      log.info("created {} holding {}", location(), KeyRef.shortHash(fingerprint));
       return receipt(token, "", fingerprint, true);
     }
     if (described.get().deletedDate() != null) {
@@ -176,7 +178,7 @@ public final class AwsSecretsManagerStore implements SecretStore, AutoCloseable 
                         .removeFromVersionId(token)));
     log.info(
         "wrote {} to {} as version {} (was {})",
-        Fingerprints.shortForm(fingerprint),
+        KeyRef.shortHash(fingerprint),
         location(),
         token,
         currentVersion.isEmpty() ? "none" : currentVersion);
@@ -253,7 +255,7 @@ public final class AwsSecretsManagerStore implements SecretStore, AutoCloseable 
         "restored {}: AWSCURRENT back on version {} ({})",
         location(),
         previous.get(),
-        Fingerprints.shortForm(fp));
+        KeyRef.shortHash(fp));
     return receipt(previous.get(), currentVersion, fp, true);
   }
 
@@ -361,7 +363,7 @@ public final class AwsSecretsManagerStore implements SecretStore, AutoCloseable 
       }
       if (!(tree instanceof ObjectNode existing)) {
         throw StoreFailures.nonRetryable(
-            StoreFailures.STORE_UNREADABLE,
+            RotationFailures.STORE_UNREADABLE,
             location()
                 + " holds a secret string that is not a JSON object, so Keyturn will not rewrite"
                 + " it as one: set no jsonField (plain string) or fix the secret",
@@ -399,7 +401,7 @@ public final class AwsSecretsManagerStore implements SecretStore, AutoCloseable 
                   "InvalidSignatureException")
               .contains(code)) {
         return StoreFailures.nonRetryable(
-            StoreFailures.STORE_DENIED,
+            RotationFailures.STORE_DENIED,
             where
                 + detail
                 + ". The worker's AWS identity needs secretsmanager:DescribeSecret, GetSecretValue,"
@@ -410,15 +412,15 @@ public final class AwsSecretsManagerStore implements SecretStore, AutoCloseable 
       }
       if ("ResourceExistsException".equals(code)) {
         return StoreFailures.nonRetryable(
-            StoreFailures.STORE_CONFLICT,
+            RotationFailures.STORE_CONFLICT,
             where + detail + ": another writer is active. Find it before rotating again",
             null);
       }
-      return StoreFailures.nonRetryable(StoreFailures.STORE_DENIED, where + detail, null);
+      return StoreFailures.nonRetryable(RotationFailures.STORE_DENIED, where + detail, null);
     }
     if (e instanceof SdkClientException && String.valueOf(e.getMessage()).contains("credentials")) {
       return StoreFailures.nonRetryable(
-          StoreFailures.STORE_DENIED,
+          RotationFailures.STORE_DENIED,
           where
               + ": the worker has no AWS credentials. Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,"
               + " AWS_PROFILE or an instance role for the worker",

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.store.FileStoreConfig;
 import io.keyturn.workflows.store.StoreType;
 import java.io.IOException;
@@ -130,9 +132,9 @@ public final class FileStore implements SecretStore {
     replaceAtomically(file, withValue(content, value));
     log.info(
         "wrote {} to {} (was {})",
-        Fingerprints.shortForm(fingerprint),
+        KeyRef.shortHash(fingerprint),
         location(),
-        Fingerprints.shortForm(previousFp));
+        KeyRef.shortHash(previousFp));
     return new StoreReceipt(
         TYPE, location(), versionOf(fingerprint), versionOf(previousFp), fingerprint, true);
   }
@@ -151,7 +153,7 @@ public final class FileStore implements SecretStore {
     Path dir = file.toAbsolutePath().getParent();
     if (dir == null || !Files.isDirectory(dir)) {
       throw StoreFailures.nonRetryable(
-          StoreFailures.STORE_DENIED,
+          RotationFailures.STORE_DENIED,
           "cannot write "
               + file
               + ": directory "
@@ -161,7 +163,7 @@ public final class FileStore implements SecretStore {
     }
     if (!Files.isWritable(dir)) {
       throw StoreFailures.nonRetryable(
-          StoreFailures.STORE_DENIED,
+          RotationFailures.STORE_DENIED,
           "cannot write "
               + file
               + ": the worker's user may not write in "
@@ -200,10 +202,10 @@ public final class FileStore implements SecretStore {
     JsonNode record = readSidecar();
     if (record == null || !fingerprintToUndo.equals(record.path("replaced_by").asText())) {
       throw StoreFailures.nonRetryable(
-          StoreFailures.STORE_UNREADABLE,
+          RotationFailures.STORE_UNREADABLE,
           location()
               + " holds "
-              + Fingerprints.shortForm(fingerprintToUndo)
+              + KeyRef.shortHash(fingerprintToUndo)
               + " but "
               + sidecar
               + " has no record of the value it replaced: put the previous value back by hand",
@@ -221,7 +223,7 @@ public final class FileStore implements SecretStore {
     }
     replaceAtomically(file, restored);
     deleteQuietly(sidecar);
-    log.info("restored {} to {}", location(), Fingerprints.shortForm(restoredFp));
+    log.info("restored {} to {}", location(), KeyRef.shortHash(restoredFp));
     return new StoreReceipt(
         TYPE, location(), versionOf(restoredFp), versionOf(currentFp), restoredFp, true);
   }
@@ -339,13 +341,13 @@ public final class FileStore implements SecretStore {
     } catch (JsonProcessingException e) {
       // Jackson's message quotes the file's text, which may hold a key: never pass it on.
       throw StoreFailures.nonRetryable(
-          StoreFailures.STORE_UNREADABLE,
+          RotationFailures.STORE_UNREADABLE,
           file + " is not valid JSON (line " + e.getLocation().getLineNr() + "): fix or remove it",
           null);
     }
     if (!(tree instanceof ObjectNode object)) {
       throw StoreFailures.nonRetryable(
-          StoreFailures.STORE_UNREADABLE,
+          RotationFailures.STORE_UNREADABLE,
           file + " holds JSON that is not an object: Keyturn only writes a field of an object",
           null);
     }
@@ -414,7 +416,7 @@ public final class FileStore implements SecretStore {
   private static RuntimeException ioFailure(String op, Path p, IOException e) {
     if (e instanceof AccessDeniedException) {
       return StoreFailures.nonRetryable(
-          StoreFailures.STORE_DENIED,
+          RotationFailures.STORE_DENIED,
           "cannot "
               + op
               + " "
@@ -425,7 +427,7 @@ public final class FileStore implements SecretStore {
     }
     if (e instanceof NoSuchFileException) {
       return StoreFailures.nonRetryable(
-          StoreFailures.STORE_DENIED,
+          RotationFailures.STORE_DENIED,
           "cannot " + op + " " + p + ": directory " + p.getParent() + " does not exist. Create it",
           null);
     }

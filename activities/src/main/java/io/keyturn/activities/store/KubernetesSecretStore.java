@@ -8,7 +8,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Resource;
+import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.store.KubernetesSecretConfig;
 import io.keyturn.workflows.store.StoreType;
 import java.io.File;
@@ -28,13 +30,13 @@ import org.slf4j.LoggerFactory;
  * Every change is a read, then an update carrying the {@code resourceVersion} read, so a concurrent
  * writer makes the API server answer 409 instead of being overwritten. After a 409 the Secret is
  * read once more: when it holds the value Keyturn meant to write (another attempt of the same
- * rotation), the write is done; otherwise it fails with {@link StoreFailures#STORE_CONFLICT}. A
+ * rotation), the write is done; otherwise it fails with {@link RotationFailures#STORE_CONFLICT}. A
  * Secret that does not exist is created ({@code type: Opaque}).
  *
  * <p>Metadata: the label {@code app.kubernetes.io/managed-by: keyturn} and the annotations {@code
  * keyturn.dev/generation}, {@code keyturn.dev/workflow-id} and {@code keyturn.dev/fingerprint} (the
- * short fingerprint, never the value). A Secret Keyturn created also carries {@code
- * keyturn.dev/created: "true"}.
+ * token hash LiteLLM knows the key by, never the value). A Secret Keyturn created also carries
+ * {@code keyturn.dev/created: "true"}.
  *
  * <p>Restore: labels and annotations are readable by anyone who may list the Secret's metadata, so
  * no value ever goes there. Each write keeps the value it replaces in a second data entry of the
@@ -92,7 +94,7 @@ public final class KubernetesSecretStore implements SecretStore, AutoCloseable {
       File file = new File(config.kubeconfig());
       if (!file.isFile()) {
         throw StoreFailures.nonRetryable(
-            StoreFailures.STORE_DENIED,
+            RotationFailures.STORE_DENIED,
             "kubernetes-secret store: kubeconfig "
                 + file
                 + " does not exist on this worker: fix 'kubeconfig' or drop it to use the default"
@@ -175,7 +177,7 @@ public final class KubernetesSecretStore implements SecretStore, AutoCloseable {
         }
         return afterConflict(fingerprint, "created it");
       }
-      log.info("created {} holding {}", location(), Fingerprints.shortForm(fingerprint));
+      log.info("created {} holding {}", location(), KeyRef.shortHash(fingerprint));
       return receipt(created, "", fingerprint, true);
     }
     String previousVersion = current.getMetadata().getResourceVersion();
@@ -202,10 +204,10 @@ public final class KubernetesSecretStore implements SecretStore, AutoCloseable {
     }
     log.info(
         "wrote {} to {} as resourceVersion {} (was {})",
-        Fingerprints.shortForm(fingerprint),
+        KeyRef.shortHash(fingerprint),
         location(),
         updated.getMetadata().getResourceVersion(),
-        Fingerprints.shortForm(replaced == null ? "" : KeyMaterial.tokenHash(decode(replaced))));
+        KeyRef.shortHash(replaced == null ? "" : KeyMaterial.tokenHash(decode(replaced))));
     return receipt(updated, previousVersion, fingerprint, true);
   }
 
@@ -217,15 +219,15 @@ public final class KubernetesSecretStore implements SecretStore, AutoCloseable {
       return receipt(now, "", fingerprint, false);
     }
     throw StoreFailures.nonRetryable(
-        StoreFailures.STORE_CONFLICT,
+        RotationFailures.STORE_CONFLICT,
         "another writer "
             + what
             + " between Keyturn's read and write of "
             + location()
             + " (409 Conflict); it now holds "
-            + Fingerprints.shortForm(nowFp)
+            + KeyRef.shortHash(nowFp)
             + ", not "
-            + Fingerprints.shortForm(fingerprint)
+            + KeyRef.shortHash(fingerprint)
             + ", and Keyturn did not overwrite it. Find the other writer (kubectl get secret -n "
             + config.namespace()
             + " "
@@ -273,7 +275,7 @@ public final class KubernetesSecretStore implements SecretStore, AutoCloseable {
     String previous = data.remove(config.previousField());
     if (previous == null) {
       removeValue(current);
-      log.info("restored {}: removed {}", location(), Fingerprints.shortForm(currentFp));
+      log.info("restored {}: removed {}", location(), KeyRef.shortHash(currentFp));
       return new StoreReceipt(TYPE, location(), "", undoneVersion, "", true);
     }
     String restoredFp = KeyMaterial.tokenHash(decode(previous));
@@ -283,10 +285,10 @@ public final class KubernetesSecretStore implements SecretStore, AutoCloseable {
         new LinkedHashMap<>(orEmpty(current.getMetadata().getAnnotations()));
     annotations.remove(GENERATION);
     annotations.remove(WORKFLOW_ID);
-    annotations.put(FINGERPRINT, Fingerprints.shortForm(restoredFp));
+    annotations.put(FINGERPRINT, restoredFp);
     current.getMetadata().setAnnotations(annotations);
     Secret updated = lockedUpdate(current, "restore");
-    log.info("restored {} to {}", location(), Fingerprints.shortForm(restoredFp));
+    log.info("restored {} to {}", location(), KeyRef.shortHash(restoredFp));
     return new StoreReceipt(TYPE, location(), versionOf(updated), undoneVersion, restoredFp, true);
   }
 
@@ -388,7 +390,7 @@ public final class KubernetesSecretStore implements SecretStore, AutoCloseable {
     Map<String, String> a = new LinkedHashMap<>();
     a.put(GENERATION, rotation.generation());
     a.put(WORKFLOW_ID, rotation.workflowId());
-    a.put(FINGERPRINT, Fingerprints.shortForm(fingerprint));
+    a.put(FINGERPRINT, fingerprint);
     return a;
   }
 
@@ -425,7 +427,7 @@ public final class KubernetesSecretStore implements SecretStore, AutoCloseable {
       return new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
       throw StoreFailures.nonRetryable(
-          StoreFailures.STORE_UNREADABLE,
+          RotationFailures.STORE_UNREADABLE,
           location() + " holds data that is not base64: fix the Secret",
           null);
     }
@@ -443,7 +445,7 @@ public final class KubernetesSecretStore implements SecretStore, AutoCloseable {
     String where = "Kubernetes could not " + op + " " + location();
     if (code == 401 || code == 403) {
       return StoreFailures.nonRetryable(
-          StoreFailures.STORE_DENIED,
+          RotationFailures.STORE_DENIED,
           where
               + " ("
               + code
@@ -459,7 +461,7 @@ public final class KubernetesSecretStore implements SecretStore, AutoCloseable {
     }
     if (code == 404 && !"read".equals(op)) {
       return StoreFailures.nonRetryable(
-          StoreFailures.STORE_DENIED,
+          RotationFailures.STORE_DENIED,
           where + " (404" + reason + "): does namespace " + config.namespace() + " exist?",
           null);
     }
@@ -469,7 +471,7 @@ public final class KubernetesSecretStore implements SecretStore, AutoCloseable {
           where + " (" + (code <= 0 ? "no response" + cause : code + reason) + ")", null);
     }
     return StoreFailures.nonRetryable(
-        StoreFailures.STORE_UNREADABLE,
+        RotationFailures.STORE_UNREADABLE,
         where + " (" + code + reason + "): the API server refused the request; check the Secret",
         null);
   }

@@ -47,7 +47,7 @@ public final class SecretStoreActivitiesImpl implements SecretStoreActivities {
     try {
       s.checkUsable();
     } catch (ApplicationFailure f) {
-      if (f.isNonRetryable() || StoreFailures.NON_RETRYABLE.contains(f.getType())) {
+      if (f.isNonRetryable() || RotationFailures.NON_RETRYABLE.contains(f.getType())) {
         throw ApplicationFailure.newNonRetryableFailure(
             "destination " + d.describe() + " cannot be used: " + f.getOriginalMessage(),
             RotationFailures.DESTINATION_INVALID);

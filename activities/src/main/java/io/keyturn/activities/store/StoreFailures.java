@@ -3,29 +3,15 @@ package io.keyturn.activities.store;
 import io.keyturn.gateway.http.Redact;
 import io.keyturn.workflows.RotationFailures;
 import io.temporal.failure.ApplicationFailure;
-import java.util.List;
 
 /**
- * Failure types of the secret stores beyond Vault's own ({@link RotationFailures#VAULT_DENIED},
- * {@link RotationFailures#VAULT_CONFLICT}). Wiring the stores into the workflow means adding the
- * non-retryable ones to {@link RotationFailures#NON_RETRYABLE}; until then each is thrown with
- * {@code nonRetryable=true} on the failure itself.
+ * How the stores fail: with one of {@link RotationFailures}' store types ({@code STORE_DENIED},
+ * {@code STORE_CONFLICT}, {@code STORE_UNREADABLE}: never retried, an operator must act) or as a
+ * transient failure that Temporal retries. Either way the message is scrubbed of anything that
+ * looks like a key.
  */
-public final class StoreFailures {
+final class StoreFailures {
   private StoreFailures() {}
-
-  /** The store refused the worker's credentials or permissions, or the location is unusable. */
-  public static final String STORE_DENIED = RotationFailures.STORE_DENIED;
-
-  /** Another writer changed the secret while Keyturn was writing it. */
-  public static final String STORE_CONFLICT = RotationFailures.STORE_CONFLICT;
-
-  /** The store holds something Keyturn cannot safely rewrite (e.g. a JSON file that is a list). */
-  public static final String STORE_UNREADABLE = RotationFailures.STORE_UNREADABLE;
-
-  /** The non-retryable types above. */
-  public static final List<String> NON_RETRYABLE =
-      List.of(STORE_DENIED, STORE_CONFLICT, STORE_UNREADABLE);
 
   static ApplicationFailure nonRetryable(String type, String message, Throwable cause) {
     return ApplicationFailure.newNonRetryableFailureWithCause(Redact.keys(message), type, cause);

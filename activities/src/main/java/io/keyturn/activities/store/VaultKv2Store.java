@@ -2,6 +2,7 @@ package io.keyturn.activities.store;
 
 import io.keyturn.activities.vault.VaultKv2Client;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.store.StoreType;
 import io.keyturn.workflows.store.VaultKv2Config;
 import io.temporal.failure.ApplicationFailure;
@@ -86,7 +87,7 @@ public final class VaultKv2Store implements SecretStore {
     }
     log.info(
         "wrote {} to {} as version {} (was {})",
-        Fingerprints.shortForm(fingerprint),
+        KeyRef.shortHash(fingerprint),
         location(),
         written,
         cas);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keyturn.testkit.launch.MotoServer;
+import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.store.AwsSecretsManagerConfig;
 import io.temporal.failure.ApplicationFailure;
@@ -151,7 +152,7 @@ class AwsSecretsManagerStoreTest extends SecretStoreContractTest {
         .isInstanceOfSatisfying(
             ApplicationFailure.class,
             f -> {
-              assertThat(f.getType()).isEqualTo(StoreFailures.STORE_UNREADABLE);
+              assertThat(f.getType()).isEqualTo(RotationFailures.STORE_UNREADABLE);
               assertThat(f.getOriginalMessage()).doesNotContain("sk-plain-old");
             });
     assertThat(currentString(store)).isEqualTo("sk-plain-old-00000");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.store.FileStoreConfig;
 import io.temporal.failure.ApplicationFailure;
@@ -168,7 +169,7 @@ class FileStoreTest {
         .isInstanceOfSatisfying(
             ApplicationFailure.class,
             f -> {
-              assertThat(f.getType()).isEqualTo(StoreFailures.STORE_UNREADABLE);
+              assertThat(f.getType()).isEqualTo(RotationFailures.STORE_UNREADABLE);
               assertThat(f.isNonRetryable()).isTrue();
               assertThat(f.getOriginalMessage())
                   .contains(file.toString())

@@ -15,6 +15,7 @@ import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
 import io.fabric8.mockwebserver.ServerRequest;
 import io.fabric8.mockwebserver.ServerResponse;
+import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.store.KubernetesSecretConfig;
 import io.temporal.failure.ApplicationFailure;
@@ -160,8 +161,7 @@ class KubernetesSecretStoreTest extends SecretStoreContractTest {
     assertThat(s.getMetadata().getAnnotations())
         .containsEntry("keyturn.dev/generation", "g2")
         .containsEntry("keyturn.dev/workflow-id", "rotation/svc-a/g2")
-        .containsEntry(
-            "keyturn.dev/fingerprint", "sha256:" + KeyMaterial.tokenHash(second).substring(0, 12))
+        .containsEntry("keyturn.dev/fingerprint", KeyMaterial.tokenHash(second))
         .containsEntry("keyturn.dev/created", "true");
     String metadata = s.getMetadata().getLabels() + " " + s.getMetadata().getAnnotations();
     for (String v : List.of(first, second)) {
@@ -184,7 +184,7 @@ class KubernetesSecretStoreTest extends SecretStoreContractTest {
         .isInstanceOfSatisfying(
             ApplicationFailure.class,
             f -> {
-              assertThat(f.getType()).isEqualTo(StoreFailures.STORE_CONFLICT);
+              assertThat(f.getType()).isEqualTo(RotationFailures.STORE_CONFLICT);
               assertThat(f.isNonRetryable()).isTrue();
               assertThat(f.getOriginalMessage())
                   .contains(NS + "/" + name)
@@ -235,7 +235,7 @@ class KubernetesSecretStoreTest extends SecretStoreContractTest {
     assertThatThrownBy(() -> store.write(newKey(), rotation("g1")))
         .isInstanceOfSatisfying(
             ApplicationFailure.class,
-            f -> assertThat(f.getType()).isEqualTo(StoreFailures.STORE_CONFLICT));
+            f -> assertThat(f.getType()).isEqualTo(RotationFailures.STORE_CONFLICT));
     assertThat(get(name).getData()).containsOnly(Map.entry("api-key", b64(theirs)));
   }
 
@@ -262,7 +262,7 @@ class KubernetesSecretStoreTest extends SecretStoreContractTest {
         .isInstanceOfSatisfying(
             ApplicationFailure.class,
             f -> {
-              assertThat(f.getType()).isEqualTo(StoreFailures.STORE_DENIED);
+              assertThat(f.getType()).isEqualTo(RotationFailures.STORE_DENIED);
               assertThat(f.isNonRetryable()).isTrue();
               assertThat(f.getOriginalMessage())
                   .contains(NS + "/" + name)

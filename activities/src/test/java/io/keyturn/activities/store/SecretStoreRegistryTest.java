@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keyturn.activities.vault.VaultKv2Client;
 import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.store.StoreTypes;
 import java.nio.file.Path;
@@ -79,7 +80,7 @@ class SecretStoreRegistryTest {
           .isInstanceOfSatisfying(
               io.temporal.failure.ApplicationFailure.class,
               f -> {
-                assertThat(f.getType()).isEqualTo(StoreFailures.STORE_DENIED);
+                assertThat(f.getType()).isEqualTo(RotationFailures.STORE_DENIED);
                 assertThat(f.getOriginalMessage()).contains("/no/such/kubeconfig");
               });
     }

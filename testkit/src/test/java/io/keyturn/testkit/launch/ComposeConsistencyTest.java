@@ -40,6 +40,23 @@ class ComposeConsistencyTest {
           "KEYTURN_PAYLOAD_KEY",
           "TEMPORAL_API_KEY");
 
+  /**
+   * Temporal's own client configuration, which the worker reads through temporal-envconfig rather
+   * than application.yml.
+   */
+  static final Set<String> TEMPORAL_CLIENT_CONFIG =
+      Set.of(
+          "TEMPORAL_ADDRESS",
+          "TEMPORAL_NAMESPACE",
+          "TEMPORAL_API_KEY",
+          "TEMPORAL_TLS",
+          "TEMPORAL_TLS_CLIENT_CERT_PATH",
+          "TEMPORAL_TLS_CLIENT_KEY_PATH",
+          "TEMPORAL_TLS_SERVER_CA_CERT_PATH",
+          "TEMPORAL_TLS_SERVER_NAME",
+          "TEMPORAL_PROFILE",
+          "TEMPORAL_CONFIG_FILE");
+
   static Map<String, Object> compose;
   static Set<String> workerReads;
 
@@ -51,12 +68,13 @@ class ComposeConsistencyTest {
         yaml(repo.resolve("worker/src/main/resources/application.yml"));
     workerReads = new TreeSet<>();
     collectVariableReferences(application, workerReads);
+    workerReads.addAll(TEMPORAL_CLIENT_CONFIG);
   }
 
   @Test
   void theWorkerReadsTheVariablesThisTestReliesOn() {
     // If application.yml stopped using ${...}, every check below would pass vacuously.
-    assertThat(workerReads).contains("TEMPORAL_ADDRESS", "VAULT_ADDR", "LITELLM_MASTER_KEY");
+    assertThat(workerReads).contains("KEYTURN_TASK_QUEUE", "VAULT_ADDR", "LITELLM_MASTER_KEY");
     // The AppRole alternative shown (commented) in docker-compose.yml names these.
     assertThat(workerReads)
         .contains("VAULT_ROLE_ID", "VAULT_SECRET_ID_FILE", "VAULT_APPROLE_MOUNT");
@@ -145,7 +163,7 @@ class ComposeConsistencyTest {
             WORKER
                 + " is given "
                 + name
-                + ", which the worker does not read (application.yml reads "
+                + ", which the worker does not read (application.yml and Temporal's client configuration read "
                 + reads
                 + ")");
       }

@@ -24,7 +24,19 @@ public record KeyRef(String tokenHash, String keyName) {
 
   /** A short human fingerprint: the key name plus the first 8 hex digits of its hash. */
   public String fingerprint() {
-    return keyName + " #" + tokenHash.substring(0, 8);
+    return keyName + " " + shortHash(tokenHash);
+  }
+
+  /**
+   * How a token hash is shown to people, here and by every store's log lines: {@code #} and its
+   * first 8 hex digits; {@code (none)} for no hash. Stores keep the whole hash in their metadata,
+   * which is what LiteLLM calls the key's {@code token}.
+   */
+  public static String shortHash(String tokenHash) {
+    if (tokenHash == null || tokenHash.isEmpty()) {
+      return "(none)";
+    }
+    return "#" + tokenHash.substring(0, Math.min(8, tokenHash.length()));
   }
 
   @Override
