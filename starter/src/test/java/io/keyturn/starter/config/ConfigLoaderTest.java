@@ -259,7 +259,42 @@ class ConfigLoaderTest {
             "management key env name",
             GOOD.replace("{env: LITELLM_MASTER_KEY}", "{env: \"1BAD NAME\"}"),
             "secrets[0].gateway.managementKey.env",
-            "environment variable name"));
+            "environment variable name"),
+        bad(
+            "template key env name",
+            GOOD.replace("import: current", "import: {env: \"1X\"}"),
+            "secrets[0].policy.import.env",
+            "'1X' is not an environment variable name"),
+        bad(
+            "grace without a unit",
+            GOOD.replace("grace: 24h", "grace: 24"),
+            "secrets[0].grace",
+            "'24' is not a duration"),
+        bad(
+            "negative duration",
+            GOOD.replace("grace: 24h", "grace: -PT1H"),
+            "secrets[0].grace",
+            "is not a duration"),
+        bad(
+            "duration the pattern lets through",
+            GOOD.replace("grace: 24h", "grace: P"),
+            "secrets[0].grace",
+            "'P' is not a duration"),
+        bad(
+            "wrong type",
+            GOOD.replace("jitter: 1h", "jitter: 1h\n      paused: yes please"),
+            "secrets[0].schedule.paused",
+            "'yes please' is a string, where a boolean is expected"),
+        bad(
+            "destination without type",
+            GOOD.replace("      - type: aws-secretsmanager\n        secretId", "      - secretId"),
+            "secrets[1].destinations[0].type",
+            "is missing"),
+        bad(
+            "short cron",
+            GOOD.replace("\"0 3 * * 1\"", "\"* *\""),
+            "secrets[1].schedule.cron",
+            "is not a cron expression"));
   }
 
   static Arguments bad(String name, String yaml, String field, String message) {
@@ -286,6 +321,78 @@ class ConfigLoaderTest {
                       });
               assertThat(e.getMessage()).contains(f.toString());
             });
+  }
+
+  @Test
+  void aValueThatMatchesNoBranchOfAOneOfIsOneProblemWithAFix() throws Exception {
+    for (String yaml :
+        List.of(
+            GOOD.replace("every: 30d", "every: 30d\n      cron: \"0 3 * * 1\""),
+            GOOD.replace("      every: 30d\n", ""),
+            GOOD.replace("import: current", "import: latest"))) {
+      Path f = write("keyturn.yaml", yaml);
+      assertThatThrownBy(() -> ConfigLoader.load(f))
+          .isInstanceOfSatisfying(
+              ConfigException.class,
+              e ->
+                  assertThat(e.problems())
+                      .as(e.getMessage())
+                      .singleElement()
+                      .satisfies(p -> assertThat(p.fix()).isNotBlank()));
+    }
+  }
+
+  @Test
+  void aDestinationWithoutATypeIsOneProblemNamingTheTypes() throws Exception {
+    Path f =
+        write(
+            "keyturn.yaml",
+            GOOD.replace("      - type: aws-secretsmanager\n        secretId", "      - secretId"));
+    assertThatThrownBy(() -> ConfigLoader.load(f))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .singleElement()
+                    .satisfies(
+                        p -> {
+                          assertThat(p.field()).isEqualTo("secrets[1].destinations[0].type");
+                          assertThat(p.fix()).contains("vault-kv2", "aws-secretsmanager");
+                        }));
+  }
+
+  @Test
+  void everyFieldTheSchemaAllowsMapsWithItsPathsResolvedAgainstTheFile() throws Exception {
+    String all =
+        GOOD.replace("  - id: search\n", "  - id: search\n    description: the search team\n")
+            .replace("timezone: Europe/Paris", "timezone: Europe/Paris\n      paused: true")
+            .replace("max_budget: 25", "max_budget: 25\n      import: {file: keys/template.key}")
+            .replace("grace: 24h", "grace: PT36H\n    verify: {models: false}");
+    assertThat(all).isNotEqualTo(GOOD);
+    List<SecretSpec> s = ConfigLoader.load(write("keyturn.yaml", all));
+    SecretSpec a = s.get(0);
+    assertThat(a.grace()).isEqualTo(Duration.ofHours(36));
+    assertThat(a.verifyModels()).isFalse();
+    assertThat(a.schedule().timezone()).isEqualTo("UTC");
+    assertThat(a.schedule().paused()).isFalse();
+    SecretSpec b = s.get(1);
+    assertThat(b.description()).isEqualTo("the search team");
+    assertThat(b.schedule().paused()).isTrue();
+    assertThat(b.policy().importCurrent()).isFalse();
+    assertThat(b.policy().importFrom().file()).isEqualTo(dir.resolve("keys/template.key"));
+    assertThat(b.policy().fields()).doesNotContainKey("import").containsKey("max_budget");
+  }
+
+  @Test
+  void importCurrentWithFieldsCopiesThePolicyAndWritesTheFieldsOverIt() throws Exception {
+    Path f =
+        write(
+            "keyturn.yaml",
+            GOOD.replace("import: current", "import: current\n      max_budget: 3"));
+    SecretSpec a = ConfigLoader.load(f).get(0);
+    assertThat(a.policy().importCurrent()).isTrue();
+    assertThat(a.policy().importFrom()).isNull();
+    assertThat(a.policy().fields()).containsEntry("max_budget", 3);
   }
 
   @Test
