@@ -76,8 +76,8 @@ class WorkerSettingsTest {
       return List.of();
     } catch (IllegalStateException e) {
       assertThat(e.getMessage()).startsWith("Keyturn worker cannot start:\n  - ");
-      return List.of(e.getMessage().split("\n  - "))
-          .subList(1, e.getMessage().split("\n  - ").length);
+      List<String> lines = List.of(e.getMessage().split("\n  - "));
+      return lines.subList(1, lines.size());
     }
   }
 
