@@ -4,13 +4,11 @@ import com.uber.m3.tally.RootScopeBuilder;
 import com.uber.m3.tally.Scope;
 import io.keyturn.activities.litellm.LiteLlmActivitiesImpl;
 import io.keyturn.activities.store.SecretStoreActivitiesImpl;
-import io.keyturn.activities.store.SecretStoreRegistry;
-import io.keyturn.activities.vault.VaultKv2Client;
-import io.keyturn.gateway.http.JsonHttp;
-import io.keyturn.gateway.litellm.GatewayPacing;
-import io.keyturn.gateway.litellm.LiteLlmClient;
 import io.keyturn.worker.codec.CodecServer;
-import io.keyturn.worker.codec.CodecSettings;
+import io.keyturn.worker.config.CodecSettings;
+import io.keyturn.worker.config.MetricsSettings;
+import io.keyturn.worker.config.VaultSettings;
+import io.keyturn.worker.config.WorkerSettings;
 import io.keyturn.worker.observe.MetricsServer;
 import io.keyturn.worker.observe.RotationInterceptor;
 import io.keyturn.worker.observe.RotationMetrics;
@@ -29,7 +27,6 @@ import io.keyturn.workflows.crypto.WorkerPublicKey;
 import io.keyturn.workflows.model.WorkerKeys;
 import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Requires;
-import io.micronaut.context.annotation.Value;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.schedules.ScheduleClient;
 import io.temporal.client.schedules.ScheduleClientOptions;
@@ -44,8 +41,6 @@ import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import java.io.IOException;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -64,55 +59,47 @@ public class TemporalWorkerService {
   private static final Logger log = LoggerFactory.getLogger(TemporalWorkerService.class);
 
   private final WorkerSettings settings;
+  private final VaultSettings vault;
+  private final MetricsSettings metricsSettings;
   private final CodecSettings codecSettings;
-  private final String metricsHost;
-  private final int metricsPort;
-  private final GatewayPacing pacing;
-  private final RotationMetrics metrics = new RotationMetrics();
+  private final TemporalConnection conn;
+  private final WorkerKeyring keyring;
+  private final PayloadKeys payloadKeys;
+  private final RotationMetrics metrics;
+  private final LiteLlmActivitiesImpl litellmActivities;
+  private final SecretStoreActivitiesImpl storeActivities;
   private WorkflowServiceStubs stubs;
   private WorkerFactory factory;
-  private JsonHttp http;
   private Scope sdkScope;
   private MetricsServer metricsServer;
   private CodecServer codecServer;
   private ScheduledExecutorService gauges;
 
-  public TemporalWorkerService(
+  /**
+   * Everything here is built from settings {@link WorkerBeans} has checked, all problems named at
+   * once, before this service exists.
+   */
+  TemporalWorkerService(
       WorkerSettings settings,
+      VaultSettings vault,
+      MetricsSettings metricsSettings,
       CodecSettings codecSettings,
-      @Value("${keyturn.metrics.host:127.0.0.1}") String metricsHost,
-      @Value("${keyturn.metrics.port:9464}") int metricsPort,
-      @Value("${keyturn.litellm.pacing:adaptive}") String pacing,
-      @Value("${keyturn.step-deadline:15m}") java.time.Duration stepDeadline) {
-    if (stepDeadline.compareTo(java.time.Duration.ofSeconds(10)) < 0
-        || stepDeadline.compareTo(java.time.Duration.ofDays(1)) > 0) {
-      throw new IllegalStateException(
-          "KEYTURN_STEP_DEADLINE is "
-              + stepDeadline
-              + ": give between 10s and 24h (default 15m), how long a rotation retries a step"
-              + " before it rolls back");
-    }
-    KeyRotationWorkflowImpl.stepDeadline(stepDeadline);
-    if (!pacing.equals("adaptive") && !pacing.equals("off")) {
-      throw new IllegalStateException(
-          "KEYTURN_LITELLM_PACING is '"
-              + pacing
-              + "': use adaptive (the default: a 429 slows this worker's management calls to that"
-              + " proxy) or off (each call's 429 fails its activity attempt, which retries)");
-    }
-    this.pacing =
-        pacing.equals("adaptive")
-            ? GatewayPacing.adaptive(metrics::gatewayThrottled)
-            : GatewayPacing.off();
+      TemporalConnection conn,
+      WorkerKeyring keyring,
+      PayloadKeys payloadKeys,
+      RotationMetrics metrics,
+      LiteLlmActivitiesImpl litellmActivities,
+      SecretStoreActivitiesImpl storeActivities) {
     this.settings = settings;
+    this.vault = vault;
+    this.metricsSettings = metricsSettings;
     this.codecSettings = codecSettings;
-    this.metricsHost = metricsHost;
-    this.metricsPort = metricsPort;
-  }
-
-  /** The worker's metrics (rotation metrics and the Temporal SDK's). */
-  public RotationMetrics metrics() {
-    return metrics;
+    this.conn = conn;
+    this.keyring = keyring;
+    this.payloadKeys = payloadKeys;
+    this.metrics = metrics;
+    this.litellmActivities = litellmActivities;
+    this.storeActivities = storeActivities;
   }
 
   /** The port /metrics is served on, or -1 when metrics are off. */
@@ -153,16 +140,7 @@ public class TemporalWorkerService {
 
   @PostConstruct
   void start() {
-    List<String> problems = new ArrayList<>(settings.validate());
-    problems.addAll(codecSettings.validate());
-    if (!problems.isEmpty()) {
-      throw new IllegalStateException(
-          "Keyturn worker cannot start:\n  - " + String.join("\n  - ", problems));
-    }
-    WorkerKeyring keyring = settings.workerKeyring();
-    PayloadKeys payloadKeys = settings.payloadKeys();
-    TemporalConnection conn = settings.temporal();
-    http = new JsonHttp(settings.litellmTimeout());
+    KeyRotationWorkflowImpl.stepDeadline(settings.stepDeadline());
     sdkScope =
         new RootScopeBuilder()
             .reporter(new MicrometerClientStatsReporter(metrics.registry()))
@@ -198,13 +176,7 @@ public class TemporalWorkerService {
         .newWorker(WorkerKeysWorkflow.taskQueueFor(settings.taskQueue()))
         .registerWorkflowImplementationFactory(
             WorkerKeysWorkflow.class, () -> new WorkerKeysWorkflowImpl(answer));
-    worker.registerActivitiesImplementations(
-        new LiteLlmActivitiesImpl(
-            new LiteLlmClient(http, settings.managementKey(), pacing), keyring),
-        new SecretStoreActivitiesImpl(
-            SecretStoreRegistry.builtIn(
-                new VaultKv2Client(http, settings.vaultAddress(), settings.vaultAuth(http))),
-            keyring));
+    worker.registerActivitiesImplementations(litellmActivities, storeActivities);
     factory.start();
     startMetrics(client, conn.namespace());
     startCodecEndpoint(KeyturnPayloadCodec.of(payloadKeys));
@@ -216,10 +188,8 @@ public class TemporalWorkerService {
         keyring.keyIds(),
         keyring.currentKeyId(),
         payloadKeys.currentId(),
-        settings.vaultAddress(),
-        settings.vaultMissing()
-            ? "no credentials"
-            : settings.vaultUsesAppRole() ? "AppRole" : "a token");
+        vault.address(),
+        vault.missing() ? "no credentials" : vault.usesAppRole() ? "AppRole" : "a token");
   }
 
   /**
@@ -234,7 +204,9 @@ public class TemporalWorkerService {
   }
 
   private void startMetrics(WorkflowClient client, String namespace) {
-    if (metricsPort <= 0) {
+    String metricsHost = metricsSettings.host();
+    int metricsPort = metricsSettings.port();
+    if (!metricsSettings.enabled()) {
       log.info("metrics endpoint off (KEYTURN_METRICS_PORT={})", metricsPort);
       return;
     }
@@ -282,8 +254,8 @@ public class TemporalWorkerService {
               host,
               codecSettings.port(),
               codec,
-              codecSettings.token(),
-              codecSettings.corsOrigins());
+              codecSettings.tokenSource(),
+              codecSettings.allowedOrigins());
     } catch (IOException e) {
       // Like metrics: the UI's decoding matters less than rotating. Say so and keep rotating.
       log.error(
@@ -314,7 +286,7 @@ public class TemporalWorkerService {
         "codec endpoint on {} (/encode, /decode; bearer token {}; UI origins {}; payload key {})",
         url,
         codecSettings.tokenRequired() ? "required" : "not required",
-        codecSettings.corsOrigins(),
+        codecSettings.allowedOrigins(),
         codec.keyId());
   }
 
@@ -341,7 +313,7 @@ public class TemporalWorkerService {
     } catch (com.uber.m3.tally.ScopeCloseException e) {
       log.debug("closing the SDK metrics scope: {}", e.toString());
     }
-    http.close();
+    // The HTTP client is a bean of WorkerBeans: the context closes it after this service.
     log.info("Keyturn worker stopped");
   }
 }

@@ -7,6 +7,12 @@ import static org.assertj.core.api.InstanceOfAssertFactories.STRING;
 import com.sun.net.httpserver.HttpServer;
 import io.keyturn.activities.vault.VaultAuth;
 import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.worker.config.CodecSettings;
+import io.keyturn.worker.config.KeySettings;
+import io.keyturn.worker.config.LiteLlmSettings;
+import io.keyturn.worker.config.MetricsSettings;
+import io.keyturn.worker.config.VaultSettings;
+import io.keyturn.worker.config.WorkerSettings;
 import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.micronaut.context.ApplicationContext;
@@ -21,95 +27,126 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * The worker's settings (the records of io.keyturn.worker.config, bound from application.yml) and
+ * the check {@link WorkerBeans} makes of them before the worker polls.
+ */
 class WorkerSettingsTest {
   @TempDir Path dir;
 
   static final String KEYRING = WorkerKeyring.generate().toJson();
 
-  private static WorkerSettings settings(String mk, String mkFile, String vt, String secret) {
-    return settings(mk, mkFile, secret, vt, "", "", "", "", "", "approle", "");
+  static final WorkerSettings WORKER = new WorkerSettings("q", Duration.ofMinutes(15));
+  static final MetricsSettings NO_METRICS = new MetricsSettings("127.0.0.1", 0);
+  static final CodecSettings NO_CODEC =
+      new CodecSettings("127.0.0.1", 0, "", "", CodecSettings.DEFAULT_CORS_ORIGINS);
+
+  private static LiteLlmSettings litellm(String mk, String mkFile) {
+    return new LiteLlmSettings(mk, mkFile, Duration.ofSeconds(5), "adaptive");
   }
 
-  /** Vault auth settings only; everything else valid. */
-  private static WorkerSettings vault(
+  /** The keyring and the payload key, or neither when {@code payloadKey} is empty. */
+  private static KeySettings keys(String payloadKey) {
+    return new KeySettings(payloadKey.isEmpty() ? "" : KEYRING, "", payloadKey, "");
+  }
+
+  private static final VaultSettings NO_VAULT = vault("", "", "", "", "", "");
+
+  /** Vault auth settings only. */
+  private static VaultSettings vault(
       String token,
       String tokenFile,
       String roleId,
       String roleIdFile,
       String secretId,
       String secretIdFile) {
-    return settings(
-        "sk-management",
-        "",
-        PayloadKeys.generateBase64(),
+    return new VaultSettings(
+        "http://127.0.0.1:8200",
         token,
         tokenFile,
-        roleId,
-        roleIdFile,
-        secretId,
-        secretIdFile,
-        "approle",
-        "");
+        "",
+        new VaultSettings.AppRole(roleId, roleIdFile, secretId, secretIdFile, "approle"));
   }
 
-  private static WorkerSettings settings(
-      String mk,
-      String mkFile,
-      String secret,
-      String vt,
-      String vtFile,
-      String roleId,
-      String roleIdFile,
-      String secretId,
-      String secretIdFile,
-      String mount,
-      String vaultNamespace) {
-    return new WorkerSettings(
-        "q",
-        mk,
-        mkFile,
-        Duration.ofSeconds(5),
-        "http://127.0.0.1:8200",
-        vt,
-        vtFile,
-        roleId,
-        roleIdFile,
-        secretId,
-        secretIdFile,
-        mount,
-        vaultNamespace,
-        secret.isEmpty() ? "" : KEYRING,
-        "",
-        secret,
-        "");
+  /** What the worker says when it refuses to start with these settings; empty when it accepts. */
+  private static List<String> startProblems(
+      WorkerSettings worker, LiteLlmSettings litellm, VaultSettings vault, KeySettings keys) {
+    try {
+      new WorkerBeans(worker, litellm, vault, keys, NO_METRICS, NO_CODEC);
+      return List.of();
+    } catch (IllegalStateException e) {
+      assertThat(e.getMessage()).startsWith("Keyturn worker cannot start:\n  - ");
+      List<String> lines = List.of(e.getMessage().split("\n  - "));
+      return lines.subList(1, lines.size());
+    }
   }
 
   @Test
   void everyMissingSettingIsNamedAtOnce() {
-    var problems = settings("", "", "", "").validate();
+    var problems = startProblems(WORKER, litellm("", ""), NO_VAULT, keys(""));
     assertThat(problems).hasSize(3);
     assertThat(String.join("\n", problems))
         .contains("LITELLM_MASTER_KEY")
         .contains("KEYTURN_WORKER_KEYRING_FILE")
         .contains("KEYTURN_PAYLOAD_KEY");
+    // Bad values of the other groups are named in the same list.
+    var more =
+        startProblems(
+            new WorkerSettings("q", Duration.ofSeconds(1)),
+            new LiteLlmSettings("", "", Duration.ofSeconds(5), "fast"),
+            NO_VAULT,
+            keys(""));
+    assertThat(more).hasSize(5);
+    assertThat(String.join("\n", more))
+        .contains("KEYTURN_STEP_DEADLINE")
+        .contains("KEYTURN_LITELLM_PACING");
   }
 
   @Test
   void badValuesAreNamedWithoutEchoingSecrets() {
-    var problems = settings("", dir.resolve("missing").toString(), "t", "not base64 !!").validate();
+    String badPayloadKey = "not base64 !!";
+    var problems =
+        startProblems(
+            WORKER, litellm("", dir.resolve("missing").toString()), NO_VAULT, keys(badPayloadKey));
     String all = String.join("\n", problems);
-    assertThat(all).contains("LITELLM_MASTER_KEY_FILE").contains("base64");
+    assertThat(all)
+        .contains("LITELLM_MASTER_KEY_FILE")
+        .contains("base64")
+        .doesNotContain(badPayloadKey);
+  }
+
+  @Test
+  void settingsShowWhetherASecretIsSetNeverItsValue() {
+    String shown =
+        List.of(
+                new LiteLlmSettings("sk-management-value", "", Duration.ofSeconds(5), "off"),
+                keys(PayloadKeys.generateBase64()),
+                new VaultSettings(
+                    "http://vault",
+                    "s.token-value",
+                    "",
+                    "",
+                    new VaultSettings.AppRole("role-value", "", "secret-id-value", "", "approle")),
+                new CodecSettings("127.0.0.1", 0, "codec-token-value", "", ""))
+            .toString();
+    assertThat(shown)
+        .contains("(set)")
+        .doesNotContain("sk-management-value")
+        .doesNotContain(KEYRING)
+        .doesNotContain("s.token-value")
+        .doesNotContain("secret-id-value")
+        .doesNotContain("codec-token-value");
   }
 
   @Test
   void aCompleteConfigurationValidatesAndSecretFilesAreReadOnUse() throws Exception {
     Path f = dir.resolve("mk");
     Files.writeString(f, "sk-first-management-key\n");
-    WorkerSettings s = settings("", f.toString(), "t", PayloadKeys.generateBase64());
-    assertThat(s.validate()).isEmpty();
-    assertThat(s.managementKey().get()).isEqualTo("sk-first-management-key");
+    LiteLlmSettings s = litellm("", f.toString());
+    assertThat(startProblems(WORKER, s, NO_VAULT, keys(PayloadKeys.generateBase64()))).isEmpty();
+    assertThat(s.managementKeySource().get()).isEqualTo("sk-first-management-key");
     Files.writeString(f, "sk-rotated-management-key");
-    assertThat(s.managementKey().get()).isEqualTo("sk-rotated-management-key");
+    assertThat(s.managementKeySource().get()).isEqualTo("sk-rotated-management-key");
   }
 
   @Test
@@ -123,14 +160,57 @@ class WorkerSettingsTest {
       assertThat(s.temporal().address())
           .isIn(
               "127.0.0.1:7233", System.getenv().getOrDefault("TEMPORAL_ADDRESS", "127.0.0.1:7233"));
-      assertThat(s.vaultAddress()).startsWith("http");
-      assertThat(s.vaultAppRoleMount).isEqualTo("approle");
+      assertThat(s.taskQueue())
+          .isEqualTo(System.getenv().getOrDefault("KEYTURN_TASK_QUEUE", "keyturn-rotations"));
+      VaultSettings vault = ctx.getBean(VaultSettings.class);
+      assertThat(vault.address()).startsWith("http");
+      assertThat(vault.approle().mount())
+          .isEqualTo(System.getenv().getOrDefault("VAULT_APPROLE_MOUNT", "approle"));
+      LiteLlmSettings litellm = ctx.getBean(LiteLlmSettings.class);
+      assertThat(litellm.timeout()).isPositive();
+      assertThat(litellm.pacing()).isIn("adaptive", "off");
+      assertThat(ctx.getBean(KeySettings.class)).isNotNull();
+      assertThat(ctx.getBean(MetricsSettings.class).host()).isNotBlank();
+    }
+  }
+
+  @Test
+  void environmentVariablesReachTheSettingsThroughApplicationYml() {
+    // application.yml's ${VARIABLE} placeholders, resolved as Micronaut resolves them from the
+    // environment, given here as properties named like the variables.
+    try (ApplicationContext ctx =
+        ApplicationContext.builder()
+            .properties(
+                Map.of(
+                    "keyturn.worker.enabled", "false",
+                    "KEYTURN_TASK_QUEUE", "team-q",
+                    "KEYTURN_STEP_DEADLINE", "2m",
+                    "LITELLM_MASTER_KEY_FILE", "/run/mk",
+                    "KEYTURN_LITELLM_PACING", "off",
+                    "VAULT_ROLE_ID_FILE", "/run/role",
+                    "VAULT_APPROLE_MOUNT", "team-approle",
+                    "KEYTURN_WORKER_KEYRING_FILE", "/run/keyring",
+                    "KEYTURN_PAYLOAD_KEY_FILE", "/run/payload",
+                    "KEYTURN_METRICS_PORT", "9999"))
+            .start()) {
+      assertThat(ctx.getBean(WorkerSettings.class))
+          .isEqualTo(new WorkerSettings("team-q", Duration.ofMinutes(2)));
+      LiteLlmSettings litellm = ctx.getBean(LiteLlmSettings.class);
+      assertThat(litellm.managementKeyFile()).isEqualTo("/run/mk");
+      assertThat(litellm.pacing()).isEqualTo("off");
+      VaultSettings vault = ctx.getBean(VaultSettings.class);
+      assertThat(vault.approle().roleIdFile()).isEqualTo("/run/role");
+      assertThat(vault.approle().mount()).isEqualTo("team-approle");
+      KeySettings keys = ctx.getBean(KeySettings.class);
+      assertThat(keys.keyringFile()).isEqualTo("/run/keyring");
+      assertThat(keys.payloadKeyFile()).isEqualTo("/run/payload");
+      assertThat(ctx.getBean(MetricsSettings.class).port()).isEqualTo(9999);
     }
   }
 
   @Test
   void tokenAndAppRoleTogetherAreRefusedNamingBothWithoutTheirValues() {
-    var problems = vault("s.token-value", "", "role-value", "", "secret-id-value", "").validate();
+    var problems = vault("s.token-value", "", "role-value", "", "secret-id-value", "").problems();
     assertThat(problems).hasSize(1);
     assertThat(problems.get(0))
         .contains("VAULT_TOKEN")
@@ -141,17 +221,21 @@ class WorkerSettingsTest {
         .doesNotContain("role-value")
         .doesNotContain("secret-id-value");
     // A token file with only a secret id is two methods too.
-    assertThat(vault("", "/some/token", "", "", "secret-id-value", "").validate())
+    assertThat(vault("", "/some/token", "", "", "secret-id-value", "").problems())
         .singleElement(STRING)
         .contains("not both");
   }
 
   @Test
   void noVaultCredentialsIsFineUntilAVaultDestinationNeedsThem() {
-    WorkerSettings s = vault("", "", "", "", "", "");
-    assertThat(s.validate()).isEmpty();
-    assertThat(s.vaultMissing()).isTrue();
-    assertThatThrownBy(() -> s.vaultAuth(null).token())
+    VaultSettings s = NO_VAULT;
+    assertThat(s.problems()).isEmpty();
+    assertThat(
+            startProblems(
+                WORKER, litellm("sk-management", ""), s, keys(PayloadKeys.generateBase64())))
+        .isEmpty();
+    assertThat(s.missing()).isTrue();
+    assertThatThrownBy(() -> s.auth(null).token())
         .hasMessageContaining("VAULT_TOKEN")
         .hasMessageContaining("VAULT_ROLE_ID")
         .hasMessageContaining("VAULT_SECRET_ID");
@@ -159,38 +243,32 @@ class WorkerSettingsTest {
 
   @Test
   void appRoleNeedsBothIdsAndReadableFiles() throws Exception {
-    assertThat(String.join("\n", vault("", "", "role", "", "", "").validate()))
+    assertThat(String.join("\n", vault("", "", "role", "", "", "").problems()))
         .contains("VAULT_SECRET_ID")
         .doesNotContain("VAULT_ROLE_ID");
     Path missing = dir.resolve("no-such-secret-id");
-    assertThat(vault("", "", "role", "", "", missing.toString()).validate())
+    assertThat(vault("", "", "role", "", "", missing.toString()).problems())
         .containsExactly("VAULT_SECRET_ID_FILE=" + missing + " is not a readable file");
     Path roleFile = dir.resolve("role-id");
     Files.writeString(roleFile, "role\n");
-    assertThat(vault("", "", "role", roleFile.toString(), "secret", "").validate())
+    assertThat(vault("", "", "role", roleFile.toString(), "secret", "").problems())
         .containsExactly("VAULT_ROLE_ID and VAULT_ROLE_ID_FILE are both set: set one");
-    WorkerSettings ok = vault("", "", "", roleFile.toString(), "secret", "");
-    assertThat(ok.validate()).isEmpty();
-    assertThat(ok.vaultUsesAppRole()).isTrue();
-    assertThat(vault("t", "", "", "", "", "").vaultUsesAppRole()).isFalse();
+    VaultSettings ok = vault("", "", "", roleFile.toString(), "secret", "");
+    assertThat(ok.problems()).isEmpty();
+    assertThat(ok.usesAppRole()).isTrue();
+    assertThat(vault("t", "", "", "", "", "").usesAppRole()).isFalse();
   }
 
   @Test
   void aBadAppRoleMountIsNamed() {
-    WorkerSettings s =
-        settings(
-            "sk-management",
-            "",
-            PayloadKeys.generateBase64(),
+    VaultSettings s =
+        new VaultSettings(
+            "http://127.0.0.1:8200",
             "",
             "",
-            "role",
             "",
-            "secret",
-            "",
-            "app role",
-            "");
-    assertThat(s.validate()).singleElement().asString().contains("VAULT_APPROLE_MOUNT");
+            new VaultSettings.AppRole("role", "", "secret", "", "app role"));
+    assertThat(s.problems()).singleElement().asString().contains("VAULT_APPROLE_MOUNT");
   }
 
   @Test
@@ -220,27 +298,16 @@ class WorkerSettingsTest {
     Path secretFile = dir.resolve("secret-id");
     Files.writeString(roleFile, "role-one\n");
     Files.writeString(secretFile, "secret-one\n");
-    WorkerSettings s =
-        new WorkerSettings(
-            "q",
-            "sk-management",
-            "",
-            Duration.ofSeconds(5),
+    VaultSettings s =
+        new VaultSettings(
             "http://127.0.0.1:" + vault.getAddress().getPort(),
             "",
             "",
-            "",
-            roleFile.toString(),
-            "",
-            secretFile.toString(),
-            "/team-approle/",
             "team-a",
-            KEYRING,
-            "",
-            PayloadKeys.generateBase64(),
-            "");
+            new VaultSettings.AppRole(
+                "", roleFile.toString(), "", secretFile.toString(), "/team-approle/"));
     try (JsonHttp http = new JsonHttp(Duration.ofSeconds(5))) {
-      VaultAuth auth = s.vaultAuth(http);
+      VaultAuth auth = s.auth(http);
       assertThat(auth.token()).isEqualTo("tok-1");
       assertThat(auth.token()).isEqualTo("tok-1");
       Files.writeString(secretFile, "secret-two\n");

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.util.JsonFormat;
+import io.keyturn.worker.config.CodecSettings;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
 import io.keyturn.workflows.crypto.PayloadKeys;
@@ -150,10 +151,11 @@ class CodecServerTest {
     Path f = dir.resolve("codec.token");
     Files.writeString(f, "first-token\n");
     CodecSettings s = new CodecSettings("127.0.0.1", 0, "", f.toString(), UI);
-    assertThat(s.validate()).isEmpty();
+    assertThat(s.problems()).isEmpty();
     server.close();
     server =
-        CodecServer.start("127.0.0.1", 0, KeyturnPayloadCodec.of(SECRET), s.token(), Set.of(UI));
+        CodecServer.start(
+            "127.0.0.1", 0, KeyturnPayloadCodec.of(SECRET), s.tokenSource(), Set.of(UI));
     String body = json(CONVERTER.toPayload(REF).orElseThrow());
 
     assertThat(post("/decode", body, Map.of("Authorization", "Bearer first-token")).statusCode())
@@ -272,10 +274,10 @@ class CodecServerTest {
         assertThat(s.port()).isEqualTo(8089);
       }
       if (System.getenv("KEYTURN_CODEC_CORS_ORIGINS") == null) {
-        assertThat(s.corsOrigins())
+        assertThat(s.allowedOrigins())
             .containsExactly("http://127.0.0.1:8233", "http://localhost:8233");
       }
-      assertThat(s.validate()).isEmpty();
+      assertThat(s.problems()).isEmpty();
     }
     // And the server binds exactly the host it is given: not reachable on another interface.
     assertThat(server.host()).isEqualTo("127.0.0.1");
@@ -305,23 +307,23 @@ class CodecServerTest {
 
   @Test
   void settingsNameTheirProblems() {
-    assertThat(new CodecSettings("127.0.0.1", 8089, "t", "/x", UI).validate())
+    assertThat(new CodecSettings("127.0.0.1", 8089, "t", "/x", UI).problems())
         .singleElement()
         .asString()
         .contains("both set")
         .doesNotContain("=t");
-    assertThat(new CodecSettings("127.0.0.1", 70000, "", "", UI).validate())
+    assertThat(new CodecSettings("127.0.0.1", 70000, "", "", UI).problems())
         .singleElement()
         .asString()
         .contains("KEYTURN_CODEC_PORT");
     for (String bad : List.of("*", "ui.test:8233", "http://ui.test/path", "ftp://ui.test")) {
-      assertThat(new CodecSettings("127.0.0.1", 8089, "", "", bad).validate())
+      assertThat(new CodecSettings("127.0.0.1", 8089, "", "", bad).problems())
           .as(bad)
           .singleElement()
           .asString()
           .contains("KEYTURN_CODEC_CORS_ORIGINS");
     }
-    assertThat(new CodecSettings("0.0.0.0", 8089, "", "", UI + "/, http://b.test").corsOrigins())
+    assertThat(new CodecSettings("0.0.0.0", 8089, "", "", UI + "/, http://b.test").allowedOrigins())
         .containsExactly(UI, "http://b.test");
     assertThat(new CodecSettings("0.0.0.0", 8089, "", "", UI).loopback()).isFalse();
   }

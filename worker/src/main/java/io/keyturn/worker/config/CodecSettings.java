@@ -1,8 +1,8 @@
-package io.keyturn.worker.codec;
+package io.keyturn.worker.config;
 
 import io.keyturn.workflows.crypto.SecretFiles;
-import io.micronaut.context.annotation.Value;
-import jakarta.inject.Singleton;
+import io.micronaut.context.annotation.ConfigurationProperties;
+import io.micronaut.core.annotation.Nullable;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -15,61 +15,48 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * Settings of the codec endpoint ({@code KEYTURN_CODEC_*}): where it listens (loopback, port 8089
- * by default; port 0 turns it off), which Temporal UI origins may call it from a browser, and the
- * bearer token it asks for. The token may be given as a file, re-read on each request so it can be
- * rotated without a restart.
+ * Settings of the codec endpoint ({@code keyturn.codec.*}, from KEYTURN_CODEC_*; defaults in
+ * application.yml): where it listens (loopback, port 8089 by default; port 0 turns it off), which
+ * Temporal UI origins may call it from a browser, and the bearer token it asks for. The token may
+ * be given as a file, re-read on each request so it can be rotated without a restart.
+ *
+ * @param host KEYTURN_CODEC_HOST (blank: loopback)
+ * @param port KEYTURN_CODEC_PORT
+ * @param token KEYTURN_CODEC_TOKEN
+ * @param tokenFile KEYTURN_CODEC_TOKEN_FILE
+ * @param corsOrigins KEYTURN_CODEC_CORS_ORIGINS, comma separated; see {@link #allowedOrigins()}
  */
-@Singleton
-public class CodecSettings {
+@ConfigurationProperties("keyturn.codec")
+public record CodecSettings(
+    @Nullable String host,
+    int port,
+    @Nullable String token,
+    @Nullable String tokenFile,
+    @Nullable String corsOrigins) {
   /** The Temporal CLI dev server's UI, under both names a browser may use for it. */
   public static final String DEFAULT_CORS_ORIGINS = "http://127.0.0.1:8233,http://localhost:8233";
 
-  private final String host;
-  private final int port;
-  private final String token;
-  private final String tokenFile;
-  private final String corsOrigins;
-
-  public CodecSettings(
-      @Value("${keyturn.codec.host:127.0.0.1}") String host,
-      @Value("${keyturn.codec.port:8089}") int port,
-      @Value("${keyturn.codec.token:}") String token,
-      @Value("${keyturn.codec.token-file:}") String tokenFile,
-      @Value("${keyturn.codec.cors-origins:" + DEFAULT_CORS_ORIGINS + "}") String corsOrigins) {
-    this.host = host == null || host.isBlank() ? "127.0.0.1" : host.trim();
-    this.port = port;
-    this.token = token;
-    this.tokenFile = tokenFile;
-    this.corsOrigins = corsOrigins;
+  public CodecSettings {
+    host = Blank.is(host) ? "127.0.0.1" : host.trim();
   }
 
-  /** Every problem with these settings, each naming the variable to set. */
-  public List<String> validate() {
+  /** Every problem with these settings, each naming the variable to set. Empty when all is well. */
+  public List<String> problems() {
     List<String> problems = new ArrayList<>();
     if (port < 0 || port > 65535) {
       problems.add("KEYTURN_CODEC_PORT=" + port + " is not a port: use 1-65535, or 0 to turn off");
     }
-    if (!blank(token) && !blank(tokenFile)) {
+    if (!Blank.is(token) && !Blank.is(tokenFile)) {
       problems.add("KEYTURN_CODEC_TOKEN and KEYTURN_CODEC_TOKEN_FILE are both set: set one");
-    } else if (!blank(tokenFile) && !Files.isReadable(Path.of(tokenFile))) {
+    } else if (!Blank.is(tokenFile) && !Files.isReadable(Path.of(tokenFile))) {
       problems.add("KEYTURN_CODEC_TOKEN_FILE=" + tokenFile + " is not a readable file");
     }
     try {
-      corsOrigins();
+      allowedOrigins();
     } catch (IllegalArgumentException e) {
       problems.add(e.getMessage());
     }
     return problems;
-  }
-
-  public String host() {
-    return host;
-  }
-
-  /** The port, or 0 when the endpoint is off. */
-  public int port() {
-    return port;
   }
 
   public boolean enabled() {
@@ -78,11 +65,11 @@ public class CodecSettings {
 
   /** True when a token (value or file) is configured. */
   public boolean tokenRequired() {
-    return !blank(token) || !blank(tokenFile);
+    return !Blank.is(token) || !Blank.is(tokenFile);
   }
 
   /** The bearer token, read from its file at each call when given as a file; null when unset. */
-  public Supplier<String> token() {
+  public Supplier<String> tokenSource() {
     return SecretFiles.source(token, tokenFile, "KEYTURN_CODEC_TOKEN_FILE");
   }
 
@@ -90,7 +77,7 @@ public class CodecSettings {
    * The browser origins allowed to call the endpoint: {@code scheme://host[:port]}, comma
    * separated. An origin is compared as a whole string, the way browsers send it.
    */
-  public Set<String> corsOrigins() {
+  public Set<String> allowedOrigins() {
     Set<String> out = new LinkedHashSet<>();
     if (corsOrigins == null) {
       return out;
@@ -132,7 +119,19 @@ public class CodecSettings {
     }
   }
 
-  private static boolean blank(String s) {
-    return s == null || s.isBlank();
+  /** Says whether a token is set, never the token. */
+  @Override
+  public String toString() {
+    return "CodecSettings[host="
+        + host
+        + ", port="
+        + port
+        + ", token="
+        + Blank.mask(token)
+        + ", tokenFile="
+        + tokenFile
+        + ", corsOrigins="
+        + corsOrigins
+        + "]";
   }
 }

@@ -1,0 +1,119 @@
+package io.keyturn.worker;
+
+import io.keyturn.activities.litellm.LiteLlmActivitiesImpl;
+import io.keyturn.activities.store.SecretStoreActivitiesImpl;
+import io.keyturn.activities.store.SecretStoreRegistry;
+import io.keyturn.activities.vault.VaultKv2Client;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.litellm.GatewayPacing;
+import io.keyturn.gateway.litellm.LiteLlmClient;
+import io.keyturn.worker.config.CodecSettings;
+import io.keyturn.worker.config.KeySettings;
+import io.keyturn.worker.config.LiteLlmSettings;
+import io.keyturn.worker.config.MetricsSettings;
+import io.keyturn.worker.config.VaultSettings;
+import io.keyturn.worker.config.WorkerSettings;
+import io.keyturn.worker.observe.RotationMetrics;
+import io.keyturn.workflows.client.TemporalConnection;
+import io.keyturn.workflows.crypto.PayloadKeys;
+import io.keyturn.workflows.crypto.WorkerKeyring;
+import io.micronaut.context.annotation.Bean;
+import io.micronaut.context.annotation.Factory;
+import jakarta.inject.Singleton;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What the worker is made of, built from its settings. The settings are checked together when this
+ * factory is made, before any of its beans: a worker with bad settings names every problem at once
+ * (each with the variable to set, never a secret's value) and polls nothing.
+ */
+@Factory
+public class WorkerBeans {
+  private final WorkerSettings worker;
+  private final LiteLlmSettings litellm;
+  private final VaultSettings vault;
+  private final KeySettings keys;
+
+  WorkerBeans(
+      WorkerSettings worker,
+      LiteLlmSettings litellm,
+      VaultSettings vault,
+      KeySettings keys,
+      MetricsSettings metrics,
+      CodecSettings codec) {
+    List<String> problems = new ArrayList<>();
+    problems.addAll(litellm.problems());
+    problems.addAll(vault.problems());
+    problems.addAll(keys.problems());
+    problems.addAll(worker.problems());
+    problems.addAll(metrics.problems());
+    problems.addAll(codec.problems());
+    if (!problems.isEmpty()) {
+      throw new IllegalStateException(
+          "Keyturn worker cannot start:\n  - " + String.join("\n  - ", problems));
+    }
+    this.worker = worker;
+    this.litellm = litellm;
+    this.vault = vault;
+    this.keys = keys;
+  }
+
+  @Singleton
+  TemporalConnection temporalConnection() {
+    return worker.temporal();
+  }
+
+  @Singleton
+  WorkerKeyring workerKeyring() {
+    return keys.workerKeyring();
+  }
+
+  @Singleton
+  PayloadKeys payloadKeys() {
+    return keys.payloadKeys();
+  }
+
+  @Singleton
+  RotationMetrics rotationMetrics() {
+    return new RotationMetrics();
+  }
+
+  /** The HTTP client of every LiteLLM and Vault call; closed after the worker has stopped. */
+  @Singleton
+  @Bean(preDestroy = "close")
+  JsonHttp jsonHttp() {
+    return new JsonHttp(litellm.timeout());
+  }
+
+  @Singleton
+  GatewayPacing gatewayPacing(RotationMetrics metrics) {
+    return litellm.gatewayPacing(metrics::gatewayThrottled);
+  }
+
+  @Singleton
+  LiteLlmClient liteLlmClient(JsonHttp http, GatewayPacing pacing) {
+    return new LiteLlmClient(http, litellm.managementKeySource(), pacing);
+  }
+
+  @Singleton
+  VaultKv2Client vaultKv2Client(JsonHttp http) {
+    return new VaultKv2Client(http, vault.address(), vault.auth(http));
+  }
+
+  @Singleton
+  SecretStoreRegistry secretStores(VaultKv2Client vaultClient) {
+    return SecretStoreRegistry.builtIn(vaultClient);
+  }
+
+  @Singleton
+  LiteLlmActivitiesImpl liteLlmActivities(LiteLlmClient client, WorkerKeyring keyring) {
+    return new LiteLlmActivitiesImpl(client, keyring);
+  }
+
+  @Singleton
+  SecretStoreActivitiesImpl secretStoreActivities(
+      SecretStoreRegistry stores, WorkerKeyring keyring) {
+    return new SecretStoreActivitiesImpl(stores, keyring);
+  }
+}
