@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.Status;
+import io.keyturn.starter.commands.RotateCommand;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.WorkerKeysWorkflow;
 import io.keyturn.workflows.client.TemporalConnection;
