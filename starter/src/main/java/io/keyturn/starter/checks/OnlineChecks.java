@@ -7,11 +7,9 @@ import io.keyturn.starter.config.ConfigProblem;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.starter.config.SecretSpec.Destination;
 import io.keyturn.starter.config.SecretSpec.KeySource;
+import io.keyturn.workflows.crypto.SecretFiles;
 import io.keyturn.workflows.store.StoreType;
 import io.keyturn.workflows.store.StoreTypes;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -137,13 +135,9 @@ public final class OnlineChecks {
       return v.strip();
     }
     try {
-      String v = Files.readString(k.file(), StandardCharsets.UTF_8).strip();
-      if (v.isEmpty()) {
-        throw new IllegalStateException(k.file() + " is empty");
-      }
-      return v;
-    } catch (IOException e) {
-      throw new IllegalStateException(k.file() + " cannot be read");
+      return SecretFiles.read(k.file(), "the file");
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException(e.getMessage());
     }
   }
 }

@@ -9,6 +9,7 @@ import io.keyturn.starter.checks.GatewayAdvice;
 import io.keyturn.starter.checks.ManagementKey;
 import io.keyturn.starter.output.Colour;
 import io.keyturn.starter.output.Report;
+import io.keyturn.workflows.crypto.SecretFiles;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
@@ -221,8 +222,8 @@ public final class GatewayCommand implements Runnable {
 
     private String readKeyFile(Path p, String where) {
       try {
-        return ManagementKey.readFile(p, where);
-      } catch (IllegalStateException e) {
+        return SecretFiles.read(p, where);
+      } catch (IllegalArgumentException e) {
         throw usage(e.getMessage());
       }
     }

@@ -2,6 +2,7 @@ package io.keyturn.starter.commands;
 
 import io.keyturn.starter.CliFailure;
 import io.keyturn.starter.KeyturnCli;
+import io.keyturn.workflows.crypto.SecretFiles;
 import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.crypto.WorkerPublicKey;
 import java.io.IOException;
@@ -65,10 +66,14 @@ public final class KeyringCommand implements Runnable {
     @Spec CommandSpec spec;
 
     WorkerKeyring read(Path file) {
+      String json;
       try {
-        return WorkerKeyring.parse(Files.readString(file, StandardCharsets.UTF_8));
-      } catch (IOException e) {
-        throw new CliFailure(CliFailure.USAGE, "cannot read the worker keyring " + file + ": " + e);
+        json = SecretFiles.read(file, "--file");
+      } catch (IllegalArgumentException e) {
+        throw new CliFailure(CliFailure.USAGE, e.getMessage());
+      }
+      try {
+        return WorkerKeyring.parse(json);
       } catch (IllegalArgumentException e) {
         throw new CliFailure(CliFailure.USAGE, file + ": " + e.getMessage());
       }

@@ -1,14 +1,13 @@
 package io.keyturn.starter.commands;
 
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.SecretFiles;
 import io.keyturn.workflows.model.KeyRef;
 import java.io.Console;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.Locale;
@@ -24,7 +23,7 @@ import picocli.CommandLine.Option;
  * the command line, where it would land in shell history and in {@code ps}; a hash is fine there.
  */
 final class OldKeySource {
-  /** More than any key: a file this large holds something else. */
+  /** More than any key: stdin this large holds something else. */
   private static final int MAX_BYTES = 4096;
 
   private static final Pattern HASH = Pattern.compile("[0-9a-fA-F]{64}");
@@ -140,22 +139,14 @@ final class OldKeySource {
     return new OldKey(new KeyRef(h.toLowerCase(Locale.ROOT), null), null, "--key-hash");
   }
 
+  /** The file's content ({@link SecretFiles} refuses a missing, empty or oversized one). */
   private String readFile(Consumer<String> warn) {
     try {
-      long size = Files.size(file);
-      if (size > MAX_BYTES) {
-        throw new BadKeyInput(
-            "--key-file " + file + " is " + size + " bytes: it should hold only the key");
-      }
+      String value = SecretFiles.read(file, "--key-file");
       warnIfShared(warn);
-      return Files.readString(file, StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      throw new BadKeyInput("--key-file " + file + " does not exist");
-    } catch (AccessDeniedException e) {
-      throw new BadKeyInput("--key-file " + file + " cannot be read: permission denied");
-    } catch (IOException e) {
-      throw new BadKeyInput(
-          "--key-file " + file + " cannot be read: " + e.getClass().getSimpleName());
+      return value;
+    } catch (IllegalArgumentException e) {
+      throw new BadKeyInput(e.getMessage());
     }
   }
 

@@ -10,6 +10,7 @@ import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.RotationLauncherWorkflow;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.SecretFiles;
 import io.keyturn.workflows.crypto.WorkerPublicKey;
 import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.Durations;
@@ -29,7 +30,6 @@ import io.temporal.common.converter.EncodedValues;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -310,13 +310,13 @@ public final class ScheduledRotations {
       }
     } else {
       try {
-        value = Files.readString(ck.file(), StandardCharsets.UTF_8);
-      } catch (IOException e) {
+        value = SecretFiles.read(ck.file(), "the file");
+      } catch (IllegalArgumentException e) {
         throw new BadSpec(
             new ConfigProblem(
                 s.file(),
                 field,
-                ck.file() + " cannot be read (" + e.getClass().getSimpleName() + ").",
+                e.getMessage() + ".",
                 "create the file holding only the key (mode 600), or fix the path."));
       }
     }

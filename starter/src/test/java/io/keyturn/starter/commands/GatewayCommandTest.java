@@ -170,7 +170,8 @@ class GatewayCommandTest {
             "--management-key-file",
             dir.resolve("nope.key").toString());
     assertThat(missingFile.exit()).isEqualTo(2);
-    assertThat(missingFile.err()).contains("cannot be read");
+    assertThat(missingFile.err())
+        .contains("--management-key-file " + dir.resolve("nope.key") + " does not exist");
     assertThat(proxy.calls()).as("nothing was sent to the proxy").isEmpty();
   }
 

@@ -456,6 +456,8 @@ class ScheduleCommandsTest {
     assertThat(noKey.exit()).isEqualTo(2);
     JsonNode problems = JSON.readTree(noKey.out()).path("problems");
     assertThat(problems.get(0).path("field").asText()).isEqualTo("secret billing.currentKey");
+    assertThat(problems.get(0).path("message").asText())
+        .isEqualTo("the file " + dir.resolve("billing.key") + " does not exist.");
     assertThat(problems.get(0).path("fix").asText()).isNotBlank();
     Thread.sleep(500);
     assertThat(listedIds()).isEmpty();
