@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
  * Unset options fall back to Temporal's own environment variables, so one environment serves the
  * {@code temporal} CLI, the worker and {@code keyturn}.
  */
-final class GlobalOptions {
+public final class GlobalOptions {
   static final String DEFAULT_UI_URL = "http://127.0.0.1:8233";
 
   @Option(
@@ -49,6 +49,11 @@ final class GlobalOptions {
       order = 103,
       description = "Print one JSON object on stdout instead of text; no progress output.")
   boolean json;
+
+  /** Whether to print one JSON object on stdout instead of text. */
+  public boolean json() {
+    return json;
+  }
 
   /**
    * The connection: Temporal's variables from {@code env}, with --address and --namespace on top.

@@ -1,5 +1,22 @@
 package io.keyturn.starter;
 
+import io.keyturn.starter.commands.ApplyCommand;
+import io.keyturn.starter.commands.FleetStatusCommand;
+import io.keyturn.starter.commands.GatewayCommand;
+import io.keyturn.starter.commands.HistoryCommand;
+import io.keyturn.starter.commands.KeyringCommand;
+import io.keyturn.starter.commands.ListCommand;
+import io.keyturn.starter.commands.PauseCommand;
+import io.keyturn.starter.commands.PlanCommand;
+import io.keyturn.starter.commands.RevokeNowCommand;
+import io.keyturn.starter.commands.RotateCommand;
+import io.keyturn.starter.commands.RotateFleetCommand;
+import io.keyturn.starter.commands.RotateNowCommand;
+import io.keyturn.starter.commands.SchemaCommand;
+import io.keyturn.starter.commands.StatusCommand;
+import io.keyturn.starter.commands.ValidateCommand;
+import io.keyturn.starter.commands.WaitCommand;
+import io.keyturn.starter.output.Report;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -245,32 +262,32 @@ public final class KeyturnCli implements Runnable {
     return clients;
   }
 
-  Map<String, String> env() {
+  public Map<String, String> env() {
     return env;
   }
 
-  Io io() {
+  public Io io() {
     return io;
   }
 
-  PrintWriter out() {
+  public PrintWriter out() {
     return out;
   }
 
-  PrintWriter err() {
+  public PrintWriter err() {
     return err;
   }
 
-  Clock clock() {
+  public Clock clock() {
     return clock;
   }
 
-  Timing timing() {
+  public Timing timing() {
     return timing;
   }
 
   /** Who started a rotation, for the workflow's audit trail. */
-  String user() {
+  public String user() {
     String u = env.getOrDefault("USER", env.getOrDefault("LOGNAME", ""));
     return u.isBlank() ? System.getProperty("user.name", "unknown") : u;
   }

@@ -2,6 +2,12 @@ package io.keyturn.starter;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.keyturn.starter.checks.WorkerKeysCheck;
+import io.keyturn.starter.output.ProgressLine;
+import io.keyturn.starter.output.Report;
+import io.keyturn.starter.output.RotationView;
+import io.keyturn.starter.output.RotationWatcher;
+import io.keyturn.starter.output.TerminalWidth;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
 import io.keyturn.workflows.crypto.PayloadKeys;
@@ -22,35 +28,35 @@ import picocli.CommandLine.Spec;
  * A command that talks to Temporal: checks its input, opens a session, runs, closes the session,
  * and turns Temporal's failures into messages that name the address and the next step.
  */
-abstract class TemporalCommand implements Callable<Integer> {
+public abstract class TemporalCommand implements Callable<Integer> {
   static final String NO_SERVER_HINT = "is the server running? (scripts/demo.sh starts one)";
 
-  @ParentCommand KeyturnCli cli;
+  @ParentCommand protected KeyturnCli cli;
 
-  @Mixin GlobalOptions global;
+  @Mixin protected GlobalOptions global;
 
-  @Spec CommandSpec spec;
+  @Spec protected CommandSpec spec;
 
-  TemporalConnection connection;
+  protected TemporalConnection connection;
 
   /** Checks and prepares the input before anything is sent; throws usage errors. */
-  void prepare() {}
+  protected void prepare() {}
 
   /** The work, given a connected client. Returns the exit code. */
-  abstract int run(WorkflowClient client);
+  protected abstract int run(WorkflowClient client);
 
   /**
    * True for commands that start rotations (or schedule them): they first ask the worker for its
    * keys and refuse to start when this CLI's keys are not the worker's ({@link WorkerKeysCheck}).
    */
-  boolean startsRotations() {
+  protected boolean startsRotations() {
     return false;
   }
 
   /**
    * Refuses (throws) unless a worker answers holding this CLI's keys; see {@link WorkerKeysCheck}.
    */
-  void checkWorkerKeys(WorkflowClient client) {
+  protected void checkWorkerKeys(WorkflowClient client) {
     try {
       WorkerKeysCheck.require(
           client,
@@ -65,7 +71,7 @@ abstract class TemporalCommand implements Callable<Integer> {
   }
 
   /** The workflow this command is about, when it is about one: named in "not found" messages. */
-  abstract String workflowId();
+  protected abstract String workflowId();
 
   @Override
   public final Integer call() {
@@ -90,7 +96,7 @@ abstract class TemporalCommand implements Callable<Integer> {
   }
 
   /** How long to keep trying a Temporal that does not answer: busy, restarting or down. */
-  static final String WAIT_ENV = "KEYTURN_TEMPORAL_WAIT";
+  public static final String WAIT_ENV = "KEYTURN_TEMPORAL_WAIT";
 
   static final java.time.Duration DEFAULT_WAIT = java.time.Duration.ofSeconds(60);
 
@@ -185,8 +191,8 @@ abstract class TemporalCommand implements Callable<Integer> {
   }
 
   /** Progress on stderr for --wait, or null when the output is JSON. */
-  ProgressLine progress(String workflowId) {
-    if (global.json) {
+  protected ProgressLine progress(String workflowId) {
+    if (global.json()) {
       return null;
     }
     int columns = TerminalWidth.of(cli.env(), cli.io().tty(), TerminalWidth::sttySize);
@@ -197,11 +203,12 @@ abstract class TemporalCommand implements Callable<Integer> {
    * Waits for a rotation to close and prints its outcome, with {@code extra} added to the JSON.
    * Returns 0 when it completed, 1 otherwise.
    */
-  int awaitAndReport(WorkflowClient client, String workflowId, Map<String, Object> extra) {
+  protected int awaitAndReport(
+      WorkflowClient client, String workflowId, Map<String, Object> extra) {
     RotationView v =
         new RotationWatcher(client, cli.timing()).await(workflowId, progress(workflowId));
     String ui = uiLink(workflowId);
-    if (global.json) {
+    if (global.json()) {
       Map<String, Object> o = Report.json(v, ui);
       o.putAll(extra);
       Report.printJson(cli.out(), o);
@@ -211,15 +218,15 @@ abstract class TemporalCommand implements Callable<Integer> {
     return v.completed() ? 0 : CliFailure.FAILED;
   }
 
-  ParameterException usage(String message) {
+  protected ParameterException usage(String message) {
     return new ParameterException(spec.commandLine(), message);
   }
 
-  String uiLink(String workflowId) {
+  protected String uiLink(String workflowId) {
     return global.uiLink(cli.env(), connection.address(), connection.namespace(), workflowId);
   }
 
-  String notFound(String workflowId) {
+  protected String notFound(String workflowId) {
     return "no rotation with id '"
         + workflowId
         + "' in namespace '"
@@ -231,7 +238,7 @@ abstract class TemporalCommand implements Callable<Integer> {
   }
 
   /** Says what a Temporal failure means for the operator. */
-  CliFailure translate(RuntimeException e) {
+  protected CliFailure translate(RuntimeException e) {
     if (e instanceof CliFailure f) {
       return f;
     }
@@ -307,7 +314,7 @@ abstract class TemporalCommand implements Callable<Integer> {
   }
 
   /** A payload encrypted with a payload key this CLI does not hold, wherever the SDK wrapped it. */
-  static KeyturnPayloadCodec.WrongPayloadKeyException wrongPayloadKey(Throwable t) {
+  public static KeyturnPayloadCodec.WrongPayloadKeyException wrongPayloadKey(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (c instanceof KeyturnPayloadCodec.WrongPayloadKeyException w) {
         return w;
@@ -319,7 +326,7 @@ abstract class TemporalCommand implements Callable<Integer> {
     return null;
   }
 
-  static StatusRuntimeException grpcCause(Throwable t) {
+  public static StatusRuntimeException grpcCause(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (c instanceof StatusRuntimeException s) {
         return s;

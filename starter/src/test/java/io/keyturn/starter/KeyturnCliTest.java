@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.Status;
+import io.keyturn.starter.commands.RotateCommand;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.WorkerKeysWorkflow;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
 import io.keyturn.workflows.crypto.PayloadKeys;
+import io.keyturn.workflows.crypto.SecretFiles;
 import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.RotationPhase;
@@ -31,6 +33,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -477,6 +480,42 @@ class KeyturnCliTest {
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("does not look like a LiteLLM virtual key").contains(f.toString());
     assertThat(r.all()).doesNotContain(bad);
+  }
+
+  @Test
+  void aKeyFileIsReadLikeEveryOtherSecretFile() throws Exception {
+    Path missing = dir.resolve("missing.key");
+    Run none = run("rotate", "--secret-id", "app-file", "--key-file", missing.toString());
+    assertThat(none.exit()).isEqualTo(2);
+    assertThat(none.err()).contains("--key-file " + missing + " does not exist");
+
+    Path empty = Files.writeString(dir.resolve("empty.key"), "\n", StandardCharsets.UTF_8);
+    Run blank = run("rotate", "--secret-id", "app-file", "--key-file", empty.toString());
+    assertThat(blank.exit()).isEqualTo(2);
+    assertThat(blank.err()).contains("--key-file " + empty + " is empty");
+
+    Path big = Files.write(dir.resolve("big.key"), new byte[(int) SecretFiles.MAX_BYTES + 1]);
+    Run large = run("rotate", "--secret-id", "app-file", "--key-file", big.toString());
+    assertThat(large.exit()).isEqualTo(2);
+    assertThat(large.err()).contains("--key-file " + big + " is ").contains("bytes");
+
+    // A file others can read is still read, with a warning; its value is still checked.
+    Path shared = Files.writeString(dir.resolve("shared.key"), "not-a-key", StandardCharsets.UTF_8);
+    Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rw-r--r--"));
+    Run warned = run("rotate", "--secret-id", "app-file", "--key-file", shared.toString());
+    assertThat(warned.exit()).isEqualTo(2);
+    assertThat(warned.err())
+        .contains("can be read by other users")
+        .contains("does not look like a LiteLLM virtual key");
+  }
+
+  @Test
+  void aMissingKeyringFileIsAUsageError() {
+    Path missing = dir.resolve("no-keyring.json");
+    Run r = run("keyring", "public", "--file", missing.toString());
+
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("--file " + missing + " does not exist");
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.Status;
 import io.keyturn.workflows.client.TemporalConnection;
 import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowServiceException;
 import org.junit.jupiter.api.Test;
@@ -12,11 +13,21 @@ import org.junit.jupiter.api.Test;
 /** How Temporal's failures read to an operator: what happened, where, what to do. */
 class TemporalFailuresTest {
 
+  /** A command about one rotation, as status, wait and revoke-now are. */
   static TemporalCommand command() {
-    StatusCommand c = new StatusCommand();
-    c.id = "rotation/app/1";
-    c.connection =
-        TemporalConnection.local("temporal.test:7233").with(null, "keys");
+    TemporalCommand c =
+        new TemporalCommand() {
+          @Override
+          protected String workflowId() {
+            return "rotation/app/1";
+          }
+
+          @Override
+          protected int run(WorkflowClient client) {
+            return 0;
+          }
+        };
+    c.connection = TemporalConnection.local("temporal.test:7233").with(null, "keys");
     return c;
   }
 

@@ -15,22 +15,22 @@ import java.util.Map;
  * The keys of the test worker and what the CLI under test is configured with: the payload key they
  * share and the worker's public key. The keyring itself stays here, on the worker's side.
  */
-final class TestKeys {
-  static final WorkerKeyring KEYRING = WorkerKeyring.generate();
-  static final String PAYLOAD_KEY = PayloadKeys.generateBase64();
-  static final PayloadKeys PAYLOAD = PayloadKeys.parse(PAYLOAD_KEY);
-  static final DataConverter CONVERTER = KeyturnPayloadCodec.dataConverter(PAYLOAD);
+public final class TestKeys {
+  public static final WorkerKeyring KEYRING = WorkerKeyring.generate();
+  public static final String PAYLOAD_KEY = PayloadKeys.generateBase64();
+  public static final PayloadKeys PAYLOAD = PayloadKeys.parse(PAYLOAD_KEY);
+  public static final DataConverter CONVERTER = KeyturnPayloadCodec.dataConverter(PAYLOAD);
 
   private TestKeys() {}
 
   /** What a CLI user sets: the payload key and the worker's public key, nothing more. */
-  static Map<String, String> cliEnv() {
+  public static Map<String, String> cliEnv() {
     return Map.of(
         PayloadKeys.ENV, PAYLOAD_KEY, WorkerPublicKey.ENV, KEYRING.currentPublicKey().text());
   }
 
   /** Adds the CLI's keys to {@code env} unless the test names them itself (blank: none). */
-  static void addCliKeys(Map<String, String> env) {
+  public static void addCliKeys(Map<String, String> env) {
     if (!env.containsKey(PayloadKeys.ENV) && !env.containsKey(PayloadKeys.ENV_FILE)) {
       env.put(PayloadKeys.ENV, PAYLOAD_KEY);
     }
@@ -39,7 +39,7 @@ final class TestKeys {
     }
   }
 
-  static WorkerKeys answer(WorkerKeyring ring, PayloadKeys payload) {
+  public static WorkerKeys answer(WorkerKeyring ring, PayloadKeys payload) {
     return new WorkerKeys(
         ring.currentKeyId(),
         ring.publicKeys().stream().map(WorkerPublicKey::text).toList(),
@@ -48,13 +48,13 @@ final class TestKeys {
   }
 
   /** Registers the worker's answer to {@link WorkerKeysWorkflow}, as the real worker does. */
-  static void serveWorkerKeys(io.temporal.worker.WorkerFactory factory) {
+  public static void serveWorkerKeys(io.temporal.worker.WorkerFactory factory) {
     serveWorkerKeys(
         factory.newWorker(
             WorkerKeysWorkflow.taskQueueFor(io.keyturn.workflows.KeyRotationWorkflow.TASK_QUEUE)));
   }
 
-  static void serveWorkerKeys(Worker worker) {
+  public static void serveWorkerKeys(Worker worker) {
     WorkerKeys answer = answer(KEYRING, PAYLOAD);
     worker.registerWorkflowImplementationFactory(
         WorkerKeysWorkflow.class, () -> new WorkerKeysWorkflowImpl(answer));

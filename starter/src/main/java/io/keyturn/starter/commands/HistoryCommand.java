@@ -1,0 +1,117 @@
+package io.keyturn.starter.commands;
+
+import io.keyturn.starter.output.Report;
+import io.keyturn.starter.output.RotationWatcher;
+import io.keyturn.starter.schedules.ScheduledRotations;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowExecutionMetadata;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code keyturn history}: every rotation of one secret. */
+@Command(
+    name = "history",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Lists the rotations of one secret, newest first: every workflow whose id starts with"
+          + " rotation/<id>/ (scheduled, triggered with rotate-now, or started with rotate), its"
+          + " status and its start and close times. Details: keyturn status WORKFLOW-ID."
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  keyturn history billing-api",
+      "  keyturn history billing-api --limit 5 --json",
+      "",
+      "Exit codes: 0 listed (even none), 1 Temporal could not be used, 2 bad usage."
+    })
+public final class HistoryCommand extends ScheduleCommand {
+  @Parameters(index = "0", paramLabel = "ID", description = "The secret id (as in keyturn.yaml).")
+  String secretId;
+
+  @Option(
+      names = "--limit",
+      paramLabel = "N",
+      defaultValue = "50",
+      description = "Show at most N rotations (default: ${DEFAULT-VALUE}).")
+  int limit;
+
+  @Override
+  protected void prepare() {
+    if (!secretId.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+      throw usage("'" + secretId + "' is not a secret id: letters, digits, '.', '_', '-'");
+    }
+    if (limit < 1) {
+      throw usage("--limit must be 1 or more");
+    }
+  }
+
+  @Override
+  protected int run(WorkflowClient client) {
+    // Every rotation of the secret, whoever started it, runs under this one id.
+    String id = ScheduledRotations.rotationId(secretId);
+    List<WorkflowExecutionMetadata> found;
+    try (Stream<WorkflowExecutionMetadata> s =
+        client.listExecutions("WorkflowId = \"" + id + "\"")) {
+      found = s.limit(10_000).toList();
+    }
+    List<WorkflowExecutionMetadata> rows =
+        found.stream()
+            .sorted(Comparator.comparing(WorkflowExecutionMetadata::getStartTime).reversed())
+            .limit(limit)
+            .toList();
+    if (global.json()) {
+      Map<String, Object> o = new LinkedHashMap<>();
+      o.put("secretId", secretId);
+      o.put(
+          "rotations",
+          rows.stream()
+              .map(
+                  m -> {
+                    Map<String, Object> r = new LinkedHashMap<>();
+                    r.put("workflowId", m.getExecution().getWorkflowId());
+                    r.put("runId", m.getExecution().getRunId());
+                    r.put("status", RotationWatcher.statusName(m.getStatus()));
+                    r.put(
+                        "startTime", m.getStartTime() == null ? null : m.getStartTime().toString());
+                    r.put(
+                        "closeTime", m.getCloseTime() == null ? null : m.getCloseTime().toString());
+                    return r;
+                  })
+              .toList());
+      Report.printJson(cli.out(), o);
+      return 0;
+    }
+    if (rows.isEmpty()) {
+      cli.out()
+          .println(
+              "No rotations of '"
+                  + secretId
+                  + "' in namespace '"
+                  + connection.namespace()
+                  + "' (workflow id "
+                  + id
+                  + "). Closed ones are kept for the namespace's retention period only.");
+      return 0;
+    }
+    for (WorkflowExecutionMetadata m : rows) {
+      cli.out()
+          .println(
+              String.format(
+                  "%s run %s  %-11s started %s%s",
+                  m.getExecution().getWorkflowId(),
+                  m.getExecution().getRunId(),
+                  RotationWatcher.statusName(m.getStatus()),
+                  m.getStartTime(),
+                  m.getCloseTime() == null ? "" : ", closed " + m.getCloseTime()));
+    }
+    return 0;
+  }
+}

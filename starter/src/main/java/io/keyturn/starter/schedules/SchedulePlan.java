@@ -1,0 +1,229 @@
+package io.keyturn.starter.schedules;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.keyturn.starter.TemporalCommand;
+import io.keyturn.starter.config.SecretSpec;
+import io.keyturn.workflows.model.Durations;
+import io.temporal.client.schedules.ScheduleActionStartWorkflow;
+import io.temporal.client.schedules.ScheduleClient;
+import io.temporal.client.schedules.ScheduleDescription;
+import io.temporal.client.schedules.ScheduleHandle;
+import io.temporal.client.schedules.ScheduleListDescription;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * What {@code keyturn apply} would change to make Temporal's schedules match a configuration. Reads
+ * schedules only; never a key. A secret in the file is compared by describing its schedule (always
+ * current); schedules of secrets no longer in the file are found by listing (Temporal's visibility
+ * store, which may lag a second behind).
+ */
+public final class SchedulePlan {
+
+  /** What happens to one schedule. */
+  public enum Action {
+    CREATE("+", "create"),
+    UPDATE("~", "update"),
+    PAUSE("~", "pause"),
+    UNPAUSE("~", "unpause"),
+    UNCHANGED("=", "unchanged"),
+    DELETE("-", "delete"),
+    /** Its secret left the file and --prune was not given: the schedule stays. */
+    KEEP("!", "keep"),
+    /** A schedule with this id exists that Keyturn did not create: left alone, apply refuses. */
+    CONFLICT("!", "conflict");
+
+    public final String sign;
+    public final String word;
+
+    Action(String sign, String word) {
+      this.sign = sign;
+      this.word = word;
+    }
+
+    boolean changes() {
+      return this == CREATE || this == UPDATE || this == PAUSE || this == UNPAUSE || this == DELETE;
+    }
+  }
+
+  /**
+   * One line of the plan.
+   *
+   * @param spec the secret as declared, null for DELETE and KEEP
+   * @param fields for UPDATE, the fields that changed (including "paused")
+   */
+  public record Change(
+      String secretId,
+      String scheduleId,
+      Action action,
+      List<String> fields,
+      String detail,
+      SecretSpec spec) {}
+
+  private final List<Change> changes;
+
+  private SchedulePlan(List<Change> changes) {
+    this.changes = List.copyOf(changes);
+  }
+
+  /** Compares the file's secrets with the schedules in Temporal. */
+  public static SchedulePlan compute(
+      ScheduleClient schedules, List<SecretSpec> specs, boolean prune) {
+    List<Change> out = new ArrayList<>();
+    Set<String> declared = specs.stream().map(SecretSpec::id).collect(Collectors.toSet());
+    for (SecretSpec s : specs) {
+      out.add(compare(schedules, s));
+    }
+    Map<String, String> orphans = new TreeMap<>();
+    try (var listed = schedules.listSchedules(null)) {
+      listed.forEach(
+          d -> {
+            String secretId = managedSecretId(d);
+            if (secretId != null && !declared.contains(secretId)) {
+              orphans.put(d.getScheduleId(), secretId);
+            }
+          });
+    }
+    orphans.forEach(
+        (scheduleId, secretId) -> {
+          // The list may lag behind a delete: confirm with describe.
+          if (describe(schedules.getHandle(scheduleId)).isEmpty()) {
+            return;
+          }
+          out.add(
+              prune
+                  ? new Change(
+                      secretId,
+                      scheduleId,
+                      Action.DELETE,
+                      List.of(),
+                      "not in the file any more (--prune): the schedule is deleted; its keys and"
+                          + " past rotations are not touched",
+                      null)
+                  : new Change(
+                      secretId,
+                      scheduleId,
+                      Action.KEEP,
+                      List.of(),
+                      "not in the file any more: schedule left in place (pass --prune to delete"
+                          + " it; keys are never deleted by Keyturn)",
+                      null));
+        });
+    return new SchedulePlan(out);
+  }
+
+  private static Change compare(ScheduleClient schedules, SecretSpec s) {
+    String id = ScheduledRotations.scheduleId(s.id());
+    boolean paused = s.schedule().paused();
+    Optional<ScheduleDescription> found = describe(schedules.getHandle(id));
+    String what =
+        ScheduledRotations.scheduleText(s)
+            + "; grace "
+            + Durations.format(s.grace())
+            + (paused ? "; paused" : "");
+    if (found.isEmpty()) {
+      return new Change(s.id(), id, Action.CREATE, List.of(), what, s);
+    }
+    ScheduleDescription d = found.get();
+    if (!"true".equals(memo(d.getMemo(ScheduledRotations.MEMO_MANAGED, String.class)))) {
+      return new Change(
+          s.id(),
+          id,
+          Action.CONFLICT,
+          List.of(),
+          "a schedule with this id exists that keyturn apply did not create: delete or rename it"
+              + " (temporal schedule delete --schedule-id "
+              + id
+              + "), or change the secret's id",
+          s);
+    }
+    Map<String, Object> actionMemo =
+        d.getSchedule().getAction() instanceof ScheduleActionStartWorkflow a
+                && a.getOptions().getMemo() != null
+            ? a.getOptions().getMemo()
+            : Map.of();
+    String hash = ScheduledRotations.memoText(actionMemo.get(ScheduledRotations.MEMO_SPEC_HASH));
+    boolean isPaused = d.getSchedule().getState().isPaused();
+    if (!ScheduledRotations.hash(s).equals(hash)) {
+      String before = ScheduledRotations.memoText(actionMemo.get(ScheduledRotations.MEMO_SPEC));
+      List<String> fields =
+          new ArrayList<>(
+              before == null ? List.of("spec") : ScheduledRotations.changedFields(before, s));
+      if (isPaused != paused) {
+        fields.add("paused");
+      }
+      return new Change(s.id(), id, Action.UPDATE, fields, what, s);
+    }
+    if (isPaused != paused) {
+      return new Change(
+          s.id(),
+          id,
+          paused ? Action.PAUSE : Action.UNPAUSE,
+          List.of("paused"),
+          paused
+              ? "the file says paused: true"
+              : "paused in Temporal ("
+                  + d.getSchedule().getState().getNote()
+                  + ") but not in the file: write paused: true to keep it paused",
+          s);
+    }
+    return new Change(s.id(), id, Action.UNCHANGED, List.of(), what, s);
+  }
+
+  /** The secret id of a schedule Keyturn manages, or null for any other schedule. */
+  public static String managedSecretId(ScheduleListDescription d) {
+    if (ScheduledRotations.secretId(d.getScheduleId()) == null) {
+      return null;
+    }
+    if (!"true".equals(memo(d.getMemo(ScheduledRotations.MEMO_MANAGED, String.class)))) {
+      return null;
+    }
+    String id = memo(d.getMemo(ScheduledRotations.MEMO_SECRET_ID, String.class));
+    return id == null ? ScheduledRotations.secretId(d.getScheduleId()) : id;
+  }
+
+  private static String memo(Object o) {
+    return ScheduledRotations.memoText(o);
+  }
+
+  /** The schedule's description, or empty when there is no such schedule. */
+  public static Optional<ScheduleDescription> describe(ScheduleHandle h) {
+    try {
+      return Optional.of(h.describe());
+    } catch (RuntimeException e) {
+      StatusRuntimeException g = TemporalCommand.grpcCause(e);
+      if (g != null && g.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        return Optional.empty();
+      }
+      throw e;
+    }
+  }
+
+  /** Every line of the plan, in order. */
+  public List<Change> changes() {
+    return changes;
+  }
+
+  public boolean hasChanges() {
+    return changes.stream().anyMatch(c -> c.action().changes());
+  }
+
+  public List<Change> of(Action a) {
+    return changes.stream().filter(c -> c.action() == a).toList();
+  }
+
+  public Map<String, Integer> summary() {
+    Map<String, Integer> m = new LinkedHashMap<>();
+    for (Action a : Action.values()) {
+      m.put(a.word, of(a).size());
+    }
+    return m;
+  }
+}

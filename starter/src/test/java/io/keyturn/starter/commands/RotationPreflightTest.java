@@ -1,0 +1,384 @@
+package io.keyturn.starter.commands;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.keyturn.activities.store.SecretStoreActivitiesImpl;
+import io.keyturn.activities.store.SecretStoreRegistry;
+import io.keyturn.activities.vault.VaultAuth;
+import io.keyturn.activities.vault.VaultKv2Client;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.starter.CliFailure;
+import io.keyturn.starter.KeyturnCli;
+import io.keyturn.starter.TemporalClients;
+import io.keyturn.starter.TestKeys;
+import io.keyturn.starter.schedules.SchedulePlan;
+import io.keyturn.testkit.launch.TemporalDevServer;
+import io.keyturn.testkit.litellm.LiteLlmEmulator;
+import io.keyturn.workflows.KeyRotationWorkflow;
+import io.keyturn.workflows.RotationCheckWorkflowImpl;
+import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.PayloadKeys;
+import io.keyturn.workflows.model.RotationRequest;
+import io.keyturn.workflows.model.RotationResult;
+import io.keyturn.workflows.model.RotationStatus;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.client.WorkflowNotFoundException;
+import io.temporal.client.schedules.ScheduleClient;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * rotate and apply check, before they start anything, that a rotation could succeed: the gateway
+ * answers and has the key to replace (from here), and every destination passes the worker's check
+ * (on the worker, with its access). Against the emulator and the real dev server with an in-process
+ * worker serving the real check workflow and store activities.
+ */
+class RotationPreflightTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  static final String MASTER = "sk-master-" + "p".repeat(20);
+
+  static TemporalDevServer temporal;
+  static WorkflowServiceStubs stubs;
+  static WorkflowClient client;
+  static ScheduleClient schedules;
+  static WorkerFactory factory;
+  static LiteLlmEmulator proxy;
+
+  @TempDir Path dir;
+  final Map<String, String> env = new HashMap<>();
+
+  record Run(int exit, String out, String err) {
+    String all() {
+      return out + err;
+    }
+  }
+
+  /** The rotation itself is not under test: it completes at once. */
+  public static class StartedRotation implements KeyRotationWorkflow {
+    @Override
+    public RotationResult rotate(RotationRequest r) {
+      return new RotationResult(r.secretId(), 1, null, null, "a", null, false, null);
+    }
+
+    @Override
+    public void revokeNow(String reason) {}
+
+    @Override
+    public RotationStatus status() {
+      return null;
+    }
+  }
+
+  @BeforeAll
+  static void start() throws Exception {
+    proxy = LiteLlmEmulator.builder().masterKey(MASTER).build().start();
+    temporal = TemporalDevServer.builder().build().start();
+    stubs =
+        WorkflowServiceStubs.newServiceStubs(
+            WorkflowServiceStubsOptions.newBuilder().setTarget(temporal.address()).build());
+    client =
+        WorkflowClient.newInstance(
+            stubs,
+            WorkflowClientOptions.newBuilder()
+                .setNamespace("default")
+                .setDataConverter(TestKeys.CONVERTER)
+                .build());
+    schedules = ScheduleCommand.schedules(client);
+    factory = WorkerFactory.newInstance(client);
+    TestKeys.serveWorkerKeys(factory);
+    Worker w = factory.newWorker(KeyRotationWorkflow.TASK_QUEUE);
+    w.registerWorkflowImplementationTypes(RotationCheckWorkflowImpl.class, StartedRotation.class);
+    // The real store activities; Vault is an address where nothing answers.
+    JsonHttp http = new JsonHttp(Duration.ofSeconds(2));
+    w.registerActivitiesImplementations(
+        new SecretStoreActivitiesImpl(
+            SecretStoreRegistry.builtIn(
+                new VaultKv2Client(
+                    http, "http://127.0.0.1:" + freePort(), VaultAuth.token(() -> "t"))),
+            TestKeys.KEYRING));
+    factory.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (factory != null) {
+      factory.shutdownNow();
+    }
+    if (stubs != null) {
+      stubs.shutdownNow();
+    }
+    if (temporal != null) {
+      temporal.close();
+    }
+    if (proxy != null) {
+      proxy.close();
+    }
+  }
+
+  @BeforeEach
+  void cliEnv() {
+    env.put("TEMPORAL_ADDRESS", temporal.address());
+    env.put("LITELLM_URL", proxy.baseUrl());
+    TestKeys.addCliKeys(env);
+  }
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  Run run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    KeyturnCli cli =
+        new KeyturnCli(
+            TemporalClients.grpc(),
+            env,
+            new KeyturnCli.Io(
+                new ByteArrayInputStream(new byte[0]),
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8),
+                false),
+            Clock.systemUTC(),
+            KeyturnCli.Timing.DEFAULT);
+    int exit = cli.execute(args);
+    return new Run(
+        exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  String liveKey(String alias) {
+    return proxy.createKey(Map.of("key_alias", alias));
+  }
+
+  /** A key shaped like LiteLLM's that this proxy never issued. */
+  static String unknownKey() {
+    return "sk-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "").substring(0, 22);
+  }
+
+  Path file(String name, String value) throws Exception {
+    Path p = dir.resolve(name);
+    Files.writeString(p, value + "\n");
+    return p;
+  }
+
+  String fileDestination(String name) {
+    return "file:path=" + dir.resolve(name);
+  }
+
+  static boolean started(String secretId) {
+    try {
+      client.newUntypedWorkflowStub(RotationRequest.workflowId(secretId)).describe();
+      return true;
+    } catch (WorkflowNotFoundException e) {
+      return false;
+    }
+  }
+
+  @Test
+  void aKeyTheGatewayDoesNotHaveIsRefusedAndNothingStarts() throws Exception {
+    env.put("LITELLM_MASTER_KEY", MASTER);
+    String key = unknownKey();
+    Run r =
+        run(
+            "rotate",
+            "--secret-id",
+            "pf-missing",
+            "--key-file",
+            file("k", key).toString(),
+            "--to",
+            fileDestination("pf-missing.env"));
+    assertThat(r.exit()).as(r.all()).isEqualTo(CliFailure.USAGE);
+    assertThat(r.err())
+        .contains("could not succeed")
+        .contains(KeyMaterial.ref(key).fingerprint())
+        .contains("does not exist at LiteLLM " + proxy.baseUrl())
+        .contains("Nothing was started")
+        .contains("--skip-checks");
+    assertThat(r.all()).doesNotContain(key).doesNotContain(MASTER);
+    assertThat(started("pf-missing")).isFalse();
+
+    Run json =
+        run(
+            "rotate",
+            "--secret-id",
+            "pf-missing",
+            "--key-file",
+            file("k", key).toString(),
+            "--to",
+            fileDestination("pf-missing.env"),
+            "--json");
+    assertThat(json.exit()).isEqualTo(CliFailure.USAGE);
+    JsonNode o = JSON.readTree(json.out());
+    assertThat(o.path("ok").asBoolean(true)).isFalse();
+    assertThat(o.path("error").asText()).contains("does not exist at LiteLLM");
+    assertThat(started("pf-missing")).isFalse();
+  }
+
+  @Test
+  void withoutAManagementKeyTheKeyItselfTellsWhetherTheGatewayHasIt() throws Exception {
+    String key = unknownKey();
+    Run r =
+        run(
+            "rotate",
+            "--secret-id",
+            "pf-self",
+            "--key-file",
+            file("k", key).toString(),
+            "--to",
+            fileDestination("pf-self.env"));
+    assertThat(r.exit()).as(r.all()).isEqualTo(CliFailure.USAGE);
+    assertThat(r.err()).contains("refuses the key to replace").contains("401");
+    assertThat(started("pf-self")).isFalse();
+
+    Run ok =
+        run(
+            "rotate",
+            "--secret-id",
+            "pf-self",
+            "--key-file",
+            file("k2", liveKey("pf-self")).toString(),
+            "--to",
+            fileDestination("pf-self.env"));
+    assertThat(ok.exit()).as(ok.all()).isZero();
+    assertThat(ok.err()).doesNotContain("not checked");
+    assertThat(started("pf-self")).isTrue();
+  }
+
+  @Test
+  void aHashWithoutAManagementKeyIsStartedWithANoteOfWhatWasNotChecked() throws Exception {
+    Run r =
+        run(
+            "rotate",
+            "--secret-id",
+            "pf-hash",
+            "--key-hash",
+            KeyMaterial.tokenHash(liveKey("pf-hash")),
+            "--to",
+            fileDestination("pf-hash.env"));
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(r.err()).contains("was not checked").contains("LITELLM_MASTER_KEY");
+    assertThat(started("pf-hash")).isTrue();
+  }
+
+  @Test
+  void aGatewayThatDoesNotAnswerIsRefusedUnlessChecksAreSkipped() throws Exception {
+    env.put("LITELLM_URL", "http://127.0.0.1:" + freePort());
+    String[] args = {
+      "rotate",
+      "--secret-id",
+      "pf-gone",
+      "--key-file",
+      file("k", unknownKey()).toString(),
+      "--to",
+      fileDestination("pf-gone.env")
+    };
+    Run r = run(args);
+    assertThat(r.exit()).as(r.all()).isEqualTo(CliFailure.USAGE);
+    assertThat(r.err()).contains("cannot be reached").contains("--gateway");
+    assertThat(started("pf-gone")).isFalse();
+
+    String[] skipping = java.util.Arrays.copyOf(args, args.length + 1);
+    skipping[args.length] = "--skip-checks";
+    Run skipped = run(skipping);
+    assertThat(skipped.exit()).as(skipped.all()).isZero();
+    assertThat(started("pf-gone")).isTrue();
+  }
+
+  @Test
+  void aDestinationTheWorkerCannotUseIsRefusedBeforeAnythingStarts() throws Exception {
+    env.put("LITELLM_MASTER_KEY", MASTER);
+    Path missing = dir.resolve("no-such-dir").resolve("app.env");
+    Run file =
+        run(
+            "rotate",
+            "--secret-id",
+            "pf-dest",
+            "--key-file",
+            file("k", liveKey("pf-dest")).toString(),
+            "--to",
+            "file:path=" + missing);
+    assertThat(file.exit()).as(file.all()).isEqualTo(CliFailure.USAGE);
+    assertThat(file.err()).contains(missing.getParent().toString()).contains("Nothing was started");
+    assertThat(started("pf-dest")).isFalse();
+
+    // The Vault shorthand is checked the same way: here no Vault answers the worker.
+    Run vault =
+        run(
+            "rotate",
+            "--secret-id",
+            "pf-dest",
+            "--key-file",
+            file("k", liveKey("pf-dest-2")).toString(),
+            "--vault-name",
+            "elsewhere");
+    assertThat(vault.exit()).as(vault.all()).isEqualTo(CliFailure.USAGE);
+    assertThat(vault.err()).contains("secret/litellm/elsewhere").contains("Nothing was started");
+    assertThat(started("pf-dest")).isFalse();
+  }
+
+  @Test
+  void applyRefusesACurrentKeyTheGatewayDoesNotHaveAndCreatesNothing() throws Exception {
+    env.put("LITELLM_MASTER_KEY", MASTER);
+    String key = unknownKey();
+    file("app.key", key);
+    Path yaml =
+        file(
+            "keyturn.yaml",
+            """
+            apiVersion: keyturn/v1
+            secrets:
+              - id: pf-apply
+                gateway: {url: %s}
+                currentKey: {file: app.key}
+                destinations:
+                  - type: file
+                    path: %s
+                schedule:
+                  every: 30d
+            """
+                .formatted(proxy.baseUrl(), dir.resolve("pf-apply.env")));
+    Run r = run("apply", "-f", yaml.toString());
+    assertThat(r.exit()).as(r.all()).isEqualTo(2);
+    assertThat(r.all())
+        .contains("secret pf-apply.currentKey")
+        .contains("does not exist at LiteLLM")
+        .contains("--skip-checks");
+    assertThat(r.all()).doesNotContain(key);
+    assertThat(SchedulePlan.describe(schedules.getHandle("keyturn/pf-apply"))).isEmpty();
+
+    Run skipped = run("apply", "-f", yaml.toString(), "--skip-checks");
+    assertThat(skipped.exit()).as(skipped.all()).isZero();
+    assertThat(SchedulePlan.describe(schedules.getHandle("keyturn/pf-apply"))).isPresent();
+    schedules.getHandle("keyturn/pf-apply").delete();
+
+    // The key the destination holds is the one the first rotation replaces: a live one passes.
+    Files.writeString(dir.resolve("pf-apply.env"), "LITELLM_API_KEY=" + liveKey("pf-a") + "\n");
+    Run held = run("apply", "-f", yaml.toString());
+    assertThat(held.exit()).as(held.all()).isZero();
+    schedules.getHandle("keyturn/pf-apply").delete();
+    List.of(held.out(), held.err()).forEach(t -> assertThat(t).doesNotContain(key));
+  }
+}
