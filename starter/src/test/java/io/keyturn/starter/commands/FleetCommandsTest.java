@@ -191,6 +191,18 @@ class FleetCommandsTest {
                 secret("fails-c", "payments")));
     Run applied = run("apply", "-f", dir.resolve("keyturn.yaml").toString(), "--skip-checks");
     assertThat(applied.exit()).as(applied.out() + applied.err()).isZero();
+    // The selector reads the schedule list, which trails the creates by a moment on a busy server.
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (scheduleIds().size() < 4 && System.nanoTime() < until) {
+      Thread.sleep(100);
+    }
+    assertThat(scheduleIds()).hasSize(4);
+  }
+
+  static Set<String> scheduleIds() {
+    try (var s = schedules.listSchedules(null)) {
+      return s.map(ScheduleListDescription::getScheduleId).collect(Collectors.toSet());
+    }
   }
 
   static String secret(String id, String team) {
