@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.auto.service.AutoService;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.model.KeyRef;
@@ -440,6 +441,7 @@ public final class AwsSecretsManagerStore implements SecretStore, AutoCloseable 
    * client per region and endpoint kept for the worker's life (clients are thread-safe and costly
    * to build: credentials chain, HTTP pool).
    */
+  @AutoService(SecretStoreProvider.class)
   public static final class Provider implements SecretStoreProvider<AwsSecretsManagerConfig> {
     @Override
     public StoreType<AwsSecretsManagerConfig> type() {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.google.auto.service.AutoService;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.model.KeyRef;
@@ -440,6 +441,7 @@ public final class FileStore implements SecretStore {
   }
 
   /** Opens file destinations on the worker's file system. */
+  @AutoService(SecretStoreProvider.class)
   public static final class Provider implements SecretStoreProvider<FileStoreConfig> {
     @Override
     public StoreType<FileStoreConfig> type() {

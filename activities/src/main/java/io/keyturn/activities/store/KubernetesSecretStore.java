@@ -1,5 +1,6 @@
 package io.keyturn.activities.store;
 
+import com.google.auto.service.AutoService;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -481,6 +482,7 @@ public final class KubernetesSecretStore implements SecretStore, AutoCloseable {
    * account or {@code ~/.kube/config}); each store makes its own client at its first call, so a
    * worker without Kubernetes access starts. Close the store when done.
    */
+  @AutoService(SecretStoreProvider.class)
   public static final class Provider implements SecretStoreProvider<KubernetesSecretConfig> {
     @Override
     public StoreType<KubernetesSecretConfig> type() {

@@ -1,5 +1,6 @@
 package io.keyturn.activities.store;
 
+import com.google.auto.service.AutoService;
 import io.keyturn.activities.vault.VaultKv2Client;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.model.KeyRef;
@@ -174,6 +175,7 @@ public final class VaultKv2Store implements SecretStore {
    * Opens vault-kv2 destinations on the worker's Vault client. A destination that names an {@code
    * address} must name the worker's own VAULT_ADDR: one worker talks to one Vault.
    */
+  @AutoService(SecretStoreProvider.class)
   public static final class Provider implements SecretStoreProvider<VaultKv2Config> {
     @Override
     public StoreType<VaultKv2Config> type() {

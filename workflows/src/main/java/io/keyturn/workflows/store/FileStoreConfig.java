@@ -1,5 +1,6 @@
 package io.keyturn.workflows.store;
 
+import com.google.auto.service.AutoService;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -54,6 +55,7 @@ public record FileStoreConfig(Path path, Format format, String name) {
   }
 
   /** The {@value #TYPE} store type. */
+  @AutoService(StoreType.class)
   public static final class Type extends StoreType<FileStoreConfig> {
     public Type() {
       super(

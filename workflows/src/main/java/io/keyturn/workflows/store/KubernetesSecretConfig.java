@@ -1,5 +1,6 @@
 package io.keyturn.workflows.store;
 
+import com.google.auto.service.AutoService;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -86,6 +87,7 @@ public record KubernetesSecretConfig(
   }
 
   /** The {@value #TYPE} store type. */
+  @AutoService(StoreType.class)
   public static final class Type extends StoreType<KubernetesSecretConfig> {
     public Type() {
       super(

@@ -1,5 +1,6 @@
 package io.keyturn.workflows.store;
 
+import com.google.auto.service.AutoService;
 import java.time.Duration;
 import java.util.Map;
 
@@ -66,6 +67,7 @@ public record VaultKv2Config(
   }
 
   /** The {@value #TYPE} store type. */
+  @AutoService(StoreType.class)
   public static final class Type extends StoreType<VaultKv2Config> {
     public Type() {
       super(
