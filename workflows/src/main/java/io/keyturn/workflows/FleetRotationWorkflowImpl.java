@@ -9,7 +9,6 @@ import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.enums.v1.ParentClosePolicy;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
-import io.temporal.failure.ApplicationFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Promise;
@@ -182,7 +181,7 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
       try {
         Workflow.getWorkflowExecution(child).get();
       } catch (RuntimeException e) {
-        if (RotationLauncherWorkflowImpl.alreadyRunning(e)) {
+        if (RotationFailures.alreadyStarted(e)) {
           set(index, MemberState.SKIPPED, "already rotated (or rotating) by an earlier run");
           continue;
         }
@@ -200,7 +199,7 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
           (ok, failure) -> {
             if (failure == null) {
               set(index, MemberState.SUCCEEDED, null);
-            } else if (hasType(failure, RotationFailures.ALREADY_RUNNING)) {
+            } else if (RotationFailures.hasType(failure, RotationFailures.ALREADY_RUNNING)) {
               set(index, MemberState.SKIPPED, RotationMessages.rootMessage(failure));
             } else {
               set(index, MemberState.FAILED, RotationMessages.rootMessage(failure));
@@ -213,28 +212,6 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
     Workflow.await(
         () -> inWave.stream().noneMatch(k -> members.get(k).state() == MemberState.RUNNING));
     return i;
-  }
-
-  /**
-   * Called by a member rotation (in its own workflow code) once its new key is published: signals
-   * the fleet {@code parent}. Best effort: a fleet that has closed cannot be told, and the rotation
-   * goes on regardless.
-   */
-  static void tellPublished(String parent) {
-    String self = Workflow.getInfo().getWorkflowId();
-    FleetRotationWorkflow fleet =
-        Workflow.newExternalWorkflowStub(FleetRotationWorkflow.class, parent);
-    Async.procedure(fleet::memberPublished, self)
-        .exceptionally(
-            e -> {
-              log.warn(
-                  "rotation {} could not tell fleet {} it published ({}); the fleet has closed,"
-                      + " and the rotation goes on",
-                  self,
-                  parent,
-                  e.getMessage());
-              return null;
-            });
   }
 
   @Override
@@ -259,15 +236,6 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
     return m.toBuilder()
         .requestedBy("fleet " + fleetId + " by " + requestedBy + " (" + m.requestedBy() + ")")
         .build();
-  }
-
-  private static boolean hasType(Throwable t, String type) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof ApplicationFailure af && type.equals(af.getType())) {
-        return true;
-      }
-    }
-    return false;
   }
 
   /** The UI's "current details": the counts and what is failing. */

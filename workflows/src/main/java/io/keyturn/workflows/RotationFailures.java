@@ -1,5 +1,7 @@
 package io.keyturn.workflows;
 
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.failure.ApplicationFailure;
 import java.util.List;
 
 /**
@@ -96,4 +98,27 @@ public final class RotationFailures {
           ALREADY_RUNNING,
           WORKER_MISCONFIGURED,
           SEALING_KEY_MISMATCH);
+
+  /** Whether {@code t} or one of its causes is an application failure of {@code type}. */
+  public static boolean hasType(Throwable t, String type) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof ApplicationFailure af && type.equals(af.getType())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether {@code t} or one of its causes says the workflow id is taken by a running workflow: the
+   * secret's rotation (or the fleet) is already running.
+   */
+  public static boolean alreadyStarted(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof WorkflowExecutionAlreadyStarted) {
+        return true;
+      }
+    }
+    return false;
+  }
 }

@@ -4,15 +4,16 @@ import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.enums.v1.ParentClosePolicy;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
-import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.ChildWorkflowOptions;
 import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
+import org.slf4j.Logger;
 
 /** See {@link RotationLauncherWorkflow}. */
 public class RotationLauncherWorkflowImpl implements RotationLauncherWorkflow {
+  private static final Logger log = Workflow.getLogger(RotationLauncherWorkflowImpl.class);
 
   @Override
   public RotationResult launch(RotationRequest request) {
@@ -31,7 +32,7 @@ public class RotationLauncherWorkflowImpl implements RotationLauncherWorkflow {
     try {
       Workflow.getWorkflowExecution(rotation).get();
     } catch (RuntimeException e) {
-      if (alreadyRunning(e)) {
+      if (RotationFailures.alreadyStarted(e)) {
         throw ApplicationFailure.newNonRetryableFailure(
             "a rotation of "
                 + request.secretId()
@@ -52,17 +53,22 @@ public class RotationLauncherWorkflowImpl implements RotationLauncherWorkflow {
   public void rotationPublished(String rotationWorkflowId) {
     String parent = Workflow.getInfo().getParentWorkflowId().orElse(null);
     if (parent != null && parent.startsWith(FleetRotationWorkflow.ID_PREFIX)) {
-      // The fleet knows its members by this launcher's id.
-      FleetRotationWorkflowImpl.tellPublished(parent);
+      // The fleet knows its members by this launcher's id; a fleet that has closed cannot hear
+      // it, and the rotation goes on.
+      String self = Workflow.getInfo().getWorkflowId();
+      FleetRotationWorkflow fleet =
+          Workflow.newExternalWorkflowStub(FleetRotationWorkflow.class, parent);
+      Async.procedure(fleet::memberPublished, self)
+          .exceptionally(
+              e -> {
+                log.warn(
+                    "rotation {} could not tell fleet {} it published ({}); the fleet has closed,"
+                        + " and the rotation goes on",
+                    self,
+                    parent,
+                    e.getMessage());
+                return null;
+              });
     }
-  }
-
-  static boolean alreadyRunning(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c instanceof WorkflowExecutionAlreadyStarted) {
-        return true;
-      }
-    }
-    return false;
   }
 }
