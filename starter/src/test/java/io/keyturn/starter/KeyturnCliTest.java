@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.grpc.Status;
+import io.keyturn.starter.CliRunner.Run;
 import io.keyturn.starter.commands.RotateCommand;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.WorkerKeysWorkflow;
@@ -27,9 +28,6 @@ import io.temporal.client.WorkflowStub;
 import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,13 +66,25 @@ class KeyturnCliTest {
   static WorkflowClient client;
   static final List<TemporalConnection> connections = new ArrayList<>();
 
-  @TempDir Path dir;
+  /** The in-memory server, with the converter the CLI built from its environment. */
+  static final CliRunner CLI =
+      CliRunner.with(
+              (connection, dataConverter) -> {
+                connections.add(connection);
+                return new TemporalClients.Session(
+                    WorkflowClient.newInstance(
+                        temporal.getWorkflowServiceStubs(),
+                        WorkflowClientOptions.newBuilder()
+                            .setNamespace(client.getOptions().getNamespace())
+                            .setDataConverter(dataConverter)
+                            .build()),
+                    () -> {});
+              })
+          .timing(TIMING)
+          // These gateways and stores are made up: RotationPreflightTest checks the checks.
+          .skippingChecksOf("rotate");
 
-  record Run(int exit, String out, String err) {
-    String all() {
-      return out + err;
-    }
-  }
+  @TempDir Path dir;
 
   @BeforeAll
   static void startTemporal() {
@@ -104,40 +114,9 @@ class KeyturnCliTest {
    * test names them itself (blank: none).
    */
   static Run run(Map<String, String> env, String stdin, Clock clock, String... args) {
-    // These gateways and stores are made up: RotationPreflightTest checks the checks.
-    if (args.length > 0 && args[0].equals("rotate")) {
-      args = java.util.Arrays.copyOf(args, args.length + 1);
-      args[args.length - 1] = "--skip-checks";
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
     Map<String, String> withSecret = new HashMap<>(env);
     TestKeys.addCliKeys(withSecret);
-    KeyturnCli cli =
-        new KeyturnCli(
-            (connection, dataConverter) -> {
-              connections.add(connection);
-              // The in-memory server, with the converter the CLI built from its environment.
-              return new TemporalClients.Session(
-                  WorkflowClient.newInstance(
-                      temporal.getWorkflowServiceStubs(),
-                      WorkflowClientOptions.newBuilder()
-                          .setNamespace(client.getOptions().getNamespace())
-                          .setDataConverter(dataConverter)
-                          .build()),
-                  () -> {});
-            },
-            withSecret,
-            new KeyturnCli.Io(
-                new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
-                new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8),
-                false),
-            clock,
-            TIMING);
-    int exit = cli.execute(args);
-    return new Run(
-        exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return CLI.run(withSecret, stdin, false, clock, args);
   }
 
   static Run run(Map<String, String> env, String... args) {
@@ -146,6 +125,15 @@ class KeyturnCliTest {
 
   static Run run(String... args) {
     return run(Map.of(), args);
+  }
+
+  /** {@code rotate} of {@code secretId} at generation 1 from the key in $OLD_KEY of {@code env}. */
+  static Run rotateFromOldKey(Map<String, String> env, String secretId, String... more) {
+    List<String> args = new ArrayList<>();
+    args.addAll(
+        List.of("rotate", "--secret-id", secretId, "--key-env", "OLD_KEY", "--generation", "1"));
+    args.addAll(List.of(more));
+    return run(env, args.toArray(String[]::new));
   }
 
   /** A raw key as LiteLLM makes them; unique per call so no test finds another's. */
@@ -271,16 +259,7 @@ class KeyturnCliTest {
   @Test
   void rotateFromAnEnvironmentVariableSealsTheKeyForTheWorker() {
     String raw = rawKey();
-    Run r =
-        run(
-            Map.of("OLD_KEY", raw),
-            "rotate",
-            "--secret-id",
-            "app-env",
-            "--key-env",
-            "OLD_KEY",
-            "--generation",
-            "1");
+    Run r = rotateFromOldKey(Map.of("OLD_KEY", raw), "app-env");
 
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.err()).doesNotContain("note:");
@@ -321,19 +300,7 @@ class KeyturnCliTest {
   @Test
   void aCliWithAnotherPayloadKeyThanTheWorkerSaysSoNamingBothKeyIds() throws Exception {
     String raw = rawKey();
-    assertThat(
-            run(
-                    Map.of("OLD_KEY", raw),
-                    "rotate",
-                    "--secret-id",
-                    "app-other",
-                    "--key-env",
-                    "OLD_KEY",
-                    "--generation",
-                    "1",
-                    "--grace",
-                    "1h")
-                .exit())
+    assertThat(rotateFromOldKey(Map.of("OLD_KEY", raw), "app-other", "--grace", "1h").exit())
         .isZero();
     awaitPhase("rotation/app-other", RotationPhase.IN_GRACE);
     String other = PayloadKeys.generateBase64();
@@ -537,15 +504,9 @@ class KeyturnCliTest {
     String raw = rawKey();
     WorkerKeyring stranger = WorkerKeyring.generate();
     Run r =
-        run(
+        rotateFromOldKey(
             Map.of("OLD_KEY", raw, "KEYTURN_WORKER_PUBLIC_KEY", stranger.currentPublicKey().text()),
-            "rotate",
-            "--secret-id",
-            "app-stranger",
-            "--key-env",
-            "OLD_KEY",
-            "--generation",
-            "1");
+            "app-stranger");
 
     assertThat(r.exit()).as(r.all()).isEqualTo(2);
     assertThat(r.err())
@@ -567,15 +528,7 @@ class KeyturnCliTest {
     String raw = rawKey();
     String other = PayloadKeys.generateBase64();
     Run r =
-        run(
-            Map.of("OLD_KEY", raw, "KEYTURN_PAYLOAD_KEY", other),
-            "rotate",
-            "--secret-id",
-            "app-otherpayload",
-            "--key-env",
-            "OLD_KEY",
-            "--generation",
-            "1");
+        rotateFromOldKey(Map.of("OLD_KEY", raw, "KEYTURN_PAYLOAD_KEY", other), "app-otherpayload");
 
     assertThat(r.exit()).as(r.all()).isEqualTo(2);
     assertThat(r.err())
@@ -591,15 +544,8 @@ class KeyturnCliTest {
   void aBrokenPayloadKeyIsAUsageErrorAndNothingStarts() {
     String raw = rawKey();
     Run r =
-        run(
-            Map.of("OLD_KEY", raw, "KEYTURN_PAYLOAD_KEY", "dG9vIHNob3J0"),
-            "rotate",
-            "--secret-id",
-            "app-badsecret",
-            "--key-env",
-            "OLD_KEY",
-            "--generation",
-            "1");
+        rotateFromOldKey(
+            Map.of("OLD_KEY", raw, "KEYTURN_PAYLOAD_KEY", "dG9vIHNob3J0"), "app-badsecret");
 
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("at least 32 bytes").contains("openssl rand -base64 32");
@@ -745,18 +691,7 @@ class KeyturnCliTest {
   @Test
   void statusJsonShowsPhaseFingerprintsAndTemporalsStatus() throws Exception {
     String raw = rawKey();
-    Run started =
-        run(
-            Map.of("OLD_KEY", raw),
-            "rotate",
-            "--secret-id",
-            "app-status",
-            "--key-env",
-            "OLD_KEY",
-            "--generation",
-            "1",
-            "--grace",
-            "7d");
+    Run started = rotateFromOldKey(Map.of("OLD_KEY", raw), "app-status", "--grace", "7d");
     assertThat(started.exit()).as(started.err()).isZero();
     String id = "rotation/app-status";
     awaitPhase(id, RotationPhase.IN_GRACE);
@@ -1013,31 +948,25 @@ class KeyturnCliTest {
 
   @Test
   void anUnreachableTemporalIsNamedWithWhatToDo() {
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    KeyturnCli cli =
-        new KeyturnCli(
-            (connection, dataConverter) -> {
-              throw Status.UNAVAILABLE.withDescription("io exception").asRuntimeException();
-            },
-            Map.of(
-                "TEMPORAL_ADDRESS",
-                "127.0.0.1:7999",
-                "KEYTURN_PAYLOAD_KEY",
-                SECRET,
-                "KEYTURN_TEMPORAL_WAIT",
-                "0"),
-            new KeyturnCli.Io(
-                new ByteArrayInputStream(new byte[0]),
-                new PrintStream(new ByteArrayOutputStream()),
-                new PrintStream(err, true, StandardCharsets.UTF_8),
-                false),
-            Clock.systemUTC(),
-            TIMING);
+    Run r =
+        CliRunner.with(
+                (connection, dataConverter) -> {
+                  throw Status.UNAVAILABLE.withDescription("io exception").asRuntimeException();
+                })
+            .timing(TIMING)
+            .run(
+                Map.of(
+                    "TEMPORAL_ADDRESS",
+                    "127.0.0.1:7999",
+                    "KEYTURN_PAYLOAD_KEY",
+                    SECRET,
+                    "KEYTURN_TEMPORAL_WAIT",
+                    "0"),
+                "status",
+                "rotation/x");
 
-    int exit = cli.execute("status", "rotation/x");
-
-    assertThat(exit).isEqualTo(1);
-    assertThat(err.toString(StandardCharsets.UTF_8))
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err())
         .contains(
             "cannot reach Temporal at 127.0.0.1:7999: is the server running? (scripts/demo.sh"
                 + " starts one)");
@@ -1045,31 +974,25 @@ class KeyturnCliTest {
 
   @Test
   void aBusyTemporalIsTriedAgainWithAProgressLineUntilItAnswers() {
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
     java.util.concurrent.atomic.AtomicInteger attempts =
         new java.util.concurrent.atomic.AtomicInteger();
-    KeyturnCli cli =
-        new KeyturnCli(
-            (connection, dataConverter) -> {
-              if (attempts.incrementAndGet() < 3) {
-                throw Status.DEADLINE_EXCEEDED.withDescription("busy").asRuntimeException();
-              }
-              throw Status.NOT_FOUND.withDescription("workflow not found").asRuntimeException();
-            },
-            Map.of("TEMPORAL_ADDRESS", "127.0.0.1:7999", "KEYTURN_PAYLOAD_KEY", SECRET),
-            new KeyturnCli.Io(
-                new ByteArrayInputStream(new byte[0]),
-                new PrintStream(new ByteArrayOutputStream()),
-                new PrintStream(err, true, StandardCharsets.UTF_8),
-                false),
-            Clock.systemUTC(),
-            TIMING);
-
-    int exit = cli.execute("status", "rotation/x");
+    Run r =
+        CliRunner.with(
+                (connection, dataConverter) -> {
+                  if (attempts.incrementAndGet() < 3) {
+                    throw Status.DEADLINE_EXCEEDED.withDescription("busy").asRuntimeException();
+                  }
+                  throw Status.NOT_FOUND.withDescription("workflow not found").asRuntimeException();
+                })
+            .timing(TIMING)
+            .run(
+                Map.of("TEMPORAL_ADDRESS", "127.0.0.1:7999", "KEYTURN_PAYLOAD_KEY", SECRET),
+                "status",
+                "rotation/x");
 
     assertThat(attempts.get()).isEqualTo(3);
-    assertThat(exit).isEqualTo(1);
-    assertThat(err.toString(StandardCharsets.UTF_8))
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err())
         .contains("Temporal at 127.0.0.1:7999 is not answering (DEADLINE_EXCEEDED); trying again")
         .contains("no rotation with id 'rotation/x'");
   }

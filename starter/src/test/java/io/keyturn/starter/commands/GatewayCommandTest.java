@@ -5,16 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyturn.gateway.litellm.GatewayCheck;
-import io.keyturn.starter.KeyturnCli;
+import io.keyturn.starter.CliRunner;
+import io.keyturn.starter.CliRunner.Run;
 import io.keyturn.starter.checks.OnlineChecks;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,7 +29,11 @@ class GatewayCommandTest {
   @TempDir Path dir;
   LiteLlmEmulator proxy;
 
-  record Run(int exit, String out, String err) {}
+  static final CliRunner CLI =
+      CliRunner.with(
+          (connection, dataConverter) -> {
+            throw new AssertionError("gateway check must not talk to Temporal");
+          });
 
   @BeforeEach
   void start() {
@@ -53,24 +55,17 @@ class GatewayCommandTest {
   }
 
   Run run(boolean tty, Map<String, String> env, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    KeyturnCli cli =
-        new KeyturnCli(
-            (connection, dataConverter) -> {
-              throw new AssertionError("gateway check must not talk to Temporal");
-            },
-            env,
-            new KeyturnCli.Io(
-                new ByteArrayInputStream(new byte[0]),
-                new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8),
-                tty),
-            Clock.systemUTC(),
-            KeyturnCli.Timing.DEFAULT);
-    int exit = cli.execute(args);
-    return new Run(
-        exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return CLI.run(env, "", tty, Clock.systemUTC(), args);
+  }
+
+  /** {@code gateway check} of {@code gateway} with the management key in {@code keyFile}. */
+  Run checkWithKeyFile(String gateway, Path keyFile, String... more) {
+    List<String> args = new ArrayList<>();
+    args.addAll(
+        List.of(
+            "gateway", "check", "--gateway", gateway, "--management-key-file", keyFile.toString()));
+    args.addAll(List.of(more));
+    return run(Map.of(), args.toArray(String[]::new));
   }
 
   Path secretFile(String name, String value) throws Exception {
@@ -106,16 +101,7 @@ class GatewayCommandTest {
                 "allowed_routes",
                 List.of("/key/generate", "/key/info")));
     Path f = secretFile("mgmt.key", scoped + "\n");
-    Run r =
-        run(
-            Map.of(),
-            "gateway",
-            "check",
-            "--gateway",
-            proxy.baseUrl() + "/",
-            "--management-key-file",
-            f.toString(),
-            "--json");
+    Run r = checkWithKeyFile(proxy.baseUrl() + "/", f, "--json");
     assertThat(r.exit()).isEqualTo(1);
     JsonNode o = JSON.readTree(r.out());
     assertThat(o.path("ok").asBoolean()).isFalse();
@@ -189,15 +175,7 @@ class GatewayCommandTest {
   @Test
   void aRefusedKeysFixNamesWhereThatKeyWasReadAndNoInternalSeeds() throws Exception {
     Path f = secretFile("wrong.key", "sk-not-a-key-this-proxy-knows\n");
-    Run r =
-        run(
-            Map.of(),
-            "gateway",
-            "check",
-            "--gateway",
-            proxy.baseUrl(),
-            "--management-key-file",
-            f.toString());
+    Run r = checkWithKeyFile(proxy.baseUrl(), f);
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.out())
         .contains("Fix: Give the master key")
