@@ -4,52 +4,32 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.keyturn.starter.CliRunner;
+import io.keyturn.starter.CliRunner.Run;
 import io.keyturn.starter.KeyturnCli;
 import io.keyturn.starter.TemporalClients;
-import io.keyturn.starter.TestKeys;
-import io.keyturn.testkit.launch.TemporalDevServer;
 import io.keyturn.workflows.FleetRotationWorkflow;
 import io.keyturn.workflows.FleetRotationWorkflowImpl;
-import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.RotationLauncherWorkflow;
 import io.keyturn.workflows.RotationLauncherWorkflowImpl;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.model.FleetRequest;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
-import io.keyturn.workflows.model.RotationStatus;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
-import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
-import io.temporal.client.schedules.ScheduleClient;
-import io.temporal.client.schedules.ScheduleListDescription;
-import io.temporal.failure.ApplicationFailure;
-import io.temporal.serviceclient.WorkflowServiceStubs;
-import io.temporal.serviceclient.WorkflowServiceStubsOptions;
-import io.temporal.worker.WorkerFactory;
 import io.temporal.workflow.Workflow;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -60,46 +40,20 @@ import org.junit.jupiter.api.io.TempDir;
 class FleetCommandsTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
-  static TemporalDevServer temporal;
-  static WorkflowServiceStubs stubs;
-  static ScheduleClient schedules;
-  static WorkflowClient client;
+  @RegisterExtension static final DevTemporal temporal = DevTemporal.servingWorkerKeys();
 
-  /** The worker's and the CLI's Keyturn secret: payloads in history are encrypted with it. */
-  static final String SECRET = PayloadKeys.generateBase64();
+  static final CliRunner CLI =
+      CliRunner.with(TemporalClients.grpc())
+          .timing(new KeyturnCli.Timing(Duration.ofMillis(200), Duration.ofSeconds(5)));
 
   @TempDir Path dir;
   final Map<String, String> env = new HashMap<>();
-
-  record Run(int exit, String out, String err) {}
-
-  /** Secrets whose stand-in rotation fails; the rest complete at once. */
-  static final Set<String> FAILING = ConcurrentHashMap.newKeySet();
-
-  public static class InstantRotation implements KeyRotationWorkflow {
-    @Override
-    public RotationResult rotate(RotationRequest r) {
-      if (FAILING.contains(r.secretId())) {
-        throw ApplicationFailure.newNonRetryableFailure(
-            "Rotation of " + r.secretId() + " failed while verifying", "RotationRolledBack");
-      }
-      return new RotationResult(r.secretId(), 1, null, null, "a", null, false, List.of());
-    }
-
-    @Override
-    public void revokeNow(String reason) {}
-
-    @Override
-    public RotationStatus status() {
-      return null;
-    }
-  }
 
   /**
    * A stand-in rotation with a grace period: tells its launcher it published (so the fleet moves
    * on), then revokes after a short grace and completes.
    */
-  public static class GracefulRotation implements KeyRotationWorkflow {
+  public static class GracefulRotation extends StandInRotation {
     static final Duration GRACE = Duration.ofSeconds(3);
 
     static KeyRef newKey(String secretId) {
@@ -122,61 +76,13 @@ class FleetCommandsTest {
           false,
           null);
     }
-
-    @Override
-    public void revokeNow(String reason) {}
-
-    @Override
-    public RotationStatus status() {
-      return null;
-    }
-  }
-
-  @BeforeAll
-  static void startTemporal() throws Exception {
-    temporal = TemporalDevServer.builder().build().start();
-    stubs =
-        WorkflowServiceStubs.newServiceStubs(
-            WorkflowServiceStubsOptions.newBuilder().setTarget(temporal.address()).build());
-    client =
-        WorkflowClient.newInstance(
-            stubs,
-            WorkflowClientOptions.newBuilder()
-                .setNamespace("default")
-                .setDataConverter(TestKeys.CONVERTER)
-                .build());
-    schedules = ScheduleCommand.schedules(client);
-    // The worker's answer to the CLI's key question, as the real worker serves it.
-    keysWorker = io.temporal.worker.WorkerFactory.newInstance(client);
-    TestKeys.serveWorkerKeys(keysWorker);
-    keysWorker.start();
-  }
-
-  static io.temporal.worker.WorkerFactory keysWorker;
-
-  @AfterAll
-  static void stopTemporal() {
-    if (keysWorker != null) {
-      keysWorker.shutdownNow();
-    }
-    if (stubs != null) {
-      stubs.shutdownNow();
-    }
-    if (temporal != null) {
-      temporal.close();
-    }
   }
 
   @BeforeEach
   void clean() throws Exception {
-    try (var s = schedules.listSchedules(null)) {
-      for (String id : s.map(ScheduleListDescription::getScheduleId).collect(Collectors.toSet())) {
-        schedules.getHandle(id).delete();
-      }
-    }
-    FAILING.clear();
-    env.put("TEMPORAL_ADDRESS", temporal.address());
-    TestKeys.addCliKeys(env);
+    temporal.deleteSchedules();
+    StandInRotation.FAILING.clear();
+    env.putAll(temporal.cliEnv());
     env.put("USER", "alice");
     Files.writeString(
         dir.resolve("keyturn.yaml"),
@@ -192,17 +98,7 @@ class FleetCommandsTest {
     Run applied = run("apply", "-f", dir.resolve("keyturn.yaml").toString(), "--skip-checks");
     assertThat(applied.exit()).as(applied.out() + applied.err()).isZero();
     // The selector reads the schedule list, which trails the creates by a moment on a busy server.
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (scheduleIds().size() < 4 && System.nanoTime() < until) {
-      Thread.sleep(100);
-    }
-    assertThat(scheduleIds()).hasSize(4);
-  }
-
-  static Set<String> scheduleIds() {
-    try (var s = schedules.listSchedules(null)) {
-      return s.map(ScheduleListDescription::getScheduleId).collect(Collectors.toSet());
-    }
+    DevTemporal.await(() -> temporal.scheduleIds().size() == 4, "the four schedules to be listed");
   }
 
   static String secret(String id, String team) {
@@ -222,33 +118,20 @@ class FleetCommandsTest {
   }
 
   Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    KeyturnCli cli =
-        new KeyturnCli(
-            TemporalClients.grpc(),
-            env,
-            new KeyturnCli.Io(
-                new ByteArrayInputStream(new byte[0]),
-                new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8),
-                false),
-            Clock.systemUTC(),
-            new KeyturnCli.Timing(Duration.ofMillis(200), Duration.ofSeconds(5)));
-    int exit = cli.execute(args);
-    return new Run(
-        exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return CLI.run(env, args);
   }
 
   static FleetRequest input(String workflowId) {
     var payloads =
-        client
+        temporal
+            .client()
             .fetchHistory(workflowId)
             .getEvents()
             .get(0)
             .getWorkflowExecutionStartedEventAttributes()
             .getInput();
-    return client
+    return temporal
+        .client()
         .getOptions()
         .getDataConverter()
         .fromPayloads(0, Optional.of(payloads), FleetRequest.class, FleetRequest.class);
@@ -283,16 +166,16 @@ class FleetCommandsTest {
     assertThat(in.failureThreshold()).isEqualTo(0.5);
     assertThat(in.requestedBy()).isEqualTo("alice");
     RotationRequest scheduled =
-        RotateFleetCommand.request(schedules.getHandle("keyturn/billing-a").describe());
+        RotateFleetCommand.request(temporal.schedules().getHandle("keyturn/billing-a").describe());
     assertThat(in.members().get(0)).isEqualTo(scheduled);
     assertThat(in.members().get(0).chainFromStore()).isTrue();
-    assertThat(client.newUntypedWorkflowStub("fleet/t1").describe().getStatus())
+    assertThat(temporal.client().newUntypedWorkflowStub("fleet/t1").describe().getStatus())
         .isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING);
 
     Run again = run("rotate-fleet", "--selector", "id-prefix=billing-", "--fleet-id", "t1");
     assertThat(again.exit()).isEqualTo(1);
     assertThat(again.err()).contains("fleet/t1 is already running");
-    client.newUntypedWorkflowStub("fleet/t1").terminate("test done");
+    temporal.client().newUntypedWorkflowStub("fleet/t1").terminate("test done");
   }
 
   @Test
@@ -317,16 +200,12 @@ class FleetCommandsTest {
 
   @Test
   void aFleetStopsAtTheThresholdAndResumesWithTheSameId() throws Exception {
-    WorkerFactory factory = WorkerFactory.newInstance(client);
-    factory
-        .newWorker(KeyRotationWorkflow.TASK_QUEUE)
-        .registerWorkflowImplementationTypes(
+    try (var worker =
+        temporal.runWorkflows(
             FleetRotationWorkflowImpl.class,
             RotationLauncherWorkflowImpl.class,
-            InstantRotation.class);
-    factory.start();
-    try {
-      FAILING.add("fails-c");
+            StandInRotation.class)) {
+      StandInRotation.FAILING.add("fails-c");
       // Canary [billing-a], then [billing-b, fails-c]: 1 of 2 failed > 0.4, stopped; search waits.
       Run stopped =
           run(
@@ -351,7 +230,7 @@ class FleetCommandsTest {
       assertThat(status.exit()).isZero();
       assertThat(status.out()).contains("STOPPED").contains("fails-c").contains("--fleet-id t3");
 
-      FAILING.clear();
+      StandInRotation.FAILING.clear();
       Run resumed =
           run("rotate-fleet", "--fleet-id", "t3", "--concurrency", "2", "--wait", "--json");
       assertThat(resumed.exit()).as(resumed.err()).isZero();
@@ -365,24 +244,23 @@ class FleetCommandsTest {
           .containsEntry("billing-b", "SKIPPED")
           .containsEntry("fails-c", "SUCCEEDED")
           .containsEntry("search", "SUCCEEDED");
-      assertThat(client.newUntypedWorkflowStub("rotation/fails-c/fleet-t3").describe().getStatus())
+      assertThat(
+              temporal
+                  .client()
+                  .newUntypedWorkflowStub("rotation/fails-c/fleet-t3")
+                  .describe()
+                  .getStatus())
           .isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
-    } finally {
-      factory.shutdownNow();
     }
   }
 
   @Test
   void afterAFleetClosesFleetStatusAndListShowWhatItsRotationsDidSince() throws Exception {
-    WorkerFactory factory = WorkerFactory.newInstance(client);
-    factory
-        .newWorker(KeyRotationWorkflow.TASK_QUEUE)
-        .registerWorkflowImplementationTypes(
+    try (var worker =
+        temporal.runWorkflows(
             FleetRotationWorkflowImpl.class,
             RotationLauncherWorkflowImpl.class,
-            GracefulRotation.class);
-    factory.start();
-    try {
+            GracefulRotation.class)) {
       Run done =
           run(
               "rotate-fleet",
@@ -405,7 +283,10 @@ class FleetCommandsTest {
       // The fleet has closed; its rotations finish their grace and complete on their own.
       for (String id : Set.of("billing-a", "billing-b", "fails-c")) {
         String launcher = FleetRotationWorkflow.childWorkflowId(id, "fleet/t4");
-        client.newUntypedWorkflowStub(launcher).getResult(30, TimeUnit.SECONDS, Object.class);
+        temporal
+            .client()
+            .newUntypedWorkflowStub(launcher)
+            .getResult(30, TimeUnit.SECONDS, Object.class);
       }
 
       Run status = run("fleet-status", "t4", "--json");
@@ -433,8 +314,6 @@ class FleetCommandsTest {
         assertThat(rows.get(id).path("lastOutcome").asText()).isEqualTo("COMPLETED");
       }
       assertThat(rows.get("search").path("currentKey").isNull()).isTrue();
-    } finally {
-      factory.shutdownNow();
     }
   }
 }

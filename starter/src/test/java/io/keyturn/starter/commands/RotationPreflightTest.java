@@ -10,36 +10,25 @@ import io.keyturn.activities.vault.VaultAuth;
 import io.keyturn.activities.vault.VaultKv2Client;
 import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.starter.CliFailure;
-import io.keyturn.starter.KeyturnCli;
+import io.keyturn.starter.CliRunner;
+import io.keyturn.starter.CliRunner.Run;
 import io.keyturn.starter.TemporalClients;
 import io.keyturn.starter.TestKeys;
 import io.keyturn.starter.schedules.SchedulePlan;
-import io.keyturn.testkit.launch.TemporalDevServer;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.RotationCheckWorkflowImpl;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.model.RotationRequest;
-import io.keyturn.workflows.model.RotationResult;
-import io.keyturn.workflows.model.RotationStatus;
-import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowNotFoundException;
-import io.temporal.client.schedules.ScheduleClient;
-import io.temporal.serviceclient.WorkflowServiceStubs;
-import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +36,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -59,57 +49,20 @@ class RotationPreflightTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final String MASTER = "sk-master-" + "p".repeat(20);
 
-  static TemporalDevServer temporal;
-  static WorkflowServiceStubs stubs;
-  static WorkflowClient client;
-  static ScheduleClient schedules;
-  static WorkerFactory factory;
+  @RegisterExtension static final DevTemporal temporal = DevTemporal.servingWorkerKeys();
   static LiteLlmEmulator proxy;
+
+  static final CliRunner CLI = CliRunner.with(TemporalClients.grpc());
 
   @TempDir Path dir;
   final Map<String, String> env = new HashMap<>();
 
-  record Run(int exit, String out, String err) {
-    String all() {
-      return out + err;
-    }
-  }
-
-  /** The rotation itself is not under test: it completes at once. */
-  public static class StartedRotation implements KeyRotationWorkflow {
-    @Override
-    public RotationResult rotate(RotationRequest r) {
-      return new RotationResult(r.secretId(), 1, null, null, "a", null, false, null);
-    }
-
-    @Override
-    public void revokeNow(String reason) {}
-
-    @Override
-    public RotationStatus status() {
-      return null;
-    }
-  }
-
   @BeforeAll
   static void start() throws Exception {
     proxy = LiteLlmEmulator.builder().masterKey(MASTER).build().start();
-    temporal = TemporalDevServer.builder().build().start();
-    stubs =
-        WorkflowServiceStubs.newServiceStubs(
-            WorkflowServiceStubsOptions.newBuilder().setTarget(temporal.address()).build());
-    client =
-        WorkflowClient.newInstance(
-            stubs,
-            WorkflowClientOptions.newBuilder()
-                .setNamespace("default")
-                .setDataConverter(TestKeys.CONVERTER)
-                .build());
-    schedules = ScheduleCommand.schedules(client);
-    factory = WorkerFactory.newInstance(client);
-    TestKeys.serveWorkerKeys(factory);
+    WorkerFactory factory = temporal.workers();
     Worker w = factory.newWorker(KeyRotationWorkflow.TASK_QUEUE);
-    w.registerWorkflowImplementationTypes(RotationCheckWorkflowImpl.class, StartedRotation.class);
+    w.registerWorkflowImplementationTypes(RotationCheckWorkflowImpl.class, StandInRotation.class);
     // The real store activities; Vault is an address where nothing answers.
     JsonHttp http = new JsonHttp(Duration.ofSeconds(2));
     w.registerActivitiesImplementations(
@@ -123,15 +76,6 @@ class RotationPreflightTest {
 
   @AfterAll
   static void stop() {
-    if (factory != null) {
-      factory.shutdownNow();
-    }
-    if (stubs != null) {
-      stubs.shutdownNow();
-    }
-    if (temporal != null) {
-      temporal.close();
-    }
     if (proxy != null) {
       proxy.close();
     }
@@ -139,9 +83,8 @@ class RotationPreflightTest {
 
   @BeforeEach
   void cliEnv() {
-    env.put("TEMPORAL_ADDRESS", temporal.address());
+    env.putAll(temporal.cliEnv());
     env.put("LITELLM_URL", proxy.baseUrl());
-    TestKeys.addCliKeys(env);
   }
 
   static int freePort() throws Exception {
@@ -151,22 +94,7 @@ class RotationPreflightTest {
   }
 
   Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    KeyturnCli cli =
-        new KeyturnCli(
-            TemporalClients.grpc(),
-            env,
-            new KeyturnCli.Io(
-                new ByteArrayInputStream(new byte[0]),
-                new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8),
-                false),
-            Clock.systemUTC(),
-            KeyturnCli.Timing.DEFAULT);
-    int exit = cli.execute(args);
-    return new Run(
-        exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return CLI.run(env, args);
   }
 
   String liveKey(String alias) {
@@ -188,9 +116,25 @@ class RotationPreflightTest {
     return "file:path=" + dir.resolve(name);
   }
 
+  /** {@code rotate} of {@code secretId} from {@code keyFile} to the file {@code <secretId>.env}. */
+  Run rotateToFile(String secretId, Path keyFile, String... more) {
+    List<String> args = new ArrayList<>();
+    args.addAll(
+        List.of(
+            "rotate",
+            "--secret-id",
+            secretId,
+            "--key-file",
+            keyFile.toString(),
+            "--to",
+            fileDestination(secretId + ".env")));
+    args.addAll(List.of(more));
+    return run(args.toArray(String[]::new));
+  }
+
   static boolean started(String secretId) {
     try {
-      client.newUntypedWorkflowStub(RotationRequest.workflowId(secretId)).describe();
+      temporal.client().newUntypedWorkflowStub(RotationRequest.workflowId(secretId)).describe();
       return true;
     } catch (WorkflowNotFoundException e) {
       return false;
@@ -201,15 +145,7 @@ class RotationPreflightTest {
   void aKeyTheGatewayDoesNotHaveIsRefusedAndNothingStarts() throws Exception {
     env.put("LITELLM_MASTER_KEY", MASTER);
     String key = unknownKey();
-    Run r =
-        run(
-            "rotate",
-            "--secret-id",
-            "pf-missing",
-            "--key-file",
-            file("k", key).toString(),
-            "--to",
-            fileDestination("pf-missing.env"));
+    Run r = rotateToFile("pf-missing", file("k", key));
     assertThat(r.exit()).as(r.all()).isEqualTo(CliFailure.USAGE);
     assertThat(r.err())
         .contains("could not succeed")
@@ -220,16 +156,7 @@ class RotationPreflightTest {
     assertThat(r.all()).doesNotContain(key).doesNotContain(MASTER);
     assertThat(started("pf-missing")).isFalse();
 
-    Run json =
-        run(
-            "rotate",
-            "--secret-id",
-            "pf-missing",
-            "--key-file",
-            file("k", key).toString(),
-            "--to",
-            fileDestination("pf-missing.env"),
-            "--json");
+    Run json = rotateToFile("pf-missing", file("k", key), "--json");
     assertThat(json.exit()).isEqualTo(CliFailure.USAGE);
     JsonNode o = JSON.readTree(json.out());
     assertThat(o.path("ok").asBoolean(true)).isFalse();
@@ -240,28 +167,12 @@ class RotationPreflightTest {
   @Test
   void withoutAManagementKeyTheKeyItselfTellsWhetherTheGatewayHasIt() throws Exception {
     String key = unknownKey();
-    Run r =
-        run(
-            "rotate",
-            "--secret-id",
-            "pf-self",
-            "--key-file",
-            file("k", key).toString(),
-            "--to",
-            fileDestination("pf-self.env"));
+    Run r = rotateToFile("pf-self", file("k", key));
     assertThat(r.exit()).as(r.all()).isEqualTo(CliFailure.USAGE);
     assertThat(r.err()).contains("refuses the key to replace").contains("401");
     assertThat(started("pf-self")).isFalse();
 
-    Run ok =
-        run(
-            "rotate",
-            "--secret-id",
-            "pf-self",
-            "--key-file",
-            file("k2", liveKey("pf-self")).toString(),
-            "--to",
-            fileDestination("pf-self.env"));
+    Run ok = rotateToFile("pf-self", file("k2", liveKey("pf-self")));
     assertThat(ok.exit()).as(ok.all()).isZero();
     assertThat(ok.err()).doesNotContain("not checked");
     assertThat(started("pf-self")).isTrue();
@@ -286,23 +197,13 @@ class RotationPreflightTest {
   @Test
   void aGatewayThatDoesNotAnswerIsRefusedUnlessChecksAreSkipped() throws Exception {
     env.put("LITELLM_URL", "http://127.0.0.1:" + freePort());
-    String[] args = {
-      "rotate",
-      "--secret-id",
-      "pf-gone",
-      "--key-file",
-      file("k", unknownKey()).toString(),
-      "--to",
-      fileDestination("pf-gone.env")
-    };
-    Run r = run(args);
+    Path key = file("k", unknownKey());
+    Run r = rotateToFile("pf-gone", key);
     assertThat(r.exit()).as(r.all()).isEqualTo(CliFailure.USAGE);
     assertThat(r.err()).contains("cannot be reached").contains("--gateway");
     assertThat(started("pf-gone")).isFalse();
 
-    String[] skipping = java.util.Arrays.copyOf(args, args.length + 1);
-    skipping[args.length] = "--skip-checks";
-    Run skipped = run(skipping);
+    Run skipped = rotateToFile("pf-gone", key, "--skip-checks");
     assertThat(skipped.exit()).as(skipped.all()).isZero();
     assertThat(started("pf-gone")).isTrue();
   }
@@ -367,18 +268,19 @@ class RotationPreflightTest {
         .contains("does not exist at LiteLLM")
         .contains("--skip-checks");
     assertThat(r.all()).doesNotContain(key);
-    assertThat(SchedulePlan.describe(schedules.getHandle("keyturn/pf-apply"))).isEmpty();
+    assertThat(SchedulePlan.describe(temporal.schedules().getHandle("keyturn/pf-apply"))).isEmpty();
 
     Run skipped = run("apply", "-f", yaml.toString(), "--skip-checks");
     assertThat(skipped.exit()).as(skipped.all()).isZero();
-    assertThat(SchedulePlan.describe(schedules.getHandle("keyturn/pf-apply"))).isPresent();
-    schedules.getHandle("keyturn/pf-apply").delete();
+    assertThat(SchedulePlan.describe(temporal.schedules().getHandle("keyturn/pf-apply")))
+        .isPresent();
+    temporal.schedules().getHandle("keyturn/pf-apply").delete();
 
     // The key the destination holds is the one the first rotation replaces: a live one passes.
     Files.writeString(dir.resolve("pf-apply.env"), "LITELLM_API_KEY=" + liveKey("pf-a") + "\n");
     Run held = run("apply", "-f", yaml.toString());
     assertThat(held.exit()).as(held.all()).isZero();
-    schedules.getHandle("keyturn/pf-apply").delete();
+    temporal.schedules().getHandle("keyturn/pf-apply").delete();
     List.of(held.out(), held.err()).forEach(t -> assertThat(t).doesNotContain(key));
   }
 }

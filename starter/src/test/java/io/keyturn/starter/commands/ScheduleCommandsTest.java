@@ -4,160 +4,70 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.keyturn.starter.KeyturnCli;
+import io.keyturn.starter.CliRunner;
+import io.keyturn.starter.CliRunner.Run;
 import io.keyturn.starter.TemporalClients;
-import io.keyturn.starter.TestKeys;
 import io.keyturn.starter.schedules.SchedulePlan;
 import io.keyturn.starter.schedules.ScheduledRotations;
-import io.keyturn.testkit.launch.TemporalDevServer;
 import io.keyturn.workflows.KeyRotationWorkflow;
+import io.keyturn.workflows.RotationLauncherWorkflowImpl;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
 import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.model.RotationRequest;
 import io.temporal.api.enums.v1.ScheduleOverlapPolicy;
 import io.temporal.api.history.v1.HistoryEvent;
-import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.schedules.ScheduleActionStartWorkflow;
-import io.temporal.client.schedules.ScheduleClient;
 import io.temporal.client.schedules.ScheduleDescription;
 import io.temporal.client.schedules.ScheduleIntervalSpec;
-import io.temporal.client.schedules.ScheduleListDescription;
-import io.temporal.serviceclient.WorkflowServiceStubs;
-import io.temporal.serviceclient.WorkflowServiceStubsOptions;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
-import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * plan, apply, list, history, pause, unpause and rotate-now, run in-process against the real
  * Temporal dev server (the in-memory test server has no Schedules). No worker runs: scheduled
- * workflows are started, never executed. Every test starts from a namespace without schedules.
+ * workflows are started, never executed. Every test starts from a namespace without
+ * temporal.schedules().
  */
 class ScheduleCommandsTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
-  static TemporalDevServer temporal;
-  static WorkflowServiceStubs stubs;
-  static ScheduleClient schedules;
-  static WorkflowClient client;
+  @RegisterExtension static final DevTemporal temporal = DevTemporal.server();
 
-  /** The worker's and the CLI's Keyturn secret: payloads in history are encrypted with it. */
-  static final String SECRET = PayloadKeys.generateBase64();
+  /** These gateways and stores are made up: the online checks have their own test. */
+  static final CliRunner CLI =
+      CliRunner.with(TemporalClients.grpc()).skippingChecksOf("plan", "apply");
 
   @TempDir Path dir;
   final Map<String, String> env = new HashMap<>();
   String rawKey;
 
-  record Run(int exit, String out, String err) {
-    String all() {
-      return out + err;
-    }
-  }
-
-  @BeforeAll
-  static void startTemporal() throws Exception {
-    temporal = TemporalDevServer.builder().build().start();
-    stubs =
-        WorkflowServiceStubs.newServiceStubs(
-            WorkflowServiceStubsOptions.newBuilder().setTarget(temporal.address()).build());
-    client =
-        WorkflowClient.newInstance(
-            stubs,
-            WorkflowClientOptions.newBuilder()
-                .setNamespace("default")
-                .setDataConverter(TestKeys.CONVERTER)
-                .build());
-    schedules = ScheduleCommand.schedules(client);
-  }
-
-  @AfterAll
-  static void stopTemporal() {
-    if (stubs != null) {
-      stubs.shutdownNow();
-    }
-    if (temporal != null) {
-      temporal.close();
-    }
-  }
-
   @BeforeEach
   void clean() throws Exception {
-    for (String id : listedIds()) {
-      schedules.getHandle(id).delete();
-    }
-    await(() -> listedIds().isEmpty(), "schedules of earlier tests to be gone");
-    env.put("TEMPORAL_ADDRESS", temporal.address());
-    TestKeys.addCliKeys(env);
+    temporal.deleteSchedules();
+    env.putAll(temporal.cliEnv());
     rawKey = "sk-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "").substring(0, 24);
   }
 
   Run run(String... args) {
-    // These gateways and stores are made up: the online checks have their own test.
-    if (args.length > 0 && (args[0].equals("plan") || args[0].equals("apply"))) {
-      String[] more = java.util.Arrays.copyOf(args, args.length + 1);
-      more[args.length] = "--skip-checks";
-      args = more;
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    KeyturnCli cli =
-        new KeyturnCli(
-            TemporalClients.grpc(),
-            env,
-            new KeyturnCli.Io(
-                new ByteArrayInputStream(new byte[0]),
-                new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8),
-                false),
-            Clock.systemUTC(),
-            KeyturnCli.Timing.DEFAULT);
-    int exit = cli.execute(args);
-    return new Run(
-        exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  static Set<String> listedIds() {
-    try (var s = schedules.listSchedules(null)) {
-      return s.map(ScheduleListDescription::getScheduleId).collect(Collectors.toSet());
-    }
-  }
-
-  static void await(Supplier<Boolean> condition, String what) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (System.nanoTime() < deadline) {
-      if (condition.get()) {
-        return;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("timed out waiting for " + what);
+    return CLI.run(env, args);
   }
 
   static boolean exists(String scheduleId) {
-    return SchedulePlan.describe(schedules.getHandle(scheduleId)).isPresent();
+    return SchedulePlan.describe(temporal.schedules().getHandle(scheduleId)).isPresent();
   }
 
   static ScheduleDescription describe(String scheduleId) {
-    return schedules.getHandle(scheduleId).describe();
+    return temporal.schedules().getHandle(scheduleId).describe();
   }
 
   static RotationRequest argument(ScheduleDescription d) {
@@ -305,7 +215,8 @@ class ScheduleCommandsTest {
   void aSecretRemovedFromTheFileKeepsItsScheduleUnlessPruneSaysSo() throws Exception {
     Path f = config("30d", "24h", true);
     assertThat(run("apply", "-f", f.toString()).exit()).isZero();
-    await(() -> listedIds().contains("keyturn/search"), "keyturn/search to be listed");
+    DevTemporal.await(
+        () -> temporal.scheduleIds().contains("keyturn/search"), "keyturn/search to be listed");
 
     config("30d", "24h", false);
     Run plan = run("plan", "-f", f.toString());
@@ -329,7 +240,7 @@ class ScheduleCommandsTest {
   void pauseUnpauseAndListShowTheState() throws Exception {
     Path f = config("30d", "24h", true);
     assertThat(run("apply", "-f", f.toString()).exit()).isZero();
-    await(() -> listedIds().size() == 2, "both schedules to be listed");
+    DevTemporal.await(() -> temporal.scheduleIds().size() == 2, "both schedules to be listed");
 
     Run pause = run("pause", "billing", "--reason", "gateway migration");
     assertThat(pause.exit()).as(pause.all()).isZero();
@@ -368,14 +279,8 @@ class ScheduleCommandsTest {
   void rotateNowWaitFollowsTheRotationTheLauncherStartsToItsOutcome() throws Exception {
     Path f = config("30d", "24h", false);
     assertThat(run("apply", "-f", f.toString()).exit()).isZero();
-    io.temporal.worker.WorkerFactory factory = io.temporal.worker.WorkerFactory.newInstance(client);
-    factory
-        .newWorker(io.keyturn.workflows.KeyRotationWorkflow.TASK_QUEUE)
-        .registerWorkflowImplementationTypes(
-            io.keyturn.workflows.RotationLauncherWorkflowImpl.class,
-            FleetCommandsTest.InstantRotation.class);
-    factory.start();
-    try {
+    try (var worker =
+        temporal.runWorkflows(RotationLauncherWorkflowImpl.class, StandInRotation.class)) {
       Run json = run("rotate-now", "billing", "--wait", "--json");
       assertThat(json.exit()).as(json.all()).isZero();
       JsonNode o = JSON.readTree(json.out());
@@ -389,8 +294,6 @@ class ScheduleCommandsTest {
       assertThat(text.out())
           .contains("Started rotation rotation/billing")
           .contains("rotation/billing  COMPLETED");
-    } finally {
-      factory.shutdownNow();
     }
   }
 
@@ -406,13 +309,14 @@ class ScheduleCommandsTest {
     String wfId = JSON.readTree(now.out()).path("launcherWorkflowId").asText();
     assertThat(wfId).startsWith("launch/billing/scheduled-");
 
-    HistoryEvent first = client.fetchHistory(wfId).getHistory().getEvents(0);
+    HistoryEvent first = temporal.client().fetchHistory(wfId).getHistory().getEvents(0);
     var started = first.getWorkflowExecutionStartedEventAttributes();
     assertThat(started.getWorkflowType().getName()).isEqualTo("RotationLauncher");
     // The schedule's action (and so the started input) was written through the codec.
     assertThat(started.getInput().getPayloadsList()).allMatch(KeyturnPayloadCodec::isEncrypted);
     RotationRequest req =
-        client
+        temporal
+            .client()
             .getOptions()
             .getDataConverter()
             .fromPayload(
@@ -420,7 +324,7 @@ class ScheduleCommandsTest {
     assertThat(req.chainFromStore()).isTrue();
     assertThat(req.generation()).isZero();
     assertThat(req.oldKey().tokenHash()).isEqualTo(KeyMaterial.tokenHash(rawKey));
-    byte[] raw = client.fetchHistory(wfId).getHistory().toByteArray();
+    byte[] raw = temporal.client().fetchHistory(wfId).getHistory().toByteArray();
     assertThat(new String(raw, StandardCharsets.ISO_8859_1)).doesNotContain(rawKey);
     assertThat(req.oldKeySealed()).isNotNull();
 
@@ -428,14 +332,14 @@ class ScheduleCommandsTest {
     assertThat(run("history", "search").out()).contains("No rotations of 'search'");
 
     // No worker runs, so the rotation stays open: a second one is refused (never two at once).
-    await(
+    DevTemporal.await(
         () -> !describe("keyturn/billing").getInfo().getRunningActions().isEmpty(),
         "the schedule to see its running rotation");
     Run second = run("rotate-now", "billing");
     assertThat(second.exit()).isEqualTo(1);
     assertThat(second.err()).contains("still running").contains("rotation/billing").contains(wfId);
     assertThat(run("list").out()).contains("running").contains("rotation/billing");
-    client.newUntypedWorkflowStub(wfId).terminate("test done");
+    temporal.client().newUntypedWorkflowStub(wfId).terminate("test done");
   }
 
   @Test
@@ -460,7 +364,7 @@ class ScheduleCommandsTest {
         .isEqualTo("the file " + dir.resolve("billing.key") + " does not exist.");
     assertThat(problems.get(0).path("fix").asText()).isNotBlank();
     Thread.sleep(500);
-    assertThat(listedIds()).isEmpty();
+    assertThat(temporal.scheduleIds()).isEmpty();
     assertThat(exists("keyturn/search")).isFalse();
     assertThat(exists("keyturn/billing")).isFalse();
 
@@ -503,10 +407,12 @@ class ScheduleCommandsTest {
     Path f = config("30d", "24h", false);
     // Created without the managed memo, as another tool would.
     var loaded = io.keyturn.starter.config.ConfigLoader.load(f).get(0);
-    schedules.createSchedule(
-        "keyturn/billing",
-        ScheduledRotations.schedule(loaded, ScheduledRotations.request(loaded, env), true, "x"),
-        io.temporal.client.schedules.ScheduleOptions.newBuilder().build());
+    temporal
+        .schedules()
+        .createSchedule(
+            "keyturn/billing",
+            ScheduledRotations.schedule(loaded, ScheduledRotations.request(loaded, env), true, "x"),
+            io.temporal.client.schedules.ScheduleOptions.newBuilder().build());
     Run plan = run("plan", "-f", f.toString());
     assertThat(plan.out()).contains("! conflict   keyturn/billing");
     Run apply = run("apply", "-f", f.toString());
