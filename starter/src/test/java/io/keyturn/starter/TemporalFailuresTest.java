@@ -35,15 +35,19 @@ class TemporalFailuresTest {
     return WorkflowExecution.newBuilder().setWorkflowId("rotation/app/1").build();
   }
 
+  /** What {@link #command()} makes of Temporal's NOT_FOUND answer saying {@code description}. */
+  static CliFailure notFound(String description) {
+    return command()
+        .translate(
+            new WorkflowNotFoundException(
+                execution(),
+                "KeyRotation",
+                Status.NOT_FOUND.withDescription(description).asRuntimeException()));
+  }
+
   @Test
   void anUnknownWorkflowNamesTheIdNamespaceAndAddress() {
-    CliFailure f =
-        command()
-            .translate(
-                new WorkflowNotFoundException(
-                    execution(),
-                    "KeyRotation",
-                    Status.NOT_FOUND.withDescription("workflow not found").asRuntimeException()));
+    CliFailure f = notFound("workflow not found");
 
     assertThat(f.exitCode()).isEqualTo(1);
     assertThat(f.getMessage())
@@ -52,15 +56,7 @@ class TemporalFailuresTest {
 
   @Test
   void aMissingNamespaceIsNotReportedAsAMissingWorkflow() {
-    CliFailure f =
-        command()
-            .translate(
-                new WorkflowNotFoundException(
-                    execution(),
-                    "KeyRotation",
-                    Status.NOT_FOUND
-                        .withDescription("Namespace keys is not found.")
-                        .asRuntimeException()));
+    CliFailure f = notFound("Namespace keys is not found.");
 
     assertThat(f.getMessage())
         .startsWith("namespace 'keys' does not exist at temporal.test:7233")

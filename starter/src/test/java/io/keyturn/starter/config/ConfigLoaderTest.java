@@ -1,5 +1,7 @@
 package io.keyturn.starter.config;
 
+import static io.keyturn.starter.config.ConfigRefusals.onlyProblem;
+import static io.keyturn.starter.config.ConfigRefusals.refusal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -89,19 +91,9 @@ class ConfigLoaderTest {
     Path d = Files.createDirectory(dir.resolve("conf"));
     Files.writeString(d.resolve("a.yaml"), GOOD);
     Files.writeString(d.resolve("b.yml"), GOOD.replace("id: search", "id: other"));
-    assertThatThrownBy(() -> ConfigLoader.load(d))
-        .isInstanceOfSatisfying(
-            ConfigException.class,
-            e ->
-                assertThat(e.problems())
-                    .singleElement()
-                    .satisfies(
-                        p -> {
-                          assertThat(p.file()).isEqualTo(d.resolve("b.yml"));
-                          assertThat(p.message())
-                              .contains("'billing-api' is declared twice")
-                              .contains("a.yaml");
-                        }));
+    ConfigProblem p = onlyProblem(d);
+    assertThat(p.file()).isEqualTo(d.resolve("b.yml"));
+    assertThat(p.message()).contains("'billing-api' is declared twice").contains("a.yaml");
   }
 
   static Stream<Arguments> badConfigs() {
@@ -307,20 +299,16 @@ class ConfigLoaderTest {
       String name, String yaml, String field, String message) throws Exception {
     assertThat(yaml).as("the case changes the good file").isNotEqualTo(GOOD);
     Path f = write("keyturn.yaml", yaml);
-    assertThatThrownBy(() -> ConfigLoader.load(f))
-        .isInstanceOfSatisfying(
-            ConfigException.class,
-            e -> {
-              assertThat(e.problems())
-                  .as(e.getMessage())
-                  .anySatisfy(
-                      p -> {
-                        assertThat(p.file()).isEqualTo(f);
-                        assertThat(p.field()).contains(field);
-                        assertThat(p.message()).contains(message);
-                      });
-              assertThat(e.getMessage()).contains(f.toString());
+    ConfigException e = refusal(f);
+    assertThat(e.problems())
+        .as(e.getMessage())
+        .anySatisfy(
+            p -> {
+              assertThat(p.file()).isEqualTo(f);
+              assertThat(p.field()).contains(field);
+              assertThat(p.message()).contains(message);
             });
+    assertThat(e.getMessage()).contains(f.toString());
   }
 
   @Test
@@ -331,14 +319,7 @@ class ConfigLoaderTest {
             GOOD.replace("      every: 30d\n", ""),
             GOOD.replace("import: current", "import: latest"))) {
       Path f = write("keyturn.yaml", yaml);
-      assertThatThrownBy(() -> ConfigLoader.load(f))
-          .isInstanceOfSatisfying(
-              ConfigException.class,
-              e ->
-                  assertThat(e.problems())
-                      .as(e.getMessage())
-                      .singleElement()
-                      .satisfies(p -> assertThat(p.fix()).isNotBlank()));
+      assertThat(onlyProblem(f).fix()).isNotBlank();
     }
   }
 
@@ -348,17 +329,9 @@ class ConfigLoaderTest {
         write(
             "keyturn.yaml",
             GOOD.replace("      - type: aws-secretsmanager\n        secretId", "      - secretId"));
-    assertThatThrownBy(() -> ConfigLoader.load(f))
-        .isInstanceOfSatisfying(
-            ConfigException.class,
-            e ->
-                assertThat(e.problems())
-                    .singleElement()
-                    .satisfies(
-                        p -> {
-                          assertThat(p.field()).isEqualTo("secrets[1].destinations[0].type");
-                          assertThat(p.fix()).contains("vault-kv2", "aws-secretsmanager");
-                        }));
+    ConfigProblem p = onlyProblem(f);
+    assertThat(p.field()).isEqualTo("secrets[1].destinations[0].type");
+    assertThat(p.fix()).contains("vault-kv2", "aws-secretsmanager");
   }
 
   @Test
@@ -399,36 +372,22 @@ class ConfigLoaderTest {
   void aYamlSyntaxErrorIsFileLineColumnAndTheParsersOneLineProblem() throws Exception {
     Path f =
         write("keyturn.yaml", GOOD.replace("  - id: search", "  - id: search\n   bad: [unclosed"));
-    assertThatThrownBy(() -> ConfigLoader.load(f))
-        .isInstanceOfSatisfying(
-            ConfigException.class,
-            e -> {
-              assertThat(e.problems()).hasSize(1);
-              String text = e.problems().get(0).toString();
-              assertThat(text).matches("(?s)\\Q" + f + "\\E:\\d+:\\d+: is not valid YAML: .*");
-              assertThat(text)
-                  .doesNotContain("\n")
-                  .doesNotContain("^")
-                  .doesNotContain("in 'reader'");
-            });
+    String text = onlyProblem(f).toString();
+    assertThat(text).matches("(?s)\\Q" + f + "\\E:\\d+:\\d+: is not valid YAML: .*");
+    assertThat(text).doesNotContain("\n").doesNotContain("^").doesNotContain("in 'reader'");
   }
 
   @Test
   void anUnknownDestinationTypeNamesTheTypesThatExist() throws Exception {
     Path f = write("keyturn.yaml", GOOD.replace("type: vault-kv2", "type: vault"));
-    assertThatThrownBy(() -> ConfigLoader.load(f))
-        .isInstanceOfSatisfying(
-            ConfigException.class,
-            e -> {
-              assertThat(e.getMessage())
-                  .contains("secrets[0].destinations[0].type")
-                  .contains("'vault'")
-                  .contains("vault-kv2")
-                  .contains("aws-secretsmanager")
-                  .contains("file")
-                  .contains("Fix:")
-                  .doesNotContain("enumeration");
-            });
+    assertThat(refusal(f).getMessage())
+        .contains("secrets[0].destinations[0].type")
+        .contains("'vault'")
+        .contains("vault-kv2")
+        .contains("aws-secretsmanager")
+        .contains("file")
+        .contains("Fix:")
+        .doesNotContain("enumeration");
   }
 
   @Test
@@ -451,11 +410,7 @@ class ConfigLoaderTest {
     assertThat(s.get(1).destinations().get(0).describe())
         .isEqualTo("kubernetes-secret search/litellm-key#key");
     Path bad = write("bad.yaml", k8s.replace("name: litellm-key", "name: Litellm_Key"));
-    assertThatThrownBy(() -> ConfigLoader.load(bad))
-        .isInstanceOfSatisfying(
-            ConfigException.class,
-            e ->
-                assertThat(e.problems())
-                    .anySatisfy(p -> assertThat(p.field()).contains("destinations[0].name")));
+    assertThat(refusal(bad).problems())
+        .anySatisfy(p -> assertThat(p.field()).contains("destinations[0].name"));
   }
 }
