@@ -200,6 +200,13 @@ public abstract class TemporalCommand implements Callable<Integer> {
   }
 
   /**
+   * The help of --wait for the commands that start a rotation: {@link #awaitAndReport} follows it.
+   */
+  protected static final String WAIT_HELP =
+      "Follow the rotation until it closes, then print the outcome. Exit 0 only if it completed."
+          + " Ctrl-C stops the watching, not the rotation.";
+
+  /**
    * Waits for a rotation to close and prints its outcome, with {@code extra} added to the JSON.
    * Returns 0 when it completed, 1 otherwise.
    */

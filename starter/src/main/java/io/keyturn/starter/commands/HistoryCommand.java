@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code keyturn history}: every rotation of one secret. */
 @Command(
@@ -32,10 +31,7 @@ import picocli.CommandLine.Parameters;
       "",
       "Exit codes: 0 listed (even none), 1 Temporal could not be used, 2 bad usage."
     })
-public final class HistoryCommand extends ScheduleCommand {
-  @Parameters(index = "0", paramLabel = "ID", description = "The secret id (as in keyturn.yaml).")
-  String secretId;
-
+public final class HistoryCommand extends OneSecretCommand {
   @Option(
       names = "--limit",
       paramLabel = "N",

@@ -9,13 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code keyturn pause} and {@code keyturn unpause}: stop or resume a secret's schedule. */
-public abstract class PauseCommand extends ScheduleCommand {
-  @Parameters(index = "0", paramLabel = "ID", description = "The secret id (as in keyturn.yaml).")
-  String secretId;
-
+public abstract class PauseCommand extends OneSecretCommand {
   @Option(
       names = "--reason",
       paramLabel = "TEXT",

@@ -1,7 +1,6 @@
 package io.keyturn.starter.commands;
 
 import io.keyturn.starter.CliFailure;
-import io.keyturn.starter.TemporalCommand;
 import io.keyturn.starter.output.Report;
 import io.keyturn.starter.output.RotationView;
 import io.keyturn.starter.output.RotationWatcher;
@@ -11,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code keyturn revoke-now}: ends a rotation's grace period early. */
 @Command(
@@ -32,24 +30,12 @@ import picocli.CommandLine.Parameters;
       "  keyturn revoke-now rotation/billing-api/20250101120000 --reason \"in a CI log\"",
       "  keyturn wait rotation/billing-api/20250101120000"
     })
-public final class RevokeNowCommand extends TemporalCommand {
-
-  @Parameters(
-      index = "0",
-      paramLabel = "ID",
-      description = "The workflow id, rotation/<secret-id>, as `keyturn rotate` printed it.")
-  String id;
-
+public final class RevokeNowCommand extends OneRotationCommand {
   @Option(
       names = "--reason",
       paramLabel = "TEXT",
       description = "Why, for the audit trail in the workflow history (do not paste keys here).")
   String reason;
-
-  @Override
-  protected String workflowId() {
-    return id;
-  }
 
   @Override
   protected int run(WorkflowClient client) {

@@ -139,11 +139,7 @@ public final class RotateCommand extends TemporalCommand {
               + " the gateway; the worker still checks every destination before minting.")
   boolean skipChecks;
 
-  @Option(
-      names = "--wait",
-      description =
-          "Follow the rotation until it closes, then print the outcome. Exit 0 only if it"
-              + " completed. Ctrl-C stops the watching, not the rotation.")
+  @Option(names = "--wait", description = WAIT_HELP)
   boolean await;
 
   static final class VaultOptions {

@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code keyturn rotate-now}: runs a secret's scheduled rotation now. */
 @Command(
@@ -46,15 +45,8 @@ import picocli.CommandLine.Parameters;
       "Exit codes: 0 started (with --wait: completed), 1 a rotation is already running, it"
           + " failed (with --wait), no such schedule or Temporal failed, 2 bad usage."
     })
-public final class RotateNowCommand extends ScheduleCommand {
-  @Parameters(index = "0", paramLabel = "ID", description = "The secret id (as in keyturn.yaml).")
-  String secretId;
-
-  @Option(
-      names = "--wait",
-      description =
-          "Follow the rotation until it closes, then print the outcome. Exit 0 only if it"
-              + " completed. Ctrl-C stops the watching, not the rotation.")
+public final class RotateNowCommand extends OneSecretCommand {
+  @Option(names = "--wait", description = WAIT_HELP)
   boolean await;
 
   /** How long the launcher may take to start the rotation before --wait gives up on it. */

@@ -1,7 +1,6 @@
 package io.keyturn.starter.commands;
 
 import io.keyturn.starter.CliFailure;
-import io.keyturn.starter.TemporalCommand;
 import io.keyturn.starter.output.Report;
 import io.keyturn.starter.output.RotationView;
 import io.keyturn.starter.output.RotationWatcher;
@@ -9,7 +8,6 @@ import io.temporal.client.WorkflowClient;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code keyturn status}: where one rotation stands. */
 @Command(
@@ -35,23 +33,11 @@ import picocli.CommandLine.Parameters;
       "Exit code: 0 when the rotation was found (whatever its state; with --wait: 0 only if it"
           + " completed), 1 when it was not found or Temporal could not be reached."
     })
-public final class StatusCommand extends TemporalCommand {
-
-  @Parameters(
-      index = "0",
-      paramLabel = "ID",
-      description = "The workflow id, rotation/<secret-id>, as `keyturn rotate` printed it.")
-  String id;
-
+public final class StatusCommand extends OneRotationCommand {
   @Option(
       names = "--wait",
       description = "Then follow the rotation until it closes, like `keyturn wait`.")
   boolean await;
-
-  @Override
-  protected String workflowId() {
-    return id;
-  }
 
   @Override
   protected int run(WorkflowClient client) {

@@ -1,10 +1,8 @@
 package io.keyturn.starter.commands;
 
-import io.keyturn.starter.TemporalCommand;
 import io.temporal.client.WorkflowClient;
 import java.util.Map;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
 
 /** {@code keyturn wait}: follows one rotation until it closes. */
 @Command(
@@ -25,19 +23,7 @@ import picocli.CommandLine.Parameters;
       "  keyturn wait rotation/billing-api/20250101120000",
       "  keyturn wait rotation/billing-api/20250101120000 --json > outcome.json"
     })
-public final class WaitCommand extends TemporalCommand {
-
-  @Parameters(
-      index = "0",
-      paramLabel = "ID",
-      description = "The workflow id, rotation/<secret-id>, as `keyturn rotate` printed it.")
-  String id;
-
-  @Override
-  protected String workflowId() {
-    return id;
-  }
-
+public final class WaitCommand extends OneRotationCommand {
   @Override
   protected int run(WorkflowClient client) {
     return awaitAndReport(client, id, Map.of());
