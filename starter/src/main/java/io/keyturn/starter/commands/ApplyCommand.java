@@ -96,7 +96,7 @@ public final class ApplyCommand extends ReconcileCommand {
           RotationPreflight.forSchedules(client, specs, requests, cli.env(), cli.err()));
     }
     if (!problems.isEmpty()) {
-      throw ConfigFiles.invalid(file, problems, global.json(), cli.out());
+      throw ConfigFiles.invalid(config.file, problems, global.json(), cli.out());
     }
     if (!global.json()) {
       cli.out().println("Apply: " + header());
@@ -117,7 +117,7 @@ public final class ApplyCommand extends ReconcileCommand {
 
   private void apply(ScheduleClient schedules, Change c, RotationRequest request) {
     ScheduleHandle h = schedules.getHandle(c.scheduleId());
-    String from = "keyturn apply -f " + file;
+    String from = "keyturn apply -f " + config.file;
     switch (c.action()) {
       case CREATE -> {
         boolean paused = c.spec().schedule().paused();

@@ -66,7 +66,10 @@ public final class PlanCommand extends ReconcileCommand {
     cli.out()
         .println(
             plan.hasChanges()
-                ? "Run `keyturn apply -f " + file + (prune ? " --prune" : "") + "` to make them."
+                ? "Run `keyturn apply -f "
+                    + config.file
+                    + (prune ? " --prune" : "")
+                    + "` to make them."
                 : "No changes.");
     return 0;
   }

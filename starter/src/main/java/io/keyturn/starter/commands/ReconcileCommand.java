@@ -8,21 +8,16 @@ import io.keyturn.starter.schedules.SchedulePlan;
 import io.keyturn.starter.schedules.SchedulePlan.Action;
 import io.keyturn.starter.schedules.SchedulePlan.Change;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** What plan and apply share: the file, --prune, and how a plan is shown. */
 abstract class ReconcileCommand extends ScheduleCommand {
-  @Option(
-      names = {"-f", "--file"},
-      required = true,
-      paramLabel = "PATH",
-      description = "keyturn.yaml, or a directory of *.yaml files whose secrets are merged.")
-  Path file;
+  @Mixin ConfigFileOption config;
 
   @Option(
       names = "--prune",
@@ -44,11 +39,11 @@ abstract class ReconcileCommand extends ScheduleCommand {
 
   @Override
   protected void prepare() {
-    specs = ConfigFiles.load(file, global.json(), cli.out());
+    specs = ConfigFiles.load(config.file, global.json(), cli.out());
     if (!skipChecks) {
       List<ConfigProblem> problems = new OnlineChecks(cli.env(), Duration.ofSeconds(10)).run(specs);
       if (!problems.isEmpty()) {
-        throw ConfigFiles.invalid(file, problems, global.json(), cli.out());
+        throw ConfigFiles.invalid(config.file, problems, global.json(), cli.out());
       }
     }
   }
@@ -103,7 +98,7 @@ abstract class ReconcileCommand extends ScheduleCommand {
 
   Map<String, Object> planJson(SchedulePlan plan, boolean applied) {
     Map<String, Object> o = new LinkedHashMap<>();
-    o.put("file", file.toString());
+    o.put("file", config.file.toString());
     o.put("namespace", connection.namespace());
     o.put("address", connection.address());
     o.put("prune", prune);
@@ -128,6 +123,10 @@ abstract class ReconcileCommand extends ScheduleCommand {
   }
 
   String header() {
-    return file + " -> namespace '" + connection.namespace() + "' at " + connection.address();
+    return config.file
+        + " -> namespace '"
+        + connection.namespace()
+        + "' at "
+        + connection.address();
   }
 }

@@ -4,12 +4,12 @@ import io.keyturn.starter.KeyturnCli;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.starter.output.Report;
 import io.keyturn.workflows.model.Durations;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
@@ -35,22 +35,17 @@ import picocli.CommandLine.ParentCommand;
 public final class ValidateCommand implements Callable<Integer> {
   @ParentCommand KeyturnCli cli;
 
-  @Option(
-      names = {"-f", "--file"},
-      required = true,
-      paramLabel = "PATH",
-      description = "keyturn.yaml, or a directory of *.yaml files whose secrets are merged.")
-  Path file;
+  @Mixin ConfigFileOption config;
 
   @Option(names = "--json", description = "Print one JSON object on stdout instead of text.")
   boolean json;
 
   @Override
   public Integer call() {
-    List<SecretSpec> specs = ConfigFiles.load(file, json, cli.out());
+    List<SecretSpec> specs = ConfigFiles.load(config.file, json, cli.out());
     if (json) {
       Map<String, Object> o = new LinkedHashMap<>();
-      o.put("file", file.toString());
+      o.put("file", config.file.toString());
       o.put("valid", true);
       o.put(
           "secrets",
@@ -69,7 +64,7 @@ public final class ValidateCommand implements Callable<Integer> {
               .toList());
       Report.printJson(cli.out(), o);
     } else {
-      cli.out().println(file + " is valid: " + specs.size() + " secret(s).");
+      cli.out().println(config.file + " is valid: " + specs.size() + " secret(s).");
       for (SecretSpec s : specs) {
         cli.out()
             .println(
