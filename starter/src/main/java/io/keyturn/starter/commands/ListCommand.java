@@ -2,7 +2,6 @@ package io.keyturn.starter.commands;
 
 import io.keyturn.starter.output.Report;
 import io.keyturn.starter.output.RotationWatcher;
-import io.keyturn.starter.schedules.SchedulePlan;
 import io.keyturn.starter.schedules.ScheduledRotations;
 import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
@@ -15,7 +14,6 @@ import io.temporal.client.schedules.ScheduleActionExecution;
 import io.temporal.client.schedules.ScheduleActionExecutionStartWorkflow;
 import io.temporal.client.schedules.ScheduleActionResult;
 import io.temporal.client.schedules.ScheduleActionStartWorkflow;
-import io.temporal.client.schedules.ScheduleClient;
 import io.temporal.client.schedules.ScheduleDescription;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,7 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -66,22 +63,8 @@ public final class ListCommand extends ScheduleCommand {
 
   @Override
   protected int run(WorkflowClient client) {
-    ScheduleClient schedules = schedules(client);
-    Map<String, String> managed = new TreeMap<>();
-    try (var listed = schedules.listSchedules(null)) {
-      listed.forEach(
-          d -> {
-            String id = SchedulePlan.managedSecretId(d);
-            if (id != null) {
-              managed.put(id, d.getScheduleId());
-            }
-          });
-    }
     List<Row> rows = new ArrayList<>();
-    managed.forEach(
-        (secretId, scheduleId) ->
-            SchedulePlan.describe(schedules.getHandle(scheduleId))
-                .ifPresent(d -> rows.add(row(client, secretId, d))));
+    managedSchedules(client).forEach((secretId, d) -> rows.add(row(client, secretId, d)));
     if (global.json()) {
       Map<String, Object> o = new LinkedHashMap<>();
       o.put("namespace", connection.namespace());

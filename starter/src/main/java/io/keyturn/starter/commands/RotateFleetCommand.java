@@ -4,7 +4,6 @@ import io.keyturn.starter.CliFailure;
 import io.keyturn.starter.output.ProgressLine;
 import io.keyturn.starter.output.Report;
 import io.keyturn.starter.schedules.FleetSelector;
-import io.keyturn.starter.schedules.SchedulePlan;
 import io.keyturn.workflows.FleetRotationWorkflow;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.model.FleetProgress;
@@ -16,7 +15,6 @@ import io.temporal.client.WorkflowOptions;
 import io.temporal.client.schedules.ScheduleActionExecution;
 import io.temporal.client.schedules.ScheduleActionExecutionStartWorkflow;
 import io.temporal.client.schedules.ScheduleActionStartWorkflow;
-import io.temporal.client.schedules.ScheduleClient;
 import io.temporal.client.schedules.ScheduleDescription;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -131,35 +129,22 @@ public final class RotateFleetCommand extends ScheduleCommand {
 
   @Override
   protected int run(WorkflowClient client) {
-    ScheduleClient schedules = schedules(client);
-    Map<String, String> managed = new TreeMap<>();
-    try (var listed = schedules.listSchedules(null)) {
-      listed.forEach(
-          d -> {
-            String id = SchedulePlan.managedSecretId(d);
-            if (id != null) {
-              managed.put(id, d.getScheduleId());
-            }
-          });
-    }
     List<RotationRequest> members = new ArrayList<>();
     Map<String, String> leftOut = new TreeMap<>();
-    managed.forEach(
-        (secretId, scheduleId) ->
-            SchedulePlan.describe(schedules.getHandle(scheduleId))
-                .ifPresent(
-                    d -> {
-                      RotationRequest r = request(d);
-                      if (r == null || !selector.matches(r)) {
-                        return;
-                      }
-                      String running = runningRotation(d);
-                      if (running != null) {
-                        leftOut.put(secretId, "its rotation " + running + " is running");
-                      } else {
-                        members.add(r);
-                      }
-                    }));
+    managedSchedules(client)
+        .forEach(
+            (secretId, d) -> {
+              RotationRequest r = request(d);
+              if (r == null || !selector.matches(r)) {
+                return;
+              }
+              String running = runningRotation(d);
+              if (running != null) {
+                leftOut.put(secretId, "its rotation " + running + " is running");
+              } else {
+                members.add(r);
+              }
+            });
     if (members.isEmpty()) {
       throw CliFailure.failed(
           "no managed secret to rotate matches '"

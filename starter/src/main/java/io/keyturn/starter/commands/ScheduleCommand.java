@@ -8,6 +8,9 @@ import io.temporal.client.schedules.ScheduleClient;
 import io.temporal.client.schedules.ScheduleClientOptions;
 import io.temporal.client.schedules.ScheduleDescription;
 import io.temporal.client.schedules.ScheduleHandle;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
 
 /** A command about Keyturn's schedules: one Temporal Schedule, {@code keyturn/<id>}, per secret. */
 abstract class ScheduleCommand extends TemporalCommand {
@@ -26,6 +29,30 @@ abstract class ScheduleCommand extends TemporalCommand {
             .setDataConverter(client.getOptions().getDataConverter())
             .setIdentity(client.getOptions().getIdentity())
             .build());
+  }
+
+  /**
+   * The schedules Keyturn manages, described, by secret id in order; one deleted since it was
+   * listed is left out.
+   */
+  static SortedMap<String, ScheduleDescription> managedSchedules(WorkflowClient client) {
+    ScheduleClient schedules = schedules(client);
+    Map<String, String> managed = new TreeMap<>();
+    try (var listed = schedules.listSchedules(null)) {
+      listed.forEach(
+          d -> {
+            String id = SchedulePlan.managedSecretId(d);
+            if (id != null) {
+              managed.put(id, d.getScheduleId());
+            }
+          });
+    }
+    SortedMap<String, ScheduleDescription> described = new TreeMap<>();
+    managed.forEach(
+        (secretId, scheduleId) ->
+            SchedulePlan.describe(schedules.getHandle(scheduleId))
+                .ifPresent(d -> described.put(secretId, d)));
+    return described;
   }
 
   /** The schedule of a secret that must exist; a failure naming the next step otherwise. */
