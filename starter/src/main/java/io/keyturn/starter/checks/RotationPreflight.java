@@ -65,6 +65,11 @@ public final class RotationPreflight {
             + "` tells more)";
   }
 
+  /** The start of a note that whether the gateway has {@code key} could not be told from here. */
+  private static String notChecked(KeyRef key, String gateway) {
+    return "whether " + key.fingerprint() + " exists at " + gateway + " was not checked";
+  }
+
   /**
    * Null when the gateway has {@code key}, or when that cannot be told from here (then a note says
    * so); else why the rotation could not replace it. With {@code management}, asks {@code
@@ -89,11 +94,8 @@ public final class RotationPreflight {
         }
         if (raw == null) {
           notes.add(
-              "whether "
-                  + key.fingerprint()
-                  + " exists at "
-                  + gateway
-                  + " was not checked: with the management key from "
+              notChecked(key, gateway)
+                  + ": with the management key from "
                   + management.place()
                   + ", "
                   + e.getOriginalMessage());
@@ -103,11 +105,8 @@ public final class RotationPreflight {
     }
     if (raw == null) {
       notes.add(
-          "whether "
-              + key.fingerprint()
-              + " exists at "
-              + gateway
-              + " was not checked: this CLI has no management key ($"
+          notChecked(key, gateway)
+              + ": this CLI has no management key ($"
               + ManagementKey.FILE_ENV
               + " or $"
               + ManagementKey.ENV
@@ -118,7 +117,7 @@ public final class RotationPreflight {
     try {
       r = new LiteLlmClient(http, () -> raw).selfInfo(gateway);
     } catch (RuntimeException e) {
-      notes.add("whether " + key.fingerprint() + " exists at " + gateway + " was not checked");
+      notes.add(notChecked(key, gateway));
       return null;
     }
     if (r.ok()) {
@@ -134,11 +133,8 @@ public final class RotationPreflight {
           + " and --gateway; a key that was already revoked has nothing to rotate.";
     }
     notes.add(
-        "whether "
-            + key.fingerprint()
-            + " exists at "
-            + gateway
-            + " was not checked: asked about itself, it answered "
+        notChecked(key, gateway)
+            + ": asked about itself, it answered "
             + r.status()
             + " ("
             + e.message()
