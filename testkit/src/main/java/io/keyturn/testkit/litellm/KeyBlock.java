@@ -12,7 +12,6 @@ final class KeyBlock extends RoutedEndpoint {
   private static final Pattern KEY_FORMAT =
       Pattern.compile("^sk-[A-Za-z0-9_-]+$|^[a-fA-F0-9]{64}$");
 
-
   KeyBlock(KeyTable table, ProxyErrors errors) {
     super(table, errors, "POST", "/key/block", "/key/unblock");
   }

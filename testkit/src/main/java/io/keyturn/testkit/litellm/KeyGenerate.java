@@ -147,7 +147,8 @@ final class KeyGenerate extends RoutedEndpoint {
     Instant budgetResetAt;
     Instant keyRotationAt = null;
     try {
-      expires = b.get("duration") == null ? null : LiteLlmDurations.plus(now, (String) b.get("duration"));
+      expires =
+          b.get("duration") == null ? null : LiteLlmDurations.plus(now, (String) b.get("duration"));
       budgetResetAt =
           b.get("budget_duration") == null
               ? null
