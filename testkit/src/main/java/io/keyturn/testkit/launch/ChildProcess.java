@@ -163,6 +163,11 @@ final class ChildProcess {
 
   /** The last {@code lines} lines of the log, for failure messages. */
   String logTail(int lines) {
+    return tail(logFile, lines);
+  }
+
+  /** The last {@code lines} lines of {@code logFile}, or why it could not be read. */
+  static String tail(Path logFile, int lines) {
     try {
       List<String> all = Files.readAllLines(logFile, StandardCharsets.UTF_8);
       return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
@@ -188,10 +193,15 @@ final class ChildProcess {
     }
   }
 
-  /** Whether a failed start is worth retrying on other ports. */
+  /**
+   * Whether a failed start is worth retrying on other ports: a port taken before the start, or a
+   * bind that failed (Go says "address already in use", Python "Address already in use").
+   */
   static boolean isPortClash(IOException e) {
     return e instanceof PortTakenException
-        || (e.getMessage() != null && e.getMessage().contains("address already in use"));
+        || (e.getMessage() != null
+            && (e.getMessage().contains("address already in use")
+                || e.getMessage().contains("Address already in use")));
   }
 
   /** The current environment without variables whose names start with any of {@code prefixes}. */

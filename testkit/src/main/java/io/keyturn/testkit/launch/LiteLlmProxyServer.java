@@ -1,24 +1,15 @@
 package io.keyturn.testkit.launch;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
-import java.io.UncheckedIOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * LiteLLM's real proxy (the PyPI package {@code litellm[proxy]}) as a child process on 127.0.0.1,
@@ -51,30 +42,21 @@ public final class LiteLlmProxyServer extends LocalServer {
 
   static final String SCRIPT = "testkit/src/main/python/run_litellm_proxy.py";
 
-  private static final Logger log = LoggerFactory.getLogger(LiteLlmProxyServer.class);
-  private static final int START_ATTEMPTS = 3;
-
   private final String version;
   private final Path python;
   private final Path script;
-  private final Path logFile;
   private final String masterKey;
   private final List<String> models;
   private final int requestedPort;
-  private final Duration startTimeout;
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private LiteLlmProxyServer(Builder b, Path python, Path script, Path logFile, String masterKey) {
-    super("LiteLLM proxy");
+    super("LiteLLM proxy", logFile, b.startTimeout, Duration.ofMillis(250));
     this.version = b.version;
     this.python = python;
     this.script = script;
-    this.logFile = logFile;
     this.masterKey = masterKey;
     this.models = List.copyOf(b.models);
     this.requestedPort = b.port;
-    this.startTimeout = b.startTimeout;
   }
 
   public static Builder builder() {
@@ -91,29 +73,17 @@ public final class LiteLlmProxyServer extends LocalServer {
    * @throws IllegalStateException if it is already running
    */
   public synchronized LiteLlmProxyServer start() throws IOException {
-    if (isRunning()) {
-      throw new IllegalStateException("LiteLLM proxy already running on " + baseUrl());
-    }
-    IOException last = null;
-    int attempts = requestedPort == 0 ? START_ATTEMPTS : 1;
-    for (int attempt = 1; attempt <= attempts; attempt++) {
-      port = requestedPort == 0 ? FreePorts.pick() : requestedPort;
-      try {
-        startOnce();
-        return this;
-      } catch (IOException e) {
-        last = e;
-        if (!ChildProcess.isPortClash(e) && !e.getMessage().contains("Address already in use")) {
-          break;
-        }
-        log.warn("LiteLLM proxy lost port {} to another process; retrying", port);
-      }
-    }
-    port = 0;
-    throw last;
+    startOnFreePorts(requestedPort == 0 ? START_ATTEMPTS : 1);
+    return this;
   }
 
-  private void startOnce() throws IOException {
+  @Override
+  protected void pickPorts() {
+    port = requestedPort == 0 ? FreePorts.pick() : requestedPort;
+  }
+
+  @Override
+  protected void startOnce() throws IOException {
     // A developer's LiteLLM, database and provider settings must not reach the test proxy.
     Map<String, String> env =
         ChildProcess.environmentWithout(
@@ -135,61 +105,25 @@ public final class LiteLlmProxyServer extends LocalServer {
       command.add("--model");
       command.add(model);
     }
-    process =
-        ChildProcess.start(
-            "LiteLLM proxy " + version,
-            command,
-            env,
-            logFile,
-            line -> line.replace(masterKey, "(master key redacted)"));
-    try {
-      awaitReady();
-    } catch (IOException e) {
-      process.stop();
-      process = null;
-      throw e;
-    }
-    log.info("LiteLLM proxy {} on {} (pid {}, log {})", version, baseUrl(), process.pid(), logFile);
+    launch(
+        "LiteLLM proxy " + version,
+        command,
+        env,
+        line -> line.replace(masterKey, "(master key redacted)"));
   }
 
-  private void awaitReady() throws IOException {
-    long deadline = System.nanoTime() + startTimeout.toNanos();
-    String last = "no answer";
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw process.notReady("exited before it was ready");
-      }
-      try {
-        HttpResponse<String> readiness = get("/health/readiness");
-        if (readiness.statusCode() == 200 && readiness.body().contains("\"db\":\"connected\"")) {
-          return;
-        }
-        last = "GET /health/readiness: " + readiness.statusCode() + " " + readiness.body();
-      } catch (IOException e) {
-        last = e.toString();
-      }
-      sleep(Duration.ofMillis(250));
+  @Override
+  protected String notReadyYet() throws IOException {
+    HttpResponse<String> readiness = get("/health/readiness", Duration.ofSeconds(5));
+    if (readiness.statusCode() == 200 && readiness.body().contains("\"db\":\"connected\"")) {
+      return null;
     }
-    throw process.notReady("not ready within " + startTimeout + " (" + last + ")");
-  }
-
-  private HttpResponse<String> get(String path) throws IOException {
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create(baseUrl() + path))
-            .timeout(Duration.ofSeconds(5))
-            .GET()
-            .build();
-    try {
-      return http.send(request, HttpResponse.BodyHandlers.ofString());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted waiting for the LiteLLM proxy");
-    }
+    return "GET /health/readiness: " + readiness.statusCode() + " " + readiness.body();
   }
 
   /** The proxy's address, {@code "http://127.0.0.1:<port>"}. */
   public synchronized String baseUrl() {
-    return httpAddress();
+    return address();
   }
 
   /** The master key (send it as {@code Authorization: Bearer}). A secret: never log it. */
@@ -207,32 +141,14 @@ public final class LiteLlmProxyServer extends LocalServer {
     return models;
   }
 
-  public Path logFile() {
-    return logFile;
-  }
-
   /** The last {@code lines} lines of the proxy's log (master key removed), for failure messages. */
   public String logTail(int lines) {
-    try {
-      List<String> all = Files.readAllLines(logFile);
-      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
-    } catch (IOException e) {
-      return "(log " + logFile + " unreadable: " + e.getMessage() + ")";
-    }
+    return ChildProcess.tail(logFile(), lines);
   }
 
   @Override
   public String toString() {
     return "LiteLlmProxyServer[" + version + ", " + (port == 0 ? "not started" : baseUrl()) + "]";
-  }
-
-  private static void sleep(Duration duration) throws IOException {
-    try {
-      Thread.sleep(duration.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted waiting for the LiteLLM proxy");
-    }
   }
 
   /** The {@code .tools} directory holding the virtual environment of {@code version}. */
@@ -256,16 +172,19 @@ public final class LiteLlmProxyServer extends LocalServer {
     return Optional.empty();
   }
 
-  /** Options for a {@link LiteLlmProxyServer}; each setter checks its argument at once. */
-  public static final class Builder {
+  /**
+   * Options for a {@link LiteLlmProxyServer}; each setter checks its argument at once. Defaults: a
+   * temporary log file (master key removed); a start timeout of 120 s (the proxy imports slowly).
+   */
+  public static final class Builder extends Options<Builder> {
     private String version = PINNED_VERSION;
     private int port;
     private String masterKey;
     private List<String> models = DEFAULT_MODELS;
-    private Path logFile;
-    private Duration startTimeout = Duration.ofSeconds(120);
 
-    private Builder() {}
+    private Builder() {
+      super(Duration.ofSeconds(120));
+    }
 
     /**
      * The LiteLLM release: {@value #PINNED_VERSION} (default, {@code .tools/py-litellm}) or another
@@ -320,22 +239,6 @@ public final class LiteLlmProxyServer extends LocalServer {
       return this;
     }
 
-    /** Where the proxy's output goes (appended, master key removed); default: a temporary file. */
-    public Builder logFile(Path logFile) {
-      this.logFile = Objects.requireNonNull(logFile, "logFile").toAbsolutePath();
-      return this;
-    }
-
-    /** How long {@link #start()} waits for readiness; default 120 s (the proxy imports slowly). */
-    public Builder startTimeout(Duration startTimeout) {
-      Objects.requireNonNull(startTimeout, "startTimeout");
-      if (startTimeout.isNegative() || startTimeout.isZero()) {
-        throw new IllegalArgumentException("startTimeout must be positive: " + startTimeout);
-      }
-      this.startTimeout = startTimeout;
-      return this;
-    }
-
     /**
      * Resolves the virtual environment, the start script and the log file; starts nothing.
      *
@@ -375,20 +278,8 @@ public final class LiteLlmProxyServer extends LocalServer {
                               + "; run from the repository or set -D"
                               + SCRIPT_PROPERTY
                               + "=<path>"));
-      Path logTo = logFile;
-      if (logTo == null) {
-        try {
-          logTo = Files.createTempFile("keyturn-litellm-", ".log");
-        } catch (IOException e) {
-          throw new UncheckedIOException("cannot create a temporary log file", e);
-        }
-      }
-      String key = masterKey;
-      if (key == null) {
-        byte[] bytes = new byte[32];
-        new SecureRandom().nextBytes(bytes);
-        key = "sk-" + Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-      }
+      Path logTo = logFile != null ? logFile : temporaryLogFile("keyturn-litellm-");
+      String key = masterKey != null ? masterKey : randomSecret("sk-");
       return new LiteLlmProxyServer(this, python, script, logTo, key);
     }
   }

@@ -1,7 +1,6 @@
 package io.keyturn.testkit.launch;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  */
-public final class TemporalDevServer implements AutoCloseable {
+public final class TemporalDevServer extends LocalServer {
 
   /** The search attribute types {@code --search-attribute} accepts. */
   public static final Set<String> SEARCH_ATTRIBUTE_TYPES =
@@ -44,36 +43,30 @@ public final class TemporalDevServer implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(TemporalDevServer.class);
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_.-]*");
-  private static final int START_ATTEMPTS = 3;
 
   private final Path binary;
   private final Path dbFile;
   private final boolean ownsDbFile;
-  private final Path logFile;
   private final String namespace;
   private final Map<String, String> searchAttributes;
   private final boolean uiEnabled;
   private final String uiCodecEndpoint;
   private final Map<String, String> dynamicConfig;
   private final Map<String, String> sqlitePragmas;
-  private final Duration startTimeout;
 
-  private int port;
   private int uiPort;
-  private ChildProcess process;
 
   private TemporalDevServer(Builder b, Path binary, Path dbFile, boolean ownsDbFile, Path logFile) {
+    super("Temporal dev server", logFile, b.startTimeout, Duration.ofMillis(200));
     this.binary = binary;
     this.dbFile = dbFile;
     this.ownsDbFile = ownsDbFile;
-    this.logFile = logFile;
     this.namespace = b.namespace;
     this.searchAttributes = Collections.unmodifiableMap(new LinkedHashMap<>(b.searchAttributes));
     this.uiEnabled = b.uiEnabled;
     this.uiCodecEndpoint = b.uiCodecEndpoint;
     this.dynamicConfig = Collections.unmodifiableMap(new LinkedHashMap<>(b.dynamicConfig));
     this.sqlitePragmas = Collections.unmodifiableMap(new LinkedHashMap<>(b.sqlitePragmas));
-    this.startTimeout = b.startTimeout;
   }
 
   public static Builder builder() {
@@ -82,7 +75,8 @@ public final class TemporalDevServer implements AutoCloseable {
 
   /**
    * Starts the server and waits until its frontend reports SERVING. The first start picks free
-   * ports (retrying if another process takes one first); later starts reuse them.
+   * ports (retrying if another process takes one first); later starts reuse them. {@link #stop()}
+   * keeps the ports and the database file, so a later start brings the same server back.
    *
    * @return this server
    * @throws IOException if the server does not become healthy within the start timeout; the message
@@ -90,34 +84,28 @@ public final class TemporalDevServer implements AutoCloseable {
    * @throws IllegalStateException if it is already running
    */
   public synchronized TemporalDevServer start() throws IOException {
-    if (isRunning()) {
-      throw new IllegalStateException("Temporal dev server already running on " + address());
-    }
-    if (port != 0) {
+    if (port != 0 && !isRunning()) {
       startOnce();
-      return this;
+    } else {
+      startOnFreePorts(START_ATTEMPTS);
     }
-    IOException last = null;
-    for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-      port = FreePorts.pick();
-      uiPort = uiEnabled ? FreePorts.pick() : 0;
-      try {
-        startOnce();
-        return this;
-      } catch (IOException e) {
-        last = e;
-        if (!ChildProcess.isPortClash(e)) {
-          break;
-        }
-        log.warn("Temporal dev server lost port {} to another process; retrying", port);
-      }
-    }
-    port = 0;
-    uiPort = 0;
-    throw last;
+    return this;
   }
 
-  private void startOnce() throws IOException {
+  @Override
+  protected void pickPorts() {
+    port = FreePorts.pick();
+    uiPort = uiEnabled ? FreePorts.pick() : 0;
+  }
+
+  @Override
+  protected void forgetPorts() {
+    port = 0;
+    uiPort = 0;
+  }
+
+  @Override
+  protected void startOnce() throws IOException {
     for (int needed : uiEnabled ? List.of(port, uiPort) : List.of(port)) {
       if (!FreePorts.isFree(needed)) {
         throw new ChildProcess.PortTakenException(
@@ -149,66 +137,31 @@ public final class TemporalDevServer implements AutoCloseable {
         (key, value) -> command.addAll(List.of("--sqlite-pragma", key + "=" + value)));
     command.addAll(List.of("--log-format", "json", "--log-level", "warn"));
 
-    process =
-        ChildProcess.start(
-            "Temporal dev server", command, cliEnvironment(), logFile, UnaryOperator.identity());
-    try {
-      awaitServing();
-    } catch (IOException e) {
-      process.stop();
-      process = null;
-      throw e;
-    }
-    log.info(
-        "Temporal dev server on {} (pid {}, db {}, log {})",
-        address(),
-        process.pid(),
-        dbFile,
-        logFile);
+    launch("Temporal dev server", command, cliEnvironment(), UnaryOperator.identity());
   }
 
-  private void awaitServing() throws IOException {
-    long deadline = System.nanoTime() + startTimeout.toNanos();
-    String lastHealth = "";
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw process.notReady("exited before it was ready");
-      }
-      if (FreePorts.isListening(port)) {
-        CommandResult health =
-            ChildProcess.run(
-                List.of(
-                    binary.toString(),
-                    "operator",
-                    "cluster",
-                    "health",
-                    "--address",
-                    address(),
-                    "--command-timeout",
-                    "5s"),
-                cliEnvironment(),
-                Duration.ofSeconds(15));
-        if (health.succeeded() && health.output().contains("SERVING")) {
-          return;
-        }
-        lastHealth = health.output();
-      }
-      sleep(Duration.ofMillis(200));
+  @Override
+  protected String notReadyYet() throws IOException {
+    if (!FreePorts.isListening(port)) {
+      return "not listening on 127.0.0.1:" + port;
     }
-    throw process.notReady(
-        "not SERVING within " + startTimeout + " (last health check: " + lastHealth.strip() + ")");
-  }
-
-  /**
-   * Stops the server: SIGTERM, then SIGKILL after 10 s. Keeps the ports and the database file, so
-   * {@link #restart()} or {@link #start()} brings the same server back. Idempotent.
-   */
-  public synchronized void stop() {
-    if (process != null) {
-      process.stop();
-      process = null;
-      log.info("Temporal dev server on {} stopped", address());
+    CommandResult health =
+        ChildProcess.run(
+            List.of(
+                binary.toString(),
+                "operator",
+                "cluster",
+                "health",
+                "--address",
+                address(),
+                "--command-timeout",
+                "5s"),
+            cliEnvironment(),
+            Duration.ofSeconds(15));
+    if (health.succeeded() && health.output().contains("SERVING")) {
+      return null;
     }
+    return "last health check: " + health.output().strip();
   }
 
   /**
@@ -250,19 +203,10 @@ public final class TemporalDevServer implements AutoCloseable {
     }
   }
 
-  public synchronized boolean isRunning() {
-    return process != null && process.isAlive();
-  }
-
   /** The frontend's gRPC address, {@code "127.0.0.1:<port>"}. */
+  @Override
   public synchronized String address() {
-    requireStarted();
-    return "127.0.0.1:" + port;
-  }
-
-  public synchronized int port() {
-    requireStarted();
-    return port;
+    return "127.0.0.1:" + port();
   }
 
   /**
@@ -271,7 +215,7 @@ public final class TemporalDevServer implements AutoCloseable {
    * @throws IllegalStateException if the UI was not enabled ({@link Builder#uiEnabled(boolean)})
    */
   public synchronized String uiUrl() {
-    requireStarted();
+    port(); // not started: IllegalStateException
     if (!uiEnabled) {
       throw new IllegalStateException("the Web UI is off; build with uiEnabled(true)");
     }
@@ -285,10 +229,6 @@ public final class TemporalDevServer implements AutoCloseable {
 
   public Path dbFile() {
     return dbFile;
-  }
-
-  public Path logFile() {
-    return logFile;
   }
 
   public Path binary() {
@@ -307,41 +247,29 @@ public final class TemporalDevServer implements AutoCloseable {
     return ChildProcess.run(command, cliEnvironment(), Duration.ofSeconds(60));
   }
 
-  private void requireStarted() {
-    if (port == 0) {
-      throw new IllegalStateException("Temporal dev server not started");
-    }
-  }
-
   // The CLI reads TEMPORAL_ADDRESS, TEMPORAL_API_KEY, TEMPORAL_TLS... from the environment; a
   // developer's settings must not point the launcher's commands at another cluster.
   private static Map<String, String> cliEnvironment() {
     return ChildProcess.environmentWithout("TEMPORAL_");
   }
 
-  private static void sleep(Duration duration) throws IOException {
-    try {
-      Thread.sleep(duration.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted waiting for the Temporal dev server");
-    }
-  }
-
-  /** Options for a {@link TemporalDevServer}; each setter checks its argument at once. */
-  public static final class Builder {
+  /**
+   * Options for a {@link TemporalDevServer}; each setter checks its argument at once. Defaults: the
+   * database file's name + ".log" as the log file; a start timeout of 60 s (until SERVING).
+   */
+  public static final class Builder extends Options<Builder> {
     private Path temporalBinary;
     private Path dbFile;
-    private Path logFile;
     private String namespace = "default";
     private final Map<String, String> searchAttributes = new LinkedHashMap<>();
     private boolean uiEnabled;
     private String uiCodecEndpoint;
     private final Map<String, String> dynamicConfig = new LinkedHashMap<>();
     private final Map<String, String> sqlitePragmas = new LinkedHashMap<>();
-    private Duration startTimeout = Duration.ofSeconds(60);
 
-    private Builder() {}
+    private Builder() {
+      super(Duration.ofSeconds(60));
+    }
 
     /** The {@code temporal} executable; default: {@link LocalTools#find(String)}. */
     public Builder temporalBinary(Path temporalBinary) {
@@ -355,12 +283,6 @@ public final class TemporalDevServer implements AutoCloseable {
      */
     public Builder dbFile(Path dbFile) {
       this.dbFile = Objects.requireNonNull(dbFile, "dbFile").toAbsolutePath();
-      return this;
-    }
-
-    /** Where the server's output goes (appended); default: the database file's name + ".log". */
-    public Builder logFile(Path logFile) {
-      this.logFile = Objects.requireNonNull(logFile, "logFile").toAbsolutePath();
       return this;
     }
 
@@ -458,16 +380,6 @@ public final class TemporalDevServer implements AutoCloseable {
       return this;
     }
 
-    /** How long {@link #start()} waits for SERVING; default 60 s. */
-    public Builder startTimeout(Duration startTimeout) {
-      Objects.requireNonNull(startTimeout, "startTimeout");
-      if (startTimeout.isNegative() || startTimeout.isZero()) {
-        throw new IllegalArgumentException("startTimeout must be positive: " + startTimeout);
-      }
-      this.startTimeout = startTimeout;
-      return this;
-    }
-
     /**
      * Resolves the binary and the files; starts nothing.
      *
@@ -475,13 +387,10 @@ public final class TemporalDevServer implements AutoCloseable {
      * @throws UncheckedIOException if the temporary directory cannot be created
      */
     public TemporalDevServer build() {
-      Path binary = temporalBinary != null ? temporalBinary : LocalTools.find("temporal");
-      if (!Files.isExecutable(binary)) {
-        throw new IllegalStateException(
-            "Temporal CLI "
-                + binary
-                + " is missing or not executable; run scripts/install-tools.sh");
-      }
+      Path binary =
+          executable(
+              "Temporal CLI",
+              temporalBinary != null ? temporalBinary : LocalTools.find("temporal"));
       Path db = dbFile;
       boolean ownsDb = false;
       if (db == null) {

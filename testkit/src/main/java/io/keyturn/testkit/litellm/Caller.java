@@ -1,6 +1,7 @@
 package io.keyturn.testkit.litellm;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Who is calling, as LiteLLM's {@code UserAPIKeyAuth} would say: the master key, or a virtual key
@@ -29,6 +30,11 @@ record Caller(
 
   boolean canReadAll() {
     return admin() || PROXY_ADMIN_VIEWER.equals(role);
+  }
+
+  /** Whether it may change {@code row}: a proxy admin, or the key's own user. */
+  boolean mayChange(KeyRow row) {
+    return admin() || Objects.equals(row.userId, userId);
   }
 
   /** The role as the proxy prints it in messages. */

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 
 /**
  * The types of the key request fields ({@code GenerateRequestBase}, {@code KeyRequestBase} and
@@ -84,45 +85,28 @@ final class FieldTypes {
           "model_tpm_limit",
           "allowed_passthrough_routes");
 
+  /** A JSON type pydantic checks: its fields, the values it takes, and its 422 wording. */
+  private record JsonType(
+      List<String> fields, Predicate<Object> fits, String message, String errorType) {}
+
+  /** In the order FastAPI reports them: the first misfit of the first type is the answer. */
+  private static final List<JsonType> TYPES =
+      List.of(
+          new JsonType(LIST_FIELDS, v -> v instanceof List, "a valid list", "list_type"),
+          new JsonType(DICT_FIELDS, v -> v instanceof Map, "a valid dictionary", "dict_type"),
+          new JsonType(NUMBER_FIELDS, v -> v instanceof Number, "a valid number", "float_type"),
+          new JsonType(INT_FIELDS, FieldTypes::isInteger, "a valid integer", "int_type"),
+          new JsonType(STRING_FIELDS, v -> v instanceof String, "a valid string", "string_type"),
+          new JsonType(BOOL_FIELDS, v -> v instanceof Boolean, "a valid boolean", "bool_type"));
+
   /** The 422 of the first field whose JSON type is wrong, or null when all fit. */
   static Answer check(Map<String, Object> b) {
-    for (String f : LIST_FIELDS) {
-      if (b.get(f) != null && !(b.get(f) instanceof List)) {
-        return Answer.unprocessable(
-            List.of("body", f), "Input should be a valid list", "list_type");
-      }
-    }
-    for (String f : DICT_FIELDS) {
-      if (b.get(f) != null && !(b.get(f) instanceof Map)) {
-        return Answer.unprocessable(
-            List.of("body", f), "Input should be a valid dictionary", "dict_type");
-      }
-    }
-    for (String f : NUMBER_FIELDS) {
-      if (b.get(f) != null && !(b.get(f) instanceof Number)) {
-        return Answer.unprocessable(
-            List.of("body", f), "Input should be a valid number", "float_type");
-      }
-    }
-    for (String f : INT_FIELDS) {
-      Object v = b.get(f);
-      if (v != null
-          && !(v instanceof Integer || v instanceof Long)
-          && !(v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()))) {
-        return Answer.unprocessable(
-            List.of("body", f), "Input should be a valid integer", "int_type");
-      }
-    }
-    for (String f : STRING_FIELDS) {
-      if (b.get(f) != null && !(b.get(f) instanceof String)) {
-        return Answer.unprocessable(
-            List.of("body", f), "Input should be a valid string", "string_type");
-      }
-    }
-    for (String f : BOOL_FIELDS) {
-      if (b.get(f) != null && !(b.get(f) instanceof Boolean)) {
-        return Answer.unprocessable(
-            List.of("body", f), "Input should be a valid boolean", "bool_type");
+    for (JsonType type : TYPES) {
+      for (String f : type.fields()) {
+        if (b.get(f) != null && !type.fits().test(b.get(f))) {
+          return Answer.unprocessable(
+              List.of("body", f), "Input should be " + type.message(), type.errorType());
+        }
       }
     }
     Object kt = b.get("key_type");
@@ -133,6 +117,12 @@ final class FieldTypes {
           "enum");
     }
     return null;
+  }
+
+  private static boolean isInteger(Object v) {
+    return v instanceof Integer
+        || v instanceof Long
+        || (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue()));
   }
 
   /** A JSON object as a fresh mutable map; anything else (null included) as an empty one. */

@@ -8,18 +8,10 @@ import java.util.Map;
  * {@code /health/readiness} ({@code litellm/proxy/health_endpoints/_health_endpoints.py} of
  * BerriAI/litellm).
  */
-final class Health implements Endpoint {
-  private final KeyTable table;
+final class Health extends RoutedEndpoint {
 
-  Health(KeyTable table) {
-    this.table = table;
-  }
-
-  @Override
-  public boolean serves(String route) {
-    return route.equals("/health/liveliness")
-        || route.equals("/health/liveness")
-        || route.equals("/health/readiness");
+  Health(KeyTable table, ProxyErrors errors) {
+    super(table, errors, "GET", "/health/liveliness", "/health/liveness", "/health/readiness");
   }
 
   @Override

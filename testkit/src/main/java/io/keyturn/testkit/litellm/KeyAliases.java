@@ -10,21 +10,10 @@ import java.util.Objects;
  * litellm/proxy/management_endpoints/key_management_endpoints.py} of BerriAI/litellm): the distinct
  * aliases of live keys, sorted, optionally searched, in pages.
  */
-final class KeyAliases implements Endpoint {
-  private final KeyTable table;
+final class KeyAliases extends RoutedEndpoint {
 
-  KeyAliases(KeyTable table) {
-    this.table = table;
-  }
-
-  @Override
-  public boolean serves(String route) {
-    return route.equals("/key/aliases");
-  }
-
-  @Override
-  public boolean accepts(String method) {
-    return method.equals("GET");
+  KeyAliases(KeyTable table, ProxyErrors errors) {
+    super(table, errors, "GET", "/key/aliases");
   }
 
   @Override

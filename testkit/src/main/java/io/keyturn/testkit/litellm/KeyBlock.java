@@ -1,6 +1,5 @@
 package io.keyturn.testkit.litellm;
 
-import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -9,39 +8,18 @@ import java.util.regex.Pattern;
  * {@code litellm/proxy/management_endpoints/key_management_endpoints.py} of BerriAI/litellm): sets
  * {@code blocked} and answers the whole row.
  */
-final class KeyBlock implements Endpoint {
+final class KeyBlock extends RoutedEndpoint {
   private static final Pattern KEY_FORMAT =
       Pattern.compile("^sk-[A-Za-z0-9_-]+$|^[a-fA-F0-9]{64}$");
 
-  private final KeyTable table;
-  private final ProxyErrors errors;
-
   KeyBlock(KeyTable table, ProxyErrors errors) {
-    this.table = table;
-    this.errors = errors;
-  }
-
-  @Override
-  public boolean serves(String route) {
-    return route.equals("/key/block") || route.equals("/key/unblock");
-  }
-
-  @Override
-  public boolean accepts(String method) {
-    return method.equals("POST");
-  }
-
-  @Override
-  public boolean readsBody() {
-    return true;
+    super(table, errors, "POST", "/key/block", "/key/unblock");
   }
 
   @Override
   public Answer answer(Call call) {
     Map<String, Object> b = call.body();
-    if (!(b.get("key") instanceof String key)) {
-      return Answer.unprocessable(List.of("body", "key"), "Field required", "missing");
-    }
+    String key = requiredKey(b);
     if (key.length() < 3 || key.length() > 100 || !KEY_FORMAT.matcher(key).matches()) {
       return errors.shapeB(400, "Invalid key format.");
     }
@@ -51,8 +29,7 @@ final class KeyBlock implements Endpoint {
       return errors.shapeB(500, "Internal Server Error.");
     }
     row.blocked = call.route().equals("/key/block");
-    row.updatedAt = table.now();
-    row.settingsUpdatedAt = table.now();
+    row.touch(table.now());
     return Answer.ok(row.toWire(KeyRow.DateStyle.OFFSET));
   }
 }

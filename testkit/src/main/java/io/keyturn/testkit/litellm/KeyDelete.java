@@ -13,30 +13,12 @@ import java.util.Map;
  * archived. With {@link Faults#deletePropagationDelay} a deleted key keeps authenticating a while,
  * as through a proxy's cache.
  */
-final class KeyDelete implements Endpoint {
-  private final KeyTable table;
-  private final ProxyErrors errors;
+final class KeyDelete extends RoutedEndpoint {
   private final Faults faults;
 
   KeyDelete(KeyTable table, ProxyErrors errors, Faults faults) {
-    this.table = table;
-    this.errors = errors;
+    super(table, errors, "POST", "/key/delete");
     this.faults = faults;
-  }
-
-  @Override
-  public boolean serves(String route) {
-    return route.equals("/key/delete");
-  }
-
-  @Override
-  public boolean accepts(String method) {
-    return method.equals("POST");
-  }
-
-  @Override
-  public boolean readsBody() {
-    return true;
   }
 
   @Override

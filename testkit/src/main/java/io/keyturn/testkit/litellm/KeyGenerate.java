@@ -13,7 +13,7 @@ import java.util.Set;
  * the DB, budgets, who may mint for whom, Enterprise-only fields, {@code key_type}'s route groups,
  * a unique alias, a custom key value, durations, then the row and the {@code GenerateKeyResponse}.
  */
-final class KeyGenerate implements Endpoint {
+final class KeyGenerate extends RoutedEndpoint {
   /**
    * The request fields {@code GenerateKeyResponse} declares (GenerateRequestBase, KeyRequestBase).
    */
@@ -58,31 +58,13 @@ final class KeyGenerate implements Endpoint {
           "organization_id",
           "project_id");
 
-  private final KeyTable table;
-  private final ProxyErrors errors;
   private final boolean licensed;
   private final boolean rejectDuplicateKeys;
 
   KeyGenerate(KeyTable table, ProxyErrors errors, boolean licensed, boolean rejectDuplicateKeys) {
-    this.table = table;
-    this.errors = errors;
+    super(table, errors, "POST", "/key/generate");
     this.licensed = licensed;
     this.rejectDuplicateKeys = rejectDuplicateKeys;
-  }
-
-  @Override
-  public boolean serves(String route) {
-    return route.equals("/key/generate");
-  }
-
-  @Override
-  public boolean accepts(String method) {
-    return method.equals("POST");
-  }
-
-  @Override
-  public boolean readsBody() {
-    return true;
   }
 
   /** Mints a key as the master key would, without HTTP or faults; returns its raw value. */
@@ -165,7 +147,8 @@ final class KeyGenerate implements Endpoint {
     Instant budgetResetAt;
     Instant keyRotationAt = null;
     try {
-      expires = b.get("duration") == null ? null : LiteLlmDurations.plus(now, (String) b.get("duration"));
+      expires =
+          b.get("duration") == null ? null : LiteLlmDurations.plus(now, (String) b.get("duration"));
       budgetResetAt =
           b.get("budget_duration") == null
               ? null

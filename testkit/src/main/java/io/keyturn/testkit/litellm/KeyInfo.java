@@ -10,23 +10,10 @@ import java.util.Map;
  * with {@code status: deleted}; readable by admins and viewers, the key itself, its user and its
  * team.
  */
-final class KeyInfo implements Endpoint {
-  private final KeyTable table;
-  private final ProxyErrors errors;
+final class KeyInfo extends RoutedEndpoint {
 
   KeyInfo(KeyTable table, ProxyErrors errors) {
-    this.table = table;
-    this.errors = errors;
-  }
-
-  @Override
-  public boolean serves(String route) {
-    return route.equals("/key/info");
-  }
-
-  @Override
-  public boolean accepts(String method) {
-    return method.equals("GET");
+    super(table, errors, "GET", "/key/info");
   }
 
   @Override

@@ -16,7 +16,7 @@ import java.util.function.Function;
  * sorting, the status and column filters, an internal user's own keys only, and hashes or whole
  * rows ({@code return_full_object}).
  */
-final class KeyList implements Endpoint {
+final class KeyList extends RoutedEndpoint {
   private static final Set<String> SORTABLE =
       Set.of("spend", "max_budget", "created_at", "updated_at", "token", "key_alias");
   private static final List<String> STATUSES = List.of("active", "expired", "revoked", "deleted");
@@ -33,24 +33,11 @@ final class KeyList implements Endpoint {
     FILTERS.put("key_hash", r -> r.token);
   }
 
-  private final KeyTable table;
-  private final ProxyErrors errors;
   private final Auth auth;
 
   KeyList(KeyTable table, ProxyErrors errors, Auth auth) {
-    this.table = table;
-    this.errors = errors;
+    super(table, errors, "GET", "/key/list");
     this.auth = auth;
-  }
-
-  @Override
-  public boolean serves(String route) {
-    return route.equals("/key/list");
-  }
-
-  @Override
-  public boolean accepts(String method) {
-    return method.equals("GET");
   }
 
   /** A row to list: a live one, or an archived one for {@code status=deleted}. */

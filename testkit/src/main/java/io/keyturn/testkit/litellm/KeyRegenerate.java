@@ -4,7 +4,6 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * {@code POST /key/regenerate} and {@code POST /key/{key}/regenerate} ({@code regenerate_key_fn} in
@@ -14,32 +13,19 @@ import java.util.Objects;
  * body's fields are written over it, and with a {@code grace_period} the old key keeps
  * authenticating as the new one until it ends.
  */
-final class KeyRegenerate implements Endpoint {
-  private final KeyTable table;
-  private final ProxyErrors errors;
+final class KeyRegenerate extends RoutedEndpoint {
   private final Auth auth;
   private final boolean licensed;
 
   KeyRegenerate(KeyTable table, ProxyErrors errors, Auth auth, boolean licensed) {
-    this.table = table;
-    this.errors = errors;
+    super(table, errors, "POST", "/key/regenerate");
     this.auth = auth;
     this.licensed = licensed;
   }
 
   @Override
   public boolean serves(String route) {
-    return route.equals("/key/regenerate") || pathKey(route) != null;
-  }
-
-  @Override
-  public boolean accepts(String method) {
-    return method.equals("POST");
-  }
-
-  @Override
-  public boolean readsBody() {
-    return true;
+    return super.serves(route) || pathKey(route) != null;
   }
 
   /** The key of {@code /key/{key}/regenerate}, or null for any other route. */
@@ -53,11 +39,7 @@ final class KeyRegenerate implements Endpoint {
   @Override
   public Answer answer(Call call) {
     Caller caller = call.caller();
-    Map<String, Object> b = call.body();
-    Answer bad = FieldTypes.check(b);
-    if (bad != null) {
-      return bad;
-    }
+    Map<String, Object> b = typedBody(call);
     String key = b.get("key") instanceof String s ? s : pathKey(call.route());
     if (key == null) {
       return Answer.unprocessable(List.of("body", "key"), "Field required", "missing");
@@ -78,7 +60,7 @@ final class KeyRegenerate implements Endpoint {
     if (row == null) {
       return errors.shapeB(404, "Key " + key + " not found.");
     }
-    if (!caller.admin() && !Objects.equals(row.userId, caller.userId())) {
+    if (!caller.mayChange(row)) {
       return errors.shapeB(403, "You are not authorized to regenerate this key");
     }
     Object nk = b.get("new_key");
@@ -123,8 +105,7 @@ final class KeyRegenerate implements Endpoint {
         row.write(e.getKey(), e.getValue());
       }
     }
-    row.updatedAt = now;
-    row.settingsUpdatedAt = now;
+    row.touch(now);
     table.put(row);
     Map<String, Object> out = row.toWire(KeyRow.DateStyle.ZULU);
     out.put("key", newRaw);

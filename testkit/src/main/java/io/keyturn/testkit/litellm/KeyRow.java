@@ -109,6 +109,12 @@ final class KeyRow {
     return c;
   }
 
+  /** A change of the key's settings: {@code updated_at} and {@code settings_updated_at}. */
+  void touch(Instant now) {
+    updatedAt = now;
+    settingsUpdatedAt = now;
+  }
+
   boolean isBlocked() {
     return Boolean.TRUE.equals(blocked);
   }

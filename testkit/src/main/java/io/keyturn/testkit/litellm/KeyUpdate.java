@@ -2,9 +2,7 @@ package io.keyturn.testkit.litellm;
 
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 /**
  * {@code POST /key/update} ({@code update_key_fn} in {@code
@@ -12,48 +10,24 @@ import java.util.Objects;
  * sent, in the order sent, over the row; the metadata-kept fields into {@code metadata}; {@code
  * duration} recomputes {@code expires} ({@code null} or {@code "-1"} clears it).
  */
-final class KeyUpdate implements Endpoint {
-  private final KeyTable table;
-  private final ProxyErrors errors;
+final class KeyUpdate extends RoutedEndpoint {
 
   KeyUpdate(KeyTable table, ProxyErrors errors) {
-    this.table = table;
-    this.errors = errors;
-  }
-
-  @Override
-  public boolean serves(String route) {
-    return route.equals("/key/update");
-  }
-
-  @Override
-  public boolean accepts(String method) {
-    return method.equals("POST");
-  }
-
-  @Override
-  public boolean readsBody() {
-    return true;
+    super(table, errors, "POST", "/key/update");
   }
 
   @Override
   public Answer answer(Call call) {
     Caller caller = call.caller();
-    Map<String, Object> b = call.body();
-    Answer bad = FieldTypes.check(b);
-    if (bad != null) {
-      return bad;
-    }
-    if (!(b.get("key") instanceof String key)) {
-      return Answer.unprocessable(List.of("body", "key"), "Field required", "missing");
-    }
+    Map<String, Object> b = typedBody(call);
+    String key = requiredKey(b);
     String hash = VirtualKeys.hashIfNeeded(key);
     KeyRow row = table.get(hash);
     if (row == null) {
       // 1.106.12 (_get_and_validate_existing_key); 1.82.3 answered 401 auth_error here.
       return errors.shapeA(404, "Key not found.", "not_found_error", "key");
     }
-    if (!caller.admin() && !Objects.equals(row.userId, caller.userId())) {
+    if (!caller.mayChange(row)) {
       return errors.shapeA(403, "You are not authorized to update this key", "auth_error", null);
     }
     String alias = (String) b.get("key_alias");
@@ -86,8 +60,7 @@ final class KeyUpdate implements Endpoint {
         row.write(f, e.getValue());
       }
     }
-    row.updatedAt = now;
-    row.settingsUpdatedAt = now;
+    row.touch(now);
     row.updatedBy = caller.userId();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("key", key);

@@ -34,16 +34,16 @@ final class ManagementApi {
     this.generate = new KeyGenerate(table, errors, licensed, rejectDuplicateKeys);
     this.endpoints =
         List.of(
-            new Health(table),
+            new Health(table, errors),
             new Banner(),
-            new ModelsList(table, proxyModels),
+            new ModelsList(table, errors, proxyModels),
             generate,
             new KeyInfo(table, errors),
             new KeyDelete(table, errors, faults),
             new KeyUpdate(table, errors),
             new KeyBlock(table, errors),
             new KeyList(table, errors, auth),
-            new KeyAliases(table),
+            new KeyAliases(table, errors),
             new KeyRegenerate(table, errors, auth, licensed));
   }
 

@@ -11,29 +11,18 @@ import java.util.Set;
  * no model list or {@code all-proxy-models}; otherwise the key's own models, without the special
  * names.
  */
-final class ModelsList implements Endpoint {
+final class ModelsList extends RoutedEndpoint {
   /** The {@code created} timestamp the proxy gives every model. */
   static final long MODEL_CREATED = 1677610602L;
 
   private static final Set<String> SPECIAL_MODELS =
       Set.of("all-team-models", "all-proxy-models", "no-default-models");
 
-  private final KeyTable table;
   private final List<String> proxyModels;
 
-  ModelsList(KeyTable table, List<String> proxyModels) {
-    this.table = table;
+  ModelsList(KeyTable table, ProxyErrors errors, List<String> proxyModels) {
+    super(table, errors, "GET", "/v1/models", "/models");
     this.proxyModels = List.copyOf(proxyModels);
-  }
-
-  @Override
-  public boolean serves(String route) {
-    return route.equals("/v1/models") || route.equals("/models");
-  }
-
-  @Override
-  public boolean accepts(String method) {
-    return method.equals("GET");
   }
 
   @Override
