@@ -817,9 +817,9 @@ public final class Chaos {
     int rawControl = 0;
     int decodedControl = 0;
     for (Workflow w : all) {
-      CommandResult raw = history(w);
+      CommandResult raw = showHistory(w);
       CommandResult decoded =
-          history(
+          showHistory(
               w,
               "--codec-endpoint",
               "http://127.0.0.1:" + codecPort,
@@ -957,8 +957,8 @@ public final class Chaos {
     return out;
   }
 
-  /** One run's history as JSON, from the {@code temporal} CLI, with {@code more} options. */
-  private CommandResult history(Workflow w, String... more) throws IOException {
+  /** {@code temporal workflow show} of one run, as JSON, with {@code more} options. */
+  private CommandResult showHistory(Workflow w, String... more) throws IOException {
     List<String> args =
         new ArrayList<>(
             List.of(
