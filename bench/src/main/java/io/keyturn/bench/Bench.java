@@ -1,10 +1,6 @@
 package io.keyturn.bench;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.keyturn.testkit.launch.OpenBaoDevServer;
-import io.keyturn.testkit.launch.TemporalDevServer;
-import io.keyturn.testkit.launch.WorkerProcess;
-import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.FleetRotationWorkflow;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.crypto.KeyMaterial;
@@ -18,10 +14,8 @@ import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.api.history.v1.History;
 import io.temporal.api.history.v1.HistoryEvent;
-import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
-import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -66,13 +60,6 @@ public final class Bench {
   private final List<String> report = new ArrayList<>();
 
   private LocalStack stack;
-  private TemporalDevServer temporal;
-  private OpenBaoDevServer bao;
-  private LiteLlmEmulator litellm;
-  private WorkerProcess worker;
-  private WorkflowServiceStubs stubs;
-  private WorkflowClient client;
-  private String master;
 
   private int fleet = 1000;
   private List<Integer> caps = List.of(25, 50, 100);
@@ -136,13 +123,6 @@ public final class Bench {
   void start() throws Exception {
     // No heap limit on the worker: measurement 3 reports its resident memory as users run it.
     stack = LocalStack.start(dir, pragmas, Map.of("KEYTURN_LITELLM_PACING", pacing), List.of());
-    temporal = stack.temporal;
-    bao = stack.bao;
-    litellm = stack.litellm;
-    worker = stack.worker;
-    stubs = stack.stubs;
-    client = stack.client;
-    master = stack.master;
   }
 
   void stop() {
@@ -220,7 +200,7 @@ public final class Bench {
   private RotationRequest request(String app, String raw, Duration grace) {
     return RotationRequest.builder(app)
         .generation(1)
-        .gatewayUrl(litellm.baseUrl())
+        .gatewayUrl(stack.litellm.baseUrl())
         .oldKey(KeyMaterial.ref(raw))
         .destinations(new Destination("vault-kv2", Map.of("name", app)))
         .gracePeriod(grace)
@@ -288,10 +268,11 @@ public final class Bench {
   }
 
   private String rotateOnce(String app) {
-    String raw = litellm.createKey(Map.of("key_alias", app, "models", List.of("gpt-4o-mini")));
+    String raw =
+        stack.litellm.createKey(Map.of("key_alias", app, "models", List.of("gpt-4o-mini")));
     RotationRequest req = request(app, raw, Duration.ZERO);
     KeyRotationWorkflow wf =
-        client.newWorkflowStub(
+        stack.client.newWorkflowStub(
             KeyRotationWorkflow.class,
             WorkflowOptions.newBuilder()
                 .setWorkflowId(req.workflowId())
@@ -309,10 +290,11 @@ public final class Bench {
    * confirm the revoke, check readiness), made directly with no Temporal in between.
    */
   private void rawCalls(String app) throws Exception {
-    String old = litellm.createKey(Map.of("key_alias", app, "models", List.of("gpt-4o-mini")));
+    String old =
+        stack.litellm.createKey(Map.of("key_alias", app, "models", List.of("gpt-4o-mini")));
     String oldHash = KeyMaterial.tokenHash(old);
-    String lit = litellm.baseUrl();
-    String mk = "Bearer " + master;
+    String lit = stack.litellm.baseUrl();
+    String mk = "Bearer " + stack.master;
     call("GET", lit + "/key/info?key=" + oldHash, mk, null, null); // import policy
     String newKey = "sk-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "");
     String newHash = KeyMaterial.tokenHash(newKey);
@@ -326,13 +308,13 @@ public final class Bench {
     call("GET", lit + "/key/info?key=" + newHash, mk, null, null); // confirm own
     call("GET", lit + "/v1/models", "Bearer " + newKey, null, null); // verify
     call("GET", lit + "/key/info?key=" + newHash, mk, null, null);
-    String v = bao.address() + "/v1/secret/data/litellm/" + app;
-    String token = bao.rootToken();
+    String v = stack.bao.address() + "/v1/secret/data/litellm/" + app;
+    String token = stack.bao.rootToken();
     call("GET", v, null, null, token); // publish: read
     call("POST", v, null, JSON.writeValueAsString(Map.of("data", Map.of("key", newKey))), token);
     call(
         "POST",
-        bao.address() + "/v1/secret/metadata/litellm/" + app,
+        stack.bao.address() + "/v1/secret/metadata/litellm/" + app,
         null,
         JSON.writeValueAsString(Map.of("custom_metadata", Map.of("keyturn_alias", "raw"))),
         token);
@@ -378,7 +360,7 @@ public final class Bench {
     List<Double> actWait = new ArrayList<>();
     List<Double> wfTask = new ArrayList<>();
     for (String id : ids) {
-      History h = client.fetchHistory(id).getHistory();
+      History h = stack.client.fetchHistory(id).getHistory();
       Map<Long, Long> at = new java.util.HashMap<>();
       double run = 0;
       double wait = 0;
@@ -549,19 +531,20 @@ public final class Bench {
     List<RotationRequest> members = new ArrayList<>();
     for (int i = 0; i < fleet; i++) {
       String app = prefix + i;
-      String raw = litellm.createKey(Map.of("key_alias", app, "models", List.of("gpt-4o-mini")));
+      String raw =
+          stack.litellm.createKey(Map.of("key_alias", app, "models", List.of("gpt-4o-mini")));
       members.add(request(app, raw, Duration.ZERO));
     }
     String fleetId = "bench-c" + cap;
     FleetRotationWorkflow wf =
-        client.newWorkflowStub(
+        stack.client.newWorkflowStub(
             FleetRotationWorkflow.class,
             WorkflowOptions.newBuilder()
                 .setWorkflowId(FleetRotationWorkflow.workflowId(fleetId))
                 .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
                 .build());
-    litellm.faults().managementRateCap(cap);
-    litellm.clearCalls();
+    stack.litellm.faults().managementRateCap(cap);
+    stack.litellm.clearCalls();
     System.out.printf(Locale.ROOT, "[bench] fleet of %d under cap %d/s%n", fleet, cap);
     Instant t0 = Instant.now();
     FleetProgress p = wf.rotateFleet(new FleetRequest(members, fleetConcurrency, 1, 1.0, "bench"));
@@ -572,16 +555,16 @@ public final class Bench {
         continue; // counted already
       }
       try {
-        client.newUntypedWorkflowStub(m.workflowId()).getResult(RotationResult.class);
+        stack.client.newUntypedWorkflowStub(m.workflowId()).getResult(RotationResult.class);
       } catch (RuntimeException e) {
         failed++; // failed after publishing (revoke)
       }
     }
     Instant t1 = Instant.now();
-    litellm.faults().managementRateCap(0);
+    stack.litellm.faults().managementRateCap(0);
     long served = 0;
     long rejected = 0;
-    for (var c : litellm.calls()) {
+    for (var c : stack.litellm.calls()) {
       if (!c.route().startsWith("/key/") || c.at().isBefore(t0) || c.at().isAfter(t1)) {
         continue;
       }
@@ -612,14 +595,15 @@ public final class Bench {
       return;
     }
     long dbBefore = dbBytes();
-    long rssBefore = rssKb(worker.pid());
+    long rssBefore = rssKb(stack.worker.pid());
     Instant t0 = Instant.now();
     for (int i = 0; i < parked; i++) {
       String app = "park-" + i;
-      String raw = litellm.createKey(Map.of("key_alias", app, "models", List.of("gpt-4o-mini")));
+      String raw =
+          stack.litellm.createKey(Map.of("key_alias", app, "models", List.of("gpt-4o-mini")));
       RotationRequest req = request(app, raw, Duration.ofDays(7));
       WorkflowStub stub =
-          client.newUntypedWorkflowStub(
+          stack.client.newUntypedWorkflowStub(
               "KeyRotation",
               WorkflowOptions.newBuilder()
                   .setWorkflowId(req.workflowId())
@@ -640,8 +624,8 @@ public final class Bench {
     }
     double toGrace = Duration.between(t0, Instant.now()).toMillis() / 1000.0;
     Thread.sleep(10_000); // let the worker settle: every rotation is asleep on its timer
-    long rss = rssKb(worker.pid());
-    double cpu = cpuPercent(worker.pid(), 30);
+    long rss = rssKb(stack.worker.pid());
+    double cpu = cpuPercent(stack.worker.pid(), 30);
     long dbAfter = dbBytes();
     report.add("## 3. " + parked + " rotations parked in their grace period (7 days)");
     report.add("");

@@ -817,26 +817,10 @@ public final class Chaos {
     int rawControl = 0;
     int decodedControl = 0;
     for (Workflow w : all) {
-      CommandResult raw =
-          stack.temporal.cli(
-              "workflow",
-              "show",
-              "--workflow-id",
-              w.id(),
-              "--run-id",
-              w.runId(),
-              "--output",
-              "json");
+      CommandResult raw = showHistory(w);
       CommandResult decoded =
-          stack.temporal.cli(
-              "workflow",
-              "show",
-              "--workflow-id",
-              w.id(),
-              "--run-id",
-              w.runId(),
-              "--output",
-              "json",
+          showHistory(
+              w,
               "--codec-endpoint",
               "http://127.0.0.1:" + codecPort,
               "--codec-auth",
@@ -971,6 +955,23 @@ public final class Chaos {
       }
     }
     return out;
+  }
+
+  /** {@code temporal workflow show} of one run, as JSON, with {@code more} options. */
+  private CommandResult showHistory(Workflow w, String... more) throws IOException {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "workflow",
+                "show",
+                "--workflow-id",
+                w.id(),
+                "--run-id",
+                w.runId(),
+                "--output",
+                "json"));
+    args.addAll(List.of(more));
+    return stack.temporal.cli(args.toArray(String[]::new));
   }
 
   static List<String> leaks(String where, String text, Map<String, String> values) {

@@ -10,7 +10,6 @@ import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.temporal.api.workflowservice.v1.CountWorkflowExecutionsRequest;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -116,15 +115,11 @@ final class LocalStack implements AutoCloseable {
     workerEnv = env;
     workerJvm = jvm;
     worker = new WorkerProcess(env, dir.resolve("worker.log"), jvm).start();
-    stubs =
-        TemporalConnection.local(temporal.address())
-            .openStubs();
+    TemporalConnection temporalConnection = TemporalConnection.local(temporal.address());
+    stubs = temporalConnection.openStubs();
     client =
-        WorkflowClient.newInstance(
-            stubs,
-            WorkflowClientOptions.newBuilder()
-                .setDataConverter(KeyturnPayloadCodec.dataConverter(PayloadKeys.parse(payloadKey)))
-                .build());
+        temporalConnection.client(
+            stubs, KeyturnPayloadCodec.dataConverter(PayloadKeys.parse(payloadKey)));
   }
 
   /** How many workflow executions a visibility query matches (30 s deadline). */

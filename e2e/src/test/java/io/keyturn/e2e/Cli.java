@@ -1,5 +1,6 @@
 package io.keyturn.e2e;
 
+import io.keyturn.workflows.crypto.WorkerKeyring;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,6 +18,24 @@ final class Cli {
 
   Cli(Map<String, String> env) {
     this.env = env;
+  }
+
+  /**
+   * The CLI of a user of one worker: its Temporal, the payload key they share, the worker's public
+   * key (its pin, given as text) and the LiteLLM proxy.
+   */
+  static Cli forWorker(
+      String temporalAddress, Path payloadKeyFile, WorkerKeyring worker, String litellmUrl) {
+    return new Cli(
+        Map.of(
+            "TEMPORAL_ADDRESS",
+            temporalAddress,
+            "KEYTURN_PAYLOAD_KEY_FILE",
+            payloadKeyFile.toString(),
+            "KEYTURN_WORKER_PUBLIC_KEY",
+            worker.currentPublicKey().text(),
+            "LITELLM_URL",
+            litellmUrl));
   }
 
   static Path jar() {

@@ -9,7 +9,6 @@ import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
 import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -77,16 +76,12 @@ final class E2eStack implements AutoCloseable {
     cliEnv.put("KEYTURN_WORKER_PUBLIC_KEY_FILE", publicKeyFile.toString());
     cliEnv.put("LITELLM_MASTER_KEY", master);
     cliEnv.put("VAULT_ADDR", bao.address());
-    stubs =
-        TemporalConnection.local(temporal.address())
-            .openStubs();
+    TemporalConnection temporalConnection = TemporalConnection.local(temporal.address());
+    stubs = temporalConnection.openStubs();
     // Results and queries are encrypted by the worker: read them as the CLI does.
     client =
-        WorkflowClient.newInstance(
-            stubs,
-            WorkflowClientOptions.newBuilder()
-                .setDataConverter(KeyturnPayloadCodec.dataConverter(PayloadKeys.parse(payloadKey)))
-                .build());
+        temporalConnection.client(
+            stubs, KeyturnPayloadCodec.dataConverter(PayloadKeys.parse(payloadKey)));
   }
 
   /** Starts the whole stack; on a failure part-way, stops what had started and rethrows. */

@@ -4,27 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.keyturn.testkit.launch.OpenBaoDevServer;
-import io.keyturn.testkit.launch.TemporalDevServer;
-import io.keyturn.testkit.launch.WorkerProcess;
 import io.keyturn.testkit.litellm.CallRecord;
 import io.keyturn.testkit.litellm.EmulatedKey;
-import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.FleetRotationWorkflow;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.model.FleetProgress;
 import io.keyturn.workflows.model.FleetProgress.MemberState;
 import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
-import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.schedules.ScheduleClient;
-import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,13 +32,10 @@ import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code keyturn rotate-fleet} as operators run it, on the real dev server with the real worker:
@@ -55,7 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  * it matters: the old key at the proxy, the new key in Vault, the new key at work.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class FleetEndToEndTest {
+class FleetEndToEndTest extends OnE2eStack {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static final Set<String> PUBLISHED = Set.of("IN_GRACE", "SUCCEEDED");
@@ -63,16 +53,6 @@ class FleetEndToEndTest {
 
   /** Management calls per second the proxy answers in the first test: far below the demand. */
   private static final int CAP = 4;
-
-  @TempDir static Path dir;
-
-  static TemporalDevServer temporal;
-  static OpenBaoDevServer bao;
-  static LiteLlmEmulator litellm;
-  static WorkerProcess worker;
-  static Map<String, String> cliEnv;
-  static WorkflowServiceStubs stubs;
-  static WorkflowClient client;
 
   /** Each secret's first key, by secret id: asserted on, never printed. */
   static final Map<String, String> firstKeys = new HashMap<>();
@@ -82,27 +62,6 @@ class FleetEndToEndTest {
 
   /** Each secret's KV mount, by secret id. */
   static final Map<String, String> mounts = new HashMap<>();
-
-  static E2eStack stack;
-
-  @BeforeAll
-  static void startEverything() throws Exception {
-    stack = E2eStack.start(dir);
-    temporal = stack.temporal;
-    bao = stack.bao;
-    litellm = stack.litellm;
-    worker = stack.worker;
-    cliEnv = stack.cliEnv;
-    stubs = stack.stubs;
-    client = stack.client;
-  }
-
-  @AfterAll
-  static void stopEverything() throws Exception {
-    if (stack != null) {
-      stack.close();
-    }
-  }
 
   @Test
   @Order(1)
@@ -402,7 +361,8 @@ class FleetEndToEndTest {
     // breaks destinations on purpose (to make rotations fail) applies past that check.
     boolean broken = ids.stream().anyMatch(id -> !"secret".equals(mount.apply(id)));
     String f = file(name + ".yaml", yaml.toString()).toString();
-    Cli.Result apply = broken ? keyturn("apply", "-f", f, "--skip-checks") : keyturn("apply", "-f", f);
+    Cli.Result apply =
+        broken ? keyturn("apply", "-f", f, "--skip-checks") : keyturn("apply", "-f", f);
     assertNoKeyIn(apply);
     assertThat(apply.exit()).as(apply.out() + apply.err()).isZero();
     Instant deadline = Instant.now().plusSeconds(30);
@@ -468,7 +428,7 @@ class FleetEndToEndTest {
     assertThat(litellm.deletedKeys().stream().map(EmulatedKey::tokenHash))
         .contains(r.oldKey().tokenHash());
     assertThat(works(first)).as(id + "'s old key is refused").isFalse();
-    String published = vaultValue(id);
+    String published = VaultKeys.of(bao, mounts.get(id), id);
     newKeys.add(published);
     assertThat(KeyMaterial.tokenHash(published))
         .as(id + " in Vault")
@@ -502,20 +462,6 @@ class FleetEndToEndTest {
     return r.statusCode() == 200;
   }
 
-  /** The key Vault holds for a secret. */
-  private static String vaultValue(String id) throws Exception {
-    String mount = mounts.get(id);
-    HttpResponse<String> r =
-        HTTP.send(
-            HttpRequest.newBuilder(
-                    URI.create(bao.address() + "/v1/" + mount + "/data/litellm/" + id))
-                .header("X-Vault-Token", bao.rootToken())
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as("Vault read of " + id + " at " + mount).isEqualTo(200);
-    return JSON.readTree(r.body()).path("data").path("data").path("key").asText();
-  }
-
   private static void enableKv2(String mount) throws Exception {
     HttpResponse<String> r =
         HTTP.send(
@@ -531,18 +477,19 @@ class FleetEndToEndTest {
 
   /** Member states by secret id, in the fleet's order. */
   private static Map<String, String> states(JsonNode progress) {
-    Map<String, String> m = new LinkedHashMap<>();
-    progress
-        .path("members")
-        .forEach(x -> m.put(x.path("secretId").asText(), x.path("state").asText()));
-    return m;
+    return byMember(progress, "state", new LinkedHashMap<>());
   }
 
   private static Map<String, String> details(JsonNode progress) {
-    Map<String, String> m = new TreeMap<>();
+    return byMember(progress, "detail", new TreeMap<>());
+  }
+
+  /** Puts each member's {@code field} into {@code m} by secret id. */
+  private static Map<String, String> byMember(
+      JsonNode progress, String field, Map<String, String> m) {
     progress
         .path("members")
-        .forEach(x -> m.put(x.path("secretId").asText(), x.path("detail").asText()));
+        .forEach(x -> m.put(x.path("secretId").asText(), x.path(field).asText()));
     return m;
   }
 
@@ -562,13 +509,5 @@ class FleetEndToEndTest {
     Matcher m = KEY_SHAPED.matcher(text);
     int at = m.find() ? m.start() : -1;
     assertThat(at).as(what + " holds something shaped like a key at offset " + at).isEqualTo(-1);
-  }
-
-  private static Path file(String name, String value) throws Exception {
-    return E2eStack.file(dir, name, value);
-  }
-
-  private static Cli.Result keyturn(String... args) throws Exception {
-    return new Cli(cliEnv).run(args);
   }
 }

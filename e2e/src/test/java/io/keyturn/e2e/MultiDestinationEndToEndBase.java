@@ -16,7 +16,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -61,10 +60,8 @@ abstract class MultiDestinationEndToEndBase {
   @BeforeAll
   void startEverything(@TempDir Path tempDir) throws Exception {
     dir = tempDir;
-    temporal = TemporalDevServer.builder().dbFile(dir.resolve("temporal.sqlite")).build();
-    temporal.start();
-    bao = OpenBaoDevServer.builder().build();
-    bao.start();
+    temporal = TemporalDevServer.builder().dbFile(dir.resolve("temporal.sqlite")).build().start();
+    bao = OpenBaoDevServer.builder().build().start();
     moto = MotoServer.builder().logFile(dir.resolve("moto.log")).build().start();
     String master = "sk-master-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "");
     litellm = startLiteLlm(master, List.of("gpt-4o-mini"), dir);
@@ -85,13 +82,7 @@ abstract class MultiDestinationEndToEndBase {
     env.put("AWS_SECRET_ACCESS_KEY", "test");
     env.put("AWS_REGION", REGION);
     worker = new WorkerProcess(env, dir.resolve("worker.log")).start();
-    cli =
-        new Cli(
-            Map.of(
-                "TEMPORAL_ADDRESS", temporal.address(),
-                "KEYTURN_PAYLOAD_KEY_FILE", dir.resolve("payload.key").toString(),
-                "KEYTURN_WORKER_PUBLIC_KEY", keyring.currentPublicKey().text(),
-                "LITELLM_URL", litellm.baseUrl()));
+    cli = Cli.forWorker(temporal.address(), dir.resolve("payload.key"), keyring, litellm.baseUrl());
     System.setProperty("aws.accessKeyId", "test");
     System.setProperty("aws.secretAccessKey", "test");
   }
@@ -106,10 +97,7 @@ abstract class MultiDestinationEndToEndBase {
   }
 
   private Path secretFile(String name, String value) throws Exception {
-    Path p = dir.resolve(name);
-    Files.writeString(p, value, StandardCharsets.UTF_8);
-    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
-    return p;
+    return E2eStack.file(dir, name, value);
   }
 
   /** A token that may write secret/litellm/* except litellm/locked, which it may only read. */
@@ -142,19 +130,6 @@ abstract class MultiDestinationEndToEndBase {
     HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as(method + " " + path + ": " + r.body()).isBetween(200, 299);
     return r.body();
-  }
-
-  private Optional<String> vaultValue(String name) throws Exception {
-    HttpResponse<String> r =
-        HTTP.send(
-            HttpRequest.newBuilder(URI.create(bao.address() + "/v1/secret/data/litellm/" + name))
-                .header("X-Vault-Token", bao.rootToken())
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    if (r.statusCode() == 404) {
-      return Optional.empty();
-    }
-    return Optional.of(JSON.readTree(r.body()).path("data").path("data").path("key").asText());
   }
 
   private Optional<String> awsValue(String secretId) {
@@ -210,7 +185,7 @@ abstract class MultiDestinationEndToEndBase {
     assertThat(litellm.isLive(KeyMaterial.tokenHash(oldRaw))).isFalse();
     assertThat(litellm.bearerStatus(oldRaw)).as("the old key as a bearer").isEqualTo(401);
 
-    String inVault = vaultValue("app-m").orElseThrow();
+    String inVault = VaultKeys.of(bao, "app-m");
     assertThat(KeyMaterial.tokenHash(inVault)).as("Vault").isEqualTo(liveHash);
     assertThat(awsValue("litellm/app-m").map(KeyMaterial::tokenHash))
         .as("AWS Secrets Manager (AWSCURRENT)")
@@ -257,7 +232,7 @@ abstract class MultiDestinationEndToEndBase {
     // The file: back to the old key, the other setting kept.
     assertThat(Files.readString(envFile)).isEqualTo("OTHER=1\nAPP_F_KEY=" + oldRaw + "\n");
     // Vault: never written.
-    assertThat(vaultValue("locked")).isEmpty();
+    assertThat(VaultKeys.read(bao, "secret", "locked")).isEmpty();
     assertThat(worker.log()).doesNotContain(oldRaw);
   }
 }

@@ -28,7 +28,6 @@ import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.net.URI;
@@ -36,9 +35,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -104,10 +101,8 @@ abstract class RotationEndToEndBase {
   @BeforeAll
   void startEverything(@TempDir Path tempDir) throws Exception {
     dir = tempDir;
-    temporal = TemporalDevServer.builder().dbFile(dir.resolve("temporal.sqlite")).build();
-    temporal.start();
-    bao = OpenBaoDevServer.builder().build();
-    bao.start();
+    temporal = TemporalDevServer.builder().dbFile(dir.resolve("temporal.sqlite")).build().start();
+    bao = OpenBaoDevServer.builder().build().start();
     masterKey = "sk-master-" + PayloadKeys.generateBase64().replaceAll("[^A-Za-z0-9]", "");
     litellm = startLiteLlm(masterKey, List.of("gpt-4o-mini", "claude-haiku"), dir);
     payloadKey = PayloadKeys.generateBase64();
@@ -149,16 +144,12 @@ abstract class RotationEndToEndBase {
                 "KEYTURN_PAYLOAD_KEY_FILE", payloadKeyFile.toString(),
                 "KEYTURN_WORKER_PUBLIC_KEY_FILE", publicKeyFile.toString(),
                 "LITELLM_URL", litellm.baseUrl()));
-    stubs =
-        TemporalConnection.local(temporal.address())
-            .openStubs();
+    TemporalConnection temporalConnection = TemporalConnection.local(temporal.address());
+    stubs = temporalConnection.openStubs();
     // The worker encrypts payloads; this client reads them as the CLI does, with the secret.
     client =
-        WorkflowClient.newInstance(
-            stubs,
-            WorkflowClientOptions.newBuilder()
-                .setDataConverter(KeyturnPayloadCodec.dataConverter(PayloadKeys.parse(payloadKey)))
-                .build());
+        temporalConnection.client(
+            stubs, KeyturnPayloadCodec.dataConverter(PayloadKeys.parse(payloadKey)));
   }
 
   @AfterAll
@@ -166,25 +157,15 @@ abstract class RotationEndToEndBase {
     if (stubs != null) {
       stubs.shutdownNow();
     }
-    if (worker != null) {
-      worker.close();
-    }
-    if (litellm != null) {
-      litellm.close();
-    }
-    if (bao != null) {
-      bao.close();
-    }
-    if (temporal != null) {
-      temporal.close();
+    for (AutoCloseable c : new AutoCloseable[] {worker, litellm, bao, temporal}) {
+      if (c != null) {
+        c.close();
+      }
     }
   }
 
   private Path secretFile(String name, String value) throws Exception {
-    Path p = dir.resolve(name);
-    Files.writeString(p, value, StandardCharsets.UTF_8);
-    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
-    return p;
+    return E2eStack.file(dir, name, value);
   }
 
   /** Seeds the key an application uses today, with a policy the rotation must carry over. */
@@ -201,6 +182,28 @@ abstract class RotationEndToEndBase {
 
   private Path keyFile(String app, String raw) throws Exception {
     return secretFile(app + ".key", raw);
+  }
+
+  /**
+   * Starts a rotation of {@code app} from the CLI without waiting, and waits until it is in its
+   * grace period. Returns its workflow id.
+   */
+  private String rotateIntoGrace(String app, String oldRaw, String grace) throws Exception {
+    Cli.Result r =
+        cli.run(
+            "rotate",
+            "--secret-id",
+            app,
+            "--key-file",
+            keyFile(app, oldRaw).toString(),
+            "--grace",
+            grace,
+            "--generation",
+            "1");
+    assertThat(r.exit()).as(r.err()).isZero();
+    String id = RotationRequest.workflowId(app);
+    awaitPhase(id, RotationPhase.IN_GRACE, Duration.ofSeconds(60));
+    return id;
   }
 
   private void awaitPhase(String workflowId, RotationPhase phase, Duration within)
@@ -223,23 +226,18 @@ abstract class RotationEndToEndBase {
         workflowId + " did not reach " + phase + " within " + within + " (last " + last + ")");
   }
 
-  private String vaultValue(String name) throws Exception {
-    HttpResponse<String> r =
-        HTTP.send(
-            HttpRequest.newBuilder(URI.create(bao.address() + "/v1/secret/data/litellm/" + name))
-                .header("X-Vault-Token", bao.rootToken())
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    assertThat(r.statusCode()).as("Vault read of litellm/" + name).isEqualTo(200);
-    return JSON.readTree(r.body()).path("data").path("data").path("key").asText();
-  }
-
   /**
    * After a rotation: the old key is gone and refused as a bearer, exactly one live Keyturn key
    * exists for the secret, it is the one the worker derived, it carries the old key's policy, Vault
    * holds it and it works as a bearer, and the receipt says this rotation deleted the old key.
+   * Waits up to {@code within} for the rotation to finish; returns its receipt.
    */
-  private void assertRotated(String app, String oldRaw, String workflowId) throws Exception {
+  private RotationResult assertRotated(
+      String app, String oldRaw, String workflowId, Duration within) throws Exception {
+    RotationResult result =
+        client
+            .newUntypedWorkflowStub(workflowId)
+            .getResult(within.toSeconds(), TimeUnit.SECONDS, RotationResult.class);
     String oldHash = KeyMaterial.tokenHash(oldRaw);
     assertThat(litellm.isLive(oldHash)).as("old key of " + app + " still listed").isFalse();
     // An application still holding the old key is refused.
@@ -254,7 +252,7 @@ abstract class RotationEndToEndBase {
         .containsEntry("owner", "team-" + app)
         .containsEntry("keyturn_rotated_from", oldHash);
 
-    String inVault = vaultValue(app);
+    String inVault = VaultKeys.of(bao, app);
     secretsSeen.add(inVault);
     assertThat(KeyMaterial.tokenHash(inVault))
         .as("Vault holds the live key")
@@ -272,14 +270,11 @@ abstract class RotationEndToEndBase {
     assertThat(derived).isEqualTo(inVault);
 
     // The receipt says this rotation deleted the old key, and how the rejection was proven.
-    RotationResult result =
-        client
-            .newUntypedWorkflowStub(workflowId)
-            .getResult(5, TimeUnit.SECONDS, RotationResult.class);
     assertThat(result.revoked().key().tokenHash()).isEqualTo(oldHash);
     assertThat(result.revoked().alreadyGone()).as(result.revoked().toString()).isFalse();
     assertThat(result.revoked().proofOfRejection()).matches(revokeProof());
     workflowIds.add(workflowId);
+    return result;
   }
 
   @Test
@@ -308,27 +303,14 @@ abstract class RotationEndToEndBase {
     JsonNode out = JSON.readTree(r.out());
     assertThat(out.toString()).contains("COMPLETED");
     assertThat(r.out() + r.err()).doesNotContain(oldRaw).doesNotContain(masterKey);
-    assertRotated("app-a", oldRaw, RotationRequest.workflowId("app-a"));
+    assertRotated("app-a", oldRaw, RotationRequest.workflowId("app-a"), Duration.ofSeconds(5));
   }
 
   @Test
   @Order(2)
   void aRotationSurvivesTheWorkerBeingKilledDuringTheGracePeriod() throws Exception {
     String oldRaw = seedOldKey("app-b");
-    Cli.Result r =
-        cli.run(
-            "rotate",
-            "--secret-id",
-            "app-b",
-            "--key-file",
-            keyFile("app-b", oldRaw).toString(),
-            "--grace",
-            "8s",
-            "--generation",
-            "1");
-    assertThat(r.exit()).as(r.err()).isZero();
-    String id = RotationRequest.workflowId("app-b");
-    awaitPhase(id, RotationPhase.IN_GRACE, Duration.ofSeconds(60));
+    String id = rotateIntoGrace("app-b", oldRaw, "8s");
 
     worker.kill();
     Thread.sleep(10_000); // the grace timer fires while no worker runs
@@ -337,65 +319,35 @@ abstract class RotationEndToEndBase {
     assertThat(litellm.bearerStatus(oldRaw)).isEqualTo(200);
     worker = new WorkerProcess(workerEnv, dir.resolve("worker.log")).start();
 
-    client.newUntypedWorkflowStub(id).getResult(90, TimeUnit.SECONDS, RotationResult.class);
-    assertRotated("app-b", oldRaw, id);
+    assertRotated("app-b", oldRaw, id, Duration.ofSeconds(90));
   }
 
   @Test
   @Order(3)
   void aRotationSurvivesATemporalServerRestartDuringTheGracePeriod() throws Exception {
     String oldRaw = seedOldKey("app-c");
-    Cli.Result r =
-        cli.run(
-            "rotate",
-            "--secret-id",
-            "app-c",
-            "--key-file",
-            keyFile("app-c", oldRaw).toString(),
-            "--grace",
-            "8s",
-            "--generation",
-            "1");
-    assertThat(r.exit()).as(r.err()).isZero();
-    String id = RotationRequest.workflowId("app-c");
-    awaitPhase(id, RotationPhase.IN_GRACE, Duration.ofSeconds(60));
+    String id = rotateIntoGrace("app-c", oldRaw, "8s");
 
     temporal.stop();
     Thread.sleep(3_000);
     temporal.restart();
 
-    client.newUntypedWorkflowStub(id).getResult(120, TimeUnit.SECONDS, RotationResult.class);
-    assertRotated("app-c", oldRaw, id);
+    assertRotated("app-c", oldRaw, id, Duration.ofSeconds(120));
   }
 
   @Test
   @Order(4)
   void revokeNowFromTheCliEndsAWeekLongGracePeriod() throws Exception {
     String oldRaw = seedOldKey("app-d");
-    Cli.Result r =
-        cli.run(
-            "rotate",
-            "--secret-id",
-            "app-d",
-            "--key-file",
-            keyFile("app-d", oldRaw).toString(),
-            "--grace",
-            "7d",
-            "--generation",
-            "1");
-    assertThat(r.exit()).as(r.err()).isZero();
-    String id = RotationRequest.workflowId("app-d");
-    awaitPhase(id, RotationPhase.IN_GRACE, Duration.ofSeconds(60));
+    String id = rotateIntoGrace("app-d", oldRaw, "7d");
     Cli.Result status = cli.run("status", id, "--json");
     assertThat(status.exit()).as(status.err()).isZero();
     assertThat(status.out()).contains("IN_GRACE").doesNotContain(oldRaw);
 
     Cli.Result now = cli.run("revoke-now", id, "--reason", "e2e test");
     assertThat(now.exit()).as(now.err()).isZero();
-    RotationResult result =
-        client.newUntypedWorkflowStub(id).getResult(60, TimeUnit.SECONDS, RotationResult.class);
+    RotationResult result = assertRotated("app-d", oldRaw, id, Duration.ofSeconds(60));
     assertThat(result.revokedEarly()).isTrue();
-    assertRotated("app-d", oldRaw, id);
   }
 
   @Test
@@ -554,22 +506,6 @@ abstract class RotationEndToEndBase {
   }
 
   private byte[] rawHistory(String workflowId) {
-    var out = new java.io.ByteArrayOutputStream();
-    com.google.protobuf.ByteString token = com.google.protobuf.ByteString.EMPTY;
-    do {
-      GetWorkflowExecutionHistoryResponse resp =
-          stubs
-              .blockingStub()
-              .getWorkflowExecutionHistory(
-                  GetWorkflowExecutionHistoryRequest.newBuilder()
-                      .setNamespace("default")
-                      .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
-                      .setNextPageToken(token)
-                      .build());
-      History h = resp.getHistory();
-      out.writeBytes(h.toByteArray());
-      token = resp.getNextPageToken();
-    } while (!token.isEmpty());
-    return out.toByteArray();
+    return History.newBuilder().addAllEvents(rawEvents(workflowId)).build().toByteArray();
   }
 }

@@ -3,23 +3,14 @@ package io.keyturn.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.keyturn.testkit.launch.OpenBaoDevServer;
-import io.keyturn.testkit.launch.TemporalDevServer;
-import io.keyturn.testkit.launch.WorkerProcess;
 import io.keyturn.testkit.litellm.EmulatedKey;
-import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
 import io.temporal.api.workflowservice.v1.ListWorkflowExecutionsRequest;
-import io.temporal.client.WorkflowClient;
 import io.temporal.client.schedules.ScheduleClient;
-import io.temporal.serviceclient.WorkflowServiceStubs;
-import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,13 +19,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Routine rotation as users run it: {@code keyturn apply -f keyturn.yaml} creates a Temporal
@@ -42,50 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
  * rotation replaces exactly the key its predecessor published (read back from Vault).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class ScheduledRotationEndToEndTest {
+class ScheduledRotationEndToEndTest extends OnE2eStack {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newHttpClient();
-
-  @TempDir static Path dir;
-
-  static TemporalDevServer temporal;
-  static OpenBaoDevServer bao;
-  static LiteLlmEmulator litellm;
-  static WorkerProcess worker;
-  static Map<String, String> cliEnv;
-  static WorkflowServiceStubs stubs;
-  static WorkflowClient client;
-  static String master;
-
-  static E2eStack stack;
-
-  @BeforeAll
-  static void startEverything() throws Exception {
-    stack = E2eStack.start(dir);
-    temporal = stack.temporal;
-    bao = stack.bao;
-    litellm = stack.litellm;
-    worker = stack.worker;
-    cliEnv = stack.cliEnv;
-    stubs = stack.stubs;
-    client = stack.client;
-    master = stack.master;
-  }
-
-  @AfterAll
-  static void stopEverything() throws Exception {
-    if (stack != null) {
-      stack.close();
-    }
-  }
-
-  private static Path file(String name, String value) throws Exception {
-    return E2eStack.file(dir, name, value);
-  }
-
-  private static Cli.Result keyturn(String... args) throws Exception {
-    return new Cli(cliEnv).run(args);
-  }
 
   private static Path config(String id, String managementKeyEnv, String every) throws Exception {
     return file(
@@ -219,7 +166,8 @@ class ScheduledRotationEndToEndTest {
                 .filter(k -> k.keyAlias() != null && k.keyAlias().startsWith("keyturn-app-s-g"))
                 .map(EmulatedKey::tokenHash))
         .containsExactly(last.newKey().tokenHash());
-    assertThat(KeyMaterial.tokenHash(vaultValue("app-s"))).isEqualTo(last.newKey().tokenHash());
+    assertThat(KeyMaterial.tokenHash(VaultKeys.of(bao, "app-s")))
+        .isEqualTo(last.newKey().tokenHash());
 
     Cli.Result list = keyturn("list", "--json");
     assertThat(list.exit()).as(list.err()).isZero();
@@ -251,15 +199,5 @@ class ScheduledRotationEndToEndTest {
             Comparator.comparing(
                 e -> e.getStartTime().getSeconds() * 1_000_000_000L + e.getStartTime().getNanos()))
         .toList();
-  }
-
-  private static String vaultValue(String name) throws Exception {
-    HttpResponse<String> r =
-        HTTP.send(
-            HttpRequest.newBuilder(URI.create(bao.address() + "/v1/secret/data/litellm/" + name))
-                .header("X-Vault-Token", bao.rootToken())
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
-    return JSON.readTree(r.body()).path("data").path("data").path("key").asText();
   }
 }

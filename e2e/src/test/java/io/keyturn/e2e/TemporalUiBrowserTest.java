@@ -14,7 +14,6 @@ import java.awt.image.BufferedImage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -105,10 +104,7 @@ class TemporalUiBrowserTest {
   }
 
   private static Path file(String name, String value) throws Exception {
-    Path p = dir.resolve(name);
-    Files.writeString(p, value, StandardCharsets.UTF_8);
-    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
-    return p;
+    return E2eStack.file(dir, name, value);
   }
 
   @Test
@@ -116,12 +112,7 @@ class TemporalUiBrowserTest {
     String old =
         litellm.createKey(Map.of("key_alias", "billing-api", "models", List.of("gpt-4o-mini")));
     Cli cli =
-        new Cli(
-            Map.of(
-                "TEMPORAL_ADDRESS", temporal.address(),
-                "KEYTURN_PAYLOAD_KEY_FILE", dir.resolve("payload.key").toString(),
-                "KEYTURN_WORKER_PUBLIC_KEY", keyring.currentPublicKey().text(),
-                "LITELLM_URL", litellm.baseUrl()));
+        Cli.forWorker(temporal.address(), dir.resolve("payload.key"), keyring, litellm.baseUrl());
     Cli.Result r =
         cli.run(
             "rotate",

@@ -1,5 +1,11 @@
 package io.keyturn.workflows;
 
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyBoolean;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.when;
+import static org.mockito.Mockito.withSettings;
+
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.KeyDerivation;
@@ -9,11 +15,19 @@ import io.keyturn.workflows.model.MintedKey;
 import io.keyturn.workflows.model.PublishReceipt;
 import io.keyturn.workflows.model.RevokeReceipt;
 import io.keyturn.workflows.model.RotationRequest;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.common.SearchAttributeKey;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.testing.TestWorkflowExtension;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-/** Canned values for workflow tests. The "keys" here are fake and only ever appear as hashes. */
+/**
+ * Canned values, activity mocks and test environments for workflow tests. The "keys" here are fake
+ * and only ever appear as hashes.
+ */
 final class Fixtures {
   private Fixtures() {}
 
@@ -52,5 +66,70 @@ final class Fixtures {
 
   static RevokeReceipt revoked() {
     return new RevokeReceipt(OLD, false, "key info 404");
+  }
+
+  /** The search attributes a rotation sets, which the test server must know. */
+  static final List<SearchAttributeKey<?>> SEARCH_ATTRIBUTES =
+      List.of(
+          KeyturnSearchAttributes.SECRET_ID,
+          KeyturnSearchAttributes.PHASE,
+          KeyturnSearchAttributes.GATEWAY,
+          KeyturnSearchAttributes.GENERATION);
+
+  /** {@code env}, with {@link #SEARCH_ATTRIBUTES} registered. */
+  static TestWorkflowEnvironment withSearchAttributes(TestWorkflowEnvironment env) {
+    for (SearchAttributeKey<?> k : SEARCH_ATTRIBUTES) {
+      env.registerSearchAttribute(k.getName(), k.getValueType());
+    }
+    return env;
+  }
+
+  /**
+   * A test server per test with {@link KeyRotationWorkflowImpl} and {@link #SEARCH_ATTRIBUTES}, not
+   * started: the test registers its activities first.
+   */
+  static TestWorkflowExtension rotationWorkflowExtension() {
+    TestWorkflowExtension.Builder b =
+        TestWorkflowExtension.newBuilder()
+            .registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class)
+            .setDoNotStart(true);
+    for (SearchAttributeKey<?> k : SEARCH_ATTRIBUTES) {
+      b.registerSearchAttribute(k.getName(), k.getValueType());
+    }
+    return b.build();
+  }
+
+  /** A stub of the rotation {@code rotation/svc-a/7} on the rotations' task queue. */
+  static KeyRotationWorkflow rotation(WorkflowClient client) {
+    return client.newWorkflowStub(
+        KeyRotationWorkflow.class,
+        WorkflowOptions.newBuilder()
+            .setWorkflowId("rotation/svc-a/7")
+            .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
+            .build());
+  }
+
+  /** Mocks of both activity interfaces (their Temporal annotations left off the mocks). */
+  record ActivityMocks(LiteLlmActivities gateway, SecretStoreActivities store) {
+    static ActivityMocks create() {
+      return new ActivityMocks(
+          mock(LiteLlmActivities.class, withSettings().withoutAnnotations()),
+          mock(SecretStoreActivities.class, withSettings().withoutAnnotations()));
+    }
+
+    /**
+     * Mocks on which any rotation goes well: the old key's policy is {@link #POLICY}, the minted
+     * key {@link #minted}, each publish {@link #receipt}, a discard succeeds and the revoke is
+     * confirmed.
+     */
+    static ActivityMocks succeeding() {
+      ActivityMocks m = create();
+      when(m.gateway.importPolicy(any(), any())).thenReturn(POLICY);
+      when(m.gateway.mintKey(any())).thenReturn(minted(false));
+      when(m.store.publishTo(any(), any())).thenReturn(receipt());
+      when(m.gateway.discardDerivedKey(any())).thenReturn(true);
+      when(m.gateway.confirmRevoked(any(), any(), any(), anyBoolean())).thenReturn(revoked());
+      return m;
+    }
   }
 }

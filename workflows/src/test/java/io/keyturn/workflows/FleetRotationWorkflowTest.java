@@ -14,7 +14,6 @@ import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.RotationStatus;
-import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
@@ -349,25 +348,15 @@ class FleetRotationWorkflowTest {
 
   @Test
   void withTheRealRotationTheFleetMovesOnAtPublishAndEachRotationRevokesAfterItsGrace() {
-    LiteLlmActivities gateway = mock(LiteLlmActivities.class, withSettings().withoutAnnotations());
-    SecretStoreActivities store =
-        mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
-    when(gateway.importPolicy(any(), any())).thenReturn(POLICY);
-    when(gateway.mintKey(any())).thenReturn(minted(false));
-    when(store.publishTo(any(), any())).thenReturn(receipt());
-    when(gateway.discardDerivedKey(any())).thenReturn(true);
-    when(gateway.confirmRevoked(any(), any(), any(), anyBoolean())).thenReturn(revoked());
-    env = TestWorkflowEnvironment.newInstance();
-    for (String name : List.of("KeyturnSecretId", "KeyturnPhase", "KeyturnGateway")) {
-      env.registerSearchAttribute(name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
-    }
-    env.registerSearchAttribute("KeyturnGeneration", IndexedValueType.INDEXED_VALUE_TYPE_INT);
+    ActivityMocks mocks = ActivityMocks.succeeding();
+    SecretStoreActivities store = mocks.store();
+    env = withSearchAttributes(TestWorkflowEnvironment.newInstance());
     Worker w = env.newWorker(TASK_QUEUE);
     w.registerWorkflowImplementationTypes(
         KeyRotationWorkflowImpl.class,
         RotationLauncherWorkflowImpl.class,
         FleetRotationWorkflowImpl.class);
-    w.registerActivitiesImplementations(gateway, store);
+    w.registerActivitiesImplementations(mocks.gateway(), store);
     env.start();
 
     // members(3) have a five-minute grace period; concurrency 1 makes three waves.

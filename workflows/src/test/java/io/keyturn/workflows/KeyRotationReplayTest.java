@@ -78,23 +78,15 @@ class KeyRotationReplayTest {
    * member's launcher and of that member's rotation).
    */
   private void recordFleet() throws Exception {
-    try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
-      registerSearchAttributes(env);
+    try (TestWorkflowEnvironment env =
+        withSearchAttributes(TestWorkflowEnvironment.newInstance())) {
       Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
       worker.registerWorkflowImplementationTypes(
           KeyRotationWorkflowImpl.class,
           RotationLauncherWorkflowImpl.class,
           FleetRotationWorkflowImpl.class);
-      LiteLlmActivities gateway =
-          mock(LiteLlmActivities.class, withSettings().withoutAnnotations());
-      SecretStoreActivities store =
-          mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
-      when(gateway.importPolicy(any(), any())).thenReturn(POLICY);
-      when(gateway.mintKey(any())).thenReturn(minted(false));
-      when(store.publishTo(any(), any())).thenReturn(receipt());
-      when(gateway.discardDerivedKey(any())).thenReturn(true);
-      when(gateway.confirmRevoked(any(), any(), any(), anyBoolean())).thenReturn(revoked());
-      worker.registerActivitiesImplementations(gateway, store);
+      ActivityMocks mocks = ActivityMocks.succeeding();
+      worker.registerActivitiesImplementations(mocks.gateway(), mocks.store());
       env.start();
       java.util.List<RotationRequest> members =
           java.util.List.of(
@@ -142,38 +134,25 @@ class KeyRotationReplayTest {
                         .setDataConverter(KeyturnPayloadCodec.dataConverter(secret))
                         .build())
                 .build())) {
-      Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
-      worker.registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class);
+      Worker worker = rotationWorker(env);
       for (String h : HISTORIES) {
         WorkflowReplayer.replayWorkflowExecutionFromResource(h, worker);
       }
     }
   }
 
-  private static void registerSearchAttributes(TestWorkflowEnvironment env) {
-    for (String name : java.util.List.of("KeyturnSecretId", "KeyturnPhase", "KeyturnGateway")) {
-      env.registerSearchAttribute(
-          name, io.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
-    }
-    env.registerSearchAttribute(
-        "KeyturnGeneration", io.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT);
+  private static Worker rotationWorker(TestWorkflowEnvironment env) {
+    Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
+    worker.registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class);
+    return worker;
   }
 
   private void recordOne(String file, boolean failVerify) throws Exception {
-    try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
-      registerSearchAttributes(env);
-      Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
-      worker.registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class);
-      LiteLlmActivities gateway =
-          mock(LiteLlmActivities.class, withSettings().withoutAnnotations());
-      SecretStoreActivities store =
-          mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
-      when(gateway.importPolicy(any(), any())).thenReturn(POLICY);
-      when(gateway.mintKey(any())).thenReturn(minted(false));
-      when(store.publishTo(any(), any())).thenReturn(receipt());
-      when(gateway.discardDerivedKey(any())).thenReturn(true);
-      when(gateway.confirmRevoked(any(), any(), any(), anyBoolean())).thenReturn(revoked());
-      when(gateway.discardDerivedKey(any())).thenReturn(true);
+    try (TestWorkflowEnvironment env =
+        withSearchAttributes(TestWorkflowEnvironment.newInstance())) {
+      Worker worker = rotationWorker(env);
+      ActivityMocks mocks = ActivityMocks.succeeding();
+      LiteLlmActivities gateway = mocks.gateway();
       if (failVerify) {
         doThrow(
                 io.temporal.failure.ApplicationFailure.newNonRetryableFailure(
@@ -181,25 +160,16 @@ class KeyRotationReplayTest {
             .when(gateway)
             .verifyKey(any(), any(), eq(POLICY));
       }
-      worker.registerActivitiesImplementations(gateway, store);
+      worker.registerActivitiesImplementations(gateway, mocks.store());
       env.start();
-      KeyRotationWorkflow wf =
-          env.getWorkflowClient()
-              .newWorkflowStub(
-                  KeyRotationWorkflow.class,
-                  WorkflowOptions.newBuilder()
-                      .setWorkflowId("rotation/svc-a/7")
-                      .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
-                      .build());
+      KeyRotationWorkflow wf = rotation(env.getWorkflowClient());
       try {
         wf.rotate(request(Duration.ofHours(24)));
       } catch (RuntimeException expected) {
         // the rolled-back shape ends in a failure
       }
       String json = env.getWorkflowClient().fetchHistory("rotation/svc-a/7").toJson(true);
-      Path out = Path.of("src/test/resources", file);
-      Files.createDirectories(out.getParent());
-      Files.writeString(out, json);
+      write(file, json);
     }
   }
 
@@ -207,19 +177,13 @@ class KeyRotationReplayTest {
   private void recordChained(String file, boolean secondFails) throws Exception {
     Destination vault = new Destination("vault-kv2", java.util.Map.of("name", "svc-a"));
     Destination envFile = new Destination("file", java.util.Map.of("path", "/srv/svc-a.env"));
-    try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
-      registerSearchAttributes(env);
-      Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
-      worker.registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class);
-      LiteLlmActivities gateway =
-          mock(LiteLlmActivities.class, withSettings().withoutAnnotations());
-      SecretStoreActivities store =
-          mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
+    try (TestWorkflowEnvironment env =
+        withSearchAttributes(TestWorkflowEnvironment.newInstance())) {
+      Worker worker = rotationWorker(env);
+      ActivityMocks mocks = ActivityMocks.succeeding();
+      SecretStoreActivities store = mocks.store();
       when(store.readCurrentKey(vault))
           .thenReturn(new CurrentKey(OLD, new SealedSecret("k1", "e1", "n1", "c1"), "vault v3"));
-      when(gateway.importPolicy(any(), any())).thenReturn(POLICY);
-      when(gateway.mintKey(any())).thenReturn(minted(false));
-      when(store.publishTo(any(), any())).thenReturn(receipt());
       if (secondFails) {
         when(store.publishTo(eq(envFile), any()))
             .thenThrow(
@@ -227,10 +191,7 @@ class KeyRotationReplayTest {
                     "denied", RotationFailures.STORE_DENIED));
       }
       when(store.restoreAt(any(), any())).thenReturn("restored.");
-      when(gateway.discardDerivedKey(any())).thenReturn(true);
-      when(gateway.confirmRevoked(any(), any(), any(), anyBoolean())).thenReturn(revoked());
-      when(gateway.discardDerivedKey(any())).thenReturn(true);
-      worker.registerActivitiesImplementations(gateway, store);
+      worker.registerActivitiesImplementations(mocks.gateway(), store);
       env.start();
       KeyRotationWorkflow wf =
           env.getWorkflowClient()
@@ -257,9 +218,7 @@ class KeyRotationReplayTest {
           env.getWorkflowClient()
               .fetchHistory("rotation/svc-a/scheduled-2026-11-24T20:00:00Z")
               .toJson(true);
-      Path out = Path.of("src/test/resources", file);
-      Files.createDirectories(out.getParent());
-      Files.writeString(out, json);
+      write(file, json);
     }
   }
 }

@@ -11,7 +11,6 @@ import io.keyturn.workflows.model.MintRequest;
 import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.RotationStatus;
-import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -28,24 +27,15 @@ import org.mockito.InOrder;
 
 class KeyRotationWorkflowTest {
 
-  @RegisterExtension
-  static final TestWorkflowExtension env =
-      TestWorkflowExtension.newBuilder()
-          .registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class)
-          .registerSearchAttribute("KeyturnSecretId", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD)
-          .registerSearchAttribute("KeyturnPhase", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD)
-          .registerSearchAttribute("KeyturnGateway", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD)
-          .registerSearchAttribute("KeyturnGeneration", IndexedValueType.INDEXED_VALUE_TYPE_INT)
-          .setDoNotStart(true)
-          .build();
+  @RegisterExtension static final TestWorkflowExtension env = rotationWorkflowExtension();
 
-  private LiteLlmActivities gateway;
-  private SecretStoreActivities store;
+  // Fresh mocks for each test: JUnit makes a new instance of the class per test.
+  private final ActivityMocks mocks = ActivityMocks.create();
+  private final LiteLlmActivities gateway = mocks.gateway();
+  private final SecretStoreActivities store = mocks.store();
 
   @BeforeEach
-  void mocks() {
-    gateway = mock(LiteLlmActivities.class, withSettings().withoutAnnotations());
-    store = mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
+  void stubs() {
     when(gateway.importPolicy(GATEWAY, OLD)).thenReturn(POLICY);
     when(gateway.mintKey(any())).thenReturn(minted(false));
     when(store.publishTo(eq(VAULT), any())).thenReturn(receipt());

@@ -18,7 +18,6 @@ import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.SealedSecret;
-import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -38,16 +37,7 @@ import org.mockito.InOrder;
 /** The v2 request: several destinations, a written-out policy, and the chained old key. */
 class MultiDestinationWorkflowTest {
 
-  @RegisterExtension
-  static final TestWorkflowExtension env =
-      TestWorkflowExtension.newBuilder()
-          .registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class)
-          .registerSearchAttribute("KeyturnSecretId", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD)
-          .registerSearchAttribute("KeyturnPhase", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD)
-          .registerSearchAttribute("KeyturnGateway", IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD)
-          .registerSearchAttribute("KeyturnGeneration", IndexedValueType.INDEXED_VALUE_TYPE_INT)
-          .setDoNotStart(true)
-          .build();
+  @RegisterExtension static final TestWorkflowExtension env = rotationWorkflowExtension();
 
   static final Destination VAULT_D = new Destination("vault-kv2", Map.of("name", "svc-a"));
   static final Destination AWS_D =
@@ -57,13 +47,13 @@ class MultiDestinationWorkflowTest {
   static final KeyRef STORED = KeyMaterial.ref("sk-test-stored-key-cccccccccc");
   static final SealedSecret SEALED = new SealedSecret("k1", "e1", "n1", "c1");
 
-  private LiteLlmActivities gateway;
-  private SecretStoreActivities store;
+  // Fresh mocks for each test: JUnit makes a new instance of the class per test.
+  private final ActivityMocks mocks = ActivityMocks.create();
+  private final LiteLlmActivities gateway = mocks.gateway();
+  private final SecretStoreActivities store = mocks.store();
 
   @BeforeEach
-  void mocks() {
-    gateway = mock(LiteLlmActivities.class, withSettings().withoutAnnotations());
-    store = mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
+  void stubs() {
     when(gateway.importPolicy(eq(GATEWAY), any())).thenReturn(POLICY);
     when(gateway.mintKey(any())).thenReturn(minted(false));
     when(gateway.deleteKey(eq(GATEWAY), any())).thenReturn(true);

@@ -19,7 +19,6 @@ import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.SealedSecret;
 import io.keyturn.workflows.model.WorkerKeys;
 import io.temporal.api.enums.v1.EventType;
-import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowFailedException;
@@ -29,7 +28,6 @@ import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
@@ -49,11 +47,17 @@ class WorkerKeysTest {
                         .setDataConverter(KeyturnPayloadCodec.dataConverter(workerPayloadKeys))
                         .build())
                 .build());
-    for (String kw : List.of("KeyturnSecretId", "KeyturnPhase", "KeyturnGateway")) {
-      env.registerSearchAttribute(kw, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD);
-    }
-    env.registerSearchAttribute("KeyturnGeneration", IndexedValueType.INDEXED_VALUE_TYPE_INT);
-    return env;
+    return withSearchAttributes(env);
+  }
+
+  /**
+   * A worker on the rotations' task queue running the rotation with the payload codec's options.
+   */
+  private static Worker rotationWorker(TestWorkflowEnvironment env) {
+    Worker w = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
+    w.registerWorkflowImplementationTypes(
+        KeyturnPayloadCodec.WORKFLOW_OPTIONS, KeyRotationWorkflowImpl.class);
+    return w;
   }
 
   private static WorkflowClient client(TestWorkflowEnvironment env, PayloadKeys keys) {
@@ -103,13 +107,10 @@ class WorkerKeysTest {
     PayloadKeys workerKeys = PayloadKeys.parse(PayloadKeys.generateBase64());
     PayloadKeys cliKeys = PayloadKeys.parse(PayloadKeys.generateBase64());
     try (TestWorkflowEnvironment env = env(workerKeys)) {
-      Worker w = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
-      w.registerWorkflowImplementationTypes(
-          KeyturnPayloadCodec.WORKFLOW_OPTIONS, KeyRotationWorkflowImpl.class);
-      LiteLlmActivities gateway =
-          mock(LiteLlmActivities.class, withSettings().withoutAnnotations());
-      SecretStoreActivities store =
-          mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
+      Worker w = rotationWorker(env);
+      ActivityMocks mocks = ActivityMocks.create();
+      LiteLlmActivities gateway = mocks.gateway();
+      SecretStoreActivities store = mocks.store();
       w.registerActivitiesImplementations(gateway, store);
       env.start();
       WorkflowClient cli = client(env, cliKeys);
@@ -153,13 +154,10 @@ class WorkerKeysTest {
     AtomicReference<String> atRevoke = new AtomicReference<>();
     AtomicReference<String> openedAtRevoke = new AtomicReference<>();
     try (TestWorkflowEnvironment env = env(payload)) {
-      Worker w = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
-      w.registerWorkflowImplementationTypes(
-          KeyturnPayloadCodec.WORKFLOW_OPTIONS, KeyRotationWorkflowImpl.class);
-      LiteLlmActivities gateway =
-          mock(LiteLlmActivities.class, withSettings().withoutAnnotations());
-      SecretStoreActivities store =
-          mock(SecretStoreActivities.class, withSettings().withoutAnnotations());
+      Worker w = rotationWorker(env);
+      ActivityMocks mocks = ActivityMocks.create();
+      LiteLlmActivities gateway = mocks.gateway();
+      SecretStoreActivities store = mocks.store();
       when(gateway.importPolicy(any(), any())).thenReturn(POLICY);
       when(gateway.mintKey(any()))
           .thenAnswer(
@@ -194,14 +192,7 @@ class WorkerKeysTest {
           Fixtures.request(Duration.ofHours(24)).toBuilder()
               .oldKey(old, before.currentPublicKey().seal(RAW_OLD))
               .build();
-      KeyRotationWorkflow wf =
-          env.getWorkflowClient()
-              .newWorkflowStub(
-                  KeyRotationWorkflow.class,
-                  WorkflowOptions.newBuilder()
-                      .setWorkflowId("rotation/svc-a/7")
-                      .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
-                      .build());
+      KeyRotationWorkflow wf = rotation(env.getWorkflowClient());
       WorkflowClient.start(wf::rotate, req);
       env.sleep(Duration.ofHours(1));
       assertThat(published.get()).isNotNull();

@@ -10,6 +10,7 @@ import io.keyturn.workflows.model.MintedKey;
 import io.keyturn.workflows.model.PublishReceipt;
 import io.temporal.failure.ApplicationFailure;
 import java.util.Optional;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,80 +62,78 @@ public final class SecretStoreActivitiesImpl implements SecretStoreActivities {
 
   @Override
   public CurrentKey readCurrentKey(Destination d) {
-    SecretStore s = store(d);
-    try {
-      Optional<String> value = s.currentValue();
-      if (value.isEmpty()) {
-        return null;
-      }
-      String raw = value.get();
-      if (!KeyMaterial.looksLikeKey(raw)) {
-        throw ApplicationFailure.newNonRetryableFailure(
-            s.location()
-                + " holds something that is not a LiteLLM virtual key (sk-...): check the"
-                + " destination's field, or publish the key applications use there first",
-            RotationFailures.DESTINATION_INVALID);
-      }
-      return new CurrentKey(KeyMaterial.ref(raw), secret.seal(raw), s.location());
-    } finally {
-      close(s);
-    }
+    return onStore(
+        d,
+        s -> {
+          Optional<String> value = s.currentValue();
+          if (value.isEmpty()) {
+            return null;
+          }
+          String raw = value.get();
+          if (!KeyMaterial.looksLikeKey(raw)) {
+            throw ApplicationFailure.newNonRetryableFailure(
+                s.location()
+                    + " holds something that is not a LiteLLM virtual key (sk-...): check the"
+                    + " destination's field, or publish the key applications use there first",
+                RotationFailures.DESTINATION_INVALID);
+          }
+          return new CurrentKey(KeyMaterial.ref(raw), secret.seal(raw), s.location());
+        });
   }
 
   @Override
   public PublishReceipt publishTo(Destination d, MintedKey key) {
-    SecretStore s = store(d);
-    try {
-      String raw = secret.deriveKey(key.derivation());
-      String generation = key.alias().replaceFirst(".*-g", "g");
-      StoreReceipt r = s.write(raw, new RotationContext(key.derivation().workflowId(), generation));
-      String back = s.currentFingerprint().orElse("");
-      if (!back.equals(key.ref().tokenHash())) {
-        throw ApplicationFailure.newNonRetryableFailure(
-            "read-back of "
-                + s.location()
-                + " does not hold "
-                + key.ref().fingerprint()
-                + " after writing it: another writer or replication lag",
-            RotationFailures.PUBLISH_MISMATCH);
-      }
-      log.info(
-          "{} {} to {} (version {})",
-          r.written() ? "published" : "already published",
-          key.ref().fingerprint(),
-          s.location(),
-          r.version());
-      return new PublishReceipt(
-          s.location(), numeric(r.version()), numeric(r.previousVersion()), r.written());
-    } finally {
-      close(s);
-    }
+    return onStore(
+        d,
+        s -> {
+          String raw = secret.deriveKey(key.derivation());
+          String generation = key.alias().replaceFirst(".*-g", "g");
+          StoreReceipt r =
+              s.write(raw, new RotationContext(key.derivation().workflowId(), generation));
+          String back = s.currentFingerprint().orElse("");
+          if (!back.equals(key.ref().tokenHash())) {
+            throw ApplicationFailure.newNonRetryableFailure(
+                "read-back of "
+                    + s.location()
+                    + " does not hold "
+                    + key.ref().fingerprint()
+                    + " after writing it: another writer or replication lag",
+                RotationFailures.PUBLISH_MISMATCH);
+          }
+          log.info(
+              "{} {} to {} (version {})",
+              r.written() ? "published" : "already published",
+              key.ref().fingerprint(),
+              s.location(),
+              r.version());
+          return new PublishReceipt(
+              s.location(), numeric(r.version()), numeric(r.previousVersion()), r.written());
+        });
   }
 
   @Override
   public String restoreAt(Destination d, MintedKey key) {
-    SecretStore s = store(d);
-    try {
-      String where = s.location();
-      Optional<String> now = s.currentFingerprint();
-      if (now.isEmpty() || !now.get().equals(key.ref().tokenHash())) {
-        return where + " does not hold the new key: nothing to undo.";
-      }
-      if (!s.supportsRestore()) {
-        return where
-            + " HOLDS THE NEW KEY "
-            + key.ref().fingerprint()
-            + ", which is being deleted, and cannot restore the previous value: put the old key back"
-            + " there by hand.";
-      }
-      StoreReceipt r = s.restorePrevious(key.ref().tokenHash());
-      return where
-          + (r.fingerprint().isEmpty()
-              ? ": the new key removed (it held nothing before)."
-              : ": the previous value put back (version " + r.version() + ").");
-    } finally {
-      close(s);
-    }
+    return onStore(
+        d,
+        s -> {
+          String where = s.location();
+          Optional<String> now = s.currentFingerprint();
+          if (now.isEmpty() || !now.get().equals(key.ref().tokenHash())) {
+            return where + " does not hold the new key: nothing to undo.";
+          }
+          if (!s.supportsRestore()) {
+            return where
+                + " HOLDS THE NEW KEY "
+                + key.ref().fingerprint()
+                + ", which is being deleted, and cannot restore the previous value: put the old key back"
+                + " there by hand.";
+          }
+          StoreReceipt r = s.restorePrevious(key.ref().tokenHash());
+          return where
+              + (r.fingerprint().isEmpty()
+                  ? ": the new key removed (it held nothing before)."
+                  : ": the previous value put back (version " + r.version() + ").");
+        });
   }
 
   private static long numeric(String version) {
@@ -142,6 +141,16 @@ public final class SecretStoreActivitiesImpl implements SecretStoreActivities {
       return version.isEmpty() ? 0 : Long.parseLong(version);
     } catch (NumberFormatException e) {
       return -1; // AWS version ids and file fingerprints are not numbers
+    }
+  }
+
+  /** Builds the store {@code d} names, uses it, and closes it. */
+  private <T> T onStore(Destination d, Function<SecretStore, T> use) {
+    SecretStore s = store(d);
+    try {
+      return use.apply(s);
+    } finally {
+      close(s);
     }
   }
 

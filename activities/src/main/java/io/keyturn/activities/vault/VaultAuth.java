@@ -81,8 +81,11 @@ public abstract sealed class VaultAuth {
   /**
    * Vault refused {@code rejected} as invalid or expired. Returns true when a fresh {@link
    * #token()} may differ (AppRole drops the cached token), so the caller retries its request once.
+   * Without a login there is nothing to refresh (a token file is re-read on each use anyway).
    */
-  public abstract boolean refreshAfterDenied(String rejected);
+  public boolean refreshAfterDenied(String rejected) {
+    return false;
+  }
 
   /** Who needs the policy, for failure messages: the variable or the role that gives the token. */
   public abstract String describe();
@@ -115,11 +118,6 @@ public abstract sealed class VaultAuth {
     }
 
     @Override
-    public boolean refreshAfterDenied(String rejected) {
-      return false;
-    }
-
-    @Override
     public String describe() {
       return "The worker (it has no Vault credentials)";
     }
@@ -142,12 +140,6 @@ public abstract sealed class VaultAuth {
             RotationFailures.WORKER_MISCONFIGURED);
       }
       return tok;
-    }
-
-    @Override
-    public boolean refreshAfterDenied(String rejected) {
-      // The supplier already re-reads its file on each use; there is nothing else to refresh.
-      return false;
     }
 
     @Override
