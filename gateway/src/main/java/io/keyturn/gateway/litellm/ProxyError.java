@@ -13,8 +13,8 @@ import java.time.Duration;
  * {...}}} of a {@code ProxyException} (litellm/proxy/_types.py, written by {@code
  * openai_exception_handler} in litellm/proxy/proxy_server.py), the same with a Python-dict message,
  * and FastAPI's {@code {"detail": ...}} of an {@code HTTPException} or a request validation error;
- * and its classification into Keyturn's named failures, with a message for the operator.
- * Messages are passed through {@link Redact#keys} so no key value from the proxy travels on.
+ * and its classification into Keyturn's named failures, with a message for the operator. Messages
+ * are passed through {@link Redact#keys} so no key value from the proxy travels on.
  */
 public record ProxyError(int status, String message, String type, String param, String retryAfter) {
 

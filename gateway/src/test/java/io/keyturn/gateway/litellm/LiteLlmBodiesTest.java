@@ -95,8 +95,9 @@ class LiteLlmBodiesTest {
       assertThat(r.info().allowedRoutes()).isEmpty();
       assertThat(r.info().metadata()).isEmpty();
     }
-    assertThat(HttpBodies.read("{\"data\":[{\"id\":\"b\"},{\"id\":\"a\"}]}", ModelsResponse.class)
-            .ids())
+    assertThat(
+            HttpBodies.read("{\"data\":[{\"id\":\"b\"},{\"id\":\"a\"}]}", ModelsResponse.class)
+                .ids())
         .containsExactly("a", "b");
     assertThat(HttpBodies.read("oops", ModelsResponse.class).ids()).isEmpty();
     ReadinessResponse ready =

@@ -100,9 +100,9 @@ public record FleetProgress(
 
   /**
    * The same fleet with {@code members} as they stand now: counts recomputed, and a completed
-   * fleet's summary said again from them. A fleet completes once every member has published, so
-   * its result still shows members IN_GRACE whose rotations have since revoked their old keys;
-   * whoever reads a closed fleet brings its members up to date with this.
+   * fleet's summary said again from them. A fleet completes once every member has published, so its
+   * result still shows members IN_GRACE whose rotations have since revoked their old keys; whoever
+   * reads a closed fleet brings its members up to date with this.
    */
   public FleetProgress withMembers(List<Member> now) {
     FleetProgress p = of(fleetWorkflowId, state, wave, now, message);

@@ -20,8 +20,7 @@ class DurationsTest {
 
   @Test
   void anAbsurdlyLongDurationIsLongerThanEveryBoundNotAnOverflow() {
-    assertThat(Durations.parse("99999999999999999999w"))
-        .isGreaterThan(RotationRequest.MAX_GRACE);
+    assertThat(Durations.parse("99999999999999999999w")).isGreaterThan(RotationRequest.MAX_GRACE);
     assertThat(Durations.parse("9999999999999999w")).isGreaterThan(RotationRequest.MAX_GRACE);
   }
 
