@@ -108,6 +108,37 @@ class LiteLlmActivitiesTest {
   }
 
   @Test
+  void aKeyTheLiteLlmOperatorManagesIsRefusedBeforeAnythingIsMinted() {
+    KeyRef old = seed("team-a", Map.of("metadata", Map.of("managed_by", "litellm-operator")));
+    int before = proxy.liveKeys().size();
+    assertThatThrownBy(() -> activities.importPolicy(gw, old))
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> {
+              assertThat(f.getType()).isEqualTo(RotationFailures.OPERATOR_MANAGED);
+              assertThat(f.isNonRetryable()).isTrue();
+              assertThat(f.getOriginalMessage())
+                  .contains(old.fingerprint())
+                  .contains("managed_by: litellm-operator")
+                  .contains("Nothing was minted");
+            });
+    assertThat(proxy.liveKeys()).hasSize(before);
+  }
+
+  @Test
+  void aMintNeverCopiesAnotherManagersMarker() {
+    KeyRef old = seed("svc-a", Map.of("metadata", Map.of("managed_by", "someone", "team", "x")));
+    KeyPolicy policy = activities.importPolicy(gw, old);
+    MintedKey minted = activities.mintKey(mintRequest(old, policy, "run-1"));
+    EmulatedKey k =
+        proxy.liveKeys().stream()
+            .filter(e -> e.tokenHash().equals(minted.ref().tokenHash()))
+            .findFirst()
+            .orElseThrow();
+    assertThat(k.metadata()).containsEntry("team", "x").doesNotContainKey("managed_by");
+  }
+
+  @Test
   void mintCarriesPolicyAndLineageAndARetryAdoptsTheSameKey() {
     KeyRef old = seed("svc-a", Map.of("models", List.of("gpt-4o-mini"), "max_budget", 3.0));
     KeyPolicy policy = activities.importPolicy(gw, old);

@@ -26,6 +26,12 @@ public final class RotationFailures {
   /** The key to be replaced does not exist at the proxy. */
   public static final String OLD_KEY_NOT_FOUND = "OldKeyNotFound";
 
+  /**
+   * The key to be replaced is managed by the LiteLLM Kubernetes operator, which would re-mint its
+   * alias (and overwrite its Secret) once Keyturn revoked it.
+   */
+  public static final String OPERATOR_MANAGED = "OperatorManaged";
+
   /** The versioned alias this rotation mints under belongs to a key Keyturn did not derive. */
   public static final String ALIAS_TAKEN = "AliasTaken";
 
@@ -85,6 +91,7 @@ public final class RotationFailures {
           GATEWAY_BAD_REQUEST,
           GATEWAY_UNSUPPORTED,
           OLD_KEY_NOT_FOUND,
+          OPERATOR_MANAGED,
           ALIAS_TAKEN,
           VERIFY_FAILED,
           VAULT_DENIED,

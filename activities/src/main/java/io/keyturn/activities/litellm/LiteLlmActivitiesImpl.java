@@ -70,6 +70,8 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
     if (policy.get("metadata") instanceof Map<?, ?> m) {
       m.forEach((k, v) -> metadata.put(String.valueOf(k), v));
     }
+    // Whoever manages the old key does not manage the new one: an operator's marker stays behind.
+    metadata.remove(LiteLlmClient.MANAGED_BY);
     metadata.put("keyturn_secret_id", req.secretId());
     metadata.put("keyturn_generation", req.generation());
     metadata.put("keyturn_workflow_id", req.derivation().workflowId());

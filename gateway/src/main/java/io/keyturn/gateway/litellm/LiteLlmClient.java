@@ -35,6 +35,14 @@ public class LiteLlmClient {
   private final GatewayPacing pacing;
 
   /** A client whose 429s go straight back to the caller (one-off calls: the CLI's checks). */
+  /**
+   * The metadata field and value the LiteLLM Kubernetes operator puts on the keys it creates
+   * (bbdsoftware/litellm-operator, its VirtualKey controller).
+   */
+  public static final String MANAGED_BY = "managed_by";
+
+  static final String OPERATOR = "litellm-operator";
+
   public LiteLlmClient(JsonHttp http, Supplier<String> managementKey) {
     this(http, managementKey, GatewayPacing.off());
   }
@@ -89,8 +97,9 @@ public class LiteLlmClient {
    * The policy of an existing key, for its replacement: every field of its {@code /key/info} row
    * but the relations and ids that describe the old row itself ({@code object_permission}, {@code
    * budget_limits}). Throws {@link RotationFailures#OLD_KEY_NOT_FOUND} when the proxy has no such
-   * key (or only its archived deleted row), and the classified failure ({@link
-   * ProxyError#toFailure}) for any other refusal.
+   * key (or only its archived deleted row), {@link RotationFailures#OPERATOR_MANAGED} when the
+   * LiteLLM Kubernetes operator manages it (it would resurrect the alias Keyturn revoked), and the
+   * classified failure ({@link ProxyError#toFailure}) for any other refusal.
    */
   public KeyPolicy policyOf(String gateway, KeyRef key) {
     Answer<KeyInfoResponse> a = keyInfo(gateway, key.tokenHash());
@@ -106,6 +115,18 @@ public class LiteLlmClient {
     }
     if (!a.ok()) {
       throw a.error().toFailure(gateway, "reading the policy of " + key.fingerprint());
+    }
+    if (OPERATOR.equals(a.body().info().metadata().get(MANAGED_BY))) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.OPERATOR_MANAGED,
+          "the key to replace, "
+              + key.fingerprint()
+              + ", is managed by the LiteLLM Kubernetes operator (its metadata says managed_by:"
+              + " litellm-operator): the operator finds its key by alias, and once Keyturn revoked"
+              + " it the operator would mint a new key under the same alias and overwrite the"
+              + " Secret applications read, with a key nobody published. Nothing was minted."
+              + " Rotate it with the operator (re-create its VirtualKey), or take the key out of"
+              + " the operator's hands before Keyturn rotates it.");
     }
     // The policy is open-ended (whatever fields this release stores), so it is read as a map.
     Map<String, Object> fields =

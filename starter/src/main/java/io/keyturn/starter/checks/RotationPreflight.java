@@ -89,7 +89,8 @@ public final class RotationPreflight {
         new LiteLlmClient(http, management::value).policyOf(gateway, key);
         return null;
       } catch (ApplicationFailure e) {
-        if (RotationFailures.OLD_KEY_NOT_FOUND.equals(e.getType())) {
+        if (RotationFailures.OLD_KEY_NOT_FOUND.equals(e.getType())
+            || RotationFailures.OPERATOR_MANAGED.equals(e.getType())) {
           return e.getOriginalMessage();
         }
         if (raw == null) {

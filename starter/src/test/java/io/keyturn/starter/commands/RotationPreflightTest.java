@@ -165,6 +165,21 @@ class RotationPreflightTest {
   }
 
   @Test
+  void aKeyTheLiteLlmOperatorManagesIsRefusedAndNothingStarts() throws Exception {
+    env.put("LITELLM_MASTER_KEY", MASTER);
+    String key =
+        proxy.createKey(
+            Map.of("key_alias", "team-a", "metadata", Map.of("managed_by", "litellm-operator")));
+    Run r = rotateToFile("pf-operator", file("k", key));
+    assertThat(r.exit()).as(r.all()).isEqualTo(CliFailure.USAGE);
+    assertThat(r.err())
+        .contains("managed by the LiteLLM Kubernetes operator")
+        .contains("Nothing was started");
+    assertThat(r.all()).doesNotContain(key);
+    assertThat(started("pf-operator")).isFalse();
+  }
+
+  @Test
   void withoutAManagementKeyTheKeyItselfTellsWhetherTheGatewayHasIt() throws Exception {
     String key = unknownKey();
     Run r = rotateToFile("pf-self", file("k", key));
