@@ -6,8 +6,6 @@ import io.keyturn.gateway.litellm.LiteLlmClient;
 import io.keyturn.starter.config.ConfigProblem;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.starter.config.SecretSpec.Destination;
-import io.keyturn.starter.config.SecretSpec.KeySource;
-import io.keyturn.workflows.crypto.SecretFiles;
 import io.keyturn.workflows.store.StoreType;
 import io.keyturn.workflows.store.StoreTypes;
 import java.time.Duration;
@@ -55,8 +53,8 @@ public final class OnlineChecks {
     String where = "secret " + s.id() + ": gateway";
     String key;
     try {
-      key = read(s.managementKey(), env);
-    } catch (IllegalStateException e) {
+      key = s.managementKey().read(env);
+    } catch (IllegalArgumentException e) {
       problems.add(
           new ConfigProblem(
               s.file(),
@@ -122,22 +120,6 @@ public final class OnlineChecks {
               p.setting() == null ? where : where + "." + p.setting(),
               p.message(),
               p.fix()));
-    }
-  }
-
-  /** A key's value from its variable or file; IllegalStateException says why it cannot be read. */
-  public static String read(KeySource k, Map<String, String> env) {
-    if (k.env() != null) {
-      String v = env.get(k.env());
-      if (v == null || v.isBlank()) {
-        throw new IllegalStateException("$" + k.env() + " is not set");
-      }
-      return v.strip();
-    }
-    try {
-      return SecretFiles.read(k.file(), "the file");
-    } catch (IllegalArgumentException e) {
-      throw new IllegalStateException(e.getMessage());
     }
   }
 }

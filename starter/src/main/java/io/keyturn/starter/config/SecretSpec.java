@@ -1,5 +1,6 @@
 package io.keyturn.starter.config;
 
+import io.keyturn.workflows.crypto.SecretFiles;
 import io.keyturn.workflows.model.Durations;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,6 +40,25 @@ public record SecretSpec(
   public record KeySource(String env, Path file, String keyHash) {
     public String describe() {
       return env != null ? "$" + env : file != null ? file.toString() : "hash " + keyHash;
+    }
+
+    /**
+     * The key's value from its environment variable or file, stripped: the one reader of a key
+     * keyturn.yaml names. IllegalArgumentException says why it cannot be read, never the value.
+     */
+    public String read(Map<String, String> environment) {
+      if (env != null) {
+        String v = environment.get(env);
+        if (v == null || v.isBlank()) {
+          throw new IllegalArgumentException(
+              "environment variable " + env + " is not set or empty");
+        }
+        return v.strip();
+      }
+      if (file == null) {
+        throw new IllegalArgumentException(describe() + " names a key by its hash, not its value");
+      }
+      return SecretFiles.read(file, "the file");
     }
   }
 

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.gateway.litellm.LiteLlmClient;
-import io.keyturn.starter.checks.OnlineChecks;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
@@ -159,8 +158,8 @@ public final class PolicyDrift {
 
   private static String readKey(SecretSpec.KeySource k, Map<String, String> env) {
     try {
-      return OnlineChecks.read(k, env);
-    } catch (IllegalStateException e) {
+      return k.read(env);
+    } catch (IllegalArgumentException e) {
       return null;
     }
   }

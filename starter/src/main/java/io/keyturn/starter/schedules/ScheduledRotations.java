@@ -10,7 +10,6 @@ import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.RotationLauncherWorkflow;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.crypto.SecretFiles;
 import io.keyturn.workflows.crypto.WorkerPublicKey;
 import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.Durations;
@@ -296,31 +295,20 @@ public final class ScheduledRotations {
   private static String readKey(
       SecretSpec s, SecretSpec.KeySource ck, Map<String, String> env, String field) {
     String value;
-    if (ck.env() != null) {
-      value = env.get(ck.env());
-      if (value == null || value.isBlank()) {
-        throw new BadSpec(
-            new ConfigProblem(
-                s.file(),
-                field,
-                "environment variable " + ck.env() + " is not set or empty.",
-                "export the key applications use today in "
-                    + ck.env()
-                    + ", or declare currentKey: {keyHash: ...}."));
-      }
-    } else {
-      try {
-        value = SecretFiles.read(ck.file(), "the file");
-      } catch (IllegalArgumentException e) {
-        throw new BadSpec(
-            new ConfigProblem(
-                s.file(),
-                field,
-                e.getMessage() + ".",
-                "create the file holding only the key (mode 600), or fix the path."));
-      }
+    try {
+      value = ck.read(env);
+    } catch (IllegalArgumentException e) {
+      throw new BadSpec(
+          new ConfigProblem(
+              s.file(),
+              field,
+              e.getMessage() + ".",
+              ck.env() != null
+                  ? "export the key applications use today in "
+                      + ck.env()
+                      + ", or declare currentKey: {keyHash: ...}."
+                  : "create the file holding only the key (mode 600), or fix the path."));
     }
-    value = value.strip();
     if (!KeyMaterial.looksLikeKey(value)) {
       throw new BadSpec(
           new ConfigProblem(
