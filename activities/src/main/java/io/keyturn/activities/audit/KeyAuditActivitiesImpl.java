@@ -10,6 +10,7 @@ import io.keyturn.gateway.litellm.ListedKey;
 import io.keyturn.gateway.litellm.LiteLlmClient;
 import io.keyturn.gateway.litellm.PolicyFields;
 import io.keyturn.workflows.KeyAuditActivities;
+import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.RotationMessages;
 import io.keyturn.workflows.SecretStoreActivities;
 import io.keyturn.workflows.model.CurrentKey;
@@ -21,6 +22,7 @@ import io.keyturn.workflows.model.OrphanReport;
 import io.keyturn.workflows.model.ProxyKey;
 import io.keyturn.workflows.model.SecretDrift;
 import io.keyturn.workflows.model.SecretTargets;
+import io.temporal.failure.ApplicationFailure;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -294,13 +296,18 @@ public class KeyAuditActivitiesImpl implements KeyAuditActivities {
     }
     List<String> findings = new ArrayList<>();
     Destination primary = s.destinations().get(0);
-    CurrentKey held = stores.readCurrentKey(primary);
+    CurrentKey held = read(primary, findings);
     KeyRef current = held == null ? null : held.ref();
-    if (current == null) {
+    if (held == NOT_A_KEY) {
+      current = null;
+    } else if (current == null) {
       findings.add(primary.describe() + " (the primary) holds no key");
     }
     for (Destination d : s.destinations().subList(1, s.destinations().size())) {
-      CurrentKey other = stores.readCurrentKey(d);
+      CurrentKey other = read(d, findings);
+      if (other == NOT_A_KEY) {
+        continue;
+      }
       if (other == null) {
         findings.add(d.describe() + " holds no key");
       } else if (current != null && !other.ref().tokenHash().equals(current.tokenHash())) {
@@ -361,6 +368,25 @@ public class KeyAuditActivitiesImpl implements KeyAuditActivities {
       }
     }
     return drift(s, findings.isEmpty() ? SecretDrift.OK : SecretDrift.DRIFT, current, findings);
+  }
+
+  /** What {@link #read} answers for a destination that holds something that is not a key. */
+  private static final CurrentKey NOT_A_KEY = new CurrentKey(null, null, null);
+
+  /**
+   * What {@code d} holds; {@link #NOT_A_KEY} (with a finding) when it holds something that is not a
+   * key, which is drift too. Any other failure goes to the caller: the secret was not checked.
+   */
+  private CurrentKey read(Destination d, List<String> findings) {
+    try {
+      return stores.readCurrentKey(d);
+    } catch (ApplicationFailure e) {
+      if (!RotationFailures.DESTINATION_INVALID.equals(e.getType())) {
+        throw e;
+      }
+      findings.add(e.getOriginalMessage());
+      return NOT_A_KEY;
+    }
   }
 
   private SecretDrift drift(SecretTargets s, String state, KeyRef current, List<String> findings) {
@@ -450,7 +476,7 @@ public class KeyAuditActivitiesImpl implements KeyAuditActivities {
   }
 
   private static String message(RuntimeException e) {
-    if (e instanceof io.temporal.failure.ApplicationFailure a) {
+    if (e instanceof ApplicationFailure a) {
       return a.getOriginalMessage();
     }
     return RotationMessages.rootMessage(e) == null ? e.toString() : RotationMessages.rootMessage(e);

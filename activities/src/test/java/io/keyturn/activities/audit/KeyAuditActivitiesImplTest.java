@@ -57,6 +57,7 @@ class KeyAuditActivitiesImplTest {
   static final class Stores implements SecretStoreActivities {
     final Map<Destination, KeyRef> held = new HashMap<>();
     final Set<Destination> broken = new HashSet<>();
+    final Set<Destination> notAKey = new HashSet<>();
 
     @Override
     public void checkDestination(Destination destination) {}
@@ -65,6 +66,11 @@ class KeyAuditActivitiesImplTest {
     public CurrentKey readCurrentKey(Destination d) {
       if (broken.contains(d)) {
         throw ApplicationFailure.newFailure(d.describe() + " does not answer", "Transient");
+      }
+      if (notAKey.contains(d)) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            d.describe() + " holds something that is not a LiteLLM virtual key",
+            io.keyturn.workflows.RotationFailures.DESTINATION_INVALID);
       }
       KeyRef k = held.get(d);
       return k == null ? null : new CurrentKey(k, null, d.describe() + " v1");
@@ -288,6 +294,16 @@ class KeyAuditActivitiesImplTest {
             new SecretTargets(
                 "a", proxy.baseUrl(), List.of(vaultA, fileA), new KeyPolicy(Map.of("max_budget", 99))));
     assertThat(p.findings()).containsExactly("policy of " + k.fingerprint() + ": max_budget: live 10, file 99");
+  }
+
+  @Test
+  void aDestinationHoldingSomethingElseThanAKeyIsDrift() {
+    KeyRef k = minted("a", 1);
+    stores.held.put(vaultA, k);
+    stores.notAKey.add(fileA);
+    SecretDrift d = audit.checkDrift(a());
+    assertThat(d.state()).isEqualTo(SecretDrift.DRIFT);
+    assertThat(d.findings()).containsExactly(fileA.describe() + " holds something that is not a LiteLLM virtual key");
   }
 
   @Test
