@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.keyturn.testkit.launch.WorkerProcess;
 import io.keyturn.testkit.litellm.EmulatedKey;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
-import io.keyturn.testkit.launch.WorkerProcess;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -222,9 +222,7 @@ class OrphansAndDriftEndToEndTest extends OnE2eStack {
   @Order(3)
   void aHandEditOfVaultIsDriftInDriftListAndTheMetric() throws Exception {
     Path one =
-        file(
-            "app-r-only.yaml",
-            "apiVersion: keyturn/v1\nsecrets:\n" + secretYaml(RUNNING, true));
+        file("app-r-only.yaml", "apiVersion: keyturn/v1\nsecrets:\n" + secretYaml(RUNNING, true));
     Cli.Result apply = keyturn("apply", "-f", one.toString());
     assertThat(apply.exit()).as(apply.out() + apply.err()).isZero();
 
@@ -251,7 +249,13 @@ class OrphansAndDriftEndToEndTest extends OnE2eStack {
     assertThat(list.exit()).as(list.err()).isZero();
     assertThat(list.out()).contains("app-r").contains("DRIFT:").doesNotContain(handWritten);
     Cli.Result listJson = keyturn("list", "--json");
-    assertThat(JSON.readTree(listJson.out()).path("secrets").get(0).path("drift").path("state").asText())
+    assertThat(
+            JSON.readTree(listJson.out())
+                .path("secrets")
+                .get(0)
+                .path("drift")
+                .path("state")
+                .asText())
         .isEqualTo("drift");
 
     Cli.Result unknown = keyturn("drift", "-f", config().toString(), "nope");
@@ -295,10 +299,11 @@ class OrphansAndDriftEndToEndTest extends OnE2eStack {
     return sample("keyturn_drift{", "secret=\"" + secret + "\"");
   }
 
-  /** The value of the first sample whose line starts with {@code start} and contains {@code has}. */
+  /**
+   * The value of the first sample whose line starts with {@code start} and contains {@code has}.
+   */
   private static Double sample(String start, String has) throws Exception {
-    Matcher m =
-        Pattern.compile("metrics on http://([^/\\s]+)/metrics").matcher(worker.log());
+    Matcher m = Pattern.compile("metrics on http://([^/\\s]+)/metrics").matcher(worker.log());
     String at = null;
     while (m.find()) {
       at = m.group(1);
@@ -316,5 +321,4 @@ class OrphansAndDriftEndToEndTest extends OnE2eStack {
     }
     return null;
   }
-
 }

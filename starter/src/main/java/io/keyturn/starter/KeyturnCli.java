@@ -2,12 +2,12 @@ package io.keyturn.starter;
 
 import io.keyturn.starter.commands.ApplyCommand;
 import io.keyturn.starter.commands.DriftCommand;
-import io.keyturn.starter.commands.OrphansCommand;
 import io.keyturn.starter.commands.FleetStatusCommand;
 import io.keyturn.starter.commands.GatewayCommand;
 import io.keyturn.starter.commands.HistoryCommand;
 import io.keyturn.starter.commands.KeyringCommand;
 import io.keyturn.starter.commands.ListCommand;
+import io.keyturn.starter.commands.OrphansCommand;
 import io.keyturn.starter.commands.PauseCommand;
 import io.keyturn.starter.commands.PlanCommand;
 import io.keyturn.starter.commands.RevokeNowCommand;

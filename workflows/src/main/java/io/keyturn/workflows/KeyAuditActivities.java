@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * Read the proxies, the stores and Temporal together, with the worker's credentials, to find what
- * no rotation looks after: keys Keyturn minted that nothing uses (orphans) and destinations that
- * no longer hold the key they should (drift). Nothing here fixes drift; only {@link #deleteOrphan}
+ * no rotation looks after: keys Keyturn minted that nothing uses (orphans) and destinations that no
+ * longer hold the key they should (drift). Nothing here fixes drift; only {@link #deleteOrphan}
  * changes anything, and only a key it has just found to be an orphan again.
  */
 @ActivityInterface

@@ -38,7 +38,8 @@ public final class TemporalRotations implements KeyAuditActivitiesImpl.Rotations
   public List<RunningRotation> running() {
     List<RunningRotation> out = new ArrayList<>();
     List<WorkflowExecutionMetadata> runs;
-    try (Stream<WorkflowExecutionMetadata> s = client.listExecutions("ExecutionStatus = 'Running'")) {
+    try (Stream<WorkflowExecutionMetadata> s =
+        client.listExecutions("ExecutionStatus = 'Running'")) {
       runs = s.toList();
     }
     for (WorkflowExecutionMetadata m : runs) {

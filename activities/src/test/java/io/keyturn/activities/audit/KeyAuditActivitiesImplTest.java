@@ -142,10 +142,14 @@ class KeyAuditActivitiesImplTest {
     body.put(
         "metadata",
         Map.of(
-            "keyturn_secret_id", secret,
-            "keyturn_generation", generation,
-            "keyturn_workflow_id", "rotation/" + secret,
-            "keyturn_rotated_from", "0".repeat(64)));
+            "keyturn_secret_id",
+            secret,
+            "keyturn_generation",
+            generation,
+            "keyturn_workflow_id",
+            "rotation/" + secret,
+            "keyturn_rotated_from",
+            "0".repeat(64)));
     return KeyMaterial.ref(proxy.createKey(body));
   }
 
@@ -192,7 +196,8 @@ class KeyAuditActivitiesImplTest {
                     .contains(vaultA.describe() + " holds " + heldA.fingerprint()))
         .anySatisfy(e -> assertThat(e).contains("no rotation of a runs"));
     assertThat(r.notes()).anySatisfy(n -> assertThat(n).contains("secret c"));
-    assertThat(hashes(r)).doesNotContain(other.tokenHash(), notInFile.tokenHash(), newOfB.tokenHash());
+    assertThat(hashes(r))
+        .doesNotContain(other.tokenHash(), notInFile.tokenHash(), newOfB.tokenHash());
     assertThat(heard).containsExactly("orphans 1");
   }
 
@@ -263,7 +268,10 @@ class KeyAuditActivitiesImplTest {
     SecretDrift d =
         audit.checkDrift(
             new SecretTargets(
-                "a", proxy.baseUrl(), List.of(vaultA, fileA), new KeyPolicy(Map.of("max_budget", 10))));
+                "a",
+                proxy.baseUrl(),
+                List.of(vaultA, fileA),
+                new KeyPolicy(Map.of("max_budget", 10))));
     assertThat(d.state()).isEqualTo(SecretDrift.OK);
     assertThat(d.findings()).isEmpty();
     assertThat(d.currentKey()).isEqualTo(k.fingerprint());
@@ -292,8 +300,12 @@ class KeyAuditActivitiesImplTest {
     SecretDrift p =
         audit.checkDrift(
             new SecretTargets(
-                "a", proxy.baseUrl(), List.of(vaultA, fileA), new KeyPolicy(Map.of("max_budget", 99))));
-    assertThat(p.findings()).containsExactly("policy of " + k.fingerprint() + ": max_budget: live 10, file 99");
+                "a",
+                proxy.baseUrl(),
+                List.of(vaultA, fileA),
+                new KeyPolicy(Map.of("max_budget", 99))));
+    assertThat(p.findings())
+        .containsExactly("policy of " + k.fingerprint() + ": max_budget: live 10, file 99");
   }
 
   @Test
@@ -303,7 +315,8 @@ class KeyAuditActivitiesImplTest {
     stores.notAKey.add(fileA);
     SecretDrift d = audit.checkDrift(a());
     assertThat(d.state()).isEqualTo(SecretDrift.DRIFT);
-    assertThat(d.findings()).containsExactly(fileA.describe() + " holds something that is not a LiteLLM virtual key");
+    assertThat(d.findings())
+        .containsExactly(fileA.describe() + " holds something that is not a LiteLLM virtual key");
   }
 
   @Test

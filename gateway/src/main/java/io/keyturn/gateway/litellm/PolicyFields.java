@@ -8,16 +8,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How a live key's row is compared with the policy a file writes out: numbers by value, metadata
- * by the keys the file names (Keyturn adds its own), anything else by equality. One owner for
- * {@code keyturn plan}'s policy drift and the worker's drift check.
+ * How a live key's row is compared with the policy a file writes out: numbers by value, metadata by
+ * the keys the file names (Keyturn adds its own), anything else by equality. One owner for {@code
+ * keyturn plan}'s policy drift and the worker's drift check.
  */
 public final class PolicyFields {
   private PolicyFields() {}
 
   /**
-   * One sentence per field of {@code desired} the live row {@code info} ({@code /key/info}'s
-   * {@code info}) differs in: {@code field: live X, file Y}.
+   * One sentence per field of {@code desired} the live row {@code info} ({@code /key/info}'s {@code
+   * info}) differs in: {@code field: live X, file Y}.
    */
   public static List<String> differences(JsonNode info, Map<String, Object> desired) {
     List<String> diffs = new ArrayList<>();

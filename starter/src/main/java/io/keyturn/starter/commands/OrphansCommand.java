@@ -106,7 +106,9 @@ public final class OrphansCommand extends AuditCommand {
       throw new CliFailure(
           CliFailure.USAGE,
           "--delete needs a confirmation and "
-              + (global.json() ? "--json output asks no questions" : "this shell is not interactive")
+              + (global.json()
+                  ? "--json output asks no questions"
+                  : "this shell is not interactive")
               + ": nothing was listed or deleted. Review the orphans with `keyturn orphans -f "
               + config.file
               + "`, then delete them with `keyturn orphans -f "
@@ -183,8 +185,7 @@ public final class OrphansCommand extends AuditCommand {
   }
 
   private boolean confirmed(int n) {
-    cli.out()
-        .print("Delete these " + n + " key(s) at the proxy? Type " + n + " to confirm: ");
+    cli.out().print("Delete these " + n + " key(s) at the proxy? Type " + n + " to confirm: ");
     cli.out().flush();
     try {
       String line =
@@ -213,7 +214,8 @@ public final class OrphansCommand extends AuditCommand {
                   + " key(s) Keyturn minted at the file's gateways:");
       for (Orphan o : r.orphans()) {
         var k = o.key();
-        cli.out().println("  " + k.alias() + "  " + k.ref().fingerprint() + "  at " + k.gatewayUrl());
+        cli.out()
+            .println("  " + k.alias() + "  " + k.ref().fingerprint() + "  at " + k.gatewayUrl());
         Report.row(cli.out(), "secret", k.secretId() + ", generation " + k.generation());
         Report.row(cli.out(), "created", k.createdAt() == null ? "unknown" : k.createdAt());
         for (String e : o.evidence()) {

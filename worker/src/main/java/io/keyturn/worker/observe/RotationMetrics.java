@@ -170,8 +170,8 @@ public final class RotationMetrics {
   }
 
   /**
-   * A drift check of {@code secret} ended: 1 drift (a destination or the proxy no longer holds
-   * what it should), 0 none, -1 not checked (a rotation ran, a store did not answer).
+   * A drift check of {@code secret} ended: 1 drift (a destination or the proxy no longer holds what
+   * it should), 0 none, -1 not checked (a rotation ran, a store did not answer).
    */
   public void drift(String secret, String state) {
     gauge(

@@ -7,8 +7,8 @@ import java.util.List;
  * file declares) holds it, and no running rotation owns it (a running rotation owns the key it
  * mints and the key it replaces).
  *
- * @param evidence one sentence per fact that makes it an orphan (what minted it, which
- *     destinations were read and what they hold, which rotations run)
+ * @param evidence one sentence per fact that makes it an orphan (what minted it, which destinations
+ *     were read and what they hold, which rotations run)
  */
 public record Orphan(ProxyKey key, List<String> evidence) {
   public Orphan {
