@@ -54,8 +54,12 @@ public class KeyAuditActivitiesImpl implements KeyAuditActivities {
 
   /** What Temporal says about rotations. */
   public interface Rotations {
-    /** The rotations that run now. */
-    List<RunningRotation> running();
+    /**
+     * The rotations that run now: every one visibility lists, and (read directly, so one that
+     * started a moment ago is not missed while visibility catches up) the rotation of each of
+     * {@code secretIds} if it runs.
+     */
+    List<RunningRotation> running(List<String> secretIds);
 
     /** The key the newest completed rotation of {@code secretId} published; null for none. */
     KeyRef lastPublished(String secretId);
@@ -129,7 +133,8 @@ public class KeyAuditActivitiesImpl implements KeyAuditActivities {
       }
       holdings.put(s.secretId(), said);
     }
-    return new Facts(byId, heldAt, holdings, unreadable, rotations.running());
+    return new Facts(
+        byId, heldAt, holdings, unreadable, rotations.running(List.copyOf(byId.keySet())));
   }
 
   /** Null when {@code k} is an orphan; else why it is kept. */
@@ -279,7 +284,7 @@ public class KeyAuditActivitiesImpl implements KeyAuditActivities {
   }
 
   private SecretDrift drift(SecretTargets s) {
-    for (RunningRotation r : rotations.running()) {
+    for (RunningRotation r : rotations.running(List.of(s.secretId()))) {
       if (s.secretId().equals(r.secretId())) {
         return drift(
             s,

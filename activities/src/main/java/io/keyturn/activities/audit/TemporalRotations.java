@@ -5,13 +5,17 @@ import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.RotationStatus;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowExecutionDescription;
 import io.temporal.client.WorkflowExecutionMetadata;
+import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowStub;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -35,8 +39,8 @@ public final class TemporalRotations implements KeyAuditActivitiesImpl.Rotations
   }
 
   @Override
-  public List<RunningRotation> running() {
-    List<RunningRotation> out = new ArrayList<>();
+  public List<RunningRotation> running(List<String> secretIds) {
+    Map<String, RunningRotation> out = new LinkedHashMap<>();
     List<WorkflowExecutionMetadata> runs;
     try (Stream<WorkflowExecutionMetadata> s =
         client.listExecutions("ExecutionStatus = 'Running'")) {
@@ -44,20 +48,40 @@ public final class TemporalRotations implements KeyAuditActivitiesImpl.Rotations
     }
     for (WorkflowExecutionMetadata m : runs) {
       String id = m.getExecution().getWorkflowId();
-      if (!ROTATION_TYPE.equals(m.getWorkflowType()) && !id.startsWith(ID_PREFIX)) {
+      boolean hasSecret =
+          m.getTypedSearchAttributes().containsKey(KeyturnSearchAttributes.SECRET_ID);
+      // A rotation by its type or id; any other workflow that names a secret is counted too.
+      if (!ROTATION_TYPE.equals(m.getWorkflowType()) && !id.startsWith(ID_PREFIX) && !hasSecret) {
         continue;
       }
       String secret =
-          m.getTypedSearchAttributes().containsKey(KeyturnSearchAttributes.SECRET_ID)
+          hasSecret
               ? m.getTypedSearchAttributes().get(KeyturnSearchAttributes.SECRET_ID)
               : id.startsWith(ID_PREFIX) ? id.substring(ID_PREFIX.length()) : null;
-      RotationStatus status = status(id, m.getExecution().getRunId());
-      out.add(
-          status == null
-              ? new RunningRotation(id, secret, 0, null)
-              : new RunningRotation(id, secret, status.generation(), status.oldKey()));
+      out.put(id, rotation(id, m.getExecution().getRunId(), secret));
     }
-    return out;
+    for (String secretId : secretIds) {
+      String id = RotationRequest.workflowId(secretId);
+      if (out.containsKey(id)) {
+        continue;
+      }
+      try {
+        WorkflowExecutionDescription d = client.newUntypedWorkflowStub(id).describe();
+        if (d.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+          out.put(id, rotation(id, d.getExecution().getRunId(), secretId));
+        }
+      } catch (WorkflowNotFoundException e) {
+        // Never rotated (or past retention): nothing runs.
+      }
+    }
+    return List.copyOf(out.values());
+  }
+
+  private RunningRotation rotation(String id, String runId, String secret) {
+    RotationStatus status = status(id, runId);
+    return status == null
+        ? new RunningRotation(id, secret, 0, null)
+        : new RunningRotation(id, secret, status.generation(), status.oldKey());
   }
 
   /** The rotation's answer to its status query, or null when none comes in time. */

@@ -92,7 +92,7 @@ class KeyAuditActivitiesImplTest {
     final Map<String, KeyRef> published = new HashMap<>();
 
     @Override
-    public List<RunningRotation> running() {
+    public List<RunningRotation> running(List<String> secretIds) {
       return running;
     }
 
