@@ -40,6 +40,9 @@ final class E2eStack implements AutoCloseable {
    */
   final Map<String, String> cliEnv = new HashMap<>();
 
+  /** The worker's environment, for a test that starts it again with more settings. */
+  final Map<String, String> workerEnv = new HashMap<>();
+
   WorkflowServiceStubs stubs;
   WorkflowClient client;
 
@@ -70,6 +73,7 @@ final class E2eStack implements AutoCloseable {
     env.put("VAULT_TOKEN_FILE", file(dir, "vault.token", bao.rootToken()).toString());
     env.put("KEYTURN_WORKER_KEYRING_FILE", keyringFile.toString());
     env.put("KEYTURN_PAYLOAD_KEY_FILE", payloadKeyFile.toString());
+    workerEnv.putAll(env);
     worker = new WorkerProcess(env, dir.resolve("worker.log")).start();
     cliEnv.put("TEMPORAL_ADDRESS", temporal.address());
     cliEnv.put("KEYTURN_PAYLOAD_KEY_FILE", payloadKeyFile.toString());

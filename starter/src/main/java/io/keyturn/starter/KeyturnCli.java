@@ -1,11 +1,13 @@
 package io.keyturn.starter;
 
 import io.keyturn.starter.commands.ApplyCommand;
+import io.keyturn.starter.commands.DriftCommand;
 import io.keyturn.starter.commands.FleetStatusCommand;
 import io.keyturn.starter.commands.GatewayCommand;
 import io.keyturn.starter.commands.HistoryCommand;
 import io.keyturn.starter.commands.KeyringCommand;
 import io.keyturn.starter.commands.ListCommand;
+import io.keyturn.starter.commands.OrphansCommand;
 import io.keyturn.starter.commands.PauseCommand;
 import io.keyturn.starter.commands.PlanCommand;
 import io.keyturn.starter.commands.RevokeNowCommand;
@@ -69,6 +71,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       FleetStatusCommand.class,
       SchemaCommand.class,
       SchemaCommand.Completion.class,
+      OrphansCommand.class,
+      DriftCommand.class,
       HelpCommand.class
     },
     description = {
@@ -201,7 +205,7 @@ public final class KeyturnCli implements Runnable {
         spec.commandLine(),
         "missing command: choose one of rotate, status, wait, revoke-now, gateway, validate,"
             + " plan, apply, list, history, pause, unpause, rotate-now, rotate-fleet, fleet-status,"
-            + " schema, completion");
+            + " schema, completion, orphans, drift");
   }
 
   private int usageError(ParameterException e, String[] args) {

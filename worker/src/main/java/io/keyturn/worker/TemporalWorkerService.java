@@ -2,8 +2,11 @@ package io.keyturn.worker;
 
 import com.uber.m3.tally.RootScopeBuilder;
 import com.uber.m3.tally.Scope;
+import io.keyturn.activities.audit.KeyAuditActivitiesImpl;
+import io.keyturn.activities.audit.TemporalRotations;
 import io.keyturn.activities.litellm.LiteLlmActivitiesImpl;
 import io.keyturn.activities.store.SecretStoreActivitiesImpl;
+import io.keyturn.gateway.litellm.LiteLlmClient;
 import io.keyturn.worker.codec.CodecServer;
 import io.keyturn.worker.config.CodecSettings;
 import io.keyturn.worker.config.MetricsSettings;
@@ -13,8 +16,10 @@ import io.keyturn.worker.observe.MetricsServer;
 import io.keyturn.worker.observe.RotationInterceptor;
 import io.keyturn.worker.observe.RotationMetrics;
 import io.keyturn.worker.observe.VisibilityGauges;
+import io.keyturn.workflows.DriftCheckWorkflowImpl;
 import io.keyturn.workflows.FleetRotationWorkflowImpl;
 import io.keyturn.workflows.KeyRotationWorkflowImpl;
+import io.keyturn.workflows.OrphanSweepWorkflowImpl;
 import io.keyturn.workflows.RotationCheckWorkflowImpl;
 import io.keyturn.workflows.RotationLauncherWorkflowImpl;
 import io.keyturn.workflows.WorkerKeysWorkflow;
@@ -68,6 +73,7 @@ public class TemporalWorkerService {
   private final RotationMetrics metrics;
   private final LiteLlmActivitiesImpl litellmActivities;
   private final SecretStoreActivitiesImpl storeActivities;
+  private final LiteLlmClient litellmClient;
   private WorkflowServiceStubs stubs;
   private WorkerFactory factory;
   private Scope sdkScope;
@@ -89,7 +95,8 @@ public class TemporalWorkerService {
       PayloadKeys payloadKeys,
       RotationMetrics metrics,
       LiteLlmActivitiesImpl litellmActivities,
-      SecretStoreActivitiesImpl storeActivities) {
+      SecretStoreActivitiesImpl storeActivities,
+      LiteLlmClient litellmClient) {
     this.settings = settings;
     this.vault = vault;
     this.metricsSettings = metricsSettings;
@@ -100,6 +107,7 @@ public class TemporalWorkerService {
     this.metrics = metrics;
     this.litellmActivities = litellmActivities;
     this.storeActivities = storeActivities;
+    this.litellmClient = litellmClient;
   }
 
   /** The port /metrics is served on, or -1 when metrics are off. */
@@ -164,7 +172,10 @@ public class TemporalWorkerService {
         RotationLauncherWorkflowImpl.class,
         FleetRotationWorkflowImpl.class,
         // The CLI's check before it starts a rotation: the destinations, with this worker's access.
-        RotationCheckWorkflowImpl.class);
+        RotationCheckWorkflowImpl.class,
+        // Orphans and drift: read stores, proxies and Temporal with this worker's access.
+        OrphanSweepWorkflowImpl.class,
+        DriftCheckWorkflowImpl.class);
     // The CLI asks through Temporal which keys this worker holds before it starts anything.
     WorkerKeys answer =
         new WorkerKeys(
@@ -176,7 +187,25 @@ public class TemporalWorkerService {
         .newWorker(WorkerKeysWorkflow.taskQueueFor(settings.taskQueue()))
         .registerWorkflowImplementationFactory(
             WorkerKeysWorkflow.class, () -> new WorkerKeysWorkflowImpl(answer));
-    worker.registerActivitiesImplementations(litellmActivities, storeActivities);
+    worker.registerActivitiesImplementations(
+        litellmActivities,
+        storeActivities,
+        new KeyAuditActivitiesImpl(
+            litellmClient,
+            storeActivities,
+            new TemporalRotations(client, java.time.Duration.ofSeconds(10)),
+            new KeyAuditActivitiesImpl.Listener() {
+              @Override
+              public void orphans(int count) {
+                metrics.orphanKeys(count);
+              }
+
+              @Override
+              public void drift(String secretId, String state) {
+                metrics.drift(secretId, state);
+              }
+            },
+            Clock.systemUTC()));
     factory.start();
     startMetrics(client, conn.namespace());
     startCodecEndpoint(KeyturnPayloadCodec.of(payloadKeys));

@@ -75,6 +75,24 @@ public class LiteLlmClient {
         GenerateKeyResponse.class);
   }
 
+  /**
+   * {@code GET /key/list} with the management key: page {@code page} (from 1) of {@code size} (at
+   * most 100) whole rows, oldest first, so keys created while a caller pages on land on later
+   * pages.
+   */
+  public Answer<KeyListResponse> listKeys(String gateway, int page, int size) {
+    return read(
+        managed(
+            "GET",
+            gateway,
+            "/key/list?return_full_object=true&sort_by=created_at&sort_order=asc&page="
+                + page
+                + "&size="
+                + size,
+            null),
+        KeyListResponse.class);
+  }
+
   /** {@code POST /key/delete} by token hashes with the management key. */
   public Answer<DeleteKeysResponse> delete(String gateway, List<String> tokenHashes) {
     return read(

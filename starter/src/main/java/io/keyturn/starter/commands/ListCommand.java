@@ -4,6 +4,7 @@ import io.keyturn.starter.output.Report;
 import io.keyturn.starter.output.RotationWatcher;
 import io.keyturn.starter.schedules.ScheduledRotations;
 import io.keyturn.workflows.model.RotationResult;
+import io.keyturn.workflows.model.SecretDrift;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionDescription;
@@ -36,7 +37,8 @@ import picocli.CommandLine.Command;
       "Lists every secret with a Keyturn schedule (keyturn/<id>): active or paused, when it"
           + " rotates, the next run, the last rotation's workflow id and outcome, and the"
           + " fingerprint of the key the last completed rotation published, whoever started it"
-          + " (the schedule, rotate-now, rotate or a fleet: all run as rotation/<id>). Schedules"
+          + " (the schedule, rotate-now, rotate or a fleet: all run as rotation/<id>), and the"
+          + " newest drift check's answer (`keyturn drift`). Schedules"
           + " Keyturn did not create are not shown. Key values are never shown."
     },
     footerHeading = "%nExamples:%n",
@@ -59,12 +61,15 @@ public final class ListCommand extends ScheduleCommand {
       String lastWorkflowId,
       String lastOutcome,
       String currentKey,
-      String running) {}
+      String running,
+      SecretDrift drift) {}
 
   @Override
   protected int run(WorkflowClient client) {
     List<Row> rows = new ArrayList<>();
-    managedSchedules(client).forEach((secretId, d) -> rows.add(row(client, secretId, d)));
+    Map<String, SecretDrift> drift = DriftChecks.latest(client);
+    managedSchedules(client)
+        .forEach((secretId, d) -> rows.add(row(client, secretId, d, drift.get(secretId))));
     if (global.json()) {
       Map<String, Object> o = new LinkedHashMap<>();
       o.put("namespace", connection.namespace());
@@ -84,6 +89,7 @@ public final class ListCommand extends ScheduleCommand {
                     m.put("lastOutcome", r.lastOutcome());
                     m.put("currentKey", r.currentKey());
                     m.put("running", r.running());
+                    m.put("drift", DriftChecks.json(r.drift()));
                     return m;
                   })
               .toList());
@@ -121,11 +127,13 @@ public final class ListCommand extends ScheduleCommand {
           cli.out(),
           "current key",
           r.currentKey() == null ? "unknown (no completed rotation listed)" : r.currentKey());
+      Report.row(cli.out(), "drift", DriftChecks.line(r.drift()));
     }
     return 0;
   }
 
-  private Row row(WorkflowClient client, String secretId, ScheduleDescription d) {
+  private Row row(
+      WorkflowClient client, String secretId, ScheduleDescription d, SecretDrift drift) {
     var state = d.getSchedule().getState();
     String text = null;
     if (d.getSchedule().getAction() instanceof ScheduleActionStartWorkflow a
@@ -187,7 +195,8 @@ public final class ListCommand extends ScheduleCommand {
         lastId,
         lastOutcome,
         key,
-        running);
+        running,
+        drift);
   }
 
   private static WorkflowStub stub(WorkflowClient client, ScheduleActionExecutionStartWorkflow w) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.gateway.litellm.LiteLlmClient;
+import io.keyturn.gateway.litellm.PolicyFields;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.workflows.model.RotationResult;
 import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
@@ -96,35 +97,8 @@ public final class PolicyDrift {
       return new Drift(
           s.id(), last.get().newKey().fingerprint(), List.of(), "unreadable /key/info");
     }
-    List<String> diffs = new ArrayList<>();
-    desired.forEach(
-        (field, want) -> {
-          JsonNode live = info.path(field);
-          JsonNode wanted = JSON.valueToTree(want);
-          if (!same(field, live, wanted)) {
-            diffs.add(
-                field + ": live " + (live.isMissingNode() ? "null" : live) + ", file " + wanted);
-          }
-        });
+    List<String> diffs = PolicyFields.differences(info, desired);
     return new Drift(s.id(), last.get().newKey().fingerprint(), diffs, null);
-  }
-
-  /** Numbers by value; metadata by the keys the file names (Keyturn adds its own). */
-  private static boolean same(String field, JsonNode live, JsonNode wanted) {
-    if (live.isNumber() && wanted.isNumber()) {
-      return live.doubleValue() == wanted.doubleValue();
-    }
-    if (field.equals("metadata") && live.isObject() && wanted.isObject()) {
-      var it = wanted.fields();
-      while (it.hasNext()) {
-        var e = it.next();
-        if (!same(e.getKey(), live.path(e.getKey()), e.getValue())) {
-          return false;
-        }
-      }
-      return true;
-    }
-    return live.equals(wanted);
   }
 
   private static Optional<RotationResult> lastCompleted(WorkflowClient client, String secretId) {

@@ -27,6 +27,8 @@ public final class RotationMetrics {
   public static final String NEXT_ROTATION = "keyturn_next_rotation_timestamp_seconds";
   public static final String GATEWAY_THROTTLED = "keyturn_gateway_throttled";
   public static final String GATEWAY_PACE = "keyturn_gateway_pace_calls_per_second";
+  public static final String DRIFT = "keyturn_drift";
+  public static final String ORPHAN_KEYS = "keyturn_orphan_keys";
 
   /** Outcome label values. */
   public static final String SUCCEEDED = "succeeded";
@@ -41,11 +43,18 @@ public final class RotationMetrics {
   private final Map<String, AtomicLong> nextRotation = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> graceEnds = new ConcurrentHashMap<>();
   private final AtomicLong inGrace = new AtomicLong(-1);
+  private final Map<String, AtomicLong> drift = new ConcurrentHashMap<>();
+  private final AtomicLong orphanKeys = new AtomicLong(-1);
   private final Map<String, AtomicReference<Double>> gatewayPace = new ConcurrentHashMap<>();
 
   public RotationMetrics() {
     Gauge.builder(IN_GRACE, inGrace, AtomicLong::get)
         .description("Rotations in their grace period (old and new key both valid); -1 unknown")
+        .register(registry);
+    Gauge.builder(ORPHAN_KEYS, orphanKeys, AtomicLong::get)
+        .description(
+            "Keys Keyturn minted that no destination holds and no running rotation owns, at the"
+                + " last orphan sweep; -1 unknown")
         .register(registry);
   }
 
@@ -153,6 +162,25 @@ public final class RotationMetrics {
               return v;
             })
         .set(callsPerSecond);
+  }
+
+  /** An orphan sweep found {@code n} orphans. */
+  public void orphanKeys(long n) {
+    orphanKeys.set(n);
+  }
+
+  /**
+   * A drift check of {@code secret} ended: 1 drift (a destination or the proxy no longer holds what
+   * it should), 0 none, -1 not checked (a rotation ran, a store did not answer).
+   */
+  public void drift(String secret, String state) {
+    gauge(
+            drift,
+            DRIFT,
+            "1 when the secret's destinations or proxy key drifted from what Keyturn published, 0"
+                + " when not, -1 when the last check could not tell",
+            secret)
+        .set("drift".equals(state) ? 1 : "ok".equals(state) ? 0 : -1);
   }
 
   private AtomicLong gauge(Map<String, AtomicLong> by, String name, String help, String secret) {

@@ -75,6 +75,10 @@ class RotationMetricsTest {
     // What the periodic visibility read would set; the test server has no schedules to describe.
     metrics.nextRotation("svc-a", NOW.plus(Duration.ofDays(30)).getEpochSecond());
     new VisibilityGauges(env.getWorkflowClient(), null, metrics).run();
+    // What a drift check and an orphan sweep report (KeyAuditActivitiesImpl's listener).
+    metrics.drift("svc-a", "drift");
+    metrics.drift("svc-b", "ok");
+    metrics.orphanKeys(2);
     scrape = Scrape.of(server.port());
   }
 
@@ -253,7 +257,16 @@ class RotationMetricsTest {
             "KeyturnRotationFailed",
             "KeyturnRotationOverdue",
             "KeyturnKeyOlderThanPolicy",
-            "KeyturnGraceNotEnding");
+            "KeyturnGraceNotEnding",
+            "KeyturnDrift",
+            "KeyturnOrphanKeys");
+  }
+
+  @Test
+  void driftAndOrphansAreGaugesBySecretAndInTotal() {
+    assertThat(scrape.value("keyturn_drift", Map.of("secret", "svc-a"))).isEqualTo(1.0);
+    assertThat(scrape.value("keyturn_drift", Map.of("secret", "svc-b"))).isEqualTo(0.0);
+    assertThat(scrape.value("keyturn_orphan_keys", Map.of())).isEqualTo(2.0);
   }
 
   @Test
