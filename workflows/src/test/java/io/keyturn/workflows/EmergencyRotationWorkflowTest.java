@@ -60,7 +60,14 @@ class EmergencyRotationWorkflowTest {
   private KeyRotationWorkflow start(TestWorkflowEnvironment testEnv, Worker worker) {
     worker.registerActivitiesImplementations(gateway, store);
     testEnv.start();
-    return rotation(testEnv.getWorkflowClient());
+    return testEnv
+        .getWorkflowClient()
+        .newWorkflowStub(
+            KeyRotationWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId("rotation/svc-a")
+                .setTaskQueue(worker.getTaskQueue())
+                .build());
   }
 
   @Test
