@@ -153,7 +153,8 @@ class EmergencyEndToEndTest extends OnE2eStack {
     String windowLine =
         r.out().lines().filter(l -> l.strip().startsWith("window")).findFirst().orElseThrow();
     System.out.println(
-        "[emergency e2e] rotate --emergency over a routine rotation in grace: " + windowLine.strip());
+        "[emergency e2e] rotate --emergency over a routine rotation in grace: "
+            + windowLine.strip());
 
     assertThat(modelsWith(first)).as("the routine rotation's old key").isEqualTo(401);
     assertThat(modelsWith(second)).as("the leaked key").isEqualTo(401);

@@ -293,7 +293,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
 
   /**
    * The first side effect of an emergency rotation: the leaked key is blocked at the proxy, before
-   * anything is minted. Idempotent (a blocked key counts as blocked); what follows never unblocks it.
+   * anything is minted. Idempotent (a blocked key counts as blocked); what follows never unblocks
+   * it.
    */
   private void blockLeakedKey(String who) {
     message = "blocking the leaked key " + request.oldKey().fingerprint();
@@ -341,8 +342,9 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
 
   /**
    * A rotation cancelled after its new key was published: both keys work, and the message says so.
-   * When an emergency rotation takes over ({@link EmergencyRotation#takeoverReason}), the old key is
-   * deleted first, in a scope the cancellation does not reach: an emergency does not honour grace.
+   * When an emergency rotation takes over ({@link EmergencyRotation#takeoverReason}), the old key
+   * is deleted first, in a scope the cancellation does not reach: an emergency does not honour
+   * grace.
    */
   private CanceledFailure cancelledAfterPublish() {
     RotationPhase at = phase;

@@ -166,7 +166,9 @@ public final class RotationMessages {
         + "; the proxy refuses it from now on";
   }
 
-  /** What to do about a leaked key that an emergency rotation blocked and then could not replace. */
+  /**
+   * What to do about a leaked key that an emergency rotation blocked and then could not replace.
+   */
   private static String stillBlocked(RotationRequest r) {
     return " The leaked key "
         + fingerprint(r.oldKey())
@@ -208,7 +210,10 @@ public final class RotationMessages {
     } else if (blocked) {
       tail = stillBlocked(r);
     } else {
-      tail = " Nothing was blocked or minted: the leaked key " + fingerprint(r.oldKey()) + " still works.";
+      tail =
+          " Nothing was blocked or minted: the leaked key "
+              + fingerprint(r.oldKey())
+              + " still works.";
     }
     return "EMERGENCY rotation of "
         + who(r)

@@ -111,8 +111,7 @@ class EmergencyRotationWorkflowTest {
     when(gateway.importPolicy(GATEWAY, OLD))
         .thenReturn(
             new KeyPolicy(
-                Map.of(
-                    "models", List.of("gpt-4o-mini"), "blocked", true, "status", "revoked")));
+                Map.of("models", List.of("gpt-4o-mini"), "blocked", true, "status", "revoked")));
     KeyRotationWorkflow wf = start(testEnv, worker);
 
     RotationResult result = wf.rotate(emergency());
@@ -197,8 +196,7 @@ class EmergencyRotationWorkflowTest {
   }
 
   @Test
-  void anyOtherCancelInGraceKeepsBothKeysAndSaysSo(
-      TestWorkflowEnvironment testEnv, Worker worker) {
+  void anyOtherCancelInGraceKeepsBothKeysAndSaysSo(TestWorkflowEnvironment testEnv, Worker worker) {
     KeyRotationWorkflow wf = start(testEnv, worker);
     WorkflowClient.start(wf::rotate, request(Duration.ofDays(7)));
     testEnv.sleep(Duration.ofHours(1));

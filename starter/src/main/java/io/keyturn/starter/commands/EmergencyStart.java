@@ -32,10 +32,10 @@ import java.util.concurrent.TimeoutException;
  * Starts an emergency rotation ({@link EmergencyRotation}) for {@code keyturn leaked} and {@code
  * keyturn rotate --emergency}: under the secret's one workflow id, {@code rotation/<id>}. A routine
  * rotation running there is cancelled with the takeover reason and waited for (it cleans up after
- * itself: before publish it deletes its new key, after publish it deletes its old key); an emergency
- * rotation already running is followed instead of starting another. The start itself relies on
- * Temporal's id policies (a closed run does not block, a running one does): if another rotation
- * slipped in meanwhile, it is taken over in turn, a few times at most.
+ * itself: before publish it deletes its new key, after publish it deletes its old key); an
+ * emergency rotation already running is followed instead of starting another. The start itself
+ * relies on Temporal's id policies (a closed run does not block, a running one does): if another
+ * rotation slipped in meanwhile, it is taken over in turn, a few times at most.
  */
 final class EmergencyStart {
   private EmergencyStart() {}
@@ -49,7 +49,8 @@ final class EmergencyStart {
    * What was started (or found running) and, when a routine rotation was taken over, what it said
    * as it closed.
    */
-  record Started(WorkflowExecution execution, boolean alreadyRunning, Map<String, Object> tookOver) {}
+  record Started(
+      WorkflowExecution execution, boolean alreadyRunning, Map<String, Object> tookOver) {}
 
   static Started start(
       WorkflowClient client,
@@ -206,7 +207,8 @@ final class EmergencyStart {
             : after.failure();
     o.put("outcome", said);
     if (!json) {
-      err.println("keyturn: " + id + " run " + runId + " closed as " + after.workflowStatus() + ".");
+      err.println(
+          "keyturn: " + id + " run " + runId + " closed as " + after.workflowStatus() + ".");
       err.flush();
     }
     return o;

@@ -153,5 +153,4 @@ public final class LeakedCommand extends TemporalCommand {
         await,
         extra -> awaitAndReport(client, id, extra));
   }
-
 }
