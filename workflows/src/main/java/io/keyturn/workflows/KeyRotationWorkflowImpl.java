@@ -391,10 +391,17 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     RotationPhase failedAt = phase;
     String undone = undo.unwind();
     setPhase(RotationPhase.ROLLED_BACK);
+    // A cancellation carries no message of its own: say who cancelled (an emergency's takeover).
+    TemporalFailure why =
+        CancellationScope.current().isCancelRequested()
+            ? ApplicationFailure.newFailure(
+                RotationMessages.cancelled(CancellationScope.current().getCancellationReason()),
+                "Cancelled")
+            : cause;
     message =
         request.emergency()
-            ? RotationMessages.emergencyRolledBack(request, failedAt, cause, undone)
-            : RotationMessages.rolledBack(request, failedAt, cause, undone, request.oldKey());
+            ? RotationMessages.emergencyRolledBack(request, failedAt, why, undone)
+            : RotationMessages.rolledBack(request, failedAt, why, undone, request.oldKey());
     log.error(message);
     details();
     return ApplicationFailure.newNonRetryableFailureWithCause(message, ROLLED_BACK, cause);

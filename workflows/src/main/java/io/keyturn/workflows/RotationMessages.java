@@ -289,4 +289,10 @@ public final class RotationMessages {
         + fingerprint(leaked)
         + " is BLOCKED but was not deleted: delete it by hand (POST /key/delete with its hash).";
   }
+
+  static String cancelled(String reason) {
+    return "it was cancelled ("
+        + (reason == null || reason.isBlank() ? "no reason given" : reason)
+        + ")";
+  }
 }

@@ -238,5 +238,9 @@ class EmergencyRotationWorkflowTest {
     verify(gateway).discardDerivedKey(any());
     verify(gateway, never()).deleteKey(any(), any());
     assertThat(wf.status().phase()).isEqualTo(RotationPhase.ROLLED_BACK);
+    assertThat(wf.status().message())
+        .contains("failed while verifying: it was cancelled (keyturn emergency takeover")
+        .contains("(alias keyturn-svc-a-g7) was deleted")
+        .contains("NOT revoked and still works");
   }
 }
