@@ -95,6 +95,16 @@ class EmergencyEndToEndTest extends OnE2eStack {
     String now = VaultKeys.of(bao, "app-l");
     assertThat(KeyMaterial.tokenHash(now)).isEqualTo(o.path("result").path("newKeyHash").asText());
     assertThat(modelsWith(now)).as("the new key works").isEqualTo(200);
+
+    // The same command again (its answer lost, say) must not block the key it just published.
+    Cli.Result twice = keyturn("leaked", "app-l", "-f", dir.resolve("app-l.yaml").toString());
+    assertThat(twice.exit()).as(twice.out() + twice.err()).isEqualTo(1);
+    assertThat(twice.err())
+        .contains("an emergency rotation of app-l completed")
+        .contains("Nothing was started")
+        .contains("--again");
+    assertThat(VaultKeys.of(bao, "app-l")).isEqualTo(now);
+    assertThat(modelsWith(now)).isEqualTo(200);
   }
 
   @Test

@@ -46,19 +46,34 @@ final class EmergencyStart {
   static final int ATTEMPTS = 3;
 
   /**
+   * How recently an emergency rotation of the secret must have completed for a second one, chained
+   * from the store, to be refused: it would block the key the first one just published.
+   */
+  static final Duration RECENT = Duration.ofMinutes(15);
+
+  /**
    * What was started (or found running) and, when a routine rotation was taken over, what it said
    * as it closed.
    */
   record Started(
       WorkflowExecution execution, boolean alreadyRunning, Map<String, Object> tookOver) {}
 
+  /**
+   * @param again start even if an emergency rotation of the secret completed within {@link #RECENT}
+   *     (the key it published leaked too); only matters when the leaked key is the one the primary
+   *     destination holds
+   */
   static Started start(
       WorkflowClient client,
       RotationRequest request,
       KeyturnCli.Timing timing,
       PrintWriter err,
-      boolean json) {
+      boolean json,
+      boolean again) {
     String id = request.workflowId();
+    if (request.chainFromStore() && !again) {
+      refuseRightAfterAnother(client, request, timing);
+    }
     Map<String, Object> tookOver = null;
     for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
       WorkflowExecutionDescription running = running(client, id);
@@ -96,6 +111,52 @@ final class EmergencyStart {
             + " times): is a schedule or a fleet starting them? Pause it (`keyturn pause "
             + request.secretId()
             + "`) and run this again. Nothing was blocked.");
+  }
+
+  /**
+   * The same emergency command run twice (its answer lost, a second operator) must not block the
+   * key the first run just published: refused, naming that run, unless the caller says {@code
+   * again}.
+   */
+  private static void refuseRightAfterAnother(
+      WorkflowClient client, RotationRequest request, KeyturnCli.Timing timing) {
+    WorkflowExecutionDescription last;
+    try {
+      last = client.newUntypedWorkflowStub(request.workflowId()).describe();
+    } catch (WorkflowNotFoundException e) {
+      return;
+    }
+    String by = last.getMemo(EmergencyRotation.MEMO, String.class, String.class);
+    if (by == null
+        || last.getStatus() != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+        || last.getCloseTime() == null
+        || last.getCloseTime().isBefore(java.time.Instant.now().minus(RECENT))) {
+      return;
+    }
+    RotationView v = new RotationWatcher(client, timing).inspect(request.workflowId());
+    String live =
+        v.result() == null || v.result().newKey() == null
+            ? "its new key"
+            : "its new key " + v.result().newKey().fingerprint();
+    throw CliFailure.failed(
+        "an emergency rotation of "
+            + request.secretId()
+            + " completed at "
+            + last.getCloseTime()
+            + " (run "
+            + last.getExecution().getRunId()
+            + ", requested by "
+            + by
+            + "): the leaked key is already deleted and "
+            + live
+            + " is what "
+            + request.destinations().get(0).describe()
+            + " holds now. Nothing was started: this would block that new key. If the new key"
+            + " leaked too, run `keyturn leaked "
+            + request.secretId()
+            + " -f FILE --again`; see the finished one with `keyturn status "
+            + request.workflowId()
+            + "`.");
   }
 
   /** The workflow options of an emergency rotation: conflict FAIL, closed runs do not block. */

@@ -79,6 +79,14 @@ public final class LeakedCommand extends TemporalCommand {
   @Option(names = "--wait", description = WAIT_HELP)
   boolean await;
 
+  @Option(
+      names = "--again",
+      description =
+          "Run even though an emergency rotation of this secret completed in the last 15 minutes:"
+              + " without it that is refused, since the key it would block is the one that"
+              + " rotation just published (a command run twice). For when the new key leaked too.")
+  boolean again;
+
   private SecretSpec spec;
   private RotationRequest request;
 
@@ -142,7 +150,7 @@ public final class LeakedCommand extends TemporalCommand {
       RotationPreflight.rotate(client, request, null, checkEnvironment(), cli.err());
     }
     EmergencyStart.Started s =
-        EmergencyStart.start(client, request, cli.timing(), cli.err(), global.json());
+        EmergencyStart.start(client, request, cli.timing(), cli.err(), global.json(), again);
     String id = request.workflowId();
     return EmergencyStart.finish(
         cli.out(),

@@ -530,7 +530,9 @@ public final class RotateCommand extends TemporalCommand {
       RotationPreflight.rotate(client, request, oldKeyValue, cli.env(), cli.err());
     }
     EmergencyStart.Started s =
-        EmergencyStart.start(client, request, cli.timing(), cli.err(), global.json());
+        // A key given explicitly is meant; the key a destination holds may be the one a first
+        // emergency run just published: refused then (keyturn leaked --again overrides).
+        EmergencyStart.start(client, request, cli.timing(), cli.err(), global.json(), false);
     String id = request.workflowId();
     return EmergencyStart.finish(
         cli.out(),
