@@ -6,6 +6,7 @@ import io.keyturn.starter.commands.FleetStatusCommand;
 import io.keyturn.starter.commands.GatewayCommand;
 import io.keyturn.starter.commands.HistoryCommand;
 import io.keyturn.starter.commands.KeyringCommand;
+import io.keyturn.starter.commands.LeakedCommand;
 import io.keyturn.starter.commands.ListCommand;
 import io.keyturn.starter.commands.OrphansCommand;
 import io.keyturn.starter.commands.PauseCommand;
@@ -54,6 +55,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
     usageHelpAutoWidth = true,
     subcommands = {
       RotateCommand.class,
+      LeakedCommand.class,
       KeyringCommand.class,
       StatusCommand.class,
       WaitCommand.class,
@@ -113,6 +115,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       "  keyturn rotate-now billing-api",
       "  keyturn pause billing-api --reason 'gateway migration'",
       "  keyturn rotate-fleet --selector team=payments --canary 1 --concurrency 5 --wait",
+      "  keyturn leaked billing-api -f keyturn.yaml --wait    # a leaked key: block, replace",
       "  source <(keyturn completion)",
       "  keyturn help rotate",
       "",

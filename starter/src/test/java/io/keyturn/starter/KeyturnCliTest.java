@@ -1024,4 +1024,75 @@ class KeyturnCliTest {
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("missing command");
   }
+
+  @Test
+  void rotateEmergencyTakesOverARunningRoutineRotationAndSaysSo() throws Exception {
+    String hash = KeyMaterial.tokenHash(rawKey());
+    Run routine = run("rotate", "--secret-id", "app-em", "--key-hash", hash, "--grace", "1h");
+    assertThat(routine.exit()).as(routine.all()).isZero();
+    awaitPhase("rotation/app-em", RotationPhase.IN_GRACE);
+
+    Run r = run("rotate", "--emergency", "--secret-id", "app-em", "--key-hash", hash, "--json");
+
+    assertThat(r.exit()).as(r.all()).isZero();
+    JsonNode o = JSON.readTree(r.out());
+    assertThat(o.path("emergency").asBoolean()).isTrue();
+    assertThat(o.path("requestedBy").asText()).startsWith("keyturn-cli (");
+    assertThat(o.path("tookOver").path("phase").asText()).isEqualTo("IN_GRACE");
+    assertThat(o.path("tookOver").path("closedAs").asText()).isEqualTo("CANCELED");
+    RotationRequest started = startedWith("rotation/app-em");
+    assertThat(started.emergency()).isTrue();
+    assertThat(started.gracePeriod()).isEqualTo(Duration.ZERO);
+    assertThat(
+            client
+                .newUntypedWorkflowStub("rotation/app-em")
+                .describe()
+                .getMemo(io.keyturn.workflows.EmergencyRotation.MEMO, String.class, String.class))
+        .startsWith("keyturn-cli (");
+  }
+
+  @Test
+  void rotateEmergencyRefusesAGracePeriod() {
+    Run r =
+        run(
+            "rotate",
+            "--emergency",
+            "--secret-id",
+            "app-em-grace",
+            "--key-hash",
+            KeyMaterial.tokenHash("x"),
+            "--grace",
+            "1h");
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err()).contains("--grace does not go with --emergency");
+    assertThat(run("status", "rotation/app-em-grace").exit()).isEqualTo(1);
+  }
+
+  @Test
+  void leakedRefusesASecretTheFileDoesNotDeclareAndStartsNothing() throws Exception {
+    Path yaml = dir.resolve("keyturn.yaml");
+    Files.writeString(
+        yaml,
+        """
+        apiVersion: keyturn/v1
+        secrets:
+          - id: billing-api
+            gateway: {url: http://127.0.0.1:4000, managementKey: {env: LITELLM_MASTER_KEY}}
+            currentKey: {keyHash: %s}
+            destinations:
+              - {type: vault-kv2, name: billing-api}
+            schedule: {every: 30d}
+            grace: 1h
+        """
+            .formatted(KeyMaterial.tokenHash("x")));
+
+    Run r = run("leaked", "billing", "-f", yaml.toString());
+
+    assertThat(r.exit()).as(r.all()).isEqualTo(2);
+    assertThat(r.err())
+        .contains("secret 'billing' is not declared in " + yaml)
+        .contains("it declares: billing-api")
+        .contains("Nothing was blocked");
+    assertThat(run("status", "rotation/billing").exit()).isEqualTo(1);
+  }
 }

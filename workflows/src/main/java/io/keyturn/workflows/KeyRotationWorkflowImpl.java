@@ -2,6 +2,7 @@ package io.keyturn.workflows;
 
 import io.keyturn.workflows.model.CurrentKey;
 import io.keyturn.workflows.model.Destination;
+import io.keyturn.workflows.model.EmergencyReport;
 import io.keyturn.workflows.model.KeyDerivation;
 import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.MintRequest;
@@ -19,6 +20,7 @@ import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
+import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.time.Instant;
@@ -101,16 +103,25 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   private String revokeNowReason;
   private String message = "starting";
 
+  /** Emergency only: when the leaked key was blocked (-1: not yet) and the new key published. */
+  private long blockedAtMillis = -1;
+
+  private boolean alreadyBlocked;
+  private long publishedAtMillis = -1;
+
   @Override
   public RotationResult rotate(RotationRequest req) {
     this.request = req;
     try {
       return doRotate(req);
     } catch (TemporalFailure e) {
-      if (phase != RotationPhase.ROLLED_BACK) {
+      if (phase != RotationPhase.ROLLED_BACK && phase != RotationPhase.FAILED) {
         message =
-            RotationMessages.failed(
-                request, phase, e, request.oldKey(), minted == null ? null : minted.ref());
+            request.emergency()
+                ? RotationMessages.emergencyFailed(
+                    request, phase, e, blockedAtMillis >= 0, minted == null ? null : minted.ref())
+                : RotationMessages.failed(
+                    request, phase, e, request.oldKey(), minted == null ? null : minted.ref());
         setPhase(RotationPhase.FAILED);
         log.error(message);
         details();
@@ -169,11 +180,23 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     details();
     String who = req.secretId() + " g" + req.generation();
     log.info("rotation {} started: replacing {}", who, req.oldKey().fingerprint());
+    if (req.emergency()) {
+      log.warn(
+          "EMERGENCY rotation {} requested by {}: {} leaked",
+          who,
+          req.requestedBy(),
+          req.oldKey().fingerprint());
+    }
 
     // The old key's policy is read first: a missing old key fails here, before anything is minted.
     message = "reading the policy of " + req.oldKey().fingerprint();
     KeyPolicy imported = gateway.importPolicy(req.gatewayUrl(), req.oldKey());
     KeyPolicy policy = req.policy() != null ? req.policy() : imported;
+    if (req.emergency()) {
+      // Read-only checks first (which key, its policy, the destinations): bad input blocks nothing.
+      policy = EmergencyRotation.unblocked(policy);
+      blockLeakedKey(who);
+    }
 
     setPhase(RotationPhase.MINTING);
     message = "minting " + req.newKeyAlias();
@@ -222,34 +245,38 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
             e -> RotationMessages.couldNotRestore(d, key.ref(), req.oldKey(), e));
         publishedAll.add(store.publishTo(d, minted));
       }
+      publishedAtMillis = Workflow.currentTimeMillis();
     } catch (ActivityFailure | CanceledFailure e) {
       throw rollBack(e, undo);
     }
 
-    setPhase(RotationPhase.IN_GRACE);
-    graceEndsAtMillis = Workflow.currentTimeMillis() + req.gracePeriod().toMillis();
-    message =
-        RotationMessages.inGrace(
-            req, locationList(), Instant.ofEpochMilli(graceEndsAtMillis).toString());
-    log.info("rotation {} in grace until {}", who, Instant.ofEpochMilli(graceEndsAtMillis));
-    details();
-    tellLauncher();
-    boolean early = Workflow.await(req.gracePeriod(), () -> revokeNowRequested);
-    if (early) {
-      log.info("rotation {}: grace ended early by revokeNow ({})", who, revokeNowReason);
-    }
+    // An emergency does not wait: the leaked key goes as soon as the new one is everywhere.
+    boolean early = !req.emergency() && awaitGrace(req, who);
 
     setPhase(RotationPhase.REVOKING);
     message = "revoking " + req.oldKey().fingerprint();
-    // Two steps, so that a retried proof (a proxy cache still accepting the old key) does not
-    // send the delete again and mistake its 404 for a key someone else deleted.
-    boolean deletedNow = gatewayMustFinish.deleteKey(req.gatewayUrl(), req.oldKey());
-    RevokeReceipt revoked =
-        gatewayMustFinish.confirmRevoked(
-            req.gatewayUrl(), req.oldKey(), req.oldKeySealed(), deletedNow);
+    RevokeReceipt revoked;
+    try {
+      revoked = revokeOldKey();
+    } catch (ActivityFailure | CanceledFailure e) {
+      if (!CancellationScope.current().isCancelRequested()) {
+        throw e;
+      }
+      throw cancelledAfterPublish();
+    }
 
     setPhase(RotationPhase.COMPLETED);
-    message = RotationMessages.completed(minted.ref(), locationList(), revoked);
+    EmergencyReport report = null;
+    if (req.emergency()) {
+      report =
+          new EmergencyReport(
+              req.requestedBy(), req.oldKey(), alreadyBlocked, blockedAtMillis, publishedAtMillis);
+      message =
+          RotationMessages.emergencyCompleted(
+              minted.ref(), locationList(), revoked, report.windowMillis());
+    } else {
+      message = RotationMessages.completed(minted.ref(), locationList(), revoked);
+    }
     log.info("rotation {} completed", who);
     details();
     return new RotationResult(
@@ -260,7 +287,90 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
         minted.alias(),
         revoked,
         early,
-        List.copyOf(publishedAll));
+        List.copyOf(publishedAll),
+        report);
+  }
+
+  /**
+   * The first side effect of an emergency rotation: the leaked key is blocked at the proxy, before
+   * anything is minted. Idempotent (a blocked key counts as blocked); what follows never unblocks
+   * it.
+   */
+  private void blockLeakedKey(String who) {
+    message = "blocking the leaked key " + request.oldKey().fingerprint();
+    details();
+    alreadyBlocked = !gateway.blockKey(request.gatewayUrl(), request.oldKey());
+    blockedAtMillis = Workflow.currentTimeMillis();
+    message = RotationMessages.leakedKeyBlocked(request.oldKey(), alreadyBlocked);
+    log.warn("rotation {}: {}", who, message);
+    details();
+  }
+
+  /**
+   * The grace period of a routine rotation: both keys work until it ends or revokeNow ends it
+   * early. Returns whether it ended early.
+   */
+  private boolean awaitGrace(RotationRequest req, String who) {
+    setPhase(RotationPhase.IN_GRACE);
+    graceEndsAtMillis = Workflow.currentTimeMillis() + req.gracePeriod().toMillis();
+    message =
+        RotationMessages.inGrace(
+            req, locationList(), Instant.ofEpochMilli(graceEndsAtMillis).toString());
+    log.info("rotation {} in grace until {}", who, Instant.ofEpochMilli(graceEndsAtMillis));
+    details();
+    tellLauncher();
+    boolean early;
+    try {
+      early = Workflow.await(req.gracePeriod(), () -> revokeNowRequested);
+    } catch (CanceledFailure e) {
+      throw cancelledAfterPublish();
+    }
+    if (early) {
+      log.info("rotation {}: grace ended early by revokeNow ({})", who, revokeNowReason);
+    }
+    return early;
+  }
+
+  /** Deletes the old key and proves the proxy refuses it. */
+  private RevokeReceipt revokeOldKey() {
+    // Two steps, so that a retried proof (a proxy cache still accepting the old key) does not
+    // send the delete again and mistake its 404 for a key someone else deleted.
+    boolean deletedNow = gatewayMustFinish.deleteKey(request.gatewayUrl(), request.oldKey());
+    return gatewayMustFinish.confirmRevoked(
+        request.gatewayUrl(), request.oldKey(), request.oldKeySealed(), deletedNow);
+  }
+
+  /**
+   * A rotation cancelled after its new key was published: both keys work, and the message says so.
+   * When an emergency rotation takes over ({@link EmergencyRotation#takeoverReason}), the old key
+   * is deleted first, in a scope the cancellation does not reach: an emergency does not honour
+   * grace.
+   */
+  private CanceledFailure cancelledAfterPublish() {
+    RotationPhase at = phase;
+    String reason = CancellationScope.current().getCancellationReason();
+    String outcome = null;
+    if (request.emergency()) {
+      outcome = RotationMessages.leakedKeyNotDeleted(request.oldKey());
+    } else if (EmergencyRotation.isTakeover(reason)) {
+      setPhase(RotationPhase.REVOKING);
+      message = "an emergency rotation takes over: deleting the old key now";
+      details();
+      RevokeReceipt[] revoked = new RevokeReceipt[1];
+      try {
+        Workflow.newDetachedCancellationScope(() -> revoked[0] = revokeOldKey()).run();
+        outcome = RotationMessages.oldKeyDeletedForTakeover(revoked[0]);
+      } catch (ActivityFailure e) {
+        outcome = RotationMessages.couldNotDeleteForTakeover(request.oldKey(), e);
+      }
+    }
+    message =
+        RotationMessages.cancelledAfterPublish(
+            request, at, reason, minted.ref(), locationList(), outcome);
+    setPhase(RotationPhase.FAILED);
+    log.warn(message);
+    details();
+    return new CanceledFailure(message);
   }
 
   private List<String> locationList() {
@@ -281,7 +391,17 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     RotationPhase failedAt = phase;
     String undone = undo.unwind();
     setPhase(RotationPhase.ROLLED_BACK);
-    message = RotationMessages.rolledBack(request, failedAt, cause, undone, request.oldKey());
+    // A cancellation carries no message of its own: say who cancelled (an emergency's takeover).
+    TemporalFailure why =
+        CancellationScope.current().isCancelRequested()
+            ? ApplicationFailure.newFailure(
+                RotationMessages.cancelled(CancellationScope.current().getCancellationReason()),
+                "Cancelled")
+            : cause;
+    message =
+        request.emergency()
+            ? RotationMessages.emergencyRolledBack(request, failedAt, why, undone)
+            : RotationMessages.rolledBack(request, failedAt, why, undone, request.oldKey());
     log.error(message);
     details();
     return ApplicationFailure.newNonRetryableFailureWithCause(message, ROLLED_BACK, cause);
@@ -326,7 +446,9 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   private void details() {
     if (request != null) {
       Workflow.setCurrentDetails(
-          RotationMessages.details(request, phase, message, minted == null ? null : minted.ref()));
+          (request.emergency() ? RotationMessages.emergencyBanner(request) : "")
+              + RotationMessages.details(
+                  request, phase, message, minted == null ? null : minted.ref()));
     }
   }
 

@@ -61,4 +61,13 @@ public interface LiteLlmActivities {
    */
   RevokeReceipt confirmRevoked(
       String gatewayUrl, KeyRef oldKey, SealedSecret oldKeySealed, boolean deletedByThisRotation);
+
+  /**
+   * Blocks a key ({@code POST /key/block} by token hash): the proxy refuses it as a bearer from
+   * then on, while its row (and so its policy) stays readable. The first step of an emergency
+   * rotation. Idempotent: a key already blocked counts as done and returns false; true when this
+   * call blocked it. Fails with {@link RotationFailures#OLD_KEY_NOT_FOUND} when the proxy does not
+   * know the key.
+   */
+  boolean blockKey(String gatewayUrl, KeyRef key);
 }

@@ -150,4 +150,149 @@ public final class RotationMessages {
   static String fingerprint(KeyRef k) {
     return k == null ? "(not yet read)" : k.fingerprint();
   }
+
+  /** The first lines of an emergency rotation's current details: what it is and who asked. */
+  static String emergencyBanner(RotationRequest r) {
+    return "**EMERGENCY** (leaked key) requested by "
+        + r.requestedBy()
+        + ": the leaked key is blocked first and deleted right after the new key is published"
+        + " everywhere, with no grace period.\n\n";
+  }
+
+  static String leakedKeyBlocked(KeyRef leaked, boolean already) {
+    return "leaked key "
+        + fingerprint(leaked)
+        + (already ? " was already blocked" : " blocked")
+        + "; the proxy refuses it from now on";
+  }
+
+  /**
+   * What to do about a leaked key that an emergency rotation blocked and then could not replace.
+   */
+  private static String stillBlocked(RotationRequest r) {
+    return " The leaked key "
+        + fingerprint(r.oldKey())
+        + " stays BLOCKED (it was not unblocked, and will not be by itself): applications still"
+        + " using it are refused until they get a new key. Fix what failed, then run the emergency"
+        + " rotation again (`keyturn leaked "
+        + r.secretId()
+        + "`; a key already blocked counts as blocked). Only to restore service with the leaked"
+        + " key, unblock it by hand (POST /key/unblock).";
+  }
+
+  /** An emergency rotation that failed after blocking the leaked key and rolled back. */
+  static String emergencyRolledBack(
+      RotationRequest r, RotationPhase failedAt, Throwable cause, String undone) {
+    return "EMERGENCY rotation of "
+        + who(r)
+        + " failed while "
+        + failedAt.name().toLowerCase()
+        + ": "
+        + sentence(rootMessage(cause))
+        + (undone.isEmpty() ? "" : " " + undone)
+        + stillBlocked(r);
+  }
+
+  /**
+   * An emergency rotation that failed with nothing of its own to undo: before the block (nothing
+   * changed), after it, or while deleting the leaked key.
+   */
+  static String emergencyFailed(
+      RotationRequest r, RotationPhase phase, Throwable cause, boolean blocked, KeyRef newKey) {
+    String tail;
+    if (phase == RotationPhase.REVOKING) {
+      tail =
+          " The new key "
+              + fingerprint(newKey)
+              + " is published; the leaked key "
+              + fingerprint(r.oldKey())
+              + " is blocked but NOT deleted: delete it by hand (POST /key/delete).";
+    } else if (blocked) {
+      tail = stillBlocked(r);
+    } else {
+      tail =
+          " Nothing was blocked or minted: the leaked key "
+              + fingerprint(r.oldKey())
+              + " still works.";
+    }
+    return "EMERGENCY rotation of "
+        + who(r)
+        + " failed while "
+        + phase.name().toLowerCase()
+        + ": "
+        + sentence(rootMessage(cause))
+        + tail;
+  }
+
+  /**
+   * A routine rotation cancelled after it published its new key (in its grace period or while
+   * revoking): both keys were live. {@code revokeOutcome} says what became of the old key when an
+   * emergency rotation took over (it deletes it), null for any other cancellation.
+   */
+  static String cancelledAfterPublish(
+      RotationRequest r,
+      RotationPhase phase,
+      String reason,
+      KeyRef newKey,
+      List<String> locations,
+      String revokeOutcome) {
+    String head =
+        "Rotation of "
+            + who(r)
+            + " was cancelled while "
+            + phase.name().toLowerCase()
+            + " ("
+            + (reason == null || reason.isBlank() ? "no reason given" : reason)
+            + "). The new key "
+            + fingerprint(newKey)
+            + " is published to "
+            + String.join(", ", locations)
+            + " and works.";
+    if (revokeOutcome != null) {
+      return head + " " + revokeOutcome;
+    }
+    return head
+        + " The old key "
+        + fingerprint(r.oldKey())
+        + " was NOT revoked and STILL WORKS too: once applications use the new key, delete it"
+        + " (POST /key/delete with its hash), or rotate again.";
+  }
+
+  static String oldKeyDeletedForTakeover(RevokeReceipt revoked) {
+    return "An emergency rotation does not honour grace, so the old key "
+        + fingerprint(revoked.key())
+        + (revoked.alreadyGone() ? " was already gone (" : " was deleted now (")
+        + revoked.proofOfRejection()
+        + ").";
+  }
+
+  static String couldNotDeleteForTakeover(KeyRef oldKey, Throwable e) {
+    return "COULD NOT delete the old key "
+        + fingerprint(oldKey)
+        + " for the emergency rotation ("
+        + rootMessage(e)
+        + "): it STILL WORKS; delete it by hand (POST /key/delete with its hash).";
+  }
+
+  /** A completed emergency rotation: the leaked key is gone, and how long the window was. */
+  static String emergencyCompleted(
+      KeyRef newKey, List<String> locations, RevokeReceipt revoked, long windowMillis) {
+    return "EMERGENCY "
+        + completed(newKey, locations, revoked)
+        + "; the leaked key was blocked "
+        + windowMillis
+        + " ms before the new key was published everywhere";
+  }
+
+  static String leakedKeyNotDeleted(KeyRef leaked) {
+    return "The leaked key "
+        + fingerprint(leaked)
+        + " is BLOCKED but was not deleted: delete it by hand (POST /key/delete with its hash).";
+  }
+
+  static String cancelled(String reason) {
+    return "it was cancelled ("
+        + (reason == null || reason.isBlank() ? "no reason given" : reason)
+        + ")";
+  }
 }

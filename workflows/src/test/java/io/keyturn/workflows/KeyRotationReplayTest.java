@@ -40,7 +40,9 @@ class KeyRotationReplayTest {
     "histories/rotation-rolled-back.json",
     "histories/rotation-chained.json",
     "histories/rotation-destination-failed.json",
-    "histories/rotation-fleet-member.json"
+    "histories/rotation-fleet-member.json",
+    "histories/rotation-emergency.json",
+    "histories/rotation-taken-over-in-grace.json"
   };
 
   @Test
@@ -51,6 +53,8 @@ class KeyRotationReplayTest {
       recordChained("histories/rotation-chained.json", false);
       recordChained("histories/rotation-destination-failed.json", true);
       recordFleet();
+      recordEmergency();
+      recordTakenOverInGrace();
     }
     for (String h : HISTORIES) {
       WorkflowReplayer.replayWorkflowExecution(read(h), KeyRotationWorkflowImpl.class);
@@ -219,6 +223,52 @@ class KeyRotationReplayTest {
               .fetchHistory("rotation/svc-a/scheduled-2026-11-24T20:00:00Z")
               .toJson(true);
       write(file, json);
+    }
+  }
+
+  /** An emergency rotation: the leaked key blocked first, deleted right after publish. */
+  private void recordEmergency() throws Exception {
+    try (TestWorkflowEnvironment env =
+        withSearchAttributes(TestWorkflowEnvironment.newInstance())) {
+      Worker worker = rotationWorker(env);
+      ActivityMocks mocks = ActivityMocks.succeeding();
+      when(mocks.gateway().blockKey(any(), any())).thenReturn(true);
+      worker.registerActivitiesImplementations(mocks.gateway(), mocks.store());
+      env.start();
+      rotation(env.getWorkflowClient())
+          .rotate(
+              request("svc-a", Duration.ZERO)
+                  .generation(7)
+                  .requestedBy("keyturn leaked (test)")
+                  .emergency(true)
+                  .build());
+      write(
+          "histories/rotation-emergency.json",
+          env.getWorkflowClient().fetchHistory("rotation/svc-a/7").toJson(true));
+    }
+  }
+
+  /** A routine rotation in its grace period cancelled by an emergency's takeover. */
+  private void recordTakenOverInGrace() throws Exception {
+    try (TestWorkflowEnvironment env =
+        withSearchAttributes(TestWorkflowEnvironment.newInstance())) {
+      Worker worker = rotationWorker(env);
+      ActivityMocks mocks = ActivityMocks.succeeding();
+      worker.registerActivitiesImplementations(mocks.gateway(), mocks.store());
+      env.start();
+      KeyRotationWorkflow wf = rotation(env.getWorkflowClient());
+      io.temporal.client.WorkflowClient.start(wf::rotate, request(Duration.ofHours(24)));
+      env.sleep(Duration.ofHours(1));
+      io.temporal.client.WorkflowStub stub = io.temporal.client.WorkflowStub.fromTyped(wf);
+      stub.cancel(EmergencyRotation.takeoverReason("keyturn leaked (test)"));
+      try {
+        stub.getResult(io.keyturn.workflows.model.RotationResult.class);
+      } catch (RuntimeException expected) {
+        // it closes as cancelled
+      }
+      write(
+          "histories/rotation-taken-over-in-grace.json",
+          env.getWorkflowClient().fetchHistory("rotation/svc-a/7").toJson(true));
     }
   }
 }

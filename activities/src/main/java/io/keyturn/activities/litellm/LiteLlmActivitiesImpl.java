@@ -351,6 +351,51 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
     return new RevokeReceipt(oldKey, !deletedByThisRotation, proof);
   }
 
+  @Override
+  public boolean blockKey(String gatewayUrl, KeyRef key) {
+    // Read first: a key already blocked is done (and says so), an unknown one is named as such
+    // (LiteLLM 1.82 answers a block of an unknown key with a server error, not a 404).
+    Answer<KeyInfoResponse> info = proxy.keyInfo(gatewayUrl, key.tokenHash());
+    if (info.status() == 404 || (info.ok() && info.body().info().deleted())) {
+      throw leakedKeyNotFound(gatewayUrl, key);
+    }
+    if (!info.ok()) {
+      throw info.error().toFailure(gatewayUrl, "reading the leaked key " + key.fingerprint());
+    }
+    if (info.body().info().blocked()) {
+      log.warn("leaked key {} was already blocked", key.fingerprint());
+      return false;
+    }
+    Answer<KeyInfo> r = proxy.block(gatewayUrl, key.tokenHash());
+    if (r.status() == 404) {
+      throw leakedKeyNotFound(gatewayUrl, key);
+    }
+    if (!r.ok()) {
+      throw r.error().toFailure(gatewayUrl, "blocking the leaked key " + key.fingerprint());
+    }
+    if (!r.body().blocked()) {
+      throw ApplicationFailure.newFailure(
+          "LiteLLM "
+              + gatewayUrl
+              + " answered the block of "
+              + key.fingerprint()
+              + " with a row that is not blocked (retrying)",
+          RotationFailures.TRANSIENT);
+    }
+    log.warn("blocked leaked key {}", key.fingerprint());
+    return true;
+  }
+
+  private static ApplicationFailure leakedKeyNotFound(String gatewayUrl, KeyRef key) {
+    return ProxyError.nonRetryable(
+        RotationFailures.OLD_KEY_NOT_FOUND,
+        "the leaked key "
+            + key.fingerprint()
+            + " does not exist at LiteLLM "
+            + gatewayUrl
+            + " (or was deleted): there is nothing to block. Check the secret and the gateway.");
+  }
+
   private static Instant parseInstant(String s) {
     try {
       return OffsetDateTime.parse(s).toInstant();

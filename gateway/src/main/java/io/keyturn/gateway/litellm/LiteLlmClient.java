@@ -101,6 +101,18 @@ public class LiteLlmClient {
         DeleteKeysResponse.class);
   }
 
+  /**
+   * {@code POST /key/block} by token hash with the management key ({@code block_key} in
+   * litellm/proxy/management_endpoints/key_management_endpoints.py): answers the key's row with
+   * {@code blocked: true}, also for a key already blocked. An unknown key: 404 "Key not found." on
+   * 1.106, an error on 1.82 (its update of a missing row fails).
+   */
+  public Answer<KeyInfo> block(String gateway, String tokenHash) {
+    return read(
+        managed("POST", gateway, "/key/block", HttpBodies.write(Map.of("key", tokenHash))),
+        KeyInfo.class);
+  }
+
   /** {@code GET /v1/models} with the given key itself as bearer. */
   public Answer<ModelsResponse> models(String gateway, String rawKey) {
     return read(call("GET", gateway, "/v1/models", bearer(rawKey), null), ModelsResponse.class);

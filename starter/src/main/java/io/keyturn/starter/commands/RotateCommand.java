@@ -142,6 +142,16 @@ public final class RotateCommand extends TemporalCommand {
   @Option(names = "--wait", description = WAIT_HELP)
   boolean await;
 
+  @Option(
+      names = "--emergency",
+      description =
+          "The key to replace has LEAKED: block it at the proxy first (before anything is minted),"
+              + " then mint, verify and publish as usual, and delete it right after publish (no"
+              + " grace; --grace is refused). A routine rotation of the secret that is running is"
+              + " cancelled and waited for first. Same as `keyturn leaked ID -f keyturn.yaml` for a"
+              + " declared secret; see `keyturn leaked --help`.")
+  boolean emergency;
+
   static final class VaultOptions {
     @Option(
         names = "--vault-mount",
@@ -238,6 +248,14 @@ public final class RotateCommand extends TemporalCommand {
               .requestedBy(by())
               .destinations(
                   destinations.isEmpty() ? List.of(vault.destination(secretId)) : destinations);
+      if (emergency) {
+        if (spec.commandLine().getParseResult().hasMatchedOption("--grace")) {
+          throw new IllegalArgumentException(
+              "--grace does not go with --emergency: a leaked key is deleted as soon as the new"
+                  + " key is published everywhere");
+        }
+        builder.gracePeriod(Duration.ZERO).emergency(true);
+      }
       // Checks every other field before the key is read, so nobody types a key into a prompt
       // for a command that is going to be refused anyway. The placeholder hash is never sent.
       builder.oldKey(new KeyRef("0".repeat(64), null)).build();
@@ -432,6 +450,9 @@ public final class RotateCommand extends TemporalCommand {
 
   @Override
   protected int run(WorkflowClient client) {
+    if (emergency) {
+      return runEmergency(client);
+    }
     String id = request.workflowId();
     String token = startToken();
     WorkflowOptions options =
@@ -501,6 +522,26 @@ public final class RotateCommand extends TemporalCommand {
       return 0;
     }
     return awaitAndReport(client, id, Map.of("request", requestJson()));
+  }
+
+  /** {@code --emergency}: as {@code keyturn leaked}, with the key given as rotate takes it. */
+  private int runEmergency(WorkflowClient client) {
+    if (!skipChecks) {
+      RotationPreflight.rotate(client, request, oldKeyValue, cli.env(), cli.err());
+    }
+    EmergencyStart.Started s =
+        // A key given explicitly is meant; the key a destination holds may be the one a first
+        // emergency run just published: refused then (keyturn leaked --again overrides).
+        EmergencyStart.start(client, request, cli.timing(), cli.err(), global.json(), false);
+    String id = request.workflowId();
+    return EmergencyStart.finish(
+        cli.out(),
+        global.json(),
+        request,
+        s,
+        uiLink(id),
+        await,
+        extra -> awaitAndReport(client, id, extra));
   }
 
   private void printStarted(PrintWriter out, String runId, String ui) {

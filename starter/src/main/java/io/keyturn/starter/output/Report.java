@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.keyturn.workflows.model.Durations;
+import io.keyturn.workflows.model.EmergencyReport;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.PublishReceipt;
 import io.keyturn.workflows.model.RevokeReceipt;
@@ -105,6 +106,20 @@ public final class Report {
     o.put("oldKeyAlreadyGone", rv == null ? null : rv.alreadyGone());
     o.put("proofOfRejection", rv == null ? null : rv.proofOfRejection());
     o.put("revokedEarly", r.revokedEarly());
+    if (r.emergency() != null) {
+      o.put("emergency", emergencyJson(r.emergency()));
+    }
+    return o;
+  }
+
+  static Map<String, Object> emergencyJson(EmergencyReport e) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("requestedBy", e.requestedBy());
+    o.put("leakedKey", fingerprint(e.leakedKey()));
+    o.put("alreadyBlocked", e.alreadyBlocked());
+    o.put("blockedAt", Instant.ofEpochMilli(e.blockedAtMillis()).toString());
+    o.put("publishedEverywhereAt", Instant.ofEpochMilli(e.publishedAtMillis()).toString());
+    o.put("windowMillis", e.windowMillis());
     return o;
   }
 
@@ -169,12 +184,34 @@ public final class Report {
       first = false;
     }
     RevokeReceipt rv = r.revoked();
+    EmergencyReport e = r.emergency();
+    if (e != null) {
+      row(
+          out,
+          "EMERGENCY",
+          "leaked key "
+              + fingerprint(e.leakedKey())
+              + (e.alreadyBlocked() ? " was already blocked" : " blocked")
+              + " at "
+              + Instant.ofEpochMilli(e.blockedAtMillis())
+              + "; requested by "
+              + e.requestedBy());
+      row(
+          out,
+          "window",
+          e.windowMillis()
+              + " ms from the block until the new key was published everywhere (at "
+              + Instant.ofEpochMilli(e.publishedAtMillis())
+              + ")");
+    }
     row(
         out,
         "old key",
         fingerprint(r.oldKey())
             + (rv != null && rv.alreadyGone() ? " was already gone" : " revoked")
-            + (r.revokedEarly() ? " early (revoke-now)" : " after the grace period")
+            + (e != null
+                ? " right after publish (emergency: no grace)"
+                : r.revokedEarly() ? " early (revoke-now)" : " after the grace period")
             + (rv == null || rv.proofOfRejection() == null
                 ? ""
                 : "; checked: " + rv.proofOfRejection()));

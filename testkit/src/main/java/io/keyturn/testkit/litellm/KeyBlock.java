@@ -6,7 +6,8 @@ import java.util.regex.Pattern;
 /**
  * {@code POST /key/block} and {@code POST /key/unblock} ({@code block_key} / {@code unblock_key} in
  * {@code litellm/proxy/management_endpoints/key_management_endpoints.py} of BerriAI/litellm): sets
- * {@code blocked} and answers the whole row.
+ * {@code blocked} and answers the whole row, for a key already blocked too; an unknown key is a 404
+ * as 1.106.12 answers it.
  */
 final class KeyBlock extends RoutedEndpoint {
   private static final Pattern KEY_FORMAT =
@@ -25,8 +26,9 @@ final class KeyBlock extends RoutedEndpoint {
     }
     KeyRow row = table.get(VirtualKeys.hashIfNeeded(key));
     if (row == null) {
-      // Without store_audit_logs the Prisma update of a missing row fails: a 500.
-      return errors.shapeB(500, "Internal Server Error.");
+      // 1.106 looks the row up first (1.82 did only with store_audit_logs, else its update of a
+      // missing row failed).
+      return errors.shapeA(404, "Key not found.", "not_found_error", "key");
     }
     row.blocked = call.route().equals("/key/block");
     row.touch(table.now());

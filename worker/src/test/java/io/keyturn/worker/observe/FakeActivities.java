@@ -59,6 +59,11 @@ final class FakeActivities {
         String gatewayUrl, KeyRef oldKey, SealedSecret sealed, boolean deletedByThisRotation) {
       return new RevokeReceipt(oldKey, !deletedByThisRotation, "key info 404");
     }
+
+    @Override
+    public boolean blockKey(String gatewayUrl, KeyRef key) {
+      return true;
+    }
   }
 
   static final class Store implements SecretStoreActivities {

@@ -28,6 +28,9 @@ import java.util.regex.Pattern;
  * @param chainFromStore a scheduled rotation: the key to replace is the one the primary destination
  *     holds (the one its predecessor published); {@code oldKey} is used only while it holds none
  * @param verifyModels null or true: verify compares /v1/models with the policy's models
+ * @param emergency the key to replace has leaked: it is blocked at the proxy before anything is
+ *     minted, and deleted right after the new key is published everywhere (no grace period); see
+ *     {@link io.keyturn.workflows.EmergencyRotation}
  */
 public record RotationRequest(
     String secretId,
@@ -40,7 +43,8 @@ public record RotationRequest(
     List<Destination> destinations,
     KeyPolicy policy,
     boolean chainFromStore,
-    Boolean verifyModels) {
+    Boolean verifyModels,
+    boolean emergency) {
 
   private static final Pattern SECRET_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
   public static final Duration MAX_GRACE = Duration.ofDays(90);
@@ -96,7 +100,8 @@ public record RotationRequest(
         .destinations(destinations)
         .policy(policy)
         .chainFromStore(chainFromStore)
-        .verifyModels(verifyModels);
+        .verifyModels(verifyModels)
+        .emergency(emergency);
   }
 
   /** The same request with the generation assigned and the key to replace resolved. */
@@ -152,6 +157,7 @@ public record RotationRequest(
     private KeyPolicy policy;
     private boolean chainFromStore;
     private Boolean verifyModels;
+    private boolean emergency;
 
     private Builder() {}
 
@@ -215,6 +221,12 @@ public record RotationRequest(
       return this;
     }
 
+    /** A leaked key: blocked first, deleted right after publish, no grace period. */
+    public Builder emergency(boolean emergency) {
+      this.emergency = emergency;
+      return this;
+    }
+
     /**
      * The request.
      *
@@ -232,7 +244,8 @@ public record RotationRequest(
           destinations,
           policy,
           chainFromStore,
-          verifyModels);
+          verifyModels,
+          emergency);
     }
   }
 }

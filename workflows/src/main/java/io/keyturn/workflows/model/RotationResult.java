@@ -7,6 +7,8 @@ import java.util.List;
  *
  * @param publishedTo one receipt per destination, in the request's order (the first is the
  *     primary's)
+ * @param emergency for an emergency rotation (a leaked key), when the leaked key was blocked and
+ *     when the new key was published everywhere; null for a routine rotation
  */
 public record RotationResult(
     String secretId,
@@ -16,8 +18,31 @@ public record RotationResult(
     String newKeyAlias,
     RevokeReceipt revoked,
     boolean revokedEarly,
-    List<PublishReceipt> publishedTo) {
+    List<PublishReceipt> publishedTo,
+    EmergencyReport emergency) {
   public RotationResult {
     publishedTo = publishedTo == null ? List.of() : List.copyOf(publishedTo);
+  }
+
+  /** The result of a routine rotation (no emergency). */
+  public RotationResult(
+      String secretId,
+      long generation,
+      KeyRef oldKey,
+      KeyRef newKey,
+      String newKeyAlias,
+      RevokeReceipt revoked,
+      boolean revokedEarly,
+      List<PublishReceipt> publishedTo) {
+    this(
+        secretId,
+        generation,
+        oldKey,
+        newKey,
+        newKeyAlias,
+        revoked,
+        revokedEarly,
+        publishedTo,
+        null);
   }
 }
