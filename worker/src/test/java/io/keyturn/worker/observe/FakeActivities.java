@@ -59,6 +59,9 @@ final class FakeActivities {
         String gatewayUrl, KeyRef oldKey, SealedSecret sealed, boolean deletedByThisRotation) {
       return new RevokeReceipt(oldKey, !deletedByThisRotation, "key info 404");
     }
+
+    @Override
+    public void confirmUsable(String gatewayUrl, KeyRef key, SealedSecret sealed) {}
   }
 
   static final class Store implements SecretStoreActivities {
@@ -78,6 +81,12 @@ final class FakeActivities {
     @Override
     public String restoreAt(Destination destination, MintedKey key) {
       return "restored.";
+    }
+
+    @Override
+    public PublishReceipt putBackOldKey(
+        Destination destination, KeyRef key, SealedSecret sealed, String workflowId, long gen) {
+      return new PublishReceipt(destination.describe(), 3, 2, true);
     }
   }
 }
