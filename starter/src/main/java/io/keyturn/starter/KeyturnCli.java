@@ -1,6 +1,7 @@
 package io.keyturn.starter;
 
 import io.keyturn.starter.commands.ApplyCommand;
+import io.keyturn.starter.commands.ExtendGraceCommand;
 import io.keyturn.starter.commands.FleetStatusCommand;
 import io.keyturn.starter.commands.GatewayCommand;
 import io.keyturn.starter.commands.HistoryCommand;
@@ -9,6 +10,7 @@ import io.keyturn.starter.commands.ListCommand;
 import io.keyturn.starter.commands.PauseCommand;
 import io.keyturn.starter.commands.PlanCommand;
 import io.keyturn.starter.commands.RevokeNowCommand;
+import io.keyturn.starter.commands.RollbackCommand;
 import io.keyturn.starter.commands.RotateCommand;
 import io.keyturn.starter.commands.RotateFleetCommand;
 import io.keyturn.starter.commands.RotateNowCommand;
@@ -56,6 +58,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       StatusCommand.class,
       WaitCommand.class,
       RevokeNowCommand.class,
+      RollbackCommand.class,
+      ExtendGraceCommand.class,
       GatewayCommand.class,
       ValidateCommand.class,
       PlanCommand.class,

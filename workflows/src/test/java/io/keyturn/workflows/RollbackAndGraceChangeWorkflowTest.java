@@ -354,4 +354,21 @@ class RollbackAndGraceChangeWorkflowTest {
                     .contains("is REVOKING")
                     .contains("grace period is over"));
   }
+
+  @Test
+  void historiesWithARollbackAndGraceChangesReplay(TestWorkflowEnvironment testEnv, Worker worker)
+      throws Exception {
+    KeyRotationWorkflow wf = start(testEnv, worker, sealed(Duration.ofDays(2), VAULT, FILE_D));
+    testEnv.sleep(Duration.ofHours(1));
+    wf.changeGrace(new GraceChange(GraceChange.Kind.EXTEND_BY, Duration.ofDays(1), "alice"));
+    assertThatThrownBy(
+        () -> wf.changeGrace(new GraceChange(GraceChange.Kind.ENDS_IN, Duration.ZERO, "alice")));
+    wf.changeGrace(new GraceChange(GraceChange.Kind.ENDS_IN, Duration.ofHours(5), "bob"));
+    testEnv.sleep(Duration.ofHours(1));
+    wf.rollback("bad key", "alice");
+    assertThatThrownBy(() -> WorkflowStub.fromTyped(wf).getResult(RotationResult.class))
+        .isInstanceOf(WorkflowFailedException.class);
+    io.temporal.testing.WorkflowReplayer.replayWorkflowExecution(
+        testEnv.getWorkflowClient().fetchHistory("rotation/svc-a"), KeyRotationWorkflowImpl.class);
+  }
 }
