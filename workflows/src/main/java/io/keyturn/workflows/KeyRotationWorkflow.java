@@ -36,8 +36,8 @@ public interface KeyRotationWorkflow {
   /**
    * Undoes a rotation in its grace period ({@code keyturn rollback}): the old key (still valid) is
    * put back in every destination and read back there, the revoke is cancelled, the new key is
-   * deleted, and the rotation ends as {@code ROLLED_BACK} with the reason. Only the rotation can
-   * do this, because only it holds the old key's sealed value. Returns the status at the end. A
+   * deleted, and the rotation ends as {@code ROLLED_BACK} with the reason. Only the rotation can do
+   * this, because only it holds the old key's sealed value. Returns the status at the end. A
    * rollback that cannot finish (the old key no longer works at the proxy, a destination cannot
    * take it back) puts back what it changed and fails, and the rotation goes on in its grace
    * period.

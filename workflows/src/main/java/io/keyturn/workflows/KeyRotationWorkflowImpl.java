@@ -411,11 +411,11 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
 
   /**
    * An operator's rollback in the grace period. Checks that the old key still works at the proxy,
-   * then puts it back in every destination (each read back and compared by fingerprint), registering
-   * for each a step that publishes the new key there again; deletes the new key; ends the rotation
-   * as ROLLED_BACK. Nothing is revoked. If the check or a put-back fails, the steps registered so far
-   * run in reverse (every destination holds the new key again), the rollback is refused with what
-   * happened, and the rotation stays in its grace period.
+   * then puts it back in every destination (each read back and compared by fingerprint),
+   * registering for each a step that publishes the new key there again; deletes the new key; ends
+   * the rotation as ROLLED_BACK. Nothing is revoked. If the check or a put-back fails, the steps
+   * registered so far run in reverse (every destination holds the new key again), the rollback is
+   * refused with what happened, and the rotation stays in its grace period.
    */
   private void rollBackOnRequest(RollbackAsk ask) {
     RotationRequest req = request;
@@ -436,7 +436,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     List<String> holdTheOldKey = new ArrayList<>();
     try {
       for (Destination d : req.destinations()) {
-        message = RotationMessages.rollingBack(ask.by, "putting the old key back in " + d.describe());
+        message =
+            RotationMessages.rollingBack(ask.by, "putting the old key back in " + d.describe());
         details();
         MintedKey key = minted;
         // Registered before the write: a put-back whose reply was lost may have landed.
@@ -447,7 +448,11 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
             },
             e -> RotationMessages.couldNotRepublish(d, key.ref(), e));
         store.putBackOldKey(
-            d, req.oldKey(), req.oldKeySealed(), Workflow.getInfo().getWorkflowId(), req.generation());
+            d,
+            req.oldKey(),
+            req.oldKeySealed(),
+            Workflow.getInfo().getWorkflowId(),
+            req.generation());
         holdTheOldKey.add(d.describe());
       }
     } catch (ActivityFailure | CanceledFailure e) {
@@ -455,7 +460,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
       refuseRollback(ask, RotationMessages.rollbackUndone(req, e, undone));
       return;
     }
-    message = RotationMessages.rollingBack(ask.by, "deleting the new key " + minted.ref().fingerprint());
+    message =
+        RotationMessages.rollingBack(ask.by, "deleting the new key " + minted.ref().fingerprint());
     details();
     String discarded;
     try {
@@ -465,7 +471,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     } catch (ActivityFailure e) {
       discarded = RotationMessages.couldNotDiscard(mintRequest.alias(), e);
     }
-    message = RotationMessages.rolledBackOnRequest(req, ask.by, ask.reason, holdTheOldKey, discarded);
+    message =
+        RotationMessages.rolledBackOnRequest(req, ask.by, ask.reason, holdTheOldKey, discarded);
     setPhase(RotationPhase.ROLLED_BACK);
     log.warn(message);
     ask.done = true;
@@ -517,7 +524,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   @Override
   public void validateChangeGrace(GraceChange change) {
     String refusal =
-        RotationMessages.graceChangeRefusal(request, phase, revokeNowRequested, rollbackAsk != null);
+        RotationMessages.graceChangeRefusal(
+            request, phase, revokeNowRequested, rollbackAsk != null);
     if (refusal == null) {
       String problem =
           change == null
@@ -536,8 +544,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   @Override
   public RotationStatus changeGrace(GraceChange change) {
     Instant before = Instant.ofEpochMilli(graceEndsAtMillis);
-    Instant after =
-        change.newEnd(Instant.ofEpochMilli(Workflow.currentTimeMillis()), before);
+    Instant after = change.newEnd(Instant.ofEpochMilli(Workflow.currentTimeMillis()), before);
     graceEndsAtMillis = after.toEpochMilli();
     message = RotationMessages.graceChanged(request, locationList(), change, before, after);
     log.info(message);

@@ -67,8 +67,7 @@ public interface LiteLlmActivities {
    * {@code key}), {@code /key/info} shows it live, not blocked and not expired, and {@code
    * /v1/models} with the key itself as bearer answers 200. Read-only, so idempotent. Fails
    * non-retryably with {@link RotationFailures#KEY_UNUSABLE} (or {@link
-   * RotationFailures#OLD_KEY_NOT_FOUND}, {@link RotationFailures#SEALING_KEY_MISMATCH}) saying
-   * why.
+   * RotationFailures#OLD_KEY_NOT_FOUND}, {@link RotationFailures#SEALING_KEY_MISMATCH}) saying why.
    */
   void confirmUsable(String gatewayUrl, KeyRef key, SealedSecret sealed);
 }

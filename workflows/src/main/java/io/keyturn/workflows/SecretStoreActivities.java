@@ -49,7 +49,8 @@ public interface SecretStoreActivities {
    * read-back differs.
    *
    * @param workflowId the rotation's workflow id, for the store's metadata and idempotency tokens
-   * @param generation the rotation's generation; the write is labelled {@code g<generation>-rollback}
+   * @param generation the rotation's generation; the write is labelled {@code
+   *     g<generation>-rollback}
    */
   PublishReceipt putBackOldKey(
       Destination destination, KeyRef key, SealedSecret sealed, String workflowId, long generation);

@@ -35,9 +35,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.mockito.InOrder;
 
 /**
- * An operator's controls in the grace period: {@code rollback} (the old key back everywhere, the new
- * one deleted, nothing revoked) and {@code changeGrace} (the revoke moves with the new end), each
- * refused with nothing changed when it does not apply.
+ * An operator's controls in the grace period: {@code rollback} (the old key back everywhere, the
+ * new one deleted, nothing revoked) and {@code changeGrace} (the revoke moves with the new end),
+ * each refused with nothing changed when it does not apply.
  */
 class RollbackAndGraceChangeWorkflowTest {
 
@@ -221,7 +221,9 @@ class RollbackAndGraceChangeWorkflowTest {
                 assertThat(refusal(t))
                     .extracting(ApplicationFailure::getType, ApplicationFailure::getOriginalMessage)
                     .satisfies(
-                        l -> assertThat(l.get(0)).isEqualTo(KeyRotationWorkflowImpl.ROLLBACK_REFUSED))
+                        l ->
+                            assertThat(l.get(0))
+                                .isEqualTo(KeyRotationWorkflowImpl.ROLLBACK_REFUSED))
                     .element(1)
                     .asString()
                     .contains("does not work at the proxy")

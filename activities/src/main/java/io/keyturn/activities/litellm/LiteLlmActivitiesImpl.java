@@ -406,7 +406,9 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
               + ")");
     }
     if (!models.ok()) {
-      throw models.error().toFailure(gatewayUrl, "checking " + key.fingerprint() + " on /v1/models");
+      throw models
+          .error()
+          .toFailure(gatewayUrl, "checking " + key.fingerprint() + " on /v1/models");
     }
     log.info("{} still works: live at the proxy and accepted on /v1/models", key.fingerprint());
   }

@@ -140,8 +140,8 @@ public final class SecretStoreActivitiesImpl implements SecretStoreActivities {
 
   /**
    * Writes the opened old key with {@link SecretStore#write}, the one write every store has, under
-   * its own context ({@code g<generation>-rollback}): stores that derive idempotency tokens from the
-   * context (AWS's ClientRequestToken) then make a new version rather than reuse the publish's.
+   * its own context ({@code g<generation>-rollback}): stores that derive idempotency tokens from
+   * the context (AWS's ClientRequestToken) then make a new version rather than reuse the publish's.
    */
   @Override
   public PublishReceipt putBackOldKey(
@@ -156,7 +156,9 @@ public final class SecretStoreActivitiesImpl implements SecretStoreActivities {
     }
     if (raw == null || !KeyMaterial.tokenHash(raw).equals(key.tokenHash())) {
       throw ApplicationFailure.newNonRetryableFailure(
-          "the sealed value given is not " + key.fingerprint() + ": nothing written to "
+          "the sealed value given is not "
+              + key.fingerprint()
+              + ": nothing written to "
               + d.describe(),
           RotationFailures.SEALING_KEY_MISMATCH);
     }

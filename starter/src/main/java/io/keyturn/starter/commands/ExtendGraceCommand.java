@@ -85,7 +85,8 @@ public final class ExtendGraceCommand extends RotationUpdateCommand {
               + " not "
               + (extendBy == null ? "neither" : "both"));
     }
-    GraceChange.Kind kind = extendBy != null ? GraceChange.Kind.EXTEND_BY : GraceChange.Kind.ENDS_IN;
+    GraceChange.Kind kind =
+        extendBy != null ? GraceChange.Kind.EXTEND_BY : GraceChange.Kind.ENDS_IN;
     String text = extendBy != null ? extendBy : endsIn;
     Duration d;
     try {
@@ -133,7 +134,8 @@ public final class ExtendGraceCommand extends RotationUpdateCommand {
       o.put("change", asked.describe());
       printJson(o);
     } else {
-      cli.out().println(id + "  grace period " + asked.describe() + ": now ends at " + s.graceEndsAt());
+      cli.out()
+          .println(id + "  grace period " + asked.describe() + ": now ends at " + s.graceEndsAt());
       cli.out().println(s.message());
     }
     return 0;

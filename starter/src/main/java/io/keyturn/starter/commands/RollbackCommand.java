@@ -48,7 +48,8 @@ public final class RollbackCommand extends RotationUpdateCommand {
   protected void prepare() {
     super.prepare();
     if (reason == null || reason.isBlank()) {
-      throw usage("--reason must say why the rotation is rolled back (it goes into the audit trail)");
+      throw usage(
+          "--reason must say why the rotation is rolled back (it goes into the audit trail)");
     }
   }
 
@@ -69,7 +70,8 @@ public final class RollbackCommand extends RotationUpdateCommand {
   protected int run(WorkflowClient client) {
     String why = reason.strip();
     if (!global.json()) {
-      cli.err().println("Rolling back " + id + ": putting the old key back in every destination...");
+      cli.err()
+          .println("Rolling back " + id + ": putting the old key back in every destination...");
       cli.err().flush();
     }
     KeyRotationWorkflow wf = client.newWorkflowStub(KeyRotationWorkflow.class, id);

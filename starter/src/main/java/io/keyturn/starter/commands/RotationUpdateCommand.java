@@ -28,7 +28,9 @@ abstract class RotationUpdateCommand extends OneRotationCommand {
     }
   }
 
-  /** What this command calls the change, in messages ("roll back", "change the grace period of"). */
+  /**
+   * What this command calls the change, in messages ("roll back", "change the grace period of").
+   */
   protected abstract String doing();
 
   /** What a rotation that is not running means for this change. */

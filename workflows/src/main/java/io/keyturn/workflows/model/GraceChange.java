@@ -5,10 +5,10 @@ import java.time.Instant;
 
 /**
  * An operator's change to a running grace period ({@code keyturn extend-grace}): either later by
- * {@code amount} ({@link Kind#EXTEND_BY}), or ending {@code amount} from now ({@link
- * Kind#ENDS_IN}, which may shorten or lengthen it). The amount is always positive: ending the grace
- * period now is {@code revoke-now}'s job. The rotation checks the change against its own clock and
- * bound ({@link #problem}) before accepting it, so a bad change is refused with nothing changed.
+ * {@code amount} ({@link Kind#EXTEND_BY}), or ending {@code amount} from now ({@link Kind#ENDS_IN},
+ * which may shorten or lengthen it). The amount is always positive: ending the grace period now is
+ * {@code revoke-now}'s job. The rotation checks the change against its own clock and bound ({@link
+ * #problem}) before accepting it, so a bad change is refused with nothing changed.
  *
  * <p>Not checked in the constructor: a refused change must reach the rotation's validator to be
  * refused there with its reason, whoever sent it.
