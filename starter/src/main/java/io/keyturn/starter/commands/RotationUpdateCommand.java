@@ -4,7 +4,6 @@ import io.keyturn.starter.CliFailure;
 import io.keyturn.starter.output.Report;
 import io.keyturn.starter.output.RotationView;
 import io.keyturn.starter.output.RotationWatcher;
-import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowUpdateException;
@@ -20,13 +19,6 @@ import java.util.function.Supplier;
  * workflow id or by its secret id.
  */
 abstract class RotationUpdateCommand extends OneRotationCommand {
-
-  @Override
-  protected void prepare() {
-    if (id != null && !id.contains("/")) {
-      id = RotationRequest.workflowId(id);
-    }
-  }
 
   /**
    * What this command calls the change, in messages ("roll back", "change the grace period of").
