@@ -252,7 +252,7 @@ class RollbackAndExtendGraceCliTest {
     assertThat(o.path("reason").asText()).isEqualTo("client X breaks");
     assertThat(o.path("message").asText())
         .contains("rolled back at the request of")
-        .contains("hold the old key " + OLD.fingerprint());
+        .contains("holds the old key " + OLD.fingerprint());
 
     Run again = run("rollback", "cli-undo", "--reason", "twice");
     assertThat(again.exit()).isEqualTo(1);

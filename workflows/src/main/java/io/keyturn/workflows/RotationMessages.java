@@ -274,7 +274,8 @@ public final class RotationMessages {
         + masked(reason)
         + "): "
         + String.join(", ", holdTheOldKey)
-        + " hold the old key "
+        + (holdTheOldKey.size() == 1 ? " holds" : " hold")
+        + " the old key "
         + fingerprint(r.oldKey())
         + " again (read back), which works and was NOT revoked. "
         + discarded;
