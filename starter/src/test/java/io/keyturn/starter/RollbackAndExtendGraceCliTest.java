@@ -282,4 +282,31 @@ class RollbackAndExtendGraceCliTest {
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.err()).contains("no rotation with id 'rotation/nobody-here'");
   }
+
+  @Test
+  void withoutAWorkerTheCommandStopsSayingSoInsteadOfWaitingForEver() {
+    RotationRequest req =
+        RotationRequest.builder("cli-no-worker")
+            .generation(1)
+            .gatewayUrl("http://127.0.0.1:4000")
+            .oldKey(OLD)
+            .destinations(new Destination("vault-kv2", Map.of("name", "cli-no-worker")))
+            .gracePeriod(Duration.ofHours(1))
+            .build();
+    KeyRotationWorkflow wf =
+        client.newWorkflowStub(
+            KeyRotationWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(req.workflowId())
+                .setTaskQueue("no-worker-polls-this")
+                .build());
+    WorkflowClient.start(wf::rotate, req);
+
+    Run r = run("extend-grace", "cli-no-worker", "1h");
+
+    assertThat(r.exit()).as(r.all()).isEqualTo(1);
+    assertThat(r.err())
+        .contains("no keyturn worker answered within 3 s")
+        .contains("keyturn status");
+  }
 }

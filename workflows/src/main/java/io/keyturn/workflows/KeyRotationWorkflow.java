@@ -19,6 +19,12 @@ import io.temporal.workflow.WorkflowMethod;
 @WorkflowInterface
 public interface KeyRotationWorkflow {
 
+  /** The name of the {@link #rollback} update (a wire name). */
+  String ROLLBACK = "rollback";
+
+  /** The name of the {@link #changeGrace} update (a wire name). */
+  String CHANGE_GRACE = "changeGrace";
+
   /** The task queue workers of this workflow poll. */
   String TASK_QUEUE = "keyturn-rotations";
 
@@ -42,27 +48,27 @@ public interface KeyRotationWorkflow {
    * take it back) puts back what it changed and fails, and the rotation goes on in its grace
    * period.
    */
-  @UpdateMethod(name = "rollback")
+  @UpdateMethod(name = ROLLBACK)
   RotationStatus rollback(String reason, String requestedBy);
 
   /**
    * Refuses a rollback, with nothing changed, unless the rotation is in its grace period, holds the
    * old key's sealed value, and is not revoking or rolling back already.
    */
-  @UpdateValidatorMethod(updateName = "rollback")
+  @UpdateValidatorMethod(updateName = ROLLBACK)
   void validateRollback(String reason, String requestedBy);
 
   /**
    * Moves the end of the grace period ({@code keyturn extend-grace}): later, or to a time from now.
    * The rotation's timer follows the new end. Returns the status with the new end.
    */
-  @UpdateMethod(name = "changeGrace")
+  @UpdateMethod(name = CHANGE_GRACE)
   RotationStatus changeGrace(GraceChange change);
 
   /**
    * Refuses a grace change, with nothing changed, unless the rotation is in its grace period and
    * the new end is in the future and within {@link RotationRequest#MAX_GRACE} of the publish.
    */
-  @UpdateValidatorMethod(updateName = "changeGrace")
+  @UpdateValidatorMethod(updateName = CHANGE_GRACE)
   void validateChangeGrace(GraceChange change);
 }

@@ -127,8 +127,7 @@ public final class ExtendGraceCommand extends RotationUpdateCommand {
   @Override
   protected int run(WorkflowClient client) {
     GraceChange asked = new GraceChange(change.kind(), change.amount(), cli.user());
-    KeyRotationWorkflow wf = client.newWorkflowStub(KeyRotationWorkflow.class, id);
-    RotationStatus s = send(client, () -> wf.changeGrace(asked));
+    RotationStatus s = send(client, KeyRotationWorkflow.CHANGE_GRACE, asked);
     if (global.json()) {
       Map<String, Object> o = json("changeGrace", s);
       o.put("change", asked.describe());

@@ -74,8 +74,7 @@ public final class RollbackCommand extends RotationUpdateCommand {
           .println("Rolling back " + id + ": putting the old key back in every destination...");
       cli.err().flush();
     }
-    KeyRotationWorkflow wf = client.newWorkflowStub(KeyRotationWorkflow.class, id);
-    RotationStatus s = send(client, () -> wf.rollback(why, cli.user()));
+    RotationStatus s = send(client, KeyRotationWorkflow.ROLLBACK, why, cli.user());
     if (global.json()) {
       Map<String, Object> o = json("rollback", s);
       o.put("reason", why);

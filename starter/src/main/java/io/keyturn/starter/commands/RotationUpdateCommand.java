@@ -6,11 +6,18 @@ import io.keyturn.starter.output.RotationView;
 import io.keyturn.starter.output.RotationWatcher;
 import io.keyturn.workflows.model.RotationStatus;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
+import io.temporal.client.WorkflowUpdateHandle;
+import io.temporal.client.WorkflowUpdateStage;
 import io.temporal.failure.ApplicationFailure;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.function.Supplier;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A command that asks a running rotation to change course through a Temporal Update (rollback,
@@ -29,10 +36,12 @@ abstract class RotationUpdateCommand extends OneRotationCommand {
   protected abstract String notRunningHint(String workflowStatus);
 
   /**
-   * Sends the update to the running rotation {@link #id} and returns the rotation's status after
-   * it; a refusal becomes a {@link CliFailure} with the rotation's own words.
+   * Sends the update {@code name} with {@code args} to the running rotation {@link #id} and returns
+   * the rotation's status after it; a refusal becomes a {@link CliFailure} with the rotation's own
+   * words. A worker must accept or refuse it within {@link #acceptWithin()}: without one the
+   * command stops saying so instead of waiting for ever. Once accepted, it waits for the outcome.
    */
-  protected RotationStatus send(WorkflowClient client, Supplier<RotationStatus> update) {
+  protected RotationStatus send(WorkflowClient client, String name, Object... args) {
     RotationView v = new RotationWatcher(client, cli.timing()).describeOnly(id);
     if (!v.running()) {
       throw CliFailure.failed(
@@ -48,11 +57,46 @@ abstract class RotationUpdateCommand extends OneRotationCommand {
               + id
               + "`.");
     }
+    WorkflowStub stub = client.newUntypedWorkflowStub(id);
+    CompletableFuture<WorkflowUpdateHandle<RotationStatus>> accepted =
+        CompletableFuture.supplyAsync(
+            () -> stub.startUpdate(name, WorkflowUpdateStage.ACCEPTED, RotationStatus.class, args));
     try {
-      return update.get();
+      WorkflowUpdateHandle<RotationStatus> handle =
+          accepted.get(acceptWithin().toMillis(), TimeUnit.MILLISECONDS);
+      return handle.getResult();
+    } catch (TimeoutException e) {
+      throw CliFailure.failed(
+          "cannot "
+              + doing()
+              + " "
+              + id
+              + ": no keyturn worker answered within "
+              + acceptWithin().toSeconds()
+              + " s (is one running on the task queue?). The request may still be applied when a"
+              + " worker picks it up, unless the rotation refuses it then: check `keyturn status "
+              + id
+              + "` before sending it again.");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw CliFailure.failed("interrupted while waiting for " + id + " to answer");
+    } catch (ExecutionException e) {
+      throw refused(e.getCause());
     } catch (WorkflowUpdateException e) {
-      throw CliFailure.failed("cannot " + doing() + " " + id + ": " + refusal(e));
+      throw refused(e);
     }
+  }
+
+  /** How long a worker has to accept or refuse the update: six status-query timeouts (60 s). */
+  private Duration acceptWithin() {
+    return cli.timing().queryTimeout().multipliedBy(6);
+  }
+
+  private RuntimeException refused(Throwable e) {
+    if (e instanceof WorkflowUpdateException u) {
+      return CliFailure.failed("cannot " + doing() + " " + id + ": " + refusal(u));
+    }
+    return e instanceof RuntimeException r ? r : new IllegalStateException(e);
   }
 
   /** The rotation's own refusal, without Temporal's wrapping. */
