@@ -102,6 +102,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       "  keyturn rotate --secret-id billing-api --key-file ./billing-api.key --wait",
       "  keyturn status rotation/billing-api/20250101120000",
       "  keyturn revoke-now rotation/billing-api/20250101120000 --reason leaked",
+      "  keyturn extend-grace billing-api 48h",
+      "  keyturn rollback billing-api --reason \"client X rejects the new key\"",
       "  keyturn gateway check --gateway https://litellm.example.com",
       "",
       "  # scheduled rotation, from a file",
