@@ -181,6 +181,13 @@ class RollbackAndGraceEndToEndTest extends OnE2eStack {
     assertThat(again.err()).contains("not running").contains("Nothing was changed");
     assertThat(VaultKeys.of(bao, "app-u")).isEqualTo(oldRaw);
     assertNoKeyIn(worker.log(), oldRaw, newRaw);
+    // The audit trail has each operator's change, with who sent it.
+    assertThat(worker.log())
+        .contains("\"event\":\"operator\",\"step\":\"changeGrace\",\"workflow_id\":\"" + id)
+        .containsPattern(
+            "\"event\":\"operator\",\"step\":\"rollback\",\"workflow_id\":\""
+                + id
+                + "\",\"secret\":\"app-u\",\"requested_by\":\"[^\"]+\",\"outcome\":\"succeeded\"");
   }
 
   @Test

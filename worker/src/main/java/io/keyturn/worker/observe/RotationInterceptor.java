@@ -124,19 +124,20 @@ public final class RotationInterceptor extends WorkerInterceptorBase {
                 ? c.requestedBy()
                 : args.length > 1 && args[1] instanceof String s ? s : null;
         String outcome = RotationMetrics.FAILED;
-        RotationStatus status = null;
+        String graceEndsAt = null;
         try {
           UpdateOutput out = super.executeUpdate(input);
           outcome = RotationMetrics.SUCCEEDED;
-          status = out.getResult() instanceof RotationStatus s ? s : null;
+          if (out.getResult() instanceof RotationStatus s
+              && s.phase() == RotationPhase.IN_GRACE
+              && s.graceEndsAt() != null) {
+            graceEndsAt = s.graceEndsAt();
+          }
           return out;
         } finally {
           if (!Workflow.isReplaying() && req != null) {
-            if (status != null
-                && status.phase() == RotationPhase.IN_GRACE
-                && status.graceEndsAt() != null) {
-              metrics.graceEndsAt(
-                  req.secretId(), Instant.parse(status.graceEndsAt()).getEpochSecond());
+            if (graceEndsAt != null) {
+              metrics.graceEndsAt(req.secretId(), Instant.parse(graceEndsAt).getEpochSecond());
             }
             AuditLog.write(
                 AuditLog.fields(
@@ -151,7 +152,7 @@ public final class RotationInterceptor extends WorkerInterceptorBase {
                     "requested_by",
                     by,
                     "grace_ends_at",
-                    status == null ? null : status.graceEndsAt(),
+                    graceEndsAt,
                     "outcome",
                     outcome));
           }
