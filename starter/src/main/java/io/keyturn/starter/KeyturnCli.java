@@ -2,6 +2,7 @@ package io.keyturn.starter;
 
 import io.keyturn.starter.commands.ApplyCommand;
 import io.keyturn.starter.commands.DriftCommand;
+import io.keyturn.starter.commands.ExtendGraceCommand;
 import io.keyturn.starter.commands.FleetStatusCommand;
 import io.keyturn.starter.commands.GatewayCommand;
 import io.keyturn.starter.commands.HistoryCommand;
@@ -12,6 +13,7 @@ import io.keyturn.starter.commands.OrphansCommand;
 import io.keyturn.starter.commands.PauseCommand;
 import io.keyturn.starter.commands.PlanCommand;
 import io.keyturn.starter.commands.RevokeNowCommand;
+import io.keyturn.starter.commands.RollbackCommand;
 import io.keyturn.starter.commands.RotateCommand;
 import io.keyturn.starter.commands.RotateFleetCommand;
 import io.keyturn.starter.commands.RotateNowCommand;
@@ -60,6 +62,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       StatusCommand.class,
       WaitCommand.class,
       RevokeNowCommand.class,
+      RollbackCommand.class,
+      ExtendGraceCommand.class,
       GatewayCommand.class,
       ValidateCommand.class,
       PlanCommand.class,
@@ -104,6 +108,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
       "  keyturn rotate --secret-id billing-api --key-file ./billing-api.key --wait",
       "  keyturn status rotation/billing-api/20250101120000",
       "  keyturn revoke-now rotation/billing-api/20250101120000 --reason leaked",
+      "  keyturn extend-grace billing-api 48h",
+      "  keyturn rollback billing-api --reason \"client X rejects the new key\"",
       "  keyturn gateway check --gateway https://litellm.example.com",
       "",
       "  # scheduled rotation, from a file",

@@ -101,4 +101,20 @@ public class FakeKeyRotationWorkflow implements KeyRotationWorkflow {
         revokeNowRequested,
         message);
   }
+
+  @Override
+  public RotationStatus rollback(String reason, String requestedBy) {
+    throw new UnsupportedOperationException("a stand-in rotation cannot roll back");
+  }
+
+  @Override
+  public void validateRollback(String reason, String requestedBy) {}
+
+  @Override
+  public RotationStatus changeGrace(io.keyturn.workflows.model.GraceChange change) {
+    throw new UnsupportedOperationException("a stand-in rotation has no grace period to change");
+  }
+
+  @Override
+  public void validateChangeGrace(io.keyturn.workflows.model.GraceChange change) {}
 }

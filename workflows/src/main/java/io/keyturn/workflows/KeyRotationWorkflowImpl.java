@@ -3,6 +3,7 @@ package io.keyturn.workflows;
 import io.keyturn.workflows.model.CurrentKey;
 import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.EmergencyReport;
+import io.keyturn.workflows.model.GraceChange;
 import io.keyturn.workflows.model.KeyDerivation;
 import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.MintRequest;
@@ -99,6 +100,9 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   private final List<PublishReceipt> publishedAll = new ArrayList<>();
 
   private long graceEndsAtMillis = -1;
+  private long graceStartedAtMillis = -1;
+  private MintRequest mintRequest;
+  private RollbackAsk rollbackAsk;
   private boolean revokeNowRequested;
   private String revokeNowReason;
   private String message = "starting";
@@ -214,6 +218,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
             req.secretId(),
             req.generation(),
             req.oldKey());
+    this.mintRequest = mint;
     Compensations undo = new Compensations();
     try {
       // Registered before the call: a mint whose reply was lost may have created the key.
@@ -312,7 +317,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
    */
   private boolean awaitGrace(RotationRequest req, String who) {
     setPhase(RotationPhase.IN_GRACE);
-    graceEndsAtMillis = Workflow.currentTimeMillis() + req.gracePeriod().toMillis();
+    graceStartedAtMillis = Workflow.currentTimeMillis();
+    graceEndsAtMillis = graceStartedAtMillis + req.gracePeriod().toMillis();
     message =
         RotationMessages.inGrace(
             req, locationList(), Instant.ofEpochMilli(graceEndsAtMillis).toString());
@@ -321,7 +327,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     tellLauncher();
     boolean early;
     try {
-      early = Workflow.await(req.gracePeriod(), () -> revokeNowRequested);
+      early = awaitGraceEnd();
     } catch (CanceledFailure e) {
       throw cancelledAfterPublish();
     }
@@ -475,5 +481,196 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
         graceEndsAtMillis < 0 ? null : Instant.ofEpochMilli(graceEndsAtMillis).toString(),
         revokeNowRequested,
         message);
+  }
+
+  /** Failure type a rotation ends with when an operator rolled it back in its grace period. */
+  public static final String ROLLED_BACK_ON_REQUEST = "RolledBackOnRequest";
+
+  /** Failure type of a rollback the rotation refused (nothing changed, or all of it put back). */
+  public static final String ROLLBACK_REFUSED = "RollbackRefused";
+
+  /** Failure type of a grace change the rotation refused (nothing changed). */
+  public static final String GRACE_CHANGE_REFUSED = "GraceChangeRefused";
+
+  /** An operator's rollback, from the update that asked for it until the rotation answers it. */
+  private static final class RollbackAsk {
+    final String reason;
+    final String by;
+    boolean done;
+    String refusal;
+
+    RollbackAsk(String reason, String by) {
+      this.reason = reason;
+      this.by = by;
+    }
+  }
+
+  /**
+   * Waits out the grace period, whose end an operator may move while it runs ({@link
+   * #changeGrace}): each move wakes the wait, which sleeps again until the new end, so the timer in
+   * history always matches the end the rotation shows. A rollback an operator asks for runs here;
+   * when it finishes it ends the rotation (it throws), when it is refused the wait goes on. Returns
+   * whether revokeNow ended the grace period early.
+   */
+  private boolean awaitGraceEnd() {
+    while (true) {
+      long end = graceEndsAtMillis;
+      Duration left = Duration.ofMillis(Math.max(0, end - Workflow.currentTimeMillis()));
+      Workflow.await(
+          left, () -> revokeNowRequested || rollbackAsk != null || graceEndsAtMillis != end);
+      if (rollbackAsk != null) {
+        rollBackOnRequest(rollbackAsk);
+        continue;
+      }
+      if (revokeNowRequested) {
+        return true;
+      }
+      if (graceEndsAtMillis == end) {
+        return false;
+      }
+    }
+  }
+
+  /**
+   * An operator's rollback in the grace period. Checks that the old key still works at the proxy,
+   * then puts it back in every destination (each read back and compared by fingerprint),
+   * registering for each a step that publishes the new key there again; deletes the new key; ends
+   * the rotation as ROLLED_BACK. Nothing is revoked. If the check or a put-back fails, the steps
+   * registered so far run in reverse (every destination holds the new key again), the rollback is
+   * refused with what happened, and the rotation stays in its grace period.
+   */
+  private void rollBackOnRequest(RollbackAsk ask) {
+    RotationRequest req = request;
+    log.warn(
+        "rotation {}: rollback asked by {} ({})",
+        RotationMessages.who(req),
+        ask.by,
+        RotationMessages.masked(ask.reason));
+    message = RotationMessages.rollingBack(ask.by, "checking that the old key still works");
+    details();
+    try {
+      gateway.confirmUsable(req.gatewayUrl(), req.oldKey(), req.oldKeySealed());
+    } catch (ActivityFailure e) {
+      refuseRollback(ask, RotationMessages.rollbackRefusedOldKeyUnusable(req, e));
+      return;
+    }
+    Compensations redo = new Compensations();
+    List<String> holdTheOldKey = new ArrayList<>();
+    try {
+      for (Destination d : req.destinations()) {
+        message =
+            RotationMessages.rollingBack(ask.by, "putting the old key back in " + d.describe());
+        details();
+        MintedKey key = minted;
+        // Registered before the write: a put-back whose reply was lost may have landed.
+        redo.add(
+            () -> {
+              storeMustFinish.publishTo(d, key);
+              return RotationMessages.republished(d, key.ref());
+            },
+            e -> RotationMessages.couldNotRepublish(d, key.ref(), e));
+        store.putBackOldKey(
+            d,
+            req.oldKey(),
+            req.oldKeySealed(),
+            Workflow.getInfo().getWorkflowId(),
+            req.generation());
+        holdTheOldKey.add(d.describe());
+      }
+    } catch (ActivityFailure | CanceledFailure e) {
+      String undone = redo.unwind();
+      refuseRollback(ask, RotationMessages.rollbackUndone(req, e, undone));
+      return;
+    }
+    message =
+        RotationMessages.rollingBack(ask.by, "deleting the new key " + minted.ref().fingerprint());
+    details();
+    String discarded;
+    try {
+      discarded =
+          RotationMessages.newKeyDiscarded(
+              gatewayMustFinish.discardDerivedKey(mintRequest), mintRequest.alias());
+    } catch (ActivityFailure e) {
+      discarded = RotationMessages.couldNotDiscard(mintRequest.alias(), e);
+    }
+    message =
+        RotationMessages.rolledBackOnRequest(req, ask.by, ask.reason, holdTheOldKey, discarded);
+    setPhase(RotationPhase.ROLLED_BACK);
+    log.warn(message);
+    ask.done = true;
+    // The update that asked answers before the rotation closes, so the CLI hears how it went.
+    Workflow.await(Workflow::isEveryHandlerFinished);
+    throw ApplicationFailure.newNonRetryableFailureWithCause(
+        message,
+        ROLLED_BACK,
+        ApplicationFailure.newNonRetryableFailure(
+            "rolled back on request of " + ask.by, ROLLED_BACK_ON_REQUEST));
+  }
+
+  /** A rollback that did not happen: the rotation goes on in its grace period. */
+  private void refuseRollback(RollbackAsk ask, String why) {
+    log.error(why);
+    ask.refusal = why;
+    ask.done = true;
+    rollbackAsk = null;
+    message =
+        RotationMessages.inGrace(
+            request, locationList(), Instant.ofEpochMilli(graceEndsAtMillis).toString());
+    details();
+  }
+
+  @Override
+  public void validateRollback(String reason, String requestedBy) {
+    String refusal =
+        RotationMessages.rollbackRefusal(
+            request, phase, reason, revokeNowRequested, rollbackAsk != null);
+    if (refusal != null) {
+      throw ApplicationFailure.newNonRetryableFailure(refusal, ROLLBACK_REFUSED);
+    }
+  }
+
+  @Override
+  public RotationStatus rollback(String reason, String requestedBy) {
+    RollbackAsk ask =
+        new RollbackAsk(
+            reason.strip(),
+            requestedBy == null || requestedBy.isBlank() ? "unknown" : requestedBy.strip());
+    rollbackAsk = ask;
+    Workflow.await(() -> ask.done);
+    if (ask.refusal != null) {
+      throw ApplicationFailure.newNonRetryableFailure(ask.refusal, ROLLBACK_REFUSED);
+    }
+    return status();
+  }
+
+  @Override
+  public void validateChangeGrace(GraceChange change) {
+    String refusal =
+        RotationMessages.graceChangeRefusal(
+            request, phase, revokeNowRequested, rollbackAsk != null);
+    if (refusal == null) {
+      String problem =
+          change == null
+              ? "say how the grace period changes"
+              : change.problem(
+                  Instant.ofEpochMilli(Workflow.currentTimeMillis()),
+                  Instant.ofEpochMilli(graceStartedAtMillis),
+                  Instant.ofEpochMilli(graceEndsAtMillis));
+      refusal = problem == null ? null : RotationMessages.graceChangeRefused(request, problem);
+    }
+    if (refusal != null) {
+      throw ApplicationFailure.newNonRetryableFailure(refusal, GRACE_CHANGE_REFUSED);
+    }
+  }
+
+  @Override
+  public RotationStatus changeGrace(GraceChange change) {
+    Instant before = Instant.ofEpochMilli(graceEndsAtMillis);
+    Instant after = change.newEnd(Instant.ofEpochMilli(Workflow.currentTimeMillis()), before);
+    graceEndsAtMillis = after.toEpochMilli();
+    message = RotationMessages.graceChanged(request, locationList(), change, before, after);
+    log.info(message);
+    details();
+    return status();
   }
 }

@@ -70,4 +70,13 @@ public interface LiteLlmActivities {
    * know the key.
    */
   boolean blockKey(String gatewayUrl, KeyRef key);
+
+  /**
+   * Proves a key still works before a rollback puts it back: opens {@code sealed} (which must be
+   * {@code key}), {@code /key/info} shows it live, not blocked and not expired, and {@code
+   * /v1/models} with the key itself as bearer answers 200. Read-only, so idempotent. Fails
+   * non-retryably with {@link RotationFailures#KEY_UNUSABLE} (or {@link
+   * RotationFailures#OLD_KEY_NOT_FOUND}, {@link RotationFailures#SEALING_KEY_MISMATCH}) saying why.
+   */
+  void confirmUsable(String gatewayUrl, KeyRef key, SealedSecret sealed);
 }

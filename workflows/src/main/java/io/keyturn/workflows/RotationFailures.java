@@ -81,6 +81,9 @@ public final class RotationFailures {
    */
   public static final String ALREADY_RUNNING = "RotationAlreadyRunning";
 
+  /** A key that should still work (the old key, before a rollback) is refused or gone. */
+  public static final String KEY_UNUSABLE = "KeyUnusable";
+
   /** Retryable: the proxy or store is throttling, overloaded or unreachable. */
   public static final String TRANSIENT = "Transient";
 
@@ -104,7 +107,8 @@ public final class RotationFailures {
           NOTHING_TO_ROTATE,
           ALREADY_RUNNING,
           WORKER_MISCONFIGURED,
-          SEALING_KEY_MISMATCH);
+          SEALING_KEY_MISMATCH,
+          KEY_UNUSABLE);
 
   /** Whether {@code t} or one of its causes is an application failure of {@code type}. */
   public static boolean hasType(Throwable t, String type) {

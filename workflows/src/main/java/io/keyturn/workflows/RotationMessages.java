@@ -295,4 +295,177 @@ public final class RotationMessages {
         + (reason == null || reason.isBlank() ? "no reason given" : reason)
         + ")";
   }
+
+  // ---- An operator's rollback and grace changes (keyturn rollback, keyturn extend-grace) ----
+
+  private static final java.util.regex.Pattern KEY_LIKE =
+      java.util.regex.Pattern.compile("sk-[A-Za-z0-9_\\-]{4,}");
+
+  /** Operator text (a reason) with anything that looks like a key masked, for plain messages. */
+  static String masked(String text) {
+    return text == null ? "" : KEY_LIKE.matcher(text).replaceAll("sk-…");
+  }
+
+  static String rollingBack(String by, String doing) {
+    return "rolling back at the request of " + by + ": " + doing;
+  }
+
+  /**
+   * Why a rollback cannot start, or null when it can: only in the grace period, with the old key's
+   * value at hand, and while nothing else ends the grace period.
+   */
+  static String rollbackRefusal(
+      RotationRequest r,
+      RotationPhase phase,
+      String reason,
+      boolean revokeNowRequested,
+      boolean rollingBack) {
+    String nothing = " Nothing was changed.";
+    if (reason == null || reason.isBlank()) {
+      return "say why with --reason: it goes into the rotation's audit trail." + nothing;
+    }
+    if (r == null || phase.ordinal() < RotationPhase.IN_GRACE.ordinal()) {
+      return "Rotation"
+          + (r == null || r.generation() == 0 ? "" : " of " + who(r))
+          + " is "
+          + phase
+          + ": its new key is not published yet, so there is nothing to undo (a rotation that"
+          + " fails before its grace period rolls back by itself)."
+          + nothing
+          + " Try again once `keyturn status` shows IN_GRACE.";
+    }
+    if (phase == RotationPhase.REVOKING || phase == RotationPhase.COMPLETED) {
+      return "Rotation of "
+          + who(r)
+          + " is past its grace period ("
+          + phase
+          + "): the old key "
+          + fingerprint(r.oldKey())
+          + " is gone or being revoked, so it cannot be put back."
+          + nothing
+          + " Rotate again instead.";
+    }
+    if (phase != RotationPhase.IN_GRACE) {
+      return "Rotation of " + who(r) + " already ended as " + phase + "." + nothing;
+    }
+    if (revokeNowRequested) {
+      return "Rotation of "
+          + who(r)
+          + ": revoke-now was asked, so the old key "
+          + fingerprint(r.oldKey())
+          + " is being revoked and cannot be put back."
+          + nothing
+          + " Rotate again instead.";
+    }
+    if (rollingBack) {
+      return "A rollback of " + who(r) + " is already running: follow it with `keyturn status`.";
+    }
+    if (r.oldKeySealed() == null) {
+      return "Rotation of "
+          + who(r)
+          + " was started from the old key's token hash only (--key-hash), so the worker does not"
+          + " hold the value of the old key "
+          + fingerprint(r.oldKey())
+          + " and cannot put it back."
+          + nothing
+          + " Put the old key back in each destination by hand and end this rotation, or let it"
+          + " finish and rotate again.";
+    }
+    return null;
+  }
+
+  static String rollbackRefusedOldKeyUnusable(RotationRequest r, Throwable e) {
+    return "Rollback of "
+        + who(r)
+        + " refused: the old key "
+        + fingerprint(r.oldKey())
+        + " does not work at the proxy ("
+        + sentence(rootMessage(e))
+        + ") Nothing was changed: the new key stays published and the rotation goes on in its"
+        + " grace period. Rotate again instead if the new key is bad.";
+  }
+
+  static String republished(Destination d, KeyRef newKey) {
+    return d.describe() + " holds the new key " + fingerprint(newKey) + " again.";
+  }
+
+  static String couldNotRepublish(Destination d, KeyRef newKey, Throwable e) {
+    return "COULD NOT put the new key "
+        + fingerprint(newKey)
+        + " back in "
+        + d.describe()
+        + " ("
+        + rootMessage(e)
+        + "): it holds the old key, which still works; both keys stay valid until the grace"
+        + " period ends, so publish the new key there by hand before then.";
+  }
+
+  static String rollbackUndone(RotationRequest r, Throwable cause, String undone) {
+    return "Rollback of "
+        + who(r)
+        + " failed while putting the old key back: "
+        + sentence(rootMessage(cause))
+        + (undone.isEmpty() ? "" : " " + undone)
+        + " The rotation goes on in its grace period; both keys still work.";
+  }
+
+  static String rolledBackOnRequest(
+      RotationRequest r, String by, String reason, List<String> holdTheOldKey, String discarded) {
+    return "Rotation of "
+        + who(r)
+        + " rolled back at the request of "
+        + by
+        + " ("
+        + masked(reason)
+        + "): "
+        + String.join(", ", holdTheOldKey)
+        + (holdTheOldKey.size() == 1 ? " holds" : " hold")
+        + " the old key "
+        + fingerprint(r.oldKey())
+        + " again (read back), which works and was NOT revoked. "
+        + discarded;
+  }
+
+  /** Why the grace period cannot change now, or null when it can (only while in it). */
+  static String graceChangeRefusal(
+      RotationRequest r, RotationPhase phase, boolean revokeNowRequested, boolean rollingBack) {
+    String of = r == null || r.generation() == 0 ? "" : " of " + who(r);
+    if (phase != RotationPhase.IN_GRACE) {
+      String why =
+          phase.ordinal() < RotationPhase.IN_GRACE.ordinal()
+              ? " Its grace period has not begun: the new key is not published yet. Try again"
+                  + " once `keyturn status` shows IN_GRACE."
+              : " Its grace period is over.";
+      return "Rotation" + of + " is " + phase + "." + why + " Nothing was changed.";
+    }
+    if (revokeNowRequested) {
+      return "Rotation"
+          + of
+          + ": revoke-now was asked, so the grace period is ending now. Nothing was changed.";
+    }
+    if (rollingBack) {
+      return "Rotation" + of + " is being rolled back. Nothing was changed.";
+    }
+    return null;
+  }
+
+  static String graceChangeRefused(RotationRequest r, String problem) {
+    return "Grace period of " + who(r) + " not changed: " + problem + ".";
+  }
+
+  static String graceChanged(
+      RotationRequest r,
+      List<String> locations,
+      io.keyturn.workflows.model.GraceChange change,
+      java.time.Instant before,
+      java.time.Instant after) {
+    return inGrace(r, locations, after.toString())
+        + " (grace period "
+        + change.describe()
+        + " by "
+        + change.requestedBy()
+        + "; it was to end at "
+        + before
+        + ")";
+  }
 }

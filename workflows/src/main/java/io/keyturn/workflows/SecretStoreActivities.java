@@ -2,8 +2,10 @@ package io.keyturn.workflows;
 
 import io.keyturn.workflows.model.CurrentKey;
 import io.keyturn.workflows.model.Destination;
+import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.MintedKey;
 import io.keyturn.workflows.model.PublishReceipt;
+import io.keyturn.workflows.model.SealedSecret;
 import io.temporal.activity.ActivityInterface;
 
 /** Writes to the secret stores applications read from. Store credentials are the worker's. */
@@ -36,4 +38,20 @@ public interface SecretStoreActivities {
    * store does not hold this key. Returns a sentence saying what it did.
    */
   String restoreAt(Destination destination, MintedKey key);
+
+  /**
+   * Puts a rotation's old key back in one destination (an operator's rollback in the grace period):
+   * opens {@code sealed} in the worker, checks it is {@code key}, writes it as the store's current
+   * value the way {@link #publishTo} writes a new key (every store type can), reads it back and
+   * compares fingerprints. Idempotent: when the store already holds {@code key} nothing is written.
+   * Fails non-retryably with {@link RotationFailures#SEALING_KEY_MISMATCH} when the value cannot be
+   * opened or is not {@code key}, and with {@link RotationFailures#PUBLISH_MISMATCH} when the
+   * read-back differs.
+   *
+   * @param workflowId the rotation's workflow id, for the store's metadata and idempotency tokens
+   * @param generation the rotation's generation; the write is labelled {@code
+   *     g<generation>-rollback}
+   */
+  PublishReceipt putBackOldKey(
+      Destination destination, KeyRef key, SealedSecret sealed, String workflowId, long generation);
 }

@@ -104,6 +104,22 @@ class FleetRotationWorkflowTest {
     public void revokeNow(String reason) {}
 
     @Override
+    public RotationStatus rollback(String reason, String requestedBy) {
+      throw new UnsupportedOperationException("a stand-in rotation cannot roll back");
+    }
+
+    @Override
+    public void validateRollback(String reason, String requestedBy) {}
+
+    @Override
+    public RotationStatus changeGrace(io.keyturn.workflows.model.GraceChange change) {
+      throw new UnsupportedOperationException("a stand-in rotation has no grace period to change");
+    }
+
+    @Override
+    public void validateChangeGrace(io.keyturn.workflows.model.GraceChange change) {}
+
+    @Override
     public RotationStatus status() {
       return new RotationStatus(
           null, 0, RotationPhase.STARTING, null, null, null, null, null, false, "stub");

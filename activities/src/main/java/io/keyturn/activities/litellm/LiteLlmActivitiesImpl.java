@@ -396,6 +396,68 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
             + " (or was deleted): there is nothing to block. Check the secret and the gateway.");
   }
 
+  @Override
+  public void confirmUsable(String gatewayUrl, KeyRef key, SealedSecret sealed) {
+    if (sealed == null) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "the value of " + key.fingerprint() + " was never given to this rotation",
+          RotationFailures.KEY_UNUSABLE);
+    }
+    String raw;
+    try {
+      raw = secret.open(sealed);
+    } catch (IllegalArgumentException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "cannot open the sealed value of " + key.fingerprint() + ": " + e.getMessage(),
+          RotationFailures.SEALING_KEY_MISMATCH);
+    }
+    if (!KeyMaterial.tokenHash(raw).equals(key.tokenHash())) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "the sealed value this rotation holds is not " + key.fingerprint(),
+          RotationFailures.SEALING_KEY_MISMATCH);
+    }
+    Answer<KeyInfoResponse> info = proxy.keyInfo(gatewayUrl, key.tokenHash());
+    if (info.status() == 404 || (info.ok() && info.body().info().deleted())) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.OLD_KEY_NOT_FOUND,
+          "LiteLLM " + gatewayUrl + " no longer has " + key.fingerprint() + " (deleted)");
+    }
+    if (!info.ok()) {
+      throw info.error().toFailure(gatewayUrl, "reading " + key.fingerprint());
+    }
+    KeyInfo row = info.body().info();
+    if (row.blocked()) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.KEY_UNUSABLE,
+          "LiteLLM " + gatewayUrl + " has " + key.fingerprint() + " blocked");
+    }
+    Instant expires = row.expires() == null ? null : parseInstant(row.expires());
+    if (expires != null && !expires.isAfter(Instant.now())) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.KEY_UNUSABLE, key.fingerprint() + " expired at " + expires);
+    }
+    Answer<ModelsResponse> models = proxy.models(gatewayUrl, raw);
+    if (models.status() == 401 || models.status() == 403 || models.error().expiredKey()) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.KEY_UNUSABLE,
+          "LiteLLM "
+              + gatewayUrl
+              + " refuses "
+              + key.fingerprint()
+              + " on /v1/models ("
+              + models.status()
+              + ": "
+              + models.error().message()
+              + ")");
+    }
+    if (!models.ok()) {
+      throw models
+          .error()
+          .toFailure(gatewayUrl, "checking " + key.fingerprint() + " on /v1/models");
+    }
+    log.info("{} still works: live at the proxy and accepted on /v1/models", key.fingerprint());
+  }
+
   private static Instant parseInstant(String s) {
     try {
       return OffsetDateTime.parse(s).toInstant();

@@ -6,8 +6,10 @@ import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.CurrentKey;
 import io.keyturn.workflows.model.Destination;
+import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.MintedKey;
 import io.keyturn.workflows.model.PublishReceipt;
+import io.keyturn.workflows.model.SealedSecret;
 import io.temporal.failure.ApplicationFailure;
 import java.util.Optional;
 import java.util.function.Function;
@@ -133,6 +135,56 @@ public final class SecretStoreActivitiesImpl implements SecretStoreActivities {
               + (r.fingerprint().isEmpty()
                   ? ": the new key removed (it held nothing before)."
                   : ": the previous value put back (version " + r.version() + ").");
+        });
+  }
+
+  /**
+   * Writes the opened old key with {@link SecretStore#write}, the one write every store has, under
+   * its own context ({@code g<generation>-rollback}): stores that derive idempotency tokens from
+   * the context (AWS's ClientRequestToken) then make a new version rather than reuse the publish's.
+   */
+  @Override
+  public PublishReceipt putBackOldKey(
+      Destination d, KeyRef key, SealedSecret sealed, String workflowId, long generation) {
+    String raw;
+    try {
+      raw = sealed == null ? null : secret.open(sealed);
+    } catch (IllegalArgumentException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "cannot open the sealed value of " + key.fingerprint() + ": " + e.getMessage(),
+          RotationFailures.SEALING_KEY_MISMATCH);
+    }
+    if (raw == null || !KeyMaterial.tokenHash(raw).equals(key.tokenHash())) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "the sealed value given is not "
+              + key.fingerprint()
+              + ": nothing written to "
+              + d.describe(),
+          RotationFailures.SEALING_KEY_MISMATCH);
+    }
+    return onStore(
+        d,
+        s -> {
+          StoreReceipt r =
+              s.write(raw, new RotationContext(workflowId, "g" + generation + "-rollback"));
+          String back = s.currentFingerprint().orElse("");
+          if (!back.equals(key.tokenHash())) {
+            throw ApplicationFailure.newNonRetryableFailure(
+                "read-back of "
+                    + s.location()
+                    + " does not hold "
+                    + key.fingerprint()
+                    + " after putting it back: another writer or replication lag",
+                RotationFailures.PUBLISH_MISMATCH);
+          }
+          log.info(
+              "{} {} back in {} (version {})",
+              r.written() ? "put" : "already had",
+              key.fingerprint(),
+              s.location(),
+              r.version());
+          return new PublishReceipt(
+              s.location(), numeric(r.version()), numeric(r.previousVersion()), r.written());
         });
   }
 

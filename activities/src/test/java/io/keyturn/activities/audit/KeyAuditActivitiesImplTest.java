@@ -85,6 +85,16 @@ class KeyAuditActivitiesImplTest {
     public String restoreAt(Destination destination, MintedKey key) {
       throw new UnsupportedOperationException();
     }
+
+    @Override
+    public PublishReceipt putBackOldKey(
+        Destination destination,
+        KeyRef key,
+        io.keyturn.workflows.model.SealedSecret sealed,
+        String workflowId,
+        long generation) {
+      throw new UnsupportedOperationException();
+    }
   }
 
   static final class Temporal implements KeyAuditActivitiesImpl.Rotations {

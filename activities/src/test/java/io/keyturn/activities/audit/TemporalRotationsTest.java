@@ -54,6 +54,22 @@ class TemporalRotationsTest {
     public void revokeNow(String reason) {}
 
     @Override
+    public RotationStatus rollback(String reason, String requestedBy) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void validateRollback(String reason, String requestedBy) {}
+
+    @Override
+    public RotationStatus changeGrace(io.keyturn.workflows.model.GraceChange change) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public void validateChangeGrace(io.keyturn.workflows.model.GraceChange change) {}
+
+    @Override
     public RotationStatus status() {
       return new RotationStatus(
           "x",

@@ -109,6 +109,30 @@ abstract class SecretStoreContractTest {
     assertThat(store.currentFingerprint()).contains(KeyMaterial.tokenHash(second));
   }
 
+  /**
+   * An operator's rollback in the grace period writes the value the rotation replaced back with
+   * {@link SecretStore#write}, under the same workflow id and its own generation label: every store
+   * takes it as a new current version (a store deriving idempotency tokens from the context must
+   * not reuse the publish's), and a retried put-back writes nothing.
+   */
+  @Test
+  void aRollbackWritesTheReplacedValueBackAsANewVersion() {
+    SecretStore store = newStore();
+    String old = newKey();
+    store.write(old, rotation("g1"));
+    RotationContext rotating = rotation("g2");
+    StoreReceipt published = store.write(newKey(), rotating);
+    RotationContext rollback = new RotationContext(rotating.workflowId(), "g2-rollback");
+
+    StoreReceipt back = store.write(old, rollback);
+
+    assertThat(back.written()).isTrue();
+    assertThat(back.version()).isNotEqualTo(published.version());
+    assertThat(store.currentValue()).contains(old);
+    assertThat(store.write(old, rollback).written()).isFalse();
+    assertThat(store.currentFingerprint()).contains(KeyMaterial.tokenHash(old));
+  }
+
   @Test
   void restorePreviousPutsTheFirstValueBackAndIsIdempotent() {
     SecretStore store = newStore();

@@ -35,4 +35,20 @@ public class StandInRotation implements KeyRotationWorkflow {
   public RotationStatus status() {
     return null;
   }
+
+  @Override
+  public RotationStatus rollback(String reason, String requestedBy) {
+    throw new UnsupportedOperationException("a stand-in rotation cannot roll back");
+  }
+
+  @Override
+  public void validateRollback(String reason, String requestedBy) {}
+
+  @Override
+  public RotationStatus changeGrace(io.keyturn.workflows.model.GraceChange change) {
+    throw new UnsupportedOperationException("a stand-in rotation has no grace period to change");
+  }
+
+  @Override
+  public void validateChangeGrace(io.keyturn.workflows.model.GraceChange change) {}
 }

@@ -2,12 +2,15 @@ package io.keyturn.worker.observe;
 
 import io.keyturn.workflows.KeyRotationWorkflowImpl;
 import io.keyturn.workflows.model.CurrentKey;
+import io.keyturn.workflows.model.GraceChange;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.MintRequest;
 import io.keyturn.workflows.model.MintedKey;
 import io.keyturn.workflows.model.RevokeReceipt;
+import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
+import io.keyturn.workflows.model.RotationStatus;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.activity.ActivityInfo;
 import io.temporal.common.interceptors.ActivityInboundCallsInterceptor;
@@ -106,6 +109,55 @@ public final class RotationInterceptor extends WorkerInterceptorBase {
           throw f;
         } finally {
           running.remove(workflowId);
+        }
+      }
+
+      /**
+       * An operator's update (rollback, changeGrace): one audit line with who asked and how it
+       * ended, and a moved grace end on its gauge.
+       */
+      @Override
+      public UpdateOutput executeUpdate(UpdateInput input) {
+        String workflowId = Workflow.getInfo().getWorkflowId();
+        RotationRequest req = running.get(workflowId);
+        Object[] args = input.getArguments();
+        String by =
+            args.length > 0 && args[0] instanceof GraceChange c
+                ? c.requestedBy()
+                : args.length > 1 && args[1] instanceof String s ? s : null;
+        String outcome = RotationMetrics.FAILED;
+        String graceEndsAt = null;
+        try {
+          UpdateOutput out = super.executeUpdate(input);
+          outcome = RotationMetrics.SUCCEEDED;
+          if (out.getResult() instanceof RotationStatus s
+              && s.phase() == RotationPhase.IN_GRACE
+              && s.graceEndsAt() != null) {
+            graceEndsAt = s.graceEndsAt();
+          }
+          return out;
+        } finally {
+          if (!Workflow.isReplaying() && req != null) {
+            if (graceEndsAt != null) {
+              metrics.graceEndsAt(req.secretId(), Instant.parse(graceEndsAt).getEpochSecond());
+            }
+            AuditLog.write(
+                AuditLog.fields(
+                    "event",
+                    "operator",
+                    "step",
+                    input.getUpdateName(),
+                    "workflow_id",
+                    workflowId,
+                    "secret",
+                    req.secretId(),
+                    "requested_by",
+                    by,
+                    "grace_ends_at",
+                    graceEndsAt,
+                    "outcome",
+                    outcome));
+          }
         }
       }
     };

@@ -64,6 +64,9 @@ final class FakeActivities {
     public boolean blockKey(String gatewayUrl, KeyRef key) {
       return true;
     }
+
+    @Override
+    public void confirmUsable(String gatewayUrl, KeyRef key, SealedSecret sealed) {}
   }
 
   static final class Store implements SecretStoreActivities {
@@ -83,6 +86,12 @@ final class FakeActivities {
     @Override
     public String restoreAt(Destination destination, MintedKey key) {
       return "restored.";
+    }
+
+    @Override
+    public PublishReceipt putBackOldKey(
+        Destination destination, KeyRef key, SealedSecret sealed, String workflowId, long gen) {
+      return new PublishReceipt(destination.describe(), 3, 2, true);
     }
   }
 }

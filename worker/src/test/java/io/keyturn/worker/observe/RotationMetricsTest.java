@@ -8,7 +8,10 @@ import io.keyturn.workflows.KeyRotationWorkflowImpl;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.model.Destination;
+import io.keyturn.workflows.model.GraceChange;
+import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
+import io.keyturn.workflows.model.RotationStatus;
 import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -201,6 +204,37 @@ class RotationMetricsTest {
     assertThat(scrape.value("keyturn_next_rotation_timestamp_seconds", Map.of("secret", "svc-a")))
         .isEqualTo((double) NOW.plus(Duration.ofDays(30)).getEpochSecond());
     assertThat(scrape.value("keyturn_keys_in_grace", Map.of())).isNotNull();
+  }
+
+  @Test
+  void anExtendedGracePeriodMovesItsGaugeSoTheAlertWaitsForTheNewEnd() throws Exception {
+    RotationRequest req =
+        RotationRequest.builder("svc-ext")
+            .generation(1)
+            .gatewayUrl("http://127.0.0.1:4000")
+            .oldKey(KeyMaterial.ref("sk-fake-old-svc-ext-0123456789"))
+            .destinations(new Destination("vault-kv2", java.util.Map.of("name", "svc-ext")))
+            .gracePeriod(Duration.ofHours(1))
+            .requestedBy("test")
+            .build();
+    KeyRotationWorkflow wf =
+        env.getWorkflowClient()
+            .newWorkflowStub(
+                KeyRotationWorkflow.class,
+                WorkflowOptions.newBuilder()
+                    .setWorkflowId(req.workflowId())
+                    .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
+                    .build());
+    io.temporal.client.WorkflowClient.start(wf::rotate, req);
+    for (int i = 0; i < 100 && wf.status().phase() != RotationPhase.IN_GRACE; i++) {
+      Thread.sleep(50);
+    }
+    RotationStatus s =
+        wf.changeGrace(new GraceChange(GraceChange.Kind.EXTEND_BY, Duration.ofHours(48), "alice"));
+    assertThat(
+            Scrape.of(server.port())
+                .value("keyturn_grace_ends_timestamp_seconds", Map.of("secret", "svc-ext")))
+        .isEqualTo((double) Instant.parse(s.graceEndsAt()).getEpochSecond());
   }
 
   /** PromQL words that are not metric names. */
