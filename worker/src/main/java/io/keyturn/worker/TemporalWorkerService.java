@@ -68,6 +68,7 @@ public class TemporalWorkerService {
   private final RotationMetrics metrics;
   private final LiteLlmActivitiesImpl litellmActivities;
   private final SecretStoreActivitiesImpl storeActivities;
+  private final io.keyturn.activities.master.MasterKeyActivitiesImpl masterKeyActivities;
   private WorkflowServiceStubs stubs;
   private WorkerFactory factory;
   private Scope sdkScope;
@@ -89,7 +90,8 @@ public class TemporalWorkerService {
       PayloadKeys payloadKeys,
       RotationMetrics metrics,
       LiteLlmActivitiesImpl litellmActivities,
-      SecretStoreActivitiesImpl storeActivities) {
+      SecretStoreActivitiesImpl storeActivities,
+      io.keyturn.activities.master.MasterKeyActivitiesImpl masterKeyActivities) {
     this.settings = settings;
     this.vault = vault;
     this.metricsSettings = metricsSettings;
@@ -100,6 +102,7 @@ public class TemporalWorkerService {
     this.metrics = metrics;
     this.litellmActivities = litellmActivities;
     this.storeActivities = storeActivities;
+    this.masterKeyActivities = masterKeyActivities;
   }
 
   /** The port /metrics is served on, or -1 when metrics are off. */
@@ -164,7 +167,8 @@ public class TemporalWorkerService {
         RotationLauncherWorkflowImpl.class,
         FleetRotationWorkflowImpl.class,
         // The CLI's check before it starts a rotation: the destinations, with this worker's access.
-        RotationCheckWorkflowImpl.class);
+        RotationCheckWorkflowImpl.class,
+        io.keyturn.workflows.MasterKeyRotationWorkflowImpl.class);
     // The CLI asks through Temporal which keys this worker holds before it starts anything.
     WorkerKeys answer =
         new WorkerKeys(
@@ -176,7 +180,8 @@ public class TemporalWorkerService {
         .newWorker(WorkerKeysWorkflow.taskQueueFor(settings.taskQueue()))
         .registerWorkflowImplementationFactory(
             WorkerKeysWorkflow.class, () -> new WorkerKeysWorkflowImpl(answer));
-    worker.registerActivitiesImplementations(litellmActivities, storeActivities);
+    worker.registerActivitiesImplementations(
+        litellmActivities, storeActivities, masterKeyActivities);
     factory.start();
     startMetrics(client, conn.namespace());
     startCodecEndpoint(KeyturnPayloadCodec.of(payloadKeys));
