@@ -68,6 +68,9 @@ import picocli.CommandLine.UnmatchedArgumentException;
       RotateFleetCommand.class,
       FleetStatusCommand.class,
       SchemaCommand.class,
+      io.keyturn.starter.commands.RotateMasterCommand.class,
+      io.keyturn.starter.commands.ConfirmRestartCommand.class,
+      io.keyturn.starter.commands.MasterStatusCommand.class,
       SchemaCommand.Completion.class,
       HelpCommand.class
     },
