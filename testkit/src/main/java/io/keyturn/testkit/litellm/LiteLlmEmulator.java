@@ -265,9 +265,12 @@ public final class LiteLlmEmulator implements AutoCloseable {
     return api.secrets().unreadable();
   }
 
-  /** A fault: the stored model or credential {@code name} is unreadable after the next restart. */
-  public void breakOnNextRestart(String name) {
-    api.secrets().breakOnNextRestart(name);
+  /**
+   * A fault: the stored model {@code name} fails its health check from the next restart until the
+   * one after it (its params still decrypt).
+   */
+  public void sickAfterNextRestart(String name) {
+    api.secrets().sickAfterNextRestart(name);
   }
 
   /** Every request answered so far (routes only, never a query string). */

@@ -48,7 +48,8 @@ final class StoredSecrets {
   private final String saltKey;
   private final Supplier<String> masterKeySource;
   private final Map<String, Value> values = new LinkedHashMap<>();
-  private final Set<String> breakOnRestart = ConcurrentHashMap.newKeySet();
+  private final Set<String> sickAfterRestart = ConcurrentHashMap.newKeySet();
+  private final Set<String> sick = ConcurrentHashMap.newKeySet();
   private int restarts;
 
   StoredSecrets(
@@ -121,11 +122,9 @@ final class StoredSecrets {
     }
     runningMaster = next.strip();
     restarts++;
-    for (Value v : values.values()) {
-      if (breakOnRestart.remove(v.name)) {
-        v.under = GARBLED;
-      }
-    }
+    sick.clear();
+    sick.addAll(sickAfterRestart);
+    sickAfterRestart.clear();
     return null;
   }
 
@@ -133,9 +132,17 @@ final class StoredSecrets {
     return restarts;
   }
 
-  /** A test's fault: the stored model or credential {@code name} is unreadable after the next restart. */
-  void breakOnNextRestart(String name) {
-    breakOnRestart.add(name);
+  /**
+   * A test's fault: the stored model {@code name} fails its health check from the next restart
+   * until the one after it (a provider outage, say), though its params decrypt.
+   */
+  void sickAfterNextRestart(String name) {
+    sickAfterRestart.add(name);
+  }
+
+  /** Whether the model answers its health check: its params decrypt and it is not made sick. */
+  boolean healthy(Value v) {
+    return readable(v) && !sick.contains(v.name);
   }
 
   /** Names of stored values the running process cannot decrypt. */

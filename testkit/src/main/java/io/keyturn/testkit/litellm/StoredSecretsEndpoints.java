@@ -75,13 +75,15 @@ final class StoredSecretsEndpoints {
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("model", "openai/" + v.name);
         e.put("model_id", v.id);
-        if (secrets.readable(v)) {
+        if (secrets.healthy(v)) {
           healthy.add(e);
         } else {
           e.put(
               "error",
-              "AuthenticationError: Incorrect API key provided (the stored api_key did not"
-                  + " decrypt, so its ciphertext was sent)");
+              secrets.readable(v)
+                  ? "APIConnectionError: the provider did not answer (emulated fault)"
+                  : "AuthenticationError: Incorrect API key provided (the stored api_key did not"
+                      + " decrypt, so its ciphertext was sent)");
           unhealthy.add(e);
         }
       }
