@@ -35,7 +35,9 @@ class MasterKeyEndToEndTest extends OnE2eStack {
     proxies.clear();
   }
 
-  /** A proxy running {@code key}, reading it at restart from Vault {@code secret/litellm/<name>}. */
+  /**
+   * A proxy running {@code key}, reading it at restart from Vault {@code secret/litellm/<name>}.
+   */
   LiteLlmEmulator proxy(String key, String vaultName, Consumer<LiteLlmEmulator.Builder> more)
       throws Exception {
     writeVault(vaultName, key);
@@ -162,7 +164,11 @@ class MasterKeyEndToEndTest extends OnE2eStack {
     Cli.Result r = keyturn("rotate-master", "-f", f.toString(), "--id", "mk-c", "--wait");
     assertThat(r.exit()).as(r.out() + r.err()).isEqualTo(1);
     assertThat(r.err())
-        .contains("ROLLED BACK", "db-model-2", "the proxy runs the old key", "every destination holds it");
+        .contains(
+            "ROLLED BACK",
+            "db-model-2",
+            "the proxy runs the old key",
+            "every destination holds it");
     assertThat(VaultKeys.of(bao, "master-c")).isEqualTo(old);
     assertThat(p.runningMasterKeyHash()).isEqualTo(KeyMaterial.tokenHash(old));
     assertThat(status(p, "/key/list", old)).isEqualTo(200);
@@ -193,7 +199,12 @@ class MasterKeyEndToEndTest extends OnE2eStack {
     LiteLlmEmulator p = proxy(old, "master-e", b -> {});
 
     Cli.Result noSalt =
-        keyturn("rotate-master", "-f", yaml("mk-e", "master-e", p, null, webhook(p)).toString(), "--id", "mk-e");
+        keyturn(
+            "rotate-master",
+            "-f",
+            yaml("mk-e", "master-e", p, null, webhook(p)).toString(),
+            "--id",
+            "mk-e");
     assertThat(noSalt.exit()).isEqualTo(2);
     assertThat(noSalt.err()).contains("masterKeys[0].saltKey", "is missing", "no default");
 

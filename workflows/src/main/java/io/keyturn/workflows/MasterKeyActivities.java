@@ -10,8 +10,8 @@ import io.temporal.activity.ActivityInterface;
 import java.util.List;
 
 /**
- * The calls a master-key rotation makes. Every key value stays in the worker: in and out of
- * history go {@link MasterKey}s (a sealed value or a derivation) and fingerprints.
+ * The calls a master-key rotation makes. Every key value stays in the worker: in and out of history
+ * go {@link MasterKey}s (a sealed value or a derivation) and fingerprints.
  */
 @ActivityInterface
 public interface MasterKeyActivities {

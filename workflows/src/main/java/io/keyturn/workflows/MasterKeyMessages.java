@@ -158,7 +158,9 @@ final class MasterKeyMessages {
         + "). Now: the proxy runs the old key "
         + old.fingerprint()
         + ", "
-        + (salt ? "its stored values are under the salt key (untouched)" : "its stored values are back under it")
+        + (salt
+            ? "its stored values are under the salt key (untouched)"
+            : "its stored values are back under it")
         + ", and every destination holds it again. The new key "
         + next.fingerprint()
         + " is in use nowhere.";

@@ -255,7 +255,8 @@ public class MasterKeyRotationWorkflowImpl implements MasterKeyRotationWorkflow 
       awaitingRestart = true;
       restartDeadline = due.toString();
       phase(MasterKeyPhase.AWAITING_RESTART, msg.awaitingRestart(key, due.toString(), reason));
-      Duration left = Duration.ofMillis(Math.max(0, due.toEpochMilli() - Workflow.currentTimeMillis()));
+      Duration left =
+          Duration.ofMillis(Math.max(0, due.toEpochMilli() - Workflow.currentTimeMillis()));
       boolean confirmed = Workflow.await(left, () -> confirmations > seen);
       if (!confirmed) {
         phase(MasterKeyPhase.AWAITING_RESTART, msg.restartOverdue(key, due.toString()));
@@ -280,7 +281,8 @@ public class MasterKeyRotationWorkflowImpl implements MasterKeyRotationWorkflow 
         MasterKeyActivities.class,
         ActivityOptions.newBuilder()
             .setStartToCloseTimeout(Duration.ofSeconds(30))
-            .setScheduleToCloseTimeout(limit.compareTo(Duration.ofMinutes(1)) < 0 ? Duration.ofMinutes(1) : limit)
+            .setScheduleToCloseTimeout(
+                limit.compareTo(Duration.ofMinutes(1)) < 0 ? Duration.ofMinutes(1) : limit)
             .setRetryOptions(
                 RetryOptions.newBuilder()
                     .setInitialInterval(Duration.ofSeconds(1))

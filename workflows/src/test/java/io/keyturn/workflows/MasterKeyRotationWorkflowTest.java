@@ -40,7 +40,8 @@ class MasterKeyRotationWorkflowTest {
   static final String GW = "http://litellm.test:4000";
   static final Destination VAULT = new Destination("vault-kv2", Map.of("name", "litellm-master"));
   static final Destination FILE =
-      new Destination("file", Map.of("path", "/etc/litellm/master.env", "field", "LITELLM_MASTER_KEY"));
+      new Destination(
+          "file", Map.of("path", "/etc/litellm/master.env", "field", "LITELLM_MASTER_KEY"));
   static final String OLD_RAW = "sk-old-master-" + "x".repeat(30);
 
   TestWorkflowEnvironment env;
@@ -179,7 +180,9 @@ class MasterKeyRotationWorkflowTest {
     proxy.failPublishTo = "file";
     MasterKeyRequest req = request(true, RestartSpec.webhook("http://restart.test/hook"));
     MasterKeyRotationWorkflow wf = start(req);
-    assertThatThrownBy(() -> wf.rotate(req)).rootCause().hasMessageContaining("old key was put back");
+    assertThatThrownBy(() -> wf.rotate(req))
+        .rootCause()
+        .hasMessageContaining("old key was put back");
     assertThat(proxy.stores.values()).containsOnly(OLD_RAW);
     assertThat(proxy.running).isEqualTo(OLD_RAW);
   }
@@ -224,8 +227,7 @@ class MasterKeyRotationWorkflowTest {
   }
 
   private void assertNoKeyInHistory(MasterKeyRequest req) {
-    String history =
-        env.getWorkflowClient().fetchHistory(req.workflowId()).toJson(false);
+    String history = env.getWorkflowClient().fetchHistory(req.workflowId()).toJson(false);
     assertThat(history).doesNotContain(OLD_RAW).doesNotContain(proxy.newRaw);
     assertThat(history).doesNotContain(proxy.probeRaw == null ? "never" : proxy.probeRaw);
   }
@@ -276,7 +278,10 @@ class MasterKeyRotationWorkflowTest {
         throw ApplicationFailure.newNonRetryableFailure("refused by the fake", preflightRefusal);
       }
       return new MasterKeyPreflight(
-          new MasterKey(KeyMaterial.ref(running), keyring.seal(running), null), 2, List.of("db-1", "db-2"), 1);
+          new MasterKey(KeyMaterial.ref(running), keyring.seal(running), null),
+          2,
+          List.of("db-1", "db-2"),
+          1);
     }
 
     @Override

@@ -24,6 +24,7 @@ public class KubernetesRestart {
   static final String ANNOTATION = "kubectl.kubernetes.io/restartedAt";
 
   private final Function<String, KubernetesClient> clients;
+  private final java.time.Duration maxWait;
 
   /** Clients from the default configuration, or the named kubeconfig context. */
   public KubernetesRestart() {
@@ -36,7 +37,13 @@ public class KubernetesRestart {
   }
 
   public KubernetesRestart(Function<String, KubernetesClient> clients) {
+    this(clients, java.time.Duration.ofMinutes(10));
+  }
+
+  /** {@code maxWait}: how long one call waits for the rollout before it fails (retryably). */
+  public KubernetesRestart(Function<String, KubernetesClient> clients, java.time.Duration maxWait) {
     this.clients = clients;
+    this.maxWait = maxWait;
   }
 
   /** Patches the restart annotation to {@code stamp} and waits until the rollout is complete. */
@@ -68,7 +75,13 @@ public class KubernetesRestart {
                   return x;
                 });
       }
+      long until = System.nanoTime() + maxWait.toNanos();
       while (!rolledOut(resource.get())) {
+        if (System.nanoTime() > until) {
+          throw ApplicationFailure.newFailure(
+              "the rollout of " + where + " is not complete yet (retrying)",
+              RotationFailures.TRANSIENT);
+        }
         try {
           Activity.getExecutionContext().heartbeat(where);
         } catch (IllegalStateException notInActivity) {

@@ -384,8 +384,15 @@ public final class MasterKeyActivitiesImpl implements MasterKeyActivities {
   }
 
   private static ApplicationFailure failure(Reply r, String gw, String what) {
-    String text = "LiteLLM at " + gw + " answered HTTP " + r.status() + " to " + what + ": "
-        + Redact.keys(shortBody(r));
+    String text =
+        "LiteLLM at "
+            + gw
+            + " answered HTTP "
+            + r.status()
+            + " to "
+            + what
+            + ": "
+            + Redact.keys(shortBody(r));
     if (r.status() >= 500 || r.status() == 429) {
       return ApplicationFailure.newFailure(text + " (retrying)", RotationFailures.TRANSIENT);
     }
@@ -422,7 +429,8 @@ public final class MasterKeyActivitiesImpl implements MasterKeyActivities {
       s = stores.create(d.type(), d.settings());
     } catch (IllegalArgumentException e) {
       throw refuse(
-          RotationFailures.DESTINATION_INVALID, "destination " + d.describe() + ": " + e.getMessage());
+          RotationFailures.DESTINATION_INVALID,
+          "destination " + d.describe() + ": " + e.getMessage());
     }
     try {
       return use.apply(s);

@@ -108,7 +108,8 @@ public final class MasterStatusCommand extends TemporalCommand {
                     r.put("runId", m.getExecution().getRunId());
                     r.put("status", RotationWatcher.statusName(m.getStatus()));
                     r.put("startTime", String.valueOf(m.getStartTime()));
-                    r.put("closeTime", m.getCloseTime() == null ? null : m.getCloseTime().toString());
+                    r.put(
+                        "closeTime", m.getCloseTime() == null ? null : m.getCloseTime().toString());
                     return r;
                   })
               .toList());

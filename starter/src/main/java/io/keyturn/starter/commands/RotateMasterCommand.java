@@ -201,7 +201,8 @@ public final class RotateMasterCommand extends TemporalCommand {
         throw new CliFailure(CliFailure.FAILED, id + " failed: " + why, global.json());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw CliFailure.failed("interrupted; the rotation goes on: keyturn master-status " + masterId);
+        throw CliFailure.failed(
+            "interrupted; the rotation goes on: keyturn master-status " + masterId);
       }
     }
   }

@@ -78,7 +78,10 @@ class MasterKeyConfigTest {
   void kubernetesNeedsItsDeployment() throws Exception {
     ConfigProblem p =
         onlyProblem(
-            write(GOOD.replace("{mode: kubernetes, deployment: litellm, namespace: litellm}", "{mode: kubernetes}")));
+            write(
+                GOOD.replace(
+                    "{mode: kubernetes, deployment: litellm, namespace: litellm}",
+                    "{mode: kubernetes}")));
     assertThat(p.field()).isEqualTo("masterKeys[1].restart.deployment");
     assertThat(p.fix()).contains("add deployment:");
   }

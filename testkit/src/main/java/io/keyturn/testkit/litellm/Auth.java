@@ -24,7 +24,9 @@ final class Auth {
    */
   Auth(
       java.util.function.Supplier<String> masterKey,
-      Map<String, String> userRoles, KeyTable table, ProxyErrors errors) {
+      Map<String, String> userRoles,
+      KeyTable table,
+      ProxyErrors errors) {
     this.masterKey = masterKey;
     this.userRoles = userRoles;
     this.table = table;

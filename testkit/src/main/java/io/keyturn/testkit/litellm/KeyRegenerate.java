@@ -9,10 +9,10 @@ import java.util.Map;
  * {@code POST /key/regenerate} and {@code POST /key/{key}/regenerate} ({@code regenerate_key_fn} in
  * {@code litellm/proxy/management_endpoints/key_management_endpoints.py} of BerriAI/litellm). For
  * the master key it re-encrypts the stored values ({@link StoredSecrets}) to {@code new_master_key}
- * and echoes it (the running master key does not change until a restart). A
- * virtual key needs a licensed proxy: the old row is archived, the row takes the new hash, the
- * body's fields are written over it, and with a {@code grace_period} the old key keeps
- * authenticating as the new one until it ends.
+ * and echoes it (the running master key does not change until a restart). A virtual key needs a
+ * licensed proxy: the old row is archived, the row takes the new hash, the body's fields are
+ * written over it, and with a {@code grace_period} the old key keeps authenticating as the new one
+ * until it ends.
  */
 final class KeyRegenerate extends RoutedEndpoint {
   private final Auth auth;

@@ -38,17 +38,17 @@ final class ManagementApi {
     List<Endpoint> all =
         new java.util.ArrayList<>(
             List.of(
-            new Health(table, errors),
-            new Banner(),
-            new ModelsList(table, errors, proxyModels),
-            generate,
-            new KeyInfo(table, errors),
-            new KeyDelete(table, errors, faults),
-            new KeyUpdate(table, errors),
-            new KeyBlock(table, errors),
-            new KeyList(table, errors, auth),
-            new KeyAliases(table, errors),
-            new KeyRegenerate(table, errors, auth, licensed, secrets)));
+                new Health(table, errors),
+                new Banner(),
+                new ModelsList(table, errors, proxyModels),
+                generate,
+                new KeyInfo(table, errors),
+                new KeyDelete(table, errors, faults),
+                new KeyUpdate(table, errors),
+                new KeyBlock(table, errors),
+                new KeyList(table, errors, auth),
+                new KeyAliases(table, errors),
+                new KeyRegenerate(table, errors, auth, licensed, secrets)));
     all.addAll(StoredSecretsEndpoints.all(table, errors, secrets));
     this.endpoints = List.copyOf(all);
   }

@@ -10,17 +10,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * The proxy's encryption keys and the values its database holds encrypted (stored models'
- * {@code litellm_params}, the credentials table), as far as a master-key rotation can see them.
+ * The proxy's encryption keys and the values its database holds encrypted (stored models' {@code
+ * litellm_params}, the credentials table), as far as a master-key rotation can see them.
  *
  * <p>As in LiteLLM's {@code encrypt_decrypt_utils.py}: values are encrypted and decrypted with
- * {@code LITELLM_SALT_KEY} when it is set, else with the running master key. {@code /key/regenerate}
- * with {@code new_master_key} ({@code rotate_master_key}) decrypts each value with that key and
- * encrypts it with the new master key; it does not change the running master key. A value that
- * does not decrypt is re-encrypted as it is (LiteLLM keeps the ciphertext as the value), so it stays
- * unreadable under every key. The running master key changes only when the process restarts: the
- * emulator's stand-in for that is {@link #restart()}, which reads the master key again from where
- * the deployment keeps it ({@code masterKeySource}).
+ * {@code LITELLM_SALT_KEY} when it is set, else with the running master key. {@code
+ * /key/regenerate} with {@code new_master_key} ({@code rotate_master_key}) decrypts each value with
+ * that key and encrypts it with the new master key; it does not change the running master key. A
+ * value that does not decrypt is re-encrypted as it is (LiteLLM keeps the ciphertext as the value),
+ * so it stays unreadable under every key. The running master key changes only when the process
+ * restarts: the emulator's stand-in for that is {@link #restart()}, which reads the master key
+ * again from where the deployment keeps it ({@code masterKeySource}).
  *
  * <p>The emulator models a value only by the key it is encrypted under (a SHA-256 of that key),
  * never by a plaintext.

@@ -138,8 +138,7 @@ final class StoredSecretsEndpoints {
     public Answer answer(Call call) {
       String failure = secrets.restart();
       if (failure != null) {
-        return Answer.json(
-            503, Map.of("restarted", false, "test_double", true, "error", failure));
+        return Answer.json(503, Map.of("restarted", false, "test_double", true, "error", failure));
       }
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("restarted", true);

@@ -36,7 +36,9 @@ class LiteLlmConformanceMasterKeyTest extends LiteLlmConformanceBase {
         .as("the old master key still authenticates: the process keeps it until restarted")
         .isEqualTo(200);
     Resp refused = p.get("/key/list", next);
-    assertThat(refused.status()).as("the new key is refused until restart: %s", refused).isEqualTo(401);
+    assertThat(refused.status())
+        .as("the new key is refused until restart: %s", refused)
+        .isEqualTo(401);
   }
 
   @ConformanceCase

@@ -6,8 +6,8 @@ import java.util.Objects;
 
 /**
  * How the proxy is restarted after its master key was published, so that every replica reads the
- * new one: {@code webhook} (a POST to {@code url}, 2xx expected), {@code manual} (the rotation waits
- * for {@code keyturn confirm-restart}) or {@code kubernetes} (a rollout restart of {@code
+ * new one: {@code webhook} (a POST to {@code url}, 2xx expected), {@code manual} (the rotation
+ * waits for {@code keyturn confirm-restart}) or {@code kubernetes} (a rollout restart of {@code
  * deployment}, as {@code kubectl rollout restart} does). {@code deadline}: how long the restart may
  * take before the rotation says it is overdue (it keeps waiting: the proxy and the stores must not
  * be left disagreeing silently).
