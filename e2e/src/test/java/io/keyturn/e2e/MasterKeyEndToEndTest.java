@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -217,6 +218,20 @@ class MasterKeyEndToEndTest extends OnE2eStack {
             "mk-e");
     assertThat(noUrl.exit()).isEqualTo(2);
     assertThat(noUrl.err()).contains("masterKeys[0].restart.url");
+
+    Path unwritable =
+        file(
+            "mk-e-unwritable.yaml",
+            Files.readString(yaml("mk-e", "master-e", p, "false", webhook(p)))
+                .replace(
+                    "name: master-e}]",
+                    "name: master-e}, {type: file, path: /nonexistent-dir/master.env, format: env,"
+                        + " field: LITELLM_MASTER_KEY}]"));
+    Cli.Result cannotWrite =
+        keyturn("rotate-master", "-f", unwritable.toString(), "--id", "mk-e", "--wait");
+    assertThat(cannotWrite.exit()).as(cannotWrite.out() + cannotWrite.err()).isEqualTo(1);
+    assertThat(cannotWrite.err()).contains("/nonexistent-dir", "NOTHING CHANGED");
+    assertThat(VaultKeys.of(bao, "master-e")).isEqualTo(old);
 
     writeVault("master-e", newMaster()); // not the key the proxy runs
     Cli.Result refused =
