@@ -42,6 +42,19 @@ class LiteLlmConformanceMasterKeyTest extends LiteLlmConformanceBase {
   }
 
   @ConformanceCase
+  @DisplayName(
+      "master key: /key/info of the master key's hash finds no key row (preflight relies on it)")
+  void masterKeyIsNoKeyRow(Target target) {
+    Proxy p = openNotDeployed(target);
+    Resp r = p.get("/key/info?key=" + sha256(p.master), p.master);
+    assertThat(r.status()).as(r.body()).isNotEqualTo(200);
+    Key k = p.newKey("mk-row");
+    Resp row = p.get("/key/info?key=" + k.hash(), p.master);
+    assertThat(row.status()).as(row.body()).isEqualTo(200);
+    assertThat(row.json().path("info").isObject()).isTrue();
+  }
+
+  @ConformanceCase
   @DisplayName("master key: a virtual key cannot re-encrypt (the key named must be the master key)")
   void virtualKeyCannotRotateMaster(Target target) {
     Proxy p = openNotDeployed(target);
