@@ -139,6 +139,7 @@ public class MasterKeyRotationWorkflowImpl implements MasterKeyRotationWorkflow 
           throw fail(msg.reencryptRefused(cause), MasterKeyFailures.REENCRYPT_REFUSED);
         }
         storedUnder = "UNKNOWN: " + old.fingerprint() + " or " + next.fingerprint();
+        undo.unwind();
         throw fail(msg.reencryptUnknown(old, next, cause), MasterKeyFailures.NEEDS_OPERATOR);
       }
       storedUnder = next.fingerprint();
@@ -175,6 +176,7 @@ public class MasterKeyRotationWorkflowImpl implements MasterKeyRotationWorkflow 
                       : "the old key was put back in " + String.join(", ", holdNew) + "."),
               typeOf(e));
         }
+        undo.unwind();
         throw fail(
             msg.publishFailedAfterReencrypt(old, next, holdNew, holdOld, cause),
             MasterKeyFailures.NEEDS_OPERATOR);

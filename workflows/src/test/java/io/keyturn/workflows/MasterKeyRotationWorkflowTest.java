@@ -172,7 +172,10 @@ class MasterKeyRotationWorkflowTest {
                   .contains("holding the NEW key: " + VAULT.describe())
                   .contains("still holding the OLD key: " + FILE.describe());
             });
-    assertThat(proxy.calls).doesNotContain("restartWebhook");
+    assertThat(proxy.calls).doesNotContain("restartWebhook").contains("deleteProbe");
+    assertThat(wf.status().storedValuesUnder())
+        .isEqualTo(KeyMaterial.ref(proxy.newRaw).fingerprint());
+    assertThat(wf.status().proxyRuns()).isEqualTo(KeyMaterial.ref(OLD_RAW).fingerprint());
   }
 
   @Test
