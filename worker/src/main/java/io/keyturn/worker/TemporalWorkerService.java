@@ -74,6 +74,7 @@ public class TemporalWorkerService {
   private final LiteLlmActivitiesImpl litellmActivities;
   private final SecretStoreActivitiesImpl storeActivities;
   private final LiteLlmClient litellmClient;
+  private final io.keyturn.activities.master.MasterKeyActivitiesImpl masterKeyActivities;
   private WorkflowServiceStubs stubs;
   private WorkerFactory factory;
   private Scope sdkScope;
@@ -96,7 +97,8 @@ public class TemporalWorkerService {
       RotationMetrics metrics,
       LiteLlmActivitiesImpl litellmActivities,
       SecretStoreActivitiesImpl storeActivities,
-      LiteLlmClient litellmClient) {
+      LiteLlmClient litellmClient,
+      io.keyturn.activities.master.MasterKeyActivitiesImpl masterKeyActivities) {
     this.settings = settings;
     this.vault = vault;
     this.metricsSettings = metricsSettings;
@@ -108,6 +110,7 @@ public class TemporalWorkerService {
     this.litellmActivities = litellmActivities;
     this.storeActivities = storeActivities;
     this.litellmClient = litellmClient;
+    this.masterKeyActivities = masterKeyActivities;
   }
 
   /** The port /metrics is served on, or -1 when metrics are off. */
@@ -175,7 +178,8 @@ public class TemporalWorkerService {
         RotationCheckWorkflowImpl.class,
         // Orphans and drift: read stores, proxies and Temporal with this worker's access.
         OrphanSweepWorkflowImpl.class,
-        DriftCheckWorkflowImpl.class);
+        DriftCheckWorkflowImpl.class,
+        io.keyturn.workflows.MasterKeyRotationWorkflowImpl.class);
     // The CLI asks through Temporal which keys this worker holds before it starts anything.
     WorkerKeys answer =
         new WorkerKeys(
@@ -205,7 +209,8 @@ public class TemporalWorkerService {
                 metrics.drift(secretId, state);
               }
             },
-            Clock.systemUTC()));
+            Clock.systemUTC()),
+        masterKeyActivities);
     factory.start();
     startMetrics(client, conn.namespace());
     startCodecEndpoint(KeyturnPayloadCodec.of(payloadKeys));

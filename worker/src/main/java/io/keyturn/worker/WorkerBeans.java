@@ -116,4 +116,11 @@ public class WorkerBeans {
       SecretStoreRegistry stores, WorkerKeyring keyring) {
     return new SecretStoreActivitiesImpl(stores, keyring);
   }
+
+  @Singleton
+  io.keyturn.activities.master.MasterKeyActivitiesImpl masterKeyActivities(
+      JsonHttp http, SecretStoreRegistry stores, WorkerKeyring keyring) {
+    return new io.keyturn.activities.master.MasterKeyActivitiesImpl(
+        http, stores, keyring, new io.keyturn.activities.master.KubernetesRestart());
+  }
 }

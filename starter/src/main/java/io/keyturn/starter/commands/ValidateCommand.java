@@ -43,6 +43,8 @@ public final class ValidateCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     List<SecretSpec> specs = ConfigFiles.load(config.file, json, cli.out());
+    List<io.keyturn.starter.config.MasterKeySpec> masters =
+        io.keyturn.starter.config.ConfigLoader.loadMasterKeys(config.file);
     if (json) {
       Map<String, Object> o = new LinkedHashMap<>();
       o.put("file", config.file.toString());
@@ -62,9 +64,46 @@ public final class ValidateCommand implements Callable<Integer> {
                     return m;
                   })
               .toList());
+      o.put(
+          "masterKeys",
+          masters.stream()
+              .map(
+                  m -> {
+                    Map<String, Object> e = new LinkedHashMap<>();
+                    e.put("id", m.id());
+                    e.put("saltKey", m.saltKey());
+                    e.put("restart", m.restart().describe());
+                    e.put(
+                        "destinations",
+                        m.destinations().stream()
+                            .map(io.keyturn.workflows.model.Destination::describe)
+                            .toList());
+                    return e;
+                  })
+              .toList());
       Report.printJson(cli.out(), o);
     } else {
-      cli.out().println(config.file + " is valid: " + specs.size() + " secret(s).");
+      cli.out()
+          .println(
+              config.file
+                  + " is valid: "
+                  + specs.size()
+                  + " secret(s)"
+                  + (masters.isEmpty() ? "." : ", " + masters.size() + " master key(s)."));
+      for (io.keyturn.starter.config.MasterKeySpec m : masters) {
+        cli.out()
+            .println(
+                String.format(
+                    "  %-24s master key; saltKey %s; restart %s -> %s",
+                    m.id(),
+                    m.saltKey(),
+                    m.restart().describe(),
+                    String.join(
+                        ", ",
+                        m.destinations().stream()
+                            .map(io.keyturn.workflows.model.Destination::describe)
+                            .toList())));
+      }
       for (SecretSpec s : specs) {
         cli.out()
             .println(

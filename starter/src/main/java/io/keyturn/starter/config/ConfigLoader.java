@@ -59,6 +59,18 @@ public final class ConfigLoader {
     return new ConfigLoader().run(fileOrDir);
   }
 
+  /**
+   * The {@code masterKeys:} of a file or directory, checked; throws {@link ConfigException} listing
+   * every problem (of the whole file, secrets included).
+   */
+  public static List<MasterKeySpec> loadMasterKeys(Path fileOrDir) {
+    ConfigLoader l = new ConfigLoader();
+    l.run(fileOrDir);
+    return List.copyOf(l.masterKeys);
+  }
+
+  private final List<MasterKeySpec> masterKeys = new ArrayList<>();
+
   private List<SecretSpec> run(Path fileOrDir) {
     List<SecretSpec> secrets = new ArrayList<>();
     for (Path f : files(fileOrDir)) {
@@ -67,6 +79,20 @@ public final class ConfigLoader {
         SecretSpec s = secret(f, "secrets[" + i + "]", file.secrets().get(i));
         if (s != null) {
           secrets.add(s);
+        }
+      }
+      for (int i = 0; file != null && i < file.masterKeys().size(); i++) {
+        MasterKeySpec m = masterKey(f, "masterKeys[" + i + "]", file.masterKeys().get(i));
+        if (m != null) {
+          if (masterKeys.stream().anyMatch(x -> x.id().equals(m.id()))) {
+            problems.add(
+                new ConfigProblem(
+                    f,
+                    "masterKeys[" + i + "]",
+                    "the id '" + m.id() + "' is declared twice.",
+                    "give each proxy its own id: it names the workflow master-key/<id>."));
+          }
+          masterKeys.add(m);
         }
       }
     }
@@ -212,6 +238,33 @@ public final class ConfigLoader {
   // ------------------------------------------------------------------ what a schema cannot check
 
   /** The secret, its paths resolved against {@code f}'s directory; null after a problem. */
+  private MasterKeySpec masterKey(Path f, String at, KeyturnFile.MasterKeyEntry m) {
+    int before = problems.size();
+    Path dir = f.toAbsolutePath().getParent();
+    List<Destination> dests = destinations(f, at, dir, m.destinations());
+    KeyturnFile.Restart r = m.restart();
+    io.keyturn.workflows.model.RestartSpec restart = null;
+    try {
+      restart =
+          new io.keyturn.workflows.model.RestartSpec(
+              r.mode(), r.url(), r.deployment(), r.namespace(), r.context(), r.deadline());
+    } catch (IllegalArgumentException e) {
+      problems.add(
+          new ConfigProblem(
+              f, at + ".restart", e.getMessage() + ".", "see `keyturn schema` for restart."));
+    }
+    if (problems.size() > before) {
+      return null;
+    }
+    return new MasterKeySpec(
+        m.id(),
+        f,
+        m.gateway().url().replaceAll("/+$", ""),
+        dests.stream().map(Destination::toDestination).toList(),
+        m.saltKey(),
+        restart);
+  }
+
   private SecretSpec secret(Path f, String at, KeyturnFile.Secret s) {
     int before = problems.size();
     Path dir = f.toAbsolutePath().getParent();

@@ -24,7 +24,12 @@ import java.util.Map;
  * the defaults of each field; paths are still as written (relative to the file), and nothing is
  * checked against anything else yet (that is {@link ConfigLoader}'s).
  */
-record KeyturnFile(String apiVersion, List<Secret> secrets) {
+record KeyturnFile(String apiVersion, List<Secret> secrets, List<MasterKeyEntry> masterKeys) {
+  KeyturnFile {
+    secrets = secrets == null ? List.of() : secrets;
+    masterKeys = masterKeys == null ? List.of() : masterKeys;
+  }
+
   static final Duration DEFAULT_GRACE = Duration.ofHours(24);
   static final String DEFAULT_MANAGEMENT_KEY_ENV = "LITELLM_MASTER_KEY";
 
@@ -116,6 +121,25 @@ record KeyturnFile(String apiVersion, List<Secret> secrets) {
       models = models == null || models;
     }
   }
+
+  /** A proxy whose master key Keyturn rotates ({@code masterKeys:}). */
+  record MasterKeyEntry(
+      String id,
+      String description,
+      MasterGateway gateway,
+      List<Destination> destinations,
+      Boolean saltKey,
+      Restart restart) {}
+
+  record MasterGateway(String url) {}
+
+  record Restart(
+      String mode,
+      String url,
+      String deployment,
+      String namespace,
+      String context,
+      Duration deadline) {}
 
   /** A duration as {@link Durations} reads it. */
   private static final class Text extends StdScalarDeserializer<Duration> {

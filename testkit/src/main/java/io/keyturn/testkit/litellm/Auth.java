@@ -13,13 +13,20 @@ import java.util.function.Function;
  * expired), its {@code allowed_routes}, and the roles that may write keys.
  */
 final class Auth {
-  private final String masterKey;
+  private final java.util.function.Supplier<String> masterKey;
   private final Map<String, String> userRoles;
   private final KeyTable table;
   private final ProxyErrors errors;
 
-  /** {@code userRoles}: user id to role; a user not named is an internal user. */
-  Auth(String masterKey, Map<String, String> userRoles, KeyTable table, ProxyErrors errors) {
+  /**
+   * {@code masterKey}: the running process's master key (it changes when the emulated process
+   * restarts); {@code userRoles}: user id to role; a user not named is an internal user.
+   */
+  Auth(
+      java.util.function.Supplier<String> masterKey,
+      Map<String, String> userRoles,
+      KeyTable table,
+      ProxyErrors errors) {
     this.masterKey = masterKey;
     this.userRoles = userRoles;
     this.table = table;
@@ -28,7 +35,8 @@ final class Auth {
 
   /** Whether {@code key} (a value or its hash) is the master key. */
   boolean isMasterKey(String key) {
-    return key.equals(masterKey) || key.equals(VirtualKeys.sha256(masterKey));
+    String master = masterKey.get();
+    return key.equals(master) || key.equals(VirtualKeys.sha256(master));
   }
 
   /** Whether a user row exists for {@code userId}. */
@@ -48,7 +56,7 @@ final class Auth {
       throw refuse("Authentication Error, No api key passed in.");
     }
     if (MessageDigest.isEqual(
-        key.getBytes(StandardCharsets.UTF_8), masterKey.getBytes(StandardCharsets.UTF_8))) {
+        key.getBytes(StandardCharsets.UTF_8), masterKey.get().getBytes(StandardCharsets.UTF_8))) {
       return Caller.masterKey();
     }
     if (!key.startsWith("sk-")) {

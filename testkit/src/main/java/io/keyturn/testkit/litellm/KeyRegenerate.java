@@ -8,19 +8,23 @@ import java.util.Map;
 /**
  * {@code POST /key/regenerate} and {@code POST /key/{key}/regenerate} ({@code regenerate_key_fn} in
  * {@code litellm/proxy/management_endpoints/key_management_endpoints.py} of BerriAI/litellm). For
- * the master key it echoes {@code new_master_key} (the emulator's master key does not change). A
- * virtual key needs a licensed proxy: the old row is archived, the row takes the new hash, the
- * body's fields are written over it, and with a {@code grace_period} the old key keeps
- * authenticating as the new one until it ends.
+ * the master key it re-encrypts the stored values ({@link StoredSecrets}) to {@code new_master_key}
+ * and echoes it (the running master key does not change until a restart). A virtual key needs a
+ * licensed proxy: the old row is archived, the row takes the new hash, the body's fields are
+ * written over it, and with a {@code grace_period} the old key keeps authenticating as the new one
+ * until it ends.
  */
 final class KeyRegenerate extends RoutedEndpoint {
   private final Auth auth;
   private final boolean licensed;
+  private final StoredSecrets secrets;
 
-  KeyRegenerate(KeyTable table, ProxyErrors errors, Auth auth, boolean licensed) {
+  KeyRegenerate(
+      KeyTable table, ProxyErrors errors, Auth auth, boolean licensed, StoredSecrets secrets) {
     super(table, errors, "POST", "/key/regenerate");
     this.auth = auth;
     this.licensed = licensed;
+    this.secrets = secrets;
   }
 
   @Override
@@ -122,6 +126,8 @@ final class KeyRegenerate extends RoutedEndpoint {
     if (!(b.get("new_master_key") instanceof String nm) || nm.isEmpty()) {
       return errors.shapeB(400, "New master key is required.");
     }
+    // rotate_master_key: stored values move to the new key; the running master key stays.
+    secrets.reencrypt(nm);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("key", nm);
     out.put("token", nm);

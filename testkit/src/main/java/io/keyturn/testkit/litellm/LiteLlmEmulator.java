@@ -59,7 +59,9 @@ public final class LiteLlmEmulator implements AutoCloseable {
             b.rejectDuplicateKeys,
             b.userRoles,
             faults,
-            this::now);
+            this::now,
+            new StoredSecrets(
+                b.masterKey, b.saltKey, b.masterKeySource, b.storedModels, b.storedCredentials));
   }
 
   public static Builder builder() {
@@ -77,6 +79,40 @@ public final class LiteLlmEmulator implements AutoCloseable {
     private boolean nullParam;
     private boolean rejectDuplicateKeys;
     private final Map<String, String> userRoles = new ConcurrentHashMap<>();
+    private String saltKey;
+    private java.util.function.Supplier<String> masterKeySource;
+    private List<String> storedModels = List.of();
+    private List<String> storedCredentials = List.of();
+
+    /**
+     * {@code LITELLM_SALT_KEY}: stored values are encrypted with it instead of the master key, so a
+     * master-key rotation leaves them alone (unless {@code /key/regenerate} re-encrypts them).
+     */
+    public Builder saltKey(String saltKey) {
+      this.saltKey = Objects.requireNonNull(saltKey, "saltKey");
+      return this;
+    }
+
+    /**
+     * Where the emulated proxy reads {@code LITELLM_MASTER_KEY} when it restarts (the test-double
+     * route {@value StoredSecretsEndpoints#RESTART_ROUTE} or {@link LiteLlmEmulator#restart()}).
+     */
+    public Builder masterKeySource(java.util.function.Supplier<String> source) {
+      this.masterKeySource = Objects.requireNonNull(source, "source");
+      return this;
+    }
+
+    /** Models stored in the proxy's database, their params encrypted (shown by /model/info). */
+    public Builder storedModels(List<String> names) {
+      this.storedModels = List.copyOf(names);
+      return this;
+    }
+
+    /** Rows of the credentials table, their values encrypted (shown by /credentials). */
+    public Builder storedCredentials(List<String> names) {
+      this.storedCredentials = List.copyOf(names);
+      return this;
+    }
 
     /** The proxy's master key; required, and must start with {@code sk-} as LiteLLM's must. */
     public Builder masterKey(String masterKey) {
@@ -209,6 +245,32 @@ public final class LiteLlmEmulator implements AutoCloseable {
   /** Keys deleted or regenerated away, as {@code /key/list?status=deleted} would list them. */
   public List<EmulatedKey> deletedKeys() {
     return api.deletedKeys();
+  }
+
+  /**
+   * Stands in for restarting the proxy's process: the master key is read again from the master-key
+   * source. Returns null, or why it failed (the old key then stays). Test double only.
+   */
+  public String restart() {
+    return api.secrets().restart();
+  }
+
+  /** The fingerprint (SHA-256 hex) of the master key the emulated process runs with now. */
+  public String runningMasterKeyHash() {
+    return StoredSecrets.fingerprint(api.secrets().runningMaster());
+  }
+
+  /** Stored models and credentials the running process cannot decrypt ({@code kind:name}). */
+  public List<String> unreadableStoredValues() {
+    return api.secrets().unreadable();
+  }
+
+  /**
+   * A fault: the stored model {@code name} fails its health check from the next restart until the
+   * one after it (its params still decrypt).
+   */
+  public void sickAfterNextRestart(String name) {
+    api.secrets().sickAfterNextRestart(name);
   }
 
   /** Every request answered so far (routes only, never a query string). */

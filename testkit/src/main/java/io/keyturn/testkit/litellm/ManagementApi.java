@@ -17,6 +17,7 @@ final class ManagementApi {
   private final KeyTable table;
   private final Auth auth;
   private final KeyGenerate generate;
+  private final StoredSecrets secrets;
   private final List<Endpoint> endpoints;
 
   ManagementApi(
@@ -27,24 +28,29 @@ final class ManagementApi {
       boolean rejectDuplicateKeys,
       Map<String, String> userRoles,
       Faults faults,
-      Supplier<Instant> clock) {
+      Supplier<Instant> clock,
+      StoredSecrets secrets) {
     ProxyErrors errors = new ProxyErrors(nullParam);
     this.table = new KeyTable(clock);
-    this.auth = new Auth(masterKey, userRoles, table, errors);
+    this.secrets = secrets;
+    this.auth = new Auth(secrets::runningMaster, userRoles, table, errors);
     this.generate = new KeyGenerate(table, errors, licensed, rejectDuplicateKeys);
-    this.endpoints =
-        List.of(
-            new Health(table, errors),
-            new Banner(),
-            new ModelsList(table, errors, proxyModels),
-            generate,
-            new KeyInfo(table, errors),
-            new KeyDelete(table, errors, faults),
-            new KeyUpdate(table, errors),
-            new KeyBlock(table, errors),
-            new KeyList(table, errors, auth),
-            new KeyAliases(table, errors),
-            new KeyRegenerate(table, errors, auth, licensed));
+    List<Endpoint> all =
+        new java.util.ArrayList<>(
+            List.of(
+                new Health(table, errors),
+                new Banner(),
+                new ModelsList(table, errors, proxyModels),
+                generate,
+                new KeyInfo(table, errors),
+                new KeyDelete(table, errors, faults),
+                new KeyUpdate(table, errors),
+                new KeyBlock(table, errors),
+                new KeyList(table, errors, auth),
+                new KeyAliases(table, errors),
+                new KeyRegenerate(table, errors, auth, licensed, secrets)));
+    all.addAll(StoredSecretsEndpoints.all(table, errors, secrets));
+    this.endpoints = List.copyOf(all);
   }
 
   /**
@@ -114,6 +120,10 @@ final class ManagementApi {
 
   void dbConnected(boolean connected) {
     table.dbConnected(connected);
+  }
+
+  StoredSecrets secrets() {
+    return secrets;
   }
 
   void reset() {

@@ -60,6 +60,10 @@ public final class RotationInterceptor extends WorkerInterceptorBase {
       @Override
       public WorkflowOutput execute(WorkflowInput input) {
         Object[] args = input.getArguments();
+        if (args.length > 0
+            && args[0] instanceof io.keyturn.workflows.model.MasterKeyRequest master) {
+          return masterKey(master, () -> super.execute(input));
+        }
         if (args.length == 0 || !(args[0] instanceof RotationRequest req)) {
           return super.execute(input);
         }
@@ -161,6 +165,38 @@ public final class RotationInterceptor extends WorkerInterceptorBase {
         }
       }
     };
+  }
+
+  /**
+   * A master-key rotation: counted like a rotation, under the secret {@code master-key/<id>}
+   * (started, completed with its outcome; a rollback is {@code rolled_back}).
+   */
+  private WorkflowInboundCallsInterceptor.WorkflowOutput masterKey(
+      io.keyturn.workflows.model.MasterKeyRequest req,
+      java.util.function.Supplier<WorkflowInboundCallsInterceptor.WorkflowOutput> run) {
+    String secret = req.workflowId();
+    if (!Workflow.isReplaying()) {
+      metrics.rotationStarted(secret);
+    }
+    try {
+      WorkflowInboundCallsInterceptor.WorkflowOutput out = run.get();
+      if (!Workflow.isReplaying()) {
+        metrics.rotationCompleted(secret, RotationMetrics.SUCCEEDED, "", clock.millis());
+      }
+      return out;
+    } catch (TemporalFailure f) {
+      if (!Workflow.isReplaying()) {
+        boolean rolledBack =
+            f instanceof ApplicationFailure af
+                && io.keyturn.workflows.MasterKeyFailures.ROLLED_BACK.equals(af.getType());
+        metrics.rotationCompleted(
+            secret,
+            rolledBack ? RotationMetrics.ROLLED_BACK : RotationMetrics.FAILED,
+            failureType(f),
+            clock.millis());
+      }
+      throw f;
+    }
   }
 
   private void ended(

@@ -1,0 +1,162 @@
+package io.keyturn.testkit.litellm;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+
+/**
+ * The proxy's encryption keys and the values its database holds encrypted (stored models' {@code
+ * litellm_params}, the credentials table), as far as a master-key rotation can see them.
+ *
+ * <p>As in LiteLLM's {@code encrypt_decrypt_utils.py}: values are encrypted and decrypted with
+ * {@code LITELLM_SALT_KEY} when it is set, else with the running master key. {@code
+ * /key/regenerate} with {@code new_master_key} ({@code rotate_master_key}) decrypts each value with
+ * that key and encrypts it with the new master key; it does not change the running master key. A
+ * value that does not decrypt is re-encrypted as it is (LiteLLM keeps the ciphertext as the value),
+ * so it stays unreadable under every key. The running master key changes only when the process
+ * restarts: the emulator's stand-in for that is {@link #restart()}, which reads the master key
+ * again from where the deployment keeps it ({@code masterKeySource}).
+ *
+ * <p>The emulator models a value only by the key it is encrypted under (a SHA-256 of that key),
+ * never by a plaintext.
+ */
+final class StoredSecrets {
+  /** What a stored value is encrypted under when it is no key's ciphertext any more. */
+  static final String GARBLED = "garbled";
+
+  /** One encrypted value: a stored model's params or a credential's values. */
+  static final class Value {
+    final String kind;
+    final String name;
+    final String id;
+    volatile String under;
+
+    Value(String kind, String name, String id, String under) {
+      this.kind = kind;
+      this.name = name;
+      this.id = id;
+      this.under = under;
+    }
+  }
+
+  private volatile String runningMaster;
+  private final String saltKey;
+  private final Supplier<String> masterKeySource;
+  private final Map<String, Value> values = new LinkedHashMap<>();
+  private final Set<String> sickAfterRestart = ConcurrentHashMap.newKeySet();
+  private final Set<String> sick = ConcurrentHashMap.newKeySet();
+  private int restarts;
+
+  StoredSecrets(
+      String masterKey,
+      String saltKey,
+      Supplier<String> masterKeySource,
+      List<String> models,
+      List<String> credentials) {
+    this.runningMaster = Objects.requireNonNull(masterKey);
+    this.saltKey = saltKey;
+    this.masterKeySource = masterKeySource;
+    int n = 0;
+    for (String m : models) {
+      String id = "db-model-" + (++n);
+      values.put("model:" + id, new Value("model", m, id, fingerprint(encryptionKey())));
+    }
+    for (String c : credentials) {
+      values.put("credential:" + c, new Value("credential", c, c, fingerprint(encryptionKey())));
+    }
+  }
+
+  /** The master key the running process authenticates with. */
+  String runningMaster() {
+    return runningMaster;
+  }
+
+  boolean salted() {
+    return saltKey != null;
+  }
+
+  /** {@code get_salt_key()}: the salt key when set, else the running master key. */
+  String encryptionKey() {
+    return saltKey != null ? saltKey : runningMaster;
+  }
+
+  synchronized List<Value> all(String kind) {
+    return values.values().stream().filter(v -> v.kind.equals(kind)).toList();
+  }
+
+  /** Whether the running process can decrypt {@code v}. */
+  boolean readable(Value v) {
+    return v.under.equals(fingerprint(encryptionKey()));
+  }
+
+  /** {@code rotate_master_key}: every value from the current encryption key to {@code newKey}. */
+  synchronized void reencrypt(String newKey) {
+    String to = fingerprint(newKey);
+    for (Value v : values.values()) {
+      v.under = readable(v) ? to : GARBLED;
+    }
+  }
+
+  /**
+   * The process restarts: the master key is read again from {@code masterKeySource}. Returns null,
+   * or why the restart failed (the process then keeps its old key, as a replica that never came up
+   * leaves the old one serving).
+   */
+  synchronized String restart() {
+    if (masterKeySource == null) {
+      return "this emulator has no master-key source to read at restart";
+    }
+    String next;
+    try {
+      next = masterKeySource.get();
+    } catch (RuntimeException e) {
+      return "reading the master key failed: " + e.getMessage();
+    }
+    if (next == null || !next.startsWith("sk-")) {
+      return "the master key source holds no sk- key";
+    }
+    runningMaster = next.strip();
+    restarts++;
+    sick.clear();
+    sick.addAll(sickAfterRestart);
+    sickAfterRestart.clear();
+    return null;
+  }
+
+  synchronized int restarts() {
+    return restarts;
+  }
+
+  /**
+   * A test's fault: the stored model {@code name} fails its health check from the next restart
+   * until the one after it (a provider outage, say), though its params decrypt.
+   */
+  void sickAfterNextRestart(String name) {
+    sickAfterRestart.add(name);
+  }
+
+  /** Whether the model answers its health check: its params decrypt and it is not made sick. */
+  boolean healthy(Value v) {
+    return readable(v) && !sick.contains(v.name);
+  }
+
+  /** Names of stored values the running process cannot decrypt. */
+  synchronized List<String> unreadable() {
+    List<String> out = new ArrayList<>();
+    for (Value v : values.values()) {
+      if (!readable(v)) {
+        out.add(v.kind + ":" + v.name);
+      }
+    }
+    return out;
+  }
+
+  static String fingerprint(String key) {
+    return VirtualKeys.sha256(key);
+  }
+}
