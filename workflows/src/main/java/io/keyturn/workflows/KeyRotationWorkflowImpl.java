@@ -238,6 +238,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     if (early) {
       log.info("rotation {}: grace ended early by revokeNow ({})", who, revokeNowReason);
     }
+    String drained = new DrainGate(gateway).await(req, () -> revokeNowRequested, this::holdRevoke);
 
     setPhase(RotationPhase.REVOKING);
     message = "revoking " + req.oldKey().fingerprint();
@@ -249,7 +250,9 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
             req.gatewayUrl(), req.oldKey(), req.oldKeySealed(), deletedNow);
 
     setPhase(RotationPhase.COMPLETED);
-    message = RotationMessages.completed(minted.ref(), locationList(), revoked);
+    message =
+        RotationMessages.completed(minted.ref(), locationList(), revoked)
+            + (drained.isEmpty() ? "" : " " + drained);
     log.info("rotation {} completed", who);
     details();
     return new RotationResult(
@@ -310,6 +313,16 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
                   e.getMessage());
               return null;
             });
+  }
+
+  /** The drain gate holds the revoke: the phase says so, the message says why and until when. */
+  private void holdRevoke(String why) {
+    message = why;
+    if (phase != RotationPhase.REVOKE_HELD) {
+      setPhase(RotationPhase.REVOKE_HELD);
+    } else {
+      details();
+    }
   }
 
   /** Moves to a phase: search attribute (for UI filters) and current details (for people). */

@@ -2,6 +2,7 @@ package io.keyturn.workflows;
 
 import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.KeyRef;
+import io.keyturn.workflows.model.KeyUse;
 import io.keyturn.workflows.model.MintRequest;
 import io.keyturn.workflows.model.MintedKey;
 import io.keyturn.workflows.model.RevokeReceipt;
@@ -61,4 +62,12 @@ public interface LiteLlmActivities {
    */
   RevokeReceipt confirmRevoked(
       String gatewayUrl, KeyRef oldKey, SealedSecret oldKeySealed, boolean deletedByThisRotation);
+
+  /**
+   * When the proxy last saw {@code key} used ({@code GET /key/info}'s {@code last_active}, which
+   * LiteLLM's spend writer sets for each charged request, batched every 10-15 s), and whether that
+   * is within {@code window} of now. Read-only. A key the proxy no longer has, or a release without
+   * the field, answers {@link KeyUse#unknown}.
+   */
+  KeyUse keyUse(String gatewayUrl, KeyRef key, java.time.Duration window);
 }

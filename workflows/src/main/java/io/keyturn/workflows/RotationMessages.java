@@ -1,7 +1,10 @@
 package io.keyturn.workflows;
 
 import io.keyturn.workflows.model.Destination;
+import io.keyturn.workflows.model.DrainPolicy;
+import io.keyturn.workflows.model.Durations;
 import io.keyturn.workflows.model.KeyRef;
+import io.keyturn.workflows.model.KeyUse;
 import io.keyturn.workflows.model.RevokeReceipt;
 import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
@@ -149,5 +152,74 @@ public final class RotationMessages {
 
   static String fingerprint(KeyRef k) {
     return k == null ? "(not yet read)" : k.fingerprint();
+  }
+
+  // ------------------------------------------------------------------ the drain gate
+
+  private static String lastUsed(KeyUse use) {
+    return "last used "
+        + Durations.format(java.time.Duration.ofSeconds(Math.max(0, use.secondsAgo())))
+        + " ago ("
+        + use.lastActive()
+        + ", LiteLLM's last_active)";
+  }
+
+  /** The old key is still carrying traffic: its revoke is held until {@code limit}. */
+  static String revokeHeld(KeyUse use, DrainPolicy p, String limit) {
+    return "REVOKE HELD: grace is over but the old key "
+        + fingerprint(use.key())
+        + " is still in use, "
+        + lastUsed(use)
+        + ". Rechecking every "
+        + Durations.format(p.recheckEvery())
+        + "; revoked once unused for "
+        + Durations.format(p.usedWithin())
+        + ", or at "
+        + limit
+        + (p.onLimit() == DrainPolicy.OnLimit.REVOKE
+            ? " in any case"
+            : " an operator must decide")
+        + ". Find the client still using it; `keyturn revoke-now` revokes it now.";
+  }
+
+  /** The hold reached its limit and the policy waits for an operator. */
+  static String revokeHeldForOperator(KeyUse use, DrainPolicy p) {
+    return "REVOKE HELD, WAITING FOR AN OPERATOR: the old key "
+        + fingerprint(use.key())
+        + " is still in use after "
+        + Durations.format(p.maxHold())
+        + " of holding, "
+        + lastUsed(use)
+        + ". It is revoked when unused for "
+        + Durations.format(p.usedWithin())
+        + ", or now with `keyturn revoke-now`.";
+  }
+
+  static String drainReleased(KeyUse use, DrainPolicy p) {
+    return "The held revoke was released: "
+        + fingerprint(use.key())
+        + " was not used in the last "
+        + Durations.format(p.usedWithin())
+        + ".";
+  }
+
+  static String drainReleasedByOperator(KeyRef oldKey) {
+    return "The held revoke of " + fingerprint(oldKey) + " was released by revoke-now.";
+  }
+
+  static String drainLimitRevoked(KeyUse use, DrainPolicy p) {
+    return "The old key "
+        + fingerprint(use.key())
+        + " was revoked while still in use ("
+        + lastUsed(use)
+        + "): the hold reached its "
+        + Durations.format(p.maxHold())
+        + " limit.";
+  }
+
+  static String drainUnreadable(KeyRef oldKey) {
+    return "Whether "
+        + fingerprint(oldKey)
+        + " was still in use could not be read from the proxy; it was revoked as grace ended.";
   }
 }

@@ -15,6 +15,7 @@ import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.KeyRef;
+import io.keyturn.workflows.model.KeyUse;
 import io.keyturn.workflows.model.MintRequest;
 import io.keyturn.workflows.model.MintedKey;
 import io.keyturn.workflows.model.RevokeReceipt;
@@ -361,5 +362,30 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
         return null;
       }
     }
+  }
+
+  @Override
+  public KeyUse keyUse(String gatewayUrl, KeyRef key, java.time.Duration window) {
+    Answer<KeyInfoResponse> a = proxy.keyInfo(gatewayUrl, key.tokenHash());
+    if (a.status() == 404 || (a.ok() && a.body().info().deleted())) {
+      return KeyUse.unknown(key);
+    }
+    if (!a.ok()) {
+      throw a.error().toFailure(gatewayUrl, "reading when " + key.fingerprint() + " was last used");
+    }
+    String lastActive = a.body().info().lastActive();
+    Instant at = lastActive == null ? null : parseInstant(lastActive);
+    if (at == null) {
+      return KeyUse.unknown(key);
+    }
+    long ago = Math.max(0, java.time.Duration.between(at, Instant.now()).toSeconds());
+    boolean recent = ago < window.toSeconds();
+    log.info(
+        "{} was last used {} ({} s ago){}",
+        key.fingerprint(),
+        lastActive,
+        ago,
+        recent ? ": still in use" : "");
+    return new KeyUse(key, at.toString(), ago, recent);
   }
 }

@@ -28,6 +28,8 @@ import java.util.regex.Pattern;
  * @param chainFromStore a scheduled rotation: the key to replace is the one the primary destination
  *     holds (the one its predecessor published); {@code oldKey} is used only while it holds none
  * @param verifyModels null or true: verify compares /v1/models with the policy's models
+ * @param drain when the revoke waits for the old key's traffic to stop; null: {@link
+ *     DrainPolicy#DEFAULT}
  */
 public record RotationRequest(
     String secretId,
@@ -40,7 +42,8 @@ public record RotationRequest(
     List<Destination> destinations,
     KeyPolicy policy,
     boolean chainFromStore,
-    Boolean verifyModels) {
+    Boolean verifyModels,
+    DrainPolicy drain) {
 
   private static final Pattern SECRET_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
   public static final Duration MAX_GRACE = Duration.ofDays(90);
@@ -96,7 +99,13 @@ public record RotationRequest(
         .destinations(destinations)
         .policy(policy)
         .chainFromStore(chainFromStore)
-        .verifyModels(verifyModels);
+        .verifyModels(verifyModels)
+        .drain(drain);
+  }
+
+  /** The drain gate's policy: the one given, else {@link DrainPolicy#DEFAULT}. */
+  public DrainPolicy drainPolicy() {
+    return drain == null ? DrainPolicy.DEFAULT : drain;
   }
 
   /** The same request with the generation assigned and the key to replace resolved. */
@@ -152,6 +161,7 @@ public record RotationRequest(
     private KeyPolicy policy;
     private boolean chainFromStore;
     private Boolean verifyModels;
+    private DrainPolicy drain;
 
     private Builder() {}
 
@@ -215,6 +225,12 @@ public record RotationRequest(
       return this;
     }
 
+    /** When the revoke waits for the old key's traffic to stop; null for the default. */
+    public Builder drain(DrainPolicy drain) {
+      this.drain = drain;
+      return this;
+    }
+
     /**
      * The request.
      *
@@ -232,7 +248,8 @@ public record RotationRequest(
           destinations,
           policy,
           chainFromStore,
-          verifyModels);
+          verifyModels,
+          drain);
     }
   }
 }
