@@ -44,7 +44,8 @@ final class ManagementApi {
             new KeyBlock(table, errors),
             new KeyList(table, errors, auth),
             new KeyAliases(table, errors),
-            new KeyRegenerate(table, errors, auth, licensed));
+            new KeyRegenerate(table, errors, auth, licensed),
+            new ChatCompletions(table, errors));
   }
 
   /**
