@@ -49,7 +49,8 @@ record KeyturnFile(String apiVersion, List<Secret> secrets) {
       List<Destination> destinations,
       Schedule schedule,
       Duration grace,
-      Verify verify) {
+      Verify verify,
+      Drain drain) {
     Secret {
       policy = policy == null ? new Policy(null, null) : policy;
       grace = grace == null ? DEFAULT_GRACE : grace;
@@ -110,6 +111,14 @@ record KeyturnFile(String apiVersion, List<Secret> secrets) {
       jitter = jitter == null ? Duration.ZERO : jitter;
     }
   }
+
+  /** {@code drain:} as written; every field optional (null: the default). */
+  record Drain(
+      Boolean enabled,
+      Duration usedWithin,
+      Duration recheckEvery,
+      Duration maxHold,
+      String onLimit) {}
 
   record Verify(Boolean models) {
     Verify {

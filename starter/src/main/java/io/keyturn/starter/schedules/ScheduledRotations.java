@@ -127,6 +127,9 @@ public final class ScheduledRotations {
     m.put("schedule", scheduleText(s));
     m.put("grace", Durations.format(s.grace()));
     m.put("verifyModels", s.verifyModels());
+    if (s.drain() != null) {
+      m.put("drain", s.drain().describe());
+    }
     return m;
   }
 
@@ -255,6 +258,7 @@ public final class ScheduledRotations {
           .policy(policy)
           .chainFromStore(true)
           .verifyModels(s.verifyModels())
+          .drain(s.drain())
           .build();
     } catch (IllegalArgumentException e) {
       throw new BadSpec(

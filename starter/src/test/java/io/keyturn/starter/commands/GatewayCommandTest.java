@@ -208,7 +208,8 @@ class GatewayCommandTest {
             List.of(),
             null,
             java.time.Duration.ofHours(1),
-            false);
+            false,
+            null);
     var problems =
         new OnlineChecks(
                 Map.of("ROTATOR_KEY", "sk-not-a-key-this-proxy-knows"),
