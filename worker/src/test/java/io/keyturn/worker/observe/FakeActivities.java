@@ -24,6 +24,9 @@ final class FakeActivities {
   static final String EXPIRES = "2030-06-01T00:00:00Z";
   static final String FAILING_SECRET = "svc-bad";
 
+  /** Its old key is still in use when grace ends, and quiet at the first recheck. */
+  static final String HELD_SECRET = "svc-held";
+
   static final class Gateway implements LiteLlmActivities {
     @Override
     public KeyPolicy importPolicy(String gatewayUrl, KeyRef key) {
@@ -59,6 +62,20 @@ final class FakeActivities {
         String gatewayUrl, KeyRef oldKey, SealedSecret sealed, boolean deletedByThisRotation) {
       return new RevokeReceipt(oldKey, !deletedByThisRotation, "key info 404");
     }
+
+    private final java.util.concurrent.atomic.AtomicInteger uses =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public io.keyturn.workflows.model.KeyUse keyUse(
+        String gatewayUrl, KeyRef key, java.time.Duration window) {
+      boolean held = key.fingerprint().equals(heldKey().fingerprint()) && uses.getAndIncrement() == 0;
+      return new io.keyturn.workflows.model.KeyUse(key, EXPIRES, held ? 5 : 3600, held);
+    }
+  }
+
+  static KeyRef heldKey() {
+    return KeyMaterial.ref("sk-fake-old-" + HELD_SECRET + "-0123456789");
   }
 
   static final class Store implements SecretStoreActivities {
