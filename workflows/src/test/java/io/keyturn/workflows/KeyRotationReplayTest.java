@@ -40,7 +40,8 @@ class KeyRotationReplayTest {
     "histories/rotation-rolled-back.json",
     "histories/rotation-chained.json",
     "histories/rotation-destination-failed.json",
-    "histories/rotation-fleet-member.json"
+    "histories/rotation-fleet-member.json",
+    "histories/rotation-revoke-held.json"
   };
 
   @Test
@@ -51,6 +52,7 @@ class KeyRotationReplayTest {
       recordChained("histories/rotation-chained.json", false);
       recordChained("histories/rotation-destination-failed.json", true);
       recordFleet();
+      recordRevokeHeld();
     }
     for (String h : HISTORIES) {
       WorkflowReplayer.replayWorkflowExecution(read(h), KeyRotationWorkflowImpl.class);
@@ -170,6 +172,25 @@ class KeyRotationReplayTest {
       }
       String json = env.getWorkflowClient().fetchHistory("rotation/svc-a/7").toJson(true);
       write(file, json);
+    }
+  }
+
+  /** A rotation whose old key is still in use when grace ends: held, rechecked, released. */
+  private void recordRevokeHeld() throws Exception {
+    try (TestWorkflowEnvironment env =
+        withSearchAttributes(TestWorkflowEnvironment.newInstance())) {
+      Worker worker = rotationWorker(env);
+      ActivityMocks mocks = ActivityMocks.succeeding();
+      when(mocks.gateway().keyUse(any(), any(), any()))
+          .thenReturn(
+              new io.keyturn.workflows.model.KeyUse(OLD, "2026-01-01T00:00:00Z", 30, true),
+              new io.keyturn.workflows.model.KeyUse(OLD, "2026-01-01T00:00:00Z", 1800, false));
+      worker.registerActivitiesImplementations(mocks.gateway(), mocks.store());
+      env.start();
+      rotation(env.getWorkflowClient()).rotate(request(Duration.ofHours(24)));
+      write(
+          "histories/rotation-revoke-held.json",
+          env.getWorkflowClient().fetchHistory("rotation/svc-a/7").toJson(true));
     }
   }
 
