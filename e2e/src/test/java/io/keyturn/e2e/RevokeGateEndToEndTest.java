@@ -86,12 +86,10 @@ class RevokeGateEndToEndTest extends OnE2eStack {
   }
 
   @Test
-  void aDrainHoldKeepsTheOldKeyWhileItCarriesTrafficAndReleasesWhenTrafficStops()
-      throws Exception {
+  void aDrainHoldKeepsTheOldKeyWhileItCarriesTrafficAndReleasesWhenTrafficStops() throws Exception {
     String old = litellm.createKey(Map.of("key_alias", "app-d", "models", List.of("gpt-4o-mini")));
     file("app-d.key", old);
-    Path yaml =
-        config("app-d", "{usedWithin: 6s, recheckEvery: 2s, maxHold: 10m, onLimit: wait}");
+    Path yaml = config("app-d", "{usedWithin: 6s, recheckEvery: 2s, maxHold: 10m, onLimit: wait}");
     Cli.Result apply = keyturn("apply", "-f", yaml.toString());
     assertThat(apply.exit()).as(apply.out() + apply.err()).isZero();
 
@@ -122,8 +120,7 @@ class RevokeGateEndToEndTest extends OnE2eStack {
       assertThat(now.exit()).as(now.out() + now.err()).isZero();
 
       RotationStatus held =
-          awaitStatus(
-              "app-d", s -> s.phase() == RotationPhase.REVOKE_HELD, Duration.ofSeconds(90));
+          awaitStatus("app-d", s -> s.phase() == RotationPhase.REVOKE_HELD, Duration.ofSeconds(90));
       assertThat(held.message())
           .contains("REVOKE HELD")
           .contains(KeyMaterial.ref(old).fingerprint())
@@ -144,7 +141,8 @@ class RevokeGateEndToEndTest extends OnE2eStack {
     }
     Instant stopped = Instant.now();
 
-    RotationResult result = WorkflowStub.fromTyped(rotation("app-d")).getResult(RotationResult.class);
+    RotationResult result =
+        WorkflowStub.fromTyped(rotation("app-d")).getResult(RotationResult.class);
     Instant revoked = Instant.now();
     assertThat(Duration.between(stopped, revoked))
         .as("released only once the key was unused for usedWithin (6s)")

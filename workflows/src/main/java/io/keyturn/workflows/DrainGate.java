@@ -39,7 +39,8 @@ final class DrainGate {
    * signal (it releases any hold, and skips the gate when already set); {@code holding} is told
    * each time the hold starts or changes, with the words for the rotation's current details.
    *
-   * @return how the gate ended, in a sentence for the rotation's summary; empty when it held nothing
+   * @return how the gate ended, in a sentence for the rotation's summary; empty when it held
+   *     nothing
    */
   String await(RotationRequest req, BooleanSupplier revokeNow, Consumer<String> holding) {
     DrainPolicy p = req.drainPolicy();

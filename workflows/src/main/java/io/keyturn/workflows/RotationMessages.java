@@ -176,9 +176,7 @@ public final class RotationMessages {
         + Durations.format(p.usedWithin())
         + ", or at "
         + limit
-        + (p.onLimit() == DrainPolicy.OnLimit.REVOKE
-            ? " in any case"
-            : " an operator must decide")
+        + (p.onLimit() == DrainPolicy.OnLimit.REVOKE ? " in any case" : " an operator must decide")
         + ". Find the client still using it; `keyturn revoke-now` revokes it now.";
   }
 

@@ -58,8 +58,7 @@ class DrainGateWorkflowTest {
                     .setTaskQueue(worker.getTaskQueue())
                     .build());
     WorkflowClient.start(
-        wf::rotate,
-        request("svc-a", GRACE).generation(7).requestedBy("test").drain(drain).build());
+        wf::rotate, request("svc-a", GRACE).generation(7).requestedBy("test").drain(drain).build());
     return wf;
   }
 

@@ -35,7 +35,8 @@ public record KeyInfo(
     @JsonProperty("last_active") String lastActive) {
 
   /** A row with nothing in it: what a missing or unreadable {@code info} reads as. */
-  static final KeyInfo NONE = new KeyInfo(null, null, null, null, false, null, null, null, null, null);
+  static final KeyInfo NONE =
+      new KeyInfo(null, null, null, null, false, null, null, null, null, null);
 
   public KeyInfo {
     allowedRoutes =

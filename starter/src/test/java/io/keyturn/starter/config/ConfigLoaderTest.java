@@ -451,7 +451,8 @@ class ConfigLoaderTest {
         ConfigLoader.load(
                 write(
                     "keyturn.yaml",
-                    GOOD.replace("    grace: 24h\n", "    grace: 24h\n    drain: {enabled: false}\n")))
+                    GOOD.replace(
+                        "    grace: 24h\n", "    grace: 24h\n    drain: {enabled: false}\n")))
             .get(0);
     assertThat(off.drain()).isEqualTo(io.keyturn.workflows.model.DrainPolicy.OFF);
     assertThat(off.drain().enabled()).isFalse();

@@ -13,8 +13,8 @@ import org.junit.jupiter.api.DisplayName;
  * Conformance: how the proxy records that a key was used, which Keyturn's drain gate reads before
  * it revokes an old key. LiteLLM's spend writer ({@code DBSpendUpdateWriter} in {@code
  * litellm/proxy/db/db_spend_update_writer.py}) adds each charged request's cost to the key row's
- * {@code spend} and sets its {@code last_active}, in batches every {@code proxy_batch_write_at}
- * (10 s plus up to 5 s); {@code /key/info} shows both. The requests are mocked completions ({@code
+ * {@code spend} and sets its {@code last_active}, in batches every {@code proxy_batch_write_at} (10
+ * s plus up to 5 s); {@code /key/info} shows both. The requests are mocked completions ({@code
  * mock_response}, which 1.106 honours only for a key whose metadata says {@code
  * allow_client_mock_response: true}), so no upstream is called.
  */
@@ -62,7 +62,8 @@ class LiteLlmConformanceKeyUseTest extends LiteLlmConformanceBase {
     Instant lastActive = instant(info.path("last_active"));
     assertThat(lastActive).isAfterOrEqualTo(sent).isBeforeOrEqualTo(Instant.now());
     // 10 prompt and 20 completion tokens at gpt-4o-mini's price in LiteLLM's cost map.
-    assertThat(info.path("spend").asDouble()).isCloseTo(1.35e-5, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(info.path("spend").asDouble())
+        .isCloseTo(1.35e-5, org.assertj.core.data.Offset.offset(1e-9));
     assertThat(instant(info.path("updated_at"))).isAfterOrEqualTo(lastActive);
   }
 

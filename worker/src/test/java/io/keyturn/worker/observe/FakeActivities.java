@@ -69,7 +69,8 @@ final class FakeActivities {
     @Override
     public io.keyturn.workflows.model.KeyUse keyUse(
         String gatewayUrl, KeyRef key, java.time.Duration window) {
-      boolean held = key.fingerprint().equals(heldKey().fingerprint()) && uses.getAndIncrement() == 0;
+      boolean held =
+          key.fingerprint().equals(heldKey().fingerprint()) && uses.getAndIncrement() == 0;
       return new io.keyturn.workflows.model.KeyUse(key, EXPIRES, held ? 5 : 3600, held);
     }
   }
