@@ -209,8 +209,13 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
       setPhase(RotationPhase.VERIFYING);
       message = "verifying " + minted.ref().fingerprint();
       boolean checkModels = req.verifyModels() == null || req.verifyModels();
-      gateway.verifyKey(
-          req.gatewayUrl(), minted, checkModels ? policy : new KeyPolicy(withoutModels(policy)));
+      if (req.managementKey()) {
+        // A scoped management key may not call /v1/models: prove what a rotation calls instead.
+        gateway.verifyManagementKey(req.gatewayUrl(), minted);
+      } else {
+        gateway.verifyKey(
+            req.gatewayUrl(), minted, checkModels ? policy : new KeyPolicy(withoutModels(policy)));
+      }
 
       setPhase(RotationPhase.PUBLISHING);
       for (Destination d : req.destinations()) {
@@ -239,6 +244,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
       log.info("rotation {}: grace ended early by revokeNow ({})", who, revokeNowReason);
     }
     String drained = new DrainGate(gateway).await(req, () -> revokeNowRequested, this::holdRevoke);
+    new ManagementKeyGate().await(req, minted, this::say);
 
     setPhase(RotationPhase.REVOKING);
     message = "revoking " + req.oldKey().fingerprint();
@@ -313,6 +319,12 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
                   e.getMessage());
               return null;
             });
+  }
+
+  /** Says what the rotation is doing now, without changing its phase. */
+  private void say(String what) {
+    message = what;
+    details();
   }
 
   /** The drain gate holds the revoke: the phase says so, the message says why and until when. */

@@ -70,4 +70,20 @@ public interface LiteLlmActivities {
    * the field, answers {@link KeyUse#unknown}.
    */
   KeyUse keyUse(String gatewayUrl, KeyRef key, java.time.Duration window);
+
+  /**
+   * Proves a new management key can do each thing a rotation needs, with the key itself: the
+   * gateway check ({@code keyturn gateway check}: readiness, a {@code proxy_admin}'s key, its
+   * {@code allowed_routes}, a probe key minted, read and deleted). Fails non-retryably with {@link
+   * RotationFailures#VERIFY_FAILED} naming what the key lacks. The probe key is blocked, expires in
+   * minutes and is deleted, so a retry leaves nothing behind.
+   */
+  void verifyManagementKey(String gatewayUrl, MintedKey key);
+
+  /**
+   * The management key this worker reads now, as a reference (LITELLM_MASTER_KEY, or its file
+   * re-read), once the proxy accepted a call made with it ({@code GET /key/info} of itself).
+   * Read-only. Fails retryably when the proxy refuses it.
+   */
+  KeyRef managementKeyInUse(String gatewayUrl);
 }

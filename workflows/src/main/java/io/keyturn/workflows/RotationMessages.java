@@ -220,4 +220,33 @@ public final class RotationMessages {
         + fingerprint(oldKey)
         + " was still in use could not be read from the proxy; it was revoked as grace ended.";
   }
+
+  // ------------------------------------------------------------------ the management key gate
+
+  static String waitingForManagementKey(KeyRef newKey, KeyRef inUse) {
+    return "waiting for the worker to read the new management key "
+        + fingerprint(newKey)
+        + " from where it was published (it "
+        + (inUse == null ? "could not say which key it uses" : "still uses " + fingerprint(inUse))
+        + "); the old key is not revoked before it does";
+  }
+
+  static String managementKeyInUse(KeyRef newKey) {
+    return "the worker now uses the new management key " + fingerprint(newKey) + "; revoking the old one with it";
+  }
+
+  static String managementKeyNotInUse(
+      RotationRequest r, KeyRef newKey, KeyRef inUse, java.time.Duration waited) {
+    return "Rotation of "
+        + who(r)
+        + ": after "
+        + Durations.format(waited)
+        + " the worker still "
+        + (inUse == null ? "could not say which management key it uses" : "uses " + fingerprint(inUse))
+        + ", not the new management key "
+        + fingerprint(newKey)
+        + ". Nothing was revoked: both keys work. Check that the worker's LITELLM_MASTER_KEY_FILE"
+        + " is the file the rotation published to (and that LITELLM_MASTER_KEY is not set, which"
+        + " wins over the file), then rotate again.";
+  }
 }

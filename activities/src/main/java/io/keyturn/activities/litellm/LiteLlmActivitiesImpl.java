@@ -388,4 +388,43 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
         recent ? ": still in use" : "");
     return new KeyUse(key, at.toString(), ago, recent);
   }
+
+  @Override
+  public void verifyManagementKey(String gatewayUrl, MintedKey key) {
+    String raw = secret.deriveKey(key.derivation());
+    io.keyturn.gateway.litellm.GatewayCheck.Report r =
+        new io.keyturn.gateway.litellm.GatewayCheck(proxy.withManagementKey(() -> raw))
+            .run(gatewayUrl);
+    if (!r.ok()) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.VERIFY_FAILED,
+          "the new management key "
+              + key.ref().fingerprint()
+              + " cannot do what a rotation needs at LiteLLM "
+              + gatewayUrl
+              + ": "
+              + r.diagnosis()
+              + (r.fix() == null ? "" : " " + r.fix()));
+    }
+    log.info(
+        "new management key {} passed the gateway check ({})", key.ref().fingerprint(), r.identity());
+  }
+
+  @Override
+  public KeyRef managementKeyInUse(String gatewayUrl) {
+    String raw = proxy.managementKeyNow();
+    if (raw == null || raw.isBlank()) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.WORKER_MISCONFIGURED,
+          "this worker has no LiteLLM management key (LITELLM_MASTER_KEY or"
+              + " LITELLM_MASTER_KEY_FILE)");
+    }
+    KeyRef ref = KeyMaterial.ref(raw);
+    Answer<KeyInfoResponse> self = proxy.withManagementKey(() -> raw).selfInfo(gatewayUrl);
+    if (!self.ok()) {
+      throw self.error().toFailure(gatewayUrl, "calling with the management key " + ref.fingerprint());
+    }
+    log.info("this worker's management key is {}", ref.fingerprint());
+    return ref;
+  }
 }

@@ -30,6 +30,8 @@ import java.util.regex.Pattern;
  * @param verifyModels null or true: verify compares /v1/models with the policy's models
  * @param drain when the revoke waits for the old key's traffic to stop; null: {@link
  *     DrainPolicy#DEFAULT}
+ * @param managementKey the key rotated is the management key the worker itself uses: verify runs
+ *     the gateway check with the new key, and the revoke waits until the worker reads the new key
  */
 public record RotationRequest(
     String secretId,
@@ -43,7 +45,8 @@ public record RotationRequest(
     KeyPolicy policy,
     boolean chainFromStore,
     Boolean verifyModels,
-    DrainPolicy drain) {
+    DrainPolicy drain,
+    boolean managementKey) {
 
   private static final Pattern SECRET_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
   public static final Duration MAX_GRACE = Duration.ofDays(90);
@@ -100,7 +103,8 @@ public record RotationRequest(
         .policy(policy)
         .chainFromStore(chainFromStore)
         .verifyModels(verifyModels)
-        .drain(drain);
+        .drain(drain)
+        .managementKey(managementKey);
   }
 
   /** The drain gate's policy: the one given, else {@link DrainPolicy#DEFAULT}. */
@@ -162,6 +166,7 @@ public record RotationRequest(
     private boolean chainFromStore;
     private Boolean verifyModels;
     private DrainPolicy drain;
+    private boolean managementKey;
 
     private Builder() {}
 
@@ -231,6 +236,12 @@ public record RotationRequest(
       return this;
     }
 
+    /** Whether the key rotated is the worker's own management key. */
+    public Builder managementKey(boolean managementKey) {
+      this.managementKey = managementKey;
+      return this;
+    }
+
     /**
      * The request.
      *
@@ -249,7 +260,8 @@ public record RotationRequest(
           policy,
           chainFromStore,
           verifyModels,
-          drain);
+          drain,
+          managementKey);
     }
   }
 }
