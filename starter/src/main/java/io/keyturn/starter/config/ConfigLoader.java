@@ -269,7 +269,8 @@ public final class ConfigLoader {
         new Schedule(sch.every(), sch.cron(), sch.timezone(), sch.jitter(), sch.paused()),
         s.grace(),
         s.verify().models(),
-        drain);
+        drain,
+        "management-key".equals(s.kind()));
   }
 
   /**

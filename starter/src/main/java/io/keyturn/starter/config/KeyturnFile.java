@@ -50,7 +50,8 @@ record KeyturnFile(String apiVersion, List<Secret> secrets) {
       Schedule schedule,
       Duration grace,
       Verify verify,
-      Drain drain) {
+      Drain drain,
+      String kind) {
     Secret {
       policy = policy == null ? new Policy(null, null) : policy;
       grace = grace == null ? DEFAULT_GRACE : grace;

@@ -130,6 +130,9 @@ public final class ScheduledRotations {
     if (s.drain() != null) {
       m.put("drain", s.drain().describe());
     }
+    if (s.managementKey()) {
+      m.put("kind", "management-key");
+    }
     return m;
   }
 
@@ -259,6 +262,7 @@ public final class ScheduledRotations {
           .chainFromStore(true)
           .verifyModels(s.verifyModels())
           .drain(s.drain())
+          .managementKey(s.managementKey())
           .build();
     } catch (IllegalArgumentException e) {
       throw new BadSpec(

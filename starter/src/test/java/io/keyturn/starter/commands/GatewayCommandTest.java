@@ -209,7 +209,8 @@ class GatewayCommandTest {
             null,
             java.time.Duration.ofHours(1),
             false,
-            null);
+            null,
+            false);
     var problems =
         new OnlineChecks(
                 Map.of("ROTATOR_KEY", "sk-not-a-key-this-proxy-knows"),

@@ -73,6 +73,14 @@ final class FakeActivities {
           key.fingerprint().equals(heldKey().fingerprint()) && uses.getAndIncrement() == 0;
       return new io.keyturn.workflows.model.KeyUse(key, EXPIRES, held ? 5 : 3600, held);
     }
+
+    @Override
+    public void verifyManagementKey(String gatewayUrl, MintedKey key) {}
+
+    @Override
+    public KeyRef managementKeyInUse(String gatewayUrl) {
+      return KeyMaterial.ref("sk-fake-management-key-0123456789");
+    }
   }
 
   static KeyRef heldKey() {
