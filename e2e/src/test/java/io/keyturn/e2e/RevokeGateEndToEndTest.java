@@ -7,11 +7,15 @@ import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.RotationStatus;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
+import io.temporal.api.workflowservice.v1.ListWorkflowExecutionsRequest;
 import io.temporal.client.WorkflowStub;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,7 +30,8 @@ import org.junit.jupiter.api.Test;
  * The gates a rotation passes before it revokes its old key, on the real dev server and worker
  * process: the drain gate holds the revoke while the old key still carries traffic (the emulator
  * records use as LiteLLM does: a request sets the key's {@code last_active}) and releases it when
- * the traffic stops.
+ * the traffic stops; the management-key gate revokes Keyturn's own old management key only once the
+ * worker reads the new one, while other rotations keep running on it.
  */
 class RevokeGateEndToEndTest extends OnE2eStack {
   private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -153,5 +158,136 @@ class RevokeGateEndToEndTest extends OnE2eStack {
     assertThat(done.message()).contains("held revoke was released");
     assertThat(complete(old)).as("the old key after revoke").isEqualTo(401);
     assertThat(keyturn("pause", "app-d", "--reason", "test done").exit()).isZero();
+  }
+
+  /** Every rotation run of {@code id} (the workflow id is the same for all of them). */
+  static List<WorkflowExecutionInfo> runs(String id) {
+    return stubs
+        .blockingStub()
+        .listWorkflowExecutions(
+            ListWorkflowExecutionsRequest.newBuilder()
+                .setNamespace("default")
+                .setQuery("WorkflowId = 'rotation/" + id + "' AND WorkflowType = 'KeyRotation'")
+                .build())
+        .getExecutionsList();
+  }
+
+  static boolean running(WorkflowExecutionInfo e) {
+    return e.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+  }
+
+  /** {@code GET /key/info} of the caller's own key: 200 while the proxy accepts it. */
+  static int selfInfo(String key) throws Exception {
+    HttpRequest req =
+        HttpRequest.newBuilder(URI.create(litellm.baseUrl() + "/key/info"))
+            .header("Authorization", "Bearer " + key)
+            .GET()
+            .build();
+    return HTTP.send(req, HttpResponse.BodyHandlers.ofString()).statusCode();
+  }
+
+  @Test
+  void theManagementKeyIsRotatedWhileOtherRotationsRunAndTheOldOneIsRefusedAfterwards()
+      throws Exception {
+    // The worker runs on a scoped proxy_admin key, read from its LITELLM_MASTER_KEY_FILE.
+    String oldMgmt =
+        litellm.createKey(
+            Map.of(
+                "key_alias",
+                "keyturn-mgmt",
+                "user_id",
+                "keyturn-rotator",
+                "allowed_routes",
+                List.of("/key/generate", "/key/delete", "/key/info", "/health/readiness")));
+    Path workerKeyFile = dir.resolve("master.key");
+    file("master.key", oldMgmt);
+    for (String app : List.of("app-m1", "app-m2")) {
+      file(app + ".key", litellm.createKey(Map.of("key_alias", app)));
+    }
+    Path yaml =
+        file(
+            "mgmt.yaml",
+            """
+            apiVersion: keyturn/v1
+            secrets:
+              - id: mgmt
+                kind: management-key
+                gateway: {url: %1$s}
+                currentKey: {file: master.key}
+                destinations:
+                  - {type: file, path: master.key, format: raw}
+                schedule: {every: 1h}
+                grace: 3s
+              - id: app-m1
+                gateway: {url: %1$s}
+                currentKey: {file: app-m1.key}
+                destinations:
+                  - {type: vault-kv2, name: app-m1}
+                schedule: {every: 3s}
+                grace: 1s
+              - id: app-m2
+                gateway: {url: %1$s}
+                currentKey: {file: app-m2.key}
+                destinations:
+                  - {type: vault-kv2, name: app-m2}
+                schedule: {every: 3s}
+                grace: 1s
+            """
+                .formatted(litellm.baseUrl()));
+    Cli.Result apply = keyturn("apply", "-f", yaml.toString());
+    assertThat(apply.exit()).as(apply.out() + apply.err()).isZero();
+
+    // Let the application rotations get going on the old management key, then rotate it.
+    Thread.sleep(4000);
+    Cli.Result now = keyturn("rotate-now", "mgmt");
+    assertThat(now.exit()).as(now.out() + now.err()).isZero();
+    awaitStatus("mgmt", s -> s.phase() == RotationPhase.COMPLETED, Duration.ofSeconds(120));
+    RotationResult mgmt = WorkflowStub.fromTyped(rotation("mgmt")).getResult(RotationResult.class);
+    Instant mgmtDone = Instant.now();
+
+    String newMgmt = Files.readString(workerKeyFile).strip();
+    assertThat(newMgmt).isNotEqualTo(oldMgmt).startsWith("sk-");
+    assertThat(KeyMaterial.ref(newMgmt)).isEqualTo(mgmt.newKey());
+    assertThat(selfInfo(oldMgmt)).as("the old management key after the rotation").isEqualTo(401);
+    assertThat(selfInfo(newMgmt)).as("the new management key").isEqualTo(200);
+    assertThat(litellm.liveKeys())
+        .filteredOn(k -> k.tokenHash().equals(KeyMaterial.tokenHash(newMgmt)))
+        .singleElement()
+        .satisfies(
+            k -> {
+              assertThat(k.userId()).isEqualTo("keyturn-rotator");
+              assertThat(k.allowedRoutes())
+                  .containsExactly(
+                      "/key/generate", "/key/delete", "/key/info", "/health/readiness");
+            });
+
+    // The application rotations go on, now on the new key; then they stop.
+    Thread.sleep(8000);
+    for (String app : List.of("app-m1", "app-m2")) {
+      assertThat(keyturn("pause", app, "--reason", "test done").exit()).isZero();
+    }
+    assertThat(keyturn("pause", "mgmt", "--reason", "test done").exit()).isZero();
+    Instant deadline = Instant.now().plusSeconds(60);
+    while (Instant.now().isBefore(deadline)
+        && (runs("app-m1").stream().anyMatch(RevokeGateEndToEndTest::running)
+            || runs("app-m2").stream().anyMatch(RevokeGateEndToEndTest::running))) {
+      Thread.sleep(500);
+    }
+    for (String app : List.of("app-m1", "app-m2")) {
+      List<WorkflowExecutionInfo> all = runs(app);
+      assertThat(all)
+          .as("every rotation of %s completed (none failed for authentication)", app)
+          .isNotEmpty()
+          .allMatch(
+              e -> e.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
+      assertThat(all)
+          .as("%s rotated after the management key was replaced", app)
+          .anyMatch(e -> e.getStartTime().getSeconds() > mgmtDone.getEpochSecond());
+      assertThat(all)
+          .as("%s rotated before the management key was replaced", app)
+          .anyMatch(e -> e.getStartTime().getSeconds() < mgmtDone.getEpochSecond() - 3);
+    }
+    String log = Files.readString(dir.resolve("worker.log"));
+    assertThat(log).doesNotContain(oldMgmt).doesNotContain(newMgmt);
   }
 }

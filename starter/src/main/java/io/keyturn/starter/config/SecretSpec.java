@@ -23,7 +23,8 @@ import java.util.Map;
  * @param grace how long the old key keeps working after the new one is published
  * @param verifyModels whether verify compares {@code /v1/models} with the policy's models
  * @param drain when the revoke waits for the old key's traffic to stop; null: the default
- * @param managementKey {@code kind: management-key}: the key is the worker's own management key
+ * @param rotatesManagementKey {@code kind: management-key}: the key is the worker's own
+ *     management key
  */
 public record SecretSpec(
     String id,
@@ -38,7 +39,7 @@ public record SecretSpec(
     Duration grace,
     boolean verifyModels,
     io.keyturn.workflows.model.DrainPolicy drain,
-    boolean managementKey) {
+    boolean rotatesManagementKey) {
 
   /** Where a key is read: an environment variable, a file, or (for keys) only its token hash. */
   public record KeySource(String env, Path file, String keyHash) {

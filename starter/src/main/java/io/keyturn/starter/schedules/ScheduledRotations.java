@@ -130,7 +130,7 @@ public final class ScheduledRotations {
     if (s.drain() != null) {
       m.put("drain", s.drain().describe());
     }
-    if (s.managementKey()) {
+    if (s.rotatesManagementKey()) {
       m.put("kind", "management-key");
     }
     return m;
@@ -262,7 +262,7 @@ public final class ScheduledRotations {
           .chainFromStore(true)
           .verifyModels(s.verifyModels())
           .drain(s.drain())
-          .managementKey(s.managementKey())
+          .managementKey(s.rotatesManagementKey())
           .build();
     } catch (IllegalArgumentException e) {
       throw new BadSpec(
