@@ -66,8 +66,7 @@ final class ManagementKeyGate {
       }
       if (Workflow.currentTimeMillis() >= deadline) {
         throw ApplicationFailure.newNonRetryableFailure(
-            RotationMessages.managementKeyNotInUse(req, minted.ref(), inUse, PATIENCE),
-            NOT_IN_USE);
+            RotationMessages.managementKeyNotInUse(req, minted.ref(), inUse, PATIENCE), NOT_IN_USE);
       }
       say.accept(RotationMessages.waitingForManagementKey(minted.ref(), inUse));
       Workflow.sleep(ASK_EVERY);

@@ -232,7 +232,9 @@ public final class RotationMessages {
   }
 
   static String managementKeyInUse(KeyRef newKey) {
-    return "the worker now uses the new management key " + fingerprint(newKey) + "; revoking the old one with it";
+    return "the worker now uses the new management key "
+        + fingerprint(newKey)
+        + "; revoking the old one with it";
   }
 
   static String managementKeyNotInUse(
@@ -242,7 +244,9 @@ public final class RotationMessages {
         + ": after "
         + Durations.format(waited)
         + " the worker still "
-        + (inUse == null ? "could not say which management key it uses" : "uses " + fingerprint(inUse))
+        + (inUse == null
+            ? "could not say which management key it uses"
+            : "uses " + fingerprint(inUse))
         + ", not the new management key "
         + fingerprint(newKey)
         + ". Nothing was revoked: both keys work. Check that the worker's LITELLM_MASTER_KEY_FILE"

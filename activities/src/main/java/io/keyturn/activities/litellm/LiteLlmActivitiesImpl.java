@@ -407,7 +407,9 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
               + (r.fix() == null ? "" : " " + r.fix()));
     }
     log.info(
-        "new management key {} passed the gateway check ({})", key.ref().fingerprint(), r.identity());
+        "new management key {} passed the gateway check ({})",
+        key.ref().fingerprint(),
+        r.identity());
   }
 
   @Override
@@ -422,7 +424,8 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
     KeyRef ref = KeyMaterial.ref(raw);
     Answer<KeyInfoResponse> self = proxy.withManagementKey(() -> raw).selfInfo(gatewayUrl);
     if (!self.ok()) {
-      throw self.error().toFailure(gatewayUrl, "calling with the management key " + ref.fingerprint());
+      throw self.error()
+          .toFailure(gatewayUrl, "calling with the management key " + ref.fingerprint());
     }
     log.info("this worker's management key is {}", ref.fingerprint());
     return ref;

@@ -65,7 +65,8 @@ class FileStoreTest {
   class RawFormat extends SecretStoreContractTest {
     @Override
     protected SecretStore newStore() {
-      return new FileStore(new FileStoreConfig(freshFile(".key"), FileStoreConfig.Format.RAW, null));
+      return new FileStore(
+          new FileStoreConfig(freshFile(".key"), FileStoreConfig.Format.RAW, null));
     }
 
     @Override
@@ -82,8 +83,7 @@ class FileStoreTest {
     assertThat(store.location()).isEqualTo("file " + file);
     String key = "sk-new-management-key-abcdefghij";
     store.write(key, new RotationContext("rotation/mgmt", "g2"));
-    assertThat(
-            io.keyturn.workflows.crypto.SecretFiles.read(file, "LITELLM_MASTER_KEY_FILE"))
+    assertThat(io.keyturn.workflows.crypto.SecretFiles.read(file, "LITELLM_MASTER_KEY_FILE"))
         .isEqualTo(key);
   }
 

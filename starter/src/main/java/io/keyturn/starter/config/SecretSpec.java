@@ -23,8 +23,8 @@ import java.util.Map;
  * @param grace how long the old key keeps working after the new one is published
  * @param verifyModels whether verify compares {@code /v1/models} with the policy's models
  * @param drain when the revoke waits for the old key's traffic to stop; null: the default
- * @param rotatesManagementKey {@code kind: management-key}: the key is the worker's own
- *     management key
+ * @param rotatesManagementKey {@code kind: management-key}: the key is the worker's own management
+ *     key
  */
 public record SecretSpec(
     String id,

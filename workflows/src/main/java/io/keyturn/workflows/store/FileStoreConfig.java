@@ -23,8 +23,8 @@ public record FileStoreConfig(Path path, Format format, String name) {
     /** A JSON object: {@code {"name": "value", ...}}, other fields kept. */
     JSON,
     /**
-     * The file holds only the key, as the worker's LITELLM_MASTER_KEY_FILE and a mounted
-     * Kubernetes Secret's file do: for rotating Keyturn's own management key.
+     * The file holds only the key, as the worker's LITELLM_MASTER_KEY_FILE and a mounted Kubernetes
+     * Secret's file do: for rotating Keyturn's own management key.
      */
     RAW
   }
