@@ -151,6 +151,12 @@ def _heartbeat_prune(sql: str, args: tuple) -> int:
     return len(stale)
 
 
+def _lock_timeout(sql: str, args: tuple) -> int:
+    # The spend writer bounds its row-lock waits before it increments a key's spend and sets its
+    # last_active. The store takes one lock for every statement, so there is nothing to bound.
+    return 1
+
+
 def _jsonb(model: str, row: dict | None, lists: tuple = ()) -> dict | None:
     # to_jsonb(row) || jsonb_build_object(<list column>, COALESCE(..., '[]')): every column, NULL
     # lists as [].
@@ -234,6 +240,7 @@ STATEMENTS: list[tuple[re.Pattern, Callable[[str, tuple], list[dict]]]] = [
 
 
 EXECUTE_STATEMENTS: list[tuple[re.Pattern, Callable[[str, tuple], int]]] = [
+    (re.compile(r"^SELECT set_config\('lock_timeout', \$1::text, true\)$", re.I), _lock_timeout),
     (re.compile(r'^INSERT INTO "LiteLLM_ProxyWorkerHeartbeat" \(worker_id, hostname, last_heartbeat_at\) VALUES \(\$1, \$2, NOW\(\)\) ON CONFLICT \(worker_id\) DO UPDATE SET last_heartbeat_at = NOW\(\)$', re.I), _heartbeat),
     (re.compile(r'^DELETE FROM "LiteLLM_ProxyWorkerHeartbeat" WHERE last_heartbeat_at < NOW\(\) - make_interval\(secs => \$1\)$', re.I), _heartbeat_prune),
 ]

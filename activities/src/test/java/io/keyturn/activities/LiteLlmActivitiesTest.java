@@ -334,4 +334,31 @@ class LiteLlmActivitiesTest {
               assertThat(f.getOriginalMessage()).contains("allowed_routes").contains("/key/delete");
             });
   }
+
+  @Test
+  void keyUseReadsLastActiveWhichARequestWithTheKeySets() throws InterruptedException {
+    String raw = proxy.createKey(Map.of("key_alias", "svc-use"));
+    KeyRef key = KeyMaterial.ref(raw);
+    assertThat(activities.keyUse(gw, key, Duration.ofMinutes(15)))
+        .isEqualTo(io.keyturn.workflows.model.KeyUse.unknown(key));
+
+    JsonHttp.Reply r =
+        http.send(
+            "POST",
+            gw + "/chat/completions",
+            Map.of("Authorization", "Bearer " + raw),
+            "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+    assertThat(r.status()).as(r.body()).isEqualTo(200);
+    var used = activities.keyUse(gw, key, Duration.ofMinutes(15));
+    assertThat(used.usedWithinWindow()).isTrue();
+    assertThat(used.lastActive()).isNotNull();
+    assertThat(used.secondsAgo()).isBetween(0L, 5L);
+
+    Thread.sleep(1100);
+    var quiet = activities.keyUse(gw, key, Duration.ofSeconds(1));
+    assertThat(quiet.usedWithinWindow()).as("%s", quiet).isFalse();
+
+    activities.deleteKey(gw, key);
+    assertThat(activities.keyUse(gw, key, Duration.ofMinutes(15)).lastActive()).isNull();
+  }
 }

@@ -221,6 +221,7 @@ class NoKeyInLogsTest {
             "MintKey",
             "VerifyKey",
             "PublishTo",
+            "KeyUse",
             "DeleteKey",
             "ConfirmRevoked",
             "End");
@@ -232,6 +233,6 @@ class NoKeyInLogsTest {
     assertThat(mint.get("keys").toString())
         .contains(KeyMaterial.ref(oldValue).fingerprint())
         .contains(KeyMaterial.ref(newValue).fingerprint());
-    assertThat(audit.get(7).get("outcome").asText()).isEqualTo("succeeded");
+    assertThat(audit.get(8).get("outcome").asText()).isEqualTo("succeeded");
   }
 }

@@ -237,8 +237,13 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
       setPhase(RotationPhase.VERIFYING);
       message = "verifying " + minted.ref().fingerprint();
       boolean checkModels = req.verifyModels() == null || req.verifyModels();
-      gateway.verifyKey(
-          req.gatewayUrl(), minted, checkModels ? policy : new KeyPolicy(withoutModels(policy)));
+      if (req.managementKey()) {
+        // A scoped management key may not call /v1/models: prove what a rotation calls instead.
+        gateway.verifyManagementKey(req.gatewayUrl(), minted);
+      } else {
+        gateway.verifyKey(
+            req.gatewayUrl(), minted, checkModels ? policy : new KeyPolicy(withoutModels(policy)));
+      }
 
       setPhase(RotationPhase.PUBLISHING);
       for (Destination d : req.destinations()) {
@@ -257,6 +262,17 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
 
     // An emergency does not wait: the leaked key goes as soon as the new one is everywhere.
     boolean early = !req.emergency() && awaitGrace(req, who);
+    String drained;
+    try {
+      // An emergency does not hold its revoke for traffic: the leaked key must go.
+      drained =
+          req.emergency()
+              ? ""
+              : new DrainGate(gateway).await(req, () -> revokeNowRequested, this::holdRevoke);
+      new ManagementKeyGate().await(req, minted, this::say);
+    } catch (CanceledFailure e) {
+      throw cancelledAfterPublish();
+    }
 
     setPhase(RotationPhase.REVOKING);
     message = "revoking " + req.oldKey().fingerprint();
@@ -280,7 +296,9 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
           RotationMessages.emergencyCompleted(
               minted.ref(), locationList(), revoked, report.windowMillis());
     } else {
-      message = RotationMessages.completed(minted.ref(), locationList(), revoked);
+      message =
+          RotationMessages.completed(minted.ref(), locationList(), revoked)
+              + (drained.isEmpty() ? "" : " " + drained);
     }
     log.info("rotation {} completed", who);
     details();
@@ -436,6 +454,22 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
                   e.getMessage());
               return null;
             });
+  }
+
+  /** Says what the rotation is doing now, without changing its phase. */
+  private void say(String what) {
+    message = what;
+    details();
+  }
+
+  /** The drain gate holds the revoke: the phase says so, the message says why and until when. */
+  private void holdRevoke(String why) {
+    message = why;
+    if (phase != RotationPhase.REVOKE_HELD) {
+      setPhase(RotationPhase.REVOKE_HELD);
+    } else {
+      details();
+    }
   }
 
   /** Moves to a phase: search attribute (for UI filters) and current details (for people). */

@@ -2,6 +2,7 @@ package io.keyturn.workflows;
 
 import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.KeyRef;
+import io.keyturn.workflows.model.KeyUse;
 import io.keyturn.workflows.model.MintRequest;
 import io.keyturn.workflows.model.MintedKey;
 import io.keyturn.workflows.model.RevokeReceipt;
@@ -79,4 +80,28 @@ public interface LiteLlmActivities {
    * RotationFailures#OLD_KEY_NOT_FOUND}, {@link RotationFailures#SEALING_KEY_MISMATCH}) saying why.
    */
   void confirmUsable(String gatewayUrl, KeyRef key, SealedSecret sealed);
+
+  /**
+   * When the proxy last saw {@code key} used ({@code GET /key/info}'s {@code last_active}, which
+   * LiteLLM's spend writer sets for each charged request, batched every 10-15 s), and whether that
+   * is within {@code window} of now. Read-only. A key the proxy no longer has, or a release without
+   * the field, answers {@link KeyUse#unknown}.
+   */
+  KeyUse keyUse(String gatewayUrl, KeyRef key, java.time.Duration window);
+
+  /**
+   * Proves a new management key can do each thing a rotation needs, with the key itself: the
+   * gateway check ({@code keyturn gateway check}: readiness, a {@code proxy_admin}'s key, its
+   * {@code allowed_routes}, a probe key minted, read and deleted). Fails non-retryably with {@link
+   * RotationFailures#VERIFY_FAILED} naming what the key lacks. The probe key is blocked, expires in
+   * minutes and is deleted, so a retry leaves nothing behind.
+   */
+  void verifyManagementKey(String gatewayUrl, MintedKey key);
+
+  /**
+   * The management key this worker reads now, as a reference (LITELLM_MASTER_KEY, or its file
+   * re-read), once the proxy accepted a call made with it ({@code GET /key/info} of itself).
+   * Read-only. Fails retryably when the proxy refuses it.
+   */
+  KeyRef managementKeyInUse(String gatewayUrl);
 }

@@ -1,7 +1,10 @@
 package io.keyturn.workflows;
 
 import io.keyturn.workflows.model.Destination;
+import io.keyturn.workflows.model.DrainPolicy;
+import io.keyturn.workflows.model.Durations;
 import io.keyturn.workflows.model.KeyRef;
+import io.keyturn.workflows.model.KeyUse;
 import io.keyturn.workflows.model.RevokeReceipt;
 import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
@@ -467,5 +470,105 @@ public final class RotationMessages {
         + "; it was to end at "
         + before
         + ")";
+  }
+
+  // ------------------------------------------------------------------ the drain gate
+
+  private static String lastUsed(KeyUse use) {
+    return "last used "
+        + Durations.format(java.time.Duration.ofSeconds(Math.max(0, use.secondsAgo())))
+        + " ago ("
+        + use.lastActive()
+        + ", LiteLLM's last_active)";
+  }
+
+  /** The old key is still carrying traffic: its revoke is held until {@code limit}. */
+  static String revokeHeld(KeyUse use, DrainPolicy p, String limit) {
+    return "REVOKE HELD: grace is over but the old key "
+        + fingerprint(use.key())
+        + " is still in use, "
+        + lastUsed(use)
+        + ". Rechecking every "
+        + Durations.format(p.recheckEvery())
+        + "; revoked once unused for "
+        + Durations.format(p.usedWithin())
+        + ", or at "
+        + limit
+        + (p.onLimit() == DrainPolicy.OnLimit.REVOKE ? " in any case" : " an operator must decide")
+        + ". Find the client still using it; `keyturn revoke-now` revokes it now.";
+  }
+
+  /** The hold reached its limit and the policy waits for an operator. */
+  static String revokeHeldForOperator(KeyUse use, DrainPolicy p) {
+    return "REVOKE HELD, WAITING FOR AN OPERATOR: the old key "
+        + fingerprint(use.key())
+        + " is still in use after "
+        + Durations.format(p.maxHold())
+        + " of holding, "
+        + lastUsed(use)
+        + ". It is revoked when unused for "
+        + Durations.format(p.usedWithin())
+        + ", or now with `keyturn revoke-now`.";
+  }
+
+  static String drainReleased(KeyUse use, DrainPolicy p) {
+    return "The held revoke was released: "
+        + fingerprint(use.key())
+        + " was not used in the last "
+        + Durations.format(p.usedWithin())
+        + ".";
+  }
+
+  static String drainReleasedByOperator(KeyRef oldKey) {
+    return "The held revoke of " + fingerprint(oldKey) + " was released by revoke-now.";
+  }
+
+  static String drainLimitRevoked(KeyUse use, DrainPolicy p) {
+    return "The old key "
+        + fingerprint(use.key())
+        + " was revoked while still in use ("
+        + lastUsed(use)
+        + "): the hold reached its "
+        + Durations.format(p.maxHold())
+        + " limit.";
+  }
+
+  static String drainUnreadable(KeyRef oldKey) {
+    return "Whether "
+        + fingerprint(oldKey)
+        + " was still in use could not be read from the proxy; it was revoked as grace ended.";
+  }
+
+  // ------------------------------------------------------------------ the management key gate
+
+  static String waitingForManagementKey(KeyRef newKey, KeyRef inUse) {
+    return "waiting for the worker to read the new management key "
+        + fingerprint(newKey)
+        + " from where it was published (it "
+        + (inUse == null ? "could not say which key it uses" : "still uses " + fingerprint(inUse))
+        + "); the old key is not revoked before it does";
+  }
+
+  static String managementKeyInUse(KeyRef newKey) {
+    return "the worker now uses the new management key "
+        + fingerprint(newKey)
+        + "; revoking the old one with it";
+  }
+
+  static String managementKeyNotInUse(
+      RotationRequest r, KeyRef newKey, KeyRef inUse, java.time.Duration waited) {
+    return "Rotation of "
+        + who(r)
+        + ": after "
+        + Durations.format(waited)
+        + " the worker still "
+        + (inUse == null
+            ? "could not say which management key it uses"
+            : "uses " + fingerprint(inUse))
+        + ", not the new management key "
+        + fingerprint(newKey)
+        + ". Nothing was revoked: both keys work. Check that the worker's LITELLM_MASTER_KEY_FILE"
+        + " is the file the rotation published to (and that LITELLM_MASTER_KEY is not set, which"
+        + " wins over the file), then rotate again.";
   }
 }

@@ -11,6 +11,7 @@ import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.KeyDerivation;
 import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.KeyRef;
+import io.keyturn.workflows.model.KeyUse;
 import io.keyturn.workflows.model.MintedKey;
 import io.keyturn.workflows.model.PublishReceipt;
 import io.keyturn.workflows.model.RevokeReceipt;
@@ -129,6 +130,7 @@ final class Fixtures {
       when(m.store.publishTo(any(), any())).thenReturn(receipt());
       when(m.gateway.discardDerivedKey(any())).thenReturn(true);
       when(m.gateway.confirmRevoked(any(), any(), any(), anyBoolean())).thenReturn(revoked());
+      when(m.gateway.keyUse(any(), any(), any())).thenReturn(KeyUse.unknown(OLD));
       return m;
     }
   }

@@ -42,7 +42,8 @@ class KeyRotationReplayTest {
     "histories/rotation-destination-failed.json",
     "histories/rotation-fleet-member.json",
     "histories/rotation-emergency.json",
-    "histories/rotation-taken-over-in-grace.json"
+    "histories/rotation-taken-over-in-grace.json",
+    "histories/rotation-revoke-held.json"
   };
 
   @Test
@@ -55,6 +56,7 @@ class KeyRotationReplayTest {
       recordFleet();
       recordEmergency();
       recordTakenOverInGrace();
+      recordRevokeHeld();
     }
     for (String h : HISTORIES) {
       WorkflowReplayer.replayWorkflowExecution(read(h), KeyRotationWorkflowImpl.class);
@@ -174,6 +176,25 @@ class KeyRotationReplayTest {
       }
       String json = env.getWorkflowClient().fetchHistory("rotation/svc-a/7").toJson(true);
       write(file, json);
+    }
+  }
+
+  /** A rotation whose old key is still in use when grace ends: held, rechecked, released. */
+  private void recordRevokeHeld() throws Exception {
+    try (TestWorkflowEnvironment env =
+        withSearchAttributes(TestWorkflowEnvironment.newInstance())) {
+      Worker worker = rotationWorker(env);
+      ActivityMocks mocks = ActivityMocks.succeeding();
+      when(mocks.gateway().keyUse(any(), any(), any()))
+          .thenReturn(
+              new io.keyturn.workflows.model.KeyUse(OLD, "2026-01-01T00:00:00Z", 30, true),
+              new io.keyturn.workflows.model.KeyUse(OLD, "2026-01-01T00:00:00Z", 1800, false));
+      worker.registerActivitiesImplementations(mocks.gateway(), mocks.store());
+      env.start();
+      rotation(env.getWorkflowClient()).rotate(request(Duration.ofHours(24)));
+      write(
+          "histories/rotation-revoke-held.json",
+          env.getWorkflowClient().fetchHistory("rotation/svc-a/7").toJson(true));
     }
   }
 

@@ -15,6 +15,7 @@ import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.WorkerKeyring;
 import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.KeyRef;
+import io.keyturn.workflows.model.KeyUse;
 import io.keyturn.workflows.model.MintRequest;
 import io.keyturn.workflows.model.MintedKey;
 import io.keyturn.workflows.model.RevokeReceipt;
@@ -468,5 +469,72 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
         return null;
       }
     }
+  }
+
+  @Override
+  public KeyUse keyUse(String gatewayUrl, KeyRef key, java.time.Duration window) {
+    Answer<KeyInfoResponse> a = proxy.keyInfo(gatewayUrl, key.tokenHash());
+    if (a.status() == 404 || (a.ok() && a.body().info().deleted())) {
+      return KeyUse.unknown(key);
+    }
+    if (!a.ok()) {
+      throw a.error().toFailure(gatewayUrl, "reading when " + key.fingerprint() + " was last used");
+    }
+    String lastActive = a.body().info().lastActive();
+    Instant at = lastActive == null ? null : parseInstant(lastActive);
+    if (at == null) {
+      return KeyUse.unknown(key);
+    }
+    long ago = Math.max(0, java.time.Duration.between(at, Instant.now()).toSeconds());
+    boolean recent = ago < window.toSeconds();
+    log.info(
+        "{} was last used {} ({} s ago){}",
+        key.fingerprint(),
+        lastActive,
+        ago,
+        recent ? ": still in use" : "");
+    return new KeyUse(key, at.toString(), ago, recent);
+  }
+
+  @Override
+  public void verifyManagementKey(String gatewayUrl, MintedKey key) {
+    String raw = secret.deriveKey(key.derivation());
+    io.keyturn.gateway.litellm.GatewayCheck.Report r =
+        new io.keyturn.gateway.litellm.GatewayCheck(proxy.withManagementKey(() -> raw))
+            .run(gatewayUrl);
+    if (!r.ok()) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.VERIFY_FAILED,
+          "the new management key "
+              + key.ref().fingerprint()
+              + " cannot do what a rotation needs at LiteLLM "
+              + gatewayUrl
+              + ": "
+              + r.diagnosis()
+              + (r.fix() == null ? "" : " " + r.fix()));
+    }
+    log.info(
+        "new management key {} passed the gateway check ({})",
+        key.ref().fingerprint(),
+        r.identity());
+  }
+
+  @Override
+  public KeyRef managementKeyInUse(String gatewayUrl) {
+    String raw = proxy.managementKeyNow();
+    if (raw == null || raw.isBlank()) {
+      throw ProxyError.nonRetryable(
+          RotationFailures.WORKER_MISCONFIGURED,
+          "this worker has no LiteLLM management key (LITELLM_MASTER_KEY or"
+              + " LITELLM_MASTER_KEY_FILE)");
+    }
+    KeyRef ref = KeyMaterial.ref(raw);
+    Answer<KeyInfoResponse> self = proxy.withManagementKey(() -> raw).selfInfo(gatewayUrl);
+    if (!self.ok()) {
+      throw self.error()
+          .toFailure(gatewayUrl, "calling with the management key " + ref.fingerprint());
+    }
+    log.info("this worker's management key is {}", ref.fingerprint());
+    return ref;
   }
 }

@@ -88,7 +88,7 @@ public final class FileStore implements SecretStore {
 
   @Override
   public String location() {
-    return "file " + file + "#" + config.name();
+    return "file " + config.describe();
   }
 
   public FileStoreConfig config() {
@@ -246,19 +246,27 @@ public final class FileStore implements SecretStore {
   // ---------------------------------------------------------------- formats
 
   private Optional<String> valueIn(String content) {
-    return config.format() == FileStoreConfig.Format.ENV ? envValue(content) : jsonValue(content);
+    return switch (config.format()) {
+      case ENV -> envValue(content);
+      case JSON -> jsonValue(content);
+      case RAW -> content.isBlank() ? Optional.empty() : Optional.of(content.strip());
+    };
   }
 
   private String withValue(String content, String value) {
-    return config.format() == FileStoreConfig.Format.ENV
-        ? envWith(content, value)
-        : jsonWith(content, value);
+    return switch (config.format()) {
+      case ENV -> envWith(content, value);
+      case JSON -> jsonWith(content, value);
+      case RAW -> value + "\n";
+    };
   }
 
   private String withoutValue(String content) {
-    return config.format() == FileStoreConfig.Format.ENV
-        ? envWith(content, null)
-        : jsonWith(content, null);
+    return switch (config.format()) {
+      case ENV -> envWith(content, null);
+      case JSON -> jsonWith(content, null);
+      case RAW -> "";
+    };
   }
 
   private Optional<String> envValue(String content) {

@@ -60,6 +60,33 @@ class FileStoreTest {
     }
   }
 
+  /** The whole file is the key: the worker's LITELLM_MASTER_KEY_FILE. */
+  @Nested
+  class RawFormat extends SecretStoreContractTest {
+    @Override
+    protected SecretStore newStore() {
+      return new FileStore(
+          new FileStoreConfig(freshFile(".key"), FileStoreConfig.Format.RAW, null));
+    }
+
+    @Override
+    protected SecretStore failingStore() {
+      return failing(FileStoreConfig.Format.RAW);
+    }
+  }
+
+  @Test
+  void aRawFileHoldsOnlyTheKeyAsTheWorkerReadsIt() throws Exception {
+    Path file = freshFile(".key");
+    java.nio.file.Files.writeString(file, "sk-old-management-key-0123456789\n");
+    FileStore store = new FileStore(new FileStoreConfig(file, FileStoreConfig.Format.RAW, null));
+    assertThat(store.location()).isEqualTo("file " + file);
+    String key = "sk-new-management-key-abcdefghij";
+    store.write(key, new RotationContext("rotation/mgmt", "g2"));
+    assertThat(io.keyturn.workflows.crypto.SecretFiles.read(file, "LITELLM_MASTER_KEY_FILE"))
+        .isEqualTo(key);
+  }
+
   /** Without a POSIX file system there is no safe sidecar, so restore is refused. */
   @Nested
   class WithoutSidecar extends SecretStoreContractTest {
@@ -185,7 +212,7 @@ class FileStoreTest {
         .hasMessageContaining("'path'");
     assertThatThrownBy(
             () -> new FileStoreConfig.Type().parse(Map.of("path", "/x", "format", "yaml")))
-        .hasMessageContaining("'format' must be one of [env, json]");
+        .hasMessageContaining("'format' must be one of [env, json, raw]");
     assertThatThrownBy(
             () -> new FileStoreConfig(Path.of("/x.env"), FileStoreConfig.Format.ENV, "MY-KEY"))
         .hasMessageContaining("'name'");

@@ -18,6 +18,9 @@ import java.util.Map;
  * @param status 1.106 and later: {@code active}, {@code expired}, {@code revoked} (blocked) or
  *     {@code deleted}; older releases send none
  * @param deletedAt set when the row comes from 1.106's archive of deleted keys
+ * @param lastActive when the key was last used (ISO-8601): LiteLLM's spend writer sets it with the
+ *     key's spend for each charged request, batched every {@code proxy_batch_write_at} (10 s and up
+ *     to 5 s of jitter); null when never used
  */
 public record KeyInfo(
     @JsonProperty("key_alias") String keyAlias,
@@ -28,10 +31,12 @@ public record KeyInfo(
     String expires,
     String status,
     @JsonProperty("deleted_at") String deletedAt,
-    Map<String, Object> metadata) {
+    Map<String, Object> metadata,
+    @JsonProperty("last_active") String lastActive) {
 
   /** A row with nothing in it: what a missing or unreadable {@code info} reads as. */
-  static final KeyInfo NONE = new KeyInfo(null, null, null, null, false, null, null, null, null);
+  static final KeyInfo NONE =
+      new KeyInfo(null, null, null, null, false, null, null, null, null, null);
 
   public KeyInfo {
     allowedRoutes =

@@ -57,6 +57,19 @@ public class LiteLlmClient {
     return pacing;
   }
 
+  /**
+   * A client on the same HTTP client and pacing that authenticates with {@code managementKey}
+   * instead: to prove a new management key before the worker uses it.
+   */
+  public LiteLlmClient withManagementKey(Supplier<String> managementKey) {
+    return new LiteLlmClient(http, managementKey, pacing);
+  }
+
+  /** The management key this client sends now (its file re-read), or null when none is set. */
+  public String managementKeyNow() {
+    return managementKey.get();
+  }
+
   /** {@code GET /key/info?key=} with the management key; the argument is a hash or raw key. */
   public Answer<KeyInfoResponse> keyInfo(String gateway, String keyOrHash) {
     return read(

@@ -12,6 +12,7 @@ import io.keyturn.starter.config.SecretSpec.Destination;
 import io.keyturn.starter.config.SecretSpec.KeySource;
 import io.keyturn.starter.config.SecretSpec.Policy;
 import io.keyturn.starter.config.SecretSpec.Schedule;
+import io.keyturn.workflows.model.DrainPolicy;
 import io.keyturn.workflows.model.Durations;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.store.StoreSetting;
@@ -301,6 +302,7 @@ public final class ConfigLoader {
       notShorter(f, at, s.grace(), sch.jitter(), interval);
     }
     List<Destination> dests = destinations(f, at, dir, s.destinations());
+    DrainPolicy drain = drain(f, at + ".drain", s.drain());
     if (problems.size() > before) {
       return null;
     }
@@ -319,7 +321,41 @@ public final class ConfigLoader {
         dests,
         new Schedule(sch.every(), sch.cron(), sch.timezone(), sch.jitter(), sch.paused()),
         s.grace(),
-        s.verify().models());
+        s.verify().models(),
+        drain,
+        "management-key".equals(s.kind()));
+  }
+
+  /**
+   * The drain policy {@code drain:} writes, each missing field from {@link DrainPolicy#DEFAULT};
+   * null when the secret says nothing (the rotation then takes the default), or after a problem.
+   */
+  private DrainPolicy drain(Path f, String at, KeyturnFile.Drain d) {
+    if (d == null) {
+      return null;
+    }
+    if (Boolean.FALSE.equals(d.enabled())) {
+      return DrainPolicy.OFF;
+    }
+    DrainPolicy def = DrainPolicy.DEFAULT;
+    try {
+      return new DrainPolicy(
+          d.usedWithin() == null ? def.usedWithin() : d.usedWithin(),
+          d.recheckEvery() == null ? def.recheckEvery() : d.recheckEvery(),
+          d.maxHold() == null ? def.maxHold() : d.maxHold(),
+          d.onLimit() == null
+              ? def.onLimit()
+              : DrainPolicy.OnLimit.valueOf(d.onLimit().toUpperCase(java.util.Locale.ROOT)));
+    } catch (IllegalArgumentException e) {
+      problems.add(
+          new ConfigProblem(
+              f,
+              at,
+              e.getMessage() + ".",
+              "e.g. drain: {usedWithin: 15m, recheckEvery: 5m, maxHold: 24h, onLimit: revoke},"
+                  + " or drain: {enabled: false}."));
+      return null;
+    }
   }
 
   private ZoneId zone(Path f, String at, String tz) {

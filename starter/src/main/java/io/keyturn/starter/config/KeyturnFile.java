@@ -54,7 +54,9 @@ record KeyturnFile(String apiVersion, List<Secret> secrets, List<MasterKeyEntry>
       List<Destination> destinations,
       Schedule schedule,
       Duration grace,
-      Verify verify) {
+      Verify verify,
+      Drain drain,
+      String kind) {
     Secret {
       policy = policy == null ? new Policy(null, null) : policy;
       grace = grace == null ? DEFAULT_GRACE : grace;
@@ -115,6 +117,14 @@ record KeyturnFile(String apiVersion, List<Secret> secrets, List<MasterKeyEntry>
       jitter = jitter == null ? Duration.ZERO : jitter;
     }
   }
+
+  /** {@code drain:} as written; every field optional (null: the default). */
+  record Drain(
+      Boolean enabled,
+      Duration usedWithin,
+      Duration recheckEvery,
+      Duration maxHold,
+      String onLimit) {}
 
   record Verify(Boolean models) {
     Verify {

@@ -22,6 +22,9 @@ import java.util.Map;
  * @param schedule when the secret is rotated
  * @param grace how long the old key keeps working after the new one is published
  * @param verifyModels whether verify compares {@code /v1/models} with the policy's models
+ * @param drain when the revoke waits for the old key's traffic to stop; null: the default
+ * @param rotatesManagementKey {@code kind: management-key}: the key is the worker's own management
+ *     key
  */
 public record SecretSpec(
     String id,
@@ -34,7 +37,9 @@ public record SecretSpec(
     List<Destination> destinations,
     Schedule schedule,
     Duration grace,
-    boolean verifyModels) {
+    boolean verifyModels,
+    io.keyturn.workflows.model.DrainPolicy drain,
+    boolean rotatesManagementKey) {
 
   /** Where a key is read: an environment variable, a file, or (for keys) only its token hash. */
   public record KeySource(String env, Path file, String keyHash) {

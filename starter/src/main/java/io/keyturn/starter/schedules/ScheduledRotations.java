@@ -127,6 +127,12 @@ public final class ScheduledRotations {
     m.put("schedule", scheduleText(s));
     m.put("grace", Durations.format(s.grace()));
     m.put("verifyModels", s.verifyModels());
+    if (s.drain() != null) {
+      m.put("drain", s.drain().describe());
+    }
+    if (s.rotatesManagementKey()) {
+      m.put("kind", "management-key");
+    }
     return m;
   }
 
@@ -255,6 +261,8 @@ public final class ScheduledRotations {
           .policy(policy)
           .chainFromStore(true)
           .verifyModels(s.verifyModels())
+          .drain(s.drain())
+          .managementKey(s.rotatesManagementKey())
           .build();
     } catch (IllegalArgumentException e) {
       throw new BadSpec(

@@ -283,6 +283,21 @@ class ConfigLoaderTest {
             "secrets[1].destinations[0].type",
             "is missing"),
         bad(
+            "drain recheck under a second",
+            GOOD.replace("    grace: 24h\n", "    grace: 24h\n    drain: {recheckEvery: 0s}\n"),
+            "secrets[0].drain",
+            "recheckEvery must be at least 1s"),
+        bad(
+            "drain decision unknown",
+            GOOD.replace("    grace: 24h\n", "    grace: 24h\n    drain: {onLimit: pray}\n"),
+            "secrets[0].drain.onLimit",
+            "is not a decision Keyturn knows"),
+        bad(
+            "drain hold over 30 days",
+            GOOD.replace("    grace: 24h\n", "    grace: 24h\n    drain: {maxHold: 31d}\n"),
+            "secrets[0].drain",
+            "maxHold must be between 0 and 30 days"),
+        bad(
             "short cron",
             GOOD.replace("\"0 3 * * 1\"", "\"* *\""),
             "secrets[1].schedule.cron",
@@ -412,5 +427,34 @@ class ConfigLoaderTest {
     Path bad = write("bad.yaml", k8s.replace("name: litellm-key", "name: Litellm_Key"));
     assertThat(refusal(bad).problems())
         .anySatisfy(p -> assertThat(p.field()).contains("destinations[0].name"));
+  }
+
+  @Test
+  void drainIsTheDefaultUnlessWrittenOutOrTurnedOff() throws Exception {
+    assertThat(ConfigLoader.load(write("keyturn.yaml", GOOD)).get(0).drain()).isNull();
+    SecretSpec written =
+        ConfigLoader.load(
+                write(
+                    "keyturn.yaml",
+                    GOOD.replace(
+                        "    grace: 24h\n",
+                        "    grace: 24h\n    drain: {usedWithin: 30m, onLimit: wait}\n")))
+            .get(0);
+    assertThat(written.drain())
+        .isEqualTo(
+            new io.keyturn.workflows.model.DrainPolicy(
+                Duration.ofMinutes(30),
+                Duration.ofMinutes(5),
+                Duration.ofHours(24),
+                io.keyturn.workflows.model.DrainPolicy.OnLimit.WAIT));
+    SecretSpec off =
+        ConfigLoader.load(
+                write(
+                    "keyturn.yaml",
+                    GOOD.replace(
+                        "    grace: 24h\n", "    grace: 24h\n    drain: {enabled: false}\n")))
+            .get(0);
+    assertThat(off.drain()).isEqualTo(io.keyturn.workflows.model.DrainPolicy.OFF);
+    assertThat(off.drain().enabled()).isFalse();
   }
 }

@@ -60,6 +60,9 @@ final class KeyRow {
   String rotationInterval;
   Instant keyRotationAt;
 
+  /** When a request made with the key was last charged (LiteLLM's spend writer sets it). */
+  Instant lastActive;
+
   /** Set by the first update, block or regenerate; absent from the wire until then. */
   Instant settingsUpdatedAt;
 
@@ -105,6 +108,7 @@ final class KeyRow {
     c.rotationInterval = rotationInterval;
     c.keyRotationAt = keyRotationAt;
     c.settingsUpdatedAt = settingsUpdatedAt;
+    c.lastActive = lastActive;
     c.seq = seq;
     return c;
   }
@@ -206,7 +210,7 @@ final class KeyRow {
     out.put("created_by", createdBy);
     out.put("updated_at", date(updatedAt, style));
     out.put("updated_by", updatedBy);
-    out.put("last_active", null);
+    out.put("last_active", date(lastActive, style));
     out.put("rotation_count", 0);
     out.put("auto_rotate", autoRotate);
     out.put("rotation_interval", rotationInterval);

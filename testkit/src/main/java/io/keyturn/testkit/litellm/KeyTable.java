@@ -64,6 +64,21 @@ final class KeyTable {
     return rows.get(hash);
   }
 
+  /**
+   * A request made with the key was charged {@code cost}: what LiteLLM's spend writer does to the
+   * row (spend incremented, {@code last_active} and {@code updated_at} set). No row, no change.
+   */
+  void recordUse(String hash, double cost) {
+    KeyRow row = rows.get(hash);
+    if (row == null) {
+      return;
+    }
+    Instant now = now();
+    row.spend = (row.spend == null ? 0.0 : row.spend.doubleValue()) + cost;
+    row.lastActive = now;
+    row.updatedAt = now;
+  }
+
   boolean contains(String hash) {
     return rows.containsKey(hash);
   }

@@ -203,6 +203,7 @@ public final class RotationInterceptor extends WorkerInterceptorBase {
       String workflowId, RotationRequest req, String outcome, String failureType, Object result) {
     metrics.rotationCompleted(req.secretId(), outcome, failureType, clock.millis());
     metrics.graceEnded(req.secretId());
+    metrics.revokeHeld(req.secretId(), false);
     RotationResult r = result instanceof RotationResult rr ? rr : null;
     AuditLog.write(
         AuditLog.fields(
@@ -252,6 +253,7 @@ public final class RotationInterceptor extends WorkerInterceptorBase {
         String secret = secretOf(workflowId, input.getArguments(), req);
         if (type.equals("DeleteKey")) { // the old key: the first step of revoke
           metrics.graceEnded(secret);
+          metrics.revokeHeld(secret, false);
         }
         long t0 = System.nanoTime();
         String outcome = RotationMetrics.SUCCEEDED;
@@ -312,6 +314,9 @@ public final class RotationInterceptor extends WorkerInterceptorBase {
       } catch (DateTimeParseException e) {
         // LiteLLM sometimes answers without a zone; then expiry is left unknown rather than wrong.
       }
+    }
+    if (result instanceof io.keyturn.workflows.model.KeyUse use) {
+      metrics.revokeHeld(secret, use.usedWithinWindow());
     }
     if (type.equals("PublishTo") && req != null) {
       metrics.graceEndsAt(secret, clock.instant().plus(req.gracePeriod()).getEpochSecond());

@@ -29,6 +29,8 @@ public final class RotationMetrics {
   public static final String GATEWAY_PACE = "keyturn_gateway_pace_calls_per_second";
   public static final String DRIFT = "keyturn_drift";
   public static final String ORPHAN_KEYS = "keyturn_orphan_keys";
+  public static final String REVOKE_HELD = "keyturn_revoke_held";
+  public static final String REVOKE_HOLDS = "keyturn_revoke_holds";
 
   /** Outcome label values. */
   public static final String SUCCEEDED = "succeeded";
@@ -42,6 +44,7 @@ public final class RotationMetrics {
   private final Map<String, AtomicLong> keyExpiry = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> nextRotation = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> graceEnds = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> revokeHeld = new ConcurrentHashMap<>();
   private final AtomicLong inGrace = new AtomicLong(-1);
   private final Map<String, AtomicLong> drift = new ConcurrentHashMap<>();
   private final AtomicLong orphanKeys = new AtomicLong(-1);
@@ -126,6 +129,33 @@ public final class RotationMetrics {
     AtomicLong g = graceEnds.get(secret);
     if (g != null) {
       g.set(0);
+    }
+  }
+
+  /**
+   * The drain gate read the old key's use: {@code held} true while its revoke is held because the
+   * key is still carrying traffic (the gauge is 1, and each new hold counts once), false when the
+   * hold ends or the revoke begins.
+   */
+  public void revokeHeld(String secret, boolean held) {
+    AtomicLong g =
+        held
+            ? gauge(
+                revokeHeld,
+                REVOKE_HELD,
+                "1 while the revoke of the secret's old key is held: grace is over and the key is"
+                    + " still in use",
+                secret)
+            : revokeHeld.get(secret);
+    if (g == null) {
+      return;
+    }
+    if (g.getAndSet(held ? 1 : 0) == 0 && held) {
+      Counter.builder(REVOKE_HOLDS)
+          .description("Revokes held because the old key was still in use when grace ended")
+          .tag("secret", secret)
+          .register(registry)
+          .increment();
     }
   }
 

@@ -24,6 +24,9 @@ final class FakeActivities {
   static final String EXPIRES = "2030-06-01T00:00:00Z";
   static final String FAILING_SECRET = "svc-bad";
 
+  /** Its old key is still in use when grace ends, and quiet at the first recheck. */
+  static final String HELD_SECRET = "svc-held";
+
   static final class Gateway implements LiteLlmActivities {
     @Override
     public KeyPolicy importPolicy(String gatewayUrl, KeyRef key) {
@@ -67,6 +70,29 @@ final class FakeActivities {
 
     @Override
     public void confirmUsable(String gatewayUrl, KeyRef key, SealedSecret sealed) {}
+
+    private final java.util.concurrent.atomic.AtomicInteger uses =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public io.keyturn.workflows.model.KeyUse keyUse(
+        String gatewayUrl, KeyRef key, java.time.Duration window) {
+      boolean held =
+          key.fingerprint().equals(heldKey().fingerprint()) && uses.getAndIncrement() == 0;
+      return new io.keyturn.workflows.model.KeyUse(key, EXPIRES, held ? 5 : 3600, held);
+    }
+
+    @Override
+    public void verifyManagementKey(String gatewayUrl, MintedKey key) {}
+
+    @Override
+    public KeyRef managementKeyInUse(String gatewayUrl) {
+      return KeyMaterial.ref("sk-fake-management-key-0123456789");
+    }
+  }
+
+  static KeyRef heldKey() {
+    return KeyMaterial.ref("sk-fake-old-" + HELD_SECRET + "-0123456789");
   }
 
   static final class Store implements SecretStoreActivities {

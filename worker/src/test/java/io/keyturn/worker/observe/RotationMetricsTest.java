@@ -73,6 +73,7 @@ class RotationMetricsTest {
 
     rotate("svc-a", 1);
     rotate("svc-a", 2);
+    rotate(FakeActivities.HELD_SECRET, 1);
     assertThatThrownBy(() -> rotate(FakeActivities.FAILING_SECRET, 1))
         .isInstanceOf(WorkflowFailedException.class);
     // What the periodic visibility read would set; the test server has no schedules to describe.
@@ -270,6 +271,14 @@ class RotationMetricsTest {
   }
 
   @Test
+  void countsARevokeHeldByTheDrainGateAndLowersTheGaugeWhenItEnds() {
+    Map<String, String> held = Map.of("secret", FakeActivities.HELD_SECRET);
+    assertThat(scrape.value("keyturn_revoke_holds_total", held)).isEqualTo(1.0);
+    assertThat(scrape.value("keyturn_revoke_held", held)).isEqualTo(0.0);
+    assertThat(scrape.value("keyturn_revoke_holds_total", Map.of("secret", "svc-a"))).isNull();
+  }
+
+  @Test
   void everyAlertRuleUsesOnlyMetricsTheWorkerExports() throws Exception {
     Path rules = Path.of("../deploy/prometheus/alerts.yml");
     Map<String, Object> doc = new Yaml().load(Files.readString(rules));
@@ -293,7 +302,8 @@ class RotationMetricsTest {
             "KeyturnKeyOlderThanPolicy",
             "KeyturnGraceNotEnding",
             "KeyturnDrift",
-            "KeyturnOrphanKeys");
+            "KeyturnOrphanKeys",
+            "KeyturnRevokeHeld");
   }
 
   @Test

@@ -11,5 +11,10 @@ public enum RotationPhase {
   COMPLETED,
   /** Verify or publish failed for good: the new key was removed, the old key is untouched. */
   ROLLED_BACK,
-  FAILED
+  FAILED,
+  /**
+   * Grace is over but the old key is still carrying traffic: its revoke is held (rechecked on a
+   * timer) until the traffic stops, the hold's limit, or {@code keyturn revoke-now}.
+   */
+  REVOKE_HELD
 }

@@ -31,6 +31,10 @@ import java.util.regex.Pattern;
  * @param emergency the key to replace has leaked: it is blocked at the proxy before anything is
  *     minted, and deleted right after the new key is published everywhere (no grace period); see
  *     {@link io.keyturn.workflows.EmergencyRotation}
+ * @param drain when the revoke waits for the old key's traffic to stop; null: {@link
+ *     DrainPolicy#DEFAULT}
+ * @param managementKey the key rotated is the management key the worker itself uses: verify runs
+ *     the gateway check with the new key, and the revoke waits until the worker reads the new key
  */
 public record RotationRequest(
     String secretId,
@@ -44,7 +48,9 @@ public record RotationRequest(
     KeyPolicy policy,
     boolean chainFromStore,
     Boolean verifyModels,
-    boolean emergency) {
+    boolean emergency,
+    DrainPolicy drain,
+    boolean managementKey) {
 
   private static final Pattern SECRET_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
   public static final Duration MAX_GRACE = Duration.ofDays(90);
@@ -101,7 +107,14 @@ public record RotationRequest(
         .policy(policy)
         .chainFromStore(chainFromStore)
         .verifyModels(verifyModels)
-        .emergency(emergency);
+        .emergency(emergency)
+        .drain(drain)
+        .managementKey(managementKey);
+  }
+
+  /** The drain gate's policy: the one given, else {@link DrainPolicy#DEFAULT}. */
+  public DrainPolicy drainPolicy() {
+    return drain == null ? DrainPolicy.DEFAULT : drain;
   }
 
   /** The same request with the generation assigned and the key to replace resolved. */
@@ -158,6 +171,8 @@ public record RotationRequest(
     private boolean chainFromStore;
     private Boolean verifyModels;
     private boolean emergency;
+    private DrainPolicy drain;
+    private boolean managementKey;
 
     private Builder() {}
 
@@ -227,6 +242,18 @@ public record RotationRequest(
       return this;
     }
 
+    /** When the revoke waits for the old key's traffic to stop; null for the default. */
+    public Builder drain(DrainPolicy drain) {
+      this.drain = drain;
+      return this;
+    }
+
+    /** Whether the key rotated is the worker's own management key. */
+    public Builder managementKey(boolean managementKey) {
+      this.managementKey = managementKey;
+      return this;
+    }
+
     /**
      * The request.
      *
@@ -245,7 +272,9 @@ public record RotationRequest(
           policy,
           chainFromStore,
           verifyModels,
-          emergency);
+          emergency,
+          drain,
+          managementKey);
     }
   }
 }

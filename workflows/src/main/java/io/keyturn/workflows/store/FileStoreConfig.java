@@ -21,7 +21,12 @@ public record FileStoreConfig(Path path, Format format, String name) {
     /** A dotenv file: {@code NAME=value} lines, comments and other lines kept as they are. */
     ENV,
     /** A JSON object: {@code {"name": "value", ...}}, other fields kept. */
-    JSON
+    JSON,
+    /**
+     * The file holds only the key, as the worker's LITELLM_MASTER_KEY_FILE and a mounted Kubernetes
+     * Secret's file do: for rotating Keyturn's own management key.
+     */
+    RAW
   }
 
   public FileStoreConfig {
@@ -34,7 +39,7 @@ public record FileStoreConfig(Path path, Format format, String name) {
       throw new IllegalArgumentException("file store: 'path' must name a file, not " + path);
     }
     if (format == null) {
-      throw new IllegalArgumentException("file store: 'format' must be env or json");
+      throw new IllegalArgumentException("file store: 'format' must be env, json or raw");
     }
     if (format == Format.ENV) {
       name = name == null || name.isBlank() ? "LITELLM_API_KEY" : name.trim();
@@ -44,6 +49,8 @@ public record FileStoreConfig(Path path, Format format, String name) {
                 + name
                 + "'");
       }
+    } else if (format == Format.RAW) {
+      name = "";
     } else {
       name = name == null || name.isBlank() ? "key" : name;
     }
@@ -51,7 +58,7 @@ public record FileStoreConfig(Path path, Format format, String name) {
 
   /** {@code <path>#<name>}, e.g. {@code /etc/app/litellm.env#LITELLM_API_KEY}. */
   public String describe() {
-    return path + "#" + name;
+    return format == Format.RAW ? path.toString() : path + "#" + name;
   }
 
   /** The {@value #TYPE} store type. */
@@ -67,8 +74,9 @@ public record FileStoreConfig(Path path, Format format, String name) {
           StoreSetting.optional(
                   "format",
                   null,
-                  "env (a NAME=value line) or json (a field); default from the name")
-              .oneOf("env", "json"),
+                  "env (a NAME=value line), json (a field) or raw (the file holds only the key);"
+                      + " default from the name")
+              .oneOf("env", "json", "raw"),
           StoreSetting.optional(
               "field",
               null,
