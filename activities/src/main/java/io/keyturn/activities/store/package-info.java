@@ -18,7 +18,9 @@
  *       replaced atomically with mode 0600;
  *   <li>{@code kubernetes-secret}: {@link io.keyturn.activities.store.KubernetesSecretStore}, one
  *       data key of a Secret, resourceVersion-checked updates, the replaced value kept in {@code
- *       <field>.previous}.
+ *       <field>.previous};
+ *   <li>{@code azure-keyvault}: {@link io.keyturn.activities.store.AzureKeyVaultStore}, a new
+ *       secret version per write, tagged; a rollback sets the previous value as a newer version.
  * </ul>
  *
  * <p>Every side-effecting method is idempotent (its javadoc says how), values go in and never come
