@@ -29,7 +29,7 @@ class SecretStoreRegistryTest {
   @Test
   void knowsTheBuiltInTypesAndEachIsAStoreTypeTheCliKnows() {
     assertThat(registry.types())
-        .contains("vault-kv2", "aws-secretsmanager", "file", "kubernetes-secret", "azure-keyvault")
+        .contains("vault-kv2", "aws-secretsmanager", "file", "kubernetes-secret", "azure-keyvault", "gcp-secretmanager")
         .containsExactlyInAnyOrderElementsOf(StoreTypes.names());
   }
 

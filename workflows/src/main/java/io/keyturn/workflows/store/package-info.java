@@ -11,7 +11,8 @@
  *   <li>{@code aws-secretsmanager}: {@link io.keyturn.workflows.store.AwsSecretsManagerConfig};
  *   <li>{@code file}: {@link io.keyturn.workflows.store.FileStoreConfig};
  *   <li>{@code kubernetes-secret}: {@link io.keyturn.workflows.store.KubernetesSecretConfig};
- *   <li>{@code azure-keyvault}: {@link io.keyturn.workflows.store.AzureKeyVaultConfig}.
+ *   <li>{@code azure-keyvault}: {@link io.keyturn.workflows.store.AzureKeyVaultConfig};
+ *   <li>{@code gcp-secretmanager}: {@link io.keyturn.workflows.store.GcpSecretManagerConfig}.
  * </ul>
  *
  * <p>The writes are the worker's: the activities module's {@code SecretStoreProvider} of the same
