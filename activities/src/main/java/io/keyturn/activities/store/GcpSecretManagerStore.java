@@ -367,8 +367,15 @@ public final class GcpSecretManagerStore implements SecretStore, AutoCloseable {
   private RuntimeException failure(String op, ApiException e) {
     StatusCode.Code code = e.getStatusCode().getCode();
     String where =
-        "Google Secret Manager could not " + op + " " + location() + " (" + code + ": "
-            + e.getMessage() + ")";
+        "Google Secret Manager could not "
+            + op
+            + " "
+            + location()
+            + " ("
+            + code
+            + ": "
+            + e.getMessage()
+            + ")";
     if (TRANSIENT.contains(code)) {
       return StoreFailures.transientFailure(where, null);
     }
@@ -394,9 +401,9 @@ public final class GcpSecretManagerStore implements SecretStore, AutoCloseable {
   }
 
   /**
-   * One Secret Manager client per endpoint, made on first use: a worker without Application
-   * Default Credentials starts, and only a gcp-secretmanager destination fails (its check, before
-   * anything is minted). Thread-safe.
+   * One Secret Manager client per endpoint, made on first use: a worker without Application Default
+   * Credentials starts, and only a gcp-secretmanager destination fails (its check, before anything
+   * is minted). Thread-safe.
    */
   static final class Clients implements AutoCloseable {
     private final String endpoint;
@@ -467,5 +474,4 @@ public final class GcpSecretManagerStore implements SecretStore, AutoCloseable {
       return new GcpSecretManagerStore(config, clients, false);
     }
   }
-
 }

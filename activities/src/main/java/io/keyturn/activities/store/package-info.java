@@ -21,9 +21,9 @@
  *       <field>.previous};
  *   <li>{@code azure-keyvault}: {@link io.keyturn.activities.store.AzureKeyVaultStore}, a new
  *       secret version per write, tagged; a rollback sets the previous value as a newer version;
- *   <li>{@code gcp-secretmanager}: {@link io.keyturn.activities.store.GcpSecretManagerStore}, a
- *       new secret version per write (LiteLLM reads versions/latest); a rollback re-adds the
- *       previous value and disables the undone version.
+ *   <li>{@code gcp-secretmanager}: {@link io.keyturn.activities.store.GcpSecretManagerStore}, a new
+ *       secret version per write (LiteLLM reads versions/latest); a rollback re-adds the previous
+ *       value and disables the undone version.
  * </ul>
  *
  * <p>Every side-effecting method is idempotent (its javadoc says how), values go in and never come

@@ -104,7 +104,8 @@ class GcpSecretManagerStoreTest extends SecretStoreContractTest {
     try {
       SecretStoreActivitiesImpl activities =
           new SecretStoreActivitiesImpl(
-              SecretStoreRegistry.builtIn(new VaultKv2Client(http, "http://127.0.0.1:1", () -> "t")),
+              SecretStoreRegistry.builtIn(
+                  new VaultKv2Client(http, "http://127.0.0.1:1", () -> "t")),
               null);
       assertThatThrownBy(
               () ->

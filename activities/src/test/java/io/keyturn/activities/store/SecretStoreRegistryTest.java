@@ -29,7 +29,13 @@ class SecretStoreRegistryTest {
   @Test
   void knowsTheBuiltInTypesAndEachIsAStoreTypeTheCliKnows() {
     assertThat(registry.types())
-        .contains("vault-kv2", "aws-secretsmanager", "file", "kubernetes-secret", "azure-keyvault", "gcp-secretmanager")
+        .contains(
+            "vault-kv2",
+            "aws-secretsmanager",
+            "file",
+            "kubernetes-secret",
+            "azure-keyvault",
+            "gcp-secretmanager")
         .containsExactlyInAnyOrderElementsOf(StoreTypes.names());
   }
 

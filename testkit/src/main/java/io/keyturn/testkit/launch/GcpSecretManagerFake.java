@@ -16,10 +16,10 @@ import com.google.protobuf.Message;
 import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.protobuf.ProtoUtils;
-import io.grpc.stub.ServerCalls;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.ProtoUtils;
+import io.grpc.stub.ServerCalls;
 import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -38,8 +38,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A test double, not the product. It stands in for the emulator
  * github.com/blackwell-systems/gcp-secret-manager-emulator, which the Go module proxy refuses here
- * (403 for every version). The service is bound by hand ({@link #definition()}): the generated
- * gRPC stubs (grpc-google-cloud-secretmanager-v1) are not served at the client's version, and the
+ * (403 for every version). The service is bound by hand ({@link #definition()}): the generated gRPC
+ * stubs (grpc-google-cloud-secretmanager-v1) are not served at the client's version, and the
  * messages and method names are all the server side needs.
  */
 public final class GcpSecretManagerFake implements AutoCloseable {
@@ -47,7 +47,8 @@ public final class GcpSecretManagerFake implements AutoCloseable {
   /** The gRPC service Secret Manager v1 serves. */
   static final String SERVICE = "google.cloud.secretmanager.v1.SecretManagerService";
 
-  private record Stored(Secret secret, List<SecretVersion> versions, List<SecretPayload> payloads) {}
+  private record Stored(
+      Secret secret, List<SecretVersion> versions, List<SecretPayload> payloads) {}
 
   private final Map<String, Stored> secrets = new LinkedHashMap<>();
   private Server server;
@@ -84,13 +85,19 @@ public final class GcpSecretManagerFake implements AutoCloseable {
   ServerServiceDefinition definition() {
     return ServerServiceDefinition.builder(SERVICE)
         .addMethod(
-            method("CreateSecret", CreateSecretRequest.getDefaultInstance(), Secret.getDefaultInstance()),
+            method(
+                "CreateSecret",
+                CreateSecretRequest.getDefaultInstance(),
+                Secret.getDefaultInstance()),
             ServerCalls.asyncUnaryCall(this::createSecret))
         .addMethod(
             method("GetSecret", GetSecretRequest.getDefaultInstance(), Secret.getDefaultInstance()),
             ServerCalls.asyncUnaryCall(this::getSecret))
         .addMethod(
-            method("UpdateSecret", UpdateSecretRequest.getDefaultInstance(), Secret.getDefaultInstance()),
+            method(
+                "UpdateSecret",
+                UpdateSecretRequest.getDefaultInstance(),
+                Secret.getDefaultInstance()),
             ServerCalls.asyncUnaryCall(this::updateSecret))
         .addMethod(
             method(
@@ -142,7 +149,9 @@ public final class GcpSecretManagerFake implements AutoCloseable {
     deny(name);
     Stored s = secrets.get(name);
     if (s == null) {
-      throw Status.NOT_FOUND.withDescription("Secret [" + name + "] not found.").asRuntimeException();
+      throw Status.NOT_FOUND
+          .withDescription("Secret [" + name + "] not found.")
+          .asRuntimeException();
     }
     return s;
   }
@@ -292,7 +301,8 @@ public final class GcpSecretManagerFake implements AutoCloseable {
         () -> {
           Stored s = secret(secretOf(req.getName()));
           int i = versionIndex(s, req.getName());
-          SecretVersion v = s.versions().get(i).toBuilder().setState(SecretVersion.State.DISABLED).build();
+          SecretVersion v =
+              s.versions().get(i).toBuilder().setState(SecretVersion.State.DISABLED).build();
           s.versions().set(i, v);
           return v;
         });
