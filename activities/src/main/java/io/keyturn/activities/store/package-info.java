@@ -18,7 +18,12 @@
  *       replaced atomically with mode 0600;
  *   <li>{@code kubernetes-secret}: {@link io.keyturn.activities.store.KubernetesSecretStore}, one
  *       data key of a Secret, resourceVersion-checked updates, the replaced value kept in {@code
- *       <field>.previous}.
+ *       <field>.previous};
+ *   <li>{@code azure-keyvault}: {@link io.keyturn.activities.store.AzureKeyVaultStore}, a new
+ *       secret version per write, tagged; a rollback sets the previous value as a newer version;
+ *   <li>{@code gcp-secretmanager}: {@link io.keyturn.activities.store.GcpSecretManagerStore}, a new
+ *       secret version per write (LiteLLM reads versions/latest); a rollback re-adds the previous
+ *       value and disables the undone version.
  * </ul>
  *
  * <p>Every side-effecting method is idempotent (its javadoc says how), values go in and never come

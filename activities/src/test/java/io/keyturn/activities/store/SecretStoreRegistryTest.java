@@ -27,17 +27,23 @@ class SecretStoreRegistryTest {
   }
 
   @Test
-  void knowsTheFourBuiltInTypesAndEachIsAStoreTypeTheCliKnows() {
+  void knowsTheBuiltInTypesAndEachIsAStoreTypeTheCliKnows() {
     assertThat(registry.types())
-        .contains("vault-kv2", "aws-secretsmanager", "file", "kubernetes-secret")
+        .contains(
+            "vault-kv2",
+            "aws-secretsmanager",
+            "file",
+            "kubernetes-secret",
+            "azure-keyvault",
+            "gcp-secretmanager")
         .containsExactlyInAnyOrderElementsOf(StoreTypes.names());
   }
 
   @Test
   void anUnknownTypeNamesTheKnownOnes() {
-    assertThatThrownBy(() -> registry.create("gcp-secretmanager", Map.of()))
+    assertThatThrownBy(() -> registry.create("onepassword-vault", Map.of()))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("gcp-secretmanager")
+        .hasMessageContaining("onepassword-vault")
         .hasMessageContaining("vault-kv2")
         .hasMessageContaining("kubernetes-secret");
   }
@@ -60,6 +66,21 @@ class SecretStoreRegistryTest {
       assertThat(aws.config().recoveryWindowDays()).isZero();
       assertThat(aws.location()).isEqualTo("aws-secretsmanager eu-west-1:litellm/svc-a");
     }
+  }
+
+  @Test
+  void anAzureKeyVaultStoreIsMadeWithoutTouchingAzure() {
+    // The default credential chain and the client are built without a call: a worker without
+    // Azure credentials starts, and only a use of the store fails.
+    SecretStore azure =
+        registry.create(
+            "azure-keyvault",
+            Map.of("vaultUrl", "https://my-vault.vault.azure.net/", "name", "litellm-svc-a"));
+    assertThat(azure).isInstanceOf(AzureKeyVaultStore.class);
+    assertThat(azure.location()).isEqualTo("azure-keyvault my-vault.vault.azure.net/litellm-svc-a");
+    assertThatThrownBy(() -> registry.create("azure-keyvault", Map.of("name", "litellm_svc_a")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("'vaultUrl' is required");
   }
 
   @Test
