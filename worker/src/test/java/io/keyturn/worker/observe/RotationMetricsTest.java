@@ -12,6 +12,7 @@ import io.keyturn.workflows.model.GraceChange;
 import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationStatus;
+import io.keyturn.workflows.testing.SecretStoreStandIn;
 import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -67,7 +68,7 @@ class RotationMetricsTest {
     Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
     worker.registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class);
     worker.registerActivitiesImplementations(
-        new FakeActivities.Gateway(), new FakeActivities.Store());
+        new FakeActivities.Gateway(), new SecretStoreStandIn());
     env.start();
     server = MetricsServer.start("127.0.0.1", 0, metrics::scrape);
 
