@@ -17,6 +17,7 @@ import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.SealedSecret;
 import io.keyturn.workflows.testing.LiteLlmStandIn;
+import io.keyturn.workflows.testing.Rotations;
 import io.keyturn.workflows.testing.SecretStoreStandIn;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
@@ -115,23 +116,9 @@ class RollbackAndExtendGraceCliTest {
             .gracePeriod(Duration.ofHours(1))
             .requestedBy("test")
             .build();
-    KeyRotationWorkflow wf =
-        client.newWorkflowStub(
-            KeyRotationWorkflow.class,
-            WorkflowOptions.newBuilder()
-                .setWorkflowId(req.workflowId())
-                .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
-                .build());
-    WorkflowClient.start(wf::rotate, req);
-    for (int i = 0; i < 200; i++) {
-      try {
-        if (wf.status().phase() == RotationPhase.IN_GRACE) {
-          return wf;
-        }
-      } catch (RuntimeException e) {
-        // no first workflow task yet
-      }
-      Thread.sleep(50);
+    KeyRotationWorkflow wf = Rotations.start(client, req);
+    if (Rotations.reaches(wf, RotationPhase.IN_GRACE)) {
+      return wf;
     }
     throw new AssertionError(secret + " did not reach IN_GRACE");
   }

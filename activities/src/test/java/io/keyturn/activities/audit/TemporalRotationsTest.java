@@ -11,8 +11,8 @@ import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.RotationStatus;
 import io.keyturn.workflows.testing.RotationStandIn;
+import io.keyturn.workflows.testing.Rotations;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.Worker;
@@ -106,14 +106,7 @@ class TemporalRotationsTest {
             .gracePeriod(Duration.ofHours(1))
             .requestedBy("test")
             .build();
-    KeyRotationWorkflow wf =
-        client.newWorkflowStub(
-            KeyRotationWorkflow.class,
-            WorkflowOptions.newBuilder()
-                .setWorkflowId(req.workflowId())
-                .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
-                .build());
-    WorkflowClient.start(wf::rotate, req);
+    Rotations.start(client, req);
   }
 
   @Test
