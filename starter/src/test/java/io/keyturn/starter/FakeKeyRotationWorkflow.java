@@ -1,6 +1,5 @@
 package io.keyturn.starter;
 
-import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.PublishReceipt;
@@ -9,6 +8,7 @@ import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.RotationStatus;
+import io.keyturn.workflows.testing.RotationStandIn;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.workflow.Workflow;
 import java.time.Instant;
@@ -19,7 +19,7 @@ import java.util.List;
  * contract's shape: phases, a grace period raced against {@code revokeNow}, fingerprints only. A
  * secret id starting with {@value #FAILING} makes it fail the way a rolled-back rotation does.
  */
-public class FakeKeyRotationWorkflow implements KeyRotationWorkflow {
+public class FakeKeyRotationWorkflow extends RotationStandIn {
   static final String FAILING = "fails-";
 
   private RotationRequest request;
@@ -101,20 +101,4 @@ public class FakeKeyRotationWorkflow implements KeyRotationWorkflow {
         revokeNowRequested,
         message);
   }
-
-  @Override
-  public RotationStatus rollback(String reason, String requestedBy) {
-    throw new UnsupportedOperationException("a stand-in rotation cannot roll back");
-  }
-
-  @Override
-  public void validateRollback(String reason, String requestedBy) {}
-
-  @Override
-  public RotationStatus changeGrace(io.keyturn.workflows.model.GraceChange change) {
-    throw new UnsupportedOperationException("a stand-in rotation has no grace period to change");
-  }
-
-  @Override
-  public void validateChangeGrace(io.keyturn.workflows.model.GraceChange change) {}
 }

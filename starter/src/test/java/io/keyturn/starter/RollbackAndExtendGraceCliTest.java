@@ -8,20 +8,17 @@ import io.keyturn.starter.CliRunner.Run;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.KeyRotationWorkflowImpl;
 import io.keyturn.workflows.KeyturnSearchAttributes;
-import io.keyturn.workflows.LiteLlmActivities;
-import io.keyturn.workflows.SecretStoreActivities;
 import io.keyturn.workflows.crypto.KeyMaterial;
-import io.keyturn.workflows.model.CurrentKey;
 import io.keyturn.workflows.model.Destination;
-import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.MintRequest;
 import io.keyturn.workflows.model.MintedKey;
-import io.keyturn.workflows.model.PublishReceipt;
-import io.keyturn.workflows.model.RevokeReceipt;
 import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.SealedSecret;
+import io.keyturn.workflows.testing.LiteLlmStandIn;
+import io.keyturn.workflows.testing.Rotations;
+import io.keyturn.workflows.testing.SecretStoreStandIn;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowOptions;
@@ -66,68 +63,10 @@ class RollbackAndExtendGraceCliTest {
           .timing(new KeyturnCli.Timing(Duration.ofMillis(50), Duration.ofMillis(500)));
 
   /** Activities that always work: the rotation reaches its grace period at once. */
-  static final class Gateway implements LiteLlmActivities {
-    @Override
-    public boolean blockKey(String gatewayUrl, KeyRef key) {
-      return true;
-    }
-
-    @Override
-    public KeyPolicy importPolicy(String gatewayUrl, KeyRef key) {
-      return new KeyPolicy(Map.of("models", List.of("gpt-4o-mini")));
-    }
-
+  static final class Gateway extends LiteLlmStandIn {
     @Override
     public MintedKey mintKey(MintRequest r) {
       return new MintedKey(NEW, r.alias(), r.derivation(), null, false);
-    }
-
-    @Override
-    public void verifyKey(String gatewayUrl, MintedKey key, KeyPolicy policy) {}
-
-    @Override
-    public boolean deleteKey(String gatewayUrl, KeyRef key) {
-      return true;
-    }
-
-    @Override
-    public boolean discardDerivedKey(MintRequest request) {
-      return true;
-    }
-
-    @Override
-    public RevokeReceipt confirmRevoked(
-        String gatewayUrl, KeyRef oldKey, SealedSecret sealed, boolean deleted) {
-      return new RevokeReceipt(oldKey, !deleted, "key info 404");
-    }
-
-    @Override
-    public void confirmUsable(String gatewayUrl, KeyRef key, SealedSecret sealed) {}
-  }
-
-  static final class Store implements SecretStoreActivities {
-    @Override
-    public void checkDestination(Destination destination) {}
-
-    @Override
-    public CurrentKey readCurrentKey(Destination destination) {
-      return null;
-    }
-
-    @Override
-    public PublishReceipt publishTo(Destination destination, MintedKey key) {
-      return new PublishReceipt(destination.describe(), 2, 1, true);
-    }
-
-    @Override
-    public String restoreAt(Destination destination, MintedKey key) {
-      return "restored.";
-    }
-
-    @Override
-    public PublishReceipt putBackOldKey(
-        Destination destination, KeyRef key, SealedSecret sealed, String workflowId, long gen) {
-      return new PublishReceipt(destination.describe(), 3, 2, true);
     }
   }
 
@@ -150,7 +89,7 @@ class RollbackAndExtendGraceCliTest {
     }
     Worker worker = temporal.newWorker(KeyRotationWorkflow.TASK_QUEUE);
     worker.registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class);
-    worker.registerActivitiesImplementations(new Gateway(), new Store());
+    worker.registerActivitiesImplementations(new Gateway(), new SecretStoreStandIn());
     temporal.start();
     client = temporal.getWorkflowClient();
   }
@@ -177,23 +116,9 @@ class RollbackAndExtendGraceCliTest {
             .gracePeriod(Duration.ofHours(1))
             .requestedBy("test")
             .build();
-    KeyRotationWorkflow wf =
-        client.newWorkflowStub(
-            KeyRotationWorkflow.class,
-            WorkflowOptions.newBuilder()
-                .setWorkflowId(req.workflowId())
-                .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
-                .build());
-    WorkflowClient.start(wf::rotate, req);
-    for (int i = 0; i < 200; i++) {
-      try {
-        if (wf.status().phase() == RotationPhase.IN_GRACE) {
-          return wf;
-        }
-      } catch (RuntimeException e) {
-        // no first workflow task yet
-      }
-      Thread.sleep(50);
+    KeyRotationWorkflow wf = Rotations.start(client, req);
+    if (Rotations.reaches(wf, RotationPhase.IN_GRACE)) {
+      return wf;
     }
     throw new AssertionError(secret + " did not reach IN_GRACE");
   }

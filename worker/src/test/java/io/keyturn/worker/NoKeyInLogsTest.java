@@ -29,8 +29,8 @@ import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
+import io.keyturn.workflows.testing.Rotations;
 import io.temporal.api.enums.v1.IndexedValueType;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
@@ -127,15 +127,7 @@ class NoKeyInLogsTest {
                 .gracePeriod(Duration.ofMinutes(5))
                 .requestedBy("log-test")
                 .build();
-        RotationResult result =
-            env.getWorkflowClient()
-                .newWorkflowStub(
-                    KeyRotationWorkflow.class,
-                    WorkflowOptions.newBuilder()
-                        .setWorkflowId(req.workflowId())
-                        .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
-                        .build())
-                .rotate(req);
+        RotationResult result = Rotations.stub(env.getWorkflowClient(), req).rotate(req);
         newValue =
             (String)
                 vault

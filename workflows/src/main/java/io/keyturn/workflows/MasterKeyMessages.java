@@ -16,6 +16,15 @@ final class MasterKeyMessages {
     return req.destinations().get(0).describe();
   }
 
+  private String rotationOf() {
+    return "master-key rotation of " + req.id();
+  }
+
+  /** The command that tells the rotation the proxy was restarted. */
+  private String confirmRestart() {
+    return "keyturn confirm-restart " + req.workflowId();
+  }
+
   String preflight() {
     return "checking the current master key (from "
         + primary()
@@ -25,8 +34,7 @@ final class MasterKeyMessages {
   }
 
   String preflightFailed(String cause) {
-    return "master-key rotation of "
-        + req.id()
+    return rotationOf()
         + " stopped at preflight, NOTHING CHANGED (the proxy, its stored values and every"
         + " destination are as they were): "
         + cause;
@@ -112,8 +120,8 @@ final class MasterKeyMessages {
         + key.fingerprint()
         + " from "
         + primary()
-        + ", then run: keyturn confirm-restart "
-        + req.workflowId()
+        + ", then run: "
+        + confirmRestart()
         + " (due by "
         + deadline
         + "). Until then the proxy runs the previous key and stored models may not decrypt.";
@@ -124,9 +132,8 @@ final class MasterKeyMessages {
         + deadline
         + ": the proxy must be restarted so it runs "
         + key.fingerprint()
-        + " (every destination holds it). The rotation keeps waiting; after the restart run:"
-        + " keyturn confirm-restart "
-        + req.workflowId();
+        + " (every destination holds it). The rotation keeps waiting; after the restart run: "
+        + confirmRestart();
   }
 
   String restartNotTaken(String how, MasterKey key, String cause) {
@@ -151,8 +158,7 @@ final class MasterKeyMessages {
   }
 
   String rolledBack(MasterKey old, MasterKey next, List<String> problems, boolean salt) {
-    return "master-key rotation of "
-        + req.id()
+    return rotationOf()
         + " ROLLED BACK after verify failed ("
         + String.join("; ", problems)
         + "). Now: the proxy runs the old key "

@@ -46,16 +46,34 @@ public final class RotationMessages {
     return r.secretId() + " g" + r.generation();
   }
 
+  /** "Rotation of billing-api g3", or just "Rotation" before the request is known. */
+  private static String rotationOf(RotationRequest r) {
+    return "Rotation" + (r == null || r.generation() == 0 ? "" : " of " + who(r));
+  }
+
+  /** "{@code what} of billing-api g3 failed while {@code doing}: the cause." */
+  private static String failedWhile(String what, RotationRequest r, String doing, Throwable cause) {
+    return what + " of " + who(r) + " failed while " + doing + ": " + sentence(rootMessage(cause));
+  }
+
+  private static String doing(RotationPhase phase) {
+    return phase.name().toLowerCase();
+  }
+
+  /** The undo steps' outcomes as the next sentences, if any ran. */
+  private static String then(String undone) {
+    return undone.isEmpty() ? "" : " " + undone;
+  }
+
+  private static String reasonOrNone(String reason) {
+    return reason == null || reason.isBlank() ? "no reason given" : reason;
+  }
+
   /** A rotation that failed and whose undo steps ran: the old key still works. */
   static String rolledBack(
       RotationRequest r, RotationPhase failedAt, Throwable cause, String undone, KeyRef oldKey) {
-    return "Rotation of "
-        + who(r)
-        + " failed while "
-        + failedAt.name().toLowerCase()
-        + ": "
-        + sentence(rootMessage(cause))
-        + (undone.isEmpty() ? "" : " " + undone)
+    return failedWhile("Rotation", r, doing(failedAt), cause)
+        + then(undone)
         + " The old key "
         + fingerprint(oldKey)
         + " was NOT revoked and still works.";
@@ -72,13 +90,7 @@ public final class RotationMessages {
                 + fingerprint(oldKey)
                 + " may still work: revoke it by hand."
             : " The old key " + fingerprint(oldKey) + " was NOT revoked.";
-    return "Rotation of "
-        + who(r)
-        + " failed while "
-        + phase.name().toLowerCase()
-        + ": "
-        + sentence(rootMessage(cause))
-        + tail;
+    return failedWhile("Rotation", r, doing(phase), cause) + tail;
   }
 
   static String newKeyDiscarded(boolean deleted, String alias) {
@@ -186,13 +198,8 @@ public final class RotationMessages {
   /** An emergency rotation that failed after blocking the leaked key and rolled back. */
   static String emergencyRolledBack(
       RotationRequest r, RotationPhase failedAt, Throwable cause, String undone) {
-    return "EMERGENCY rotation of "
-        + who(r)
-        + " failed while "
-        + failedAt.name().toLowerCase()
-        + ": "
-        + sentence(rootMessage(cause))
-        + (undone.isEmpty() ? "" : " " + undone)
+    return failedWhile("EMERGENCY rotation", r, doing(failedAt), cause)
+        + then(undone)
         + stillBlocked(r);
   }
 
@@ -218,13 +225,7 @@ public final class RotationMessages {
               + fingerprint(r.oldKey())
               + " still works.";
     }
-    return "EMERGENCY rotation of "
-        + who(r)
-        + " failed while "
-        + phase.name().toLowerCase()
-        + ": "
-        + sentence(rootMessage(cause))
-        + tail;
+    return failedWhile("EMERGENCY rotation", r, doing(phase), cause) + tail;
   }
 
   /**
@@ -243,9 +244,9 @@ public final class RotationMessages {
         "Rotation of "
             + who(r)
             + " was cancelled while "
-            + phase.name().toLowerCase()
+            + doing(phase)
             + " ("
-            + (reason == null || reason.isBlank() ? "no reason given" : reason)
+            + reasonOrNone(reason)
             + "). The new key "
             + fingerprint(newKey)
             + " is published to "
@@ -294,9 +295,7 @@ public final class RotationMessages {
   }
 
   static String cancelled(String reason) {
-    return "it was cancelled ("
-        + (reason == null || reason.isBlank() ? "no reason given" : reason)
-        + ")";
+    return "it was cancelled (" + reasonOrNone(reason) + ")";
   }
 
   // ---- An operator's rollback and grace changes (keyturn rollback, keyturn extend-grace) ----
@@ -328,8 +327,7 @@ public final class RotationMessages {
       return "say why with --reason: it goes into the rotation's audit trail." + nothing;
     }
     if (r == null || phase.ordinal() < RotationPhase.IN_GRACE.ordinal()) {
-      return "Rotation"
-          + (r == null || r.generation() == 0 ? "" : " of " + who(r))
+      return rotationOf(r)
           + " is "
           + phase
           + ": its new key is not published yet, so there is nothing to undo (a rotation that"
@@ -404,11 +402,8 @@ public final class RotationMessages {
   }
 
   static String rollbackUndone(RotationRequest r, Throwable cause, String undone) {
-    return "Rollback of "
-        + who(r)
-        + " failed while putting the old key back: "
-        + sentence(rootMessage(cause))
-        + (undone.isEmpty() ? "" : " " + undone)
+    return failedWhile("Rollback", r, "putting the old key back", cause)
+        + then(undone)
         + " The rotation goes on in its grace period; both keys still work.";
   }
 
@@ -432,22 +427,20 @@ public final class RotationMessages {
   /** Why the grace period cannot change now, or null when it can (only while in it). */
   static String graceChangeRefusal(
       RotationRequest r, RotationPhase phase, boolean revokeNowRequested, boolean rollingBack) {
-    String of = r == null || r.generation() == 0 ? "" : " of " + who(r);
     if (phase != RotationPhase.IN_GRACE) {
       String why =
           phase.ordinal() < RotationPhase.IN_GRACE.ordinal()
               ? " Its grace period has not begun: the new key is not published yet. Try again"
                   + " once `keyturn status` shows IN_GRACE."
               : " Its grace period is over.";
-      return "Rotation" + of + " is " + phase + "." + why + " Nothing was changed.";
+      return rotationOf(r) + " is " + phase + "." + why + " Nothing was changed.";
     }
     if (revokeNowRequested) {
-      return "Rotation"
-          + of
+      return rotationOf(r)
           + ": revoke-now was asked, so the grace period is ending now. Nothing was changed.";
     }
     if (rollingBack) {
-      return "Rotation" + of + " is being rolled back. Nothing was changed.";
+      return rotationOf(r) + " is being rolled back. Nothing was changed.";
     }
     return null;
   }

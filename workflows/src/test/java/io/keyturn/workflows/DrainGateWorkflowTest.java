@@ -12,7 +12,6 @@ import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.RotationStatus;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
@@ -46,17 +45,7 @@ class DrainGateWorkflowTest {
 
   private KeyRotationWorkflow start(
       TestWorkflowEnvironment testEnv, Worker worker, DrainPolicy drain) {
-    worker.registerActivitiesImplementations(gateway, mocks.store());
-    testEnv.start();
-    KeyRotationWorkflow wf =
-        testEnv
-            .getWorkflowClient()
-            .newWorkflowStub(
-                KeyRotationWorkflow.class,
-                WorkflowOptions.newBuilder()
-                    .setWorkflowId("rotation/svc-a/7")
-                    .setTaskQueue(worker.getTaskQueue())
-                    .build());
+    KeyRotationWorkflow wf = mocks.startWorker(testEnv, worker, "rotation/svc-a/7");
     WorkflowClient.start(
         wf::rotate, request("svc-a", GRACE).generation(7).requestedBy("test").drain(drain).build());
     return wf;

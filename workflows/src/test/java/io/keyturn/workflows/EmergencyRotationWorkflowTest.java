@@ -15,7 +15,6 @@ import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
@@ -58,16 +57,7 @@ class EmergencyRotationWorkflowTest {
   }
 
   private KeyRotationWorkflow start(TestWorkflowEnvironment testEnv, Worker worker) {
-    worker.registerActivitiesImplementations(gateway, store);
-    testEnv.start();
-    return testEnv
-        .getWorkflowClient()
-        .newWorkflowStub(
-            KeyRotationWorkflow.class,
-            WorkflowOptions.newBuilder()
-                .setWorkflowId("rotation/svc-a")
-                .setTaskQueue(worker.getTaskQueue())
-                .build());
+    return mocks.startWorker(testEnv, worker, "rotation/svc-a");
   }
 
   @Test

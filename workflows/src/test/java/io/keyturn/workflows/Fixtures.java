@@ -21,6 +21,7 @@ import io.temporal.client.WorkflowOptions;
 import io.temporal.common.SearchAttributeKey;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.TestWorkflowExtension;
+import io.temporal.worker.Worker;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -132,6 +133,22 @@ final class Fixtures {
       when(m.gateway.confirmRevoked(any(), any(), any(), anyBoolean())).thenReturn(revoked());
       when(m.gateway.keyUse(any(), any(), any())).thenReturn(KeyUse.unknown(OLD));
       return m;
+    }
+
+    /**
+     * Registers these mocks on {@code worker}, starts the test server and returns a stub of the
+     * rotation {@code workflowId} on the worker's task queue, for the test to start.
+     */
+    KeyRotationWorkflow startWorker(TestWorkflowEnvironment env, Worker worker, String workflowId) {
+      worker.registerActivitiesImplementations(gateway, store);
+      env.start();
+      return env.getWorkflowClient()
+          .newWorkflowStub(
+              KeyRotationWorkflow.class,
+              WorkflowOptions.newBuilder()
+                  .setWorkflowId(workflowId)
+                  .setTaskQueue(worker.getTaskQueue())
+                  .build());
     }
   }
 }

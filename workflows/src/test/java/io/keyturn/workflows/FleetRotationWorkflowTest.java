@@ -14,6 +14,7 @@ import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.RotationStatus;
+import io.keyturn.workflows.testing.RotationStandIn;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
@@ -70,7 +71,7 @@ class FleetRotationWorkflowTest {
    * rotation) it tells its fleet, then the rest of the hour is its grace period. A secret in
    * FAILING fails before publishing.
    */
-  public static class StubRotation implements KeyRotationWorkflow {
+  public static class StubRotation extends RotationStandIn {
     @Override
     public RotationResult rotate(RotationRequest request) {
       long start = Workflow.currentTimeMillis();
@@ -99,25 +100,6 @@ class FleetRotationWorkflowTest {
                 failed));
       }
     }
-
-    @Override
-    public void revokeNow(String reason) {}
-
-    @Override
-    public RotationStatus rollback(String reason, String requestedBy) {
-      throw new UnsupportedOperationException("a stand-in rotation cannot roll back");
-    }
-
-    @Override
-    public void validateRollback(String reason, String requestedBy) {}
-
-    @Override
-    public RotationStatus changeGrace(io.keyturn.workflows.model.GraceChange change) {
-      throw new UnsupportedOperationException("a stand-in rotation has no grace period to change");
-    }
-
-    @Override
-    public void validateChangeGrace(io.keyturn.workflows.model.GraceChange change) {}
 
     @Override
     public RotationStatus status() {

@@ -13,7 +13,6 @@ import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.RotationStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
@@ -46,18 +45,7 @@ class KeyRotationWorkflowTest {
   }
 
   private KeyRotationWorkflow start(TestWorkflowEnvironment testEnv, Worker worker) {
-    worker.registerActivitiesImplementations(gateway, store);
-    testEnv.start();
-    KeyRotationWorkflow wf =
-        testEnv
-            .getWorkflowClient()
-            .newWorkflowStub(
-                KeyRotationWorkflow.class,
-                WorkflowOptions.newBuilder()
-                    .setWorkflowId("rotation/svc-a/7")
-                    .setTaskQueue(worker.getTaskQueue())
-                    .build());
-    return wf;
+    return mocks.startWorker(testEnv, worker, "rotation/svc-a/7");
   }
 
   @Test

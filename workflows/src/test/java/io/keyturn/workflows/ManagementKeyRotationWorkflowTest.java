@@ -34,17 +34,7 @@ class ManagementKeyRotationWorkflowTest {
   private final LiteLlmActivities gateway = mocks.gateway();
 
   private KeyRotationWorkflow start(TestWorkflowEnvironment testEnv, Worker worker) {
-    worker.registerActivitiesImplementations(gateway, mocks.store());
-    testEnv.start();
-    KeyRotationWorkflow wf =
-        testEnv
-            .getWorkflowClient()
-            .newWorkflowStub(
-                KeyRotationWorkflow.class,
-                WorkflowOptions.newBuilder()
-                    .setWorkflowId("rotation/svc-a/7")
-                    .setTaskQueue(worker.getTaskQueue())
-                    .build());
+    KeyRotationWorkflow wf = mocks.startWorker(testEnv, worker, "rotation/svc-a/7");
     WorkflowClient.start(
         wf::rotate,
         request("svc-a", Duration.ofMinutes(1))

@@ -20,7 +20,6 @@ import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.SealedSecret;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
@@ -80,16 +79,7 @@ class MultiDestinationWorkflowTest {
   }
 
   private KeyRotationWorkflow start(TestWorkflowEnvironment testEnv, Worker worker, String id) {
-    worker.registerActivitiesImplementations(gateway, store);
-    testEnv.start();
-    return testEnv
-        .getWorkflowClient()
-        .newWorkflowStub(
-            KeyRotationWorkflow.class,
-            WorkflowOptions.newBuilder()
-                .setWorkflowId(id)
-                .setTaskQueue(worker.getTaskQueue())
-                .build());
+    return mocks.startWorker(testEnv, worker, id);
   }
 
   @Test

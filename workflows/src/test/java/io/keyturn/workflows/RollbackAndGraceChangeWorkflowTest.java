@@ -19,7 +19,6 @@ import io.keyturn.workflows.model.RotationStatus;
 import io.keyturn.workflows.model.SealedSecret;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
 import io.temporal.failure.ApplicationFailure;
@@ -64,17 +63,7 @@ class RollbackAndGraceChangeWorkflowTest {
 
   private KeyRotationWorkflow start(
       TestWorkflowEnvironment testEnv, Worker worker, RotationRequest req) {
-    worker.registerActivitiesImplementations(gateway, store);
-    testEnv.start();
-    KeyRotationWorkflow wf =
-        testEnv
-            .getWorkflowClient()
-            .newWorkflowStub(
-                KeyRotationWorkflow.class,
-                WorkflowOptions.newBuilder()
-                    .setWorkflowId("rotation/svc-a")
-                    .setTaskQueue(worker.getTaskQueue())
-                    .build());
+    KeyRotationWorkflow wf = mocks.startWorker(testEnv, worker, "rotation/svc-a");
     WorkflowClient.start(wf::rotate, req);
     return wf;
   }

@@ -128,7 +128,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
   /** Reads the derived key's row and checks it carries our alias; adopts it if so. */
   private MintedKey confirmOwn(MintRequest req, KeyRef ref, boolean afterAliasConflict) {
     Answer<KeyInfoResponse> info = proxy.keyInfo(req.gatewayUrl(), ref.tokenHash());
-    if (info.status() == 404 || (info.ok() && info.body().info().deleted())) {
+    if (gone(info)) {
       throw ProxyError.nonRetryable(
           RotationFailures.ALIAS_TAKEN,
           "the alias "
@@ -168,18 +168,12 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
   public void verifyKey(String gatewayUrl, MintedKey key, KeyPolicy policy) {
     String raw = secret.deriveKey(key.derivation());
     Answer<ModelsResponse> models = proxy.models(gatewayUrl, raw);
-    if (models.status() == 401 || models.status() == 403 || models.error().expiredKey()) {
-      throw ProxyError.nonRetryable(
+    if (refusesKey(models)) {
+      throw keyRefused(
           RotationFailures.VERIFY_FAILED,
-          "LiteLLM "
-              + gatewayUrl
-              + " refuses the new key "
-              + key.ref().fingerprint()
-              + " on /v1/models ("
-              + models.status()
-              + ": "
-              + models.error().message()
-              + ")");
+          gatewayUrl,
+          "the new key " + key.ref().fingerprint(),
+          models);
     }
     if (!models.ok()) {
       throw models
@@ -268,7 +262,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
   private boolean discardOne(MintRequest req) {
     KeyRef ref = KeyMaterial.ref(secret.deriveKey(req.derivation()));
     Answer<KeyInfoResponse> info = proxy.keyInfo(req.gatewayUrl(), ref.tokenHash());
-    if (info.status() == 404 || (info.ok() && info.body().info().deleted())) {
+    if (gone(info)) {
       return false;
     }
     if (!info.ok()) {
@@ -357,7 +351,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
     // Read first: a key already blocked is done (and says so), an unknown one is named as such
     // (LiteLLM 1.82 answers a block of an unknown key with a server error, not a 404).
     Answer<KeyInfoResponse> info = proxy.keyInfo(gatewayUrl, key.tokenHash());
-    if (info.status() == 404 || (info.ok() && info.body().info().deleted())) {
+    if (gone(info)) {
       throw leakedKeyNotFound(gatewayUrl, key);
     }
     if (!info.ok()) {
@@ -418,7 +412,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
           RotationFailures.SEALING_KEY_MISMATCH);
     }
     Answer<KeyInfoResponse> info = proxy.keyInfo(gatewayUrl, key.tokenHash());
-    if (info.status() == 404 || (info.ok() && info.body().info().deleted())) {
+    if (gone(info)) {
       throw ProxyError.nonRetryable(
           RotationFailures.OLD_KEY_NOT_FOUND,
           "LiteLLM " + gatewayUrl + " no longer has " + key.fingerprint() + " (deleted)");
@@ -438,18 +432,8 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
           RotationFailures.KEY_UNUSABLE, key.fingerprint() + " expired at " + expires);
     }
     Answer<ModelsResponse> models = proxy.models(gatewayUrl, raw);
-    if (models.status() == 401 || models.status() == 403 || models.error().expiredKey()) {
-      throw ProxyError.nonRetryable(
-          RotationFailures.KEY_UNUSABLE,
-          "LiteLLM "
-              + gatewayUrl
-              + " refuses "
-              + key.fingerprint()
-              + " on /v1/models ("
-              + models.status()
-              + ": "
-              + models.error().message()
-              + ")");
+    if (refusesKey(models)) {
+      throw keyRefused(RotationFailures.KEY_UNUSABLE, gatewayUrl, key.fingerprint(), models);
     }
     if (!models.ok()) {
       throw models
@@ -457,6 +441,31 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
           .toFailure(gatewayUrl, "checking " + key.fingerprint() + " on /v1/models");
     }
     log.info("{} still works: live at the proxy and accepted on /v1/models", key.fingerprint());
+  }
+
+  /** /key/info's answer for a key the proxy does not have (404) or has only as deleted. */
+  private static boolean gone(Answer<KeyInfoResponse> info) {
+    return info.status() == 404 || (info.ok() && info.body().info().deleted());
+  }
+
+  /** /v1/models refused the key itself (unknown, not allowed or expired), not the call. */
+  private static boolean refusesKey(Answer<ModelsResponse> models) {
+    return models.status() == 401 || models.status() == 403 || models.error().expiredKey();
+  }
+
+  private static ApplicationFailure keyRefused(
+      String type, String gatewayUrl, String key, Answer<ModelsResponse> models) {
+    return ProxyError.nonRetryable(
+        type,
+        "LiteLLM "
+            + gatewayUrl
+            + " refuses "
+            + key
+            + " on /v1/models ("
+            + models.status()
+            + ": "
+            + models.error().message()
+            + ")");
   }
 
   private static Instant parseInstant(String s) {
@@ -474,7 +483,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
   @Override
   public KeyUse keyUse(String gatewayUrl, KeyRef key, java.time.Duration window) {
     Answer<KeyInfoResponse> a = proxy.keyInfo(gatewayUrl, key.tokenHash());
-    if (a.status() == 404 || (a.ok() && a.body().info().deleted())) {
+    if (gone(a)) {
       return KeyUse.unknown(key);
     }
     if (!a.ok()) {

@@ -6,19 +6,17 @@ import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.gateway.litellm.LiteLlmClient;
 import io.keyturn.testkit.litellm.EmulatedKey;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
-import io.keyturn.workflows.SecretStoreActivities;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.model.CurrentKey;
 import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.KeyPolicy;
 import io.keyturn.workflows.model.KeyRef;
-import io.keyturn.workflows.model.MintedKey;
 import io.keyturn.workflows.model.Orphan;
 import io.keyturn.workflows.model.OrphanDeletion;
 import io.keyturn.workflows.model.OrphanReport;
-import io.keyturn.workflows.model.PublishReceipt;
 import io.keyturn.workflows.model.SecretDrift;
 import io.keyturn.workflows.model.SecretTargets;
+import io.keyturn.workflows.testing.SecretStoreStandIn;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Clock;
 import java.time.Duration;
@@ -54,13 +52,10 @@ class KeyAuditActivitiesImplTest {
   final Destination vaultB = new Destination("vault-kv2", Map.of("name", "b"));
 
   /** Stores that hold what a test put there; a destination in {@code broken} cannot be read. */
-  static final class Stores implements SecretStoreActivities {
+  static final class Stores extends SecretStoreStandIn {
     final Map<Destination, KeyRef> held = new HashMap<>();
     final Set<Destination> broken = new HashSet<>();
     final Set<Destination> notAKey = new HashSet<>();
-
-    @Override
-    public void checkDestination(Destination destination) {}
 
     @Override
     public CurrentKey readCurrentKey(Destination d) {
@@ -74,26 +69,6 @@ class KeyAuditActivitiesImplTest {
       }
       KeyRef k = held.get(d);
       return k == null ? null : new CurrentKey(k, null, d.describe() + " v1");
-    }
-
-    @Override
-    public PublishReceipt publishTo(Destination destination, MintedKey key) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public String restoreAt(Destination destination, MintedKey key) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public PublishReceipt putBackOldKey(
-        Destination destination,
-        KeyRef key,
-        io.keyturn.workflows.model.SealedSecret sealed,
-        String workflowId,
-        long generation) {
-      throw new UnsupportedOperationException();
     }
   }
 

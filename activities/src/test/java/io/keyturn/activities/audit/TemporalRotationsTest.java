@@ -10,8 +10,9 @@ import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.RotationStatus;
+import io.keyturn.workflows.testing.RotationStandIn;
+import io.keyturn.workflows.testing.Rotations;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.Worker;
@@ -37,7 +38,7 @@ class TemporalRotationsTest {
   static WorkflowClient client;
 
   /** A rotation that answers its status and waits (secret "wait-*") or completes at once. */
-  public static class StandIn implements KeyRotationWorkflow {
+  public static class StandIn extends RotationStandIn {
     private long generation;
 
     @Override
@@ -49,25 +50,6 @@ class TemporalRotationsTest {
       return new RotationResult(
           request.secretId(), generation, OLD, NEW, "keyturn-x-g1", null, false, List.of());
     }
-
-    @Override
-    public void revokeNow(String reason) {}
-
-    @Override
-    public RotationStatus rollback(String reason, String requestedBy) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public void validateRollback(String reason, String requestedBy) {}
-
-    @Override
-    public RotationStatus changeGrace(io.keyturn.workflows.model.GraceChange change) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public void validateChangeGrace(io.keyturn.workflows.model.GraceChange change) {}
 
     @Override
     public RotationStatus status() {
@@ -124,14 +106,7 @@ class TemporalRotationsTest {
             .gracePeriod(Duration.ofHours(1))
             .requestedBy("test")
             .build();
-    KeyRotationWorkflow wf =
-        client.newWorkflowStub(
-            KeyRotationWorkflow.class,
-            WorkflowOptions.newBuilder()
-                .setWorkflowId(req.workflowId())
-                .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
-                .build());
-    WorkflowClient.start(wf::rotate, req);
+    Rotations.start(client, req);
   }
 
   @Test

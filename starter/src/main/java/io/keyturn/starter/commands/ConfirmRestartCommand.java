@@ -42,9 +42,7 @@ public final class ConfirmRestartCommand extends TemporalCommand {
 
   @Override
   protected String workflowId() {
-    return given.startsWith(MasterKeyRequest.WORKFLOW_PREFIX)
-        ? given
-        : MasterKeyRequest.WORKFLOW_PREFIX + given;
+    return MasterKeyRequest.workflowIdOf(given);
   }
 
   @Override

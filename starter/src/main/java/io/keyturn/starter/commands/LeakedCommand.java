@@ -1,8 +1,6 @@
 package io.keyturn.starter.commands;
 
 import io.keyturn.starter.CliFailure;
-import io.keyturn.starter.TemporalCommand;
-import io.keyturn.starter.checks.RotationPreflight;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.starter.schedules.ScheduledRotations;
 import io.keyturn.workflows.model.RotationRequest;
@@ -60,7 +58,7 @@ import picocli.CommandLine.Parameters;
           + " could not be used, 2 bad input (not declared, invalid file, a check failed):"
           + " nothing was blocked."
     })
-public final class LeakedCommand extends TemporalCommand {
+public final class LeakedCommand extends RotationStartCommand {
   @Parameters(
       index = "0",
       paramLabel = "ID",
@@ -88,17 +86,6 @@ public final class LeakedCommand extends TemporalCommand {
   boolean again;
 
   private SecretSpec spec;
-  private RotationRequest request;
-
-  @Override
-  protected String workflowId() {
-    return request == null ? null : request.workflowId();
-  }
-
-  @Override
-  protected boolean startsRotations() {
-    return true;
-  }
 
   @Override
   protected void prepare() {
@@ -146,19 +133,6 @@ public final class LeakedCommand extends TemporalCommand {
 
   @Override
   protected int run(WorkflowClient client) {
-    if (!skipChecks) {
-      RotationPreflight.rotate(client, request, null, checkEnvironment(), cli.err());
-    }
-    EmergencyStart.Started s =
-        EmergencyStart.start(client, request, cli.timing(), cli.err(), global.json(), again);
-    String id = request.workflowId();
-    return EmergencyStart.finish(
-        cli.out(),
-        global.json(),
-        request,
-        s,
-        uiLink(id),
-        await,
-        extra -> awaitAndReport(client, id, extra));
+    return startEmergency(client, skipChecks, null, checkEnvironment(), again, await);
   }
 }

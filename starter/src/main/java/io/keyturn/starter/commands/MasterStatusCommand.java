@@ -46,9 +46,7 @@ public final class MasterStatusCommand extends TemporalCommand {
 
   @Override
   protected String workflowId() {
-    return given.startsWith(MasterKeyRequest.WORKFLOW_PREFIX)
-        ? given
-        : MasterKeyRequest.WORKFLOW_PREFIX + given;
+    return MasterKeyRequest.workflowIdOf(given);
   }
 
   @Override

@@ -1,7 +1,6 @@
 package io.keyturn.starter.commands;
 
 import io.keyturn.starter.CliFailure;
-import io.keyturn.starter.TemporalCommand;
 import io.keyturn.starter.checks.RotationPreflight;
 import io.keyturn.starter.output.Report;
 import io.keyturn.starter.output.RotationView;
@@ -83,7 +82,7 @@ import picocli.CommandLine.Option;
       "",
       "Then: keyturn status ID, keyturn wait ID, keyturn revoke-now ID."
     })
-public final class RotateCommand extends TemporalCommand {
+public final class RotateCommand extends RotationStartCommand {
   public static final String DEFAULT_GATEWAY = "http://127.0.0.1:4000";
 
   @Option(
@@ -210,21 +209,10 @@ public final class RotateCommand extends TemporalCommand {
     }
   }
 
-  private RotationRequest request;
   private boolean sealed;
 
   /** The old key's value for the checks before starting (null for --key-hash); never printed. */
   private String oldKeyValue;
-
-  @Override
-  protected String workflowId() {
-    return request == null ? null : request.workflowId();
-  }
-
-  @Override
-  protected boolean startsRotations() {
-    return true;
-  }
 
   @Override
   protected void prepare() {
@@ -526,22 +514,9 @@ public final class RotateCommand extends TemporalCommand {
 
   /** {@code --emergency}: as {@code keyturn leaked}, with the key given as rotate takes it. */
   private int runEmergency(WorkflowClient client) {
-    if (!skipChecks) {
-      RotationPreflight.rotate(client, request, oldKeyValue, cli.env(), cli.err());
-    }
-    EmergencyStart.Started s =
-        // A key given explicitly is meant; the key a destination holds may be the one a first
-        // emergency run just published: refused then (keyturn leaked --again overrides).
-        EmergencyStart.start(client, request, cli.timing(), cli.err(), global.json(), false);
-    String id = request.workflowId();
-    return EmergencyStart.finish(
-        cli.out(),
-        global.json(),
-        request,
-        s,
-        uiLink(id),
-        await,
-        extra -> awaitAndReport(client, id, extra));
+    // A key given explicitly is meant; the key a destination holds may be the one a first
+    // emergency run just published: refused then (keyturn leaked --again overrides).
+    return startEmergency(client, skipChecks, oldKeyValue, cli.env(), false, await);
   }
 
   private void printStarted(PrintWriter out, String runId, String ui) {

@@ -12,9 +12,10 @@ import io.keyturn.workflows.model.GraceChange;
 import io.keyturn.workflows.model.RotationPhase;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationStatus;
+import io.keyturn.workflows.testing.Rotations;
+import io.keyturn.workflows.testing.SecretStoreStandIn;
 import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.client.WorkflowFailedException;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
@@ -67,7 +68,7 @@ class RotationMetricsTest {
     Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
     worker.registerWorkflowImplementationTypes(KeyRotationWorkflowImpl.class);
     worker.registerActivitiesImplementations(
-        new FakeActivities.Gateway(), new FakeActivities.Store());
+        new FakeActivities.Gateway(), new SecretStoreStandIn());
     env.start();
     server = MetricsServer.start("127.0.0.1", 0, metrics::scrape);
 
@@ -102,14 +103,7 @@ class RotationMetricsTest {
             .gracePeriod(Duration.ofHours(1))
             .requestedBy("test")
             .build();
-    env.getWorkflowClient()
-        .newWorkflowStub(
-            KeyRotationWorkflow.class,
-            WorkflowOptions.newBuilder()
-                .setWorkflowId(req.workflowId())
-                .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
-                .build())
-        .rotate(req);
+    Rotations.stub(env.getWorkflowClient(), req).rotate(req);
   }
 
   @Test
@@ -218,18 +212,8 @@ class RotationMetricsTest {
             .gracePeriod(Duration.ofHours(1))
             .requestedBy("test")
             .build();
-    KeyRotationWorkflow wf =
-        env.getWorkflowClient()
-            .newWorkflowStub(
-                KeyRotationWorkflow.class,
-                WorkflowOptions.newBuilder()
-                    .setWorkflowId(req.workflowId())
-                    .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
-                    .build());
-    io.temporal.client.WorkflowClient.start(wf::rotate, req);
-    for (int i = 0; i < 100 && wf.status().phase() != RotationPhase.IN_GRACE; i++) {
-      Thread.sleep(50);
-    }
+    KeyRotationWorkflow wf = Rotations.start(env.getWorkflowClient(), req);
+    Rotations.reaches(wf, RotationPhase.IN_GRACE);
     RotationStatus s =
         wf.changeGrace(new GraceChange(GraceChange.Kind.EXTEND_BY, Duration.ofHours(48), "alice"));
     assertThat(

@@ -34,4 +34,11 @@ public record MasterKeyRequest(
   public String workflowId() {
     return WORKFLOW_PREFIX + id;
   }
+
+  /**
+   * The workflow id an operator means by {@code given}: {@code master-key/<id>}, or just the id.
+   */
+  public static String workflowIdOf(String given) {
+    return given.startsWith(WORKFLOW_PREFIX) ? given : WORKFLOW_PREFIX + given;
+  }
 }
