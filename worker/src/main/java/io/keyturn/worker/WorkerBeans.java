@@ -117,14 +117,7 @@ public class WorkerBeans {
     if (operator.enabled()) {
       activities.withVirtualKeyClaims(
           new io.keyturn.activities.operator.KubernetesVirtualKeys(
-              () -> {
-                var c = io.fabric8.kubernetes.client.Config.autoConfigure(null);
-                c.setRequestRetryBackoffLimit(1);
-                return new io.fabric8.kubernetes.client.KubernetesClientBuilder()
-                    .withConfig(c)
-                    .build();
-              },
-              operator.namespace()));
+              WorkerBeans::kubernetes, operator.namespace()));
     }
     return activities;
   }
@@ -140,5 +133,23 @@ public class WorkerBeans {
       JsonHttp http, SecretStoreRegistry stores, WorkerKeyring keyring) {
     return new io.keyturn.activities.master.MasterKeyActivitiesImpl(
         http, stores, keyring, new io.keyturn.activities.master.KubernetesRestart());
+  }
+
+  /**
+   * Rotations through the LiteLLM operator. The Kubernetes client is made per call, so a worker
+   * outside any cluster starts (and fails such a rotation's first step saying why).
+   */
+  @Singleton
+  io.keyturn.activities.operator.OperatorActivitiesImpl operatorActivities(
+      LiteLlmClient client, SecretStoreRegistry stores) {
+    return new io.keyturn.activities.operator.OperatorActivitiesImpl(
+        WorkerBeans::kubernetes, client, stores);
+  }
+
+  /** A client from the in-cluster service account or kubeconfig (KUBECONFIG), as the stores'. */
+  static io.fabric8.kubernetes.client.KubernetesClient kubernetes() {
+    var c = io.fabric8.kubernetes.client.Config.autoConfigure(null);
+    c.setRequestRetryBackoffLimit(1);
+    return new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(c).build();
   }
 }
