@@ -319,7 +319,8 @@ public final class ConfigLoader {
         dests,
         new Schedule(sch.every(), sch.cron(), sch.timezone(), sch.jitter(), sch.paused()),
         s.grace(),
-        s.verify().models());
+        s.verify().models(),
+        s.operator() == null ? null : s.operator().virtualKey());
   }
 
   private ZoneId zone(Path f, String at, String tz) {

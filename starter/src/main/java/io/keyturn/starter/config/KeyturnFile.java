@@ -54,13 +54,17 @@ record KeyturnFile(String apiVersion, List<Secret> secrets, List<MasterKeyEntry>
       List<Destination> destinations,
       Schedule schedule,
       Duration grace,
-      Verify verify) {
+      Verify verify,
+      Operator operator) {
     Secret {
       policy = policy == null ? new Policy(null, null) : policy;
       grace = grace == null ? DEFAULT_GRACE : grace;
       verify = verify == null ? new Verify(null) : verify;
     }
   }
+
+  /** {@code operator: {virtualKey: <namespace>/<name>}}: rotated through the LiteLLM operator. */
+  record Operator(String virtualKey) {}
 
   record Gateway(String url, KeyRef managementKey) {
     Gateway {

@@ -22,6 +22,8 @@ import java.util.Map;
  * @param schedule when the secret is rotated
  * @param grace how long the old key keeps working after the new one is published
  * @param verifyModels whether verify compares {@code /v1/models} with the policy's models
+ * @param operatorVirtualKey {@code <namespace>/<name>} of the LiteLLM operator's VirtualKey that
+ *     manages the key (rotated through the operator: {@code keyturn rotate-operator}), or null
  */
 public record SecretSpec(
     String id,
@@ -34,7 +36,36 @@ public record SecretSpec(
     List<Destination> destinations,
     Schedule schedule,
     Duration grace,
-    boolean verifyModels) {
+    boolean verifyModels,
+    String operatorVirtualKey) {
+
+  /** A secret the LiteLLM operator does not manage. */
+  public SecretSpec(
+      String id,
+      String description,
+      Path file,
+      String gatewayUrl,
+      KeySource managementKey,
+      KeySource currentKey,
+      Policy policy,
+      List<Destination> destinations,
+      Schedule schedule,
+      Duration grace,
+      boolean verifyModels) {
+    this(
+        id,
+        description,
+        file,
+        gatewayUrl,
+        managementKey,
+        currentKey,
+        policy,
+        destinations,
+        schedule,
+        grace,
+        verifyModels,
+        null);
+  }
 
   /** Where a key is read: an environment variable, a file, or (for keys) only its token hash. */
   public record KeySource(String env, Path file, String keyHash) {
