@@ -41,7 +41,8 @@ public final class OperatorRefusal {
               + " operator would mint a new key under the same alias and overwrite the Secret"
               + " applications read, with a key nobody published. Nothing was minted. Rotate it"
               + " through the operator instead (operator: {virtualKey: <namespace>/<name>} on the"
-              + " secret in keyturn.yaml), or delete the VirtualKey before Keyturn rotates the key.",
+              + " secret in keyturn.yaml, then keyturn rotate-operator), or delete the VirtualKey"
+              + " before Keyturn rotates the key.",
           RotationFailures.OPERATOR_MANAGED);
     }
   }
