@@ -262,7 +262,15 @@ public final class ConfigLoader {
         m.gateway().url().replaceAll("/+$", ""),
         dests.stream().map(Destination::toDestination).toList(),
         m.saltKey(),
-        restart);
+        restart,
+        m.alsoRestart() == null
+            ? List.of()
+            : m.alsoRestart().stream()
+                .map(
+                    a ->
+                        new io.keyturn.workflows.model.RestartTarget(
+                            a.deployment(), a.namespace(), a.context()))
+                .toList());
   }
 
   private SecretSpec secret(Path f, String at, KeyturnFile.Secret s) {

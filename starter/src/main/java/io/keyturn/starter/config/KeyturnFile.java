@@ -133,7 +133,11 @@ record KeyturnFile(String apiVersion, List<Secret> secrets, List<MasterKeyEntry>
       MasterGateway gateway,
       List<Destination> destinations,
       Boolean saltKey,
-      Restart restart) {}
+      Restart restart,
+      List<AlsoRestart> alsoRestart) {}
+
+  /** A Deployment restarted with the proxy: {@code {deployment, namespace, context}}. */
+  record AlsoRestart(String deployment, String namespace, String context) {}
 
   record MasterGateway(String url) {}
 

@@ -8,7 +8,8 @@ import java.util.Objects;
  * keyturn.yaml: the proxy ({@code gateway}), where the proxy reads its master key ({@code
  * destinations}; the first is where the current key is read from), whether the proxy sets {@code
  * LITELLM_SALT_KEY} (then stored values are not re-encrypted) and how the proxy is restarted. No
- * key value: the worker reads the current key from the first destination and derives the new one.
+ * key value ({@code alsoRestart}: Deployments that cache the master key, such as the LiteLLM
+ * operator, restarted once the proxy runs the new key). No key value: the worker reads the current key from the first destination and derives the new one.
  */
 public record MasterKeyRequest(
     String id,
@@ -16,7 +17,8 @@ public record MasterKeyRequest(
     List<Destination> destinations,
     boolean saltKey,
     RestartSpec restart,
-    String requestedBy) {
+    String requestedBy,
+    List<RestartTarget> alsoRestart) {
   /** The workflow id prefix: {@code master-key/<id>}. */
   public static final String WORKFLOW_PREFIX = "master-key/";
 
@@ -25,10 +27,22 @@ public record MasterKeyRequest(
     Objects.requireNonNull(gateway, "gateway");
     Objects.requireNonNull(restart, "restart");
     destinations = List.copyOf(destinations);
+    alsoRestart = alsoRestart == null ? List.of() : List.copyOf(alsoRestart);
     if (destinations.isEmpty()) {
       throw new IllegalArgumentException(
           "a master-key rotation needs at least one destination: where the proxy reads its key");
     }
+  }
+
+  /** A rotation that restarts nothing but the proxy. */
+  public MasterKeyRequest(
+      String id,
+      String gateway,
+      List<Destination> destinations,
+      boolean saltKey,
+      RestartSpec restart,
+      String requestedBy) {
+    this(id, gateway, destinations, saltKey, restart, requestedBy, List.of());
   }
 
   public String workflowId() {
