@@ -65,7 +65,8 @@ class OperatorEndToEndTest extends OnE2eStack {
     kube.init(InetAddress.getByName("127.0.0.1"), 0);
     k8s = kube.createClient();
     String api = k8s.getMasterUrl().toString().replaceAll("/+$", "");
-    operator = new OperatorStandIn(api, litellm.baseUrl(), master, "litellm").start(Duration.ofSeconds(1));
+    operator =
+        new OperatorStandIn(api, litellm.baseUrl(), master, "litellm").start(Duration.ofSeconds(1));
     Path kubeconfig =
         file(
             "kubeconfig",
@@ -178,7 +179,8 @@ class OperatorEndToEndTest extends OnE2eStack {
         .contains("Nothing was minted")
         .doesNotContain(raw);
     assertThat(liveHashes()).isEqualTo(before);
-    assertThat(live("adopted-key")).singleElement()
+    assertThat(live("adopted-key"))
+        .singleElement()
         .satisfies(k -> assertThat(k.tokenHash()).isEqualTo(KeyMaterial.ref(raw).tokenHash()));
   }
 

@@ -281,14 +281,16 @@ public class MasterKeyRotationWorkflowImpl implements MasterKeyRotationWorkflow 
   }
 
   /**
-   * Restarts the Deployments that cache the master key (the LiteLLM operator...) once the proxy runs
-   * {@code key}. One that does not restart does not undo the rotation (the proxy and the stores
-   * agree); it is named, with what to do, in the text returned (empty when all restarted).
+   * Restarts the Deployments that cache the master key (the LiteLLM operator...) once the proxy
+   * runs {@code key}. One that does not restart does not undo the rotation (the proxy and the
+   * stores agree); it is named, with what to do, in the text returned (empty when all restarted).
    */
   private String alsoRestart(MasterKey key) {
     StringBuilder failed = new StringBuilder();
     for (io.keyturn.workflows.model.RestartTarget t : req.alsoRestart()) {
-      phase(MasterKeyPhase.RESTARTING, "restarting " + t.describe() + " so it reads " + key.fingerprint());
+      phase(
+          MasterKeyPhase.RESTARTING,
+          "restarting " + t.describe() + " so it reads " + key.fingerprint());
       try {
         step.restartKubernetes(
             t.deployment(),

@@ -68,8 +68,7 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
   @Override
   public KeyPolicy importPolicy(String gatewayUrl, KeyRef key) {
     KeyPolicy policy = proxy.policyOf(gatewayUrl, key);
-    io.keyturn.activities.operator.OperatorRefusal.refuseIfClaimed(
-        claims, proxy, gatewayUrl, key);
+    io.keyturn.activities.operator.OperatorRefusal.refuseIfClaimed(claims, proxy, gatewayUrl, key);
     log.info("imported policy of {}: fields {}", key.fingerprint(), policy.fields().keySet());
     return policy;
   }

@@ -123,7 +123,8 @@ public class OperatorActivitiesImpl implements OperatorActivities {
     String name = l.nextName();
     String alias = l.nextAlias();
     try (KubernetesClient k8s = clients.get()) {
-      var vks = k8s.genericKubernetesResources(KubernetesVirtualKeys.CRD).inNamespace(l.namespace());
+      var vks =
+          k8s.genericKubernetesResources(KubernetesVirtualKeys.CRD).inNamespace(l.namespace());
       GenericKubernetesResource existing = vks.withName(name).get();
       if (existing != null) {
         return adopt(existing, l, workflowId);
@@ -245,8 +246,8 @@ public class OperatorActivitiesImpl implements OperatorActivities {
           key.fingerprint(),
           copy.ref(),
           s.location());
-      return new PublishReceipt(s.location(), numeric(r.version()), numeric(r.previousVersion()),
-          r.written());
+      return new PublishReceipt(
+          s.location(), numeric(r.version()), numeric(r.previousVersion()), r.written());
     } finally {
       if (s instanceof AutoCloseable c) {
         try {
@@ -352,7 +353,9 @@ public class OperatorActivitiesImpl implements OperatorActivities {
         "waiting for VirtualKey " + copy.ref() + ": " + why, RotationFailures.TRANSIENT);
   }
 
-  /** The Secret must still hold the key the rotation saw: the operator re-mints nothing silently. */
+  /**
+   * The Secret must still hold the key the rotation saw: the operator re-mints nothing silently.
+   */
   private static void same(VirtualKeyCopy copy, KeyRef key, String raw) {
     KeyRef now = KeyMaterial.ref(raw);
     if (!now.tokenHash().equals(key.tokenHash())) {

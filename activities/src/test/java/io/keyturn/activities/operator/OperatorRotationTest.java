@@ -50,8 +50,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A rotation through the operator, end to end below the worker process: the workflow on Temporal's
  * test server (real time), its activities against fabric8's mock API server, the LiteLLM emulator
- * and {@link OperatorStandIn} (the operator's reconcile loop, polling every 200 ms), publishing to a
- * file.
+ * and {@link OperatorStandIn} (the operator's reconcile loop, polling every 200 ms), publishing to
+ * a file.
  */
 class OperatorRotationTest {
   static final String MASTER = "sk-test-master-0123456789abcdef";
@@ -93,7 +93,8 @@ class OperatorRotationTest {
         new OperatorActivitiesImpl(
             server::createClient,
             new LiteLlmClient(http, () -> MASTER),
-            SecretStoreRegistry.builtIn(new VaultKv2Client(http, "http://127.0.0.1:1", () -> "t"))));
+            SecretStoreRegistry.builtIn(
+                new VaultKv2Client(http, "http://127.0.0.1:1", () -> "t"))));
     env.start();
   }
 
@@ -119,8 +120,7 @@ class OperatorRotationTest {
             .withAdditionalProperties(
                 Map.of(
                     "spec",
-                    Map.of(
-                        "keyAlias", alias, "models", List.of("gpt-4o-mini"), "maxBudget", "10")))
+                    Map.of("keyAlias", alias, "models", List.of("gpt-4o-mini"), "maxBudget", "10")))
             .build();
     k8s.genericKubernetesResources(KubernetesVirtualKeys.CRD).inNamespace(NS).resource(vk).create();
     long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -182,7 +182,8 @@ class OperatorRotationTest {
     String oldValue = secretValue("svc-a-key");
     Path file = dir.resolve("app.env");
 
-    OperatorRotationStatus done = stub("rotation/svc-a/op-1").rotate(request(proxy.baseUrl(), file));
+    OperatorRotationStatus done =
+        stub("rotation/svc-a/op-1").rotate(request(proxy.baseUrl(), file));
 
     assertThat(done.phase()).isEqualTo("COMPLETED");
     assertThat(done.copy()).isEqualTo(NS + "/svc-a-g2");
@@ -197,7 +198,8 @@ class OperatorRotationTest {
         .containsEntry("keyturn.io/generation", "2");
     // Let the operator go round a few more times: it has no alias left to resurrect.
     Thread.sleep(1000);
-    assertThat(liveWithAliasPrefix("svc-a-key")).singleElement()
+    assertThat(liveWithAliasPrefix("svc-a-key"))
+        .singleElement()
         .satisfies(k -> assertThat(k.keyAlias()).isEqualTo("svc-a-key-g2"));
     assertThat(operator.mintedAliases()).containsExactly("svc-a-key", "svc-a-key-g2");
     String h = history("rotation/svc-a/op-1");
@@ -213,7 +215,8 @@ class OperatorRotationTest {
         stub("rotation/svc-a/op-2").rotate(request(proxy.baseUrl(), file));
     assertThat(second.copy()).isEqualTo(NS + "/svc-a-g3");
     assertThat(vk("svc-a-g2")).isNull();
-    assertThat(liveWithAliasPrefix("svc-a-key")).singleElement()
+    assertThat(liveWithAliasPrefix("svc-a-key"))
+        .singleElement()
         .satisfies(k -> assertThat(k.keyAlias()).isEqualTo("svc-a-key-g3"));
     assertThat(Files.readString(file)).contains(secretValue("svc-a-key-g3"));
   }
@@ -247,7 +250,8 @@ class OperatorRotationTest {
     assertThat(vk("svc-a-g2")).isNull();
     assertThat(vk("svc-a")).isNotNull();
     assertThat(secretValue("svc-a-key")).isEqualTo(oldValue);
-    assertThat(liveWithAliasPrefix("svc-a-key")).singleElement()
+    assertThat(liveWithAliasPrefix("svc-a-key"))
+        .singleElement()
         .satisfies(k -> assertThat(k.keyAlias()).isEqualTo("svc-a-key"));
     assertThat(Files.exists(file)).isFalse();
   }

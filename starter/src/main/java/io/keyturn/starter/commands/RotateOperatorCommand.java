@@ -141,7 +141,11 @@ public final class RotateOperatorCommand extends TemporalCommand {
     } catch (RuntimeException e) {
       if (RotationFailures.alreadyStarted(e)) {
         throw CliFailure.failed(
-            "a rotation of '" + secretId + "' through the operator is already running (" + id + ")");
+            "a rotation of '"
+                + secretId
+                + "' through the operator is already running ("
+                + id
+                + ")");
       }
       throw e;
     }

@@ -31,9 +31,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <ul>
  *   <li>every VirtualKey ({@code auth.litellm.ai/v1alpha1}) is looked up at the proxy by {@code
- *       spec.keyAlias} alone ({@code GET /key/list?key_alias=}); when no key has the alias, a key is
- *       minted ({@code POST /key/generate} with the spec's alias, models and metadata plus {@code
- *       managed_by: litellm-operator}) and its value written to the Secret {@code
+ *       spec.keyAlias} alone ({@code GET /key/list?key_alias=}); when no key has the alias, a key
+ *       is minted ({@code POST /key/generate} with the spec's alias, models and metadata plus
+ *       {@code managed_by: litellm-operator}) and its value written to the Secret {@code
  *       <instance>-key-<alias>}, field {@code key}, owned by the VirtualKey;
  *   <li>while a key has the alias, neither the key nor the Secret is touched: the operator never
  *       learns a new value (the real one only rewrites the Secret with a value it just got back);
@@ -46,7 +46,8 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  *
  * The real operator re-checks every 60 s; this one polls every {@code interval} (a few seconds in
- * tests). It counts the keys it minted, so a test can tell a key it re-minted behind Keyturn's back.
+ * tests). It counts the keys it minted, so a test can tell a key it re-minted behind Keyturn's
+ * back.
  */
 public final class OperatorStandIn implements AutoCloseable {
   public static final String GROUP_PATH = "/apis/auth.litellm.ai/v1alpha1";
@@ -152,14 +153,13 @@ public final class OperatorStandIn implements AutoCloseable {
     }
     JsonNode found =
         proxy(
-            "GET",
-            "/key/list?key_alias=" + URLEncoder.encode(alias, StandardCharsets.UTF_8),
-            null);
+            "GET", "/key/list?key_alias=" + URLEncoder.encode(alias, StandardCharsets.UTF_8), null);
     if (found == null) {
       return;
     }
     if (found.path("keys").size() > 0) {
-      return; // the key exists: the operator never rewrites the Secret with a value it does not know
+      return; // the key exists: the operator never rewrites the Secret with a value it does not
+      // know
     }
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("key_alias", alias);
@@ -169,7 +169,9 @@ public final class OperatorStandIn implements AutoCloseable {
     }
     Map<String, Object> metadata = new LinkedHashMap<>();
     metadata.put("managed_by", MANAGED_BY);
-    spec.path("metadata").fields().forEachRemaining(e -> metadata.put(e.getKey(), e.getValue().asText()));
+    spec.path("metadata")
+        .fields()
+        .forEachRemaining(e -> metadata.put(e.getKey(), e.getValue().asText()));
     body.put("metadata", metadata);
     if (!spec.path("key").asText("").isEmpty()) {
       body.put("key", spec.path("key").asText());
@@ -238,7 +240,11 @@ public final class OperatorStandIn implements AutoCloseable {
 
   private JsonNode proxy(String method, String path, Object body) {
     return send(
-        proxy + path, method, body, "application/json", Map.of("Authorization", "Bearer " + masterKey));
+        proxy + path,
+        method,
+        body,
+        "application/json",
+        Map.of("Authorization", "Bearer " + masterKey));
   }
 
   private JsonNode send(
@@ -284,5 +290,4 @@ public final class OperatorStandIn implements AutoCloseable {
       }
     }
   }
-
 }

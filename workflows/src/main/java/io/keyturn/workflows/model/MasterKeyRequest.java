@@ -9,7 +9,8 @@ import java.util.Objects;
  * destinations}; the first is where the current key is read from), whether the proxy sets {@code
  * LITELLM_SALT_KEY} (then stored values are not re-encrypted) and how the proxy is restarted. No
  * key value ({@code alsoRestart}: Deployments that cache the master key, such as the LiteLLM
- * operator, restarted once the proxy runs the new key). No key value: the worker reads the current key from the first destination and derives the new one.
+ * operator, restarted once the proxy runs the new key). No key value: the worker reads the current
+ * key from the first destination and derives the new one.
  */
 public record MasterKeyRequest(
     String id,

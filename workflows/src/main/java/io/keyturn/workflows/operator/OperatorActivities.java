@@ -14,8 +14,8 @@ import io.temporal.activity.ActivityInterface;
 public interface OperatorActivities {
 
   /**
-   * The lineage of {@code virtualKey} ({@code <namespace>/<name>}). Fails non-retryably when none of
-   * its objects exists.
+   * The lineage of {@code virtualKey} ({@code <namespace>/<name>}). Fails non-retryably when none
+   * of its objects exists.
    */
   VirtualKeyLineage lineage(String virtualKey, String secretId);
 
@@ -43,7 +43,9 @@ public interface OperatorActivities {
   PublishReceipt publishCopy(
       Destination destination, VirtualKeyCopy copy, KeyRef key, String workflowId);
 
-  /** Deletes a VirtualKey (its finalizer deletes its key). Already gone = done. Says what it did. */
+  /**
+   * Deletes a VirtualKey (its finalizer deletes its key). Already gone = done. Says what it did.
+   */
   String deleteVirtualKey(String namespace, String name);
 
   /**

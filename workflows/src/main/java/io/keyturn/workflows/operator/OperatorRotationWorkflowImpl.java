@@ -17,8 +17,8 @@ import org.slf4j.Logger;
 /**
  * See {@link OperatorRotationWorkflow}. Nothing is revoked before the copy's key is verified and
  * published everywhere; a failure before the first publish deletes the copy (the operator's
- * finalizer deletes its key) and leaves the old VirtualKey and its key as they were; a failure after
- * it leaves both keys working and says which destinations hold the new one.
+ * finalizer deletes its key) and leaves the old VirtualKey and its key as they were; a failure
+ * after it leaves both keys working and says which destinations hold the new one.
  */
 public class OperatorRotationWorkflowImpl implements OperatorRotationWorkflow {
   private static final Logger log = Workflow.getLogger(OperatorRotationWorkflowImpl.class);
@@ -62,8 +62,17 @@ public class OperatorRotationWorkflowImpl implements OperatorRotationWorkflow {
   public OperatorRotationStatus rotate(OperatorRotationRequest req) {
     String workflowId = Workflow.getInfo().getWorkflowId();
     VirtualKeyLineage lineage = step.lineage(req.virtualKey(), req.secretId());
-    phase("CREATING", "copying VirtualKey " + lineage.namespace() + "/" + lineage.current()
-        + " as " + lineage.nextName() + " (alias " + lineage.nextAlias() + ")");
+    phase(
+        "CREATING",
+        "copying VirtualKey "
+            + lineage.namespace()
+            + "/"
+            + lineage.current()
+            + " as "
+            + lineage.nextName()
+            + " (alias "
+            + lineage.nextAlias()
+            + ")");
     VirtualKeyCopy copy = step.createCopy(lineage, req.secretId(), workflowId);
     copyRef = copy.ref();
     KeyRef key;
@@ -86,7 +95,8 @@ public class OperatorRotationWorkflowImpl implements OperatorRotationWorkflow {
               + "/"
               + lineage.current()
               + " and its key are untouched.");
-      throw ApplicationFailure.newNonRetryableFailureWithCause(message, "OperatorRotationFailed", e);
+      throw ApplicationFailure.newNonRetryableFailureWithCause(
+          message, "OperatorRotationFailed", e);
     }
     for (Destination d : req.destinations()) {
       try {

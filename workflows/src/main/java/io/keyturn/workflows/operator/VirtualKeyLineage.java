@@ -12,8 +12,8 @@ import java.util.List;
  *     <baseAlias>-g<generation>}
  * @param current the newest present object: the one a rotation copies
  * @param currentTokenHash {@code status.token} of the current one (the hash of its key), or empty
- * @param older the other present objects of the lineage, oldest first: deleted with the current
- *     one after the grace period (left over by an interrupted rotation)
+ * @param older the other present objects of the lineage, oldest first: deleted with the current one
+ *     after the grace period (left over by an interrupted rotation)
  * @param nextGeneration the generation of the copy a rotation makes
  */
 public record VirtualKeyLineage(
