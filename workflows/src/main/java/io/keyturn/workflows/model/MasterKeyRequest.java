@@ -7,10 +7,10 @@ import java.util.Objects;
  * One rotation of a LiteLLM proxy's master key ({@code LITELLM_MASTER_KEY}), as declared in
  * keyturn.yaml: the proxy ({@code gateway}), where the proxy reads its master key ({@code
  * destinations}; the first is where the current key is read from), whether the proxy sets {@code
- * LITELLM_SALT_KEY} (then stored values are not re-encrypted) and how the proxy is restarted. No
- * key value ({@code alsoRestart}: Deployments that cache the master key, such as the LiteLLM
- * operator, restarted once the proxy runs the new key). No key value: the worker reads the current
- * key from the first destination and derives the new one.
+ * LITELLM_SALT_KEY} (then stored values are not re-encrypted), how the proxy is restarted, and
+ * which Deployments that cache the master key (the LiteLLM operator...) are restarted once the
+ * proxy runs the new key ({@code alsoRestart}). No key value: the worker reads the current key from
+ * the first destination and derives the new one.
  */
 public record MasterKeyRequest(
     String id,
