@@ -79,6 +79,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       io.keyturn.starter.commands.RotateMasterCommand.class,
       io.keyturn.starter.commands.ConfirmRestartCommand.class,
       io.keyturn.starter.commands.MasterStatusCommand.class,
+      io.keyturn.starter.commands.RotateOperatorCommand.class,
       SchemaCommand.Completion.class,
       OrphansCommand.class,
       DriftCommand.class,

@@ -75,6 +75,7 @@ public class TemporalWorkerService {
   private final SecretStoreActivitiesImpl storeActivities;
   private final LiteLlmClient litellmClient;
   private final io.keyturn.activities.master.MasterKeyActivitiesImpl masterKeyActivities;
+  private final io.keyturn.activities.operator.OperatorActivitiesImpl operatorActivities;
   private WorkflowServiceStubs stubs;
   private WorkerFactory factory;
   private Scope sdkScope;
@@ -98,7 +99,8 @@ public class TemporalWorkerService {
       LiteLlmActivitiesImpl litellmActivities,
       SecretStoreActivitiesImpl storeActivities,
       LiteLlmClient litellmClient,
-      io.keyturn.activities.master.MasterKeyActivitiesImpl masterKeyActivities) {
+      io.keyturn.activities.master.MasterKeyActivitiesImpl masterKeyActivities,
+      io.keyturn.activities.operator.OperatorActivitiesImpl operatorActivities) {
     this.settings = settings;
     this.vault = vault;
     this.metricsSettings = metricsSettings;
@@ -111,6 +113,7 @@ public class TemporalWorkerService {
     this.storeActivities = storeActivities;
     this.litellmClient = litellmClient;
     this.masterKeyActivities = masterKeyActivities;
+    this.operatorActivities = operatorActivities;
   }
 
   /** The port /metrics is served on, or -1 when metrics are off. */
@@ -179,7 +182,9 @@ public class TemporalWorkerService {
         // Orphans and drift: read stores, proxies and Temporal with this worker's access.
         OrphanSweepWorkflowImpl.class,
         DriftCheckWorkflowImpl.class,
-        io.keyturn.workflows.MasterKeyRotationWorkflowImpl.class);
+        io.keyturn.workflows.MasterKeyRotationWorkflowImpl.class,
+        // Keys the LiteLLM operator manages, rotated through it (blue/green VirtualKeys).
+        io.keyturn.workflows.operator.OperatorRotationWorkflowImpl.class);
     // The CLI asks through Temporal which keys this worker holds before it starts anything.
     WorkerKeys answer =
         new WorkerKeys(
@@ -210,7 +215,8 @@ public class TemporalWorkerService {
               }
             },
             Clock.systemUTC()),
-        masterKeyActivities);
+        masterKeyActivities,
+        operatorActivities);
     factory.start();
     startMetrics(client, conn.namespace());
     startCodecEndpoint(KeyturnPayloadCodec.of(payloadKeys));

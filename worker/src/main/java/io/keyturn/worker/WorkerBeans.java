@@ -11,6 +11,7 @@ import io.keyturn.worker.config.CodecSettings;
 import io.keyturn.worker.config.KeySettings;
 import io.keyturn.worker.config.LiteLlmSettings;
 import io.keyturn.worker.config.MetricsSettings;
+import io.keyturn.worker.config.OperatorSettings;
 import io.keyturn.worker.config.VaultSettings;
 import io.keyturn.worker.config.WorkerSettings;
 import io.keyturn.worker.observe.RotationMetrics;
@@ -34,6 +35,7 @@ public class WorkerBeans {
   private final LiteLlmSettings litellm;
   private final VaultSettings vault;
   private final KeySettings keys;
+  private final OperatorSettings operator;
 
   WorkerBeans(
       WorkerSettings worker,
@@ -41,8 +43,10 @@ public class WorkerBeans {
       VaultSettings vault,
       KeySettings keys,
       MetricsSettings metrics,
-      CodecSettings codec) {
+      CodecSettings codec,
+      OperatorSettings operator) {
     List<String> problems = new ArrayList<>();
+    problems.addAll(operator.problems());
     problems.addAll(litellm.problems());
     problems.addAll(vault.problems());
     problems.addAll(keys.problems());
@@ -57,6 +61,7 @@ public class WorkerBeans {
     this.litellm = litellm;
     this.vault = vault;
     this.keys = keys;
+    this.operator = operator;
   }
 
   @Singleton
@@ -108,7 +113,13 @@ public class WorkerBeans {
 
   @Singleton
   LiteLlmActivitiesImpl liteLlmActivities(LiteLlmClient client, WorkerKeyring keyring) {
-    return new LiteLlmActivitiesImpl(client, keyring);
+    LiteLlmActivitiesImpl activities = new LiteLlmActivitiesImpl(client, keyring);
+    if (operator.enabled()) {
+      activities.withVirtualKeyClaims(
+          new io.keyturn.activities.operator.KubernetesVirtualKeys(
+              WorkerBeans::kubernetes, operator.namespace()));
+    }
+    return activities;
   }
 
   @Singleton
@@ -122,5 +133,23 @@ public class WorkerBeans {
       JsonHttp http, SecretStoreRegistry stores, WorkerKeyring keyring) {
     return new io.keyturn.activities.master.MasterKeyActivitiesImpl(
         http, stores, keyring, new io.keyturn.activities.master.KubernetesRestart());
+  }
+
+  /**
+   * Rotations through the LiteLLM operator. The Kubernetes client is made per call, so a worker
+   * outside any cluster starts (and fails such a rotation's first step saying why).
+   */
+  @Singleton
+  io.keyturn.activities.operator.OperatorActivitiesImpl operatorActivities(
+      LiteLlmClient client, SecretStoreRegistry stores) {
+    return new io.keyturn.activities.operator.OperatorActivitiesImpl(
+        WorkerBeans::kubernetes, client, stores);
+  }
+
+  /** A client from the in-cluster service account or kubeconfig (KUBECONFIG), as the stores'. */
+  static io.fabric8.kubernetes.client.KubernetesClient kubernetes() {
+    var c = io.fabric8.kubernetes.client.Config.autoConfigure(null);
+    c.setRequestRetryBackoffLimit(1);
+    return new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(c).build();
   }
 }

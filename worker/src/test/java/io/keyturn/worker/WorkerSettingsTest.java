@@ -11,6 +11,7 @@ import io.keyturn.worker.config.CodecSettings;
 import io.keyturn.worker.config.KeySettings;
 import io.keyturn.worker.config.LiteLlmSettings;
 import io.keyturn.worker.config.MetricsSettings;
+import io.keyturn.worker.config.OperatorSettings;
 import io.keyturn.worker.config.VaultSettings;
 import io.keyturn.worker.config.WorkerSettings;
 import io.keyturn.workflows.crypto.PayloadKeys;
@@ -72,7 +73,8 @@ class WorkerSettingsTest {
   private static List<String> startProblems(
       WorkerSettings worker, LiteLlmSettings litellm, VaultSettings vault, KeySettings keys) {
     try {
-      new WorkerBeans(worker, litellm, vault, keys, NO_METRICS, NO_CODEC);
+      new WorkerBeans(
+          worker, litellm, vault, keys, NO_METRICS, NO_CODEC, new OperatorSettings("off", ""));
       return List.of();
     } catch (IllegalStateException e) {
       assertThat(e.getMessage()).startsWith("Keyturn worker cannot start:\n  - ");
@@ -320,5 +322,17 @@ class WorkerSettingsTest {
     assertThat(namespaces).containsExactly("team-a", "team-a");
     assertThat(bodies.get(0)).contains("\"role_id\":\"role-one\"", "\"secret_id\":\"secret-one\"");
     assertThat(bodies.get(1)).contains("\"secret_id\":\"secret-two\"");
+  }
+
+  @Test
+  void theOperatorCheckIsOnOrOffAndSaysWhatItNeeds() {
+    assertThat(new OperatorSettings("off", "").problems()).isEmpty();
+    assertThat(new OperatorSettings("on", "litellm").problems()).isEmpty();
+    assertThat(new OperatorSettings(null, null).enabled()).isFalse();
+    assertThat(new OperatorSettings("yes", "").problems())
+        .singleElement()
+        .asString()
+        .contains("KEYTURN_OPERATOR_CHECK=yes")
+        .contains("virtualkeys.auth.litellm.ai");
   }
 }

@@ -185,11 +185,12 @@ public class MasterKeyRotationWorkflowImpl implements MasterKeyRotationWorkflow 
     storesHold = next.fingerprint();
 
     restart(next, "");
+    String notRestarted = alsoRestart(next);
     phase(MasterKeyPhase.VERIFYING, msg.verifying());
     List<String> problems = step.verify(request.gateway(), next, old, pre, probe);
     if (problems.isEmpty()) {
       String cleanup = undo.unwind();
-      String summary = msg.done(old, next, storedModels, credentials);
+      String summary = msg.done(old, next, storedModels, credentials) + notRestarted;
       phase(MasterKeyPhase.DONE, summary + (cleanup.isEmpty() ? "" : " " + cleanup));
       return new MasterKeyResult(
           request.id(), old.fingerprint(), next.fingerprint(), storedModels, credentials, summary);
@@ -217,8 +218,9 @@ public class MasterKeyRotationWorkflowImpl implements MasterKeyRotationWorkflow 
     }
     storesHold = old.fingerprint();
     restart(old, "rollback");
+    String notRestarted = alsoRestart(old);
     undo.unwind();
-    String text = msg.rolledBack(old, next, problems, req.saltKey());
+    String text = msg.rolledBack(old, next, problems, req.saltKey()) + notRestarted;
     phase(MasterKeyPhase.ROLLED_BACK, text);
     return ApplicationFailure.newNonRetryableFailure(text, MasterKeyFailures.ROLLED_BACK);
   }
@@ -276,6 +278,41 @@ public class MasterKeyRotationWorkflowImpl implements MasterKeyRotationWorkflow 
         due = Instant.ofEpochMilli(Workflow.currentTimeMillis()).plus(spec.deadline());
       }
     }
+  }
+
+  /**
+   * Restarts the Deployments that cache the master key (the LiteLLM operator...) once the proxy
+   * runs {@code key}. One that does not restart does not undo the rotation (the proxy and the
+   * stores agree); it is named, with what to do, in the text returned (empty when all restarted).
+   */
+  private String alsoRestart(MasterKey key) {
+    StringBuilder failed = new StringBuilder();
+    for (io.keyturn.workflows.model.RestartTarget t : req.alsoRestart()) {
+      phase(
+          MasterKeyPhase.RESTARTING,
+          "restarting " + t.describe() + " so it reads " + key.fingerprint());
+      try {
+        step.restartKubernetes(
+            t.deployment(),
+            t.namespace(),
+            t.context(),
+            req.workflowId(),
+            Workflow.randomUUID().toString());
+      } catch (ActivityFailure e) {
+        failed
+            .append(" NOT RESTARTED: ")
+            .append(t.describe())
+            .append(" (")
+            .append(RotationMessages.rootMessage(e))
+            .append("): it still holds the previous master key; restart it by hand (kubectl")
+            .append(" rollout restart deployment/")
+            .append(t.deployment())
+            .append(" -n ")
+            .append(t.namespace() == null || t.namespace().isBlank() ? "default" : t.namespace())
+            .append(").");
+      }
+    }
+    return failed.toString();
   }
 
   private MasterKeyActivities awaiting(Duration limit) {

@@ -100,6 +100,48 @@ class MasterKeyRotationWorkflowTest {
     assertNoKeyInHistory(req);
   }
 
+  static final io.keyturn.workflows.model.RestartTarget OPERATOR =
+      new io.keyturn.workflows.model.RestartTarget(
+          "litellm-operator", "litellm-operator-system", null);
+
+  @Test
+  void theOperatorsDeploymentIsRestartedOnceTheProxyRunsTheNewKey() {
+    MasterKeyRequest req =
+        new MasterKeyRequest(
+            "prod",
+            GW,
+            List.of(VAULT, FILE),
+            false,
+            RestartSpec.webhook("http://restart.test/hook"),
+            "test",
+            List.of(OPERATOR));
+    MasterKeyResult r = start(req).rotate(req);
+    assertThat(proxy.calls)
+        .containsSubsequence("restartWebhook", "awaitAccepted new", "restartKubernetes", "verify");
+    assertThat(proxy.deployments).containsExactly("litellm-operator");
+    assertThat(r.summary()).doesNotContain("NOT RESTARTED");
+    assertNoKeyInHistory(req);
+  }
+
+  @Test
+  void anOperatorThatDoesNotRestartIsNamedWithTheFixAndTheRotationStands() {
+    proxy.refuseDeployment = "litellm-operator";
+    MasterKeyRequest req =
+        new MasterKeyRequest(
+            "prod",
+            GW,
+            List.of(VAULT, FILE),
+            false,
+            RestartSpec.webhook("http://restart.test/hook"),
+            "test",
+            List.of(OPERATOR));
+    MasterKeyResult r = start(req).rotate(req);
+    assertThat(proxy.running).isEqualTo(proxy.newRaw);
+    assertThat(r.summary())
+        .contains("NOT RESTARTED: deployment litellm-operator-system/litellm-operator")
+        .contains("kubectl rollout restart deployment/litellm-operator -n litellm-operator-system");
+  }
+
   @Test
   void saltKeyDeploymentNeverReencrypts() {
     MasterKeyRequest req = request(true, RestartSpec.webhook("http://restart.test/hook"));
@@ -256,6 +298,8 @@ class MasterKeyRotationWorkflowTest {
     volatile String failPublishTo;
     volatile boolean webhookRestarts = true;
     volatile List<String> verifyProblems = List.of();
+    final List<String> deployments = Collections.synchronizedList(new ArrayList<>());
+    volatile String refuseDeployment;
 
     FakeProxy() {
       stores.put("vault-kv2", OLD_RAW);
@@ -343,6 +387,11 @@ class MasterKeyRotationWorkflowTest {
     public void restartKubernetes(
         String deployment, String namespace, String context, String workflowId, String stamp) {
       calls.add("restartKubernetes");
+      deployments.add(deployment);
+      if (deployment.equals(refuseDeployment)) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            "deployment " + deployment + " does not exist", MasterKeyFailures.RESTART_REFUSED);
+      }
       restart();
     }
 

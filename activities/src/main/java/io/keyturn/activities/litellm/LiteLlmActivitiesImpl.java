@@ -47,15 +47,29 @@ public class LiteLlmActivitiesImpl implements LiteLlmActivities {
 
   private final LiteLlmClient proxy;
   private final WorkerKeyring secret;
+  private io.keyturn.activities.operator.VirtualKeyClaims claims =
+      io.keyturn.activities.operator.VirtualKeyClaims.NONE;
 
   public LiteLlmActivitiesImpl(LiteLlmClient proxy, WorkerKeyring secret) {
     this.proxy = proxy;
     this.secret = secret;
   }
 
+  /**
+   * Checks, before a key's policy is imported, whether a VirtualKey of the LiteLLM operator claims
+   * its alias (the worker has Kubernetes access): such a key is refused as one whose metadata says
+   * {@code managed_by: litellm-operator} is.
+   */
+  public LiteLlmActivitiesImpl withVirtualKeyClaims(
+      io.keyturn.activities.operator.VirtualKeyClaims claims) {
+    this.claims = claims;
+    return this;
+  }
+
   @Override
   public KeyPolicy importPolicy(String gatewayUrl, KeyRef key) {
     KeyPolicy policy = proxy.policyOf(gatewayUrl, key);
+    io.keyturn.activities.operator.OperatorRefusal.refuseIfClaimed(claims, proxy, gatewayUrl, key);
     log.info("imported policy of {}: fields {}", key.fingerprint(), policy.fields().keySet());
     return policy;
   }

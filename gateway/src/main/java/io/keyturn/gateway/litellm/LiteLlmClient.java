@@ -168,8 +168,9 @@ public class LiteLlmClient {
               + " litellm-operator): the operator finds its key by alias, and once Keyturn revoked"
               + " it the operator would mint a new key under the same alias and overwrite the"
               + " Secret applications read, with a key nobody published. Nothing was minted."
-              + " Rotate it with the operator (re-create its VirtualKey), or take the key out of"
-              + " the operator's hands before Keyturn rotates it.");
+              + " Rotate it through the operator instead (operator: {virtualKey:"
+              + " <namespace>/<name>} on the secret in keyturn.yaml, then keyturn"
+              + " rotate-operator), or take the key out of the operator's hands first.");
     }
     // The policy is open-ended (whatever fields this release stores), so it is read as a map.
     Map<String, Object> fields =

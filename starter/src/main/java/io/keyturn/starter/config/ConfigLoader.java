@@ -263,7 +263,15 @@ public final class ConfigLoader {
         m.gateway().url().replaceAll("/+$", ""),
         dests.stream().map(Destination::toDestination).toList(),
         m.saltKey(),
-        restart);
+        restart,
+        m.alsoRestart() == null
+            ? List.of()
+            : m.alsoRestart().stream()
+                .map(
+                    a ->
+                        new io.keyturn.workflows.model.RestartTarget(
+                            a.deployment(), a.namespace(), a.context()))
+                .toList());
   }
 
   private SecretSpec secret(Path f, String at, KeyturnFile.Secret s) {
@@ -323,7 +331,8 @@ public final class ConfigLoader {
         s.grace(),
         s.verify().models(),
         drain,
-        "management-key".equals(s.kind()));
+        "management-key".equals(s.kind()),
+        s.operator() == null ? null : s.operator().virtualKey());
   }
 
   /**

@@ -56,13 +56,17 @@ record KeyturnFile(String apiVersion, List<Secret> secrets, List<MasterKeyEntry>
       Duration grace,
       Verify verify,
       Drain drain,
-      String kind) {
+      String kind,
+      Operator operator) {
     Secret {
       policy = policy == null ? new Policy(null, null) : policy;
       grace = grace == null ? DEFAULT_GRACE : grace;
       verify = verify == null ? new Verify(null) : verify;
     }
   }
+
+  /** {@code operator: {virtualKey: <namespace>/<name>}}: rotated through the LiteLLM operator. */
+  record Operator(String virtualKey) {}
 
   record Gateway(String url, KeyRef managementKey) {
     Gateway {
@@ -139,7 +143,11 @@ record KeyturnFile(String apiVersion, List<Secret> secrets, List<MasterKeyEntry>
       MasterGateway gateway,
       List<Destination> destinations,
       Boolean saltKey,
-      Restart restart) {}
+      Restart restart,
+      List<AlsoRestart> alsoRestart) {}
+
+  /** A Deployment restarted with the proxy: {@code {deployment, namespace, context}}. */
+  record AlsoRestart(String deployment, String namespace, String context) {}
 
   record MasterGateway(String url) {}
 

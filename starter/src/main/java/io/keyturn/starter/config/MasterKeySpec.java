@@ -16,10 +16,27 @@ public record MasterKeySpec(
     String gateway,
     List<Destination> destinations,
     boolean saltKey,
-    RestartSpec restart) {
+    RestartSpec restart,
+    List<io.keyturn.workflows.model.RestartTarget> alsoRestart) {
+
+  public MasterKeySpec {
+    alsoRestart = alsoRestart == null ? List.of() : List.copyOf(alsoRestart);
+  }
+
+  /** An entry that restarts nothing but the proxy. */
+  public MasterKeySpec(
+      String id,
+      Path file,
+      String gateway,
+      List<Destination> destinations,
+      boolean saltKey,
+      RestartSpec restart) {
+    this(id, file, gateway, destinations, saltKey, restart, List.of());
+  }
 
   /** The rotation this entry asks for. */
   public MasterKeyRequest request(String requestedBy) {
-    return new MasterKeyRequest(id, gateway, destinations, saltKey, restart, requestedBy);
+    return new MasterKeyRequest(
+        id, gateway, destinations, saltKey, restart, requestedBy, alsoRestart);
   }
 }

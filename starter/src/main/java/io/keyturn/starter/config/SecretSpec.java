@@ -25,6 +25,8 @@ import java.util.Map;
  * @param drain when the revoke waits for the old key's traffic to stop; null: the default
  * @param rotatesManagementKey {@code kind: management-key}: the key is the worker's own management
  *     key
+ * @param operatorVirtualKey {@code <namespace>/<name>} of the LiteLLM operator's VirtualKey that
+ *     manages the key (rotated through the operator: {@code keyturn rotate-operator}), or null
  */
 public record SecretSpec(
     String id,
@@ -39,7 +41,38 @@ public record SecretSpec(
     Duration grace,
     boolean verifyModels,
     io.keyturn.workflows.model.DrainPolicy drain,
-    boolean rotatesManagementKey) {
+    boolean rotatesManagementKey,
+    String operatorVirtualKey) {
+
+  /** A secret the LiteLLM operator does not manage. */
+  public SecretSpec(
+      String id,
+      String description,
+      Path file,
+      String gatewayUrl,
+      KeySource managementKey,
+      KeySource currentKey,
+      Policy policy,
+      List<Destination> destinations,
+      Schedule schedule,
+      Duration grace,
+      boolean verifyModels) {
+    this(
+        id,
+        description,
+        file,
+        gatewayUrl,
+        managementKey,
+        currentKey,
+        policy,
+        destinations,
+        schedule,
+        grace,
+        verifyModels,
+        null,
+        false,
+        null);
+  }
 
   /** Where a key is read: an environment variable, a file, or (for keys) only its token hash. */
   public record KeySource(String env, Path file, String keyHash) {

@@ -208,8 +208,6 @@ class GatewayCommandTest {
             List.of(),
             null,
             java.time.Duration.ofHours(1),
-            false,
-            null,
             false);
     var problems =
         new OnlineChecks(

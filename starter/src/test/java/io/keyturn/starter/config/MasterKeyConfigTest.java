@@ -99,4 +99,34 @@ class MasterKeyConfigTest {
     assertThat(p.field()).isEqualTo("secrets");
     assertThat(p.fix()).contains("or 'masterKeys:'");
   }
+
+  @Test
+  void theOperatorsDeploymentCanBeRestartedWithTheProxy() throws Exception {
+    List<MasterKeySpec> all =
+        ConfigLoader.loadMasterKeys(
+            write(
+                GOOD.replace(
+                    "    restart: {mode: kubernetes, deployment: litellm, namespace: litellm}\n",
+                    "    restart: {mode: kubernetes, deployment: litellm, namespace: litellm}\n"
+                        + "    alsoRestart:\n"
+                        + "      - {deployment: litellm-operator, namespace: litellm-system}\n")));
+    assertThat(all.get(0).alsoRestart()).isEmpty();
+    assertThat(all.get(1).alsoRestart())
+        .containsExactly(
+            new io.keyturn.workflows.model.RestartTarget(
+                "litellm-operator", "litellm-system", null));
+    assertThat(all.get(1).request("t").alsoRestart()).hasSize(1);
+  }
+
+  @Test
+  void anAlsoRestartEntryNeedsItsDeployment() throws Exception {
+    ConfigProblem p =
+        onlyProblem(
+            write(
+                GOOD.replace(
+                    "    restart: {mode: kubernetes, deployment: litellm, namespace: litellm}\n",
+                    "    restart: {mode: kubernetes, deployment: litellm, namespace: litellm}\n"
+                        + "    alsoRestart: [{namespace: litellm-system}]\n")));
+    assertThat(p.field()).startsWith("masterKeys[1].alsoRestart[0]");
+  }
 }
