@@ -75,6 +75,7 @@ public class TemporalWorkerService {
   private final SecretStoreActivitiesImpl storeActivities;
   private final LiteLlmClient litellmClient;
   private final io.keyturn.activities.master.MasterKeyActivitiesImpl masterKeyActivities;
+  private final io.keyturn.activities.provider.ProviderKeyActivitiesImpl providerKeyActivities;
   private WorkflowServiceStubs stubs;
   private WorkerFactory factory;
   private Scope sdkScope;
@@ -98,7 +99,8 @@ public class TemporalWorkerService {
       LiteLlmActivitiesImpl litellmActivities,
       SecretStoreActivitiesImpl storeActivities,
       LiteLlmClient litellmClient,
-      io.keyturn.activities.master.MasterKeyActivitiesImpl masterKeyActivities) {
+      io.keyturn.activities.master.MasterKeyActivitiesImpl masterKeyActivities,
+      io.keyturn.activities.provider.ProviderKeyActivitiesImpl providerKeyActivities) {
     this.settings = settings;
     this.vault = vault;
     this.metricsSettings = metricsSettings;
@@ -111,6 +113,7 @@ public class TemporalWorkerService {
     this.storeActivities = storeActivities;
     this.litellmClient = litellmClient;
     this.masterKeyActivities = masterKeyActivities;
+    this.providerKeyActivities = providerKeyActivities;
   }
 
   /** The port /metrics is served on, or -1 when metrics are off. */
@@ -179,7 +182,8 @@ public class TemporalWorkerService {
         // Orphans and drift: read stores, proxies and Temporal with this worker's access.
         OrphanSweepWorkflowImpl.class,
         DriftCheckWorkflowImpl.class,
-        io.keyturn.workflows.MasterKeyRotationWorkflowImpl.class);
+        io.keyturn.workflows.MasterKeyRotationWorkflowImpl.class,
+        io.keyturn.workflows.ProviderKeyRotationWorkflowImpl.class);
     // The CLI asks through Temporal which keys this worker holds before it starts anything.
     WorkerKeys answer =
         new WorkerKeys(
@@ -210,7 +214,21 @@ public class TemporalWorkerService {
               }
             },
             Clock.systemUTC()),
-        masterKeyActivities);
+        masterKeyActivities,
+        providerKeyActivities);
+    // A provider-key rotation does not start while a master-key rotation of its proxy runs.
+    providerKeyActivities.workflowRunning(
+        id -> {
+          try {
+            return client
+                    .newUntypedWorkflowStub(id)
+                    .describe()
+                    .getStatus()
+                == io.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+          } catch (io.temporal.client.WorkflowNotFoundException e) {
+            return false;
+          }
+        });
     factory.start();
     startMetrics(client, conn.namespace());
     startCodecEndpoint(KeyturnPayloadCodec.of(payloadKeys));

@@ -50,6 +50,7 @@ final class ManagementApi {
                 new KeyAliases(table, errors),
                 new KeyRegenerate(table, errors, auth, licensed, secrets)));
     all.addAll(StoredSecretsEndpoints.all(table, errors, secrets));
+    all.addAll(DeploymentEndpoints.all(table, errors, secrets));
     this.endpoints = List.copyOf(all);
   }
 
