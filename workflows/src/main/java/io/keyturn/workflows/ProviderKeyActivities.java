@@ -12,7 +12,7 @@ import java.util.List;
  * (one class per provider behind them). Key values stay in the worker: in and out of history go
  * {@link ProviderKey}s (sealed) and fingerprints.
  */
-@ActivityInterface
+@ActivityInterface(namePrefix = "ProviderKey")
 public interface ProviderKeyActivities {
 
   /**
