@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Provider-key rotations end to end: the real Temporal dev server, worker process and CLI, the
  * stack's LiteLLM emulator whose stored deployments call an emulated OpenAI-compatible upstream
- * ({@link UpstreamProvider}) with their stored key, so a request through the proxy fails as soon
- * as the key its deployment holds is revoked.
+ * ({@link UpstreamProvider}) with their stored key, so a request through the proxy fails as soon as
+ * the key its deployment holds is revoked.
  */
 class ProviderKeyEndToEndTest extends OnE2eStack {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -88,7 +88,8 @@ class ProviderKeyEndToEndTest extends OnE2eStack {
                 "model_name",
                 group,
                 "litellm_params",
-                Map.of("model", "openai/gpt-4o-mini", "api_base", upstream.apiBase(), "api_key", key),
+                Map.of(
+                    "model", "openai/gpt-4o-mini", "api_base", upstream.apiBase(), "api_key", key),
                 "model_info",
                 info));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -281,7 +282,8 @@ class ProviderKeyEndToEndTest extends OnE2eStack {
     String history = client.fetchHistory(rotation).toJson(false);
     assertThat(history).doesNotContain(newKey).doesNotContain(oldKey);
 
-    Cli.Result again = keyturn("provide", rotation, "--key-file", file("late.key", newKey).toString());
+    Cli.Result again =
+        keyturn("provide", rotation, "--key-file", file("late.key", newKey).toString());
     assertThat(again.exit()).isEqualTo(1);
     assertThat(again.err()).contains("is not waiting for a key").contains("nothing sent");
   }
@@ -322,7 +324,9 @@ class ProviderKeyEndToEndTest extends OnE2eStack {
 
     Cli.Result unknown = keyturn("rotate-provider", "-f", f.toString(), "nope");
     assertThat(unknown.exit()).isEqualTo(2);
-    assertThat(unknown.err()).contains("declares no providerKeys: entry 'nope'").contains("nogroup");
+    assertThat(unknown.err())
+        .contains("declares no providerKeys: entry 'nope'")
+        .contains("nogroup");
 
     Cli.Result invalid =
         keyturn(
@@ -334,9 +338,15 @@ class ProviderKeyEndToEndTest extends OnE2eStack {
     assertThat(invalid.out() + invalid.err()).contains("provider");
 
     Cli.Result noKey =
-        keyturn("provide", "provider-key/no-such-group", "--key-file", file("k", "sk-x-12345678").toString());
+        keyturn(
+            "provide",
+            "provider-key/no-such-group",
+            "--key-file",
+            file("k", "sk-x-12345678").toString());
     assertThat(noKey.exit()).isEqualTo(1);
     // the rotation that failed its preflight above is not waiting for anything
-    assertThat(noKey.err()).contains("is not waiting for a key (it is FAILED").contains("nothing sent");
+    assertThat(noKey.err())
+        .contains("is not waiting for a key (it is FAILED")
+        .contains("nothing sent");
   }
 }

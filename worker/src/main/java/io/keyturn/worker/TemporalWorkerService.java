@@ -220,11 +220,9 @@ public class TemporalWorkerService {
     providerKeyActivities.workflowRunning(
         id -> {
           try {
-            return client
-                    .newUntypedWorkflowStub(id)
-                    .describe()
-                    .getStatus()
-                == io.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+            return client.newUntypedWorkflowStub(id).describe().getStatus()
+                == io.temporal.api.enums.v1.WorkflowExecutionStatus
+                    .WORKFLOW_EXECUTION_STATUS_RUNNING;
           } catch (io.temporal.client.WorkflowNotFoundException e) {
             return false;
           }

@@ -16,15 +16,16 @@ import java.util.List;
 public interface ProviderKeyActivities {
 
   /**
-   * Read-only: the provider is known and usable by this worker, no master-key rotation of the
-   * proxy runs ({@code masterKeyWorkflows}), and the proxy has deployments of the model group
-   * (returned, oldest first). Fails non-retryable ({@link ProviderKeyFailures}) with what to fix.
+   * Read-only: the provider is known and usable by this worker, no master-key rotation of the proxy
+   * runs ({@code masterKeyWorkflows}), and the proxy has deployments of the model group (returned,
+   * oldest first). Fails non-retryable ({@link ProviderKeyFailures}) with what to fix.
    */
   List<ProviderDeployment> preflight(ProviderKeyRequest request, List<String> masterKeyWorkflows);
 
   /**
    * Creates a new key at the provider, named {@code name}, and returns it sealed. Idempotent: a
-   * retry finds what an attempt whose answer was lost made by its name, deletes it and creates again.
+   * retry finds what an attempt whose answer was lost made by its name, deletes it and creates
+   * again.
    */
   ProviderKey createKey(ProviderKeyRequest request, String name);
 

@@ -13,8 +13,8 @@ import java.util.List;
 /**
  * One rotation of the upstream provider key behind a model group, as workflow {@code
  * provider-key/<model group>} on the key rotations' task queue, through dual deployments at the
- * proxy: get the new key (from the provider, or handed in sealed), verify it at the provider, add
- * a deployment carrying it, verify a request routed to it, remove the old deployment(s), grace,
+ * proxy: get the new key (from the provider, or handed in sealed), verify it at the provider, add a
+ * deployment carrying it, verify a request routed to it, remove the old deployment(s), grace,
  * revoke the old key (or wait for the operator's confirmation).
  */
 @WorkflowInterface

@@ -20,10 +20,10 @@ import java.util.stream.Stream;
 import org.slf4j.Logger;
 
 /**
- * The provider-key rotation. History holds the new key only sealed to the worker, and
- * fingerprints; the old key is never read at all (it stays in the old deployment until that is
- * deleted). Nothing is removed before the new deployment answered through the proxy; a failure
- * before the old deployment is removed deletes what the rotation made and says so.
+ * The provider-key rotation. History holds the new key only sealed to the worker, and fingerprints;
+ * the old key is never read at all (it stays in the old deployment until that is deleted). Nothing
+ * is removed before the new deployment answered through the proxy; a failure before the old
+ * deployment is removed deletes what the rotation made and says so.
  */
 public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkflow {
   private static final Logger log = Workflow.getLogger(ProviderKeyRotationWorkflowImpl.class);
@@ -95,7 +95,8 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
     try {
       old = step.preflight(request, masterKeyWorkflows == null ? List.of() : masterKeyWorkflows);
     } catch (ActivityFailure e) {
-      throw fail("preflight failed, nothing changed: " + RotationMessages.rootMessage(e), typeOf(e));
+      throw fail(
+          "preflight failed, nothing changed: " + RotationMessages.rootMessage(e), typeOf(e));
     }
     oldIds = old.stream().map(ProviderDeployment::id).toList();
     ProviderDeployment like = old.get(old.size() - 1);
@@ -139,7 +140,9 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
       step.verifyDeployment(request.gateway(), newId);
     } catch (ActivityFailure e) {
       throw rollBack(
-          "a request routed to the new deployment " + newId + " failed: "
+          "a request routed to the new deployment "
+              + newId
+              + " failed: "
               + RotationMessages.rootMessage(e),
           newId);
     }
@@ -173,7 +176,11 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
       Instant end = Instant.ofEpochMilli(Workflow.currentTimeMillis()).plus(request.grace());
       phase(
           ProviderKeyPhase.IN_GRACE,
-          newId + " serves alone with " + next.fingerprint() + "; the old key is revoked at " + end);
+          newId
+              + " serves alone with "
+              + next.fingerprint()
+              + "; the old key is revoked at "
+              + end);
       Workflow.sleep(request.grace());
     }
 
@@ -214,8 +221,7 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
             + revoked
             + ".";
     phase(ProviderKeyPhase.DONE, summary);
-    return new ProviderKeyResult(
-        request.modelGroup(), newId, next.fingerprint(), removed, summary);
+    return new ProviderKeyResult(request.modelGroup(), newId, next.fingerprint(), removed, summary);
   }
 
   private ProviderKey obtainKey(String nonce) {

@@ -83,7 +83,8 @@ class ProviderKeyRotationWorkflowTest {
 
   ProviderKeyResult result(ProviderKeyRequest req) {
     return WorkflowStub.fromTyped(
-            env.getWorkflowClient().newWorkflowStub(ProviderKeyRotationWorkflow.class, req.workflowId()))
+            env.getWorkflowClient()
+                .newWorkflowStub(ProviderKeyRotationWorkflow.class, req.workflowId()))
         .getResult(ProviderKeyResult.class);
   }
 
@@ -205,7 +206,8 @@ class ProviderKeyRotationWorkflowTest {
     int n;
 
     FakeWorld() {
-      deployments.put("old-1", new ProviderDeployment("old-1", "openai/gpt-4o-mini", BASE, "svc_old"));
+      deployments.put(
+          "old-1", new ProviderDeployment("old-1", "openai/gpt-4o-mini", BASE, "svc_old"));
       liveKeys.add("svc_old");
     }
 
@@ -249,7 +251,8 @@ class ProviderKeyRotationWorkflowTest {
     public String addDeployment(
         ProviderKeyRequest r, ProviderDeployment like, ProviderKey key, String id) {
       calls.add("add " + id);
-      deployments.put(id, new ProviderDeployment(id, like.litellmModel(), like.apiBase(), key.providerId()));
+      deployments.put(
+          id, new ProviderDeployment(id, like.litellmModel(), like.apiBase(), key.providerId()));
       return id;
     }
 

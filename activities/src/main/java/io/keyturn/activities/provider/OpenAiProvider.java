@@ -13,9 +13,10 @@ import java.util.function.Supplier;
 /**
  * {@code provider: openai}: one service account per key in an OpenAI project (setting {@code
  * project}), through the organization admin API with the worker's admin key
- * (KEYTURN_OPENAI_ADMIN_KEY_FILE): {@code POST /v1/organization/projects/{project}/service_accounts}
- * creates the account and answers its key's value once; deleting the account revokes its key. The
- * provider id of a key is its service account's id.
+ * (KEYTURN_OPENAI_ADMIN_KEY_FILE): {@code POST
+ * /v1/organization/projects/{project}/service_accounts} creates the account and answers its key's
+ * value once; deleting the account revokes its key. The provider id of a key is its service
+ * account's id.
  */
 public final class OpenAiProvider implements KeyProvider {
   /** The settings key naming the OpenAI project. */
@@ -28,7 +29,8 @@ public final class OpenAiProvider implements KeyProvider {
   public OpenAiProvider(JsonHttp http, Supplier<String> adminKey, String adminBase) {
     this.http = http;
     this.adminKey = adminKey;
-    this.adminBase = adminBase.endsWith("/") ? adminBase.substring(0, adminBase.length() - 1) : adminBase;
+    this.adminBase =
+        adminBase.endsWith("/") ? adminBase.substring(0, adminBase.length() - 1) : adminBase;
   }
 
   @Override

@@ -70,7 +70,8 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
   }
 
   @Override
-  public List<ProviderDeployment> preflight(ProviderKeyRequest req, List<String> masterKeyWorkflows) {
+  public List<ProviderDeployment> preflight(
+      ProviderKeyRequest req, List<String> masterKeyWorkflows) {
     KeyProvider p = provider(req);
     String problem = p.problem(req.settings());
     if (problem != null) {
@@ -143,7 +144,8 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
   public ProviderKey createKey(ProviderKeyRequest req, String name) {
     KeyProvider p = provider(req);
     KeyProvider.Created c = p.create(req.settings(), name);
-    ProviderKey k = new ProviderKey(KeyMaterial.ref(c.value()), keyring.seal(c.value()), c.providerId());
+    ProviderKey k =
+        new ProviderKey(KeyMaterial.ref(c.value()), keyring.seal(c.value()), c.providerId());
     log.info("created provider key {} ({}) at {}", k.fingerprint(), c.providerId(), p.name());
     return k;
   }
@@ -262,8 +264,7 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
       log.info("deployment {} answered through {}", id, gw);
       return;
     }
-    String why =
-        n.path("unhealthy_endpoints").path(0).path("error").asText("HTTP " + r.status());
+    String why = n.path("unhealthy_endpoints").path(0).path("error").asText("HTTP " + r.status());
     if (r.status() >= 500) {
       throw ApplicationFailure.newFailure(
           "/health?model_id=" + id + " answered HTTP " + r.status() + " (retrying)",
@@ -303,11 +304,13 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
 
   private Reply proxy(String method, String gw, String path, String body, boolean preflight) {
     try {
-      return http.send(method, gw + path, Map.of("Authorization", "Bearer " + proxyKey.get()), body);
+      return http.send(
+          method, gw + path, Map.of("Authorization", "Bearer " + proxyKey.get()), body);
     } catch (JsonHttp.TransportException e) {
       if (preflight) {
         throw refuse(
-            ProviderKeyFailures.PROXY_REFUSED, "LiteLLM at " + gw + " is unreachable: " + e.getMessage());
+            ProviderKeyFailures.PROXY_REFUSED,
+            "LiteLLM at " + gw + " is unreachable: " + e.getMessage());
       }
       throw ApplicationFailure.newFailure(
           "LiteLLM at " + gw + " is unreachable: " + e.getMessage() + " (retrying)",

@@ -36,8 +36,7 @@ public final class ProviderStatusCommand extends TemporalCommand {
   @Override
   protected int run(WorkflowClient client) {
     String id = workflowId();
-    ProviderKeyStatus s =
-        client.newWorkflowStub(ProviderKeyRotationWorkflow.class, id).status();
+    ProviderKeyStatus s = client.newWorkflowStub(ProviderKeyRotationWorkflow.class, id).status();
     if (global.json()) {
       Map<String, Object> o = new LinkedHashMap<>();
       o.put("workflowId", id);
@@ -55,10 +54,12 @@ public final class ProviderStatusCommand extends TemporalCommand {
       cli.out().println(id + "  " + s.phase());
       cli.out().println("  " + s.detail());
       cli.out().println("  old deployment(s): " + s.oldDeployments());
-      cli.out().println("  new deployment:    " + (s.newDeployment() == null ? "-" : s.newDeployment()));
+      cli.out()
+          .println("  new deployment:    " + (s.newDeployment() == null ? "-" : s.newDeployment()));
       cli.out().println("  new key:           " + (s.newKey() == null ? "-" : s.newKey()));
       if (s.awaitingKey()) {
-        cli.out().println("  waiting for: keyturn provide " + id + " (before " + s.keyDeadline() + ")");
+        cli.out()
+            .println("  waiting for: keyturn provide " + id + " (before " + s.keyDeadline() + ")");
       }
       if (s.awaitingRevokeConfirmation()) {
         cli.out().println("  waiting for: keyturn confirm-revoked " + id);

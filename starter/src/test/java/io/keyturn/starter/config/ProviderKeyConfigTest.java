@@ -41,11 +41,15 @@ class ProviderKeyConfigTest {
 
   @Test
   void openAiWithoutAProjectAndAnUnknownProviderAreRefused() throws Exception {
-    assertThatThrownBy(() -> ConfigLoader.loadProviderKeys(write(OPENAI.replace("    project: proj_abc\n", ""))))
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.loadProviderKeys(write(OPENAI.replace("    project: proj_abc\n", ""))))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("project");
     assertThatThrownBy(
-            () -> ConfigLoader.loadProviderKeys(write(OPENAI.replace("provider: openai", "provider: anthropic"))))
+            () ->
+                ConfigLoader.loadProviderKeys(
+                    write(OPENAI.replace("provider: openai", "provider: anthropic"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("provider");
   }
@@ -53,7 +57,9 @@ class ProviderKeyConfigTest {
   @Test
   void oneEntryPerModelGroup() throws Exception {
     assertThatThrownBy(
-            () -> ConfigLoader.loadProviderKeys(write(OPENAI + OPENAI.replace("id: chat", "id: chat2"))))
+            () ->
+                ConfigLoader.loadProviderKeys(
+                    write(OPENAI + OPENAI.replace("id: chat", "id: chat2"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("model group 'gpt-4o-mini' is declared twice");
   }

@@ -18,14 +18,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code POST /model/new} ({@code Deployment}: {@code model_name}, {@code litellm_params}
  *       with {@code model}, {@code api_key}, {@code api_base}, and {@code model_info} whose {@code
  *       id} becomes the row's {@code model_id}): answers the stored row, its params encrypted. An
- *       id already in the table is prisma's unique-constraint error, which LiteLLM swallows into
- *       a 500 "Failed to add model to db".
+ *       id already in the table is prisma's unique-constraint error, which LiteLLM swallows into a
+ *       500 "Failed to add model to db".
  *   <li>{@code POST /model/delete} ({@code {"id"}}): {@code {"message": "Model: ID deleted
  *       successfully"}}; an unknown id is a 400 whose message is the repr of {@code {'error':
  *       'Model with id=ID not found in db'}}, type {@code auth_error}.
  *   <li>{@code POST /v1/chat/completions} (and {@code /chat/completions}): picks a deployment of
- *       the body's {@code model} in turn and calls its {@code api_base}'s {@code
- *       /chat/completions} with its stored key; the provider's refusal comes back as a 401.
+ *       the body's {@code model} in turn and calls its {@code api_base}'s {@code /chat/completions}
+ *       with its stored key; the provider's refusal comes back as a 401.
  * </ul>
  */
 final class DeploymentEndpoints {
@@ -49,10 +49,7 @@ final class DeploymentEndpoints {
               .timeout(Duration.ofSeconds(10))
               .header("Authorization", "Bearer " + v.apiKey)
               .header("content-type", "application/json");
-      b =
-          method.equals("POST")
-              ? b.POST(HttpRequest.BodyPublishers.ofString(body))
-              : b.GET();
+      b = method.equals("POST") ? b.POST(HttpRequest.BodyPublishers.ofString(body)) : b.GET();
       HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
       return new Object[] {r.statusCode(), r.body()};
     } catch (InterruptedException e) {
@@ -78,8 +75,7 @@ final class DeploymentEndpoints {
         return Answer.unprocessable(List.of("body", "model_name"), "Field required", "missing");
       }
       if (!(body.get("litellm_params") instanceof Map<?, ?> params)) {
-        return Answer.unprocessable(
-            List.of("body", "litellm_params"), "Field required", "missing");
+        return Answer.unprocessable(List.of("body", "litellm_params"), "Field required", "missing");
       }
       if (!(params.get("model") instanceof String model)) {
         return Answer.unprocessable(
@@ -109,7 +105,8 @@ final class DeploymentEndpoints {
       // stored encrypted: the row's params are ciphertexts, never the key
       Map<String, Object> enc = new LinkedHashMap<>();
       for (Object k : params.keySet()) {
-        enc.put(String.valueOf(k), "enc:" + StoredSecrets.fingerprint(String.valueOf(params.get(k))));
+        enc.put(
+            String.valueOf(k), "enc:" + StoredSecrets.fingerprint(String.valueOf(params.get(k))));
       }
       out.put("litellm_params", enc);
       Map<String, Object> mi = new LinkedHashMap<>(info);
@@ -164,15 +161,15 @@ final class DeploymentEndpoints {
       if (group.isEmpty()) {
         return errors.shapeA(
             400,
-            "Invalid model name passed in model=" + model + ". Call `/v1/models` to view available"
+            "Invalid model name passed in model="
+                + model
+                + ". Call `/v1/models` to view available"
                 + " models for your key.",
             "invalid_request_error",
             "model");
       }
       StoredSecrets.Value v = group.get((int) (turn.getAndIncrement() % group.size()));
-      Object[] r =
-          callUpstream(
-              v, "POST", "/chat/completions", Answer.write(call.body()));
+      Object[] r = callUpstream(v, "POST", "/chat/completions", Answer.write(call.body()));
       int status = (Integer) r[0];
       if (status == 200) {
         try {

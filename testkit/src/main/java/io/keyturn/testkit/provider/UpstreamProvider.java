@@ -24,8 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A <b>test double</b> of an OpenAI-compatible upstream provider, over real HTTP on 127.0.0.1:
  * {@code GET /v1/models} and {@code POST /v1/chat/completions} answer only keys it issued and has
- * not revoked (else OpenAI's 401 {@code invalid_api_key}), and OpenAI's organization admin API
- * for project service accounts, called with the admin key only:
+ * not revoked (else OpenAI's 401 {@code invalid_api_key}), and OpenAI's organization admin API for
+ * project service accounts, called with the admin key only:
  *
  * <ul>
  *   <li>{@code POST /v1/organization/projects/{project}/service_accounts} {@code {"name"}}: a
@@ -213,7 +213,9 @@ public final class UpstreamProvider implements AutoCloseable {
       return error(
           401,
           "Incorrect API key provided: "
-              + (bearer.length() > 8 ? bearer.substring(0, 3) + "*****" + bearer.substring(bearer.length() - 4) : "(none)")
+              + (bearer.length() > 8
+                  ? bearer.substring(0, 3) + "*****" + bearer.substring(bearer.length() - 4)
+                  : "(none)")
               + ". You can find your API key at https://platform.openai.com/account/api-keys.",
           "invalid_api_key");
     }

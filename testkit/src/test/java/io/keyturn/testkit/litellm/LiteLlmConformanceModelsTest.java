@@ -10,11 +10,11 @@ import org.junit.jupiter.api.DisplayName;
 
 /**
  * Conformance of what a provider-key rotation relies on ({@code add_new_model}, {@code
- * delete_model} in {@code litellm/proxy/management_endpoints/model_management_endpoints.py},
- * {@code model_info_v1} in {@code proxy_server.py}, with {@code STORE_MODEL_IN_DB=True}): a
- * deployment added with {@code model_info.id} is listed under that id without its api_key, an id
- * added twice is refused, deleting it twice says "not found" the second time. Not run against a
- * deployed proxy (it would add a model there).
+ * delete_model} in {@code litellm/proxy/management_endpoints/model_management_endpoints.py}, {@code
+ * model_info_v1} in {@code proxy_server.py}, with {@code STORE_MODEL_IN_DB=True}): a deployment
+ * added with {@code model_info.id} is listed under that id without its api_key, an id added twice
+ * is refused, deleting it twice says "not found" the second time. Not run against a deployed proxy
+ * (it would add a model there).
  */
 class LiteLlmConformanceModelsTest extends LiteLlmConformanceBase {
 
@@ -29,8 +29,7 @@ class LiteLlmConformanceModelsTest extends LiteLlmConformanceBase {
         "model_name",
         "conf-group",
         "litellm_params",
-        Map.of(
-            "model", "openai/gpt-4o-mini", "api_base", "http://127.0.0.1:9/v1", "api_key", key),
+        Map.of("model", "openai/gpt-4o-mini", "api_base", "http://127.0.0.1:9/v1", "api_key", key),
         "model_info",
         Map.of("id", id, "keyturn_provider_key_id", "svc_conf"));
   }
@@ -74,8 +73,7 @@ class LiteLlmConformanceModelsTest extends LiteLlmConformanceBase {
     assertThat(gone.status()).as(gone.body()).isEqualTo(400);
     assertThat(gone.json().path("error").path("message").asText())
         .contains("Model with id=" + id + " not found in db");
-    List<String> ids =
-        p.get("/model/info", p.master).json().path("data").findValuesAsText("id");
+    List<String> ids = p.get("/model/info", p.master).json().path("data").findValuesAsText("id");
     assertThat(ids).doesNotContain(id);
   }
 }

@@ -186,8 +186,8 @@ public final class RotationInterceptor extends WorkerInterceptorBase {
 
   /**
    * A master-key or provider-key rotation: counted like a rotation under its workflow id as the
-   * secret (started, completed with its outcome; a failure of type {@code rolledBackType} is
-   * {@code rolled_back}).
+   * secret (started, completed with its outcome; a failure of type {@code rolledBackType} is {@code
+   * rolled_back}).
    */
   private WorkflowInboundCallsInterceptor.WorkflowOutput counted(
       String secret,
@@ -205,8 +205,7 @@ public final class RotationInterceptor extends WorkerInterceptorBase {
     } catch (TemporalFailure f) {
       if (!Workflow.isReplaying()) {
         boolean rolledBack =
-            f instanceof ApplicationFailure af
-                && rolledBackType.equals(af.getType());
+            f instanceof ApplicationFailure af && rolledBackType.equals(af.getType());
         metrics.rotationCompleted(
             secret,
             rolledBack ? RotationMetrics.ROLLED_BACK : RotationMetrics.FAILED,

@@ -3,9 +3,9 @@ package io.keyturn.workflows.model;
 import java.util.List;
 
 /**
- * What a provider-key rotation says about itself: its phase and detail, the deployments serving
- * the group (old and new ids), the key fingerprints, and what it waits for (a key from {@code
- * keyturn provide} until {@code keyDeadline}, or {@code keyturn confirm-revoked}).
+ * What a provider-key rotation says about itself: its phase and detail, the deployments serving the
+ * group (old and new ids), the key fingerprints, and what it waits for (a key from {@code keyturn
+ * provide} until {@code keyDeadline}, or {@code keyturn confirm-revoked}).
  */
 public record ProviderKeyStatus(
     ProviderKeyPhase phase,
