@@ -312,6 +312,30 @@ class ProviderKeyEndToEndTest extends OnE2eStack {
   }
 
   @Test
+  void aNewDeploymentFailingItsRoutedCheckIsRolledBackAndTheOldOneServes() throws Exception {
+    String group = "gpt-rollback";
+    String[] old = serviceAccountKey("rollback-old");
+    deploy(group, "old-rollback", old[0], old[1]);
+    Path f = yaml("rollback", entry("rollback", group, "openai", "    grace: 1s\n"));
+    List<String> accountsBefore = upstream.serviceAccounts();
+    upstream.nextKeyBreaksAfterFirstUse(); // passes the provider check, fails through the proxy
+
+    Cli.Result r = keyturn("rotate-provider", "-f", f.toString(), "rollback", "--wait");
+    assertThat(r.exit()).as(r.out() + r.err()).isEqualTo(1);
+    assertThat(r.err())
+        .contains("ROLLED BACK")
+        .contains("did not answer through the proxy")
+        .contains("was revoked at the provider")
+        .contains("old deployment(s) [old-rollback] still serve");
+    assertThat(deployments(group)).containsExactly("old-rollback");
+    assertThat(upstream.serviceAccounts())
+        .as("the new service account is deleted again")
+        .isEqualTo(accountsBefore);
+    assertThat(upstream.isLive(old[0])).isTrue();
+    assertThat(chat(group)).isEqualTo(200);
+  }
+
+  @Test
   void badInputIsRefusedClearlyAndChangesNothing() throws Exception {
     List<String> accountsBefore = upstream.serviceAccounts();
     Path f = yaml("bad", entry("nogroup", "no-such-group", "openai", ""));

@@ -46,6 +46,8 @@ public final class UpstreamProvider implements AutoCloseable {
   private final Set<String> liveKeys = ConcurrentHashMap.newKeySet();
   private final Set<String> revoked = ConcurrentHashMap.newKeySet();
   private final Map<String, Account> accounts = new ConcurrentHashMap<>();
+  private final Set<String> brittle = ConcurrentHashMap.newKeySet();
+  private volatile boolean nextKeyBrittle;
   private final AtomicLong completions = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
   private HttpServer server;
@@ -93,7 +95,20 @@ public final class UpstreamProvider implements AutoCloseable {
   public String issueKey() {
     String k = "sk-proj-" + hex(24);
     liveKeys.add(k);
+    if (nextKeyBrittle) {
+      nextKeyBrittle = false;
+      brittle.add(k);
+    }
     return k;
+  }
+
+  /**
+   * A test's fault: the next key this provider issues answers its first model-API call, then
+   * refuses every later one (a key the provider disables right after creating it). It passes a
+   * check made with it directly and fails the one made through the proxy after it.
+   */
+  public void nextKeyBreaksAfterFirstUse() {
+    nextKeyBrittle = true;
   }
 
   /** Revokes a key by value, as a person does in the console. */
@@ -208,6 +223,11 @@ public final class UpstreamProvider implements AutoCloseable {
       }
       return error(404, "Unknown admin route " + method + " " + path, "not_found");
     }
+    if (brittle.remove(bearer)) {
+      liveKeys.remove(bearer); // this call is its last good one
+      revoked.add(bearer);
+      return path.equals("/v1/models") ? models() : error(401, "disabled", "invalid_api_key");
+    }
     if (!liveKeys.contains(bearer)) {
       refused.incrementAndGet();
       return error(
@@ -220,11 +240,7 @@ public final class UpstreamProvider implements AutoCloseable {
           "invalid_api_key");
     }
     if (path.equals("/v1/models") && method.equals("GET")) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("id", "gpt-4o-mini");
-      m.put("object", "model");
-      m.put("owned_by", "system");
-      return new Object[] {200, Map.of("object", "list", "data", List.of(m))};
+      return models();
     }
     if (path.equals("/v1/chat/completions") && method.equals("POST")) {
       completions.incrementAndGet();
@@ -241,6 +257,14 @@ public final class UpstreamProvider implements AutoCloseable {
       return new Object[] {200, out};
     }
     return error(404, "Unknown route " + method + " " + path, "not_found");
+  }
+
+  private static Object[] models() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", "gpt-4o-mini");
+    m.put("object", "model");
+    m.put("owned_by", "system");
+    return new Object[] {200, Map.of("object", "list", "data", List.of(m))};
   }
 
   private static Map<String, Object> account(Account a) {
