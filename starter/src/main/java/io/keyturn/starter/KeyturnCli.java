@@ -83,6 +83,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       io.keyturn.starter.commands.ProvideCommand.class,
       io.keyturn.starter.commands.ConfirmRevokedCommand.class,
       io.keyturn.starter.commands.ProviderStatusCommand.class,
+      io.keyturn.starter.commands.RollbackProviderCommand.class,
       SchemaCommand.Completion.class,
       OrphansCommand.class,
       DriftCommand.class,

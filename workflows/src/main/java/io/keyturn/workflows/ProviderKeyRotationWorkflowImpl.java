@@ -156,7 +156,7 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
               + newId
               + " both serve for "
               + request.overlap()
-              + "; `keyturn rollback "
+              + "; `keyturn rollback-provider "
               + request.workflowId()
               + "` until then puts the old one back alone");
       Workflow.await(request.overlap(), () -> rollbackBy != null);

@@ -183,6 +183,33 @@ class ProviderKeyRotationWorkflowTest {
   }
 
   @Test
+  void aRollbackDuringTheOverlapDeletesTheNewDeploymentAndRevokesTheNewKey() {
+    ProviderKeyRequest base = request("openai", Duration.ZERO);
+    ProviderKeyRequest req =
+        new ProviderKeyRequest(
+            base.id(),
+            GW,
+            base.modelGroup(),
+            "openai",
+            base.settings(),
+            Duration.ofHours(1),
+            Duration.ZERO,
+            base.keyDeadline(),
+            "test");
+    ProviderKeyRotationWorkflow wf = start(req);
+    env.sleep(Duration.ofMinutes(1));
+    assertThat(wf.status().phase()).isEqualTo(ProviderKeyPhase.OVERLAP);
+    assertThat(world.deployments).hasSize(2);
+    wf.rollback("bob");
+    assertThatThrownBy(() -> result(req))
+        .rootCause()
+        .hasMessageContaining("rollback asked by bob")
+        .hasMessageContaining("was revoked at the provider");
+    assertThat(world.deployments.keySet()).containsExactly("old-1");
+    assertThat(world.liveKeys).containsExactly("svc_old");
+  }
+
+  @Test
   void aModelGroupTheProxyLacksFailsAtPreflight() {
     world.deployments.clear();
     ProviderKeyRequest req = request("openai", Duration.ZERO);

@@ -48,7 +48,8 @@ import picocli.CommandLine.Parameters;
       "  3. the new key is checked at the provider (list models): refused, nothing changes;",
       "  4. a deployment of the group with the new key is added (/model/new), and a request"
           + " routed to it must succeed (/health?model_id=); if not, it is deleted again;",
-      "  5. after overlap:, the old deployment(s) are removed (/model/delete);",
+      "  5. after overlap: (`keyturn rollback-provider` until then), the old deployment(s) are"
+          + " removed (/model/delete);",
       "  6. after grace:, the old key is revoked at the provider (manual: `keyturn"
           + " confirm-revoked provider-key/<group>` once you revoked it).",
       "",
