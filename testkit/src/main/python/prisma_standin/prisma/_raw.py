@@ -127,6 +127,23 @@ def _reltuples(sql: str, args: tuple) -> list[dict]:
     return [{"reltuples": len(STORE.rows(table))}]
 
 
+def _deployment_count(sql: str, args: tuple) -> list[dict]:
+    # access_group_model_sync.py (1.106): how many stored deployments a model name has left.
+    name = args[0] if args else None
+    count = sum(1 for row in STORE.rows("LiteLLM_ProxyModelTable") if row.get("model_name") == name)
+    return [{"deployment_count": count}]
+
+
+def _access_group_unlist(sql: str, args: tuple) -> list[dict]:
+    # access_group_model_sync.py (1.106), after a model name's last deployment is deleted: drop the
+    # name from every access group. Answered only when no group lists it (nothing to update).
+    name = args[0] if args else None
+    rows = STORE.rows("LiteLLM_AccessGroupTable") if "LiteLLM_AccessGroupTable" in schema().models else []
+    if any(name in (row.get("access_model_names") or []) for row in rows):
+        raise unsupported(f"removing model name {name!r} from access groups that list it")
+    return []
+
+
 def _heartbeat(sql: str, args: tuple) -> int:
     # Worker heartbeat upsert: insert the worker, or move its last_heartbeat_at to now.
     worker_id, hostname = args[0], args[1]
@@ -233,6 +250,8 @@ STATEMENTS: list[tuple[re.Pattern, Callable[[str, tuple], list[dict]]]] = [
     (re.compile(r"^WITH existing_views AS \( SELECT viewname FROM pg_views WHERE schemaname = '\w+' AND viewname IN \(.*\) \) SELECT \(SELECT COUNT\(\*\) FROM existing_views\) AS view_count, ARRAY_AGG\(viewname\) AS view_names FROM existing_views$", re.I), _views),
     (re.compile(r"^SELECT to_regclass\(\$1\) IS NOT NULL AS present$", re.I), _regclass),
     (re.compile(r"^SELECT current_setting\('transaction_read_only'\) AS transaction_read_only$", re.I), _read_only),
+    (re.compile(r'^SELECT COUNT\(\*\)::int AS deployment_count FROM "LiteLLM_ProxyModelTable" WHERE "model_name" = \$1$', re.I), _deployment_count),
+    (re.compile(r'^UPDATE "LiteLLM_AccessGroupTable" SET "access_model_names" = array_remove\("access_model_names", \$1\) WHERE \$1 = ANY\("access_model_names"\) RETURNING "access_group_id"$', re.I), _access_group_unlist),
     (re.compile(r"^SELECT reltuples::BIGINT FROM pg_class WHERE oid = '\"\w+\"'::regclass$", re.I), _reltuples),
     (re.compile(r'^SELECT \( SELECT to_jsonb\(u\) .* FROM "LiteLLM_UserTable" u WHERE u\.user_id = \$1 \) AS user_row, .* AS team_row, .* AS membership_row, .* AS organization_row, .* FROM "LiteLLM_ProjectTable" p WHERE p\.project_id = \$5 \) AS project_row$', re.S), _auth_prefetch),
     (re.compile(r'''^SELECT v\.\*, .* FROM "LiteLLM_VerificationToken" AS v LEFT JOIN "LiteLLM_TeamTable" AS t ON v\.team_id = t\.team_id .* WHERE v\.token = (?:\$1|'[0-9a-f]{64}')$''', re.I | re.S), _combined_view),

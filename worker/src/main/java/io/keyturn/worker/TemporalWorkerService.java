@@ -76,6 +76,7 @@ public class TemporalWorkerService {
   private final LiteLlmClient litellmClient;
   private final io.keyturn.activities.master.MasterKeyActivitiesImpl masterKeyActivities;
   private final io.keyturn.activities.operator.OperatorActivitiesImpl operatorActivities;
+  private final io.keyturn.activities.provider.ProviderKeyActivitiesImpl providerKeyActivities;
   private WorkflowServiceStubs stubs;
   private WorkerFactory factory;
   private Scope sdkScope;
@@ -100,7 +101,8 @@ public class TemporalWorkerService {
       SecretStoreActivitiesImpl storeActivities,
       LiteLlmClient litellmClient,
       io.keyturn.activities.master.MasterKeyActivitiesImpl masterKeyActivities,
-      io.keyturn.activities.operator.OperatorActivitiesImpl operatorActivities) {
+      io.keyturn.activities.operator.OperatorActivitiesImpl operatorActivities,
+      io.keyturn.activities.provider.ProviderKeyActivitiesImpl providerKeyActivities) {
     this.settings = settings;
     this.vault = vault;
     this.metricsSettings = metricsSettings;
@@ -114,6 +116,7 @@ public class TemporalWorkerService {
     this.litellmClient = litellmClient;
     this.masterKeyActivities = masterKeyActivities;
     this.operatorActivities = operatorActivities;
+    this.providerKeyActivities = providerKeyActivities;
   }
 
   /** The port /metrics is served on, or -1 when metrics are off. */
@@ -184,7 +187,8 @@ public class TemporalWorkerService {
         DriftCheckWorkflowImpl.class,
         io.keyturn.workflows.MasterKeyRotationWorkflowImpl.class,
         // Keys the LiteLLM operator manages, rotated through it (blue/green VirtualKeys).
-        io.keyturn.workflows.operator.OperatorRotationWorkflowImpl.class);
+        io.keyturn.workflows.operator.OperatorRotationWorkflowImpl.class,
+        io.keyturn.workflows.ProviderKeyRotationWorkflowImpl.class);
     // The CLI asks through Temporal which keys this worker holds before it starts anything.
     WorkerKeys answer =
         new WorkerKeys(
@@ -216,7 +220,19 @@ public class TemporalWorkerService {
             },
             Clock.systemUTC()),
         masterKeyActivities,
-        operatorActivities);
+        operatorActivities,
+        providerKeyActivities);
+    // A provider-key rotation does not start while a master-key rotation of its proxy runs.
+    providerKeyActivities.workflowRunning(
+        id -> {
+          try {
+            return client.newUntypedWorkflowStub(id).describe().getStatus()
+                == io.temporal.api.enums.v1.WorkflowExecutionStatus
+                    .WORKFLOW_EXECUTION_STATUS_RUNNING;
+          } catch (io.temporal.client.WorkflowNotFoundException e) {
+            return false;
+          }
+        });
     factory.start();
     startMetrics(client, conn.namespace());
     startCodecEndpoint(KeyturnPayloadCodec.of(payloadKeys));

@@ -152,4 +152,28 @@ public class WorkerBeans {
     c.setRequestRetryBackoffLimit(1);
     return new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(c).build();
   }
+
+  /**
+   * The provider-key rotation's calls, with the providers this worker can use: {@code manual}
+   * always, {@code openai} with an organization admin key (KEYTURN_OPENAI_ADMIN_KEY_FILE or
+   * KEYTURN_OPENAI_ADMIN_KEY; KEYTURN_OPENAI_ADMIN_URL for another base than api.openai.com).
+   */
+  @Singleton
+  io.keyturn.activities.provider.ProviderKeyActivitiesImpl providerKeyActivities(
+      JsonHttp http, WorkerKeyring keyring) {
+    java.util.Map<String, String> env = System.getenv();
+    java.util.function.Supplier<String> admin =
+        io.keyturn.workflows.crypto.SecretFiles.source(
+            env.get("KEYTURN_OPENAI_ADMIN_KEY"),
+            env.get("KEYTURN_OPENAI_ADMIN_KEY_FILE"),
+            "KEYTURN_OPENAI_ADMIN_KEY_FILE");
+    String base = env.getOrDefault("KEYTURN_OPENAI_ADMIN_URL", "https://api.openai.com");
+    return new io.keyturn.activities.provider.ProviderKeyActivitiesImpl(
+        http,
+        litellm.managementKeySource(),
+        keyring,
+        List.of(
+            new io.keyturn.activities.provider.ManualProvider(),
+            new io.keyturn.activities.provider.OpenAiProvider(http, admin, base)));
+  }
 }

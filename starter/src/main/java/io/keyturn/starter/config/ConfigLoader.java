@@ -71,6 +71,25 @@ public final class ConfigLoader {
   }
 
   private final List<MasterKeySpec> masterKeys = new ArrayList<>();
+  private final List<ProviderKeySpec> providerKeys = new ArrayList<>();
+
+  /**
+   * The {@code providerKeys:} of a file or directory, checked; throws {@link ConfigException}
+   * listing every problem (of the whole file).
+   */
+  public static List<ProviderKeySpec> loadProviderKeys(Path fileOrDir) {
+    ConfigLoader l = new ConfigLoader();
+    l.run(fileOrDir);
+    return List.copyOf(l.providerKeys);
+  }
+
+  /** Both, from one reading of the file: what a provider-key rotation needs to start. */
+  public static Map.Entry<List<ProviderKeySpec>, List<MasterKeySpec>> loadProviderAndMasterKeys(
+      Path fileOrDir) {
+    ConfigLoader l = new ConfigLoader();
+    l.run(fileOrDir);
+    return Map.entry(List.copyOf(l.providerKeys), List.copyOf(l.masterKeys));
+  }
 
   private List<SecretSpec> run(Path fileOrDir) {
     List<SecretSpec> secrets = new ArrayList<>();
@@ -94,6 +113,27 @@ public final class ConfigLoader {
                     "give each proxy its own id: it names the workflow master-key/<id>."));
           }
           masterKeys.add(m);
+        }
+      }
+      for (int i = 0; file != null && i < file.providerKeys().size(); i++) {
+        KeyturnFile.ProviderKeyEntry p = file.providerKeys().get(i);
+        String at = "providerKeys[" + i + "]";
+        if (providerKeys.stream().anyMatch(x -> x.id().equals(p.id()))) {
+          problems.add(
+              new ConfigProblem(
+                  f,
+                  at,
+                  "the id '" + p.id() + "' is declared twice.",
+                  "give each entry its own id."));
+        } else if (providerKeys.stream().anyMatch(x -> x.modelGroup().equals(p.modelGroup()))) {
+          problems.add(
+              new ConfigProblem(
+                  f,
+                  at,
+                  "model group '" + p.modelGroup() + "' is declared twice.",
+                  "one entry per model group: it names the workflow provider-key/<modelGroup>."));
+        } else {
+          providerKeys.add(ProviderKeySpec.of(f, p));
         }
       }
     }

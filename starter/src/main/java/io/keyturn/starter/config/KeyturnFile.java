@@ -24,10 +24,15 @@ import java.util.Map;
  * the defaults of each field; paths are still as written (relative to the file), and nothing is
  * checked against anything else yet (that is {@link ConfigLoader}'s).
  */
-record KeyturnFile(String apiVersion, List<Secret> secrets, List<MasterKeyEntry> masterKeys) {
+record KeyturnFile(
+    String apiVersion,
+    List<Secret> secrets,
+    List<MasterKeyEntry> masterKeys,
+    List<ProviderKeyEntry> providerKeys) {
   KeyturnFile {
     secrets = secrets == null ? List.of() : secrets;
     masterKeys = masterKeys == null ? List.of() : masterKeys;
+    providerKeys = providerKeys == null ? List.of() : providerKeys;
   }
 
   static final Duration DEFAULT_GRACE = Duration.ofHours(24);
@@ -150,6 +155,24 @@ record KeyturnFile(String apiVersion, List<Secret> secrets, List<MasterKeyEntry>
   record AlsoRestart(String deployment, String namespace, String context) {}
 
   record MasterGateway(String url) {}
+
+  /** A model group whose upstream provider key Keyturn rotates ({@code providerKeys:}). */
+  record ProviderKeyEntry(
+      String id,
+      String description,
+      MasterGateway gateway,
+      String modelGroup,
+      String provider,
+      String project,
+      Duration overlap,
+      Duration grace,
+      Duration keyDeadline) {
+    ProviderKeyEntry {
+      overlap = overlap == null ? Duration.ZERO : overlap;
+      grace = grace == null ? DEFAULT_GRACE : grace;
+      keyDeadline = keyDeadline == null ? Duration.ofHours(24) : keyDeadline;
+    }
+  }
 
   record Restart(
       String mode,

@@ -96,6 +96,9 @@ public final class LiteLlmProxyServer extends LocalServer {
             "ANTHROPIC_",
             "REDIS_");
     env.put("LITELLM_MASTER_KEY", masterKey);
+    // /model/new, /model/delete store deployments in the database only with this (a provider-key
+    // rotation's dual deployments); without it they answer 500 "Set STORE_MODEL_IN_DB".
+    env.put("STORE_MODEL_IN_DB", "True");
     List<String> command = new ArrayList<>();
     command.add(python.toString());
     command.add(script.toString());

@@ -51,6 +51,7 @@ final class ManagementApi {
                 new KeyRegenerate(table, errors, auth, licensed, secrets),
                 new ChatCompletions(table, errors)));
     all.addAll(StoredSecretsEndpoints.all(table, errors, secrets));
+    all.addAll(DeploymentEndpoints.all(table, errors, secrets));
     this.endpoints = List.copyOf(all);
   }
 

@@ -36,11 +36,27 @@ final class StoredSecrets {
     final String id;
     volatile String under;
 
+    /** A deployment added by {@code /model/new}: what it calls (null for seeded models). */
+    volatile String litellmModel;
+
+    volatile String apiBase;
+
+    /** The provider key the deployment calls with (LiteLLM keeps it encrypted in its table). */
+    volatile String apiKey;
+
+    /** The deployment's {@code model_info} as given (besides {@code id} and {@code db_model}). */
+    volatile Map<String, Object> info = Map.of();
+
     Value(String kind, String name, String id, String under) {
       this.kind = kind;
       this.name = name;
       this.id = id;
       this.under = under;
+    }
+
+    /** Whether it calls a real (emulated) upstream with its key. */
+    boolean callsUpstream() {
+      return apiBase != null;
     }
   }
 
@@ -87,6 +103,42 @@ final class StoredSecrets {
 
   synchronized List<Value> all(String kind) {
     return values.values().stream().filter(v -> v.kind.equals(kind)).toList();
+  }
+
+  /** {@code /model/new}: a stored deployment; false when the id is taken (a unique-key error). */
+  synchronized boolean addDeployment(
+      String id,
+      String modelName,
+      String litellmModel,
+      String apiBase,
+      String apiKey,
+      Map<String, Object> info) {
+    if (values.containsKey("model:" + id)) {
+      return false;
+    }
+    Value v = new Value("model", modelName, id, fingerprint(encryptionKey()));
+    v.litellmModel = litellmModel;
+    v.apiBase = apiBase;
+    v.apiKey = apiKey;
+    v.info = Map.copyOf(info);
+    values.put("model:" + id, v);
+    return true;
+  }
+
+  /** {@code /model/delete}: false when no stored model has this id. */
+  synchronized boolean deleteModel(String id) {
+    return values.remove("model:" + id) != null;
+  }
+
+  synchronized Value model(String id) {
+    return values.get("model:" + id);
+  }
+
+  /** The stored deployments of one model group, oldest first. */
+  synchronized List<Value> group(String modelName) {
+    return values.values().stream()
+        .filter(v -> v.kind.equals("model") && v.name.equals(modelName))
+        .toList();
   }
 
   /** Whether the running process can decrypt {@code v}. */

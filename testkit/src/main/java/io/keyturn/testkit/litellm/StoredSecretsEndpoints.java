@@ -41,13 +41,23 @@ final class StoredSecretsEndpoints {
     @Override
     public Answer answer(Call call) {
       List<Map<String, Object>> data = new ArrayList<>();
+      String only = call.query().get("litellm_model_id");
       for (StoredSecrets.Value v : secrets.all("model")) {
-        Map<String, Object> info = new LinkedHashMap<>();
+        if (only != null && !only.equals(v.id)) {
+          continue;
+        }
+        Map<String, Object> info = new LinkedHashMap<>(v.info);
         info.put("id", v.id);
         info.put("db_model", true);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("model_name", v.name);
-        m.put("litellm_params", Map.of("model", "openai/" + v.name));
+        // api_key is removed from what /model/info shows (remove_sensitive_info_from_deployment)
+        Map<String, Object> params = new LinkedHashMap<>();
+        params.put("model", v.litellmModel != null ? v.litellmModel : "openai/" + v.name);
+        if (v.apiBase != null) {
+          params.put("api_base", v.apiBase);
+        }
+        m.put("litellm_params", params);
         m.put("model_info", info);
         data.add(m);
       }
@@ -75,7 +85,17 @@ final class StoredSecretsEndpoints {
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("model", "openai/" + v.name);
         e.put("model_id", v.id);
-        if (secrets.healthy(v)) {
+        if (v.callsUpstream() && secrets.healthy(v)) {
+          Object[] r = DeploymentEndpoints.callUpstream(v, "GET", "/models", null);
+          if ((Integer) r[0] == 200) {
+            healthy.add(e);
+          } else {
+            e.put(
+                "error",
+                "litellm.AuthenticationError: OpenAIException - upstream answered HTTP " + r[0]);
+            unhealthy.add(e);
+          }
+        } else if (secrets.healthy(v)) {
           healthy.add(e);
         } else {
           e.put(

@@ -64,6 +64,13 @@ public final class RotationInterceptor extends WorkerInterceptorBase {
             && args[0] instanceof io.keyturn.workflows.model.MasterKeyRequest master) {
           return masterKey(master, () -> super.execute(input));
         }
+        if (args.length > 0
+            && args[0] instanceof io.keyturn.workflows.model.ProviderKeyRequest provider) {
+          return counted(
+              provider.workflowId(),
+              io.keyturn.workflows.ProviderKeyFailures.ROLLED_BACK,
+              () -> super.execute(input));
+        }
         if (args.length == 0 || !(args[0] instanceof RotationRequest req)) {
           return super.execute(input);
         }
@@ -174,7 +181,18 @@ public final class RotationInterceptor extends WorkerInterceptorBase {
   private WorkflowInboundCallsInterceptor.WorkflowOutput masterKey(
       io.keyturn.workflows.model.MasterKeyRequest req,
       java.util.function.Supplier<WorkflowInboundCallsInterceptor.WorkflowOutput> run) {
-    String secret = req.workflowId();
+    return counted(req.workflowId(), io.keyturn.workflows.MasterKeyFailures.ROLLED_BACK, run);
+  }
+
+  /**
+   * A master-key or provider-key rotation: counted like a rotation under its workflow id as the
+   * secret (started, completed with its outcome; a failure of type {@code rolledBackType} is {@code
+   * rolled_back}).
+   */
+  private WorkflowInboundCallsInterceptor.WorkflowOutput counted(
+      String secret,
+      String rolledBackType,
+      java.util.function.Supplier<WorkflowInboundCallsInterceptor.WorkflowOutput> run) {
     if (!Workflow.isReplaying()) {
       metrics.rotationStarted(secret);
     }
@@ -187,8 +205,7 @@ public final class RotationInterceptor extends WorkerInterceptorBase {
     } catch (TemporalFailure f) {
       if (!Workflow.isReplaying()) {
         boolean rolledBack =
-            f instanceof ApplicationFailure af
-                && io.keyturn.workflows.MasterKeyFailures.ROLLED_BACK.equals(af.getType());
+            f instanceof ApplicationFailure af && rolledBackType.equals(af.getType());
         metrics.rotationCompleted(
             secret,
             rolledBack ? RotationMetrics.ROLLED_BACK : RotationMetrics.FAILED,

@@ -31,6 +31,7 @@ public final class RotationMetrics {
   public static final String ORPHAN_KEYS = "keyturn_orphan_keys";
   public static final String REVOKE_HELD = "keyturn_revoke_held";
   public static final String REVOKE_HOLDS = "keyturn_revoke_holds";
+  public static final String AWAITING_PROVIDER_KEY = "keyturn_provider_keys_awaited";
 
   /** Outcome label values. */
   public static final String SUCCEEDED = "succeeded";
@@ -48,6 +49,7 @@ public final class RotationMetrics {
   private final AtomicLong inGrace = new AtomicLong(-1);
   private final Map<String, AtomicLong> drift = new ConcurrentHashMap<>();
   private final AtomicLong orphanKeys = new AtomicLong(-1);
+  private final AtomicLong awaitingProviderKey = new AtomicLong(-1);
   private final Map<String, AtomicReference<Double>> gatewayPace = new ConcurrentHashMap<>();
 
   public RotationMetrics() {
@@ -59,6 +61,15 @@ public final class RotationMetrics {
             "Keys Keyturn minted that no destination holds and no running rotation owns, at the"
                 + " last orphan sweep; -1 unknown")
         .register(registry);
+    Gauge.builder(AWAITING_PROVIDER_KEY, awaitingProviderKey, AtomicLong::get)
+        .description(
+            "Provider-key rotations waiting for a person to hand in the new key (`keyturn"
+                + " provide`); -1 unknown")
+        .register(registry);
+  }
+
+  public void providerKeysAwaited(long n) {
+    awaitingProviderKey.set(n);
   }
 
   public PrometheusMeterRegistry registry() {

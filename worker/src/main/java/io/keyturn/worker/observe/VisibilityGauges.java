@@ -22,6 +22,10 @@ public final class VisibilityGauges implements Runnable {
   public static final String IN_GRACE_QUERY =
       "KeyturnPhase = 'IN_GRACE' AND ExecutionStatus = 'Running'";
 
+  /** Running provider-key rotations waiting for {@code keyturn provide}. */
+  public static final String AWAITING_KEY_QUERY =
+      "KeyturnPhase = 'AWAITING_KEY' AND ExecutionStatus = 'Running'";
+
   static final String SCHEDULE_PREFIX = "keyturn/";
 
   private final WorkflowClient client;
@@ -41,6 +45,11 @@ public final class VisibilityGauges implements Runnable {
       metrics.keysInGrace(client.countWorkflows(IN_GRACE_QUERY).getCount());
     } catch (RuntimeException e) {
       log.debug("cannot count rotations in grace: {}", e.toString());
+    }
+    try {
+      metrics.providerKeysAwaited(client.countWorkflows(AWAITING_KEY_QUERY).getCount());
+    } catch (RuntimeException e) {
+      log.debug("cannot count rotations awaiting a provider key: {}", e.toString());
     }
     if (schedules == null) {
       return;

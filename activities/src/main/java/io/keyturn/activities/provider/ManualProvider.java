@@ -1,0 +1,35 @@
+package io.keyturn.activities.provider;
+
+import java.util.Map;
+
+/**
+ * {@code provider: manual}: a person creates the key in the provider's console and hands it in
+ * ({@code keyturn provide}), then revokes the old one there ({@code keyturn confirm-revoked}).
+ */
+public final class ManualProvider implements KeyProvider {
+  @Override
+  public String name() {
+    return "manual";
+  }
+
+  @Override
+  public String problem(Map<String, String> settings) {
+    return null;
+  }
+
+  @Override
+  public boolean automated() {
+    return false;
+  }
+
+  @Override
+  public Created create(Map<String, String> settings, String name) {
+    throw new UnsupportedOperationException("manual keys are handed in with `keyturn provide`");
+  }
+
+  @Override
+  public boolean revoke(Map<String, String> settings, String providerId) {
+    throw new UnsupportedOperationException(
+        "manual keys are revoked by a person (`keyturn confirm-revoked`)");
+  }
+}

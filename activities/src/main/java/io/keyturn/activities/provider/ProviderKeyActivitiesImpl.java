@@ -1,0 +1,324 @@
+package io.keyturn.activities.provider;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.keyturn.gateway.http.HttpBodies;
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.gateway.http.JsonHttp.Reply;
+import io.keyturn.workflows.ProviderKeyActivities;
+import io.keyturn.workflows.ProviderKeyFailures;
+import io.keyturn.workflows.RotationFailures;
+import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.WorkerKeyring;
+import io.keyturn.workflows.model.ProviderDeployment;
+import io.keyturn.workflows.model.ProviderKey;
+import io.keyturn.workflows.model.ProviderKeyRequest;
+import io.keyturn.workflows.model.SealedSecret;
+import io.temporal.failure.ApplicationFailure;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The provider-key rotation's calls: the proxy's model-management API with the worker's LiteLLM
+ * admin key, and the provider through its {@link KeyProvider}. Key values are opened here and go
+ * only into HTTP headers and the {@code /model/new} body; logs, failures and return values carry
+ * fingerprints. {@code /model/new} answers the stored row with its params encrypted: that body is
+ * never logged.
+ */
+public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
+  private static final Logger log = LoggerFactory.getLogger(ProviderKeyActivitiesImpl.class);
+
+  /** Where model_info keeps the provider's id of the key a deployment calls with. */
+  public static final String KEY_ID_FIELD = "keyturn_provider_key_id";
+
+  private final JsonHttp http;
+  private final Supplier<String> proxyKey;
+  private final WorkerKeyring keyring;
+  private final Map<String, KeyProvider> providers = new LinkedHashMap<>();
+  private volatile Predicate<String> workflowRunning = id -> false;
+
+  public ProviderKeyActivitiesImpl(
+      JsonHttp http, Supplier<String> proxyKey, WorkerKeyring keyring, List<KeyProvider> all) {
+    this.http = http;
+    this.proxyKey = proxyKey;
+    this.keyring = keyring;
+    for (KeyProvider p : all) {
+      providers.put(p.name(), p);
+    }
+  }
+
+  /** How a workflow id is checked for running (the worker's Temporal client); none by default. */
+  public void workflowRunning(Predicate<String> running) {
+    this.workflowRunning = running;
+  }
+
+  private KeyProvider provider(ProviderKeyRequest req) {
+    KeyProvider p = providers.get(req.provider());
+    if (p == null) {
+      throw refuse(
+          ProviderKeyFailures.PROVIDER_UNUSABLE,
+          "unknown provider '" + req.provider() + "'; this worker knows " + providers.keySet());
+    }
+    return p;
+  }
+
+  @Override
+  public List<ProviderDeployment> preflight(
+      ProviderKeyRequest req, List<String> masterKeyWorkflows) {
+    KeyProvider p = provider(req);
+    String problem = p.problem(req.settings());
+    if (problem != null) {
+      throw refuse(ProviderKeyFailures.PROVIDER_UNUSABLE, problem);
+    }
+    for (String wf : masterKeyWorkflows) {
+      if (workflowRunning.test(wf)) {
+        throw refuse(
+            ProviderKeyFailures.MASTER_KEY_ROTATING,
+            wf
+                + " is running on this proxy (it re-encrypts stored model credentials): rotate the"
+                + " provider key once it has ended");
+      }
+    }
+    List<ProviderDeployment> group = group(req.gateway(), req.modelGroup(), true);
+    if (group.isEmpty()) {
+      throw refuse(
+          ProviderKeyFailures.NO_SUCH_MODEL_GROUP,
+          "LiteLLM at "
+              + req.gateway()
+              + " has no stored deployment of model group '"
+              + req.modelGroup()
+              + "' (/model/info): check modelGroup in keyturn.yaml (it is the model_name clients"
+              + " call), or add the model with /model/new first");
+    }
+    log.info(
+        "provider-key preflight of {}: {} deployment(s) {}",
+        req.modelGroup(),
+        group.size(),
+        group.stream().map(ProviderDeployment::id).toList());
+    return group;
+  }
+
+  private List<ProviderDeployment> group(String gw, String modelGroup, boolean preflight) {
+    Reply r = proxy("GET", gw, "/model/info", null, preflight);
+    if (r.status() == 401 || r.status() == 403) {
+      throw refuse(
+          ProviderKeyFailures.PROXY_REFUSED,
+          "LiteLLM at "
+              + gw
+              + " refused the worker's admin key (HTTP "
+              + r.status()
+              + "): check LITELLM_MASTER_KEY_FILE on the worker");
+    }
+    if (r.status() != 200) {
+      throw ApplicationFailure.newFailure(
+          "LiteLLM at " + gw + " answered /model/info with HTTP " + r.status() + " (retrying)",
+          RotationFailures.TRANSIENT);
+    }
+    List<ProviderDeployment> out = new ArrayList<>();
+    for (JsonNode m : HttpBodies.tree(r.body()).path("data")) {
+      if (!modelGroup.equals(m.path("model_name").asText())
+          || !m.path("model_info").path("db_model").asBoolean(false)) {
+        continue;
+      }
+      JsonNode keyId = m.path("model_info").path(KEY_ID_FIELD);
+      out.add(
+          new ProviderDeployment(
+              m.path("model_info").path("id").asText(),
+              m.path("litellm_params").path("model").asText(),
+              m.path("litellm_params").path("api_base").isTextual()
+                  ? m.path("litellm_params").path("api_base").asText()
+                  : null,
+              keyId.isTextual() ? keyId.asText() : null));
+    }
+    return out;
+  }
+
+  @Override
+  public ProviderKey createKey(ProviderKeyRequest req, String name) {
+    KeyProvider p = provider(req);
+    KeyProvider.Created c = p.create(req.settings(), name);
+    ProviderKey k =
+        new ProviderKey(KeyMaterial.ref(c.value()), keyring.seal(c.value()), c.providerId());
+    log.info("created provider key {} ({}) at {}", k.fingerprint(), c.providerId(), p.name());
+    return k;
+  }
+
+  @Override
+  public ProviderKey describeProvided(SealedSecret sealed) {
+    String value;
+    try {
+      value = keyring.open(sealed).strip();
+    } catch (IllegalArgumentException e) {
+      throw refuse(ProviderKeyFailures.KEY_REJECTED, e.getMessage());
+    }
+    if (value.isEmpty()) {
+      throw refuse(ProviderKeyFailures.KEY_REJECTED, "the provided key is empty");
+    }
+    return new ProviderKey(KeyMaterial.ref(value), sealed, null);
+  }
+
+  @Override
+  public void verifyAtProvider(ProviderKeyRequest req, String apiBase, ProviderKey key) {
+    String base = apiBase == null ? "https://api.openai.com/v1" : apiBase;
+    Reply r;
+    try {
+      r =
+          http.send(
+              "GET",
+              base + "/models",
+              Map.of("Authorization", "Bearer " + keyring.open(key.sealed())),
+              null);
+    } catch (JsonHttp.TransportException e) {
+      throw ApplicationFailure.newFailure(
+          "the provider at " + base + " is unreachable: " + e.getMessage() + " (retrying)",
+          RotationFailures.TRANSIENT);
+    }
+    if (r.status() == 200) {
+      log.info("provider at {} accepted key {}", base, key.fingerprint());
+      return;
+    }
+    if (r.status() >= 500 || r.status() == 429) {
+      throw ApplicationFailure.newFailure(
+          "the provider at " + base + " answered HTTP " + r.status() + " (retrying)",
+          RotationFailures.TRANSIENT);
+    }
+    throw refuse(
+        ProviderKeyFailures.KEY_REJECTED,
+        "the provider at "
+            + base
+            + " refused key "
+            + key.fingerprint()
+            + " (HTTP "
+            + r.status()
+            + " on GET /models)");
+  }
+
+  @Override
+  public String addDeployment(
+      ProviderKeyRequest req, ProviderDeployment like, ProviderKey key, String id) {
+    Map<String, Object> params = new LinkedHashMap<>();
+    params.put("model", like.litellmModel());
+    if (like.apiBase() != null) {
+      params.put("api_base", like.apiBase());
+    }
+    params.put("api_key", keyring.open(key.sealed()));
+    Map<String, Object> info = new LinkedHashMap<>();
+    info.put("id", id);
+    info.put("keyturn_rotation", req.workflowId());
+    info.put("keyturn_key_fingerprint", key.fingerprint());
+    if (key.providerId() != null) {
+      info.put(KEY_ID_FIELD, key.providerId());
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("model_name", req.modelGroup());
+    body.put("litellm_params", params);
+    body.put("model_info", info);
+    Reply r = proxy("POST", req.gateway(), "/model/new", HttpBodies.write(body), false);
+    if (r.status() == 200) {
+      log.info("added deployment {} of {} with key {}", id, req.modelGroup(), key.fingerprint());
+      return id;
+    }
+    Reply info2 =
+        proxy(
+            "GET",
+            req.gateway(),
+            "/model/info?litellm_model_id=" + URLEncoder.encode(id, StandardCharsets.UTF_8),
+            null,
+            false);
+    if (info2.status() == 200) {
+      for (JsonNode m : HttpBodies.tree(info2.body()).path("data")) {
+        if (id.equals(m.path("model_info").path("id").asText())) {
+          log.info("deployment {} is there already (a retried add): adopted", id);
+          return id;
+        }
+      }
+    }
+    String msg = HttpBodies.tree(r.body()).path("error").path("message").asText("");
+    if (r.status() >= 500 || r.status() == 429) {
+      throw ApplicationFailure.newFailure(
+          "/model/new answered HTTP " + r.status() + ": " + msg + " (retrying)",
+          RotationFailures.TRANSIENT);
+    }
+    throw refuse(
+        ProviderKeyFailures.PROXY_REFUSED, "/model/new answered HTTP " + r.status() + ": " + msg);
+  }
+
+  @Override
+  public void verifyDeployment(String gw, String id) {
+    Reply r =
+        proxy(
+            "GET",
+            gw,
+            "/health?model_id=" + URLEncoder.encode(id, StandardCharsets.UTF_8),
+            null,
+            false);
+    JsonNode n = HttpBodies.tree(r.body());
+    if (r.status() == 200 && n.path("healthy_count").asInt(0) > 0) {
+      log.info("deployment {} answered through {}", id, gw);
+      return;
+    }
+    String why = n.path("unhealthy_endpoints").path(0).path("error").asText("HTTP " + r.status());
+    if (r.status() >= 500) {
+      throw ApplicationFailure.newFailure(
+          "/health?model_id=" + id + " answered HTTP " + r.status() + " (retrying)",
+          RotationFailures.TRANSIENT);
+    }
+    throw refuse(
+        ProviderKeyFailures.KEY_REJECTED,
+        "deployment " + id + " did not answer through the proxy: " + why);
+  }
+
+  @Override
+  public String deleteDeployment(String gw, String id) {
+    Reply r = proxy("POST", gw, "/model/delete", HttpBodies.write(Map.of("id", id)), false);
+    if (r.status() == 200) {
+      log.info("deleted deployment {} at {}", id, gw);
+      return "Deployment " + id + " was deleted.";
+    }
+    String msg = HttpBodies.tree(r.body()).path("error").path("message").asText("");
+    if (r.status() == 400 && msg.contains("not found")) {
+      return "Deployment " + id + " was not there (already gone).";
+    }
+    throw ApplicationFailure.newFailure(
+        "/model/delete of " + id + " answered HTTP " + r.status() + ": " + msg + " (retrying)",
+        RotationFailures.TRANSIENT);
+  }
+
+  @Override
+  public String revokeKey(ProviderKeyRequest req, String providerId) {
+    KeyProvider p = provider(req);
+    if (!p.automated()) {
+      return "";
+    }
+    boolean now = p.revoke(req.settings(), providerId);
+    log.info("provider key {} at {}: {}", providerId, p.name(), now ? "revoked" : "already gone");
+    return providerId + (now ? " revoked" : " already gone");
+  }
+
+  private Reply proxy(String method, String gw, String path, String body, boolean preflight) {
+    try {
+      return http.send(
+          method, gw + path, Map.of("Authorization", "Bearer " + proxyKey.get()), body);
+    } catch (JsonHttp.TransportException e) {
+      if (preflight) {
+        throw refuse(
+            ProviderKeyFailures.PROXY_REFUSED,
+            "LiteLLM at " + gw + " is unreachable: " + e.getMessage());
+      }
+      throw ApplicationFailure.newFailure(
+          "LiteLLM at " + gw + " is unreachable: " + e.getMessage() + " (retrying)",
+          RotationFailures.TRANSIENT);
+    }
+  }
+
+  private static ApplicationFailure refuse(String type, String message) {
+    return ApplicationFailure.newNonRetryableFailure(message, type);
+  }
+}

@@ -1,0 +1,128 @@
+package io.keyturn.activities.provider;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.keyturn.gateway.http.JsonHttp;
+import io.keyturn.testkit.litellm.LiteLlmEmulator;
+import io.keyturn.testkit.provider.UpstreamProvider;
+import io.keyturn.workflows.ProviderKeyFailures;
+import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.WorkerKeyring;
+import io.keyturn.workflows.model.ProviderDeployment;
+import io.keyturn.workflows.model.ProviderKey;
+import io.keyturn.workflows.model.ProviderKeyRequest;
+import io.temporal.failure.ApplicationFailure;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The provider-key activities against the LiteLLM emulator and the upstream provider double: each
+ * side effect idempotent, refusals typed, no key value in what they return or throw.
+ */
+class ProviderKeyActivitiesTest {
+  static final String MASTER = "sk-master-provider-test-0000";
+  static final String ADMIN = "sk-admin-provider-test-0000";
+
+  LiteLlmEmulator proxy;
+  UpstreamProvider upstream;
+  JsonHttp http;
+  WorkerKeyring keyring = WorkerKeyring.generate();
+  ProviderKeyActivitiesImpl acts;
+
+  @BeforeEach
+  void start() {
+    proxy = LiteLlmEmulator.builder().masterKey(MASTER).build().start();
+    upstream = new UpstreamProvider(ADMIN, "proj_t").start();
+    http = new JsonHttp(Duration.ofSeconds(5));
+    acts = activities(ADMIN);
+  }
+
+  ProviderKeyActivitiesImpl activities(String admin) {
+    return new ProviderKeyActivitiesImpl(
+        http,
+        () -> MASTER,
+        keyring,
+        List.of(new ManualProvider(), new OpenAiProvider(http, () -> admin, upstream.baseUrl())));
+  }
+
+  @AfterEach
+  void stop() {
+    proxy.close();
+    upstream.close();
+    http.close();
+  }
+
+  ProviderKeyRequest request(String provider, String group) {
+    return new ProviderKeyRequest(
+        "t", proxy.baseUrl(), group, provider, Map.of("project", "proj_t"), null, null, null, "t");
+  }
+
+  ProviderDeployment like() {
+    return new ProviderDeployment("x", "openai/gpt-4o-mini", upstream.apiBase(), null);
+  }
+
+  @Test
+  void addingTheSameDeploymentTwiceAdoptsItAndDeletingTwiceIsDone() {
+    ProviderKeyRequest req = request("openai", "g");
+    ProviderKey key = acts.createKey(req, "keyturn-g-1");
+    assertThat(key.toString()).doesNotContain("sk-proj-");
+    assertThat(acts.addDeployment(req, like(), key, "keyturn-g-1")).isEqualTo("keyturn-g-1");
+    assertThat(acts.addDeployment(req, like(), key, "keyturn-g-1")).isEqualTo("keyturn-g-1");
+    List<ProviderDeployment> group = acts.preflight(req, List.of());
+    assertThat(group).extracting(ProviderDeployment::id).containsExactly("keyturn-g-1");
+    assertThat(group.get(0).providerKeyId()).isEqualTo(key.providerId());
+    acts.verifyDeployment(proxy.baseUrl(), "keyturn-g-1");
+    assertThat(acts.deleteDeployment(proxy.baseUrl(), "keyturn-g-1")).contains("was deleted");
+    assertThat(acts.deleteDeployment(proxy.baseUrl(), "keyturn-g-1")).contains("already gone");
+  }
+
+  @Test
+  void aRetriedCreateReplacesTheAccountWhoseKeyWasLostAndRevokeTwiceIsDone() {
+    ProviderKeyRequest req = request("openai", "g");
+    ProviderKey first = acts.createKey(req, "keyturn-g-2");
+    ProviderKey second = acts.createKey(req, "keyturn-g-2");
+    assertThat(upstream.serviceAccounts()).containsExactly("keyturn-g-2");
+    assertThat(upstream.isLive(keyring.open(first.sealed()))).isFalse();
+    acts.verifyAtProvider(req, upstream.apiBase(), second);
+    assertThat(acts.revokeKey(req, second.providerId())).contains("revoked");
+    assertThat(acts.revokeKey(req, second.providerId())).contains("already gone");
+    assertThat(upstream.serviceAccounts()).isEmpty();
+  }
+
+  @Test
+  void aKeyTheProviderDidNotIssueIsRefusedWithoutItsValue() {
+    String value = "sk-proj-not-issued-" + "y".repeat(20);
+    ProviderKey k = acts.describeProvided(keyring.seal(value));
+    assertThat(k.fingerprint()).isEqualTo(KeyMaterial.ref(value).fingerprint());
+    assertThatThrownBy(() -> acts.verifyAtProvider(request("manual", "g"), upstream.apiBase(), k))
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> assertThat(f.getType()).isEqualTo(ProviderKeyFailures.KEY_REJECTED))
+        .hasMessageContaining("refused key")
+        .hasMessageNotContaining(value);
+  }
+
+  @Test
+  void preflightRefusesAnUnknownGroupAProviderWithoutCredentialsAndARunningMasterKeyRotation() {
+    assertThatThrownBy(() -> acts.preflight(request("manual", "nope"), List.of()))
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> assertThat(f.getType()).isEqualTo(ProviderKeyFailures.NO_SUCH_MODEL_GROUP))
+        .hasMessageContaining("no stored deployment of model group 'nope'");
+    assertThatThrownBy(() -> activities("").preflight(request("openai", "g"), List.of()))
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> assertThat(f.getType()).isEqualTo(ProviderKeyFailures.PROVIDER_UNUSABLE))
+        .hasMessageContaining("KEYTURN_OPENAI_ADMIN_KEY_FILE");
+    acts.workflowRunning(id -> id.equals("master-key/prod"));
+    assertThatThrownBy(() -> acts.preflight(request("manual", "g"), List.of("master-key/prod")))
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> assertThat(f.getType()).isEqualTo(ProviderKeyFailures.MASTER_KEY_ROTATING));
+  }
+}

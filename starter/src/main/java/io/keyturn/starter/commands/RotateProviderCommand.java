@@ -1,0 +1,220 @@
+package io.keyturn.starter.commands;
+
+import io.keyturn.starter.CliFailure;
+import io.keyturn.starter.TemporalCommand;
+import io.keyturn.starter.config.ConfigException;
+import io.keyturn.starter.config.ConfigLoader;
+import io.keyturn.starter.config.MasterKeySpec;
+import io.keyturn.starter.config.ProviderKeySpec;
+import io.keyturn.starter.output.Report;
+import io.keyturn.workflows.KeyRotationWorkflow;
+import io.keyturn.workflows.ProviderKeyRotationWorkflow;
+import io.keyturn.workflows.RotationFailures;
+import io.keyturn.workflows.RotationMessages;
+import io.keyturn.workflows.model.MasterKeyRequest;
+import io.keyturn.workflows.model.ProviderKeyResult;
+import io.keyturn.workflows.model.ProviderKeyStatus;
+import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code keyturn rotate-provider}: rotates the provider key behind a model group. */
+@Command(
+    name = "rotate-provider",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    usageHelpAutoWidth = true,
+    description = {
+      "Rotates the upstream provider key (OpenAI, ...) behind a LiteLLM model group declared under"
+          + " providerKeys: in keyturn.yaml, as the workflow provider-key/<modelGroup>, through"
+          + " dual deployments so no request fails:",
+      "  1. preflight: the proxy has stored deployments of the group, the provider is usable by"
+          + " the worker, no master-key rotation of the proxy runs. A failure changes nothing.",
+      "  2. the new key: provider openai creates a project service account (worker's admin key);"
+          + " provider manual waits for `keyturn provide provider-key/<group> --key-file F`;",
+      "  3. the new key is checked at the provider (list models): refused, nothing changes;",
+      "  4. a deployment of the group with the new key is added (/model/new), and a request"
+          + " routed to it must succeed (/health?model_id=); if not, it is deleted again;",
+      "  5. after overlap: (`keyturn rollback-provider` until then), the old deployment(s) are"
+          + " removed (/model/delete);",
+      "  6. after grace:, the old key is revoked at the provider (manual: `keyturn"
+          + " confirm-revoked provider-key/<group>` once you revoked it).",
+      "",
+      "One rotation per model group at a time (the workflow id is the group's)."
+    },
+    footerHeading = "%nExamples:%n",
+    footer = {
+      "  keyturn rotate-provider -f keyturn.yaml openai-chat --wait",
+      "  keyturn provider-status provider-key/gpt-4o-mini",
+      "  keyturn provide provider-key/gpt-4o-mini --key-file new.key     # provider: manual",
+      "  keyturn confirm-revoked provider-key/gpt-4o-mini",
+      "",
+      "Exit codes: 0 rotated (or started, without --wait); 1 failed or rolled back, or a rotation"
+          + " of this model group already runs; 2 invalid keyturn.yaml or options, nothing sent."
+    })
+public final class RotateProviderCommand extends TemporalCommand {
+  @Mixin ConfigFileOption config;
+
+  @Parameters(index = "0", paramLabel = "ID", description = "The providerKeys: entry to rotate.")
+  String entryId;
+
+  @Option(names = "--wait", description = "Follow the rotation until it ends.")
+  boolean await;
+
+  private ProviderKeySpec spec;
+  private List<String> masterKeyWorkflows = List.of();
+
+  @Override
+  protected boolean startsRotations() {
+    return true;
+  }
+
+  @Override
+  protected String workflowId() {
+    return spec == null ? "provider-key/?" : spec.workflowId();
+  }
+
+  @Override
+  protected void prepare() {
+    Map.Entry<List<ProviderKeySpec>, List<MasterKeySpec>> both;
+    try {
+      both = ConfigLoader.loadProviderAndMasterKeys(config.file);
+    } catch (ConfigException e) {
+      throw ConfigFiles.invalid(config.file, e.problems(), global.json(), cli.out());
+    }
+    List<ProviderKeySpec> all = both.getKey();
+    spec = all.stream().filter(p -> p.id().equals(entryId)).findFirst().orElse(null);
+    if (spec == null) {
+      throw new CliFailure(
+          CliFailure.USAGE,
+          config.file
+              + " declares no providerKeys: entry '"
+              + entryId
+              + "'"
+              + (all.isEmpty()
+                  ? ": add one (see `keyturn schema`, $defs.providerKey)."
+                  : "; it declares: "
+                      + String.join(", ", all.stream().map(ProviderKeySpec::id).toList())));
+    }
+    masterKeyWorkflows =
+        both.getValue().stream()
+            .filter(m -> m.gateway().equals(spec.gateway()))
+            .map(m -> MasterKeyRequest.WORKFLOW_PREFIX + m.id())
+            .toList();
+  }
+
+  @Override
+  protected int run(WorkflowClient client) {
+    String id = workflowId();
+    ProviderKeyRotationWorkflow wf =
+        client.newWorkflowStub(
+            ProviderKeyRotationWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(id)
+                .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
+                .setWorkflowIdReusePolicy(
+                    WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+                .build());
+    try {
+      WorkflowClient.start(
+          wf::rotate, spec.request("keyturn rotate-provider by " + cli.user()), masterKeyWorkflows);
+    } catch (RuntimeException e) {
+      if (RotationFailures.alreadyStarted(e)) {
+        throw CliFailure.failed(
+            "a provider-key rotation of model group '"
+                + spec.modelGroup()
+                + "' is already running ("
+                + id
+                + "): follow it with `keyturn provider-status "
+                + id
+                + "`; nothing was started.");
+      }
+      throw e;
+    }
+    if (!await) {
+      if (global.json()) {
+        Map<String, Object> o = new LinkedHashMap<>();
+        o.put("workflowId", id);
+        o.put("started", true);
+        o.put("ui", uiLink(id));
+        Report.printJson(cli.out(), o);
+      } else {
+        cli.out().println("Started " + id + ". Follow it: keyturn provider-status " + id);
+        if (spec.provider().equals("manual")) {
+          cli.out().println("Then hand it the new key: keyturn provide " + id + " --key-file F");
+        }
+        cli.out().println(uiLink(id));
+      }
+      return 0;
+    }
+    return follow(client, id, wf);
+  }
+
+  private int follow(WorkflowClient client, String id, ProviderKeyRotationWorkflow wf) {
+    WorkflowStub untyped = client.newUntypedWorkflowStub(id);
+    CompletableFuture<ProviderKeyResult> result = untyped.getResultAsync(ProviderKeyResult.class);
+    String said = "";
+    while (true) {
+      try {
+        ProviderKeyResult r = result.get(1, TimeUnit.SECONDS);
+        if (global.json()) {
+          Map<String, Object> o = new LinkedHashMap<>();
+          o.put("workflowId", id);
+          o.put("outcome", "rotated");
+          o.put("modelGroup", r.modelGroup());
+          o.put("newDeployment", r.newDeployment());
+          o.put("newKey", r.newKey());
+          o.put("removedDeployments", r.removedDeployments());
+          o.put("summary", r.summary());
+          Report.printJson(cli.out(), o);
+        } else {
+          cli.out().println(r.summary());
+        }
+        return 0;
+      } catch (TimeoutException e) {
+        if (!global.json()) {
+          try {
+            ProviderKeyStatus s = wf.status();
+            String line = s.phase() + ": " + s.detail();
+            if (!line.equals(said)) {
+              cli.err().println(line);
+              cli.err().flush();
+              said = line;
+            }
+          } catch (RuntimeException queryFailed) {
+            // the worker is busy or restarting: the next poll asks again
+          }
+        }
+      } catch (ExecutionException e) {
+        String why =
+            e.getCause() instanceof WorkflowFailedException wfe
+                ? RotationMessages.rootMessage(wfe)
+                : String.valueOf(e.getCause());
+        if (global.json()) {
+          Map<String, Object> o = new LinkedHashMap<>();
+          o.put("workflowId", id);
+          o.put("outcome", "failed");
+          o.put("error", why);
+          Report.printJson(cli.out(), o);
+        }
+        throw new CliFailure(CliFailure.FAILED, id + " failed: " + why, global.json());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw CliFailure.failed("interrupted; the rotation goes on: keyturn provider-status " + id);
+      }
+    }
+  }
+}

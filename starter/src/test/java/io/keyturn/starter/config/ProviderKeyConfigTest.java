@@ -1,0 +1,66 @@
+package io.keyturn.starter.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code providerKeys:} in keyturn.yaml: defaults, the schema's refusals, one entry per group. */
+class ProviderKeyConfigTest {
+  @TempDir Path dir;
+
+  Path write(String body) throws Exception {
+    Path f = dir.resolve("keyturn.yaml");
+    Files.writeString(f, "apiVersion: keyturn/v1\nproviderKeys:\n" + body);
+    return f;
+  }
+
+  static final String OPENAI =
+      "  - id: chat\n"
+          + "    gateway: {url: http://litellm:4000/}\n"
+          + "    modelGroup: gpt-4o-mini\n"
+          + "    provider: openai\n"
+          + "    project: proj_abc\n";
+
+  @Test
+  void anOpenAiEntryLoadsWithItsDefaults() throws Exception {
+    List<ProviderKeySpec> all = ConfigLoader.loadProviderKeys(write(OPENAI));
+    assertThat(all).hasSize(1);
+    ProviderKeySpec p = all.get(0);
+    assertThat(p.gateway()).isEqualTo("http://litellm:4000");
+    assertThat(p.workflowId()).isEqualTo("provider-key/gpt-4o-mini");
+    assertThat(p.grace()).isEqualTo(Duration.ofHours(24));
+    assertThat(p.overlap()).isZero();
+    assertThat(p.request("t").settings()).containsEntry("project", "proj_abc");
+  }
+
+  @Test
+  void openAiWithoutAProjectAndAnUnknownProviderAreRefused() throws Exception {
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.loadProviderKeys(write(OPENAI.replace("    project: proj_abc\n", ""))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("project");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.loadProviderKeys(
+                    write(OPENAI.replace("provider: openai", "provider: anthropic"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("provider");
+  }
+
+  @Test
+  void oneEntryPerModelGroup() throws Exception {
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.loadProviderKeys(
+                    write(OPENAI + OPENAI.replace("id: chat", "id: chat2"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("model group 'gpt-4o-mini' is declared twice");
+  }
+}

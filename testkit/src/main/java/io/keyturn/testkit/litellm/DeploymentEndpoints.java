@@ -1,0 +1,191 @@
+package io.keyturn.testkit.litellm;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The model-management endpoints a provider-key rotation uses, over {@link StoredSecrets}' stored
+ * models (LiteLLM's {@code model_management_endpoints.py}, with {@code STORE_MODEL_IN_DB=True}):
+ *
+ * <ul>
+ *   <li>{@code POST /model/new} ({@code Deployment}: {@code model_name}, {@code litellm_params}
+ *       with {@code model}, {@code api_key}, {@code api_base}, and {@code model_info} whose {@code
+ *       id} becomes the row's {@code model_id}): answers the stored row, its params encrypted. An
+ *       id already in the table is prisma's unique-constraint error, which LiteLLM swallows into a
+ *       500 "Failed to add model to db".
+ *   <li>{@code POST /model/delete} ({@code {"id"}}): {@code {"message": "Model: ID deleted
+ *       successfully"}}; an unknown id is a 400 whose message is the repr of {@code {'error':
+ *       'Model with id=ID not found in db'}}, type {@code auth_error}.
+ *   <li>{@code POST /v1/chat/completions} (and {@code /chat/completions}): picks a deployment of
+ *       the body's {@code model} in turn and calls its {@code api_base}'s {@code /chat/completions}
+ *       with its stored key; the provider's refusal comes back as a 401.
+ * </ul>
+ */
+final class DeploymentEndpoints {
+  private DeploymentEndpoints() {}
+
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  static List<Endpoint> all(KeyTable table, ProxyErrors errors, StoredSecrets secrets) {
+    return List.of(
+        new ModelNew(table, errors, secrets),
+        new ModelDelete(table, errors, secrets),
+        new ChatCompletions(table, errors, secrets));
+  }
+
+  /** Calls the deployment's provider with its key; returns the HTTP status and body. */
+  static Object[] callUpstream(StoredSecrets.Value v, String method, String path, String body) {
+    try {
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(URI.create(v.apiBase + path))
+              .timeout(Duration.ofSeconds(10))
+              .header("Authorization", "Bearer " + v.apiKey)
+              .header("content-type", "application/json");
+      b = method.equals("POST") ? b.POST(HttpRequest.BodyPublishers.ofString(body)) : b.GET();
+      HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      return new Object[] {r.statusCode(), r.body()};
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Object[] {0, "interrupted"};
+    } catch (Exception e) {
+      return new Object[] {0, e.getClass().getSimpleName()};
+    }
+  }
+
+  static final class ModelNew extends RoutedEndpoint {
+    private final StoredSecrets secrets;
+
+    ModelNew(KeyTable table, ProxyErrors errors, StoredSecrets secrets) {
+      super(table, errors, "POST", "/model/new");
+      this.secrets = secrets;
+    }
+
+    @Override
+    public Answer answer(Call call) {
+      Map<String, Object> body = call.body();
+      if (!(body.get("model_name") instanceof String name)) {
+        return Answer.unprocessable(List.of("body", "model_name"), "Field required", "missing");
+      }
+      if (!(body.get("litellm_params") instanceof Map<?, ?> params)) {
+        return Answer.unprocessable(List.of("body", "litellm_params"), "Field required", "missing");
+      }
+      if (!(params.get("model") instanceof String model)) {
+        return Answer.unprocessable(
+            List.of("body", "litellm_params", "model"), "Field required", "missing");
+      }
+      Map<String, Object> info = new LinkedHashMap<>();
+      if (body.get("model_info") instanceof Map<?, ?> given) {
+        given.forEach((k, v) -> info.put(String.valueOf(k), v));
+      }
+      String id =
+          info.get("id") instanceof String s && !s.isBlank()
+              ? s
+              : java.util.UUID.randomUUID().toString();
+      info.remove("id");
+      String apiBase = params.get("api_base") instanceof String s ? s : null;
+      String apiKey = params.get("api_key") instanceof String s ? s : null;
+      if (!secrets.addDeployment(id, name, model, apiBase, apiKey, info)) {
+        return errors.shapeA(
+            500,
+            "{'error': 'Failed to add model to db. Check your server logs for more details.'}",
+            "auth_error",
+            null);
+      }
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("model_id", id);
+      out.put("model_name", name);
+      // stored encrypted: the row's params are ciphertexts, never the key
+      Map<String, Object> enc = new LinkedHashMap<>();
+      for (Object k : params.keySet()) {
+        enc.put(
+            String.valueOf(k), "enc:" + StoredSecrets.fingerprint(String.valueOf(params.get(k))));
+      }
+      out.put("litellm_params", enc);
+      Map<String, Object> mi = new LinkedHashMap<>(info);
+      mi.put("id", id);
+      out.put("model_info", mi);
+      out.put("created_by", call.caller() == null ? "default_user_id" : "default_user_id");
+      return Answer.ok(out);
+    }
+  }
+
+  static final class ModelDelete extends RoutedEndpoint {
+    private final StoredSecrets secrets;
+
+    ModelDelete(KeyTable table, ProxyErrors errors, StoredSecrets secrets) {
+      super(table, errors, "POST", "/model/delete");
+      this.secrets = secrets;
+    }
+
+    @Override
+    public Answer answer(Call call) {
+      if (!(call.body().get("id") instanceof String id)) {
+        return Answer.unprocessable(List.of("body", "id"), "Field required", "missing");
+      }
+      if (!secrets.deleteModel(id)) {
+        return errors.shapeA(
+            400,
+            "{'error': " + Answer.pythonRepr("Model with id=" + id + " not found in db") + "}",
+            "auth_error",
+            null);
+      }
+      return Answer.ok(Map.of("message", "Model: " + id + " deleted successfully"));
+    }
+  }
+
+  static final class ChatCompletions extends RoutedEndpoint {
+    private final StoredSecrets secrets;
+    private final AtomicLong turn = new AtomicLong();
+
+    ChatCompletions(KeyTable table, ProxyErrors errors, StoredSecrets secrets) {
+      super(table, errors, "POST", "/v1/chat/completions", "/chat/completions");
+      this.secrets = secrets;
+    }
+
+    @Override
+    public Answer answer(Call call) {
+      if (!(call.body().get("model") instanceof String model)) {
+        return errors.shapeA(
+            400, "Invalid model name passed in model=None", "invalid_request_error", "model");
+      }
+      List<StoredSecrets.Value> group =
+          secrets.group(model).stream().filter(StoredSecrets.Value::callsUpstream).toList();
+      if (group.isEmpty()) {
+        return errors.shapeA(
+            400,
+            "Invalid model name passed in model="
+                + model
+                + ". Call `/v1/models` to view available"
+                + " models for your key.",
+            "invalid_request_error",
+            "model");
+      }
+      StoredSecrets.Value v = group.get((int) (turn.getAndIncrement() % group.size()));
+      Object[] r = callUpstream(v, "POST", "/chat/completions", Answer.write(call.body()));
+      int status = (Integer) r[0];
+      if (status == 200) {
+        try {
+          return Answer.ok(Answer.JSON.readValue((String) r[1], Map.class));
+        } catch (Exception e) {
+          return errors.internal(500, "bad upstream answer");
+        }
+      }
+      return errors.shapeA(
+          status == 0 ? 500 : status,
+          "litellm.AuthenticationError: OpenAIException - upstream answered HTTP "
+              + status
+              + " for deployment "
+              + v.id,
+          status == 401 ? "auth_error" : "internal_server_error",
+          null);
+    }
+  }
+}

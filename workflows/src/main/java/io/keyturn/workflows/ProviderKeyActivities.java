@@ -1,0 +1,53 @@
+package io.keyturn.workflows;
+
+import io.keyturn.workflows.model.ProviderDeployment;
+import io.keyturn.workflows.model.ProviderKey;
+import io.keyturn.workflows.model.ProviderKeyRequest;
+import io.keyturn.workflows.model.SealedSecret;
+import io.temporal.activity.ActivityInterface;
+import java.util.List;
+
+/**
+ * The calls a provider-key rotation makes, to the proxy's model-management API and to the provider
+ * (one class per provider behind them). Key values stay in the worker: in and out of history go
+ * {@link ProviderKey}s (sealed) and fingerprints.
+ */
+@ActivityInterface(namePrefix = "ProviderKey")
+public interface ProviderKeyActivities {
+
+  /**
+   * Read-only: the provider is known and usable by this worker, no master-key rotation of the proxy
+   * runs ({@code masterKeyWorkflows}), and the proxy has deployments of the model group (returned,
+   * oldest first). Fails non-retryable ({@link ProviderKeyFailures}) with what to fix.
+   */
+  List<ProviderDeployment> preflight(ProviderKeyRequest request, List<String> masterKeyWorkflows);
+
+  /**
+   * Creates a new key at the provider, named {@code name}, and returns it sealed. Idempotent: a
+   * retry finds what an attempt whose answer was lost made by its name, deletes it and creates
+   * again.
+   */
+  ProviderKey createKey(ProviderKeyRequest request, String name);
+
+  /** Opens a key sealed by {@code keyturn provide} and answers its reference (no side effect). */
+  ProviderKey describeProvided(SealedSecret sealed);
+
+  /** An authenticated cheap call at the provider with {@code key} (list models). */
+  void verifyAtProvider(ProviderKeyRequest request, String apiBase, ProviderKey key);
+
+  /**
+   * {@code POST /model/new}: a deployment {@code id} of the group like {@code like}, calling with
+   * {@code key}. Idempotent: an {@code id} already there is adopted.
+   */
+  String addDeployment(
+      ProviderKeyRequest request, ProviderDeployment like, ProviderKey key, String id);
+
+  /** {@code GET /health?model_id=}: a request routed to that deployment only succeeds. */
+  void verifyDeployment(String gateway, String id);
+
+  /** {@code POST /model/delete}; "not found" is done. */
+  String deleteDeployment(String gateway, String id);
+
+  /** Revokes a key at the provider by its provider id; "already gone" is done. */
+  String revokeKey(ProviderKeyRequest request, String providerId);
+}

@@ -1,0 +1,56 @@
+package io.keyturn.workflows.model;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One rotation of the upstream provider key behind a LiteLLM model group, as declared under {@code
+ * providerKeys:} in keyturn.yaml: the proxy ({@code gateway}), the {@code model_name} whose
+ * deployments call the provider ({@code modelGroup}), where the new key comes from ({@code
+ * provider}: {@code manual} or {@code openai}) with that provider's non-secret {@code settings} (an
+ * OpenAI project id), how long both deployments serve before the old one goes ({@code overlap}),
+ * the grace before the old key is revoked, and how long a {@code manual} rotation waits for its key
+ * ({@code keyDeadline}). No key value: keys come from the provider (in the worker) or sealed to the
+ * worker ({@code keyturn provide}).
+ */
+public record ProviderKeyRequest(
+    String id,
+    String gateway,
+    String modelGroup,
+    String provider,
+    Map<String, String> settings,
+    Duration overlap,
+    Duration grace,
+    Duration keyDeadline,
+    String requestedBy) {
+  /** The workflow id prefix: {@code provider-key/<model group>}, one rotation per group. */
+  public static final String WORKFLOW_PREFIX = "provider-key/";
+
+  public static final String MANUAL = "manual";
+  public static final String OPENAI = "openai";
+
+  public ProviderKeyRequest {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(gateway, "gateway");
+    Objects.requireNonNull(modelGroup, "modelGroup");
+    Objects.requireNonNull(provider, "provider");
+    settings = settings == null ? Map.of() : Map.copyOf(settings);
+    overlap = overlap == null ? Duration.ZERO : overlap;
+    grace = grace == null ? Duration.ZERO : grace;
+    keyDeadline = keyDeadline == null ? Duration.ofDays(1) : keyDeadline;
+  }
+
+  /** Keyed by model group, so two rotations of one group can never run at once (Temporal's id). */
+  public String workflowId() {
+    return workflowIdFor(modelGroup);
+  }
+
+  public static String workflowIdFor(String modelGroup) {
+    return WORKFLOW_PREFIX + modelGroup;
+  }
+
+  public boolean manual() {
+    return provider.equals(MANUAL);
+  }
+}
