@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -18,17 +20,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 
 /**
  * A test double of Azure Key Vault's secrets REST API (api-versions 7.x and the dated ones that
- * follow, e.g. 2025-07-01), in memory, served over plain HTTP on loopback. It is not the product
- * and not an emulator anyone ships: no Key Vault emulator can be had here, so this fake stands in
- * for the calls Keyturn's {@code azure-keyvault} store makes, written from Microsoft's REST
- * reference ("Key Vault secrets: Set Secret, Get Secret, Get Secret Versions, Update Secret, Delete
- * Secret, Get/Recover/Purge Deleted Secret"):
+ * follow, e.g. 2025-07-01), in memory, served over plain HTTP or HTTPS ({@link #startHttps}) on
+ * loopback. It is not the product and not an emulator anyone ships: no Key Vault emulator can be
+ * had here, so this fake stands in for the calls Keyturn's {@code azure-keyvault} store makes,
+ * written from Microsoft's REST reference ("Key Vault secrets: Set Secret, Get Secret, Get Secret
+ * Versions, Update Secret, Delete Secret, Get/Recover/Purge Deleted Secret"):
  *
  * <ul>
  *   <li>{@code PUT /secrets/{name}}: a new version (32 hex digits) that becomes current;
@@ -49,7 +54,10 @@ import java.util.regex.Pattern;
  *
  * <p>Since the Azure SDK refuses bearer tokens over plain HTTP, a test reaches the fake through an
  * SDK {@code HttpClient} that sends requests addressed to {@link #vaultUrl()} (an https URL such as
- * {@code https://keyturn-test.vault.azure.net}) to {@link #address()} instead.
+ * {@code https://keyturn-test.vault.azure.net}) to {@link #address()} instead. A separate process
+ * (the worker) cannot be given that client: it reaches the fake over HTTPS ({@link #startHttps}),
+ * trusting a {@link SelfSignedTls} certificate and resolving the vault's host to 127.0.0.1, with a
+ * token from {@link AppServiceIdentityFake}.
  */
 public final class KeyVaultFake implements AutoCloseable {
 
@@ -68,6 +76,7 @@ public final class KeyVaultFake implements AutoCloseable {
   private final Map<String, Access> tokens = new ConcurrentHashMap<>();
   private final Map<String, Secret> secrets = new LinkedHashMap<>();
   private final List<String> requestLog = new ArrayList<>();
+  private final Set<String> refused = ConcurrentHashMap.newKeySet();
   private HttpServer server;
 
   private static final class Version {
@@ -132,9 +141,56 @@ public final class KeyVaultFake implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Starts serving HTTPS with {@code tls} on a free loopback port, for a client that cannot be
+   * given an SDK {@code HttpClient} (a worker process): it must trust the certificate and resolve
+   * {@link #vaultUrl()}'s host to 127.0.0.1, and address the vault at {@link #httpsVaultUrl()}.
+   */
+  public KeyVaultFake startHttps(SSLContext tls) throws IOException {
+    HttpsServer https =
+        HttpsServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    https.setHttpsConfigurator(new HttpsConfigurator(tls));
+    server = https;
+    server.createContext("/", this::handle);
+    server.setExecutor(Executors.newFixedThreadPool(4));
+    server.start();
+    return this;
+  }
+
   /** Where the fake listens, e.g. {@code http://127.0.0.1:40123}. */
   public String address() {
-    return "http://127.0.0.1:" + server.getAddress().getPort();
+    return (server instanceof HttpsServer ? "https" : "http")
+        + "://127.0.0.1:"
+        + server.getAddress().getPort();
+  }
+
+  /**
+   * {@link #vaultUrl()} with the port the fake listens on, e.g. {@code
+   * https://kv.vault.azure.net:40123}.
+   */
+  public String httpsVaultUrl() {
+    return vaultUrl + ":" + server.getAddress().getPort();
+  }
+
+  /**
+   * Makes every write to secret {@code name} answer 403 {@code AccessDenied}, as Key Vault does for
+   * an identity whose access policy lacks the set permission on it; reads still work.
+   */
+  public KeyVaultFake refuseWrites(String name) {
+    refused.add(key(name));
+    return this;
+  }
+
+  /**
+   * The value of {@code name}'s newest version, if the secret exists, is not deleted and is
+   * enabled.
+   */
+  public synchronized Optional<String> currentValue(String name) {
+    Secret s = secrets.get(key(name));
+    if (s == null || s.deletedDate != null || !s.latest().enabled) {
+      return Optional.empty();
+    }
+    return Optional.of(s.latest().value);
   }
 
   /** The vault URL the fake stands for (its ids begin with it). */
@@ -232,7 +288,7 @@ public final class KeyVaultFake implements AutoCloseable {
             400, "BadParameter", "The request URI contains an invalid name: " + name, null);
       }
       boolean write = !method.equals("GET");
-      if (write && access == Access.READ_ONLY) {
+      if (write && (access == Access.READ_ONLY || refused.contains(key(name)))) {
         return denied(method.equals("DELETE") ? "delete" : "set", name);
       }
       synchronized (this) {
