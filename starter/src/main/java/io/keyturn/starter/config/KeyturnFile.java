@@ -144,7 +144,8 @@ record KeyturnFile(String apiVersion, List<Secret> secrets, List<MasterKeyEntry>
       List<Destination> destinations,
       Boolean saltKey,
       Restart restart,
-      List<AlsoRestart> alsoRestart) {}
+      List<AlsoRestart> alsoRestart,
+      Schedule schedule) {}
 
   /** A Deployment restarted with the proxy: {@code {deployment, namespace, context}}. */
   record AlsoRestart(String deployment, String namespace, String context) {}
