@@ -48,7 +48,13 @@ import picocli.CommandLine.Command;
           + " given; its keys are never deleted.",
       "",
       "Overlap: a rotation still running (e.g. in its grace period) when the next is due makes"
-          + " the schedule skip that run, so one secret is never rotated twice at once."
+          + " the schedule skip that run, so one secret is never rotated twice at once.",
+      "",
+      "A secret with operator: {virtualKey: ns/name} is scheduled as its rotation through the"
+          + " LiteLLM operator (operator-rotation/<id>, as `keyturn rotate-operator`). A"
+          + " masterKeys: entry with a schedule: gets the schedule keyturn/master-key/<id>, which"
+          + " starts the master-key rotation master-key/<id> (as `keyturn rotate-master`); with"
+          + " restart mode manual each run waits for `keyturn confirm-restart`."
     },
     footerHeading = "%nExamples:%n",
     footer = {
