@@ -124,6 +124,37 @@ class MasterKeyEndToEndTest extends OnE2eStack {
   }
 
   @Test
+  void applySchedulesTheRotationAndATriggeredRunRotatesUnderMasterKeyId() throws Exception {
+    String old = newMaster();
+    LiteLlmEmulator p = proxy(old, "master-s", b -> {});
+    Path f =
+        file(
+            "mk-s-scheduled.yaml",
+            Files.readString(yaml("mk-s", "master-s", p, "false", webhook(p)))
+                + "    schedule: {every: 1h}\n");
+
+    Cli.Result plan = keyturn("plan", "-f", f.toString());
+    assertThat(plan.exit()).as(plan.out() + plan.err()).isZero();
+    assertThat(plan.out()).contains("+ create     keyturn/master-key/mk-s");
+    Cli.Result apply = keyturn("apply", "-f", f.toString());
+    assertThat(apply.exit()).as(apply.out() + apply.err()).isZero();
+    assertThat(apply.out()).contains("1 created");
+
+    io.temporal.client.schedules.ScheduleClient.newInstance(stubs)
+        .getHandle("keyturn/master-key/mk-s")
+        .trigger();
+    JsonNode s = awaitStatus("mk-s", j -> !j.path("status").asText().equals("RUNNING"));
+    assertThat(s.path("status").asText()).as(s.toString()).isEqualTo("COMPLETED");
+    assertThat(s.path("phase").asText()).isEqualTo("DONE");
+    String next = VaultKeys.of(bao, "master-s");
+    assertThat(next).startsWith("sk-").isNotEqualTo(old);
+    assertThat(p.runningMasterKeyHash()).isEqualTo(KeyMaterial.tokenHash(next));
+    assertThat(status(p, "/key/list", next)).isEqualTo(200);
+    assertThat(status(p, "/key/list", old)).isEqualTo(401);
+    assertNoKeyIn(List.of(old, next), plan.out(), apply.out(), apply.err(), worker.log());
+  }
+
+  @Test
   void manualConfirmationSurvivesAWorkerRestart() throws Exception {
     String old = newMaster();
     LiteLlmEmulator p = proxy(old, "master-b", b -> {});

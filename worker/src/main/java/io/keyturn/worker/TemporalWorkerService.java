@@ -188,7 +188,11 @@ public class TemporalWorkerService {
         io.keyturn.workflows.MasterKeyRotationWorkflowImpl.class,
         // Keys the LiteLLM operator manages, rotated through it (blue/green VirtualKeys).
         io.keyturn.workflows.operator.OperatorRotationWorkflowImpl.class,
-        io.keyturn.workflows.ProviderKeyRotationWorkflowImpl.class);
+        io.keyturn.workflows.ProviderKeyRotationWorkflowImpl.class,
+
+        // What schedules of master keys and operator-managed keys start (keyturn apply).
+        io.keyturn.workflows.MasterKeyLauncherWorkflowImpl.class,
+        io.keyturn.workflows.operator.OperatorRotationLauncherWorkflowImpl.class);
     // The CLI asks through Temporal which keys this worker holds before it starts anything.
     WorkerKeys answer =
         new WorkerKeys(

@@ -4,6 +4,7 @@ import io.keyturn.starter.CliFailure;
 import io.keyturn.starter.checks.RotationPreflight;
 import io.keyturn.starter.config.ConfigProblem;
 import io.keyturn.starter.output.Report;
+import io.keyturn.starter.schedules.KindSchedules;
 import io.keyturn.starter.schedules.SchedulePlan;
 import io.keyturn.starter.schedules.SchedulePlan.Action;
 import io.keyturn.starter.schedules.SchedulePlan.Change;
@@ -47,7 +48,13 @@ import picocli.CommandLine.Command;
           + " given; its keys are never deleted.",
       "",
       "Overlap: a rotation still running (e.g. in its grace period) when the next is due makes"
-          + " the schedule skip that run, so one secret is never rotated twice at once."
+          + " the schedule skip that run, so one secret is never rotated twice at once.",
+      "",
+      "A secret with operator: {virtualKey: ns/name} is scheduled as its rotation through the"
+          + " LiteLLM operator (operator-rotation/<id>, as `keyturn rotate-operator`). A"
+          + " masterKeys: entry with a schedule: gets the schedule keyturn/master-key/<id>, which"
+          + " starts the master-key rotation master-key/<id> (as `keyturn rotate-master`); with"
+          + " restart mode manual each run waits for `keyturn confirm-restart`."
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -71,7 +78,7 @@ public final class ApplyCommand extends ReconcileCommand {
   @Override
   protected int run(WorkflowClient client) {
     ScheduleClient schedules = schedules(client);
-    SchedulePlan plan = SchedulePlan.compute(schedules, specs, prune);
+    SchedulePlan plan = SchedulePlan.compute(schedules, specs, masterKeys, prune);
     List<Change> conflicts = plan.of(Action.CONFLICT);
     if (!conflicts.isEmpty()) {
       throw CliFailure.failed(
@@ -82,7 +89,10 @@ public final class ApplyCommand extends ReconcileCommand {
     Map<String, RotationRequest> requests = new HashMap<>();
     List<ConfigProblem> problems = new ArrayList<>();
     for (Change c : plan.changes()) {
-      if (c.action() == Action.CREATE || c.action() == Action.UPDATE) {
+      // A master key's schedule and an operator rotation's carry no key: nothing to read.
+      if ((c.action() == Action.CREATE || c.action() == Action.UPDATE)
+          && c.master() == null
+          && c.spec().operatorVirtualKey() == null) {
         try {
           requests.put(c.secretId(), ScheduledRotations.request(c.spec(), cli.env()));
         } catch (ScheduledRotations.BadSpec e) {
@@ -120,26 +130,33 @@ public final class ApplyCommand extends ReconcileCommand {
     String from = "keyturn apply -f " + config.file;
     switch (c.action()) {
       case CREATE -> {
-        boolean paused = c.spec().schedule().paused();
+        boolean paused = c.pausedInFile();
+        String note = (paused ? "paused by " : "created by ") + from;
         schedules.createSchedule(
             c.scheduleId(),
-            ScheduledRotations.schedule(
-                c.spec(), request, paused, (paused ? "paused by " : "created by ") + from),
+            c.master() != null
+                ? KindSchedules.schedule(c.master(), paused, note)
+                : ScheduledRotations.schedule(c.spec(), request, paused, note),
             ScheduleOptions.newBuilder()
-                .setMemo(ScheduledRotations.scheduleMemo(c.spec()))
+                .setMemo(
+                    c.master() != null
+                        ? KindSchedules.scheduleMemo(c.master())
+                        : ScheduledRotations.scheduleMemo(c.spec()))
                 .build());
       }
       case UPDATE ->
           h.update(
               in -> {
-                boolean paused = c.spec().schedule().paused();
+                boolean paused = c.pausedInFile();
                 boolean wasPaused = in.getDescription().getSchedule().getState().isPaused();
                 String note =
                     paused == wasPaused
                         ? in.getDescription().getSchedule().getState().getNote()
                         : (paused ? "paused by " : "unpaused by ") + from;
                 return new ScheduleUpdate(
-                    ScheduledRotations.schedule(c.spec(), request, paused, note));
+                    c.master() != null
+                        ? KindSchedules.schedule(c.master(), paused, note)
+                        : ScheduledRotations.schedule(c.spec(), request, paused, note));
               });
       case PAUSE -> h.pause("paused by " + from);
       case UNPAUSE -> h.unpause("unpaused by " + from);

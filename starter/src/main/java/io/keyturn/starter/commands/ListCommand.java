@@ -2,6 +2,7 @@ package io.keyturn.starter.commands;
 
 import io.keyturn.starter.output.Report;
 import io.keyturn.starter.output.RotationWatcher;
+import io.keyturn.starter.schedules.KindSchedules;
 import io.keyturn.starter.schedules.ScheduledRotations;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.SecretDrift;
@@ -163,12 +164,12 @@ public final class ListCommand extends ScheduleCommand {
     for (ScheduleActionExecution e : d.getInfo().getRunningActions()) {
       if (e instanceof ScheduleActionExecutionStartWorkflow) {
         // The schedule's launcher waits on the rotation, which runs under the secret's one id.
-        running = ScheduledRotations.rotationId(secretId);
+        running = KindSchedules.startedId(secretId, d);
       }
     }
     // Every rotation of the secret runs under this one id, whoever started it: the schedule,
     // rotate-now, rotate or a fleet. Its runs, not the schedule's, say what the secret holds now.
-    String rotationId = ScheduledRotations.rotationId(secretId);
+    String rotationId = KindSchedules.startedId(secretId, d);
     String key = null;
     WorkflowExecutionDescription latest = latestRun(client, rotationId);
     if (latest != null) {

@@ -1,7 +1,10 @@
 package io.keyturn.starter.commands;
 
 import io.keyturn.starter.checks.OnlineChecks;
+import io.keyturn.starter.config.ConfigException;
+import io.keyturn.starter.config.ConfigLoader;
 import io.keyturn.starter.config.ConfigProblem;
+import io.keyturn.starter.config.MasterKeySpec;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.starter.output.Colour;
 import io.keyturn.starter.schedules.SchedulePlan;
@@ -37,9 +40,17 @@ abstract class ReconcileCommand extends ScheduleCommand {
 
   List<SecretSpec> specs;
 
+  /** The file's {@code masterKeys:}; those with a {@code schedule:} get one. */
+  List<MasterKeySpec> masterKeys;
+
   @Override
   protected void prepare() {
     specs = ConfigFiles.load(config.file, global.json(), cli.out());
+    try {
+      masterKeys = ConfigLoader.loadMasterKeys(config.file);
+    } catch (ConfigException e) {
+      throw ConfigFiles.invalid(config.file, e.problems(), global.json(), cli.out());
+    }
     if (!skipChecks) {
       List<ConfigProblem> problems = new OnlineChecks(cli.env(), Duration.ofSeconds(10)).run(specs);
       if (!problems.isEmpty()) {

@@ -294,6 +294,7 @@ public final class ConfigLoader {
           new ConfigProblem(
               f, at + ".restart", e.getMessage() + ".", "see `keyturn schema` for restart."));
     }
+    Schedule schedule = masterSchedule(f, at, m.schedule());
     if (problems.size() > before) {
       return null;
     }
@@ -311,7 +312,36 @@ public final class ConfigLoader {
                     a ->
                         new io.keyturn.workflows.model.RestartTarget(
                             a.deployment(), a.namespace(), a.context()))
-                .toList());
+                .toList(),
+        schedule);
+  }
+
+  /**
+   * A master key's {@code schedule:}, checked as a secret's is (interval, time zone, cron, jitter);
+   * null when there is none. There is no grace period: the old master key stops at the restart.
+   */
+  private Schedule masterSchedule(Path f, String at, KeyturnFile.Schedule sch) {
+    if (sch == null) {
+      return null;
+    }
+    Duration interval = sch.every();
+    if (interval != null && interval.compareTo(MIN_INTERVAL) < 0) {
+      problems.add(
+          new ConfigProblem(
+              f,
+              at + ".schedule.every",
+              "must be at least 1s.",
+              "use e.g. 90d (or 30s in a test)."));
+      interval = null;
+    }
+    ZoneId zone = zone(f, at + ".schedule.timezone", sch.timezone());
+    if (sch.cron() != null && zone != null) {
+      interval = cronGap(f, at + ".schedule.cron", sch.cron(), zone);
+    }
+    if (interval != null) {
+      notShorter(f, at, Duration.ZERO, sch.jitter(), interval);
+    }
+    return new Schedule(sch.every(), sch.cron(), sch.timezone(), sch.jitter(), sch.paused());
   }
 
   private SecretSpec secret(Path f, String at, KeyturnFile.Secret s) {

@@ -149,7 +149,8 @@ record KeyturnFile(
       List<Destination> destinations,
       Boolean saltKey,
       Restart restart,
-      List<AlsoRestart> alsoRestart) {}
+      List<AlsoRestart> alsoRestart,
+      Schedule schedule) {}
 
   /** A Deployment restarted with the proxy: {@code {deployment, namespace, context}}. */
   record AlsoRestart(String deployment, String namespace, String context) {}

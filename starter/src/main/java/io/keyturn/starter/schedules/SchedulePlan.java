@@ -3,6 +3,7 @@ package io.keyturn.starter.schedules;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.keyturn.starter.TemporalCommand;
+import io.keyturn.starter.config.MasterKeySpec;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.workflows.model.Durations;
 import io.temporal.client.schedules.ScheduleActionStartWorkflow;
@@ -17,7 +18,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.stream.Collectors;
 
 /**
  * What {@code keyturn apply} would change to make Temporal's schedules match a configuration. Reads
@@ -56,8 +56,10 @@ public final class SchedulePlan {
   /**
    * One line of the plan.
    *
-   * @param spec the secret as declared, null for DELETE and KEEP
+   * @param secretId the secret's id, or {@code master-key/<id>} for a master key
+   * @param spec the secret as declared, null for DELETE and KEEP and for a master key
    * @param fields for UPDATE, the fields that changed (including "paused")
+   * @param master the master key as declared, for a master key's schedule (else null)
    */
   public record Change(
       String secretId,
@@ -65,7 +67,40 @@ public final class SchedulePlan {
       Action action,
       List<String> fields,
       String detail,
-      SecretSpec spec) {}
+      SecretSpec spec,
+      MasterKeySpec master) {
+
+    public Change(
+        String secretId,
+        String scheduleId,
+        Action action,
+        List<String> fields,
+        String detail,
+        SecretSpec spec) {
+      this(secretId, scheduleId, action, List.copyOf(fields), detail, spec, null);
+    }
+
+    /** Whether the file declares this schedule paused. */
+    public boolean pausedInFile() {
+      return master != null ? master.schedule().paused() : spec.schedule().paused();
+    }
+  }
+
+  /** One schedule the file declares, whatever starts it. */
+  private record Target(
+      String planId,
+      String scheduleId,
+      boolean paused,
+      String what,
+      String hash,
+      String canonicalJson,
+      SecretSpec spec,
+      MasterKeySpec master) {
+
+    Change change(Action a, List<String> fields, String detail) {
+      return new Change(planId, scheduleId, a, fields, detail, spec, master);
+    }
+  }
 
   private final List<Change> changes;
 
@@ -76,10 +111,30 @@ public final class SchedulePlan {
   /** Compares the file's secrets with the schedules in Temporal. */
   public static SchedulePlan compute(
       ScheduleClient schedules, List<SecretSpec> specs, boolean prune) {
+    return compute(schedules, specs, List.of(), prune);
+  }
+
+  /**
+   * Compares the file's secrets and its master keys that have a {@code schedule:} with the
+   * schedules in Temporal (a master key without one has no schedule, and a schedule left from one
+   * that had is reported like a removed secret's).
+   */
+  public static SchedulePlan compute(
+      ScheduleClient schedules,
+      List<SecretSpec> specs,
+      List<MasterKeySpec> masterKeys,
+      boolean prune) {
     List<Change> out = new ArrayList<>();
-    Set<String> declared = specs.stream().map(SecretSpec::id).collect(Collectors.toSet());
+    Set<String> declared = new java.util.HashSet<>();
     for (SecretSpec s : specs) {
-      out.add(compare(schedules, s));
+      declared.add(s.id());
+      out.add(compare(schedules, target(s)));
+    }
+    for (MasterKeySpec m : masterKeys) {
+      if (m.schedule() != null) {
+        declared.add(KindSchedules.planId(m));
+        out.add(compare(schedules, target(m)));
+      }
     }
     Map<String, String> orphans = new TreeMap<>();
     try (var listed = schedules.listSchedules(null)) {
@@ -119,30 +174,56 @@ public final class SchedulePlan {
     return new SchedulePlan(out);
   }
 
-  private static Change compare(ScheduleClient schedules, SecretSpec s) {
-    String id = ScheduledRotations.scheduleId(s.id());
+  private static Target target(SecretSpec s) {
     boolean paused = s.schedule().paused();
-    Optional<ScheduleDescription> found = describe(schedules.getHandle(id));
     String what =
-        ScheduledRotations.scheduleText(s)
+        (s.operatorVirtualKey() != null
+                ? "rotation through the operator (VirtualKey " + s.operatorVirtualKey() + ") "
+                : "")
+            + ScheduledRotations.scheduleText(s)
             + "; grace "
             + Durations.format(s.grace())
             + (paused ? "; paused" : "");
+    return new Target(
+        s.id(),
+        ScheduledRotations.scheduleId(s.id()),
+        paused,
+        what,
+        ScheduledRotations.hash(s),
+        ScheduledRotations.canonicalJson(s),
+        s,
+        null);
+  }
+
+  private static Target target(MasterKeySpec m) {
+    return new Target(
+        KindSchedules.planId(m),
+        KindSchedules.scheduleId(m),
+        m.schedule().paused(),
+        KindSchedules.describe(m),
+        KindSchedules.hash(m),
+        KindSchedules.canonicalJson(m),
+        null,
+        m);
+  }
+
+  private static Change compare(ScheduleClient schedules, Target t) {
+    String id = t.scheduleId();
+    boolean paused = t.paused();
+    Optional<ScheduleDescription> found = describe(schedules.getHandle(id));
+    String what = t.what();
     if (found.isEmpty()) {
-      return new Change(s.id(), id, Action.CREATE, List.of(), what, s);
+      return t.change(Action.CREATE, List.of(), what);
     }
     ScheduleDescription d = found.get();
     if (!"true".equals(memo(d.getMemo(ScheduledRotations.MEMO_MANAGED, String.class)))) {
-      return new Change(
-          s.id(),
-          id,
+      return t.change(
           Action.CONFLICT,
           List.of(),
           "a schedule with this id exists that keyturn apply did not create: delete or rename it"
               + " (temporal schedule delete --schedule-id "
               + id
-              + "), or change the secret's id",
-          s);
+              + "), or change the secret's id");
     }
     Map<String, Object> actionMemo =
         d.getSchedule().getAction() instanceof ScheduleActionStartWorkflow a
@@ -151,30 +232,29 @@ public final class SchedulePlan {
             : Map.of();
     String hash = ScheduledRotations.memoText(actionMemo.get(ScheduledRotations.MEMO_SPEC_HASH));
     boolean isPaused = d.getSchedule().getState().isPaused();
-    if (!ScheduledRotations.hash(s).equals(hash)) {
+    if (!t.hash().equals(hash)) {
       String before = ScheduledRotations.memoText(actionMemo.get(ScheduledRotations.MEMO_SPEC));
       List<String> fields =
           new ArrayList<>(
-              before == null ? List.of("spec") : ScheduledRotations.changedFields(before, s));
+              before == null
+                  ? List.of("spec")
+                  : ScheduledRotations.changedFields(before, t.canonicalJson()));
       if (isPaused != paused) {
         fields.add("paused");
       }
-      return new Change(s.id(), id, Action.UPDATE, fields, what, s);
+      return t.change(Action.UPDATE, fields, what);
     }
     if (isPaused != paused) {
-      return new Change(
-          s.id(),
-          id,
+      return t.change(
           paused ? Action.PAUSE : Action.UNPAUSE,
           List.of("paused"),
           paused
               ? "the file says paused: true"
               : "paused in Temporal ("
                   + d.getSchedule().getState().getNote()
-                  + ") but not in the file: write paused: true to keep it paused",
-          s);
+                  + ") but not in the file: write paused: true to keep it paused");
     }
-    return new Change(s.id(), id, Action.UNCHANGED, List.of(), what, s);
+    return t.change(Action.UNCHANGED, List.of(), what);
   }
 
   /** The secret id of a schedule Keyturn manages, or null for any other schedule. */

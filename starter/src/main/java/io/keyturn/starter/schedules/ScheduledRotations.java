@@ -133,6 +133,9 @@ public final class ScheduledRotations {
     if (s.rotatesManagementKey()) {
       m.put("kind", "management-key");
     }
+    if (s.operatorVirtualKey() != null) {
+      m.put("operator", s.operatorVirtualKey());
+    }
     return m;
   }
 
@@ -156,10 +159,12 @@ public final class ScheduledRotations {
   }
 
   static String hash(SecretSpec s) {
+    return sha256(canonicalJson(s));
+  }
+
+  static String sha256(String text) {
     try {
-      byte[] d =
-          MessageDigest.getInstance("SHA-256")
-              .digest(canonicalJson(s).getBytes(StandardCharsets.UTF_8));
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(d);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
@@ -167,8 +172,13 @@ public final class ScheduledRotations {
   }
 
   /** The top-level fields of two canonical specs that differ, in order. */
-  @SuppressWarnings("unchecked")
   static List<String> changedFields(String oldCanonicalJson, SecretSpec now) {
+    return changedFields(oldCanonicalJson, canonicalJson(now));
+  }
+
+  /** The top-level fields of two canonical JSON texts that differ, in order. */
+  @SuppressWarnings("unchecked")
+  static List<String> changedFields(String oldCanonicalJson, String nowCanonicalJson) {
     Map<String, Object> before;
     try {
       before = CANONICAL.readValue(oldCanonicalJson, Map.class);
@@ -178,7 +188,7 @@ public final class ScheduledRotations {
     // Through JSON, so numbers and nested maps compare the same way on both sides.
     Map<String, Object> after;
     try {
-      after = CANONICAL.readValue(canonicalJson(now), Map.class);
+      after = CANONICAL.readValue(nowCanonicalJson, Map.class);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
@@ -330,10 +340,40 @@ public final class ScheduledRotations {
     return value;
   }
 
-  /** The schedule for a secret, paused or not as asked. */
+  /**
+   * The schedule for a secret, paused or not as asked. A secret the LiteLLM operator manages gets
+   * the schedule of its rotation through the operator ({@link KindSchedules}), and no request.
+   */
   public static Schedule schedule(
       SecretSpec s, RotationRequest request, boolean paused, String note) {
-    SecretSpec.Schedule when = s.schedule();
+    if (s.operatorVirtualKey() != null) {
+      return KindSchedules.operatorSchedule(s, paused, note);
+    }
+    Map<String, Object> memo = new LinkedHashMap<>();
+    memo.put(MEMO_SPEC_HASH, hash(s));
+    memo.put(MEMO_SPEC, canonicalJson(s));
+    return build(
+        s.schedule(),
+        RotationLauncherWorkflow.class,
+        scheduledWorkflowId(s.id()),
+        memo,
+        request,
+        paused,
+        note);
+  }
+
+  /**
+   * A schedule that starts {@code workflowType} with {@code argument} on the rotation task queue,
+   * skipping a run due while the last still runs.
+   */
+  static Schedule build(
+      SecretSpec.Schedule when,
+      Class<?> workflowType,
+      String workflowId,
+      Map<String, Object> memo,
+      Object argument,
+      boolean paused,
+      String note) {
     ScheduleSpec.Builder spec = ScheduleSpec.newBuilder();
     if (when.every() != null) {
       spec.setIntervals(List.of(new ScheduleIntervalSpec(when.every())));
@@ -343,21 +383,18 @@ public final class ScheduledRotations {
     if (!when.jitter().isZero()) {
       spec.setJitter(when.jitter());
     }
-    Map<String, Object> memo = new LinkedHashMap<>();
-    memo.put(MEMO_SPEC_HASH, hash(s));
-    memo.put(MEMO_SPEC, canonicalJson(s));
     WorkflowOptions options =
         WorkflowOptions.newBuilder()
-            .setWorkflowId(scheduledWorkflowId(s.id()))
+            .setWorkflowId(workflowId)
             .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
             .setMemo(memo)
             .build();
     return Schedule.newBuilder()
         .setAction(
             ScheduleActionStartWorkflow.newBuilder()
-                .setWorkflowType(RotationLauncherWorkflow.class)
+                .setWorkflowType(workflowType)
                 .setOptions(options)
-                .setArguments(request)
+                .setArguments(argument)
                 .build())
         .setSpec(spec.build())
         .setPolicy(
