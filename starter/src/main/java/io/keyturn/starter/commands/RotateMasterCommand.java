@@ -7,20 +7,15 @@ import io.keyturn.starter.output.Report;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.MasterKeyRotationWorkflow;
 import io.keyturn.workflows.RotationFailures;
-import io.keyturn.workflows.RotationMessages;
 import io.keyturn.workflows.model.MasterKeyRequest;
 import io.keyturn.workflows.model.MasterKeyResult;
-import io.keyturn.workflows.model.MasterKeyStatus;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
-import io.temporal.client.WorkflowStub;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -152,58 +147,28 @@ public final class RotateMasterCommand extends TemporalCommand {
   }
 
   private int follow(WorkflowClient client, String id, MasterKeyRotationWorkflow wf) {
-    WorkflowStub untyped = client.newUntypedWorkflowStub(id);
-    CompletableFuture<MasterKeyResult> result = untyped.getResultAsync(MasterKeyResult.class);
-    String said = "";
-    while (true) {
-      try {
-        MasterKeyResult r = result.get(1, java.util.concurrent.TimeUnit.SECONDS);
-        if (global.json()) {
+    CompletableFuture<MasterKeyResult> result =
+        client.newUntypedWorkflowStub(id).getResultAsync(MasterKeyResult.class);
+    return WorkflowFollower.follow(
+        cli.out(),
+        cli.err(),
+        global.json(),
+        id,
+        result,
+        () -> {
+          var s = wf.status();
+          return s.phase() + ": " + s.detail();
+        },
+        r -> {
           Map<String, Object> o = new LinkedHashMap<>();
-          o.put("workflowId", id);
-          o.put("outcome", "rotated");
           o.put("oldKey", r.oldKey());
           o.put("newKey", r.newKey());
           o.put("storedModels", r.storedModels());
           o.put("credentials", r.credentials());
           o.put("summary", r.summary());
-          Report.printJson(cli.out(), o);
-        } else {
-          cli.out().println(r.summary());
-        }
-        return 0;
-      } catch (java.util.concurrent.TimeoutException e) {
-        if (!global.json()) {
-          try {
-            MasterKeyStatus s = wf.status();
-            String line = s.phase() + ": " + s.detail();
-            if (!line.equals(said)) {
-              cli.err().println(line);
-              cli.err().flush();
-              said = line;
-            }
-          } catch (RuntimeException queryFailed) {
-            // the worker is busy or restarting: the next poll asks again
-          }
-        }
-      } catch (ExecutionException e) {
-        String why =
-            e.getCause() instanceof WorkflowFailedException wfe
-                ? RotationMessages.rootMessage(wfe)
-                : String.valueOf(e.getCause());
-        if (global.json()) {
-          Map<String, Object> o = new LinkedHashMap<>();
-          o.put("workflowId", id);
-          o.put("outcome", "failed");
-          o.put("error", why);
-          Report.printJson(cli.out(), o);
-        }
-        throw new CliFailure(CliFailure.FAILED, id + " failed: " + why, global.json());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw CliFailure.failed(
-            "interrupted; the rotation goes on: keyturn master-status " + masterId);
-      }
-    }
+          return o;
+        },
+        MasterKeyResult::summary,
+        "keyturn master-status " + masterId);
   }
 }

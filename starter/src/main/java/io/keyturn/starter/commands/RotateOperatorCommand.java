@@ -6,21 +6,16 @@ import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.starter.output.Report;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.RotationFailures;
-import io.keyturn.workflows.RotationMessages;
 import io.keyturn.workflows.operator.OperatorRotationRequest;
 import io.keyturn.workflows.operator.OperatorRotationStatus;
 import io.keyturn.workflows.operator.OperatorRotationWorkflow;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -164,54 +159,25 @@ public final class RotateOperatorCommand extends TemporalCommand {
     }
     CompletableFuture<OperatorRotationStatus> result =
         client.newUntypedWorkflowStub(id).getResultAsync(OperatorRotationStatus.class);
-    String said = "";
-    while (true) {
-      try {
-        OperatorRotationStatus r = result.get(1, TimeUnit.SECONDS);
-        if (global.json()) {
+    return WorkflowFollower.follow(
+        cli.out(),
+        cli.err(),
+        global.json(),
+        id,
+        result,
+        () -> {
+          var s = wf.status();
+          return s.phase() + ": " + s.message();
+        },
+        r -> {
           Map<String, Object> o = new LinkedHashMap<>();
-          o.put("workflowId", id);
-          o.put("outcome", "rotated");
           o.put("virtualKey", r.copy());
           o.put("newKey", r.newKey());
           o.put("published", r.published());
           o.put("summary", r.message());
-          Report.printJson(cli.out(), o);
-        } else {
-          cli.out().println(r.message());
-        }
-        return 0;
-      } catch (TimeoutException e) {
-        if (!global.json()) {
-          try {
-            OperatorRotationStatus s = wf.status();
-            String line = s.phase() + ": " + s.message();
-            if (!line.equals(said)) {
-              cli.err().println(line);
-              cli.err().flush();
-              said = line;
-            }
-          } catch (RuntimeException queryFailed) {
-            // the worker is busy or restarting: the next poll asks again
-          }
-        }
-      } catch (ExecutionException e) {
-        String why =
-            e.getCause() instanceof WorkflowFailedException wfe
-                ? RotationMessages.rootMessage(wfe)
-                : String.valueOf(e.getCause());
-        if (global.json()) {
-          Map<String, Object> o = new LinkedHashMap<>();
-          o.put("workflowId", id);
-          o.put("outcome", "failed");
-          o.put("error", why);
-          Report.printJson(cli.out(), o);
-        }
-        throw new CliFailure(CliFailure.FAILED, id + " failed: " + why, global.json());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw CliFailure.failed("interrupted; the rotation goes on: " + id);
-      }
-    }
+          return o;
+        },
+        OperatorRotationStatus::message,
+        id);
   }
 }

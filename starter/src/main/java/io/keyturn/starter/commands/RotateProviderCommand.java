@@ -10,22 +10,15 @@ import io.keyturn.starter.output.Report;
 import io.keyturn.workflows.KeyRotationWorkflow;
 import io.keyturn.workflows.ProviderKeyRotationWorkflow;
 import io.keyturn.workflows.RotationFailures;
-import io.keyturn.workflows.RotationMessages;
 import io.keyturn.workflows.model.MasterKeyRequest;
 import io.keyturn.workflows.model.ProviderKeyResult;
-import io.keyturn.workflows.model.ProviderKeyStatus;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
-import io.temporal.client.WorkflowStub;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -164,57 +157,28 @@ public final class RotateProviderCommand extends TemporalCommand {
   }
 
   private int follow(WorkflowClient client, String id, ProviderKeyRotationWorkflow wf) {
-    WorkflowStub untyped = client.newUntypedWorkflowStub(id);
-    CompletableFuture<ProviderKeyResult> result = untyped.getResultAsync(ProviderKeyResult.class);
-    String said = "";
-    while (true) {
-      try {
-        ProviderKeyResult r = result.get(1, TimeUnit.SECONDS);
-        if (global.json()) {
+    CompletableFuture<ProviderKeyResult> result =
+        client.newUntypedWorkflowStub(id).getResultAsync(ProviderKeyResult.class);
+    return WorkflowFollower.follow(
+        cli.out(),
+        cli.err(),
+        global.json(),
+        id,
+        result,
+        () -> {
+          var s = wf.status();
+          return s.phase() + ": " + s.detail();
+        },
+        r -> {
           Map<String, Object> o = new LinkedHashMap<>();
-          o.put("workflowId", id);
-          o.put("outcome", "rotated");
           o.put("modelGroup", r.modelGroup());
           o.put("newDeployment", r.newDeployment());
           o.put("newKey", r.newKey());
           o.put("removedDeployments", r.removedDeployments());
           o.put("summary", r.summary());
-          Report.printJson(cli.out(), o);
-        } else {
-          cli.out().println(r.summary());
-        }
-        return 0;
-      } catch (TimeoutException e) {
-        if (!global.json()) {
-          try {
-            ProviderKeyStatus s = wf.status();
-            String line = s.phase() + ": " + s.detail();
-            if (!line.equals(said)) {
-              cli.err().println(line);
-              cli.err().flush();
-              said = line;
-            }
-          } catch (RuntimeException queryFailed) {
-            // the worker is busy or restarting: the next poll asks again
-          }
-        }
-      } catch (ExecutionException e) {
-        String why =
-            e.getCause() instanceof WorkflowFailedException wfe
-                ? RotationMessages.rootMessage(wfe)
-                : String.valueOf(e.getCause());
-        if (global.json()) {
-          Map<String, Object> o = new LinkedHashMap<>();
-          o.put("workflowId", id);
-          o.put("outcome", "failed");
-          o.put("error", why);
-          Report.printJson(cli.out(), o);
-        }
-        throw new CliFailure(CliFailure.FAILED, id + " failed: " + why, global.json());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw CliFailure.failed("interrupted; the rotation goes on: keyturn provider-status " + id);
-      }
-    }
+          return o;
+        },
+        ProviderKeyResult::summary,
+        "keyturn provider-status " + id);
   }
 }
