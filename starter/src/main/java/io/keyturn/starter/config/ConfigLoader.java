@@ -133,7 +133,8 @@ public final class ConfigLoader {
                   "model group '" + p.modelGroup() + "' is declared twice.",
                   "one entry per model group: it names the workflow provider-key/<modelGroup>."));
         } else {
-          providerKeys.add(ProviderKeySpec.of(f, p));
+          // Checked as a master key's schedule is (no grace to compare with the interval).
+          providerKeys.add(ProviderKeySpec.of(f, p, masterSchedule(f, at, p.schedule())));
         }
       }
     }
@@ -317,8 +318,9 @@ public final class ConfigLoader {
   }
 
   /**
-   * A master key's {@code schedule:}, checked as a secret's is (interval, time zone, cron, jitter);
-   * null when there is none. There is no grace period: the old master key stops at the restart.
+   * A master key's or a provider key's {@code schedule:}, checked as a secret's is (interval, time
+   * zone, cron, jitter); null when there is none. There is no grace period: the old master key
+   * stops at the restart.
    */
   private Schedule masterSchedule(Path f, String at, KeyturnFile.Schedule sch) {
     if (sch == null) {

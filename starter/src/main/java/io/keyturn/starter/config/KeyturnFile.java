@@ -167,7 +167,8 @@ record KeyturnFile(
       String project,
       Duration overlap,
       Duration grace,
-      Duration keyDeadline) {
+      Duration keyDeadline,
+      Schedule schedule) {
     ProviderKeyEntry {
       overlap = overlap == null ? Duration.ZERO : overlap;
       grace = grace == null ? DEFAULT_GRACE : grace;

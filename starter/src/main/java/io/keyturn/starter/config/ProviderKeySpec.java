@@ -8,7 +8,8 @@ import java.util.Map;
 
 /**
  * One {@code providerKeys:} entry of keyturn.yaml, checked: the proxy, the model group whose
- * deployments carry the provider key, where new keys come from, and the timings.
+ * deployments carry the provider key, where new keys come from, the timings, and when it is rotated
+ * ({@code schedule}, null when only {@code keyturn rotate-provider} does).
  */
 public record ProviderKeySpec(
     String id,
@@ -19,9 +20,24 @@ public record ProviderKeySpec(
     String project,
     Duration overlap,
     Duration grace,
-    Duration keyDeadline) {
+    Duration keyDeadline,
+    SecretSpec.Schedule schedule) {
 
-  static ProviderKeySpec of(Path f, KeyturnFile.ProviderKeyEntry e) {
+  /** An entry without a schedule (rotated with {@code keyturn rotate-provider} only). */
+  public ProviderKeySpec(
+      String id,
+      Path file,
+      String gateway,
+      String modelGroup,
+      String provider,
+      String project,
+      Duration overlap,
+      Duration grace,
+      Duration keyDeadline) {
+    this(id, file, gateway, modelGroup, provider, project, overlap, grace, keyDeadline, null);
+  }
+
+  static ProviderKeySpec of(Path f, KeyturnFile.ProviderKeyEntry e, SecretSpec.Schedule schedule) {
     return new ProviderKeySpec(
         e.id(),
         f,
@@ -31,7 +47,13 @@ public record ProviderKeySpec(
         e.project(),
         e.overlap(),
         e.grace(),
-        e.keyDeadline());
+        e.keyDeadline(),
+        schedule);
+  }
+
+  /** Whether each rotation waits for a person's {@code keyturn provide}. */
+  public boolean waitsForKey() {
+    return ProviderKeyRequest.MANUAL.equals(provider);
   }
 
   public String workflowId() {
