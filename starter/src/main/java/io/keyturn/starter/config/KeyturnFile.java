@@ -165,6 +165,9 @@ record KeyturnFile(
       String modelGroup,
       String provider,
       String project,
+      String iamUser,
+      String region,
+      String endpoint,
       Duration overlap,
       Duration grace,
       Duration keyDeadline) {
