@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keyturn.gateway.http.HttpBodies;
 import io.keyturn.testkit.launch.MotoServer;
+import io.keyturn.testkit.provider.BedrockStandIn;
 import io.keyturn.workflows.ProviderKeyFailures;
 import io.temporal.failure.ApplicationFailure;
 import java.net.URI;
@@ -126,8 +127,17 @@ class AwsIamProviderTest {
                 "aws_secret_access_key", secret,
                 "aws_region_name", "us-east-1"));
 
+    // the emulated proxy's Bedrock stand-in sees the same as the provider's own check
+    assertThat(BedrockStandIn.callerIdentity(moto.address(), "us-east-1", id, secret).arn())
+        .endsWith(":user/" + user);
+
     assertThat(p.revoke(settings(user), id)).isTrue();
     assertThat(keys(user)).isEmpty();
+    BedrockStandIn.Identity gone =
+        BedrockStandIn.callerIdentity(moto.address(), "us-east-1", id, secret);
+    assertThat(gone.accepted()).isFalse();
+    assertThat(gone.status()).isEqualTo(403);
+    assertThat(gone.code()).isEqualTo("InvalidClientTokenId");
     assertThatThrownBy(() -> p.verifyAtProvider(settings(user), c.value()))
         .satisfies(t -> assertThat(type(t)).isEqualTo(ProviderKeyFailures.KEY_REJECTED))
         .hasMessageContaining("refused access key " + c.display())

@@ -1,5 +1,6 @@
 package io.keyturn.testkit.litellm;
 
+import io.keyturn.testkit.provider.BedrockStandIn;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,7 +26,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       'Model with id=ID not found in db'}}, type {@code auth_error}.
  *   <li>{@code POST /v1/chat/completions} (and {@code /chat/completions}): picks a deployment of
  *       the body's {@code model} in turn and calls its {@code api_base}'s {@code /chat/completions}
- *       with its stored key; the provider's refusal comes back as a 401.
+ *       with its stored key; the provider's refusal comes back as a 401. A {@code bedrock/...}
+ *       deployment stored with {@code aws_access_key_id}, {@code aws_secret_access_key} and {@code
+ *       aws_region_name} (LiteLLM's static-key form) calls the {@link BedrockStandIn} instead.
  * </ul>
  */
 final class DeploymentEndpoints {
@@ -41,7 +44,46 @@ final class DeploymentEndpoints {
         new ChatCompletions(table, errors, secrets));
   }
 
-  /** Calls the deployment's provider with its key; returns the HTTP status and body. */
+  /**
+   * Calls the deployment's provider with its key; returns the HTTP status and body. A Bedrock
+   * deployment is the {@link BedrockStandIn}: its stored access key asked at STS, and a canned
+   * completion when STS accepts it.
+   */
+  static Object[] callUpstream(
+      StoredSecrets secrets, StoredSecrets.Value v, String method, String path, String body) {
+    if (!v.bedrock()) {
+      return callUpstream(v, method, path, body);
+    }
+    String sts = secrets.bedrockSts;
+    if (sts == null) {
+      return new Object[] {0, "no STS endpoint for Bedrock deployments (bedrockStsEndpoint)"};
+    }
+    BedrockStandIn.Identity who =
+        BedrockStandIn.callerIdentity(
+            sts,
+            v.aws.getOrDefault("aws_region_name", "us-east-1"),
+            v.aws.get("aws_access_key_id"),
+            v.aws.getOrDefault("aws_secret_access_key", ""));
+    if (!who.accepted()) {
+      return new Object[] {who.status() == 403 ? 401 : who.status(), String.valueOf(who.code())};
+    }
+    Map<String, Object> answer = new LinkedHashMap<>();
+    answer.put("id", "chatcmpl-bedrock-stand-in");
+    answer.put("object", "chat.completion");
+    answer.put("model", v.litellmModel);
+    answer.put(
+        "choices",
+        List.of(
+            Map.of(
+                "index",
+                0,
+                "message",
+                Map.of("role", "assistant", "content", "ok"),
+                "finish_reason",
+                "stop")));
+    return new Object[] {200, Answer.write(answer)};
+  }
+
   static Object[] callUpstream(StoredSecrets.Value v, String method, String path, String body) {
     try {
       HttpRequest.Builder b =
@@ -92,7 +134,13 @@ final class DeploymentEndpoints {
       info.remove("id");
       String apiBase = params.get("api_base") instanceof String s ? s : null;
       String apiKey = params.get("api_key") instanceof String s ? s : null;
-      if (!secrets.addDeployment(id, name, model, apiBase, apiKey, info)) {
+      Map<String, String> aws = new LinkedHashMap<>();
+      for (String k : List.of("aws_access_key_id", "aws_secret_access_key", "aws_region_name")) {
+        if (params.get(k) instanceof String s) {
+          aws.put(k, s);
+        }
+      }
+      if (!secrets.addDeployment(id, name, model, apiBase, apiKey, info, aws)) {
         return errors.shapeA(
             500,
             "{'error': 'Failed to add model to db. Check your server logs for more details.'}",
@@ -169,7 +217,7 @@ final class DeploymentEndpoints {
             "model");
       }
       StoredSecrets.Value v = group.get((int) (turn.getAndIncrement() % group.size()));
-      Object[] r = callUpstream(v, "POST", "/chat/completions", Answer.write(call.body()));
+      Object[] r = callUpstream(secrets, v, "POST", "/chat/completions", Answer.write(call.body()));
       int status = (Integer) r[0];
       if (status == 200) {
         try {
@@ -180,7 +228,9 @@ final class DeploymentEndpoints {
       }
       return errors.shapeA(
           status == 0 ? 500 : status,
-          "litellm.AuthenticationError: OpenAIException - upstream answered HTTP "
+          "litellm.AuthenticationError: "
+              + (v.bedrock() ? "BedrockException" : "OpenAIException")
+              + " - upstream answered HTTP "
               + status
               + " for deployment "
               + v.id,

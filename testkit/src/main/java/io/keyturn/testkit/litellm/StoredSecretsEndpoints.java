@@ -83,16 +83,19 @@ final class StoredSecretsEndpoints {
           continue;
         }
         Map<String, Object> e = new LinkedHashMap<>();
-        e.put("model", "openai/" + v.name);
+        e.put("model", v.bedrock() ? v.litellmModel : "openai/" + v.name);
         e.put("model_id", v.id);
         if (v.callsUpstream() && secrets.healthy(v)) {
-          Object[] r = DeploymentEndpoints.callUpstream(v, "GET", "/models", null);
+          Object[] r = DeploymentEndpoints.callUpstream(secrets, v, "GET", "/models", null);
           if ((Integer) r[0] == 200) {
             healthy.add(e);
           } else {
             e.put(
                 "error",
-                "litellm.AuthenticationError: OpenAIException - upstream answered HTTP " + r[0]);
+                "litellm.AuthenticationError: "
+                    + (v.bedrock() ? "BedrockException" : "OpenAIException")
+                    + " - upstream answered HTTP "
+                    + r[0]);
             unhealthy.add(e);
           }
         } else if (secrets.healthy(v)) {
