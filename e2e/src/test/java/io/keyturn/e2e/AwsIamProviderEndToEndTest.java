@@ -306,5 +306,9 @@ class AwsIamProviderEndToEndTest extends OnE2eStack {
     assertThat(keys("nouser-real")).containsExactly(old.accessKeyId());
     assertThat(callerArn(old.accessKeyId(), old.secretAccessKey())).endsWith("/nouser-real");
     assertThat(chat(group)).isEqualTo(200);
+
+    // what the rotation's safety rests on: once a deployment's key is deleted, requests fail
+    iam.deleteAccessKey(b -> b.userName("nouser-real").accessKeyId(old.accessKeyId()));
+    assertThat(chat(group)).as("a deployment whose key is deleted fails").isEqualTo(401);
   }
 }
