@@ -41,7 +41,8 @@ final class DeploymentEndpoints {
     return List.of(
         new ModelNew(table, errors, secrets),
         new ModelDelete(table, errors, secrets),
-        new ChatCompletions(table, errors, secrets));
+        new ChatCompletions(
+            table, errors, secrets, new io.keyturn.testkit.litellm.ChatCompletions(table, errors)));
   }
 
   /**
@@ -189,32 +190,32 @@ final class DeploymentEndpoints {
     }
   }
 
+  /**
+   * The proxy's chat route: a model group with stored deployments that call an upstream is routed
+   * to them; any other model is the emulator's own answer ({@code plain}). One endpoint owns the
+   * route, since the first endpoint serving a route answers it.
+   */
   static final class ChatCompletions extends RoutedEndpoint {
     private final StoredSecrets secrets;
+    private final RoutedEndpoint plain;
     private final AtomicLong turn = new AtomicLong();
 
-    ChatCompletions(KeyTable table, ProxyErrors errors, StoredSecrets secrets) {
+    ChatCompletions(
+        KeyTable table, ProxyErrors errors, StoredSecrets secrets, RoutedEndpoint plain) {
       super(table, errors, "POST", "/v1/chat/completions", "/chat/completions");
       this.secrets = secrets;
+      this.plain = plain;
     }
 
     @Override
     public Answer answer(Call call) {
       if (!(call.body().get("model") instanceof String model)) {
-        return errors.shapeA(
-            400, "Invalid model name passed in model=None", "invalid_request_error", "model");
+        return plain.answer(call);
       }
       List<StoredSecrets.Value> group =
           secrets.group(model).stream().filter(StoredSecrets.Value::callsUpstream).toList();
       if (group.isEmpty()) {
-        return errors.shapeA(
-            400,
-            "Invalid model name passed in model="
-                + model
-                + ". Call `/v1/models` to view available"
-                + " models for your key.",
-            "invalid_request_error",
-            "model");
+        return plain.answer(call);
       }
       StoredSecrets.Value v = group.get((int) (turn.getAndIncrement() % group.size()));
       Object[] r = callUpstream(secrets, v, "POST", "/chat/completions", Answer.write(call.body()));

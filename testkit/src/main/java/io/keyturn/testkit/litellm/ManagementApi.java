@@ -48,8 +48,7 @@ final class ManagementApi {
                 new KeyBlock(table, errors),
                 new KeyList(table, errors, auth),
                 new KeyAliases(table, errors),
-                new KeyRegenerate(table, errors, auth, licensed, secrets),
-                new ChatCompletions(table, errors)));
+                new KeyRegenerate(table, errors, auth, licensed, secrets)));
     all.addAll(StoredSecretsEndpoints.all(table, errors, secrets));
     all.addAll(DeploymentEndpoints.all(table, errors, secrets));
     this.endpoints = List.copyOf(all);
