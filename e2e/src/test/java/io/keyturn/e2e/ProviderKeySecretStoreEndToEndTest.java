@@ -12,6 +12,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -267,5 +268,110 @@ class ProviderKeySecretStoreEndToEndTest extends OnE2eStack {
     String history = client.fetchHistory("provider-key/" + GROUP).toJson(false);
     assertThat(history).doesNotContain(now).doesNotContain(old[0]);
     assertThat(r.out() + r.err()).doesNotContain(now).doesNotContain(old[0]);
+  }
+
+  static JsonNode status(String rotation) throws Exception {
+    Cli.Result r = keyturn("provider-status", rotation, "--json");
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    return JSON.readTree(r.out());
+  }
+
+  static JsonNode awaitPhase(String rotation, String phase) throws Exception {
+    long end = System.currentTimeMillis() + 90_000;
+    JsonNode s = null;
+    while (System.currentTimeMillis() < end) {
+      try {
+        s = status(rotation);
+        if (phase.equals(s.path("phase").asText())) {
+          return s;
+        }
+      } catch (AssertionError notYet) {
+        // the workflow is starting
+      }
+      Thread.sleep(300);
+    }
+    throw new AssertionError(rotation + " never reached " + phase + "; last: " + s);
+  }
+
+  @Test
+  void aRollbackInTheGracePutsTheOldKeyBackInVaultAndRevokesTheNewOneAfterTheCache()
+      throws Exception {
+    String name = "OPENAI_API_KEY_RB";
+    String group = "gpt-vault-rollback";
+    String[] old = serviceAccountKey("keyturn-" + group + "-0123456789ab");
+    HttpResponse<String> w =
+        send(
+            bao.address() + "/v1/secret/data/" + name,
+            "POST",
+            "X-Vault-Token",
+            bao.rootToken(),
+            Map.of("data", Map.of("key", old[0])));
+    assertThat(w.statusCode()).as(w.body()).isEqualTo(200);
+    assertThat(
+            viaProxy(
+                    "POST",
+                    "/model/new",
+                    Map.of(
+                        "model_name",
+                        group,
+                        "litellm_params",
+                        Map.of(
+                            "model",
+                            "openai/gpt-4o-mini",
+                            "api_base",
+                            upstream.apiBase(),
+                            "api_key",
+                            "os.environ/" + name),
+                        "model_info",
+                        Map.of("id", "vault-rb")))
+                .statusCode())
+        .isEqualTo(200);
+    Path f =
+        file(
+            "rb.yaml",
+            Files.readString(yaml("rb", "10m"))
+                .replace("modelGroup: " + GROUP, "modelGroup: " + group)
+                .replace("name: " + NAME, "name: " + name));
+    List<String> accountsBefore = upstream.serviceAccounts();
+    String rotation = "provider-key/" + group;
+
+    assertThat(keyturn("rotate-provider", "-f", f.toString(), "rb").exit()).isZero();
+    JsonNode s = awaitPhase(rotation, "IN_GRACE");
+    assertThat(s.path("newDeployment").isNull()).as(s.toString()).isTrue();
+    assertThat(upstream.serviceAccounts()).hasSize(accountsBefore.size() + 1);
+
+    Cli.Result rb = keyturn("rollback-provider", rotation);
+    assertThat(rb.exit()).as(rb.out() + rb.err()).isZero();
+    assertThat(rb.out()).contains("the store(s) get the old key back");
+    s = awaitPhase(rotation, "ROLLED_BACK");
+    assertThat(s.path("detail").asText())
+        .contains("rollback asked by")
+        .contains("holds the old key")
+        .contains("was revoked at the provider")
+        .contains("the old key was never revoked");
+    String held =
+        JSON.readTree(
+                send(
+                        bao.address() + "/v1/secret/data/" + name,
+                        "GET",
+                        "X-Vault-Token",
+                        bao.rootToken(),
+                        null)
+                    .body())
+            .path("data")
+            .path("data")
+            .path("key")
+            .asText();
+    assertThat(held).isEqualTo(old[0]);
+    assertThat(upstream.isLive(old[0])).isTrue();
+    assertThat(upstream.serviceAccounts()).as("the new account is gone").isEqualTo(accountsBefore);
+    int ok =
+        viaProxy(
+                "POST",
+                "/v1/chat/completions",
+                Map.of(
+                    "model", group, "messages", List.of(Map.of("role", "user", "content", "hi"))))
+            .statusCode();
+    assertThat(ok).isEqualTo(200);
   }
 }
