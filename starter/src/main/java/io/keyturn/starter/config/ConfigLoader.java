@@ -477,9 +477,10 @@ public final class ConfigLoader {
               f,
               at + ".grace",
               "provider key '" + p.id() + "': " + grace + ".",
-              "make grace longer than secretStore.proxyCache (e.g. 25h for LiteLLM's default 24h"
-                  + " cache), or lower the proxy's cache (HCP_VAULT_REFRESH_INTERVAL,"
-                  + " SECRET_MANAGER_REFRESH_INTERVAL) and set proxyCache to match."));
+              "make grace longer than secretStore.proxyCache (e.g. 25h for LiteLLM's defaults, a"
+                  + " 24h secret cache and a 30s model sync), or lower the proxy's cache"
+                  + " (HCP_VAULT_REFRESH_INTERVAL, SECRET_MANAGER_REFRESH_INTERVAL) and set"
+                  + " proxyCache to match."));
     }
     if (!p.overlap().isZero()) {
       problems.add(

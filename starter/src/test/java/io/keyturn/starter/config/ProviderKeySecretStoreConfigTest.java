@@ -48,13 +48,13 @@ class ProviderKeySecretStoreConfigTest {
   }
 
   @Test
-  void theDefaultGraceIsNotLongerThanLiteLlmsDefaultCacheAndIsRefused() throws Exception {
+  void theDefaultGraceIsNotLongerThanLiteLlmsDefaultCacheAndSyncAndIsRefused() throws Exception {
     assertThatThrownBy(() -> ConfigLoader.loadProviderKeys(write(VAULT)))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("providerKeys[0].grace")
         .hasMessageContaining("provider key 'chat'")
         .hasMessageContaining(
-            "the grace period (1d) is not longer than the proxy's secret cache (1d)")
+            "the grace period (1d) is not longer than the proxy's secret cache (1d30s)")
         .hasMessageContaining("make grace longer than secretStore.proxyCache");
   }
 
