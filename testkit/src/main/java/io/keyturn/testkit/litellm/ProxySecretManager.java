@@ -21,7 +21,8 @@ import java.util.function.Supplier;
  * hashicorp_secret_manager.py}: an {@code InMemoryCache} whose default TTL is {@code
  * HCP_VAULT_REFRESH_INTERVAL}, else {@code SECRET_MANAGER_REFRESH_INTERVAL}, 86400 s), so a key
  * rotated in the store reaches requests only once that entry expires. A name the store lacks is not
- * cached, and the request goes out without a key.
+ * cached, and the request goes out without a key. (LiteLLM 1.106 resolves it at each model sync
+ * instead, every 30 s, which adds up to that much; the emulator does not model the sync.)
  */
 public final class ProxySecretManager {
   /** Reads one secret's current value; empty when the store has none. */
