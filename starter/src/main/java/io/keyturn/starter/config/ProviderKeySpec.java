@@ -1,6 +1,7 @@
 package io.keyturn.starter.config;
 
 import io.keyturn.workflows.model.ProviderKeyRequest;
+import io.keyturn.workflows.model.ProxySecretStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -19,9 +20,16 @@ public record ProviderKeySpec(
     String project,
     Duration overlap,
     Duration grace,
-    Duration keyDeadline) {
+    Duration keyDeadline,
+    ProxySecretStore secretStore) {
 
+  /** An entry without {@code secretStore:} (the proxy stores the key with its deployment). */
   static ProviderKeySpec of(Path f, KeyturnFile.ProviderKeyEntry e) {
+    return of(f, e, null);
+  }
+
+  /** An entry whose proxy reads the key from {@code secretStore} (checked by the loader). */
+  static ProviderKeySpec of(Path f, KeyturnFile.ProviderKeyEntry e, ProxySecretStore secretStore) {
     return new ProviderKeySpec(
         e.id(),
         f,
@@ -31,7 +39,8 @@ public record ProviderKeySpec(
         e.project(),
         e.overlap(),
         e.grace(),
-        e.keyDeadline());
+        e.keyDeadline(),
+        secretStore);
   }
 
   public String workflowId() {
@@ -45,6 +54,15 @@ public record ProviderKeySpec(
       settings.put("project", project);
     }
     return new ProviderKeyRequest(
-        id, gateway, modelGroup, provider, settings, overlap, grace, keyDeadline, requestedBy);
+        id,
+        gateway,
+        modelGroup,
+        provider,
+        settings,
+        overlap,
+        grace,
+        keyDeadline,
+        requestedBy,
+        secretStore);
   }
 }

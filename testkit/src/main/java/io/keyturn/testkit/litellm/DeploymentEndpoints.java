@@ -23,9 +23,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code POST /model/delete} ({@code {"id"}}): {@code {"message": "Model: ID deleted
  *       successfully"}}; an unknown id is a 400 whose message is the repr of {@code {'error':
  *       'Model with id=ID not found in db'}}, type {@code auth_error}.
- *   <li>{@code POST /v1/chat/completions} (and {@code /chat/completions}): picks a deployment of
- *       the body's {@code model} in turn and calls its {@code api_base}'s {@code /chat/completions}
- *       with its stored key; the provider's refusal comes back as a 401.
+ *   <li>{@code POST /v1/chat/completions} (and {@code /chat/completions}), for a model group with
+ *       such deployments (reached through the virtual-key {@code ChatCompletions}): picks a
+ *       deployment of the body's {@code model} in turn and calls its {@code api_base}'s {@code
+ *       /chat/completions} with its stored key (an {@code os.environ/NAME} key through the {@link
+ *       ProxySecretManager}, cached as LiteLLM caches it); the provider's refusal comes back as a
+ *       401.
  * </ul>
  */
 final class DeploymentEndpoints {
@@ -35,20 +38,24 @@ final class DeploymentEndpoints {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   static List<Endpoint> all(KeyTable table, ProxyErrors errors, StoredSecrets secrets) {
-    return List.of(
-        new ModelNew(table, errors, secrets),
-        new ModelDelete(table, errors, secrets),
-        new ChatCompletions(table, errors, secrets));
+    return List.of(new ModelNew(table, errors, secrets), new ModelDelete(table, errors, secrets));
   }
 
-  /** Calls the deployment's provider with its key; returns the HTTP status and body. */
-  static Object[] callUpstream(StoredSecrets.Value v, String method, String path, String body) {
+  /**
+   * Calls the deployment's provider with its key (an {@code os.environ/NAME} key as the proxy's
+   * secret manager resolves it now); returns the HTTP status and body.
+   */
+  static Object[] callUpstream(
+      StoredSecrets secrets, StoredSecrets.Value v, String method, String path, String body) {
     try {
+      String key = secrets.apiKey(v);
       HttpRequest.Builder b =
           HttpRequest.newBuilder(URI.create(v.apiBase + path))
               .timeout(Duration.ofSeconds(10))
-              .header("Authorization", "Bearer " + v.apiKey)
               .header("content-type", "application/json");
+      if (key != null) {
+        b = b.header("Authorization", "Bearer " + key);
+      }
       b = method.equals("POST") ? b.POST(HttpRequest.BodyPublishers.ofString(body)) : b.GET();
       HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
       return new Object[] {r.statusCode(), r.body()};
@@ -150,6 +157,11 @@ final class DeploymentEndpoints {
       this.secrets = secrets;
     }
 
+    /** Whether {@code model} has a stored deployment that calls an upstream. */
+    boolean routes(String model) {
+      return secrets.group(model).stream().anyMatch(StoredSecrets.Value::callsUpstream);
+    }
+
     @Override
     public Answer answer(Call call) {
       if (!(call.body().get("model") instanceof String model)) {
@@ -169,7 +181,7 @@ final class DeploymentEndpoints {
             "model");
       }
       StoredSecrets.Value v = group.get((int) (turn.getAndIncrement() % group.size()));
-      Object[] r = callUpstream(v, "POST", "/chat/completions", Answer.write(call.body()));
+      Object[] r = callUpstream(secrets, v, "POST", "/chat/completions", Answer.write(call.body()));
       int status = (Integer) r[0];
       if (status == 200) {
         try {

@@ -86,7 +86,7 @@ final class StoredSecretsEndpoints {
         e.put("model", "openai/" + v.name);
         e.put("model_id", v.id);
         if (v.callsUpstream() && secrets.healthy(v)) {
-          Object[] r = DeploymentEndpoints.callUpstream(v, "GET", "/models", null);
+          Object[] r = DeploymentEndpoints.callUpstream(secrets, v, "GET", "/models", null);
           if ((Integer) r[0] == 200) {
             healthy.add(e);
           } else {
