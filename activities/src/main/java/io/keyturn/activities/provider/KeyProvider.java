@@ -22,6 +22,15 @@ public interface KeyProvider {
   /** A new key named {@code name}; idempotent by name (an earlier attempt's key is replaced). */
   Created create(Map<String, String> settings, String name);
 
+  /**
+   * The provider's ids and names of the keys it holds for {@code settings} (an OpenAI project's
+   * service accounts), so a rotation can find the keys Keyturn named earlier. Read-only. Empty for
+   * a provider that cannot list (keys made by a person).
+   */
+  default Map<String, String> namesById(Map<String, String> settings) {
+    return Map.of();
+  }
+
   /** Revokes the key {@code providerId}; true if it was revoked now, false if already gone. */
   boolean revoke(Map<String, String> settings, String providerId);
 

@@ -301,6 +301,21 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
   }
 
   @Override
+  public List<String> earlierKeys(ProviderKeyRequest req, String newKeyId) {
+    List<String> out = new ArrayList<>();
+    provider(req)
+        .namesById(req.settings())
+        .forEach(
+            (id, name) -> {
+              if (!id.equals(newKeyId) && req.namesKeyOfThisGroup(name)) {
+                out.add(id);
+              }
+            });
+    log.info("earlier keys of model group '{}' at {}: {}", req.modelGroup(), req.provider(), out);
+    return out;
+  }
+
+  @Override
   public String revokeKey(ProviderKeyRequest req, String providerId) {
     KeyProvider p = provider(req);
     if (!p.automated()) {

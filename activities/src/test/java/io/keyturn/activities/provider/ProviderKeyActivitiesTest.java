@@ -168,6 +168,17 @@ class ProviderKeyActivitiesTest {
   }
 
   @Test
+  void earlierKeysAreTheKeysKeyturnNamedForThisGroupOtherThanTheNewOne() {
+    ProviderKeyRequest req = request("openai", "g");
+    ProviderKey older = acts.createKey(req, req.keyName("0123456789ab"));
+    acts.createKey(req, "keyturn-g-mini-0123456789ab"); // another group's
+    acts.createKey(req, "made-by-hand");
+    ProviderKey next = acts.createKey(req, req.keyName("ba9876543210"));
+    assertThat(acts.earlierKeys(req, next.providerId())).containsExactly(older.providerId());
+    assertThat(acts.earlierKeys(request("manual", "g"), null)).isEmpty();
+  }
+
+  @Test
   void aKeyTheProviderDidNotIssueIsRefusedWithoutItsValue() {
     String value = "sk-proj-not-issued-" + "y".repeat(20);
     ProviderKey k = acts.describeProvided(keyring.seal(value));

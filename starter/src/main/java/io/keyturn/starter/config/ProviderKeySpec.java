@@ -1,6 +1,7 @@
 package io.keyturn.starter.config;
 
 import io.keyturn.workflows.model.ProviderKeyRequest;
+import io.keyturn.workflows.model.ProxySecretStore;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -24,9 +25,16 @@ public record ProviderKeySpec(
     String endpoint,
     Duration overlap,
     Duration grace,
-    Duration keyDeadline) {
+    Duration keyDeadline,
+    ProxySecretStore secretStore) {
 
+  /** An entry without {@code secretStore:} (the proxy stores the key with its deployment). */
   static ProviderKeySpec of(Path f, KeyturnFile.ProviderKeyEntry e) {
+    return of(f, e, null);
+  }
+
+  /** An entry whose proxy reads the key from {@code secretStore} (checked by the loader). */
+  static ProviderKeySpec of(Path f, KeyturnFile.ProviderKeyEntry e, ProxySecretStore secretStore) {
     return new ProviderKeySpec(
         e.id(),
         f,
@@ -39,7 +47,8 @@ public record ProviderKeySpec(
         e.endpoint(),
         e.overlap(),
         e.grace(),
-        e.keyDeadline());
+        e.keyDeadline(),
+        secretStore);
   }
 
   public String workflowId() {
@@ -55,7 +64,16 @@ public record ProviderKeySpec(
     put(settings, "region", region);
     put(settings, "endpoint", endpoint);
     return new ProviderKeyRequest(
-        id, gateway, modelGroup, provider, settings, overlap, grace, keyDeadline, requestedBy);
+        id,
+        gateway,
+        modelGroup,
+        provider,
+        settings,
+        overlap,
+        grace,
+        keyDeadline,
+        requestedBy,
+        secretStore);
   }
 
   private static void put(Map<String, String> settings, String key, String value) {

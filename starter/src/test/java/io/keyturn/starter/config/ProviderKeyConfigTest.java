@@ -102,6 +102,21 @@ class ProviderKeyConfigTest {
   }
 
   @Test
+  void awsIamThroughASecretStoreIsRefused() throws Exception {
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.loadProviderKeys(
+                    write(
+                        BEDROCK
+                            + "    grace: 25h\n    secretStore:\n      destinations:\n"
+                            + "        - {type: vault-kv2, name: BEDROCK_KEY, pathPrefix: /}\n")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("providerKeys[0].secretStore")
+        .hasMessageContaining("an aws-iam key is a pair")
+        .hasMessageContaining("remove secretStore");
+  }
+
+  @Test
   void oneEntryPerModelGroup() throws Exception {
     assertThatThrownBy(
             () ->

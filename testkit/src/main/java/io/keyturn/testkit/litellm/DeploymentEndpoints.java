@@ -24,11 +24,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code POST /model/delete} ({@code {"id"}}): {@code {"message": "Model: ID deleted
  *       successfully"}}; an unknown id is a 400 whose message is the repr of {@code {'error':
  *       'Model with id=ID not found in db'}}, type {@code auth_error}.
- *   <li>{@code POST /v1/chat/completions} (and {@code /chat/completions}): picks a deployment of
- *       the body's {@code model} in turn and calls its {@code api_base}'s {@code /chat/completions}
- *       with its stored key; the provider's refusal comes back as a 401. A {@code bedrock/...}
- *       deployment stored with {@code aws_access_key_id}, {@code aws_secret_access_key} and {@code
- *       aws_region_name} (LiteLLM's static-key form) calls the {@link BedrockStandIn} instead.
+ *   <li>{@code POST /v1/chat/completions} (and {@code /chat/completions}), for a model group with
+ *       such deployments (reached through the virtual-key {@code ChatCompletions}): picks a
+ *       deployment of the body's {@code model} in turn and calls its {@code api_base}'s {@code
+ *       /chat/completions} with its stored key (an {@code os.environ/NAME} key through the {@link
+ *       ProxySecretManager}, cached as LiteLLM caches it); the provider's refusal comes back as a
+ *       401. A {@code bedrock/...} deployment stored with {@code aws_access_key_id}, {@code
+ *       aws_secret_access_key} and {@code aws_region_name} (LiteLLM's static-key form) calls the
+ *       {@link BedrockStandIn} instead.
  * </ul>
  */
 final class DeploymentEndpoints {
@@ -38,23 +41,41 @@ final class DeploymentEndpoints {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   static List<Endpoint> all(KeyTable table, ProxyErrors errors, StoredSecrets secrets) {
-    return List.of(
-        new ModelNew(table, errors, secrets),
-        new ModelDelete(table, errors, secrets),
-        new ChatCompletions(
-            table, errors, secrets, new io.keyturn.testkit.litellm.ChatCompletions(table, errors)));
+    return List.of(new ModelNew(table, errors, secrets), new ModelDelete(table, errors, secrets));
   }
 
   /**
-   * Calls the deployment's provider with its key; returns the HTTP status and body. A Bedrock
-   * deployment is the {@link BedrockStandIn}: its stored access key asked at STS, and a canned
-   * completion when STS accepts it.
+   * Calls the deployment's provider with its key (an {@code os.environ/NAME} key as the proxy's
+   * secret manager resolves it now); returns the HTTP status and body. A Bedrock deployment is the
+   * {@link BedrockStandIn}: its stored access key asked at STS, and a canned completion when STS
+   * accepts it.
    */
   static Object[] callUpstream(
       StoredSecrets secrets, StoredSecrets.Value v, String method, String path, String body) {
-    if (!v.bedrock()) {
-      return callUpstream(v, method, path, body);
+    if (v.bedrock()) {
+      return callBedrock(secrets, v);
     }
+    try {
+      String key = secrets.apiKey(v);
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(URI.create(v.apiBase + path))
+              .timeout(Duration.ofSeconds(10))
+              .header("content-type", "application/json");
+      if (key != null) {
+        b = b.header("Authorization", "Bearer " + key);
+      }
+      b = method.equals("POST") ? b.POST(HttpRequest.BodyPublishers.ofString(body)) : b.GET();
+      HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      return new Object[] {r.statusCode(), r.body()};
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Object[] {0, "interrupted"};
+    } catch (Exception e) {
+      return new Object[] {0, e.getClass().getSimpleName()};
+    }
+  }
+
+  private static Object[] callBedrock(StoredSecrets secrets, StoredSecrets.Value v) {
     String sts = secrets.bedrockSts;
     if (sts == null) {
       return new Object[] {0, "no STS endpoint for Bedrock deployments (bedrockStsEndpoint)"};
@@ -83,24 +104,6 @@ final class DeploymentEndpoints {
                 "finish_reason",
                 "stop")));
     return new Object[] {200, Answer.write(answer)};
-  }
-
-  static Object[] callUpstream(StoredSecrets.Value v, String method, String path, String body) {
-    try {
-      HttpRequest.Builder b =
-          HttpRequest.newBuilder(URI.create(v.apiBase + path))
-              .timeout(Duration.ofSeconds(10))
-              .header("Authorization", "Bearer " + v.apiKey)
-              .header("content-type", "application/json");
-      b = method.equals("POST") ? b.POST(HttpRequest.BodyPublishers.ofString(body)) : b.GET();
-      HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
-      return new Object[] {r.statusCode(), r.body()};
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return new Object[] {0, "interrupted"};
-    } catch (Exception e) {
-      return new Object[] {0, e.getClass().getSimpleName()};
-    }
   }
 
   static final class ModelNew extends RoutedEndpoint {
@@ -190,32 +193,37 @@ final class DeploymentEndpoints {
     }
   }
 
-  /**
-   * The proxy's chat route: a model group with stored deployments that call an upstream is routed
-   * to them; any other model is the emulator's own answer ({@code plain}). One endpoint owns the
-   * route, since the first endpoint serving a route answers it.
-   */
   static final class ChatCompletions extends RoutedEndpoint {
     private final StoredSecrets secrets;
-    private final RoutedEndpoint plain;
     private final AtomicLong turn = new AtomicLong();
 
-    ChatCompletions(
-        KeyTable table, ProxyErrors errors, StoredSecrets secrets, RoutedEndpoint plain) {
+    ChatCompletions(KeyTable table, ProxyErrors errors, StoredSecrets secrets) {
       super(table, errors, "POST", "/v1/chat/completions", "/chat/completions");
       this.secrets = secrets;
-      this.plain = plain;
+    }
+
+    /** Whether {@code model} has a stored deployment that calls an upstream. */
+    boolean routes(String model) {
+      return secrets.group(model).stream().anyMatch(StoredSecrets.Value::callsUpstream);
     }
 
     @Override
     public Answer answer(Call call) {
       if (!(call.body().get("model") instanceof String model)) {
-        return plain.answer(call);
+        return errors.shapeA(
+            400, "Invalid model name passed in model=None", "invalid_request_error", "model");
       }
       List<StoredSecrets.Value> group =
           secrets.group(model).stream().filter(StoredSecrets.Value::callsUpstream).toList();
       if (group.isEmpty()) {
-        return plain.answer(call);
+        return errors.shapeA(
+            400,
+            "Invalid model name passed in model="
+                + model
+                + ". Call `/v1/models` to view available"
+                + " models for your key.",
+            "invalid_request_error",
+            "model");
       }
       StoredSecrets.Value v = group.get((int) (turn.getAndIncrement() % group.size()));
       Object[] r = callUpstream(secrets, v, "POST", "/chat/completions", Answer.write(call.body()));

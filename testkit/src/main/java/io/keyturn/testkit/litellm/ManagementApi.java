@@ -48,7 +48,11 @@ final class ManagementApi {
                 new KeyBlock(table, errors),
                 new KeyList(table, errors, auth),
                 new KeyAliases(table, errors),
-                new KeyRegenerate(table, errors, auth, licensed, secrets)));
+                new KeyRegenerate(table, errors, auth, licensed, secrets),
+                new ChatCompletions(
+                    table,
+                    errors,
+                    new DeploymentEndpoints.ChatCompletions(table, errors, secrets))));
     all.addAll(StoredSecretsEndpoints.all(table, errors, secrets));
     all.addAll(DeploymentEndpoints.all(table, errors, secrets));
     this.endpoints = List.copyOf(all);

@@ -101,6 +101,18 @@ final class StoredSecrets {
     }
   }
 
+  /** How an {@code os.environ/NAME} api_key becomes a key; none: the value as stored. */
+  private volatile java.util.function.Function<String, String> keyResolver = k -> k;
+
+  void resolveKeysWith(java.util.function.Function<String, String> resolver) {
+    this.keyResolver = resolver;
+  }
+
+  /** The key a request through deployment {@code v} goes out with now. */
+  String apiKey(Value v) {
+    return keyResolver.apply(v.apiKey);
+  }
+
   /** The master key the running process authenticates with. */
   String runningMaster() {
     return runningMaster;
