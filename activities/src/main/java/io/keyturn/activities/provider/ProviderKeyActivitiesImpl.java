@@ -9,6 +9,7 @@ import io.keyturn.workflows.ProviderKeyFailures;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.WorkerKeyring;
+import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.ProviderDeployment;
 import io.keyturn.workflows.model.ProviderKey;
 import io.keyturn.workflows.model.ProviderKeyRequest;
@@ -145,7 +146,10 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
     KeyProvider p = provider(req);
     KeyProvider.Created c = p.create(req.settings(), name);
     ProviderKey k =
-        new ProviderKey(KeyMaterial.ref(c.value()), keyring.seal(c.value()), c.providerId());
+        new ProviderKey(
+            new KeyRef(KeyMaterial.tokenHash(c.value()), c.display()),
+            keyring.seal(c.value()),
+            c.providerId());
     log.info("created provider key {} ({}) at {}", k.fingerprint(), c.providerId(), p.name());
     return k;
   }
@@ -166,6 +170,11 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
 
   @Override
   public void verifyAtProvider(ProviderKeyRequest req, String apiBase, ProviderKey key) {
+    KeyProvider p = provider(req);
+    if (p.verifyAtProvider(req.settings(), keyring.open(key.sealed()))) {
+      log.info("{} accepted key {}", p.name(), key.fingerprint());
+      return;
+    }
     String base = apiBase == null ? "https://api.openai.com/v1" : apiBase;
     Reply r;
     try {
@@ -208,7 +217,7 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
     if (like.apiBase() != null) {
       params.put("api_base", like.apiBase());
     }
-    params.put("api_key", keyring.open(key.sealed()));
+    params.putAll(provider(req).litellmParams(req.settings(), keyring.open(key.sealed())));
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("id", id);
     info.put("keyturn_rotation", req.workflowId());

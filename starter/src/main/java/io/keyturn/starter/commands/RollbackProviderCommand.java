@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
     description = {
       "Rolls a provider-key rotation back while both deployments serve (phase OVERLAP, before the"
           + " old deployment is removed): the new deployment is deleted, the new key revoked at the"
-          + " provider (provider openai; manual: you are told to revoke it), the old deployment"
+          + " provider (provider openai or aws-iam; manual: you are told to revoke it), the old deployment"
           + " keeps serving with the old key."
     },
     footerHeading = "%nExamples:%n",

@@ -482,6 +482,18 @@ public final class ConfigLoader {
                   + " (HCP_VAULT_REFRESH_INTERVAL, SECRET_MANAGER_REFRESH_INTERVAL) and set"
                   + " proxyCache to match."));
     }
+    if ("aws-iam".equals(p.provider())) {
+      problems.add(
+          new ConfigProblem(
+              f,
+              at + ".secretStore",
+              "provider key '"
+                  + p.id()
+                  + "': an aws-iam key is a pair (access key id and secret), and secretStore"
+                  + " publishes one value the proxy reads as api_key.",
+              "remove secretStore: aws-iam keys are rotated through dual deployments, whose"
+                  + " aws_access_key_id and aws_secret_access_key the proxy stores encrypted."));
+    }
     if (!p.overlap().isZero()) {
       problems.add(
           new ConfigProblem(

@@ -9,7 +9,9 @@ import java.util.Map;
 
 /**
  * One {@code providerKeys:} entry of keyturn.yaml, checked: the proxy, the model group whose
- * deployments carry the provider key, where new keys come from, and the timings.
+ * deployments carry the provider key, where new keys come from (with that provider's settings:
+ * {@code project} for openai; {@code iamUser}, {@code region}, {@code endpoint} for aws-iam), and
+ * the timings.
  */
 public record ProviderKeySpec(
     String id,
@@ -18,6 +20,9 @@ public record ProviderKeySpec(
     String modelGroup,
     String provider,
     String project,
+    String iamUser,
+    String region,
+    String endpoint,
     Duration overlap,
     Duration grace,
     Duration keyDeadline,
@@ -37,6 +42,9 @@ public record ProviderKeySpec(
         e.modelGroup(),
         e.provider(),
         e.project(),
+        e.iamUser(),
+        e.region(),
+        e.endpoint(),
         e.overlap(),
         e.grace(),
         e.keyDeadline(),
@@ -50,9 +58,11 @@ public record ProviderKeySpec(
   /** The rotation this entry asks for. */
   public ProviderKeyRequest request(String requestedBy) {
     Map<String, String> settings = new LinkedHashMap<>();
-    if (project != null) {
-      settings.put("project", project);
-    }
+    // the provider's own settings, by the names its class reads (OpenAiProvider.PROJECT, ...)
+    put(settings, "project", project);
+    put(settings, "iamUser", iamUser);
+    put(settings, "region", region);
+    put(settings, "endpoint", endpoint);
     return new ProviderKeyRequest(
         id,
         gateway,
@@ -64,5 +74,11 @@ public record ProviderKeySpec(
         keyDeadline,
         requestedBy,
         secretStore);
+  }
+
+  private static void put(Map<String, String> settings, String key, String value) {
+    if (value != null) {
+      settings.put(key, value);
+    }
   }
 }

@@ -281,6 +281,14 @@ public final class LiteLlmEmulator implements AutoCloseable {
   }
 
   /**
+   * Where stored {@code bedrock/...} deployments check their access key: STS at {@code url}
+   * (moto's, with auth enforced). Until set, such a deployment does not answer.
+   */
+  public void bedrockStsEndpoint(String url) {
+    api.secrets().bedrockSts = java.util.Objects.requireNonNull(url, "url");
+  }
+
+  /**
    * A fault: the stored model {@code name} fails its health check from the next restart until the
    * one after it (its params still decrypt).
    */

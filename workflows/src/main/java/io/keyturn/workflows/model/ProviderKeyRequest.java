@@ -8,11 +8,11 @@ import java.util.Objects;
  * One rotation of the upstream provider key behind a LiteLLM model group, as declared under {@code
  * providerKeys:} in keyturn.yaml: the proxy ({@code gateway}), the {@code model_name} whose
  * deployments call the provider ({@code modelGroup}), where the new key comes from ({@code
- * provider}: {@code manual} or {@code openai}) with that provider's non-secret {@code settings} (an
- * OpenAI project id), how long both deployments serve before the old one goes ({@code overlap}),
- * the grace before the old key is revoked, and how long a {@code manual} rotation waits for its key
- * ({@code keyDeadline}). No key value: keys come from the provider (in the worker) or sealed to the
- * worker ({@code keyturn provide}).
+ * provider}: {@code manual}, {@code openai} or {@code aws-iam}) with that provider's non-secret
+ * {@code settings} (an OpenAI project id; an IAM user and region), how long both deployments serve
+ * before the old one goes ({@code overlap}), the grace before the old key is revoked, and how long
+ * a {@code manual} rotation waits for its key ({@code keyDeadline}). No key value: keys come from
+ * the provider (in the worker) or sealed to the worker ({@code keyturn provide}).
  *
  * <p>With {@code secretStore} set, the proxy reads the key from a secret store ({@code
  * os.environ/NAME}) and the rotation publishes there instead of adding a deployment; {@code
