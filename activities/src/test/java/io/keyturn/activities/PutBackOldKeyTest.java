@@ -116,4 +116,30 @@ class PutBackOldKeyTest {
             });
     assertThat(vaultValue("svc-mismatch")).isEqualTo(secret.deriveKey(minted.derivation()));
   }
+
+  /**
+   * {@code publishSealed}, a provider key's publish: at LiteLLM's own Vault layout ({@code
+   * secret/<NAME>#key}, what {@code os.environ/NAME} reads with {@code hashicorp_vault}), a key
+   * handed in from a file with its newline is written without it; a retry writes nothing.
+   */
+  @Test
+  void aSealedProviderKeyIsPublishedWhereTheProxyReadsItAndARetryWritesNothing() {
+    Destination v =
+        new Destination("vault-kv2", Map.of("name", "OPENAI_API_KEY_T", "pathPrefix", "/"));
+    String raw = "sk-proj-provider-key-" + "p".repeat(24);
+    KeyRef ref = KeyMaterial.ref(raw);
+    PublishReceipt r =
+        store.publishSealed(v, ref, secret.seal(raw + "\n"), "provider-key/g", "pk-1");
+    assertThat(r.written()).isTrue();
+    assertThat(r.location()).endsWith(" secret/OPENAI_API_KEY_T#key");
+    assertThat(
+            vault
+                .read(new VaultKv2Client.Secret("secret", "OPENAI_API_KEY_T", null, "key"))
+                .orElseThrow()
+                .data()
+                .get("key"))
+        .isEqualTo(raw);
+    assertThat(store.publishSealed(v, ref, secret.seal(raw), "provider-key/g", "pk-1").written())
+        .isFalse();
+  }
 }

@@ -234,6 +234,9 @@ class ProviderKeyEndToEndTest extends OnE2eStack {
     assertThat(out.path("outcome").asText()).isEqualTo("rotated");
     assertThat(failed.get()).as("failed requests during the rotation: " + failures).isZero();
     assertThat(sent.get()).isGreaterThan(20);
+    assertThat(upstream.completions())
+        .as("the requests went through the deployments to the upstream")
+        .isGreaterThanOrEqualTo(sent.get());
 
     String next = out.path("newDeployment").asText();
     assertThat(deployments(group)).containsExactly(next);

@@ -156,7 +156,8 @@ public class WorkerBeans {
   /**
    * The provider-key rotation's calls, with the providers this worker can use: {@code manual}
    * always, {@code openai} with an organization admin key (KEYTURN_OPENAI_ADMIN_KEY_FILE or
-   * KEYTURN_OPENAI_ADMIN_KEY; KEYTURN_OPENAI_ADMIN_URL for another base than api.openai.com).
+   * KEYTURN_OPENAI_ADMIN_KEY; KEYTURN_OPENAI_ADMIN_URL for another base than api.openai.com),
+   * {@code aws-iam} with the AWS SDK's default credential chain.
    */
   @Singleton
   io.keyturn.activities.provider.ProviderKeyActivitiesImpl providerKeyActivities(
@@ -174,6 +175,7 @@ public class WorkerBeans {
         keyring,
         List.of(
             new io.keyturn.activities.provider.ManualProvider(),
-            new io.keyturn.activities.provider.OpenAiProvider(http, admin, base)));
+            new io.keyturn.activities.provider.OpenAiProvider(http, admin, base),
+            new io.keyturn.activities.provider.AwsIamProvider()));
   }
 }

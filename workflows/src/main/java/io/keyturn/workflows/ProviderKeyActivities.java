@@ -49,6 +49,15 @@ public interface ProviderKeyActivities {
   /** {@code POST /model/delete}; "not found" is done. */
   String deleteDeployment(String gateway, String id);
 
+  /**
+   * Read-only: the provider ids of the keys Keyturn made earlier for this model group (an automated
+   * provider finds them by the name {@link #createKey} gave them), other than {@code newKeyId}.
+   * Empty for a provider that cannot list its keys ({@code manual}). This is how a rotation whose
+   * proxy reads the key from a secret store knows which key to revoke: the store holds the value
+   * only, and the deployments are not Keyturn's to annotate.
+   */
+  List<String> earlierKeys(ProviderKeyRequest request, String newKeyId);
+
   /** Revokes a key at the provider by its provider id; "already gone" is done. */
   String revokeKey(ProviderKeyRequest request, String providerId);
 }

@@ -1,11 +1,15 @@
 package io.keyturn.workflows;
 
+import io.keyturn.workflows.model.CurrentKey;
+import io.keyturn.workflows.model.Destination;
+import io.keyturn.workflows.model.Durations;
 import io.keyturn.workflows.model.ProviderDeployment;
 import io.keyturn.workflows.model.ProviderKey;
 import io.keyturn.workflows.model.ProviderKeyPhase;
 import io.keyturn.workflows.model.ProviderKeyRequest;
 import io.keyturn.workflows.model.ProviderKeyResult;
 import io.keyturn.workflows.model.ProviderKeyStatus;
+import io.keyturn.workflows.model.ProxySecretStore;
 import io.keyturn.workflows.model.SealedSecret;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
@@ -101,6 +105,9 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
     oldIds = old.stream().map(ProviderDeployment::id).toList();
     ProviderDeployment like = old.get(old.size() - 1);
     String nonce = Workflow.randomUUID().toString().replace("-", "").substring(0, 12);
+    if (request.throughSecretStore()) {
+      return new ThroughSecretStore().rotate(like, nonce);
+    }
 
     next = obtainKey(nonce);
 
@@ -228,7 +235,7 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
     if (!req.manual()) {
       phase(ProviderKeyPhase.CREATING_KEY, "creating a new key at " + req.provider());
       try {
-        return step.createKey(req, "keyturn-" + req.modelGroup() + "-" + nonce);
+        return step.createKey(req, req.keyName(nonce));
       } catch (ActivityFailure e) {
         throw fail(
             "creating the new key at "
@@ -278,6 +285,231 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
                 + "); provide it again before "
                 + due);
       }
+    }
+  }
+
+  /**
+   * The rotation when the proxy reads the key from secret stores ({@code api_key:
+   * os.environ/NAME}): the deployments stay as they are; the new key is published where the proxy
+   * reads it, the grace outlasts the proxy's secret cache, a health check through the proxy then
+   * proves the deployments answer (with the new key, since the cache has turned over), and only
+   * then is the old key revoked. Until then a failure or {@code keyturn rollback-provider} puts the
+   * old values back (read from the stores at the start, sealed to the worker) and revokes the new
+   * key once the proxy can no longer hold it.
+   */
+  private final class ThroughSecretStore {
+    private final SecretStoreActivities stores =
+        Workflow.newActivityStub(SecretStoreActivities.class, STEP);
+    private final SecretStoreActivities storesMustFinish =
+        Workflow.newActivityStub(SecretStoreActivities.class, MUST_FINISH);
+    private final Compensations undo = new Compensations();
+    private final List<String> locations = new ArrayList<>();
+    private boolean published;
+
+    ProviderKeyResult rotate(ProviderDeployment like, String nonce) {
+      ProxySecretStore where = req.secretStore();
+      List<CurrentKey> held = new ArrayList<>();
+      for (Destination d : where.destinations()) {
+        phase(ProviderKeyPhase.PREFLIGHT, "reading the key the proxy reads from " + d.describe());
+        CurrentKey c;
+        try {
+          stores.checkDestination(d);
+          c = stores.readCurrentKey(d);
+        } catch (ActivityFailure e) {
+          throw fail(
+              "preflight failed, nothing changed: " + RotationMessages.rootMessage(e), typeOf(e));
+        }
+        if (c == null) {
+          throw fail(
+              "preflight failed, nothing changed: "
+                  + d.describe()
+                  + " holds no key, so the proxy cannot be reading model group '"
+                  + req.modelGroup()
+                  + "' from it. Put the key the proxy uses now there first, or fix the"
+                  + " destination.",
+              RotationFailures.DESTINATION_INVALID);
+        }
+        held.add(c);
+      }
+
+      next = obtainKey(nonce);
+      phase(
+          ProviderKeyPhase.VERIFYING_AT_PROVIDER,
+          "calling the provider with the new key " + next.fingerprint() + " (list models)");
+      try {
+        step.verifyAtProvider(req, like.apiBase(), next);
+      } catch (ActivityFailure e) {
+        String cleanup = revokeNew("the provider refused it");
+        throw fail(
+            "the provider did not accept the new key "
+                + next.fingerprint()
+                + ": "
+                + RotationMessages.rootMessage(e)
+                + ". Nothing was published; the store(s) still hold the old key."
+                + cleanup,
+            ProviderKeyFailures.KEY_REJECTED);
+      }
+
+      // Registered first, so it runs last: the new key goes only when no proxy can hold it.
+      undo.add(
+          () -> {
+            if (published) {
+              phase(
+                  ProviderKeyPhase.ROLLING_BACK,
+                  "the old key is back in the store(s); waiting "
+                      + Durations.format(where.proxyCache())
+                      + " (the proxy's secret cache) before revoking the new key "
+                      + next.fingerprint());
+              Workflow.sleep(where.proxyCache());
+            }
+            return revokeNew("rolled back");
+          },
+          e ->
+              "Revoking the new key "
+                  + next.fingerprint()
+                  + " failed ("
+                  + RotationMessages.rootMessage(e)
+                  + "): revoke it at the provider yourself.");
+      String label = "pk-" + nonce;
+      try {
+        for (int i = 0; i < where.destinations().size(); i++) {
+          Destination d = where.destinations().get(i);
+          CurrentKey was = held.get(i);
+          phase(
+              ProviderKeyPhase.PUBLISHING,
+              "publishing " + next.fingerprint() + " to " + d.describe());
+          // Registered before the write: a write whose reply was lost may have landed.
+          undo.add(
+              () -> {
+                storesMustFinish.publishSealed(
+                    d, was.ref(), was.sealed(), req.workflowId(), label + "-rollback");
+                return d.describe() + " holds the old key " + was.ref().fingerprint() + " again.";
+              },
+              e ->
+                  "Putting the old key back in "
+                      + d.describe()
+                      + " failed ("
+                      + RotationMessages.rootMessage(e)
+                      + "): put "
+                      + was.ref().fingerprint()
+                      + " back there by hand.");
+          published = true;
+          stores.publishSealed(d, next.ref(), next.sealed(), req.workflowId(), label);
+          locations.add(d.describe());
+        }
+      } catch (ActivityFailure e) {
+        throw rollBack("publishing failed: " + RotationMessages.rootMessage(e));
+      }
+
+      Instant end = Instant.ofEpochMilli(Workflow.currentTimeMillis()).plus(req.grace());
+      phase(
+          ProviderKeyPhase.IN_GRACE,
+          locations
+              + " hold "
+              + next.fingerprint()
+              + "; the proxy reads it within its secret cache ("
+              + Durations.format(where.proxyCache())
+              + "), and the old key stays valid until "
+              + end
+              + ". `keyturn rollback-provider "
+              + req.workflowId()
+              + "` until then puts the old key back.");
+      Workflow.await(req.grace(), () -> rollbackBy != null);
+      if (rollbackBy != null) {
+        throw rollBack("rollback asked by " + rollbackBy);
+      }
+
+      for (String id : oldIds) {
+        phase(
+            ProviderKeyPhase.VERIFYING_THROUGH_PROXY,
+            "checking through the proxy that deployment "
+                + id
+                + " answers: its cache has turned over, so it calls with "
+                + next.fingerprint());
+        try {
+          step.verifyDeployment(req.gateway(), id);
+        } catch (ActivityFailure e) {
+          throw rollBack(
+              "deployment "
+                  + id
+                  + " did not answer through the proxy after the grace, when it calls with the new"
+                  + " key "
+                  + next.fingerprint()
+                  + " ("
+                  + RotationMessages.rootMessage(e)
+                  + "); the old key was not revoked");
+        }
+      }
+
+      String revoked = revokeOld();
+      String summary =
+          "model group '"
+              + req.modelGroup()
+              + "' now calls with "
+              + next.fingerprint()
+              + ", read by the proxy from "
+              + locations
+              + "; its deployments "
+              + oldIds
+              + " were left as they are; "
+              + revoked
+              + ".";
+      phase(ProviderKeyPhase.DONE, summary);
+      return new ProviderKeyResult(req.modelGroup(), null, next.fingerprint(), List.of(), summary);
+    }
+
+    /**
+     * The old key: an automated provider names the keys Keyturn made for this group, so the ones
+     * other than the new key are the old ones; a key made by hand (the first rotation, or {@code
+     * manual}) is revoked by a person, who confirms.
+     */
+    private String revokeOld() {
+      List<String> earlier = List.of();
+      String why = "the old key was not made by Keyturn";
+      if (!req.manual()) {
+        try {
+          earlier = step.earlierKeys(req, next.providerId());
+        } catch (ActivityFailure e) {
+          why = "the provider did not list its keys (" + RotationMessages.rootMessage(e) + ")";
+        }
+      }
+      if (!earlier.isEmpty()) {
+        phase(ProviderKeyPhase.REVOKING_OLD, "revoking the old key(s) at the provider: " + earlier);
+        for (String k : earlier) {
+          mustFinish.revokeKey(req, k);
+        }
+        return "the old key(s) " + earlier + " were revoked at the provider";
+      }
+      awaitingRevoke = true;
+      phase(
+          ProviderKeyPhase.AWAITING_REVOKE_CONFIRMATION,
+          (req.manual() ? "" : why + ": ")
+              + "revoke the old key at the provider (its console), then run `keyturn"
+              + " confirm-revoked "
+              + req.workflowId()
+              + "`. The proxy calls with "
+              + next.fingerprint()
+              + " from "
+              + locations
+              + ".");
+      Workflow.await(() -> revokedBy != null);
+      awaitingRevoke = false;
+      return "the old key was revoked at the provider (confirmed by " + revokedBy + ")";
+    }
+
+    private ApplicationFailure rollBack(String why) {
+      phase(ProviderKeyPhase.ROLLING_BACK, why + "; putting the old key back in the store(s)");
+      log.warn("provider-key rotation {} rolling back: {}", req.workflowId(), why);
+      String done = undo.unwind();
+      String text =
+          "ROLLED BACK: "
+              + why
+              + ". "
+              + done
+              + " The proxy reads the old key again when its secret cache expires; the old key"
+              + " was never revoked.";
+      phase(ProviderKeyPhase.ROLLED_BACK, text);
+      return ApplicationFailure.newNonRetryableFailure(text, ProviderKeyFailures.ROLLED_BACK);
     }
   }
 
@@ -367,7 +599,8 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
 
   @Override
   public void rollback(String by) {
-    if (phase == ProviderKeyPhase.OVERLAP
+    if (req != null && req.throughSecretStore() && phase == ProviderKeyPhase.IN_GRACE
+        || phase == ProviderKeyPhase.OVERLAP
         || phase == ProviderKeyPhase.VERIFYING_THROUGH_PROXY
         || phase == ProviderKeyPhase.ADDING_DEPLOYMENT) {
       rollbackBy = by;

@@ -40,6 +40,21 @@ public interface SecretStoreActivities {
   String restoreAt(Destination destination, MintedKey key);
 
   /**
+   * Publishes a value that crossed the Temporal boundary sealed to the worker (an upstream provider
+   * key) to one destination: opens {@code sealed} in the worker, checks it is {@code key}, writes
+   * it as the store's current value, reads it back and compares fingerprints. Idempotent: when the
+   * store already holds {@code key} nothing is written. Fails non-retryably with {@link
+   * RotationFailures#SEALING_KEY_MISMATCH} when the value cannot be opened or is not {@code key},
+   * and with {@link RotationFailures#PUBLISH_MISMATCH} when the read-back differs.
+   *
+   * @param workflowId the writing workflow's id, for the store's metadata and idempotency tokens
+   * @param label what the store's metadata calls this write (its generation), e.g. {@code
+   *     pk-<nonce>}
+   */
+  PublishReceipt publishSealed(
+      Destination destination, KeyRef key, SealedSecret sealed, String workflowId, String label);
+
+  /**
    * Puts a rotation's old key back in one destination (an operator's rollback in the grace period):
    * opens {@code sealed} in the worker, checks it is {@code key}, writes it as the store's current
    * value the way {@link #publishTo} writes a new key (every store type can), reads it back and

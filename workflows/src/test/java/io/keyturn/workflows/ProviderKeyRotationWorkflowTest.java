@@ -394,6 +394,11 @@ class ProviderKeyRotationWorkflowTest {
     }
 
     @Override
+    public List<String> earlierKeys(ProviderKeyRequest r, String newKeyId) {
+      return List.of();
+    }
+
+    @Override
     public String revokeKey(ProviderKeyRequest r, String providerId) {
       calls.add("revoke " + providerId);
       assertThat(deployments.values()).noneMatch(d -> providerId.equals(d.providerKeyId()));

@@ -1,5 +1,6 @@
 package io.keyturn.activities.provider;
 
+import io.keyturn.workflows.crypto.KeyMaterial;
 import java.util.Map;
 
 /**
@@ -21,11 +22,48 @@ public interface KeyProvider {
   /** A new key named {@code name}; idempotent by name (an earlier attempt's key is replaced). */
   Created create(Map<String, String> settings, String name);
 
+  /**
+   * The provider's ids and names of the keys it holds for {@code settings} (an OpenAI project's
+   * service accounts), so a rotation can find the keys Keyturn named earlier. Read-only. Empty for
+   * a provider that cannot list (keys made by a person).
+   */
+  default Map<String, String> namesById(Map<String, String> settings) {
+    return Map.of();
+  }
+
   /** Revokes the key {@code providerId}; true if it was revoked now, false if already gone. */
   boolean revoke(Map<String, String> settings, String providerId);
 
-  /** A key just made: its value (kept in the worker) and the provider's id for it. */
-  record Created(String value, String providerId) {
+  /**
+   * Checks at the provider, with the key {@code value} itself, that it works: returns when it does,
+   * throws a non-retryable {@code ProviderKeyFailures.KEY_REJECTED} failure when the provider
+   * refuses it and a retryable one when it cannot be asked. Returns false, having done nothing,
+   * when this provider has no check of its own: then {@code GET <api_base>/models} of the
+   * deployment (OpenAI-compatible) is the check. No side effect either way.
+   */
+  default boolean verifyAtProvider(Map<String, String> settings, String value) {
+    return false;
+  }
+
+  /**
+   * The {@code litellm_params} entries that carry the key {@code value} in a deployment ({@code
+   * api_key} unless the provider's keys take other fields). They go only into the {@code
+   * /model/new} body, never into a log or a return value.
+   */
+  default Map<String, Object> litellmParams(Map<String, String> settings, String value) {
+    return Map.of("api_key", value);
+  }
+
+  /**
+   * A key just made: its value (kept in the worker), the provider's id for it, and how people see
+   * it ({@code keyName} of its {@code KeyRef}; by default {@code sk-...} and the value's last four
+   * characters, which a provider whose value ends in a secret replaces).
+   */
+  record Created(String value, String providerId, String display) {
+    public Created(String value, String providerId) {
+      this(value, providerId, KeyMaterial.keyName(value));
+    }
+
     @Override
     public String toString() {
       return "Created[" + providerId + "]";

@@ -7,6 +7,7 @@ import io.keyturn.gateway.http.JsonHttp.Reply;
 import io.keyturn.workflows.ProviderKeyFailures;
 import io.keyturn.workflows.RotationFailures;
 import io.temporal.failure.ApplicationFailure;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -90,6 +91,19 @@ public final class OpenAiProvider implements KeyProvider {
           ProviderKeyFailures.PROVIDER_UNUSABLE);
     }
     return new Created(value, n.path("id").asText());
+  }
+
+  @Override
+  public Map<String, String> namesById(Map<String, String> settings) {
+    Reply list = send("GET", accounts(settings), null);
+    if (list.status() != 200) {
+      throw refused(list, "listing the project's service accounts");
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    for (JsonNode a : HttpBodies.tree(list.body()).path("data")) {
+      out.put(a.path("id").asText(), a.path("name").asText());
+    }
+    return out;
   }
 
   @Override

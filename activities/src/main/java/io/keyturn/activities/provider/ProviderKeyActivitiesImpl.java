@@ -11,6 +11,7 @@ import io.keyturn.workflows.ProviderKeyFailures;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.WorkerKeyring;
+import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.ProviderDeployment;
 import io.keyturn.workflows.model.ProviderKey;
 import io.keyturn.workflows.model.ProviderKeyRequest;
@@ -168,7 +169,10 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
     KeyProvider p = provider(req);
     KeyProvider.Created c = p.create(req.settings(), name);
     ProviderKey k =
-        new ProviderKey(KeyMaterial.ref(c.value()), keyring.seal(c.value()), c.providerId());
+        new ProviderKey(
+            new KeyRef(KeyMaterial.tokenHash(c.value()), c.display()),
+            keyring.seal(c.value()),
+            c.providerId());
     log.info("created provider key {} ({}) at {}", k.fingerprint(), c.providerId(), p.name());
     return k;
   }
@@ -189,6 +193,11 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
 
   @Override
   public void verifyAtProvider(ProviderKeyRequest req, String apiBase, ProviderKey key) {
+    KeyProvider p = provider(req);
+    if (p.verifyAtProvider(req.settings(), keyring.open(key.sealed()))) {
+      log.info("{} accepted key {}", p.name(), key.fingerprint());
+      return;
+    }
     String base = apiBase == null ? "https://api.openai.com/v1" : apiBase;
     Reply r;
     try {
@@ -231,7 +240,7 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
     if (like.apiBase() != null) {
       params.put("api_base", like.apiBase());
     }
-    params.put("api_key", keyring.open(key.sealed()));
+    params.putAll(provider(req).litellmParams(req.settings(), keyring.open(key.sealed())));
     Map<String, Object> info = new LinkedHashMap<>();
     info.put("id", id);
     info.put("keyturn_rotation", req.workflowId());
@@ -312,6 +321,21 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
     throw ApplicationFailure.newFailure(
         "/model/delete of " + id + " answered HTTP " + r.status() + ": " + msg + " (retrying)",
         RotationFailures.TRANSIENT);
+  }
+
+  @Override
+  public List<String> earlierKeys(ProviderKeyRequest req, String newKeyId) {
+    List<String> out = new ArrayList<>();
+    provider(req)
+        .namesById(req.settings())
+        .forEach(
+            (id, name) -> {
+              if (!id.equals(newKeyId) && req.namesKeyOfThisGroup(name)) {
+                out.add(id);
+              }
+            });
+    log.info("earlier keys of model group '{}' at {}: {}", req.modelGroup(), req.provider(), out);
+    return out;
   }
 
   @Override

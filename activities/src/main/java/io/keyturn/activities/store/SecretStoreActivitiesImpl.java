@@ -146,9 +146,26 @@ public final class SecretStoreActivitiesImpl implements SecretStoreActivities {
   @Override
   public PublishReceipt putBackOldKey(
       Destination d, KeyRef key, SealedSecret sealed, String workflowId, long generation) {
+    return writeSealed(
+        d, key, sealed, new RotationContext(workflowId, "g" + generation + "-rollback"), "back in");
+  }
+
+  @Override
+  public PublishReceipt publishSealed(
+      Destination d, KeyRef key, SealedSecret sealed, String workflowId, String label) {
+    return writeSealed(d, key, sealed, new RotationContext(workflowId, label), "to");
+  }
+
+  /**
+   * Opens {@code sealed} here, checks it is {@code key}, writes it with {@link SecretStore#write},
+   * reads it back and compares: the one path for every value that arrives sealed.
+   */
+  private PublishReceipt writeSealed(
+      Destination d, KeyRef key, SealedSecret sealed, RotationContext context, String where) {
     String raw;
     try {
-      raw = sealed == null ? null : secret.open(sealed);
+      // A key handed in from a file may end in a newline; its reference was taken without it.
+      raw = sealed == null ? null : secret.open(sealed).strip();
     } catch (IllegalArgumentException e) {
       throw ApplicationFailure.newNonRetryableFailure(
           "cannot open the sealed value of " + key.fingerprint() + ": " + e.getMessage(),
@@ -165,8 +182,7 @@ public final class SecretStoreActivitiesImpl implements SecretStoreActivities {
     return onStore(
         d,
         s -> {
-          StoreReceipt r =
-              s.write(raw, new RotationContext(workflowId, "g" + generation + "-rollback"));
+          StoreReceipt r = s.write(raw, context);
           String back = s.currentFingerprint().orElse("");
           if (!back.equals(key.tokenHash())) {
             throw ApplicationFailure.newNonRetryableFailure(
@@ -174,13 +190,14 @@ public final class SecretStoreActivitiesImpl implements SecretStoreActivities {
                     + s.location()
                     + " does not hold "
                     + key.fingerprint()
-                    + " after putting it back: another writer or replication lag",
+                    + " after writing it: another writer or replication lag",
                 RotationFailures.PUBLISH_MISMATCH);
           }
           log.info(
-              "{} {} back in {} (version {})",
-              r.written() ? "put" : "already had",
+              "{} {} {} {} (version {})",
+              r.written() ? "wrote" : "already had",
               key.fingerprint(),
+              where,
               s.location(),
               r.version());
           return new PublishReceipt(

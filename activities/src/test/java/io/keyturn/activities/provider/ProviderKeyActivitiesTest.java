@@ -66,6 +66,79 @@ class ProviderKeyActivitiesTest {
     return new ProviderDeployment("x", "openai/gpt-4o-mini", upstream.apiBase(), null);
   }
 
+  /** A provider whose key is a pair: its own check, its own params, its own display. */
+  static final class PairProvider implements KeyProvider {
+    final List<String> verified = new java.util.ArrayList<>();
+
+    @Override
+    public String name() {
+      return "pair";
+    }
+
+    @Override
+    public String problem(Map<String, String> settings) {
+      return null;
+    }
+
+    @Override
+    public boolean automated() {
+      return true;
+    }
+
+    @Override
+    public Created create(Map<String, String> settings, String name) {
+      return new Created("ID0001|secret-tail-XYZW", "ID0001", "ID…0001");
+    }
+
+    @Override
+    public boolean revoke(Map<String, String> settings, String providerId) {
+      return true;
+    }
+
+    @Override
+    public boolean verifyAtProvider(Map<String, String> settings, String value) {
+      verified.add(value);
+      return true;
+    }
+
+    @Override
+    public Map<String, Object> litellmParams(Map<String, String> settings, String value) {
+      String[] p = value.split("\\|");
+      return Map.of(
+          "aws_access_key_id", p[0], "aws_secret_access_key", p[1], "aws_region_name", "eu-west-1");
+    }
+  }
+
+  @Test
+  void aProviderCarriesItsOwnCheckParamsAndDisplay() throws Exception {
+    PairProvider pair = new PairProvider();
+    ProviderKeyActivitiesImpl a =
+        new ProviderKeyActivitiesImpl(http, () -> MASTER, keyring, List.of(pair));
+    ProviderKeyRequest req = request("pair", "claude-bedrock");
+    ProviderKey k = a.createKey(req, "keyturn-claude-bedrock-1");
+    assertThat(k.fingerprint()).startsWith("ID…0001 #").doesNotContain("XYZW");
+    assertThat(k.toString()).doesNotContain("secret");
+
+    // no api_base: the default check (GET <api_base>/models) would fail; the provider's own runs
+    a.verifyAtProvider(req, null, k);
+    assertThat(pair.verified).containsExactly("ID0001|secret-tail-XYZW");
+
+    ProviderDeployment bedrock =
+        new ProviderDeployment("x", "bedrock/anthropic.claude-3-haiku-20240307-v1:0", null, null);
+    a.addDeployment(req, bedrock, k, "keyturn-claude-bedrock-1");
+    var info =
+        http.send(
+            "GET",
+            proxy.baseUrl() + "/model/info?litellm_model_id=keyturn-claude-bedrock-1",
+            Map.of("Authorization", "Bearer " + MASTER),
+            null);
+    assertThat(info.body())
+        .contains("\"aws_region_name\":\"eu-west-1\"")
+        .contains("bedrock/anthropic.claude-3-haiku")
+        .doesNotContain("secret-tail")
+        .doesNotContain("\"api_key\"");
+  }
+
   @Test
   void addingTheSameDeploymentTwiceAdoptsItAndDeletingTwiceIsDone() {
     ProviderKeyRequest req = request("openai", "g");
@@ -92,6 +165,17 @@ class ProviderKeyActivitiesTest {
     assertThat(acts.revokeKey(req, second.providerId())).contains("revoked");
     assertThat(acts.revokeKey(req, second.providerId())).contains("already gone");
     assertThat(upstream.serviceAccounts()).isEmpty();
+  }
+
+  @Test
+  void earlierKeysAreTheKeysKeyturnNamedForThisGroupOtherThanTheNewOne() {
+    ProviderKeyRequest req = request("openai", "g");
+    ProviderKey older = acts.createKey(req, req.keyName("0123456789ab"));
+    acts.createKey(req, "keyturn-g-mini-0123456789ab"); // another group's
+    acts.createKey(req, "made-by-hand");
+    ProviderKey next = acts.createKey(req, req.keyName("ba9876543210"));
+    assertThat(acts.earlierKeys(req, next.providerId())).containsExactly(older.providerId());
+    assertThat(acts.earlierKeys(request("manual", "g"), null)).isEmpty();
   }
 
   @Test

@@ -7,6 +7,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
@@ -33,6 +34,17 @@ public final class GatewayCheck {
   /** The management routes a rotation calls, as a scoped key's {@code allowed_routes}. */
   public static final List<String> REQUIRED_ROUTES =
       List.of("/key/generate", "/key/delete", "/key/info", "/health/readiness");
+
+  /**
+   * Routes only some commands call, by what needs them: a scoped key without them still rotates
+   * virtual keys, so their absence is a warning that names the command it would break.
+   */
+  public static final Map<String, List<String>> ROUTES_FOR =
+      Map.of(
+          "keyturn leaked (blocks the leaked key first)",
+          List.of("/key/block"),
+          "provider-key rotations (dual deployments)",
+          List.of("/model/new", "/model/delete", "/model/info"));
 
   static final String PROBE_DURATION = "10m";
   static final String PROBE_USER = "keyturn-gateway-check";
@@ -287,6 +299,14 @@ public final class GatewayCheck {
             "accepted: "
                 + identity
                 + (allowed.isEmpty() ? ", no route limits" : ", allowed_routes " + allowed));
+        new TreeMap<>(ROUTES_FOR)
+            .forEach(
+                (use, routes) -> {
+                  List<String> absent = missingRoutes(allowed, routes);
+                  if (!absent.isEmpty()) {
+                    add("routes for " + use, Status.WARN, "allowed_routes lack " + absent);
+                  }
+                });
         if (!probe) {
           List<String> lacking = missingRoutes(allowed, REQUIRED_ROUTES);
           if (!lacking.isEmpty()) {

@@ -88,6 +88,21 @@ class GatewayCheckTest {
     assertThat(status(r, "mint for another user")).isEqualTo(Status.OK);
     assertThat(status(r, "delete")).isEqualTo(Status.OK);
     assertThat(proxy.liveKeys()).hasSize(1); // the management key itself, no probe
+    // Only the rotation's routes: the optional commands are warned about by name, not failed.
+    assertThat(status(r, "routes for keyturn leaked (blocks the leaked key first)"))
+        .isEqualTo(Status.WARN);
+    assertThat(status(r, "routes for provider-key rotations (dual deployments)"))
+        .isEqualTo(Status.WARN);
+  }
+
+  @Test
+  void aKeyScopedForEveryCommandHasNoRouteWarnings() {
+    List<String> all = new java.util.ArrayList<>(GatewayCheck.REQUIRED_ROUTES);
+    GatewayCheck.ROUTES_FOR.values().forEach(all::addAll);
+    managementKey.set(scopedKey("keyturn-rotator", all));
+    Report r = check.run(proxy.baseUrl());
+    assertThat(r.ok()).as(r.toString()).isTrue();
+    assertThat(r.steps()).noneMatch(s -> s.name().startsWith("routes for "));
   }
 
   @Test

@@ -27,8 +27,8 @@ import picocli.CommandLine.Option;
     },
     footerHeading = "%nExamples:%n",
     footer = {
-      "  keyturn revoke-now rotation/billing-api/20250101120000 --reason \"in a CI log\"",
-      "  keyturn wait rotation/billing-api/20250101120000"
+      "  keyturn revoke-now rotation/billing-api --reason \"in a CI log\"",
+      "  keyturn wait rotation/billing-api"
     })
 public final class RevokeNowCommand extends OneRotationCommand {
   @Option(

@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
     description = {
       "Rolls a provider-key rotation back while both deployments serve (phase OVERLAP, before the"
           + " old deployment is removed): the new deployment is deleted, the new key revoked at the"
-          + " provider (provider openai; manual: you are told to revoke it), the old deployment"
+          + " provider (provider openai or aws-iam; manual: you are told to revoke it), the old deployment"
           + " keeps serving with the old key."
     },
     footerHeading = "%nExamples:%n",
@@ -48,14 +48,18 @@ public final class RollbackProviderCommand extends TemporalCommand {
     String id = workflowId();
     ProviderKeyRotationWorkflow wf = client.newWorkflowStub(ProviderKeyRotationWorkflow.class, id);
     ProviderKeyStatus s = wf.status();
-    if (s.phase() != ProviderKeyPhase.OVERLAP) {
+    // A rotation through secret stores adds no deployment; it can go back until it revokes.
+    boolean throughStores = s.newDeployment() == null && s.phase() == ProviderKeyPhase.IN_GRACE;
+    if (s.phase() != ProviderKeyPhase.OVERLAP && !throughStores) {
       throw CliFailure.failed(
           id
               + " cannot be rolled back now (it is "
               + s.phase()
               + ": "
               + s.detail()
-              + "); a rollback is possible while both deployments serve (OVERLAP). Nothing sent.");
+              + "); a rollback is possible while both deployments serve (OVERLAP), or, when the"
+              + " proxy reads the key from a secret store, until the old key is revoked"
+              + " (IN_GRACE). Nothing sent.");
     }
     wf.rollback("keyturn rollback-provider by " + cli.user());
     if (global.json()) {
@@ -63,6 +67,16 @@ public final class RollbackProviderCommand extends TemporalCommand {
       o.put("workflowId", id);
       o.put("signal", "rollback");
       Report.printJson(cli.out(), o);
+    } else if (throughStores) {
+      cli.out()
+          .println(
+              "Asked "
+                  + id
+                  + " to roll back: the store(s) get the old key back, and the new key "
+                  + s.newKey()
+                  + " is revoked once the proxy's secret cache has passed. Follow it: keyturn"
+                  + " provider-status "
+                  + id);
     } else {
       cli.out()
           .println(

@@ -31,15 +31,17 @@ import picocli.CommandLine.Parameters;
     sortOptions = false,
     usageHelpAutoWidth = true,
     description = {
-      "Rotates the upstream provider key (OpenAI, ...) behind a LiteLLM model group declared under"
+      "Rotates the upstream provider key (OpenAI, AWS Bedrock, ...) behind a LiteLLM model group declared under"
           + " providerKeys: in keyturn.yaml, as the workflow provider-key/<modelGroup>, through"
           + " dual deployments so no request fails:",
       "  1. preflight: the proxy has stored deployments of the group, the provider is usable by"
           + " the worker, no master-key rotation of the proxy runs (the worker asks Temporal, also"
           + " for scheduled runs). A failure changes nothing.",
       "  2. the new key: provider openai creates a project service account (worker's admin key);"
+          + " provider aws-iam an access key of the IAM user (the worker's AWS identity);"
           + " provider manual waits for `keyturn provide provider-key/<group> --key-file F`;",
-      "  3. the new key is checked at the provider (list models): refused, nothing changes;",
+      "  3. the new key is checked at the provider (list models; aws-iam: STS"
+          + " GetCallerIdentity names the user): refused, nothing changes;",
       "  4. a deployment of the group with the new key is added (/model/new), and a request"
           + " routed to it must succeed (/health?model_id=); if not, it is deleted again;",
       "  5. after overlap: (`keyturn rollback-provider` until then), the old deployment(s) are"

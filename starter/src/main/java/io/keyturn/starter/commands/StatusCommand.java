@@ -26,9 +26,9 @@ import picocli.CommandLine.Option;
     },
     footerHeading = "%nExamples:%n",
     footer = {
-      "  keyturn status rotation/billing-api/20250101120000",
-      "  keyturn status rotation/billing-api/20250101120000 --json | jq .status",
-      "  keyturn status rotation/billing-api/20250101120000 --wait",
+      "  keyturn status rotation/billing-api",
+      "  keyturn status rotation/billing-api --json | jq .status",
+      "  keyturn status rotation/billing-api --wait",
       "",
       "Exit code: 0 when the rotation was found (whatever its state; with --wait: 0 only if it"
           + " completed), 1 when it was not found or Temporal could not be reached."

@@ -20,8 +20,8 @@ import picocli.CommandLine.Command;
     },
     footerHeading = "%nExamples:%n",
     footer = {
-      "  keyturn wait rotation/billing-api/20250101120000",
-      "  keyturn wait rotation/billing-api/20250101120000 --json > outcome.json"
+      "  keyturn wait rotation/billing-api",
+      "  keyturn wait rotation/billing-api --json > outcome.json"
     })
 public final class WaitCommand extends OneRotationCommand {
   @Override

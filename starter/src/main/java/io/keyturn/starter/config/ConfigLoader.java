@@ -14,6 +14,7 @@ import io.keyturn.starter.config.SecretSpec.Policy;
 import io.keyturn.starter.config.SecretSpec.Schedule;
 import io.keyturn.workflows.model.DrainPolicy;
 import io.keyturn.workflows.model.Durations;
+import io.keyturn.workflows.model.ProxySecretStore;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.store.StoreSetting;
 import io.keyturn.workflows.store.StoreType;
@@ -134,7 +135,11 @@ public final class ConfigLoader {
                   "one entry per model group: it names the workflow provider-key/<modelGroup>."));
         } else {
           // Checked as a master key's schedule is (no grace to compare with the interval).
-          providerKeys.add(ProviderKeySpec.of(f, p, masterSchedule(f, at, p.schedule())));
+          SecretSpec.Schedule schedule = masterSchedule(f, at, p.schedule());
+          ProxySecretStore store = p.secretStore() == null ? null : proxySecretStore(f, at, p);
+          if (p.secretStore() == null || store != null) {
+            providerKeys.add(ProviderKeySpec.of(f, p, store, schedule));
+          }
         }
       }
     }
@@ -451,6 +456,57 @@ public final class ConfigLoader {
               "use an IANA name such as UTC, Europe/Paris or America/New_York."));
       return null;
     }
+  }
+
+  /**
+   * A provider key the proxy reads from secret stores: its destinations as a secret's are read, and
+   * a grace longer than the proxy's secret cache (else the old key could be revoked while a proxy
+   * still calls with it). Null after a problem.
+   */
+  private ProxySecretStore proxySecretStore(Path f, String at, KeyturnFile.ProviderKeyEntry p) {
+    int before = problems.size();
+    List<Destination> dests =
+        destinations(
+            f, at + ".secretStore", f.toAbsolutePath().getParent(), p.secretStore().destinations());
+    ProxySecretStore store =
+        new ProxySecretStore(
+            dests.stream().map(Destination::toDestination).toList(), p.secretStore().proxyCache());
+    String grace = store.graceProblem(p.grace());
+    if (grace != null) {
+      problems.add(
+          new ConfigProblem(
+              f,
+              at + ".grace",
+              "provider key '" + p.id() + "': " + grace + ".",
+              "make grace longer than secretStore.proxyCache (e.g. 25h for LiteLLM's defaults, a"
+                  + " 24h secret cache and a 30s model sync), or lower the proxy's cache"
+                  + " (HCP_VAULT_REFRESH_INTERVAL, SECRET_MANAGER_REFRESH_INTERVAL) and set"
+                  + " proxyCache to match."));
+    }
+    if ("aws-iam".equals(p.provider())) {
+      problems.add(
+          new ConfigProblem(
+              f,
+              at + ".secretStore",
+              "provider key '"
+                  + p.id()
+                  + "': an aws-iam key is a pair (access key id and secret), and secretStore"
+                  + " publishes one value the proxy reads as api_key.",
+              "remove secretStore: aws-iam keys are rotated through dual deployments, whose"
+                  + " aws_access_key_id and aws_secret_access_key the proxy stores encrypted."));
+    }
+    if (!p.overlap().isZero()) {
+      problems.add(
+          new ConfigProblem(
+              f,
+              at + ".overlap",
+              "provider key '"
+                  + p.id()
+                  + "': overlap applies to dual deployments, and with secretStore the"
+                  + " deployments are left as they are.",
+              "remove overlap: the grace is the time old and new key both work."));
+    }
+    return problems.size() == before ? store : null;
   }
 
   /** The grace period and the jitter must both end before the next rotation is due. */

@@ -165,14 +165,29 @@ record KeyturnFile(
       String modelGroup,
       String provider,
       String project,
+      String iamUser,
+      String region,
+      String endpoint,
       Duration overlap,
       Duration grace,
       Duration keyDeadline,
+      ProxySecretStoreEntry secretStore,
       Schedule schedule) {
     ProviderKeyEntry {
       overlap = overlap == null ? Duration.ZERO : overlap;
       grace = grace == null ? DEFAULT_GRACE : grace;
       keyDeadline = keyDeadline == null ? Duration.ofHours(24) : keyDeadline;
+    }
+  }
+
+  /**
+   * {@code secretStore:} of a provider key: where the proxy reads it ({@code os.environ/NAME}), and
+   * how long the proxy caches it (null: {@link
+   * io.keyturn.workflows.model.ProxySecretStore#DEFAULT_PROXY_CACHE}).
+   */
+  record ProxySecretStoreEntry(List<Destination> destinations, Duration proxyCache) {
+    ProxySecretStoreEntry {
+      destinations = destinations == null ? List.of() : destinations;
     }
   }
 

@@ -169,6 +169,18 @@ public final class KindSchedules {
     o.put("overlap", Durations.format(p.overlap()));
     o.put("grace", Durations.format(p.grace()));
     o.put("keyDeadline", Durations.format(p.keyDeadline()));
+    if (p.secretStore() != null) {
+      Map<String, Object> store = new TreeMap<>();
+      List<Object> dests = new ArrayList<>();
+      for (Destination d : p.secretStore().destinations()) {
+        Map<String, Object> dm = new TreeMap<>(d.settings());
+        dm.put("type", d.type());
+        dests.add(dm);
+      }
+      store.put("destinations", dests);
+      store.put("proxyCache", Durations.format(p.secretStore().proxyCache()));
+      o.put("secretStore", store);
+    }
     o.put("schedule", scheduleText(p.schedule()));
     return o;
   }

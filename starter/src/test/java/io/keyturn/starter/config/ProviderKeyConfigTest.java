@@ -54,6 +54,68 @@ class ProviderKeyConfigTest {
         .hasMessageContaining("provider");
   }
 
+  static final String BEDROCK =
+      "  - id: bedrock\n"
+          + "    gateway: {url: http://litellm:4000}\n"
+          + "    modelGroup: claude-bedrock\n"
+          + "    provider: aws-iam\n"
+          + "    iamUser: litellm-bedrock\n"
+          + "    region: eu-west-1\n";
+
+  @Test
+  void anAwsIamEntryCarriesItsUserRegionAndEndpoint() throws Exception {
+    ProviderKeySpec p =
+        ConfigLoader.loadProviderKeys(write(BEDROCK + "    endpoint: http://127.0.0.1:5000\n"))
+            .get(0);
+    assertThat(p.request("t").settings())
+        .containsExactlyInAnyOrderEntriesOf(
+            java.util.Map.of(
+                "iamUser", "litellm-bedrock",
+                "region", "eu-west-1",
+                "endpoint", "http://127.0.0.1:5000"));
+    assertThat(p.request("t").provider()).isEqualTo("aws-iam");
+  }
+
+  @Test
+  void awsIamWithoutAUserOrRegionOrWithAnArnIsRefused() throws Exception {
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.loadProviderKeys(
+                    write(BEDROCK.replace("    iamUser: litellm-bedrock\n", ""))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("iamUser");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.loadProviderKeys(
+                    write(BEDROCK.replace("    region: eu-west-1\n", ""))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("region");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.loadProviderKeys(
+                    write(
+                        BEDROCK.replace(
+                            "iamUser: litellm-bedrock",
+                            "iamUser: 'arn:aws:iam::123456789012:user/litellm-bedrock'"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("is not an IAM user name");
+  }
+
+  @Test
+  void awsIamThroughASecretStoreIsRefused() throws Exception {
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.loadProviderKeys(
+                    write(
+                        BEDROCK
+                            + "    grace: 25h\n    secretStore:\n      destinations:\n"
+                            + "        - {type: vault-kv2, name: BEDROCK_KEY, pathPrefix: /}\n")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("providerKeys[0].secretStore")
+        .hasMessageContaining("an aws-iam key is a pair")
+        .hasMessageContaining("remove secretStore");
+  }
+
   @Test
   void oneEntryPerModelGroup() throws Exception {
     assertThatThrownBy(

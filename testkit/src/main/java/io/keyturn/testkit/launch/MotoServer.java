@@ -13,7 +13,8 @@ import java.util.function.UnaryOperator;
 
 /**
  * moto's server mode ({@code python3 -m moto.server}) as a child process on 127.0.0.1: an in-memory
- * emulation of AWS APIs, Secrets Manager among them, that accepts any credentials.
+ * emulation of AWS APIs, Secrets Manager, IAM and STS among them, that accepts any credentials
+ * until {@link #enforceAuth()}.
  *
  * <p>moto comes from the machine's Python, or from {@code .tools/py-moto} (put on {@code
  * PYTHONPATH} when present), which {@code scripts/install-tools.sh} fills when the machine's Python
@@ -81,6 +82,26 @@ public final class MotoServer extends LocalServer {
     int status = send(request).statusCode();
     if (status != 200) {
       throw new IOException("POST /moto-api/reset answered " + status);
+    }
+  }
+
+  /**
+   * From now on every call must be signed with an access key of an IAM user this moto holds, and be
+   * allowed by that user's policies ({@code POST /moto-api/reset-auth} with 0: moto's {@code
+   * INITIAL_NO_AUTH_ACTION_COUNT}, set at run time). Until then moto accepts any credentials, which
+   * is when a test makes the users and keys it starts from. STS {@code GetCallerIdentity} then
+   * answers only for a live key: a deleted access key is refused ({@code InvalidClientTokenId}).
+   * For the whole process: a moto shared with tests that sign with made-up keys must not use it.
+   */
+  public void enforceAuth() throws IOException {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(address() + "/moto-api/reset-auth"))
+            .timeout(Duration.ofSeconds(10))
+            .POST(HttpRequest.BodyPublishers.ofString("0"))
+            .build();
+    int status = send(request).statusCode();
+    if (status != 200) {
+      throw new IOException("POST /moto-api/reset-auth answered " + status);
     }
   }
 

@@ -23,8 +23,13 @@ final class ChatCompletions extends RoutedEndpoint {
   private static final int PROMPT_TOKENS = 10;
   private static final int COMPLETION_TOKENS = 20;
 
-  ChatCompletions(KeyTable table, ProxyErrors errors) {
+  /** Model groups with stored deployments that call an (emulated) upstream go there instead. */
+  private final DeploymentEndpoints.ChatCompletions deployments;
+
+  ChatCompletions(
+      KeyTable table, ProxyErrors errors, DeploymentEndpoints.ChatCompletions deployments) {
     super(table, errors, "POST", "/chat/completions", "/v1/chat/completions");
+    this.deployments = deployments;
   }
 
   @Override
@@ -52,6 +57,10 @@ final class ChatCompletions extends RoutedEndpoint {
               + " models available to you and try again.",
           "key_model_access_denied",
           "model");
+    }
+    if (deployments.routes(model)) {
+      // The first route owner is this class: without this, no request ever reached a deployment.
+      return deployments.answer(call);
     }
     double[] price = PRICES.get(model);
     double cost = price == null ? 0.0 : PROMPT_TOKENS * price[0] + COMPLETION_TOKENS * price[1];

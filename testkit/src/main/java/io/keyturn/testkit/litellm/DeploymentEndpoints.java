@@ -1,5 +1,6 @@
 package io.keyturn.testkit.litellm;
 
+import io.keyturn.testkit.provider.BedrockStandIn;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,9 +24,14 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code POST /model/delete} ({@code {"id"}}): {@code {"message": "Model: ID deleted
  *       successfully"}}; an unknown id is a 400 whose message is the repr of {@code {'error':
  *       'Model with id=ID not found in db'}}, type {@code auth_error}.
- *   <li>{@code POST /v1/chat/completions} (and {@code /chat/completions}): picks a deployment of
- *       the body's {@code model} in turn and calls its {@code api_base}'s {@code /chat/completions}
- *       with its stored key; the provider's refusal comes back as a 401.
+ *   <li>{@code POST /v1/chat/completions} (and {@code /chat/completions}), for a model group with
+ *       such deployments (reached through the virtual-key {@code ChatCompletions}): picks a
+ *       deployment of the body's {@code model} in turn and calls its {@code api_base}'s {@code
+ *       /chat/completions} with its stored key (an {@code os.environ/NAME} key through the {@link
+ *       ProxySecretManager}, cached as LiteLLM caches it); the provider's refusal comes back as a
+ *       401. A {@code bedrock/...} deployment stored with {@code aws_access_key_id}, {@code
+ *       aws_secret_access_key} and {@code aws_region_name} (LiteLLM's static-key form) calls the
+ *       {@link BedrockStandIn} instead.
  * </ul>
  */
 final class DeploymentEndpoints {
@@ -35,20 +41,29 @@ final class DeploymentEndpoints {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   static List<Endpoint> all(KeyTable table, ProxyErrors errors, StoredSecrets secrets) {
-    return List.of(
-        new ModelNew(table, errors, secrets),
-        new ModelDelete(table, errors, secrets),
-        new ChatCompletions(table, errors, secrets));
+    return List.of(new ModelNew(table, errors, secrets), new ModelDelete(table, errors, secrets));
   }
 
-  /** Calls the deployment's provider with its key; returns the HTTP status and body. */
-  static Object[] callUpstream(StoredSecrets.Value v, String method, String path, String body) {
+  /**
+   * Calls the deployment's provider with its key (an {@code os.environ/NAME} key as the proxy's
+   * secret manager resolves it now); returns the HTTP status and body. A Bedrock deployment is the
+   * {@link BedrockStandIn}: its stored access key asked at STS, and a canned completion when STS
+   * accepts it.
+   */
+  static Object[] callUpstream(
+      StoredSecrets secrets, StoredSecrets.Value v, String method, String path, String body) {
+    if (v.bedrock()) {
+      return callBedrock(secrets, v);
+    }
     try {
+      String key = secrets.apiKey(v);
       HttpRequest.Builder b =
           HttpRequest.newBuilder(URI.create(v.apiBase + path))
               .timeout(Duration.ofSeconds(10))
-              .header("Authorization", "Bearer " + v.apiKey)
               .header("content-type", "application/json");
+      if (key != null) {
+        b = b.header("Authorization", "Bearer " + key);
+      }
       b = method.equals("POST") ? b.POST(HttpRequest.BodyPublishers.ofString(body)) : b.GET();
       HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
       return new Object[] {r.statusCode(), r.body()};
@@ -58,6 +73,37 @@ final class DeploymentEndpoints {
     } catch (Exception e) {
       return new Object[] {0, e.getClass().getSimpleName()};
     }
+  }
+
+  private static Object[] callBedrock(StoredSecrets secrets, StoredSecrets.Value v) {
+    String sts = secrets.bedrockSts;
+    if (sts == null) {
+      return new Object[] {0, "no STS endpoint for Bedrock deployments (bedrockStsEndpoint)"};
+    }
+    BedrockStandIn.Identity who =
+        BedrockStandIn.callerIdentity(
+            sts,
+            v.aws.getOrDefault("aws_region_name", "us-east-1"),
+            v.aws.get("aws_access_key_id"),
+            v.aws.getOrDefault("aws_secret_access_key", ""));
+    if (!who.accepted()) {
+      return new Object[] {who.status() == 403 ? 401 : who.status(), String.valueOf(who.code())};
+    }
+    Map<String, Object> answer = new LinkedHashMap<>();
+    answer.put("id", "chatcmpl-bedrock-stand-in");
+    answer.put("object", "chat.completion");
+    answer.put("model", v.litellmModel);
+    answer.put(
+        "choices",
+        List.of(
+            Map.of(
+                "index",
+                0,
+                "message",
+                Map.of("role", "assistant", "content", "ok"),
+                "finish_reason",
+                "stop")));
+    return new Object[] {200, Answer.write(answer)};
   }
 
   static final class ModelNew extends RoutedEndpoint {
@@ -92,7 +138,13 @@ final class DeploymentEndpoints {
       info.remove("id");
       String apiBase = params.get("api_base") instanceof String s ? s : null;
       String apiKey = params.get("api_key") instanceof String s ? s : null;
-      if (!secrets.addDeployment(id, name, model, apiBase, apiKey, info)) {
+      Map<String, String> aws = new LinkedHashMap<>();
+      for (String k : List.of("aws_access_key_id", "aws_secret_access_key", "aws_region_name")) {
+        if (params.get(k) instanceof String s) {
+          aws.put(k, s);
+        }
+      }
+      if (!secrets.addDeployment(id, name, model, apiBase, apiKey, info, aws)) {
         return errors.shapeA(
             500,
             "{'error': 'Failed to add model to db. Check your server logs for more details.'}",
@@ -150,6 +202,11 @@ final class DeploymentEndpoints {
       this.secrets = secrets;
     }
 
+    /** Whether {@code model} has a stored deployment that calls an upstream. */
+    boolean routes(String model) {
+      return secrets.group(model).stream().anyMatch(StoredSecrets.Value::callsUpstream);
+    }
+
     @Override
     public Answer answer(Call call) {
       if (!(call.body().get("model") instanceof String model)) {
@@ -169,7 +226,7 @@ final class DeploymentEndpoints {
             "model");
       }
       StoredSecrets.Value v = group.get((int) (turn.getAndIncrement() % group.size()));
-      Object[] r = callUpstream(v, "POST", "/chat/completions", Answer.write(call.body()));
+      Object[] r = callUpstream(secrets, v, "POST", "/chat/completions", Answer.write(call.body()));
       int status = (Integer) r[0];
       if (status == 200) {
         try {
@@ -180,7 +237,9 @@ final class DeploymentEndpoints {
       }
       return errors.shapeA(
           status == 0 ? 500 : status,
-          "litellm.AuthenticationError: OpenAIException - upstream answered HTTP "
+          "litellm.AuthenticationError: "
+              + (v.bedrock() ? "BedrockException" : "OpenAIException")
+              + " - upstream answered HTTP "
               + status
               + " for deployment "
               + v.id,

@@ -50,6 +50,12 @@ public final class LiteLlmEmulator implements AutoCloseable {
 
   private LiteLlmEmulator(Builder b) {
     this.settings = b;
+    StoredSecrets stored =
+        new StoredSecrets(
+            b.masterKey, b.saltKey, b.masterKeySource, b.storedModels, b.storedCredentials);
+    if (b.secretManager != null) {
+      stored.resolveKeysWith(k -> b.secretManager.resolve(k, now()));
+    }
     this.api =
         new ManagementApi(
             b.masterKey,
@@ -60,8 +66,7 @@ public final class LiteLlmEmulator implements AutoCloseable {
             b.userRoles,
             faults,
             this::now,
-            new StoredSecrets(
-                b.masterKey, b.saltKey, b.masterKeySource, b.storedModels, b.storedCredentials));
+            stored);
   }
 
   public static Builder builder() {
@@ -83,6 +88,16 @@ public final class LiteLlmEmulator implements AutoCloseable {
     private java.util.function.Supplier<String> masterKeySource;
     private List<String> storedModels = List.of();
     private List<String> storedCredentials = List.of();
+    private ProxySecretManager secretManager;
+
+    /**
+     * {@code key_management_system}: a stored deployment whose {@code api_key} is {@code
+     * os.environ/NAME} calls with the value this manager reads (and caches) per request.
+     */
+    public Builder secretManager(ProxySecretManager manager) {
+      this.secretManager = Objects.requireNonNull(manager, "manager");
+      return this;
+    }
 
     /**
      * {@code LITELLM_SALT_KEY}: stored values are encrypted with it instead of the master key, so a
@@ -263,6 +278,14 @@ public final class LiteLlmEmulator implements AutoCloseable {
   /** Stored models and credentials the running process cannot decrypt ({@code kind:name}). */
   public List<String> unreadableStoredValues() {
     return api.secrets().unreadable();
+  }
+
+  /**
+   * Where stored {@code bedrock/...} deployments check their access key: STS at {@code url}
+   * (moto's, with auth enforced). Until set, such a deployment does not answer.
+   */
+  public void bedrockStsEndpoint(String url) {
+    api.secrets().bedrockSts = java.util.Objects.requireNonNull(url, "url");
   }
 
   /**

@@ -49,7 +49,10 @@ final class ManagementApi {
                 new KeyList(table, errors, auth),
                 new KeyAliases(table, errors),
                 new KeyRegenerate(table, errors, auth, licensed, secrets),
-                new ChatCompletions(table, errors)));
+                new ChatCompletions(
+                    table,
+                    errors,
+                    new DeploymentEndpoints.ChatCompletions(table, errors, secrets))));
     all.addAll(StoredSecretsEndpoints.all(table, errors, secrets));
     all.addAll(DeploymentEndpoints.all(table, errors, secrets));
     this.endpoints = List.copyOf(all);

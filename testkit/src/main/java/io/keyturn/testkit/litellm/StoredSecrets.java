@@ -47,6 +47,17 @@ final class StoredSecrets {
     /** The deployment's {@code model_info} as given (besides {@code id} and {@code db_model}). */
     volatile Map<String, Object> info = Map.of();
 
+    /**
+     * A Bedrock deployment's stored AWS credentials ({@code aws_access_key_id}, {@code
+     * aws_secret_access_key}, {@code aws_region_name}); empty for others.
+     */
+    volatile Map<String, String> aws = Map.of();
+
+    /** Whether it is a Bedrock deployment calling with a stored access key. */
+    boolean bedrock() {
+      return aws.containsKey("aws_access_key_id");
+    }
+
     Value(String kind, String name, String id, String under) {
       this.kind = kind;
       this.name = name;
@@ -56,9 +67,12 @@ final class StoredSecrets {
 
     /** Whether it calls a real (emulated) upstream with its key. */
     boolean callsUpstream() {
-      return apiBase != null;
+      return apiBase != null || bedrock();
     }
   }
+
+  /** Where Bedrock deployments' access keys are checked (STS; {@code BedrockStandIn}). */
+  volatile String bedrockSts;
 
   private volatile String runningMaster;
   private final String saltKey;
@@ -87,6 +101,18 @@ final class StoredSecrets {
     }
   }
 
+  /** How an {@code os.environ/NAME} api_key becomes a key; none: the value as stored. */
+  private volatile java.util.function.Function<String, String> keyResolver = k -> k;
+
+  void resolveKeysWith(java.util.function.Function<String, String> resolver) {
+    this.keyResolver = resolver;
+  }
+
+  /** The key a request through deployment {@code v} goes out with now. */
+  String apiKey(Value v) {
+    return keyResolver.apply(v.apiKey);
+  }
+
   /** The master key the running process authenticates with. */
   String runningMaster() {
     return runningMaster;
@@ -112,7 +138,8 @@ final class StoredSecrets {
       String litellmModel,
       String apiBase,
       String apiKey,
-      Map<String, Object> info) {
+      Map<String, Object> info,
+      Map<String, String> aws) {
     if (values.containsKey("model:" + id)) {
       return false;
     }
@@ -121,6 +148,7 @@ final class StoredSecrets {
     v.apiBase = apiBase;
     v.apiKey = apiKey;
     v.info = Map.copyOf(info);
+    v.aws = Map.copyOf(aws);
     values.put("model:" + id, v);
     return true;
   }

@@ -51,11 +51,16 @@ final class StoredSecretsEndpoints {
         info.put("db_model", true);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("model_name", v.name);
-        // api_key is removed from what /model/info shows (remove_sensitive_info_from_deployment)
+        // api_key and the aws_ key pair are removed from what /model/info shows
+        // (remove_sensitive_info_from_deployment)
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("model", v.litellmModel != null ? v.litellmModel : "openai/" + v.name);
         if (v.apiBase != null) {
           params.put("api_base", v.apiBase);
+        }
+        // the key pair is removed too; the region stays
+        if (v.aws.containsKey("aws_region_name")) {
+          params.put("aws_region_name", v.aws.get("aws_region_name"));
         }
         m.put("litellm_params", params);
         m.put("model_info", info);
@@ -83,16 +88,19 @@ final class StoredSecretsEndpoints {
           continue;
         }
         Map<String, Object> e = new LinkedHashMap<>();
-        e.put("model", "openai/" + v.name);
+        e.put("model", v.bedrock() ? v.litellmModel : "openai/" + v.name);
         e.put("model_id", v.id);
         if (v.callsUpstream() && secrets.healthy(v)) {
-          Object[] r = DeploymentEndpoints.callUpstream(v, "GET", "/models", null);
+          Object[] r = DeploymentEndpoints.callUpstream(secrets, v, "GET", "/models", null);
           if ((Integer) r[0] == 200) {
             healthy.add(e);
           } else {
             e.put(
                 "error",
-                "litellm.AuthenticationError: OpenAIException - upstream answered HTTP " + r[0]);
+                "litellm.AuthenticationError: "
+                    + (v.bedrock() ? "BedrockException" : "OpenAIException")
+                    + " - upstream answered HTTP "
+                    + r[0]);
             unhealthy.add(e);
           }
         } else if (secrets.healthy(v)) {

@@ -76,4 +76,52 @@ class LiteLlmConformanceModelsTest extends LiteLlmConformanceBase {
     List<String> ids = p.get("/model/info", p.master).json().path("data").findValuesAsText("id");
     assertThat(ids).doesNotContain(id);
   }
+
+  @ConformanceCase
+  @DisplayName(
+      "models: a Bedrock deployment with a static access key is listed without its key pair")
+  void bedrockAccessKey(Target target) {
+    Proxy p = openNotDeployed(target);
+    String id = "keyturn-conf-bedrock-" + randomSuffix(10);
+    String keyId = "AKIACONF" + randomSuffix(12).toUpperCase(java.util.Locale.ROOT);
+    String secret = "conf/" + randomSuffix(35);
+    Resp added =
+        p.post(
+            "/model/new",
+            p.master,
+            Map.of(
+                "model_name",
+                "conf-bedrock",
+                "litellm_params",
+                Map.of(
+                    "model",
+                    "bedrock/anthropic.claude-3-haiku-20240307-v1:0",
+                    "aws_access_key_id",
+                    keyId,
+                    "aws_secret_access_key",
+                    secret,
+                    "aws_region_name",
+                    "eu-west-1"),
+                "model_info",
+                Map.of("id", id, "keyturn_provider_key_id", keyId)));
+    assertThat(added.status()).as(added.body()).isEqualTo(200);
+    assertThat(added.body()).doesNotContain(secret);
+
+    Resp info = p.get("/model/info?litellm_model_id=" + id, p.master);
+    assertThat(info.status()).as(info.body()).isEqualTo(200);
+    JsonNode params = null;
+    for (JsonNode m : info.json().path("data")) {
+      if (id.equals(m.path("model_info").path("id").asText())) {
+        params = m.path("litellm_params");
+      }
+    }
+    assertThat(params).as(info.body()).isNotNull();
+    assertThat(params.path("model").asText())
+        .isEqualTo("bedrock/anthropic.claude-3-haiku-20240307-v1:0");
+    assertThat(params.path("aws_region_name").asText()).isEqualTo("eu-west-1");
+    assertThat(params.has("aws_access_key_id")).as(params.toString()).isFalse();
+    assertThat(params.has("aws_secret_access_key")).as(params.toString()).isFalse();
+    assertThat(info.body()).doesNotContain(secret);
+    assertThat(p.post("/model/delete", p.master, Map.of("id", id)).status()).isEqualTo(200);
+  }
 }

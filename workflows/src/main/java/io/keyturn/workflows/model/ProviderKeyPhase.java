@@ -6,6 +6,8 @@ public enum ProviderKeyPhase {
   CREATING_KEY,
   AWAITING_KEY,
   VERIFYING_AT_PROVIDER,
+  /** Secret-store mode: writing the new key where the proxy reads it ({@code os.environ/NAME}). */
+  PUBLISHING,
   ADDING_DEPLOYMENT,
   VERIFYING_THROUGH_PROXY,
   OVERLAP,
