@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Keyturn's rotation metrics, in one Prometheus registry that also carries the Temporal SDK's own
  * metrics. The alert rules in deploy/prometheus/alerts.yml use only names this registry exports
- * (RotationMetricsTest scrapes it and checks every rule). Values are never labels: a secret is named by its id, a key by nothing at all.
+ * (RotationMetricsTest scrapes it and checks every rule). Values are never labels: a secret is
+ * named by its id, a key by nothing at all.
  */
 public final class RotationMetrics {
   public static final String STARTED = "keyturn_rotations_started";
