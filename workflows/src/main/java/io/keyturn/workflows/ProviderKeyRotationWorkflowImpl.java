@@ -106,7 +106,7 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
     ProviderDeployment like = old.get(old.size() - 1);
     String nonce = Workflow.randomUUID().toString().replace("-", "").substring(0, 12);
     if (request.throughSecretStore()) {
-      return new ThroughSecretStore().rotate(like, nonce);
+      return new ThroughSecretStore().rotate(old, nonce);
     }
 
     next = obtainKey(nonce);
@@ -306,8 +306,29 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
     private final List<String> locations = new ArrayList<>();
     private boolean published;
 
-    ProviderKeyResult rotate(ProviderDeployment like, String nonce) {
+    ProviderKeyResult rotate(List<ProviderDeployment> old, String nonce) {
       ProxySecretStore where = req.secretStore();
+      ProviderDeployment like = old.get(old.size() - 1);
+      // The old key is found by the name Keyturn gave it (revokeOld), so a deployment that calls
+      // with a Keyturn-made key of its own, rather than the store's, would lose its key.
+      List<String> inline =
+          old.stream()
+              .filter(d -> d.providerKeyId() != null)
+              .map(d -> d.id() + " (" + d.providerKeyId() + ")")
+              .toList();
+      if (!inline.isEmpty()) {
+        throw fail(
+            "preflight failed, nothing changed: deployment(s) "
+                + inline
+                + " of model group '"
+                + req.modelGroup()
+                + "' carry the key Keyturn put in them (model_info."
+                + "keyturn_provider_key_id), not one read from a secret store, and revoking the"
+                + " old key would break them. Rotate this group without secretStore:, or, if they"
+                + " read os.environ/NAME now, remove keyturn_provider_key_id from their"
+                + " model_info.",
+            RotationFailures.DESTINATION_INVALID);
+      }
       List<CurrentKey> held = new ArrayList<>();
       for (Destination d : where.destinations()) {
         phase(ProviderKeyPhase.PREFLIGHT, "reading the key the proxy reads from " + d.describe());
@@ -439,6 +460,10 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
                   + RotationMessages.rootMessage(e)
                   + "); the old key was not revoked");
         }
+      }
+      // A rollback accepted while the deployments were checked (the signal raced the grace's end).
+      if (rollbackBy != null) {
+        throw rollBack("rollback asked by " + rollbackBy);
       }
 
       String revoked = revokeOld();

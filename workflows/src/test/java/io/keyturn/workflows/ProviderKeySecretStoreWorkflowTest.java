@@ -192,6 +192,37 @@ class ProviderKeySecretStoreWorkflowTest {
   }
 
   @Test
+  void aRollbackThatArrivesWhileTheDeploymentsAreCheckedIsNotDropped() {
+    ProviderKeyRequest req = request("openai", Duration.ofHours(2));
+    ProviderKeyRotationWorkflow wf = start(req);
+    // The CLI saw IN_GRACE; its signal lands once the grace ended, during the health check.
+    world.onVerifyDeployment = () -> wf.rollback("dave");
+    assertThatThrownBy(() -> result(req))
+        .rootCause()
+        .hasMessageContaining("rollback asked by dave");
+    assertThat(world.calls).noneMatch(c -> c.equals("revoke svc_old"));
+    assertThat(world.live).containsKey("svc_old").doesNotContainKey("svc_new_1");
+    assertThat(stores.values.values()).containsOnly(OLD_VALUE);
+  }
+
+  @Test
+  void aDeploymentCallingWithAKeyturnKeyOfItsOwnIsRefusedBeforeAnyKeyIsMade() {
+    // Rotated earlier the dual-deployment way: svc_old sits in the deployment itself, so the
+    // store's value is not what it calls with, and revoking svc_old would break it.
+    world.deploymentKeyId = "svc_old";
+    ProviderKeyRequest req = request("openai", Duration.ofHours(2));
+    start(req);
+    assertThatThrownBy(() -> result(req))
+        .rootCause()
+        .hasMessageContaining("preflight failed, nothing changed")
+        .hasMessageContaining("old-1 (svc_old)")
+        .hasMessageContaining("keyturn_provider_key_id");
+    assertThat(world.calls).containsExactly("preflight");
+    assertThat(world.live).containsKey("svc_old");
+    assertThat(stores.values.values()).containsOnly(OLD_VALUE);
+  }
+
+  @Test
   void anEmptyStoreFailsThePreflightBeforeAnyKeyIsMade() {
     stores.values.remove(FILE.describe());
     ProviderKeyRequest req = request("openai", Duration.ofHours(2));
@@ -249,6 +280,8 @@ class ProviderKeySecretStoreWorkflowTest {
     final Map<String, String> live = Collections.synchronizedMap(new LinkedHashMap<>());
     final List<String> calls = Collections.synchronizedList(new ArrayList<>());
     volatile boolean sickWithNewKey;
+    volatile String deploymentKeyId;
+    volatile Runnable onVerifyDeployment = () -> {};
     volatile String lastCreatedValue = "none";
     volatile long revokedAtMillis = -1;
     int n;
@@ -262,7 +295,8 @@ class ProviderKeySecretStoreWorkflowTest {
     @Override
     public List<ProviderDeployment> preflight(ProviderKeyRequest r, List<String> masterKeys) {
       calls.add("preflight");
-      return List.of(new ProviderDeployment("old-1", "openai/" + GROUP, "http://p/v1", null));
+      return List.of(
+          new ProviderDeployment("old-1", "openai/" + GROUP, "http://p/v1", deploymentKeyId));
     }
 
     @Override
@@ -294,6 +328,7 @@ class ProviderKeySecretStoreWorkflowTest {
     @Override
     public void verifyDeployment(String gateway, String id) {
       calls.add("verifyDeployment " + id);
+      onVerifyDeployment.run();
       if (sickWithNewKey) {
         throw ApplicationFailure.newNonRetryableFailure(
             "HTTP 401 from the provider", ProviderKeyFailures.KEY_REJECTED);
