@@ -106,6 +106,20 @@ class ProviderKeyActivitiesTest {
   }
 
   @Test
+  void earlierKeysAndARetriedCreateSeeEveryPageOfTheProjectsServiceAccounts() {
+    ProviderKeyRequest req = request("openai", "g");
+    // OpenAI lists 20 accounts a page unless asked for up to 100: a project with 120 others.
+    for (int i = 0; i < 120; i++) {
+      acts.createKey(req, "someone-else-" + i);
+    }
+    ProviderKey older = acts.createKey(req, req.keyName("0123456789ab"));
+    acts.createKey(req, req.keyName("ba9876543210")); // an attempt whose answer was lost
+    ProviderKey next = acts.createKey(req, req.keyName("ba9876543210"));
+    assertThat(upstream.serviceAccounts()).containsOnlyOnce(req.keyName("ba9876543210"));
+    assertThat(acts.earlierKeys(req, next.providerId())).containsExactly(older.providerId());
+  }
+
+  @Test
   void aKeyTheProviderDidNotIssueIsRefusedWithoutItsValue() {
     String value = "sk-proj-not-issued-" + "y".repeat(20);
     ProviderKey k = acts.describeProvided(keyring.seal(value));
