@@ -15,6 +15,7 @@ import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.time.Instant;
@@ -392,78 +393,89 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
                   + RotationMessages.rootMessage(e)
                   + "): revoke it at the provider yourself.");
       String label = "pk-" + nonce;
+      // Until the revoke, a cancelled rotation (temporal workflow cancel) rolls back as a failed
+      // one does, rather than leaving the new key in the stores with both keys live.
       try {
-        for (int i = 0; i < where.destinations().size(); i++) {
-          Destination d = where.destinations().get(i);
-          CurrentKey was = held.get(i);
-          phase(
-              ProviderKeyPhase.PUBLISHING,
-              "publishing " + next.fingerprint() + " to " + d.describe());
-          // Registered before the write: a write whose reply was lost may have landed.
-          undo.add(
-              () -> {
-                storesMustFinish.publishSealed(
-                    d, was.ref(), was.sealed(), req.workflowId(), label + "-rollback");
-                return d.describe() + " holds the old key " + was.ref().fingerprint() + " again.";
-              },
-              e ->
-                  "Putting the old key back in "
-                      + d.describe()
-                      + " failed ("
-                      + RotationMessages.rootMessage(e)
-                      + "): put "
-                      + was.ref().fingerprint()
-                      + " back there by hand.");
-          published = true;
-          stores.publishSealed(d, next.ref(), next.sealed(), req.workflowId(), label);
-          locations.add(d.describe());
-        }
-      } catch (ActivityFailure e) {
-        throw rollBack("publishing failed: " + RotationMessages.rootMessage(e));
-      }
-
-      Instant end = Instant.ofEpochMilli(Workflow.currentTimeMillis()).plus(req.grace());
-      phase(
-          ProviderKeyPhase.IN_GRACE,
-          locations
-              + " hold "
-              + next.fingerprint()
-              + "; the proxy reads it within its secret cache ("
-              + Durations.format(where.proxyCache())
-              + "), and the old key stays valid until "
-              + end
-              + ". `keyturn rollback-provider "
-              + req.workflowId()
-              + "` until then puts the old key back.");
-      Workflow.await(req.grace(), () -> rollbackBy != null);
-      if (rollbackBy != null) {
-        throw rollBack("rollback asked by " + rollbackBy);
-      }
-
-      for (String id : oldIds) {
-        phase(
-            ProviderKeyPhase.VERIFYING_THROUGH_PROXY,
-            "checking through the proxy that deployment "
-                + id
-                + " answers: its cache has turned over, so it calls with "
-                + next.fingerprint());
         try {
-          step.verifyDeployment(req.gateway(), id);
+          for (int i = 0; i < where.destinations().size(); i++) {
+            Destination d = where.destinations().get(i);
+            CurrentKey was = held.get(i);
+            phase(
+                ProviderKeyPhase.PUBLISHING,
+                "publishing " + next.fingerprint() + " to " + d.describe());
+            // Registered before the write: a write whose reply was lost may have landed.
+            undo.add(
+                () -> {
+                  storesMustFinish.publishSealed(
+                      d, was.ref(), was.sealed(), req.workflowId(), label + "-rollback");
+                  return d.describe() + " holds the old key " + was.ref().fingerprint() + " again.";
+                },
+                e ->
+                    "Putting the old key back in "
+                        + d.describe()
+                        + " failed ("
+                        + RotationMessages.rootMessage(e)
+                        + "): put "
+                        + was.ref().fingerprint()
+                        + " back there by hand.");
+            published = true;
+            stores.publishSealed(d, next.ref(), next.sealed(), req.workflowId(), label);
+            locations.add(d.describe());
+          }
         } catch (ActivityFailure e) {
-          throw rollBack(
-              "deployment "
-                  + id
-                  + " did not answer through the proxy after the grace, when it calls with the new"
-                  + " key "
-                  + next.fingerprint()
-                  + " ("
-                  + RotationMessages.rootMessage(e)
-                  + "); the old key was not revoked");
+          throw rollBack("publishing failed: " + RotationMessages.rootMessage(e));
         }
-      }
-      // A rollback accepted while the deployments were checked (the signal raced the grace's end).
-      if (rollbackBy != null) {
-        throw rollBack("rollback asked by " + rollbackBy);
+
+        Instant end = Instant.ofEpochMilli(Workflow.currentTimeMillis()).plus(req.grace());
+        phase(
+            ProviderKeyPhase.IN_GRACE,
+            locations
+                + " hold "
+                + next.fingerprint()
+                + "; the proxy reads it within its secret cache ("
+                + Durations.format(where.proxyCache())
+                + "), and the old key stays valid until "
+                + end
+                + ". `keyturn rollback-provider "
+                + req.workflowId()
+                + "` until then puts the old key back.");
+        Workflow.await(req.grace(), () -> rollbackBy != null);
+        if (rollbackBy != null) {
+          throw rollBack("rollback asked by " + rollbackBy);
+        }
+
+        for (String id : oldIds) {
+          phase(
+              ProviderKeyPhase.VERIFYING_THROUGH_PROXY,
+              "checking through the proxy that deployment "
+                  + id
+                  + " answers: its cache has turned over, so it calls with "
+                  + next.fingerprint());
+          try {
+            step.verifyDeployment(req.gateway(), id);
+          } catch (ActivityFailure e) {
+            throw rollBack(
+                "deployment "
+                    + id
+                    + " did not answer through the proxy after the grace, when it calls with the new"
+                    + " key "
+                    + next.fingerprint()
+                    + " ("
+                    + RotationMessages.rootMessage(e)
+                    + "); the old key was not revoked");
+          }
+        }
+        // A rollback accepted while the deployments were checked (the signal raced the grace's
+        // end).
+        if (rollbackBy != null) {
+          throw rollBack("rollback asked by " + rollbackBy);
+        }
+      } catch (CanceledFailure e) {
+        // Temporal closes a cancelled workflow as cancelled whatever it throws; the text is in
+        // its details (provider-status) and in the failure.
+        throw new CanceledFailure(
+            rollBack("the rotation was cancelled before the old key was revoked")
+                .getOriginalMessage());
       }
 
       String revoked = revokeOld();

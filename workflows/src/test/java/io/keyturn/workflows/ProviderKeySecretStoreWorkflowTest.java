@@ -18,6 +18,7 @@ import io.keyturn.workflows.model.PublishReceipt;
 import io.keyturn.workflows.model.SealedSecret;
 import io.keyturn.workflows.testing.SecretStoreStandIn;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
@@ -187,6 +188,22 @@ class ProviderKeySecretStoreWorkflowTest {
     assertThat(stores.values.values()).containsOnly(world.lastCreatedValue);
     wf.rollback("bob");
     assertThatThrownBy(() -> result(req)).rootCause().hasMessageContaining("rollback asked by bob");
+    assertThat(stores.values.values()).containsOnly(OLD_VALUE);
+    assertThat(world.live).containsKey("svc_old").doesNotContainKey("svc_new_1");
+  }
+
+  @Test
+  void aRotationCancelledInTheGraceRollsBackLikeAFailedOne() {
+    ProviderKeyRequest req = request("openai", Duration.ofHours(2));
+    ProviderKeyRotationWorkflow wf = start(req);
+    env.sleep(Duration.ofMinutes(30));
+    assertThat(stores.values.values()).containsOnly(world.lastCreatedValue);
+    env.getWorkflowClient().newUntypedWorkflowStub(req.workflowId()).cancel();
+    assertThatThrownBy(() -> result(req)).isInstanceOf(WorkflowFailedException.class);
+    assertThat(wf.status().phase()).isEqualTo(ProviderKeyPhase.ROLLED_BACK);
+    assertThat(wf.status().detail())
+        .contains("ROLLED BACK: the rotation was cancelled before the old key")
+        .contains(VAULT.describe() + " holds the old key");
     assertThat(stores.values.values()).containsOnly(OLD_VALUE);
     assertThat(world.live).containsKey("svc_old").doesNotContainKey("svc_new_1");
   }
