@@ -123,7 +123,7 @@ class ProviderKeySecretStoreWorkflowTest {
         .noneMatch(c -> c.startsWith("add ") || c.startsWith("delete "));
     assertThat(stores.values.values()).containsOnly(world.lastCreatedValue);
     assertThat(world.live.keySet()).doesNotContain("svc_old").contains("svc_handmade_other_group");
-    assertThat(world.live).containsKey("svc_unrelated");
+    assertThat(world.live).containsKey("svc_unrelated").containsKey("svc_other_gateway");
     assertThat(world.revokedAtMillis - started)
         .as("the old key outlives the proxy's cache")
         .isGreaterThan(CACHE.toMillis());
@@ -304,8 +304,17 @@ class ProviderKeySecretStoreWorkflowTest {
     int n;
 
     World() {
-      live.put("svc_old", "keyturn-" + GROUP + "-0123456789ab");
-      live.put("svc_handmade_other_group", "keyturn-" + GROUP + "-mini-0123456789ab");
+      live.put("svc_old", request("openai", Duration.ofHours(2)).keyName("0123456789ab"));
+      live.put(
+          "svc_handmade_other_group",
+          request("openai", Duration.ofHours(2)).keyName("").replace(GROUP, GROUP + "-mini")
+              + "0123456789ab");
+      // The same model group at another proxy, from the same provider project.
+      live.put(
+          "svc_other_gateway",
+          new ProviderKeyRequest(
+                  "chat", "http://staging.test:4000", GROUP, "openai", null, null, null, null, "t")
+              .keyName("0123456789ab"));
       live.put("svc_unrelated", "someone-else");
     }
 

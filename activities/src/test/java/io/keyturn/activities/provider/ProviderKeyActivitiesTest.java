@@ -98,7 +98,11 @@ class ProviderKeyActivitiesTest {
   void earlierKeysAreTheKeysKeyturnNamedForThisGroupOtherThanTheNewOne() {
     ProviderKeyRequest req = request("openai", "g");
     ProviderKey older = acts.createKey(req, req.keyName("0123456789ab"));
-    acts.createKey(req, "keyturn-g-mini-0123456789ab"); // another group's
+    acts.createKey(req, req.keyName("0123456789ab").replace("keyturn-g-", "keyturn-g-mini-"));
+    ProviderKeyRequest staging =
+        new ProviderKeyRequest(
+            "t", "http://staging.test:4000", "g", "openai", req.settings(), null, null, null, "t");
+    acts.createKey(req, staging.keyName("0123456789ab")); // group g at another proxy
     acts.createKey(req, "made-by-hand");
     ProviderKey next = acts.createKey(req, req.keyName("ba9876543210"));
     assertThat(acts.earlierKeys(req, next.providerId())).containsExactly(older.providerId());
