@@ -171,11 +171,29 @@ class ProviderKeyActivitiesTest {
   void earlierKeysAreTheKeysKeyturnNamedForThisGroupOtherThanTheNewOne() {
     ProviderKeyRequest req = request("openai", "g");
     ProviderKey older = acts.createKey(req, req.keyName("0123456789ab"));
-    acts.createKey(req, "keyturn-g-mini-0123456789ab"); // another group's
+    acts.createKey(req, req.keyName("0123456789ab").replace("keyturn-g-", "keyturn-g-mini-"));
+    ProviderKeyRequest staging =
+        new ProviderKeyRequest(
+            "t", "http://staging.test:4000", "g", "openai", req.settings(), null, null, null, "t");
+    acts.createKey(req, staging.keyName("0123456789ab")); // group g at another proxy
     acts.createKey(req, "made-by-hand");
     ProviderKey next = acts.createKey(req, req.keyName("ba9876543210"));
     assertThat(acts.earlierKeys(req, next.providerId())).containsExactly(older.providerId());
     assertThat(acts.earlierKeys(request("manual", "g"), null)).isEmpty();
+  }
+
+  @Test
+  void earlierKeysAndARetriedCreateSeeEveryPageOfTheProjectsServiceAccounts() {
+    ProviderKeyRequest req = request("openai", "g");
+    // OpenAI lists 20 accounts a page unless asked for up to 100: a project with 120 others.
+    for (int i = 0; i < 120; i++) {
+      acts.createKey(req, "someone-else-" + i);
+    }
+    ProviderKey older = acts.createKey(req, req.keyName("0123456789ab"));
+    acts.createKey(req, req.keyName("ba9876543210")); // an attempt whose answer was lost
+    ProviderKey next = acts.createKey(req, req.keyName("ba9876543210"));
+    assertThat(upstream.serviceAccounts()).containsOnlyOnce(req.keyName("ba9876543210"));
+    assertThat(acts.earlierKeys(req, next.providerId())).containsExactly(older.providerId());
   }
 
   @Test
