@@ -227,4 +227,26 @@ class ProviderKeyActivitiesTest {
             ApplicationFailure.class,
             f -> assertThat(f.getType()).isEqualTo(ProviderKeyFailures.MASTER_KEY_ROTATING));
   }
+
+  @Test
+  void preflightRefusesWhileTheWorkerFindsAMasterKeyRotationOfTheSameProxyRunning() {
+    // Found by the worker (as a scheduled run is), no id named by the caller.
+    acts.runningOnProxy(
+        (type, gw) ->
+            type.equals("MasterKeyRotation") && gw.equals(proxy.baseUrl())
+                ? List.of("master-key/prod")
+                : List.of());
+    assertThatThrownBy(() -> acts.preflight(request("manual", "g"), List.of()))
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> assertThat(f.getType()).isEqualTo(ProviderKeyFailures.MASTER_KEY_ROTATING))
+        .hasMessageContaining("master-key/prod is running on this proxy")
+        .hasMessageContaining("keyturn master-status master-key/prod");
+    // Another proxy's master key does not hold this one up: the next refusal is the group's.
+    acts.runningOnProxy((type, gw) -> List.of());
+    assertThatThrownBy(() -> acts.preflight(request("manual", "g"), List.of()))
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> assertThat(f.getType()).isEqualTo(ProviderKeyFailures.NO_SUCH_MODEL_GROUP));
+  }
 }

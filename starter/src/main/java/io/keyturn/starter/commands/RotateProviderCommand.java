@@ -35,7 +35,8 @@ import picocli.CommandLine.Parameters;
           + " providerKeys: in keyturn.yaml, as the workflow provider-key/<modelGroup>, through"
           + " dual deployments so no request fails:",
       "  1. preflight: the proxy has stored deployments of the group, the provider is usable by"
-          + " the worker, no master-key rotation of the proxy runs. A failure changes nothing.",
+          + " the worker, no master-key rotation of the proxy runs (the worker asks Temporal, also"
+          + " for scheduled runs). A failure changes nothing.",
       "  2. the new key: provider openai creates a project service account (worker's admin key);"
           + " provider aws-iam an access key of the IAM user (the worker's AWS identity);"
           + " provider manual waits for `keyturn provide provider-key/<group> --key-file F`;",
@@ -48,7 +49,8 @@ import picocli.CommandLine.Parameters;
       "  6. after grace:, the old key is revoked at the provider (manual: `keyturn"
           + " confirm-revoked provider-key/<group>` once you revoked it).",
       "",
-      "One rotation per model group at a time (the workflow id is the group's)."
+      "One rotation per model group at a time (the workflow id is the group's). With schedule:"
+          + " in its entry, `keyturn apply` schedules it (keyturn/provider-key/<modelGroup>)."
     },
     footerHeading = "%nExamples:%n",
     footer = {

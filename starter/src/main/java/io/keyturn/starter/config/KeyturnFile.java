@@ -171,7 +171,8 @@ record KeyturnFile(
       Duration overlap,
       Duration grace,
       Duration keyDeadline,
-      ProxySecretStoreEntry secretStore) {
+      ProxySecretStoreEntry secretStore,
+      Schedule schedule) {
     ProviderKeyEntry {
       overlap = overlap == null ? Duration.ZERO : overlap;
       grace = grace == null ? DEFAULT_GRACE : grace;

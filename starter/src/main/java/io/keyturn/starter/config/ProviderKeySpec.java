@@ -10,8 +10,9 @@ import java.util.Map;
 /**
  * One {@code providerKeys:} entry of keyturn.yaml, checked: the proxy, the model group whose
  * deployments carry the provider key, where new keys come from (with that provider's settings:
- * {@code project} for openai; {@code iamUser}, {@code region}, {@code endpoint} for aws-iam), and
- * the timings.
+ * {@code project} for openai; {@code iamUser}, {@code region}, {@code endpoint} for aws-iam), the
+ * timings, and when it is rotated ({@code schedule}, null when only {@code keyturn rotate-provider}
+ * does).
  */
 public record ProviderKeySpec(
     String id,
@@ -26,15 +27,18 @@ public record ProviderKeySpec(
     Duration overlap,
     Duration grace,
     Duration keyDeadline,
-    ProxySecretStore secretStore) {
+    ProxySecretStore secretStore,
+    SecretSpec.Schedule schedule) {
 
-  /** An entry without {@code secretStore:} (the proxy stores the key with its deployment). */
-  static ProviderKeySpec of(Path f, KeyturnFile.ProviderKeyEntry e) {
-    return of(f, e, null);
-  }
-
-  /** An entry whose proxy reads the key from {@code secretStore} (checked by the loader). */
-  static ProviderKeySpec of(Path f, KeyturnFile.ProviderKeyEntry e, ProxySecretStore secretStore) {
+  /**
+   * An entry as read: {@code secretStore} when the proxy reads the key from one, and its {@code
+   * schedule}, both checked by the loader (null when absent).
+   */
+  static ProviderKeySpec of(
+      Path f,
+      KeyturnFile.ProviderKeyEntry e,
+      ProxySecretStore secretStore,
+      SecretSpec.Schedule schedule) {
     return new ProviderKeySpec(
         e.id(),
         f,
@@ -48,7 +52,13 @@ public record ProviderKeySpec(
         e.overlap(),
         e.grace(),
         e.keyDeadline(),
-        secretStore);
+        secretStore,
+        schedule);
+  }
+
+  /** Whether each rotation waits for a person's {@code keyturn provide}. */
+  public boolean waitsForKey() {
+    return ProviderKeyRequest.MANUAL.equals(provider);
   }
 
   public String workflowId() {
