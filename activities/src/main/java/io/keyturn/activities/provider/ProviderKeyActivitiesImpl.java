@@ -110,7 +110,23 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
               + rotating.iterator().next()
               + "`)");
     }
-    List<ProviderDeployment> group = group(req.gateway(), req.modelGroup(), true);
+    List<String> fromConfig = new ArrayList<>();
+    List<ProviderDeployment> group = group(req.gateway(), req.modelGroup(), fromConfig);
+    if (req.throughSecretStore() && !fromConfig.isEmpty()) {
+      // LiteLLM resolves os.environ/ of a config.yaml deployment once, when it loads the file: such
+      // a deployment would keep the old key until a restart and fail once it is revoked.
+      throw refuse(
+          ProviderKeyFailures.NO_SUCH_MODEL_GROUP,
+          "LiteLLM at "
+              + req.gateway()
+              + " also serves model group '"
+              + req.modelGroup()
+              + "' from config.yaml (deployment(s) "
+              + fromConfig
+              + "): the proxy reads their key once at start, so they would keep the old key and"
+              + " fail when it is revoked. Move them to the database (/model/new), or rotate"
+              + " this group without secretStore; nothing changed");
+    }
     if (group.isEmpty()) {
       throw refuse(
           ProviderKeyFailures.NO_SUCH_MODEL_GROUP,
@@ -129,8 +145,12 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
     return group;
   }
 
-  private List<ProviderDeployment> group(String gw, String modelGroup, boolean preflight) {
-    Reply r = proxy("GET", gw, "/model/info", null, preflight);
+  /**
+   * The group's deployments stored in the proxy's database; the ids of those from config.yaml
+   * (which the proxy cannot change at run time) are added to {@code fromConfig}.
+   */
+  private List<ProviderDeployment> group(String gw, String modelGroup, List<String> fromConfig) {
+    Reply r = proxy("GET", gw, "/model/info", null, true);
     if (r.status() == 401 || r.status() == 403) {
       throw refuse(
           ProviderKeyFailures.PROXY_REFUSED,
@@ -147,8 +167,11 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
     }
     List<ProviderDeployment> out = new ArrayList<>();
     for (JsonNode m : HttpBodies.tree(r.body()).path("data")) {
-      if (!modelGroup.equals(m.path("model_name").asText())
-          || !m.path("model_info").path("db_model").asBoolean(false)) {
+      if (!modelGroup.equals(m.path("model_name").asText())) {
+        continue;
+      }
+      if (!m.path("model_info").path("db_model").asBoolean(false)) {
+        fromConfig.add(m.path("model_info").path("id").asText());
         continue;
       }
       JsonNode keyId = m.path("model_info").path(KEY_ID_FIELD);

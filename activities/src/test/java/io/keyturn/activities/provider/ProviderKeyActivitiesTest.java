@@ -9,9 +9,11 @@ import io.keyturn.testkit.provider.UpstreamProvider;
 import io.keyturn.workflows.ProviderKeyFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.WorkerKeyring;
+import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.ProviderDeployment;
 import io.keyturn.workflows.model.ProviderKey;
 import io.keyturn.workflows.model.ProviderKeyRequest;
+import io.keyturn.workflows.model.ProxySecretStore;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
 import java.util.List;
@@ -226,6 +228,38 @@ class ProviderKeyActivitiesTest {
         .isInstanceOfSatisfying(
             ApplicationFailure.class,
             f -> assertThat(f.getType()).isEqualTo(ProviderKeyFailures.MASTER_KEY_ROTATING));
+  }
+
+  @Test
+  void aSecretStoreRotationIsRefusedWhileConfigYamlDeploymentsAlsoServeTheGroup() {
+    proxy.close();
+    proxy = LiteLlmEmulator.builder().masterKey(MASTER).configModels(List.of("g")).build().start();
+    ProviderKeyRequest plain = request("manual", "g");
+    acts.addDeployment(plain, like(), acts.createKey(request("openai", "g"), "keyturn-g-a"), "d-1");
+    ProviderKeyRequest viaStore =
+        new ProviderKeyRequest(
+            "t",
+            proxy.baseUrl(),
+            "g",
+            "manual",
+            Map.of(),
+            null,
+            Duration.ofHours(2),
+            null,
+            "t",
+            new ProxySecretStore(
+                List.of(new Destination("file", Map.of("path", "/run/g.key"))),
+                Duration.ofHours(1)));
+    assertThatThrownBy(() -> acts.preflight(viaStore, List.of()))
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> assertThat(f.getType()).isEqualTo(ProviderKeyFailures.NO_SUCH_MODEL_GROUP))
+        .hasMessageContaining("from config.yaml (deployment(s) [config-model-1])")
+        .hasMessageContaining("nothing changed");
+    // Rotated by dual deployments, the stored one is the group's and the config one is left alone.
+    assertThat(acts.preflight(plain, List.of()))
+        .extracting(ProviderDeployment::id)
+        .containsExactly("d-1");
   }
 
   @Test

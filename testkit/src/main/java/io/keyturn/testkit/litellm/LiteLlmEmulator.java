@@ -53,6 +53,7 @@ public final class LiteLlmEmulator implements AutoCloseable {
     StoredSecrets stored =
         new StoredSecrets(
             b.masterKey, b.saltKey, b.masterKeySource, b.storedModels, b.storedCredentials);
+    stored.configModels(b.configModels);
     if (b.secretManager != null) {
       stored.resolveKeysWith(k -> b.secretManager.resolve(k, now()));
     }
@@ -88,6 +89,7 @@ public final class LiteLlmEmulator implements AutoCloseable {
     private java.util.function.Supplier<String> masterKeySource;
     private List<String> storedModels = List.of();
     private List<String> storedCredentials = List.of();
+    private List<String> configModels = List.of();
     private ProxySecretManager secretManager;
 
     /**
@@ -120,6 +122,15 @@ public final class LiteLlmEmulator implements AutoCloseable {
     /** Models stored in the proxy's database, their params encrypted (shown by /model/info). */
     public Builder storedModels(List<String> names) {
       this.storedModels = List.copyOf(names);
+      return this;
+    }
+
+    /**
+     * Deployments from the proxy's config.yaml, by model name: {@code /model/info} lists them with
+     * {@code db_model: false}, as LiteLLM does; nothing at run time can change them.
+     */
+    public Builder configModels(List<String> names) {
+      this.configModels = List.copyOf(names);
       return this;
     }
 

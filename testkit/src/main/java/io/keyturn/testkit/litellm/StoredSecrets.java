@@ -82,6 +82,17 @@ final class StoredSecrets {
   private final Set<String> sick = ConcurrentHashMap.newKeySet();
   private int restarts;
 
+  /** Model names of deployments from config.yaml (not stored; {@code db_model: false}). */
+  private volatile List<String> configModels = List.of();
+
+  void configModels(List<String> names) {
+    configModels = List.copyOf(names);
+  }
+
+  List<String> configModels() {
+    return configModels;
+  }
+
   StoredSecrets(
       String masterKey,
       String saltKey,

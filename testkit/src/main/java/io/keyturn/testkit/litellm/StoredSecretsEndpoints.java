@@ -66,6 +66,20 @@ final class StoredSecretsEndpoints {
         m.put("model_info", info);
         data.add(m);
       }
+      int n = 0;
+      for (String name : secrets.configModels()) {
+        String id = "config-model-" + (++n);
+        if (only == null || only.equals(id)) {
+          data.add(
+              Map.of(
+                  "model_name",
+                  name,
+                  "litellm_params",
+                  Map.of("model", "openai/" + name),
+                  "model_info",
+                  Map.of("id", id, "db_model", false)));
+        }
+      }
       return Answer.ok(Map.of("data", data));
     }
   }
