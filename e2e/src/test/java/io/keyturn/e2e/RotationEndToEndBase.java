@@ -410,11 +410,28 @@ abstract class RotationEndToEndBase {
             "activity result",
             e.getActivityTaskCompletedEventAttributes().getResult().getPayloadsList());
       }
+      // Local activities (import, mint, verify...) leave a marker: its result and bookkeeping
+      // (id, type, time, attempt) are payloads too, and go through the same codec.
+      if (e.hasMarkerRecordedEventAttributes()) {
+        e.getMarkerRecordedEventAttributes()
+            .getDetailsMap()
+            .forEach(
+                (k, v) ->
+                    add(
+                        byKind,
+                        k.equals("data") ? "local activity result" : "local activity " + k,
+                        v.getPayloadsList()));
+      }
     }
     assertThat(byKind)
         .as("payload kinds in the history of " + id)
         .containsKeys(
-            "workflow input", "workflow result", "activity input", "activity result", "summary");
+            "workflow input",
+            "workflow result",
+            "activity input",
+            "activity result",
+            "local activity result",
+            "summary");
     byKind.forEach(
         (kind, payloads) ->
             assertThat(payloads)
