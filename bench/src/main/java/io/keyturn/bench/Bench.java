@@ -66,6 +66,15 @@ public final class Bench {
   private int fleetConcurrency = 50;
   private String pacing = "adaptive";
 
+  /** Delays the emulator adds to every answer in measurement 1, one run of it per value. */
+  private List<Integer> latenciesMs = List.of(0, 20);
+
+  /** Dev server dynamic config values ({@code --dynamic-config-value}), as given. */
+  private Map<String, String> dynamicConfig = new LinkedHashMap<>();
+
+  /** Worker settings on top of the stack's own (e.g. KEYTURN_... tuning), as given. */
+  private Map<String, String> workerEnv = new LinkedHashMap<>();
+
   Bench(Path dir, int single, int parked, Path out, Map<String, String> pragmas) {
     this.pragmas = pragmas;
     this.dir = dir;
@@ -83,6 +92,9 @@ public final class Bench {
     List<Integer> caps = List.of(25, 50, 100);
     int fleetConcurrency = 50;
     String pacing = "adaptive";
+    List<Integer> latencies = List.of(0, 20);
+    Map<String, String> dynamic = new LinkedHashMap<>();
+    Map<String, String> workerEnv = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--single" -> single = Integer.parseInt(args[++i]);
@@ -97,10 +109,22 @@ public final class Bench {
           String[] kv = args[++i].split("=", 2);
           pragmas.put(kv[0], kv[1]);
         }
+        case "--latency-ms" ->
+            latencies =
+                java.util.Arrays.stream(args[++i].split(",")).map(Integer::parseInt).toList();
+        case "--dynamic-config" -> {
+          String[] kv = args[++i].split("=", 2);
+          dynamic.put(kv[0], kv[1]);
+        }
+        case "--worker-env" -> {
+          String[] kv = args[++i].split("=", 2);
+          workerEnv.put(kv[0], kv[1]);
+        }
         default -> {
           System.err.println(
               "usage: bench [--single N] [--parked N] [--fleet N] [--caps C1,C2,..]"
                   + " [--fleet-concurrency N] [--pacing adaptive|off] [--sqlite-pragma K=V]"
+                  + " [--latency-ms L1,L2,..] [--dynamic-config K=JSON] [--worker-env K=V]"
                   + " [--out FILE]");
           System.exit(2);
         }
@@ -112,6 +136,13 @@ public final class Bench {
     b.caps = caps;
     b.fleetConcurrency = fleetConcurrency;
     b.pacing = pacing;
+    if (latencies.isEmpty() || latencies.stream().anyMatch(l -> l < 0)) {
+      System.err.println("--latency-ms takes milliseconds >= 0, e.g. 0,20");
+      System.exit(2);
+    }
+    b.latenciesMs = latencies;
+    b.dynamicConfig = dynamic;
+    b.workerEnv = workerEnv;
     try {
       b.start();
       b.run();
@@ -122,7 +153,9 @@ public final class Bench {
 
   void start() throws Exception {
     // No heap limit on the worker: measurement 3 reports its resident memory as users run it.
-    stack = LocalStack.start(dir, pragmas, Map.of("KEYTURN_LITELLM_PACING", pacing), List.of());
+    Map<String, String> env = new LinkedHashMap<>(workerEnv);
+    env.putIfAbsent("KEYTURN_LITELLM_PACING", pacing);
+    stack = LocalStack.start(dir, pragmas, dynamicConfig, env, List.of());
   }
 
   void stop() {
@@ -146,9 +179,12 @@ public final class Bench {
             + "Z on this machine ("
             + machine
             + ") against the real Temporal dev server (SQLite file), real OpenBao, the real worker"
-            + " process (default settings) and the in-process LiteLLM emulator (no latency; no"
-            + " cap except in measurement 2)"
+            + " process ("
+            + (workerEnv.isEmpty() ? "default settings" : "settings " + workerEnv)
+            + ") and the in-process LiteLLM emulator (latency only where measurement 1 says;"
+            + " no cap except in measurement 2)"
             + (pragmas.isEmpty() ? "" : ", dev server SQLite pragmas " + pragmas)
+            + (dynamicConfig.isEmpty() ? "" : ", dev server dynamic config " + dynamicConfig)
             + ". Reproduce everything: `scripts/bench.sh --single "
             + single
             + " --parked "
@@ -160,11 +196,19 @@ public final class Bench {
             + " --fleet-concurrency "
             + fleetConcurrency
             + (pacing.equals("adaptive") ? "" : " --pacing " + pacing)
-            + pragmaArgs()
+            + extraArgs()
             + "`.");
     report.add("");
+    report.add("Load average at the start (1, 5, 15 min): " + loadAverage() + ".");
+    report.add("");
     if (single > 0) {
-      List<String> ids = singleRotations();
+      List<String> ids = null;
+      for (int latency : latenciesMs) {
+        stack.litellm.faults().latency("*", Duration.ofMillis(latency));
+        List<String> run = singleRotations(latency);
+        ids = ids == null ? run : ids;
+      }
+      stack.litellm.faults().latency("*", Duration.ZERO);
       historySizes(ids);
     } else {
       report.add("## 1. One rotation and 4. history per rotation");
@@ -177,7 +221,7 @@ public final class Bench {
     report.add(
         "Load average at the end of the run (1, 5, 15 min; other processes on this 2-core machine"
             + " count too): "
-            + Files.readString(Path.of("/proc/loadavg")).trim().split(" 0*[0-9]+/")[0]
+            + loadAverage()
             + ".");
     report.add("");
     Files.createDirectories(out.toAbsolutePath().getParent());
@@ -195,6 +239,18 @@ public final class Bench {
     return b.toString();
   }
 
+  /** The options that shape the stack beyond the pragmas: dynamic config and worker settings. */
+  private String extraArgs() {
+    StringBuilder b = new StringBuilder(pragmaArgs());
+    dynamicConfig.forEach((k, v) -> b.append(" --dynamic-config ").append(k).append('=').append(v));
+    workerEnv.forEach((k, v) -> b.append(" --worker-env ").append(k).append('=').append(v));
+    return b.toString();
+  }
+
+  private static String loadAverage() throws IOException {
+    return Files.readString(Path.of("/proc/loadavg")).trim().split(" 0*[0-9]+/")[0];
+  }
+
   // ------------------------------------------------------------------ 1. single rotation
 
   private RotationRequest request(String app, String raw, Duration grace) {
@@ -208,30 +264,33 @@ public final class Bench {
         .build();
   }
 
-  private List<String> singleRotations() throws Exception {
+  private List<String> singleRotations(int latencyMs) throws Exception {
+    String tag = "l" + latencyMs + "-";
     // Warm-up: the first rotations pay for JIT and connection set-up on every side.
     for (int i = 0; i < 5; i++) {
-      rotateOnce("warm-" + i);
+      rotateOnce("warm-" + tag + i);
+      rawCalls("rawwarm-" + tag + i);
     }
     List<Double> rotation = new ArrayList<>();
-    List<String> ids = new ArrayList<>();
-    for (int i = 0; i < single; i++) {
-      long t0 = System.nanoTime();
-      ids.add(rotateOnce("single-" + i));
-      rotation.add((System.nanoTime() - t0) / 1e6);
-    }
     List<Double> raw = new ArrayList<>();
-    for (int i = 0; i < 5; i++) {
-      rawCalls("rawwarm-" + i);
-    }
+    List<String> ids = new ArrayList<>();
+    // Interleaved, one rotation then one raw loop: load from other processes on this shared
+    // machine falls on both sides alike.
     for (int i = 0; i < single; i++) {
       long t0 = System.nanoTime();
-      rawCalls("raw-" + i);
-      raw.add((System.nanoTime() - t0) / 1e6);
+      ids.add(rotateOnce("single-" + tag + i));
+      rotation.add((System.nanoTime() - t0) / 1e6);
+      long t1 = System.nanoTime();
+      rawCalls("raw-" + tag + i);
+      raw.add((System.nanoTime() - t1) / 1e6);
     }
     double rm = pct(rotation, 50);
     double hm = pct(raw, 50);
-    report.add("## 1. One rotation, grace 0, start to revoke");
+    report.add(
+        "## 1. One rotation, grace 0, start to revoke"
+            + (latencyMs == 0
+                ? " (emulator answers at once)"
+                : " (emulator answers every call after " + latencyMs + " ms)"));
     report.add("");
     report.add("| | median | p95 | runs |");
     report.add("|---|---|---|---|");
@@ -254,15 +313,18 @@ public final class Bench {
     report.add(
         String.format(
             Locale.ROOT,
-            "Orchestration overhead: %.1fx the raw calls (%.1f ms per rotation). The rotation runs 6"
-                + " activities (import, mint, verify, publish, revoke and the workflow tasks"
-                + " between them), each a round trip through the Temporal server and its SQLite"
-                + " file; the raw loop makes the same HTTP calls with none of that durability."
-                + " Reproduce: `scripts/bench.sh --single %d --parked 0 --fleet 0%s`.",
+            "Orchestration overhead at %d ms: %.2fx the raw calls (%.1f ms per rotation). The"
+                + " raw loop makes the same HTTP calls with none of the durability: every"
+                + " workflow task and activity task of the rotation is a round trip through the"
+                + " Temporal server and its SQLite file. Load average after: %s. Reproduce:"
+                + " `scripts/bench.sh --single %d --parked 0 --fleet 0 --latency-ms %d%s`.",
+            latencyMs,
             rm / hm,
             rm - hm,
+            loadAverage(),
             single,
-            pragmaArgs()));
+            latencyMs,
+            extraArgs()));
     report.add("");
     return ids;
   }
@@ -359,13 +421,28 @@ public final class Bench {
     List<Double> actRun = new ArrayList<>();
     List<Double> actWait = new ArrayList<>();
     List<Double> wfTask = new ArrayList<>();
+    Map<String, List<Double>> kinds = new LinkedHashMap<>();
     for (String id : ids) {
       History h = stack.client.fetchHistory(id).getHistory();
       Map<Long, Long> at = new java.util.HashMap<>();
       double run = 0;
       double wait = 0;
       double task = 0;
+      Map<String, Double> count = new LinkedHashMap<>();
       for (HistoryEvent e : h.getEventsList()) {
+        String kind =
+            e.hasWorkflowTaskScheduledEventAttributes()
+                ? "workflow tasks"
+                : e.hasActivityTaskScheduledEventAttributes()
+                    ? "activity tasks"
+                    : e.hasMarkerRecordedEventAttributes()
+                        ? "local activities (markers)"
+                        : e.hasUpsertWorkflowSearchAttributesEventAttributes()
+                            ? "search attribute upserts"
+                            : e.hasTimerStartedEventAttributes() ? "timers" : null;
+        if (kind != null) {
+          count.merge(kind, 1.0, Double::sum);
+        }
         long t = e.getEventTime().getSeconds() * 1000 + e.getEventTime().getNanos() / 1_000_000;
         at.put(e.getEventId(), t);
         if (e.hasActivityTaskStartedEventAttributes()) {
@@ -375,6 +452,15 @@ public final class Bench {
         } else if (e.hasWorkflowTaskCompletedEventAttributes()) {
           task += t - at.get(e.getWorkflowTaskCompletedEventAttributes().getScheduledEventId());
         }
+      }
+      for (String k :
+          List.of(
+              "workflow tasks",
+              "activity tasks",
+              "local activities (markers)",
+              "search attribute upserts",
+              "timers")) {
+        kinds.computeIfAbsent(k, x -> new ArrayList<>()).add(count.getOrDefault(k, 0.0));
       }
       actRun.add(run);
       actWait.add(wait);
@@ -402,7 +488,15 @@ public final class Bench {
             pct(actWait, 50)));
     report.add(
         String.format(
-            Locale.ROOT, "| workflow tasks (schedule to completed) | %.0f |", pct(wfTask, 50)));
+            Locale.ROOT,
+            "| workflow tasks (schedule to completed; local activities run inside them) | %.0f |",
+            pct(wfTask, 50)));
+    report.add("");
+    report.add("What one rotation's history holds (medians):");
+    report.add("");
+    report.add("| | per rotation |");
+    report.add("|---|---|");
+    kinds.forEach((k, v) -> report.add(String.format(Locale.ROOT, "| %s | %.0f |", k, pct(v, 50))));
     report.add("");
     report.add("## 4. History per rotation (grace 0, one Vault destination)");
     report.add("");
@@ -425,13 +519,13 @@ public final class Bench {
             Collections.max(payload)));
     report.add("");
     report.add(
-        "Bounded by design: a rotation is a fixed sequence of 6 activities and one timer, and"
+        "Bounded by design: a rotation is a fixed sequence of steps (counted above), and"
             + " every payload is a reference (token hash, fingerprint, sealed old key), never a"
             + " list that grows. A grace period of weeks adds one timer, not events over time."
             + " Reproduce: `scripts/bench.sh --single "
             + single
             + " --parked 0 --fleet 0"
-            + pragmaArgs()
+            + extraArgs()
             + "`.");
     report.add("");
   }
@@ -522,7 +616,7 @@ public final class Bench {
             capsArg(),
             fleetConcurrency,
             pacing.equals("adaptive") ? "" : " --pacing " + pacing,
-            pragmaArgs()));
+            extraArgs()));
     report.add("");
   }
 
@@ -665,7 +759,7 @@ public final class Bench {
             + " fires). Reproduce: `scripts/bench.sh --single 0 --parked "
             + parked
             + " --fleet 0"
-            + pragmaArgs()
+            + extraArgs()
             + "`.");
     report.add("");
   }

@@ -77,9 +77,23 @@ final class LocalStack implements AutoCloseable {
   static LocalStack start(
       Path dir, Map<String, String> pragmas, Map<String, String> workerEnv, List<String> workerJvm)
       throws Exception {
+    return start(dir, pragmas, Map.of(), workerEnv, workerJvm);
+  }
+
+  /**
+   * As {@link #start(Path, Map, Map, List)}, with dev server dynamic config values ({@code
+   * --dynamic-config-value key=json}, e.g. {@code system.enableActivityEagerExecution=true}).
+   */
+  static LocalStack start(
+      Path dir,
+      Map<String, String> pragmas,
+      Map<String, String> dynamicConfig,
+      Map<String, String> workerEnv,
+      List<String> workerJvm)
+      throws Exception {
     LocalStack s = new LocalStack(dir);
     try {
-      s.boot(pragmas, workerEnv, workerJvm);
+      s.boot(pragmas, dynamicConfig, workerEnv, workerJvm);
       return s;
     } catch (Exception | Error e) {
       s.close();
@@ -87,11 +101,16 @@ final class LocalStack implements AutoCloseable {
     }
   }
 
-  private void boot(Map<String, String> pragmas, Map<String, String> extra, List<String> jvm)
+  private void boot(
+      Map<String, String> pragmas,
+      Map<String, String> dynamicConfig,
+      Map<String, String> extra,
+      List<String> jvm)
       throws Exception {
     TemporalDevServer.Builder tb =
         TemporalDevServer.builder().dbFile(dir.resolve("temporal.sqlite"));
     pragmas.forEach(tb::sqlitePragma);
+    dynamicConfig.forEach(tb::dynamicConfigValue);
     temporal = tb.build();
     temporal.start();
     bao = OpenBaoDevServer.builder().logFile(dir.resolve("openbao.log")).build();

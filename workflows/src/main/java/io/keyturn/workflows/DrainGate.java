@@ -27,10 +27,15 @@ final class DrainGate {
   /** After the hold's limit, a policy that waits for an operator rechecks at most this often. */
   static final Duration AFTER_LIMIT_RECHECK = Duration.ofHours(1);
 
+  private final LiteLlmActivities local;
   private final LiteLlmActivities gateway;
 
-  /** {@code gateway}: a stub with bounded retries (the check is read-only). */
-  DrainGate(LiteLlmActivities gateway) {
+  /**
+   * {@code local}: a local-activity stub the read is tried on first ({@link LocalFirst}); {@code
+   * gateway}: a stub with bounded retries (the check is read-only).
+   */
+  DrainGate(LiteLlmActivities local, LiteLlmActivities gateway) {
+    this.local = local;
     this.gateway = gateway;
   }
 
@@ -94,7 +99,9 @@ final class DrainGate {
   /** The old key's use, or null when the proxy could not tell within the step's deadline. */
   private KeyUse check(RotationRequest req, DrainPolicy p) {
     try {
-      KeyUse use = gateway.keyUse(req.gatewayUrl(), req.oldKey(), p.usedWithin());
+      KeyUse use =
+          LocalFirst.run(
+              local, gateway, g -> g.keyUse(req.gatewayUrl(), req.oldKey(), p.usedWithin()));
       return use == null ? KeyUse.unknown(req.oldKey()) : use;
     } catch (ActivityFailure e) {
       log.warn(

@@ -15,6 +15,7 @@ import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
 import io.keyturn.workflows.model.RotationStatus;
 import io.temporal.activity.ActivityOptions;
+import io.temporal.activity.LocalActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
@@ -66,6 +67,44 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   }
 
   /**
+   * The short steps (destination checks, reading the current key, policy import, mint with its
+   * confirmation, verify, the drain gate's read of the old key's use, the proof that the deleted
+   * old key is refused) run first as local activities: inside the workflow task that reaches them,
+   * so they cost neither a trip through the server's task queue nor a workflow task of their own,
+   * and leave one marker each in history instead of three events and a workflow task. When one
+   * fails for a reason a retry could fix, the same step runs again as a normal activity ({@link
+   * LocalFirst#run}), with {@link #gateway()}'s retries and step deadline (the revoke's proof:
+   * {@link #MUST_FINISH}'s day of retries). Publish with its restore, the delete of the old key and
+   * every undo step stay activities: they must outlive a worker and the UI shows them as steps.
+   *
+   * <p>Why these bounds: the Java SDK cannot cancel a local activity (sdk-java#1303: it runs its
+   * retries out whatever the cancellation scope says) nor stop one whose workflow task failed
+   * (sdk-java#1563), and retries beyond the local retry threshold go through workflow timers. So
+   * the local part is short and all in the worker: at most 3 attempts (0.5 s, then 1 s apart, below
+   * the 10 s threshold, so never a timer) within 30 s. A proxy that stays down, a takeover's cancel
+   * and the UI's view of a failing step (a pending activity with its attempts and last failure) are
+   * the normal activity's business, as before. Re-running is safe: the checks, import and verify
+   * are read-only, and mint derives the key's value from the workflow id, alias and first run id,
+   * so a re-run (a retried workflow task, or the fallback after a lost reply) adopts the key it
+   * made. Arguments stay out of the markers (the workflow's own values, already in history); the
+   * results recorded are references, fingerprints and sealed values only, as the activities' were.
+   */
+  static final LocalActivityOptions LOCAL_FIRST =
+      LocalActivityOptions.newBuilder()
+          .setStartToCloseTimeout(Duration.ofSeconds(20))
+          .setScheduleToCloseTimeout(Duration.ofSeconds(30))
+          .setLocalRetryThreshold(Duration.ofSeconds(10))
+          .setDoNotIncludeArgumentsIntoMarker(true)
+          .setRetryOptions(
+              RetryOptions.newBuilder()
+                  .setInitialInterval(Duration.ofMillis(500))
+                  .setBackoffCoefficient(2.0)
+                  .setMaximumAttempts(3)
+                  .setDoNotRetry(DO_NOT_RETRY)
+                  .build())
+          .build();
+
+  /**
    * Revoking the old key and compensations: they must happen eventually, so they retry for a day
    * through outages, with a longer backoff cap.
    */
@@ -86,6 +125,15 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
       Workflow.newActivityStub(LiteLlmActivities.class, gateway());
   private final SecretStoreActivities store =
       Workflow.newActivityStub(SecretStoreActivities.class, gateway());
+
+  /** Import, mint, verify: see {@link #LOCAL_FIRST}. */
+  private final LiteLlmActivities gatewayLocal =
+      Workflow.newLocalActivityStub(LiteLlmActivities.class, LOCAL_FIRST);
+
+  /** Destination checks and the read of the current key: read-only, see {@link #LOCAL_FIRST}. */
+  private final SecretStoreActivities storeLocal =
+      Workflow.newLocalActivityStub(SecretStoreActivities.class, LOCAL_FIRST);
+
   private final LiteLlmActivities gatewayMustFinish =
       Workflow.newActivityStub(LiteLlmActivities.class, MUST_FINISH);
   private final SecretStoreActivities storeMustFinish =
@@ -139,7 +187,13 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     // every destination, the Vault shorthand (--vault-name) included.
     message = "checking " + req.destinations().size() + " destination(s)";
     for (Destination d : req.destinations()) {
-      store.checkDestination(d);
+      LocalFirst.run(
+          storeLocal,
+          store,
+          s -> {
+            s.checkDestination(d);
+            return null;
+          });
     }
     long generation =
         req.generation() > 0
@@ -150,7 +204,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     }
     Destination primary = req.destinations().get(0);
     message = "reading the current key from " + primary.describe();
-    CurrentKey current = store.readCurrentKey(primary);
+    CurrentKey current = LocalFirst.run(storeLocal, store, s -> s.readCurrentKey(primary));
     if (current != null) {
       log.info(
           "rotation {} g{}: {} holds {}",
@@ -176,11 +230,6 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   private RotationResult doRotate(RotationRequest original) {
     RotationRequest req = resolve(original);
     this.request = req;
-    Workflow.upsertTypedSearchAttributes(
-        KeyturnSearchAttributes.SECRET_ID.valueSet(req.secretId()),
-        KeyturnSearchAttributes.GATEWAY.valueSet(req.gatewayUrl()),
-        KeyturnSearchAttributes.GENERATION.valueSet(req.generation()),
-        KeyturnSearchAttributes.PHASE.valueSet(phase.name()));
     details();
     String who = req.secretId() + " g" + req.generation();
     log.info("rotation {} started: replacing {}", who, req.oldKey().fingerprint());
@@ -194,7 +243,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
 
     // The old key's policy is read first: a missing old key fails here, before anything is minted.
     message = "reading the policy of " + req.oldKey().fingerprint();
-    KeyPolicy imported = gateway.importPolicy(req.gatewayUrl(), req.oldKey());
+    KeyPolicy imported =
+        LocalFirst.run(gatewayLocal, gateway, g -> g.importPolicy(req.gatewayUrl(), req.oldKey()));
     KeyPolicy policy = req.policy() != null ? req.policy() : imported;
     if (req.emergency()) {
       // Read-only checks first (which key, its policy, the destinations): bad input blocks nothing.
@@ -227,7 +277,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
               RotationMessages.newKeyDiscarded(
                   gatewayMustFinish.discardDerivedKey(mint), mint.alias()),
           e -> RotationMessages.couldNotDiscard(mint.alias(), e));
-      minted = gateway.mintKey(mint);
+      minted = LocalFirst.run(gatewayLocal, gateway, g -> g.mintKey(mint));
       log.info(
           "rotation {} minted {}{}",
           who,
@@ -239,10 +289,24 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
       boolean checkModels = req.verifyModels() == null || req.verifyModels();
       if (req.managementKey()) {
         // A scoped management key may not call /v1/models: prove what a rotation calls instead.
-        gateway.verifyManagementKey(req.gatewayUrl(), minted);
+        MintedKey key = minted;
+        LocalFirst.run(
+            gatewayLocal,
+            gateway,
+            g -> {
+              g.verifyManagementKey(req.gatewayUrl(), key);
+              return null;
+            });
       } else {
-        gateway.verifyKey(
-            req.gatewayUrl(), minted, checkModels ? policy : new KeyPolicy(withoutModels(policy)));
+        MintedKey key = minted;
+        KeyPolicy expected = checkModels ? policy : new KeyPolicy(withoutModels(policy));
+        LocalFirst.run(
+            gatewayLocal,
+            gateway,
+            g -> {
+              g.verifyKey(req.gatewayUrl(), key, expected);
+              return null;
+            });
       }
 
       setPhase(RotationPhase.PUBLISHING);
@@ -268,7 +332,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
       drained =
           req.emergency()
               ? ""
-              : new DrainGate(gateway).await(req, () -> revokeNowRequested, this::holdRevoke);
+              : new DrainGate(gatewayLocal, gateway)
+                  .await(req, () -> revokeNowRequested, this::holdRevoke);
       new ManagementKeyGate().await(req, minted, this::say);
     } catch (CanceledFailure e) {
       throw cancelledAfterPublish();
@@ -321,6 +386,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
    */
   private void blockLeakedKey(String who) {
     message = "blocking the leaked key " + request.oldKey().fingerprint();
+    showPhase();
     details();
     alreadyBlocked = !gateway.blockKey(request.gatewayUrl(), request.oldKey());
     blockedAtMillis = Workflow.currentTimeMillis();
@@ -334,7 +400,11 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
    * early. Returns whether it ended early.
    */
   private boolean awaitGrace(RotationRequest req, String who) {
-    setPhase(RotationPhase.IN_GRACE);
+    phase = RotationPhase.IN_GRACE;
+    if (!req.gracePeriod().isZero()) {
+      // A grace period of zero passes inside the workflow task: no one could filter on it.
+      showPhase();
+    }
     graceStartedAtMillis = Workflow.currentTimeMillis();
     graceEndsAtMillis = graceStartedAtMillis + req.gracePeriod().toMillis();
     message =
@@ -359,9 +429,16 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
   private RevokeReceipt revokeOldKey() {
     // Two steps, so that a retried proof (a proxy cache still accepting the old key) does not
     // send the delete again and mistake its 404 for a key someone else deleted.
+    // The delete is an activity (a day of retries, visible as the revoke step); the proof is a
+    // read, tried locally first and then, while a proxy cache still accepts the key, as an
+    // activity with the same day of retries.
     boolean deletedNow = gatewayMustFinish.deleteKey(request.gatewayUrl(), request.oldKey());
-    return gatewayMustFinish.confirmRevoked(
-        request.gatewayUrl(), request.oldKey(), request.oldKeySealed(), deletedNow);
+    return LocalFirst.run(
+        gatewayLocal,
+        gatewayMustFinish,
+        g ->
+            g.confirmRevoked(
+                request.gatewayUrl(), request.oldKey(), request.oldKeySealed(), deletedNow));
   }
 
   /**
@@ -413,6 +490,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
    */
   private ApplicationFailure rollBack(TemporalFailure cause, Compensations undo) {
     RotationPhase failedAt = phase;
+    // The undo steps may retry for a day: the phase that failed is what a filter should find.
+    showPhase();
     String undone = undo.unwind();
     setPhase(RotationPhase.ROLLED_BACK);
     // A cancellation carries no message of its own: say who cancelled (an emergency's takeover).
@@ -472,14 +551,43 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     }
   }
 
-  /** Moves to a phase: search attribute (for UI filters) and current details (for people). */
+  /**
+   * Moves to a phase: current details (for people) and, for a phase the rotation can rest in, the
+   * search attribute (for UI filters). Minting and verifying run as local activities inside the
+   * workflow task that starts them and end in it (publish follows), so no filter could ever see
+   * them: their phase is in the current details only, and costs no history event.
+   */
   private void setPhase(RotationPhase next) {
     phase = next;
-    if (request != null && request.generation() > 0) {
-      // Set from the first upsert on, once the generation is known.
-      Workflow.upsertTypedSearchAttributes(KeyturnSearchAttributes.PHASE.valueSet(next.name()));
+    if (next != RotationPhase.MINTING && next != RotationPhase.VERIFYING) {
+      showPhase();
     }
     details();
+  }
+
+  /** The search attribute value written last; null before the first upsert. */
+  private RotationPhase shownPhase;
+
+  /**
+   * Writes the phase search attribute when it changed; the first write carries the rotation's
+   * identity (secret id, gateway, generation) too, in one event. Until then (the local steps of the
+   * first workflow task) the rotation is found by its workflow id, which names the secret id and
+   * generation.
+   */
+  private void showPhase() {
+    if (request == null || request.generation() <= 0 || shownPhase == phase) {
+      return;
+    }
+    if (shownPhase == null) {
+      Workflow.upsertTypedSearchAttributes(
+          KeyturnSearchAttributes.SECRET_ID.valueSet(request.secretId()),
+          KeyturnSearchAttributes.GATEWAY.valueSet(request.gatewayUrl()),
+          KeyturnSearchAttributes.GENERATION.valueSet(request.generation()),
+          KeyturnSearchAttributes.PHASE.valueSet(phase.name()));
+    } else {
+      Workflow.upsertTypedSearchAttributes(KeyturnSearchAttributes.PHASE.valueSet(phase.name()));
+    }
+    shownPhase = phase;
   }
 
   /** The UI's "current details": what the rotation is doing, in words (no key values). */

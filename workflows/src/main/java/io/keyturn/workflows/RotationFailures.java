@@ -110,6 +110,16 @@ public final class RotationFailures {
           SEALING_KEY_MISMATCH,
           KEY_UNUSABLE);
 
+  /**
+   * Whether another attempt could fix the failure of an activity: false when its cause is an
+   * application failure marked non-retryable or of a {@link #NON_RETRYABLE} type; true for the rest
+   * (retryable failures, timeouts).
+   */
+  public static boolean retryable(io.temporal.failure.ActivityFailure f) {
+    return !(f.getCause() instanceof ApplicationFailure af
+        && (af.isNonRetryable() || NON_RETRYABLE.contains(af.getType())));
+  }
+
   /** Whether {@code t} or one of its causes is an application failure of {@code type}. */
   public static boolean hasType(Throwable t, String type) {
     for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {

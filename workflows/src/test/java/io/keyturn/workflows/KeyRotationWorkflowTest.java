@@ -90,6 +90,105 @@ class KeyRotationWorkflowTest {
                         && m.derivation().workflowId().equals("rotation/svc-a/7")));
   }
 
+  /**
+   * The short steps before publish run as local activities: markers, not scheduled activities, and
+   * the phase search attribute is written only where a rotation can rest (publishing, revoking,
+   * completed with grace 0), the first write carrying the rotation's identity.
+   */
+  @Test
+  void shortStepsAreLocalActivitiesAndPhasesAreWrittenWhereARotationRests(
+      TestWorkflowEnvironment testEnv, Worker worker) {
+    KeyRotationWorkflow wf = start(testEnv, worker);
+    wf.rotate(request(Duration.ZERO));
+    var events =
+        testEnv
+            .getWorkflowClient()
+            .fetchHistory(WorkflowStub.fromTyped(wf).getExecution().getWorkflowId())
+            .getEvents();
+    java.util.List<String> scheduled =
+        events.stream()
+            .filter(e -> e.hasActivityTaskScheduledEventAttributes())
+            .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
+            .toList();
+    assertThat(scheduled).containsExactly("PublishTo", "DeleteKey");
+    assertThat(events.stream().filter(e -> e.hasMarkerRecordedEventAttributes()).count())
+        .as("check destination, import, mint, verify, drain gate's read of use, revoke's proof")
+        .isEqualTo(6);
+    java.util.List<String> phases =
+        events.stream()
+            .filter(e -> e.hasUpsertWorkflowSearchAttributesEventAttributes())
+            .map(
+                e ->
+                    e.getUpsertWorkflowSearchAttributesEventAttributes()
+                        .getSearchAttributes()
+                        .getIndexedFieldsOrThrow(KeyturnSearchAttributes.PHASE.getName())
+                        .getData()
+                        .toStringUtf8())
+            .toList();
+    assertThat(phases).containsExactly("\"PUBLISHING\"", "\"REVOKING\"", "\"COMPLETED\"");
+    assertThat(
+            events.stream()
+                .filter(e -> e.hasUpsertWorkflowSearchAttributesEventAttributes())
+                .findFirst()
+                .orElseThrow()
+                .getUpsertWorkflowSearchAttributesEventAttributes()
+                .getSearchAttributes()
+                .getIndexedFieldsMap())
+        .containsKeys(
+            KeyturnSearchAttributes.SECRET_ID.getName(),
+            KeyturnSearchAttributes.GATEWAY.getName(),
+            KeyturnSearchAttributes.GENERATION.getName());
+    assertThat(events.size())
+        .as(
+            "history events per rotation (issue 21: at most 30): %s",
+            events.stream().map(e -> e.getEventType().name().substring(11)).toList())
+        .isLessThanOrEqualTo(30);
+  }
+
+  /**
+   * A local step that keeps failing retryably is not retried in the worker for long: after its
+   * local attempts it runs as a normal activity, which retries (cancellably) until it succeeds.
+   */
+  @Test
+  void aMintThatFailsLocallyIsRetriedAsAnActivityAndAdoptsItsKey(
+      TestWorkflowEnvironment testEnv, Worker worker) {
+    when(gateway.mintKey(any()))
+        .thenThrow(ApplicationFailure.newFailure("proxy 503", RotationFailures.TRANSIENT))
+        .thenThrow(ApplicationFailure.newFailure("proxy 503", RotationFailures.TRANSIENT))
+        .thenThrow(ApplicationFailure.newFailure("proxy 503", RotationFailures.TRANSIENT))
+        .thenThrow(ApplicationFailure.newFailure("proxy 503", RotationFailures.TRANSIENT))
+        .thenReturn(minted(true));
+    KeyRotationWorkflow wf = start(testEnv, worker);
+    RotationResult result = wf.rotate(request(Duration.ZERO));
+    assertThat(result.newKey()).isEqualTo(NEW);
+    verify(gateway, times(5)).mintKey(any());
+    java.util.List<String> scheduled =
+        testEnv
+            .getWorkflowClient()
+            .fetchHistory(WorkflowStub.fromTyped(wf).getExecution().getWorkflowId())
+            .getEvents()
+            .stream()
+            .filter(e -> e.hasActivityTaskScheduledEventAttributes())
+            .map(e -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName())
+            .toList();
+    assertThat(scheduled).containsExactly("MintKey", "PublishTo", "DeleteKey");
+  }
+
+  /** A non-retryable failure of a local step is final: no activity tries it again. */
+  @Test
+  void aNonRetryableLocalFailureIsNotRetriedAsAnActivity(
+      TestWorkflowEnvironment testEnv, Worker worker) {
+    when(gateway.importPolicy(GATEWAY, OLD))
+        .thenThrow(
+            ApplicationFailure.newNonRetryableFailure(
+                "no such key", RotationFailures.OLD_KEY_NOT_FOUND));
+    KeyRotationWorkflow wf = start(testEnv, worker);
+    assertThatThrownBy(() -> wf.rotate(request(Duration.ZERO)))
+        .isInstanceOf(WorkflowFailedException.class);
+    verify(gateway, times(1)).importPolicy(GATEWAY, OLD);
+    verify(gateway, never()).mintKey(any());
+  }
+
   @Test
   void revokeNowEndsTheGracePeriodEarly(TestWorkflowEnvironment testEnv, Worker worker) {
     KeyRotationWorkflow wf = start(testEnv, worker);
