@@ -1,10 +1,13 @@
 package io.keyturn.activities.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.auto.service.AutoService;
 import io.keyturn.gateway.http.HttpBodies;
 import io.keyturn.workflows.ProviderKeyFailures;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.provider.AwsIamProviderType;
+import io.keyturn.workflows.provider.ProviderTypes;
 import io.temporal.failure.ApplicationFailure;
 import java.net.URI;
 import java.time.Duration;
@@ -14,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,21 +75,22 @@ import software.amazon.awssdk.services.sts.model.GetCallerIdentityResponse;
 public final class AwsIamProvider implements KeyProvider {
   private static final Logger log = LoggerFactory.getLogger(AwsIamProvider.class);
 
-  /** The settings key naming the IAM user whose access keys the deployments call with. */
-  public static final String IAM_USER = "iamUser";
+  private static final String IAM_USER = AwsIamProviderType.IAM_USER;
+  private static final String REGION = AwsIamProviderType.REGION;
+  private static final String ENDPOINT = AwsIamProviderType.ENDPOINT;
 
-  /** The settings key naming the AWS region ({@code aws_region_name}; STS is asked there). */
-  public static final String REGION = "region";
-
-  /** The optional settings key with one endpoint URL for IAM and STS (an emulator's). */
-  public static final String ENDPOINT = "endpoint";
+  /** Registers this provider with the worker, with the AWS SDK's default credential chain. */
+  @AutoService(KeyProvider.Factory.class)
+  public static final class Factory implements KeyProvider.Factory {
+    @Override
+    public KeyProvider make(ProviderContext worker) {
+      return new AwsIamProvider();
+    }
+  }
 
   /** The user tag that makes a create idempotent (see the class comment). */
   public static final String PENDING_TAG = "keyturn-pending-create";
 
-  private static final Pattern USER = Pattern.compile("[\\w+=,.@-]{1,64}");
-  private static final Pattern AWS_REGION = Pattern.compile("[a-z0-9-]{2,40}");
-  private static final Pattern URL = Pattern.compile("https?://[^/\\s]+(/.*)?");
   private static final Duration CALL_TIMEOUT = Duration.ofSeconds(20);
 
   private final AwsCredentialsProvider worker;
@@ -110,7 +113,7 @@ public final class AwsIamProvider implements KeyProvider {
 
   @Override
   public String name() {
-    return "aws-iam";
+    return AwsIamProviderType.NAME;
   }
 
   @Override
@@ -120,20 +123,11 @@ public final class AwsIamProvider implements KeyProvider {
 
   @Override
   public String problem(Map<String, String> settings) {
+    String bad = KeyProviders.settingsProblem(ProviderTypes.get(name()), settings);
+    if (bad != null) {
+      return bad;
+    }
     String user = settings.get(IAM_USER);
-    if (user == null || !USER.matcher(user).matches()) {
-      return "provider aws-iam needs iamUser: the IAM user whose access keys the Bedrock"
-          + " deployments call with (1-64 of letters, digits and +=,.@_-)";
-    }
-    String region = settings.get(REGION);
-    if (region == null || !AWS_REGION.matcher(region).matches()) {
-      return "provider aws-iam needs region: the AWS region of the Bedrock deployments"
-          + " (us-east-1, say)";
-    }
-    String endpoint = settings.get(ENDPOINT);
-    if (endpoint != null && !URL.matcher(endpoint).matches()) {
-      return "provider aws-iam: endpoint '" + endpoint + "' is not an http(s) URL";
-    }
     try {
       worker.resolveCredentials();
     } catch (SdkException e) {

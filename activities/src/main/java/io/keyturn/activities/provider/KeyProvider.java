@@ -5,10 +5,23 @@ import java.util.Map;
 
 /**
  * Where a model group's upstream provider keys come from and go: one class per provider, like the
- * secret stores. {@code settings} are the non-secret settings of its keyturn.yaml entry; the
- * provider's own credentials (an admin key) are the worker's, never in a request.
+ * secret stores. Its name, settings and their validation, key shape and description are its {@code
+ * io.keyturn.workflows.provider.ProviderType} (which the CLI carries without any SDK); this is the
+ * worker's half, the calls. {@code settings} are the non-secret settings of its keyturn.yaml entry;
+ * the provider's own credentials (an admin key) are the worker's, never in a request.
  */
 public interface KeyProvider {
+
+  /**
+   * Makes the worker's {@link KeyProvider} of one {@code ProviderType} (same name): found by {@link
+   * KeyProviders} through {@link java.util.ServiceLoader} (a public class with a no-argument
+   * constructor, registered with {@code @AutoService(KeyProvider.Factory.class)}; by convention
+   * nested in its provider class, {@code OpenAiProvider.Factory}).
+   */
+  interface Factory {
+    /** The provider, with the worker's resources and credentials from its environment. */
+    KeyProvider make(ProviderContext worker);
+  }
 
   /** The name keyturn.yaml uses ({@code provider: openai}). */
   String name();

@@ -4,14 +4,14 @@ import io.keyturn.workflows.model.ProviderKeyRequest;
 import io.keyturn.workflows.model.ProxySecretStore;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * One {@code providerKeys:} entry of keyturn.yaml, checked: the proxy, the model group whose
- * deployments carry the provider key, where new keys come from (with that provider's settings:
- * {@code project} for openai; {@code iamUser}, {@code region}, {@code endpoint} for aws-iam), and
- * the timings.
+ * deployments carry the provider key, where new keys come from (with that provider's settings, as
+ * its {@code ProviderType} declares and checked them), and the timings.
  */
 public record ProviderKeySpec(
     String id,
@@ -19,32 +19,34 @@ public record ProviderKeySpec(
     String gateway,
     String modelGroup,
     String provider,
-    String project,
-    String iamUser,
-    String region,
-    String endpoint,
+    Map<String, String> settings,
     Duration overlap,
     Duration grace,
     Duration keyDeadline,
     ProxySecretStore secretStore) {
 
-  /** An entry without {@code secretStore:} (the proxy stores the key with its deployment). */
-  static ProviderKeySpec of(Path f, KeyturnFile.ProviderKeyEntry e) {
-    return of(f, e, null);
+  public ProviderKeySpec {
+    settings =
+        settings == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(settings));
   }
 
-  /** An entry whose proxy reads the key from {@code secretStore} (checked by the loader). */
-  static ProviderKeySpec of(Path f, KeyturnFile.ProviderKeyEntry e, ProxySecretStore secretStore) {
+  /**
+   * An entry whose provider settings the loader has checked ({@code settings}), with {@code
+   * secretStore} when the proxy reads the key from one (null: it stores the key with its
+   * deployment).
+   */
+  static ProviderKeySpec of(
+      Path f,
+      KeyturnFile.ProviderKeyEntry e,
+      Map<String, String> settings,
+      ProxySecretStore secretStore) {
     return new ProviderKeySpec(
         e.id(),
         f,
         e.gateway().url().replaceAll("/+$", ""),
         e.modelGroup(),
         e.provider(),
-        e.project(),
-        e.iamUser(),
-        e.region(),
-        e.endpoint(),
+        settings,
         e.overlap(),
         e.grace(),
         e.keyDeadline(),
@@ -57,12 +59,6 @@ public record ProviderKeySpec(
 
   /** The rotation this entry asks for. */
   public ProviderKeyRequest request(String requestedBy) {
-    Map<String, String> settings = new LinkedHashMap<>();
-    // the provider's own settings, by the names its class reads (OpenAiProvider.PROJECT, ...)
-    put(settings, "project", project);
-    put(settings, "iamUser", iamUser);
-    put(settings, "region", region);
-    put(settings, "endpoint", endpoint);
     return new ProviderKeyRequest(
         id,
         gateway,
@@ -74,11 +70,5 @@ public record ProviderKeySpec(
         keyDeadline,
         requestedBy,
         secretStore);
-  }
-
-  private static void put(Map<String, String> settings, String key, String value) {
-    if (value != null) {
-      settings.put(key, value);
-    }
   }
 }
