@@ -157,11 +157,10 @@ record KeyturnFile(
 
   record MasterGateway(String url) {}
 
-  /** A model group whose upstream provider key Keyturn rotates ({@code providerKeys:}). */
   /**
-   * One {@code providerKeys:} entry; {@code settings} are the fields its provider declares ({@code
-   * project: ...}), written beside {@code provider:} and checked by that provider's {@code
-   * ProviderType}.
+   * A model group whose upstream provider key Keyturn rotates ({@code providerKeys:}); {@code
+   * settings} are the fields its provider declares ({@code project: ...}), written beside {@code
+   * provider:} and checked by that provider's {@code ProviderType}.
    */
   record ProviderKeyEntry(
       String id,
