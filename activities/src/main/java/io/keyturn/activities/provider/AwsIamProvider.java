@@ -1,12 +1,12 @@
 package io.keyturn.activities.provider;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.google.auto.service.AutoService;
 import io.keyturn.gateway.http.HttpBodies;
 import io.keyturn.workflows.ProviderKeyFailures;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.provider.AwsIamProviderType;
+import io.keyturn.workflows.provider.KeyShape;
 import io.keyturn.workflows.provider.ProviderTypes;
 import io.temporal.failure.ApplicationFailure;
 import java.net.URI;
@@ -48,11 +48,11 @@ import software.amazon.awssdk.services.sts.model.GetCallerIdentityResponse;
  * as for an emulator; default AWS's own).
  *
  * <p>A key is a pair. Its sealed value is the JSON object {@code {"aws_access_key_id": ...,
- * "aws_secret_access_key": ...}}, which {@link #litellmParams} turns into LiteLLM's Bedrock params
- * ({@code aws_access_key_id}, {@code aws_secret_access_key}, {@code aws_region_name}: the static
- * access-key form of {@code BaseAWSLLM.get_credentials}). Its provider id is the access key id, and
- * people see it as {@code AKIA…WXYZ} (the id's first and last four characters), never a character
- * of the secret.
+ * "aws_secret_access_key": ...}}, which its type ({@link AwsIamProviderType#litellmParams}) turns
+ * into LiteLLM's Bedrock params ({@code aws_access_key_id}, {@code aws_secret_access_key}, {@code
+ * aws_region_name}: the static access-key form of {@code BaseAWSLLM.get_credentials}). Its provider
+ * id is the access key id, and people see it as {@code AKIA…WXYZ} (the id's first and last four
+ * characters), never a character of the secret.
  *
  * <p><b>Create is idempotent by name</b> although IAM access keys carry no name. Before {@code
  * CreateAccessKey}, the user is tagged {@value #PENDING_TAG} = {@code <sha256(name) prefix>:<ids of
@@ -262,16 +262,6 @@ public final class AwsIamProvider implements KeyProvider {
     }
   }
 
-  @Override
-  public Map<String, Object> litellmParams(Map<String, String> settings, String value) {
-    String[] pair = pair(value);
-    Map<String, Object> params = new LinkedHashMap<>();
-    params.put("aws_access_key_id", pair[0]);
-    params.put("aws_secret_access_key", pair[1]);
-    params.put("aws_region_name", settings.get(REGION));
-    return params;
-  }
-
   /** How people see access key {@code id}: its first and last four characters. */
   public static String show(String id) {
     if (id == null || id.length() < 12) {
@@ -282,21 +272,18 @@ public final class AwsIamProvider implements KeyProvider {
 
   /** The access key id and secret of a sealed aws-iam value. */
   private static String[] pair(String value) {
-    JsonNode n;
+    Map<String, Object> fields;
     try {
-      n = HttpBodies.tree(value);
-    } catch (RuntimeException e) {
-      n = null;
-    }
-    String id = n == null ? "" : n.path("aws_access_key_id").asText("");
-    String secret = n == null ? "" : n.path("aws_secret_access_key").asText("");
-    if (id.isEmpty() || secret.isEmpty()) {
+      fields = KeyShape.AWS_ACCESS_KEY.secretParams(value);
+    } catch (IllegalArgumentException e) {
       throw ApplicationFailure.newNonRetryableFailure(
           "an aws-iam key is a JSON object with aws_access_key_id and aws_secret_access_key;"
               + " this one is not",
           ProviderKeyFailures.KEY_REJECTED);
     }
-    return new String[] {id, secret};
+    return new String[] {
+      (String) fields.get("aws_access_key_id"), (String) fields.get("aws_secret_access_key")
+    };
   }
 
   private static List<String> keyIds(IamClient iam, String user) {

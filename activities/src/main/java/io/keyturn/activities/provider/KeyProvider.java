@@ -1,6 +1,9 @@
 package io.keyturn.activities.provider;
 
+import io.keyturn.workflows.ProviderKeyFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.provider.ProviderTypes;
+import io.temporal.failure.ApplicationFailure;
 import java.util.Map;
 
 /**
@@ -59,12 +62,23 @@ public interface KeyProvider {
   }
 
   /**
-   * The {@code litellm_params} entries that carry the key {@code value} in a deployment ({@code
-   * api_key} unless the provider's keys take other fields). They go only into the {@code
-   * /model/new} body, never into a log or a return value.
+   * The {@code litellm_params} entries that carry the key {@code value} in a deployment: by default
+   * its {@code ProviderType}'s ({@code api_key}, or an AWS pair with its region), {@code api_key}
+   * for a provider without one. They go only into the {@code /model/new} body, never into a log or
+   * a return value.
+   *
+   * <p>A value not of the provider's key shape (one value where a pair is due) is refused with a
+   * non-retryable {@code ProviderKeyFailures.KEY_REJECTED} failure that shows no part of it.
    */
   default Map<String, Object> litellmParams(Map<String, String> settings, String value) {
-    return Map.of("api_key", value);
+    try {
+      return ProviderTypes.find(name())
+          .map(t -> t.litellmParams(settings, value))
+          .orElseGet(() -> Map.of("api_key", value));
+    } catch (IllegalArgumentException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "provider " + name() + ": " + e.getMessage(), ProviderKeyFailures.KEY_REJECTED);
+    }
   }
 
   /**

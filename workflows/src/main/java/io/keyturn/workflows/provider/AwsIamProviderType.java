@@ -1,6 +1,8 @@
 package io.keyturn.workflows.provider;
 
 import com.google.auto.service.AutoService;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * {@code provider: aws-iam}: access keys of one IAM user ({@value #IAM_USER}) that a model group's
@@ -53,5 +55,16 @@ public final class AwsIamProviderType extends ProviderType {
             "an http(s) URL",
             "write it like http://127.0.0.1:5000",
             "http://127.0.0.1:5000"));
+  }
+
+  /**
+   * LiteLLM's Bedrock params of a static access key: the pair, and {@code aws_region_name} from
+   * {@value #REGION} (the static access-key form of {@code BaseAWSLLM.get_credentials}).
+   */
+  @Override
+  public Map<String, Object> litellmParams(Map<String, String> settings, String value) {
+    Map<String, Object> params = new LinkedHashMap<>(super.litellmParams(settings, value));
+    params.put("aws_region_name", settings.get(REGION));
+    return params;
   }
 }

@@ -1,6 +1,10 @@
 package io.keyturn.workflows.provider;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What one provider key is, as a deployment's {@code litellm_params} carry it: one value ({@code
@@ -35,6 +39,43 @@ public enum KeyShape {
   public List<String> litellmFields() {
     return litellmFields;
   }
+
+  /**
+   * The {@code litellm_params} entries that carry the key {@code value} (a sealed value, opened in
+   * the worker): {@code api_key}, or the pair's two fields. They go only into a {@code /model/new}
+   * body, never into a log or a return value.
+   *
+   * @throws IllegalArgumentException when {@code value} is not of this shape; the message holds no
+   *     part of the value
+   */
+  public Map<String, Object> secretParams(String value) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException("the key is empty");
+    }
+    if (singleValue()) {
+      return Map.of(litellmFields.get(0), value);
+    }
+    JsonNode n;
+    try {
+      n = JSON.readTree(value);
+    } catch (Exception e) {
+      n = null;
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (String field : litellmFields) {
+      String v = n == null || !n.isObject() ? "" : n.path(field).asText("");
+      if (v.isEmpty()) {
+        throw new IllegalArgumentException(
+            "a key of this provider is a JSON object with "
+                + String.join(" and ", litellmFields)
+                + "; this one is not");
+      }
+      out.put(field, v);
+    }
+    return out;
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Whether it is one value, which a secret store can hold for the proxy to read as api_key. */
   public boolean singleValue() {

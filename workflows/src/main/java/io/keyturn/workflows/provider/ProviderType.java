@@ -160,6 +160,18 @@ public abstract class ProviderType {
   }
 
   /**
+   * The {@code litellm_params} of a deployment that calls with the key {@code value}, besides its
+   * {@code model} and {@code api_base}: the {@link #keyShape()}'s fields ({@link
+   * KeyShape#secretParams}) and whatever a provider adds from its settings (aws-iam: {@code
+   * aws_region_name}). The worker puts them only into the {@code /model/new} body.
+   *
+   * @throws IllegalArgumentException when {@code value} is not of this provider's shape
+   */
+  public Map<String, Object> litellmParams(Map<String, String> settings, String value) {
+    return keyShape.secretParams(value);
+  }
+
+  /**
    * Why an entry of this provider cannot go through {@code secretStore:}, or null when it can: a
    * secret store holds one value, which the proxy reads as {@code api_key}.
    */
