@@ -376,4 +376,136 @@ class ProviderKeyEndToEndTest extends OnE2eStack {
         .contains("is not waiting for a key (it is FAILED")
         .contains("nothing sent");
   }
+
+  @Test
+  void aProviderWithoutCredentialsOnTheWorkerIsRefusedAndChangesNothing() throws Exception {
+    String group = "gpt-no-admin";
+    String[] old = serviceAccountKey("no-admin-old");
+    deploy(group, "old-no-admin", old[0], old[1]);
+    Path f = yaml("noadmin", entry("noadmin", group, "openai", "    grace: 1s\n"));
+    List<String> accountsBefore = upstream.serviceAccounts();
+    // A worker with no OpenAI admin key, for this test only.
+    worker.stop();
+    worker = new WorkerProcess(stack.workerEnv, dir.resolve("worker-no-admin.log")).start();
+    stack.worker = worker;
+    try {
+      Cli.Result r = keyturn("rotate-provider", "-f", f.toString(), "noadmin", "--wait");
+      assertThat(r.exit()).as(r.out() + r.err()).isEqualTo(1);
+      assertThat(r.err())
+          .contains("preflight failed, nothing changed")
+          .contains("KEYTURN_OPENAI_ADMIN_KEY_FILE");
+      assertThat(deployments(group)).containsExactly("old-no-admin");
+      assertThat(upstream.serviceAccounts()).isEqualTo(accountsBefore);
+      assertThat(upstream.isLive(old[0])).isTrue();
+      assertThat(chat(group)).isEqualTo(200);
+    } finally {
+      worker.stop();
+      worker = new WorkerProcess(env, dir.resolve("worker-provider-3.log")).start();
+      stack.worker = worker;
+    }
+  }
+
+  @Test
+  void applySchedulesTheRotationAndATriggeredRunCompletesUnderProviderKeyId() throws Exception {
+    String group = "gpt-scheduled";
+    String[] old = serviceAccountKey("scheduled-old");
+    deploy(group, "old-scheduled", old[0], old[1]);
+    Path f =
+        yaml(
+            "scheduled",
+            entry("scheduled", group, "openai", "    grace: 1s\n    schedule: {every: 1h}\n"));
+    String rotation = "provider-key/" + group;
+    String scheduleId = "keyturn/" + rotation;
+
+    Cli.Result plan = keyturn("plan", "-f", f.toString());
+    assertThat(plan.exit()).as(plan.out() + plan.err()).isZero();
+    assertThat(plan.out()).contains("+ create     " + scheduleId);
+    Cli.Result apply = keyturn("apply", "-f", f.toString());
+    assertThat(apply.exit()).as(apply.out() + apply.err()).isZero();
+    assertThat(apply.out()).contains("1 created");
+
+    var schedules = io.temporal.client.schedules.ScheduleClient.newInstance(stubs);
+    try {
+      schedules.getHandle(scheduleId).trigger();
+      JsonNode s = awaitStatus(rotation, n -> n.path("phase").asText().equals("DONE"));
+      String newDeployment = s.path("newDeployment").asText();
+      assertThat(deployments(group)).containsExactly(newDeployment);
+      assertThat(upstream.isLive(old[0])).as("the old key is revoked").isFalse();
+      assertThat(chat(group)).isEqualTo(200);
+
+      JsonNode listed = null;
+      for (JsonNode n : JSON.readTree(keyturn("list", "--json").out()).path("providerKeys")) {
+        if (n.path("workflowId").asText().equals(rotation)) {
+          listed = n;
+        }
+      }
+      assertThat(listed).as("list shows the provider key").isNotNull();
+      assertThat(listed.path("scheduleId").asText()).isEqualTo(scheduleId);
+      assertThat(listed.path("phase").asText()).isEqualTo("DONE");
+      assertThat(listed.path("currentKey").asText()).isEqualTo(s.path("newKey").asText());
+
+      Cli.Result history = keyturn("history", rotation, "--json");
+      assertThat(history.exit()).as(history.out() + history.err()).isZero();
+      JsonNode runs = JSON.readTree(history.out()).path("rotations");
+      assertThat(runs).hasSize(1);
+      assertThat(runs.get(0).path("status").asText()).isEqualTo("COMPLETED");
+      assertThat(runs.get(0).path("newKey").asText()).isEqualTo(s.path("newKey").asText());
+    } finally {
+      schedules.getHandle(scheduleId).delete();
+    }
+  }
+
+  @Test
+  void aMasterKeyRotationIsRefusedWhileAProviderKeyRotationOfItsProxyWaitsForItsKey()
+      throws Exception {
+    String group = "gpt-tiers";
+    String oldKey = upstream.issueKey();
+    deploy(group, "old-tiers", oldKey, null);
+    Path pf = yaml("tiers", entry("tiers", group, "manual", "    grace: 1s\n"));
+    String rotation = "provider-key/" + group;
+    assertThat(keyturn("rotate-provider", "-f", pf.toString(), "tiers").exit()).isZero();
+    awaitStatus(rotation, n -> n.path("awaitingKey").asBoolean());
+
+    // The stack's own proxy, its master key where a master-key rotation would read it.
+    HttpResponse<String> w =
+        HTTP.send(
+            HttpRequest.newBuilder(URI.create(bao.address() + "/v1/secret/data/litellm/tiers"))
+                .header("X-Vault-Token", bao.rootToken())
+                .POST(
+                    HttpRequest.BodyPublishers.ofString("{\"data\":{\"key\":\"" + master + "\"}}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(w.statusCode()).as(w.body()).isIn(200, 204);
+    Path mf =
+        file(
+            "tiers-master.yaml",
+            "apiVersion: keyturn/v1\nmasterKeys:\n  - id: tiers\n    gateway: {url: "
+                + litellm.baseUrl()
+                + "}\n    destinations: [{type: vault-kv2, name: tiers}]\n    saltKey: false\n"
+                + "    restart: {mode: manual, deadline: 10m}\n");
+
+    Cli.Result r = keyturn("rotate-master", "-f", mf.toString(), "--id", "tiers", "--wait");
+    assertThat(r.exit()).as(r.out() + r.err()).isEqualTo(1);
+    assertThat(r.err())
+        .containsIgnoringCase("nothing changed")
+        .contains("provider-key rotation " + rotation + " is running")
+        .contains("keyturn provider-status " + rotation);
+    // Nothing changed: the proxy runs its master key, the destination holds it, the provider-key
+    // rotation still waits, the old deployment serves.
+    assertThat(VaultKeys.of(bao, "tiers")).isEqualTo(master);
+    assertThat(proxy("GET", "/model/info", null).statusCode()).isEqualTo(200);
+    assertThat(status(rotation).path("awaitingKey").asBoolean()).isTrue();
+    assertThat(deployments(group)).containsExactly("old-tiers");
+    assertThat(chat(group)).isEqualTo(200);
+    assertThat(r.out() + r.err()).doesNotContain(master);
+
+    // The provider-key rotation ends as usual.
+    String newKey = upstream.issueKey();
+    assertThat(
+            keyturn("provide", rotation, "--key-file", file("tiers.key", newKey).toString()).exit())
+        .isZero();
+    awaitStatus(rotation, n -> n.path("awaitingRevokeConfirmation").asBoolean());
+    assertThat(keyturn("confirm-revoked", rotation).exit()).isZero();
+    awaitStatus(rotation, n -> n.path("phase").asText().equals("DONE"));
+  }
 }

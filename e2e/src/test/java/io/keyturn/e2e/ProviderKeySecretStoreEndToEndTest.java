@@ -8,6 +8,7 @@ import io.keyturn.testkit.launch.WorkerProcess;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.testkit.litellm.ProxySecretManager;
 import io.keyturn.testkit.provider.UpstreamProvider;
+import io.keyturn.workflows.model.ProviderKeyRequest;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -131,6 +132,13 @@ class ProviderKeySecretStoreEndToEndTest extends OnE2eStack {
     return new String[] {n.path("api_key").path("value").asText(), n.path("id").asText()};
   }
 
+  /** The name an earlier Keyturn rotation of {@code group} at this proxy gave its key. */
+  static String keyturnName(String group) {
+    return new ProviderKeyRequest(
+            "e2e", proxy.baseUrl(), group, "openai", null, null, null, null, "e2e")
+        .keyName("0123456789ab");
+  }
+
   static Path yaml(String name, String grace) throws Exception {
     return file(
         name + ".yaml",
@@ -166,7 +174,7 @@ class ProviderKeySecretStoreEndToEndTest extends OnE2eStack {
   void publishedToVaultTheProxySwitchesWithinTheGraceAndTheOldKeyIsRevokedWithNoFailedRequest()
       throws Exception {
     // the key the proxy calls with now: made by an earlier Keyturn rotation of this group
-    String[] old = serviceAccountKey("keyturn-" + GROUP + "-0123456789ab");
+    String[] old = serviceAccountKey(keyturnName(GROUP));
     String[] unrelated = serviceAccountKey("someone-elses-app");
     vault("POST", Map.of("data", Map.of("key", old[0])));
     HttpResponse<String> added =
@@ -298,7 +306,7 @@ class ProviderKeySecretStoreEndToEndTest extends OnE2eStack {
       throws Exception {
     String name = "OPENAI_API_KEY_RB";
     String group = "gpt-vault-rollback";
-    String[] old = serviceAccountKey("keyturn-" + group + "-0123456789ab");
+    String[] old = serviceAccountKey(keyturnName(group));
     HttpResponse<String> w =
         send(
             bao.address() + "/v1/secret/data/" + name,

@@ -190,9 +190,10 @@ public class TemporalWorkerService {
         io.keyturn.workflows.operator.OperatorRotationWorkflowImpl.class,
         io.keyturn.workflows.ProviderKeyRotationWorkflowImpl.class,
 
-        // What schedules of master keys and operator-managed keys start (keyturn apply).
+        // What schedules of master keys, operator-managed keys and provider keys start.
         io.keyturn.workflows.MasterKeyLauncherWorkflowImpl.class,
-        io.keyturn.workflows.operator.OperatorRotationLauncherWorkflowImpl.class);
+        io.keyturn.workflows.operator.OperatorRotationLauncherWorkflowImpl.class,
+        io.keyturn.workflows.ProviderKeyLauncherWorkflowImpl.class);
     // The CLI asks through Temporal which keys this worker holds before it starts anything.
     WorkerKeys answer =
         new WorkerKeys(
@@ -237,6 +238,12 @@ public class TemporalWorkerService {
             return false;
           }
         });
+    // Master-key and provider-key rotations of one proxy never overlap: each preflight asks
+    // Temporal's visibility for the other tier's running rotations (schedules included).
+    io.keyturn.activities.audit.RunningOnProxy onProxy =
+        io.keyturn.activities.audit.RunningOnProxy.of(client);
+    providerKeyActivities.runningOnProxy(onProxy);
+    masterKeyActivities.runningOnProxy(onProxy);
     factory.start();
     startMetrics(client, conn.namespace());
     startCodecEndpoint(KeyturnPayloadCodec.of(payloadKeys));

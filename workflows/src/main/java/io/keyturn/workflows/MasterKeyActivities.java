@@ -20,7 +20,9 @@ public interface MasterKeyActivities {
    * Read-only checks before anything changes: the first destination holds the current master key,
    * the proxy accepts it (and it is not a virtual key), the proxy is ready with its database, every
    * destination can take a write; counts the stored models (and checks each one's health) and the
-   * stored credentials. Fails non-retryable ({@link MasterKeyFailures}) with what to fix.
+   * stored credentials. First of all, no provider-key rotation of the same proxy may run (found in
+   * Temporal's visibility by its gateway: {@link MasterKeyFailures#PROVIDER_KEY_ROTATING}, naming
+   * them). Fails non-retryable ({@link MasterKeyFailures}) with what to fix.
    */
   MasterKeyPreflight preflight(MasterKeyRequest request);
 

@@ -27,6 +27,12 @@ public final class MasterKeyFailures {
   /** A restart webhook answered 4xx: its settings are wrong. */
   public static final String RESTART_REFUSED = "RestartRefused";
 
+  /**
+   * Preflight: a provider-key rotation of the same proxy runs (it adds and removes stored model
+   * credentials, which a master-key rotation re-encrypts): nothing changed.
+   */
+  public static final String PROVIDER_KEY_ROTATING = "ProviderKeyRotating";
+
   public static final List<String> NON_RETRYABLE =
       List.of(
           MASTER_KEY_REFUSED,
@@ -35,5 +41,6 @@ public final class MasterKeyFailures {
           REENCRYPT_REFUSED,
           ROLLED_BACK,
           NEEDS_OPERATOR,
-          RESTART_REFUSED);
+          RESTART_REFUSED,
+          PROVIDER_KEY_ROTATING);
 }

@@ -16,8 +16,10 @@ import io.temporal.workflow.WorkflowMethod;
  */
 @WorkflowInterface
 public interface MasterKeyRotationWorkflow {
+  /** The workflow type, as Temporal's visibility lists it. */
+  String WORKFLOW_TYPE = "MasterKeyRotation";
 
-  @WorkflowMethod(name = "MasterKeyRotation")
+  @WorkflowMethod(name = WORKFLOW_TYPE)
   MasterKeyResult rotate(MasterKeyRequest request);
 
   /** The operator restarted every proxy replica ({@code keyturn confirm-restart}). */

@@ -17,8 +17,9 @@ public interface ProviderKeyActivities {
 
   /**
    * Read-only: the provider is known and usable by this worker, no master-key rotation of the proxy
-   * runs ({@code masterKeyWorkflows}), and the proxy has deployments of the model group (returned,
-   * oldest first). Fails non-retryable ({@link ProviderKeyFailures}) with what to fix.
+   * runs (any the worker finds running on the same gateway in Temporal's visibility, and those
+   * named in {@code masterKeyWorkflows}), and the proxy has deployments of the model group
+   * (returned, oldest first). Fails non-retryable ({@link ProviderKeyFailures}) with what to fix.
    */
   List<ProviderDeployment> preflight(ProviderKeyRequest request, List<String> masterKeyWorkflows);
 

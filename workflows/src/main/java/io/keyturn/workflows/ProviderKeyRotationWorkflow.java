@@ -19,8 +19,10 @@ import java.util.List;
  */
 @WorkflowInterface
 public interface ProviderKeyRotationWorkflow {
+  /** The workflow type, as Temporal's visibility lists it. */
+  String WORKFLOW_TYPE = "ProviderKeyRotation";
 
-  @WorkflowMethod(name = "ProviderKeyRotation")
+  @WorkflowMethod(name = WORKFLOW_TYPE)
   ProviderKeyResult rotate(ProviderKeyRequest request, List<String> masterKeyWorkflows);
 
   /** {@code keyturn provide}: the new key, sealed to the worker by the CLI. */

@@ -15,6 +15,7 @@ import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.time.Instant;
@@ -106,7 +107,7 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
     ProviderDeployment like = old.get(old.size() - 1);
     String nonce = Workflow.randomUUID().toString().replace("-", "").substring(0, 12);
     if (request.throughSecretStore()) {
-      return new ThroughSecretStore().rotate(like, nonce);
+      return new ThroughSecretStore().rotate(old, nonce);
     }
 
     next = obtainKey(nonce);
@@ -306,8 +307,29 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
     private final List<String> locations = new ArrayList<>();
     private boolean published;
 
-    ProviderKeyResult rotate(ProviderDeployment like, String nonce) {
+    ProviderKeyResult rotate(List<ProviderDeployment> old, String nonce) {
       ProxySecretStore where = req.secretStore();
+      ProviderDeployment like = old.get(old.size() - 1);
+      // The old key is found by the name Keyturn gave it (revokeOld), so a deployment that calls
+      // with a Keyturn-made key of its own, rather than the store's, would lose its key.
+      List<String> inline =
+          old.stream()
+              .filter(d -> d.providerKeyId() != null)
+              .map(d -> d.id() + " (" + d.providerKeyId() + ")")
+              .toList();
+      if (!inline.isEmpty()) {
+        throw fail(
+            "preflight failed, nothing changed: deployment(s) "
+                + inline
+                + " of model group '"
+                + req.modelGroup()
+                + "' carry the key Keyturn put in them (model_info."
+                + "keyturn_provider_key_id), not one read from a secret store, and revoking the"
+                + " old key would break them. Rotate this group without secretStore:, or, if they"
+                + " read os.environ/NAME now, remove keyturn_provider_key_id from their"
+                + " model_info.",
+            RotationFailures.DESTINATION_INVALID);
+      }
       List<CurrentKey> held = new ArrayList<>();
       for (Destination d : where.destinations()) {
         phase(ProviderKeyPhase.PREFLIGHT, "reading the key the proxy reads from " + d.describe());
@@ -371,74 +393,89 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
                   + RotationMessages.rootMessage(e)
                   + "): revoke it at the provider yourself.");
       String label = "pk-" + nonce;
+      // Until the revoke, a cancelled rotation (temporal workflow cancel) rolls back as a failed
+      // one does, rather than leaving the new key in the stores with both keys live.
       try {
-        for (int i = 0; i < where.destinations().size(); i++) {
-          Destination d = where.destinations().get(i);
-          CurrentKey was = held.get(i);
-          phase(
-              ProviderKeyPhase.PUBLISHING,
-              "publishing " + next.fingerprint() + " to " + d.describe());
-          // Registered before the write: a write whose reply was lost may have landed.
-          undo.add(
-              () -> {
-                storesMustFinish.publishSealed(
-                    d, was.ref(), was.sealed(), req.workflowId(), label + "-rollback");
-                return d.describe() + " holds the old key " + was.ref().fingerprint() + " again.";
-              },
-              e ->
-                  "Putting the old key back in "
-                      + d.describe()
-                      + " failed ("
-                      + RotationMessages.rootMessage(e)
-                      + "): put "
-                      + was.ref().fingerprint()
-                      + " back there by hand.");
-          published = true;
-          stores.publishSealed(d, next.ref(), next.sealed(), req.workflowId(), label);
-          locations.add(d.describe());
-        }
-      } catch (ActivityFailure e) {
-        throw rollBack("publishing failed: " + RotationMessages.rootMessage(e));
-      }
-
-      Instant end = Instant.ofEpochMilli(Workflow.currentTimeMillis()).plus(req.grace());
-      phase(
-          ProviderKeyPhase.IN_GRACE,
-          locations
-              + " hold "
-              + next.fingerprint()
-              + "; the proxy reads it within its secret cache ("
-              + Durations.format(where.proxyCache())
-              + "), and the old key stays valid until "
-              + end
-              + ". `keyturn rollback-provider "
-              + req.workflowId()
-              + "` until then puts the old key back.");
-      Workflow.await(req.grace(), () -> rollbackBy != null);
-      if (rollbackBy != null) {
-        throw rollBack("rollback asked by " + rollbackBy);
-      }
-
-      for (String id : oldIds) {
-        phase(
-            ProviderKeyPhase.VERIFYING_THROUGH_PROXY,
-            "checking through the proxy that deployment "
-                + id
-                + " answers: its cache has turned over, so it calls with "
-                + next.fingerprint());
         try {
-          step.verifyDeployment(req.gateway(), id);
+          for (int i = 0; i < where.destinations().size(); i++) {
+            Destination d = where.destinations().get(i);
+            CurrentKey was = held.get(i);
+            phase(
+                ProviderKeyPhase.PUBLISHING,
+                "publishing " + next.fingerprint() + " to " + d.describe());
+            // Registered before the write: a write whose reply was lost may have landed.
+            undo.add(
+                () -> {
+                  storesMustFinish.publishSealed(
+                      d, was.ref(), was.sealed(), req.workflowId(), label + "-rollback");
+                  return d.describe() + " holds the old key " + was.ref().fingerprint() + " again.";
+                },
+                e ->
+                    "Putting the old key back in "
+                        + d.describe()
+                        + " failed ("
+                        + RotationMessages.rootMessage(e)
+                        + "): put "
+                        + was.ref().fingerprint()
+                        + " back there by hand.");
+            published = true;
+            stores.publishSealed(d, next.ref(), next.sealed(), req.workflowId(), label);
+            locations.add(d.describe());
+          }
         } catch (ActivityFailure e) {
-          throw rollBack(
-              "deployment "
-                  + id
-                  + " did not answer through the proxy after the grace, when it calls with the new"
-                  + " key "
-                  + next.fingerprint()
-                  + " ("
-                  + RotationMessages.rootMessage(e)
-                  + "); the old key was not revoked");
+          throw rollBack("publishing failed: " + RotationMessages.rootMessage(e));
         }
+
+        Instant end = Instant.ofEpochMilli(Workflow.currentTimeMillis()).plus(req.grace());
+        phase(
+            ProviderKeyPhase.IN_GRACE,
+            locations
+                + " hold "
+                + next.fingerprint()
+                + "; the proxy reads it within its secret cache ("
+                + Durations.format(where.proxyCache())
+                + "), and the old key stays valid until "
+                + end
+                + ". `keyturn rollback-provider "
+                + req.workflowId()
+                + "` until then puts the old key back.");
+        Workflow.await(req.grace(), () -> rollbackBy != null);
+        if (rollbackBy != null) {
+          throw rollBack("rollback asked by " + rollbackBy);
+        }
+
+        for (String id : oldIds) {
+          phase(
+              ProviderKeyPhase.VERIFYING_THROUGH_PROXY,
+              "checking through the proxy that deployment "
+                  + id
+                  + " answers: its cache has turned over, so it calls with "
+                  + next.fingerprint());
+          try {
+            step.verifyDeployment(req.gateway(), id);
+          } catch (ActivityFailure e) {
+            throw rollBack(
+                "deployment "
+                    + id
+                    + " did not answer through the proxy after the grace, when it calls with the new"
+                    + " key "
+                    + next.fingerprint()
+                    + " ("
+                    + RotationMessages.rootMessage(e)
+                    + "); the old key was not revoked");
+          }
+        }
+        // A rollback accepted while the deployments were checked (the signal raced the grace's
+        // end).
+        if (rollbackBy != null) {
+          throw rollBack("rollback asked by " + rollbackBy);
+        }
+      } catch (CanceledFailure e) {
+        // Temporal closes a cancelled workflow as cancelled whatever it throws; the text is in
+        // its details (provider-status) and in the failure.
+        throw new CanceledFailure(
+            rollBack("the rotation was cancelled before the old key was revoked")
+                .getOriginalMessage());
       }
 
       String revoked = revokeOld();

@@ -64,11 +64,7 @@ class ProviderKeyRotationWorkflowTest {
   }
 
   ProviderKeyRotationWorkflow start(ProviderKeyRequest req) {
-    env = Fixtures.withSearchAttributes(TestWorkflowEnvironment.newInstance());
-    Worker w = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
-    w.registerWorkflowImplementationTypes(ProviderKeyRotationWorkflowImpl.class);
-    w.registerActivitiesImplementations(world);
-    env.start();
+    startWorker();
     ProviderKeyRotationWorkflow wf =
         env.getWorkflowClient()
             .newWorkflowStub(
@@ -79,6 +75,55 @@ class ProviderKeyRotationWorkflowTest {
                     .build());
     WorkflowClient.start(wf::rotate, req, List.of("master-key/prod"));
     return wf;
+  }
+
+  void startWorker() {
+    env = Fixtures.withSearchAttributes(TestWorkflowEnvironment.newInstance());
+    Worker w = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
+    w.registerWorkflowImplementationTypes(
+        ProviderKeyRotationWorkflowImpl.class, ProviderKeyLauncherWorkflowImpl.class);
+    w.registerActivitiesImplementations(world);
+    env.start();
+  }
+
+  /**
+   * What a schedule starts: the launcher, under the schedule's own id for this run. Started, not
+   * executed: waiting on its result would let time skip (to the key's deadline).
+   */
+  WorkflowStub launch(ProviderKeyRequest req, String runId) {
+    ProviderKeyLauncherWorkflow l =
+        env.getWorkflowClient()
+            .newWorkflowStub(
+                ProviderKeyLauncherWorkflow.class,
+                WorkflowOptions.newBuilder()
+                    .setWorkflowId("launch/" + req.workflowId() + "/scheduled-" + runId)
+                    .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
+                    .build());
+    WorkflowClient.start(l::launch, req);
+    // Read through a client without the test's time locking: a result read through the test's
+    // client lets time skip while it waits, which would run out the key's deadline.
+    return WorkflowClient.newInstance(
+            env.getWorkflowServiceStubs(),
+            io.temporal.client.WorkflowClientOptions.newBuilder()
+                .setNamespace(env.getNamespace())
+                .build())
+        .newUntypedWorkflowStub("launch/" + req.workflowId() + "/scheduled-" + runId);
+  }
+
+  /** Advances time in small steps until {@code run} closes (at most {@code limit}). */
+  void untilClosed(WorkflowStub run, Duration limit) {
+    for (Duration d = Duration.ZERO; d.compareTo(limit) < 0; d = d.plusSeconds(1)) {
+      if (run.describe().getStatus()
+          != io.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
+        return;
+      }
+      env.sleep(Duration.ofSeconds(1));
+    }
+  }
+
+  ProviderKeyRotationWorkflow running(ProviderKeyRequest req) {
+    return env.getWorkflowClient()
+        .newWorkflowStub(ProviderKeyRotationWorkflow.class, req.workflowId());
   }
 
   ProviderKeyResult result(ProviderKeyRequest req) {
@@ -218,6 +263,55 @@ class ProviderKeyRotationWorkflowTest {
         .rootCause()
         .hasMessageContaining("preflight failed, nothing changed")
         .hasMessageContaining("no stored deployment of model group");
+    assertThat(world.calls).containsExactly("preflight");
+  }
+
+  @Test
+  void aScheduledManualRotationRunsUnderTheGroupsIdWaitsForItsKeyAndASecondLaunchIsRefused() {
+    ProviderKeyRequest req = request("manual", Duration.ZERO);
+    startWorker();
+    WorkflowStub first = launch(req, "1");
+    env.sleep(Duration.ofMinutes(5));
+    ProviderKeyStatus s = running(req).status();
+    assertThat(s.phase()).isEqualTo(ProviderKeyPhase.AWAITING_KEY);
+    assertThat(s.keyDeadline()).isNotNull();
+    assertThat(s.detail()).contains("keyturn provide provider-key/gpt-4o-mini");
+
+    WorkflowStub second = launch(req, "2");
+    untilClosed(second, Duration.ofMinutes(1));
+    assertThatThrownBy(() -> second.getResult(ProviderKeyResult.class))
+        .isInstanceOf(WorkflowFailedException.class)
+        .rootCause()
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> assertThat(f.getType()).isEqualTo(RotationFailures.ALREADY_RUNNING))
+        .hasMessageContaining("provider-key/gpt-4o-mini")
+        .hasMessageContaining("keyturn provider-status provider-key/gpt-4o-mini");
+    assertThat(world.calls).containsOnlyOnce("preflight");
+
+    String handed = "sk-proj-scheduled-" + "y".repeat(20);
+    world.providerAccepts.add(handed);
+    running(req).provide(keyring.seal(handed), "alice");
+    env.sleep(Duration.ofMinutes(1));
+    running(req).confirmRevoked("alice");
+    ProviderKeyResult r = first.getResult(ProviderKeyResult.class);
+    assertThat(r.newKey()).isEqualTo(KeyMaterial.ref(handed).fingerprint());
+    assertThat(world.deployments.keySet()).containsExactly(r.newDeployment());
+  }
+
+  @Test
+  void aScheduledManualRotationWithoutAKeyFailsAtItsDeadlineChangingNothing() {
+    ProviderKeyRequest req = request("manual", Duration.ZERO);
+    startWorker();
+    WorkflowStub run = launch(req, "1");
+    env.sleep(req.keyDeadline().plusMinutes(1));
+    assertThatThrownBy(() -> run.getResult(ProviderKeyResult.class))
+        .rootCause()
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> assertThat(f.getType()).isEqualTo(ProviderKeyFailures.NO_KEY_IN_TIME))
+        .hasMessageContaining("no key was provided before");
+    assertThat(world.deployments.keySet()).containsExactly("old-1");
     assertThat(world.calls).containsExactly("preflight");
   }
 

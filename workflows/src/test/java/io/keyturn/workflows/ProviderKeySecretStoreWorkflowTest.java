@@ -18,6 +18,7 @@ import io.keyturn.workflows.model.PublishReceipt;
 import io.keyturn.workflows.model.SealedSecret;
 import io.keyturn.workflows.testing.SecretStoreStandIn;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
@@ -122,7 +123,7 @@ class ProviderKeySecretStoreWorkflowTest {
         .noneMatch(c -> c.startsWith("add ") || c.startsWith("delete "));
     assertThat(stores.values.values()).containsOnly(world.lastCreatedValue);
     assertThat(world.live.keySet()).doesNotContain("svc_old").contains("svc_handmade_other_group");
-    assertThat(world.live).containsKey("svc_unrelated");
+    assertThat(world.live).containsKey("svc_unrelated").containsKey("svc_other_gateway");
     assertThat(world.revokedAtMillis - started)
         .as("the old key outlives the proxy's cache")
         .isGreaterThan(CACHE.toMillis());
@@ -192,6 +193,53 @@ class ProviderKeySecretStoreWorkflowTest {
   }
 
   @Test
+  void aRotationCancelledInTheGraceRollsBackLikeAFailedOne() {
+    ProviderKeyRequest req = request("openai", Duration.ofHours(2));
+    ProviderKeyRotationWorkflow wf = start(req);
+    env.sleep(Duration.ofMinutes(30));
+    assertThat(stores.values.values()).containsOnly(world.lastCreatedValue);
+    env.getWorkflowClient().newUntypedWorkflowStub(req.workflowId()).cancel();
+    assertThatThrownBy(() -> result(req)).isInstanceOf(WorkflowFailedException.class);
+    assertThat(wf.status().phase()).isEqualTo(ProviderKeyPhase.ROLLED_BACK);
+    assertThat(wf.status().detail())
+        .contains("ROLLED BACK: the rotation was cancelled before the old key")
+        .contains(VAULT.describe() + " holds the old key");
+    assertThat(stores.values.values()).containsOnly(OLD_VALUE);
+    assertThat(world.live).containsKey("svc_old").doesNotContainKey("svc_new_1");
+  }
+
+  @Test
+  void aRollbackThatArrivesWhileTheDeploymentsAreCheckedIsNotDropped() {
+    ProviderKeyRequest req = request("openai", Duration.ofHours(2));
+    ProviderKeyRotationWorkflow wf = start(req);
+    // The CLI saw IN_GRACE; its signal lands once the grace ended, during the health check.
+    world.onVerifyDeployment = () -> wf.rollback("dave");
+    assertThatThrownBy(() -> result(req))
+        .rootCause()
+        .hasMessageContaining("rollback asked by dave");
+    assertThat(world.calls).noneMatch(c -> c.equals("revoke svc_old"));
+    assertThat(world.live).containsKey("svc_old").doesNotContainKey("svc_new_1");
+    assertThat(stores.values.values()).containsOnly(OLD_VALUE);
+  }
+
+  @Test
+  void aDeploymentCallingWithAKeyturnKeyOfItsOwnIsRefusedBeforeAnyKeyIsMade() {
+    // Rotated earlier the dual-deployment way: svc_old sits in the deployment itself, so the
+    // store's value is not what it calls with, and revoking svc_old would break it.
+    world.deploymentKeyId = "svc_old";
+    ProviderKeyRequest req = request("openai", Duration.ofHours(2));
+    start(req);
+    assertThatThrownBy(() -> result(req))
+        .rootCause()
+        .hasMessageContaining("preflight failed, nothing changed")
+        .hasMessageContaining("old-1 (svc_old)")
+        .hasMessageContaining("keyturn_provider_key_id");
+    assertThat(world.calls).containsExactly("preflight");
+    assertThat(world.live).containsKey("svc_old");
+    assertThat(stores.values.values()).containsOnly(OLD_VALUE);
+  }
+
+  @Test
   void anEmptyStoreFailsThePreflightBeforeAnyKeyIsMade() {
     stores.values.remove(FILE.describe());
     ProviderKeyRequest req = request("openai", Duration.ofHours(2));
@@ -249,20 +297,32 @@ class ProviderKeySecretStoreWorkflowTest {
     final Map<String, String> live = Collections.synchronizedMap(new LinkedHashMap<>());
     final List<String> calls = Collections.synchronizedList(new ArrayList<>());
     volatile boolean sickWithNewKey;
+    volatile String deploymentKeyId;
+    volatile Runnable onVerifyDeployment = () -> {};
     volatile String lastCreatedValue = "none";
     volatile long revokedAtMillis = -1;
     int n;
 
     World() {
-      live.put("svc_old", "keyturn-" + GROUP + "-0123456789ab");
-      live.put("svc_handmade_other_group", "keyturn-" + GROUP + "-mini-0123456789ab");
+      live.put("svc_old", request("openai", Duration.ofHours(2)).keyName("0123456789ab"));
+      live.put(
+          "svc_handmade_other_group",
+          request("openai", Duration.ofHours(2)).keyName("").replace(GROUP, GROUP + "-mini")
+              + "0123456789ab");
+      // The same model group at another proxy, from the same provider project.
+      live.put(
+          "svc_other_gateway",
+          new ProviderKeyRequest(
+                  "chat", "http://staging.test:4000", GROUP, "openai", null, null, null, null, "t")
+              .keyName("0123456789ab"));
       live.put("svc_unrelated", "someone-else");
     }
 
     @Override
     public List<ProviderDeployment> preflight(ProviderKeyRequest r, List<String> masterKeys) {
       calls.add("preflight");
-      return List.of(new ProviderDeployment("old-1", "openai/" + GROUP, "http://p/v1", null));
+      return List.of(
+          new ProviderDeployment("old-1", "openai/" + GROUP, "http://p/v1", deploymentKeyId));
     }
 
     @Override
@@ -294,6 +354,7 @@ class ProviderKeySecretStoreWorkflowTest {
     @Override
     public void verifyDeployment(String gateway, String id) {
       calls.add("verifyDeployment " + id);
+      onVerifyDeployment.run();
       if (sickWithNewKey) {
         throw ApplicationFailure.newNonRetryableFailure(
             "HTTP 401 from the provider", ProviderKeyFailures.KEY_REJECTED);

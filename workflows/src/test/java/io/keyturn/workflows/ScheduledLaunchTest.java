@@ -79,7 +79,13 @@ class ScheduledLaunchTest {
   @BeforeEach
   void start() {
     RAN.clear();
-    env = TestWorkflowEnvironment.newInstance();
+    // No time skipping: nothing here waits on a timer, and while a result is awaited the test
+    // server would skip ahead to the runs' timeout (the launcher then "timed out").
+    env =
+        TestWorkflowEnvironment.newInstance(
+            io.temporal.testing.TestEnvironmentOptions.newBuilder()
+                .setUseTimeskipping(false)
+                .build());
     Worker w = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
     w.registerWorkflowImplementationTypes(
         StubMasterKeyRotation.class,

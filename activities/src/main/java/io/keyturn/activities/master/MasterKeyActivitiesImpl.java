@@ -1,6 +1,7 @@
 package io.keyturn.activities.master;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.keyturn.activities.audit.RunningOnProxy;
 import io.keyturn.activities.store.RotationContext;
 import io.keyturn.activities.store.SecretStore;
 import io.keyturn.activities.store.SecretStoreRegistry;
@@ -10,6 +11,7 @@ import io.keyturn.gateway.http.JsonHttp.Reply;
 import io.keyturn.gateway.http.Redact;
 import io.keyturn.workflows.MasterKeyActivities;
 import io.keyturn.workflows.MasterKeyFailures;
+import io.keyturn.workflows.ProviderKeyRotationWorkflow;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.WorkerKeyring;
@@ -45,6 +47,7 @@ public final class MasterKeyActivitiesImpl implements MasterKeyActivities {
   private final SecretStoreRegistry stores;
   private final WorkerKeyring keyring;
   private final KubernetesRestart kubernetes;
+  private volatile RunningOnProxy onProxy = RunningOnProxy.NONE;
 
   public MasterKeyActivitiesImpl(
       JsonHttp http, SecretStoreRegistry stores, WorkerKeyring keyring, KubernetesRestart k8s) {
@@ -58,10 +61,37 @@ public final class MasterKeyActivitiesImpl implements MasterKeyActivities {
     return k.sealed() != null ? keyring.open(k.sealed()) : keyring.deriveKey(k.derivation());
   }
 
+  /**
+   * How the provider-key rotations running on a proxy are found (the worker's Temporal visibility);
+   * none by default.
+   */
+  public void runningOnProxy(RunningOnProxy running) {
+    this.onProxy = running;
+  }
+
   // ------------------------------------------------------------------ preflight
 
   @Override
   public MasterKeyPreflight preflight(MasterKeyRequest req) {
+    // Before anything else: a provider key being swapped adds and removes stored credentials.
+    List<String> providerRotations =
+        onProxy.running(ProviderKeyRotationWorkflow.WORKFLOW_TYPE, req.gateway());
+    if (!providerRotations.isEmpty()) {
+      throw refuse(
+          MasterKeyFailures.PROVIDER_KEY_ROTATING,
+          "the provider-key rotation"
+              + (providerRotations.size() == 1 ? " " : "s ")
+              + String.join(", ", providerRotations)
+              + (providerRotations.size() == 1 ? " is" : " are")
+              + " running on LiteLLM at "
+              + req.gateway()
+              + " (it adds and removes stored model credentials, which a master-key rotation"
+              + " re-encrypts): rotate the master key once "
+              + (providerRotations.size() == 1 ? "it has" : "they have")
+              + " ended (`keyturn provider-status "
+              + providerRotations.get(0)
+              + "`)");
+    }
     for (Destination d : req.destinations()) {
       onStore(
           d,

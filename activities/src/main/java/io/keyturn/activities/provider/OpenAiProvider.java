@@ -1,5 +1,7 @@
 package io.keyturn.activities.provider;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.google.auto.service.AutoService;
 import io.keyturn.gateway.http.HttpBodies;
@@ -11,6 +13,7 @@ import io.keyturn.workflows.crypto.SecretFiles;
 import io.keyturn.workflows.provider.OpenAiProviderType;
 import io.keyturn.workflows.provider.ProviderTypes;
 import io.temporal.failure.ApplicationFailure;
+import java.net.URLEncoder;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -24,6 +27,9 @@ import java.util.function.Supplier;
  * account's id.
  */
 public final class OpenAiProvider implements KeyProvider {
+  /** The most service accounts OpenAI lists in one page. */
+  private static final int PAGE = 100;
+
   private static final String PROJECT = OpenAiProviderType.PROJECT;
 
   /**
@@ -94,16 +100,11 @@ public final class OpenAiProvider implements KeyProvider {
 
   @Override
   public Created create(Map<String, String> settings, String name) {
-    Reply list = send("GET", accounts(settings), null);
-    if (list.status() == 200) {
-      for (JsonNode a : HttpBodies.tree(list.body()).path("data")) {
-        if (name.equals(a.path("name").asText())) {
-          // an earlier attempt whose answer was lost: its key's value is gone with that answer
-          send("DELETE", accounts(settings) + "/" + a.path("id").asText(), null);
-        }
+    for (Map.Entry<String, String> a : namesById(settings).entrySet()) {
+      if (name.equals(a.getValue())) {
+        // an earlier attempt whose answer was lost: its key's value is gone with that answer
+        send("DELETE", accounts(settings) + "/" + a.getKey(), null);
       }
-    } else {
-      throw refused(list, "listing the project's service accounts");
     }
     Reply r = send("POST", accounts(settings), HttpBodies.write(Map.of("name", name)));
     if (r.status() != 200) {
@@ -119,17 +120,33 @@ public final class OpenAiProvider implements KeyProvider {
     return new Created(value, n.path("id").asText());
   }
 
+  /** Every page of the list: OpenAI answers 20 accounts unless asked for more (100 at most). */
   @Override
   public Map<String, String> namesById(Map<String, String> settings) {
-    Reply list = send("GET", accounts(settings), null);
-    if (list.status() != 200) {
-      throw refused(list, "listing the project's service accounts");
-    }
     Map<String, String> out = new LinkedHashMap<>();
-    for (JsonNode a : HttpBodies.tree(list.body()).path("data")) {
-      out.put(a.path("id").asText(), a.path("name").asText());
+    String after = null;
+    while (true) {
+      Reply list =
+          send(
+              "GET",
+              accounts(settings)
+                  + "?limit="
+                  + PAGE
+                  + (after == null ? "" : "&after=" + URLEncoder.encode(after, UTF_8)),
+              null);
+      if (list.status() != 200) {
+        throw refused(list, "listing the project's service accounts");
+      }
+      JsonNode page = HttpBodies.tree(list.body());
+      for (JsonNode a : page.path("data")) {
+        out.put(a.path("id").asText(), a.path("name").asText());
+      }
+      String last = page.path("last_id").asText("");
+      if (!page.path("has_more").asBoolean(false) || last.isEmpty() || last.equals(after)) {
+        return out;
+      }
+      after = last;
     }
-    return out;
   }
 
   @Override

@@ -1,9 +1,11 @@
 package io.keyturn.activities.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.keyturn.activities.audit.RunningOnProxy;
 import io.keyturn.gateway.http.HttpBodies;
 import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.gateway.http.JsonHttp.Reply;
+import io.keyturn.workflows.MasterKeyRotationWorkflow;
 import io.keyturn.workflows.ProviderKeyActivities;
 import io.keyturn.workflows.ProviderKeyFailures;
 import io.keyturn.workflows.RotationFailures;
@@ -21,6 +23,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -44,6 +48,7 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
   private final WorkerKeyring keyring;
   private final Map<String, KeyProvider> providers = new LinkedHashMap<>();
   private volatile Predicate<String> workflowRunning = id -> false;
+  private volatile RunningOnProxy onProxy = RunningOnProxy.NONE;
 
   public ProviderKeyActivitiesImpl(
       JsonHttp http, Supplier<String> proxyKey, WorkerKeyring keyring, List<KeyProvider> all) {
@@ -58,6 +63,14 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
   /** How a workflow id is checked for running (the worker's Temporal client); none by default. */
   public void workflowRunning(Predicate<String> running) {
     this.workflowRunning = running;
+  }
+
+  /**
+   * How the master-key rotations running on a proxy are found (the worker's Temporal visibility);
+   * none by default.
+   */
+  public void runningOnProxy(RunningOnProxy running) {
+    this.onProxy = running;
   }
 
   private KeyProvider provider(ProviderKeyRequest req) {
@@ -78,14 +91,24 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
     if (problem != null) {
       throw refuse(ProviderKeyFailures.PROVIDER_UNUSABLE, problem);
     }
+    // Those the worker finds on the proxy, and those the caller named (started elsewhere).
+    Set<String> rotating =
+        new TreeSet<>(onProxy.running(MasterKeyRotationWorkflow.WORKFLOW_TYPE, req.gateway()));
     for (String wf : masterKeyWorkflows) {
-      if (workflowRunning.test(wf)) {
-        throw refuse(
-            ProviderKeyFailures.MASTER_KEY_ROTATING,
-            wf
-                + " is running on this proxy (it re-encrypts stored model credentials): rotate the"
-                + " provider key once it has ended");
+      if (!rotating.contains(wf) && workflowRunning.test(wf)) {
+        rotating.add(wf);
       }
+    }
+    if (!rotating.isEmpty()) {
+      throw refuse(
+          ProviderKeyFailures.MASTER_KEY_ROTATING,
+          String.join(", ", rotating)
+              + (rotating.size() == 1 ? " is" : " are")
+              + " running on this proxy (a master-key rotation re-encrypts stored model"
+              + " credentials): rotate the provider key once it has ended (`keyturn"
+              + " master-status "
+              + rotating.iterator().next()
+              + "`)");
     }
     List<ProviderDeployment> group = group(req.gateway(), req.modelGroup(), true);
     if (group.isEmpty()) {

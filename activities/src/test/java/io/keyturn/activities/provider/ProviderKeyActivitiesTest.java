@@ -171,11 +171,29 @@ class ProviderKeyActivitiesTest {
   void earlierKeysAreTheKeysKeyturnNamedForThisGroupOtherThanTheNewOne() {
     ProviderKeyRequest req = request("openai", "g");
     ProviderKey older = acts.createKey(req, req.keyName("0123456789ab"));
-    acts.createKey(req, "keyturn-g-mini-0123456789ab"); // another group's
+    acts.createKey(req, req.keyName("0123456789ab").replace("keyturn-g-", "keyturn-g-mini-"));
+    ProviderKeyRequest staging =
+        new ProviderKeyRequest(
+            "t", "http://staging.test:4000", "g", "openai", req.settings(), null, null, null, "t");
+    acts.createKey(req, staging.keyName("0123456789ab")); // group g at another proxy
     acts.createKey(req, "made-by-hand");
     ProviderKey next = acts.createKey(req, req.keyName("ba9876543210"));
     assertThat(acts.earlierKeys(req, next.providerId())).containsExactly(older.providerId());
     assertThat(acts.earlierKeys(request("manual", "g"), null)).isEmpty();
+  }
+
+  @Test
+  void earlierKeysAndARetriedCreateSeeEveryPageOfTheProjectsServiceAccounts() {
+    ProviderKeyRequest req = request("openai", "g");
+    // OpenAI lists 20 accounts a page unless asked for up to 100: a project with 120 others.
+    for (int i = 0; i < 120; i++) {
+      acts.createKey(req, "someone-else-" + i);
+    }
+    ProviderKey older = acts.createKey(req, req.keyName("0123456789ab"));
+    acts.createKey(req, req.keyName("ba9876543210")); // an attempt whose answer was lost
+    ProviderKey next = acts.createKey(req, req.keyName("ba9876543210"));
+    assertThat(upstream.serviceAccounts()).containsOnlyOnce(req.keyName("ba9876543210"));
+    assertThat(acts.earlierKeys(req, next.providerId())).containsExactly(older.providerId());
   }
 
   @Test
@@ -208,5 +226,27 @@ class ProviderKeyActivitiesTest {
         .isInstanceOfSatisfying(
             ApplicationFailure.class,
             f -> assertThat(f.getType()).isEqualTo(ProviderKeyFailures.MASTER_KEY_ROTATING));
+  }
+
+  @Test
+  void preflightRefusesWhileTheWorkerFindsAMasterKeyRotationOfTheSameProxyRunning() {
+    // Found by the worker (as a scheduled run is), no id named by the caller.
+    acts.runningOnProxy(
+        (type, gw) ->
+            type.equals("MasterKeyRotation") && gw.equals(proxy.baseUrl())
+                ? List.of("master-key/prod")
+                : List.of());
+    assertThatThrownBy(() -> acts.preflight(request("manual", "g"), List.of()))
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> assertThat(f.getType()).isEqualTo(ProviderKeyFailures.MASTER_KEY_ROTATING))
+        .hasMessageContaining("master-key/prod is running on this proxy")
+        .hasMessageContaining("keyturn master-status master-key/prod");
+    // Another proxy's master key does not hold this one up: the next refusal is the group's.
+    acts.runningOnProxy((type, gw) -> List.of());
+    assertThatThrownBy(() -> acts.preflight(request("manual", "g"), List.of()))
+        .isInstanceOfSatisfying(
+            ApplicationFailure.class,
+            f -> assertThat(f.getType()).isEqualTo(ProviderKeyFailures.NO_SUCH_MODEL_GROUP));
   }
 }

@@ -11,6 +11,7 @@ import io.keyturn.starter.schedules.SchedulePlan.Change;
 import io.keyturn.starter.schedules.ScheduledRotations;
 import io.keyturn.workflows.model.RotationRequest;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.schedules.Schedule;
 import io.temporal.client.schedules.ScheduleClient;
 import io.temporal.client.schedules.ScheduleHandle;
 import io.temporal.client.schedules.ScheduleOptions;
@@ -54,7 +55,10 @@ import picocli.CommandLine.Command;
           + " LiteLLM operator (operator-rotation/<id>, as `keyturn rotate-operator`). A"
           + " masterKeys: entry with a schedule: gets the schedule keyturn/master-key/<id>, which"
           + " starts the master-key rotation master-key/<id> (as `keyturn rotate-master`); with"
-          + " restart mode manual each run waits for `keyturn confirm-restart`."
+          + " restart mode manual each run waits for `keyturn confirm-restart`. A providerKeys:"
+          + " entry with a schedule: gets keyturn/provider-key/<modelGroup>, which starts"
+          + " provider-key/<modelGroup> (as `keyturn rotate-provider`); with provider manual each"
+          + " run waits for `keyturn provide` until its keyDeadline, then fails changing nothing."
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -78,7 +82,7 @@ public final class ApplyCommand extends ReconcileCommand {
   @Override
   protected int run(WorkflowClient client) {
     ScheduleClient schedules = schedules(client);
-    SchedulePlan plan = SchedulePlan.compute(schedules, specs, masterKeys, prune);
+    SchedulePlan plan = SchedulePlan.compute(schedules, specs, masterKeys, providerKeys, prune);
     List<Change> conflicts = plan.of(Action.CONFLICT);
     if (!conflicts.isEmpty()) {
       throw CliFailure.failed(
@@ -89,9 +93,9 @@ public final class ApplyCommand extends ReconcileCommand {
     Map<String, RotationRequest> requests = new HashMap<>();
     List<ConfigProblem> problems = new ArrayList<>();
     for (Change c : plan.changes()) {
-      // A master key's schedule and an operator rotation's carry no key: nothing to read.
+      // A master key's, a provider key's and an operator rotation's schedule carry no key.
       if ((c.action() == Action.CREATE || c.action() == Action.UPDATE)
-          && c.master() == null
+          && c.isSecret()
           && c.spec().operatorVirtualKey() == null) {
         try {
           requests.put(c.secretId(), ScheduledRotations.request(c.spec(), cli.env()));
@@ -134,14 +138,14 @@ public final class ApplyCommand extends ReconcileCommand {
         String note = (paused ? "paused by " : "created by ") + from;
         schedules.createSchedule(
             c.scheduleId(),
-            c.master() != null
-                ? KindSchedules.schedule(c.master(), paused, note)
-                : ScheduledRotations.schedule(c.spec(), request, paused, note),
+            schedule(c, request, paused, note),
             ScheduleOptions.newBuilder()
                 .setMemo(
                     c.master() != null
                         ? KindSchedules.scheduleMemo(c.master())
-                        : ScheduledRotations.scheduleMemo(c.spec()))
+                        : c.provider() != null
+                            ? KindSchedules.scheduleMemo(c.provider())
+                            : ScheduledRotations.scheduleMemo(c.spec()))
                 .build());
       }
       case UPDATE ->
@@ -153,15 +157,22 @@ public final class ApplyCommand extends ReconcileCommand {
                     paused == wasPaused
                         ? in.getDescription().getSchedule().getState().getNote()
                         : (paused ? "paused by " : "unpaused by ") + from;
-                return new ScheduleUpdate(
-                    c.master() != null
-                        ? KindSchedules.schedule(c.master(), paused, note)
-                        : ScheduledRotations.schedule(c.spec(), request, paused, note));
+                return new ScheduleUpdate(schedule(c, request, paused, note));
               });
       case PAUSE -> h.pause("paused by " + from);
       case UNPAUSE -> h.unpause("unpaused by " + from);
       case DELETE -> h.delete();
       default -> {}
     }
+  }
+
+  private static Schedule schedule(Change c, RotationRequest request, boolean paused, String note) {
+    if (c.master() != null) {
+      return KindSchedules.schedule(c.master(), paused, note);
+    }
+    if (c.provider() != null) {
+      return KindSchedules.schedule(c.provider(), paused, note);
+    }
+    return ScheduledRotations.schedule(c.spec(), request, paused, note);
   }
 }

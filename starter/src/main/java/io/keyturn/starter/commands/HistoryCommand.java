@@ -3,6 +3,9 @@ package io.keyturn.starter.commands;
 import io.keyturn.starter.output.Report;
 import io.keyturn.starter.output.RotationWatcher;
 import io.keyturn.starter.schedules.ScheduledRotations;
+import io.keyturn.workflows.KeyturnSearchAttributes;
+import io.keyturn.workflows.model.ProviderKeyRequest;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowExecutionMetadata;
 import java.util.Comparator;
@@ -22,12 +25,17 @@ import picocli.CommandLine.Option;
     description = {
       "Lists the rotations of one secret, newest first: every workflow whose id starts with"
           + " rotation/<id>/ (scheduled, triggered with rotate-now, or started with rotate), its"
-          + " status and its start and close times. Details: keyturn status WORKFLOW-ID."
+          + " status and its start and close times. Details: keyturn status WORKFLOW-ID.",
+      "",
+      "With provider-key/<modelGroup>: the provider-key rotations of that model group (scheduled"
+          + " or started with rotate-provider), each with its last phase and, once completed, its"
+          + " new key's fingerprint. Details: keyturn provider-status provider-key/<modelGroup>."
     },
     footerHeading = "%nExamples:%n",
     footer = {
       "  keyturn history billing-api",
       "  keyturn history billing-api --limit 5 --json",
+      "  keyturn history provider-key/gpt-4o-mini",
       "",
       "Exit codes: 0 listed (even none), 1 Temporal could not be used, 2 bad usage."
     })
@@ -41,18 +49,31 @@ public final class HistoryCommand extends OneSecretCommand {
 
   @Override
   protected void prepare() {
-    if (!secretId.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
-      throw usage("'" + secretId + "' is not a secret id: letters, digits, '.', '_', '-'");
+    if (isProviderKey()) {
+      if (secretId.length() == ProviderKeyRequest.WORKFLOW_PREFIX.length()) {
+        throw usage("name the model group: provider-key/<modelGroup>");
+      }
+    } else if (!secretId.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,62}")) {
+      throw usage(
+          "'"
+              + secretId
+              + "' is not a secret id (letters, digits, '.', '_', '-') nor"
+              + " provider-key/<modelGroup>");
     }
     if (limit < 1) {
       throw usage("--limit must be 1 or more");
     }
   }
 
+  /** {@code provider-key/<group>}: the rotations of a provider key, which run under that id. */
+  private boolean isProviderKey() {
+    return secretId.startsWith(ProviderKeyRequest.WORKFLOW_PREFIX);
+  }
+
   @Override
   protected int run(WorkflowClient client) {
     // Every rotation of the secret, whoever started it, runs under this one id.
-    String id = ScheduledRotations.rotationId(secretId);
+    String id = isProviderKey() ? secretId : ScheduledRotations.rotationId(secretId);
     List<WorkflowExecutionMetadata> found;
     try (Stream<WorkflowExecutionMetadata> s =
         client.listExecutions("WorkflowId = \"" + id + "\"")) {
@@ -75,6 +96,15 @@ public final class HistoryCommand extends OneSecretCommand {
                     r.put("workflowId", m.getExecution().getWorkflowId());
                     r.put("runId", m.getExecution().getRunId());
                     r.put("status", RotationWatcher.statusName(m.getStatus()));
+                    if (isProviderKey()) {
+                      var attrs = m.getTypedSearchAttributes();
+                      r.put(
+                          "phase",
+                          attrs.containsKey(KeyturnSearchAttributes.PHASE)
+                              ? attrs.get(KeyturnSearchAttributes.PHASE)
+                              : null);
+                      r.put("newKey", newKey(client, m));
+                    }
                     r.put(
                         "startTime", m.getStartTime() == null ? null : m.getStartTime().toString());
                     r.put(
@@ -98,16 +128,35 @@ public final class HistoryCommand extends OneSecretCommand {
       return 0;
     }
     for (WorkflowExecutionMetadata m : rows) {
+      String extra = "";
+      if (isProviderKey()) {
+        var attrs = m.getTypedSearchAttributes();
+        String key = newKey(client, m);
+        extra =
+            (attrs.containsKey(KeyturnSearchAttributes.PHASE)
+                    ? "  phase " + attrs.get(KeyturnSearchAttributes.PHASE)
+                    : "")
+                + (key == null ? "" : "  new key " + key);
+      }
       cli.out()
           .println(
               String.format(
-                  "%s run %s  %-11s started %s%s",
+                  "%s run %s  %-11s started %s%s%s",
                   m.getExecution().getWorkflowId(),
                   m.getExecution().getRunId(),
                   RotationWatcher.statusName(m.getStatus()),
                   m.getStartTime(),
-                  m.getCloseTime() == null ? "" : ", closed " + m.getCloseTime()));
+                  m.getCloseTime() == null ? "" : ", closed " + m.getCloseTime(),
+                  extra));
     }
     return 0;
+  }
+
+  /** A completed provider-key run's new key fingerprint; null for the others. */
+  private static String newKey(WorkflowClient client, WorkflowExecutionMetadata m) {
+    return m.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+        ? ProviderKeyRuns.resultKey(
+            client, m.getExecution().getWorkflowId(), m.getExecution().getRunId())
+        : null;
   }
 }

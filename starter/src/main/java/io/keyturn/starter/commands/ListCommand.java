@@ -40,7 +40,12 @@ import picocli.CommandLine.Command;
           + " fingerprint of the key the last completed rotation published, whoever started it"
           + " (the schedule, rotate-now, rotate or a fleet: all run as rotation/<id>), and the"
           + " newest drift check's answer (`keyturn drift`). Schedules"
-          + " Keyturn did not create are not shown. Key values are never shown."
+          + " Keyturn did not create are not shown. Key values are never shown.",
+      "",
+      "Then every provider-key rotation (provider-key/<modelGroup>, scheduled or started with"
+          + " rotate-provider): running or the newest run's outcome, its phase, what it waits for"
+          + " (keyturn provide or confirm-revoked), the fingerprint of its new key and of the key"
+          + " the newest completed rotation put in place (--json: providerKeys)."
     },
     footerHeading = "%nExamples:%n",
     footer = {
@@ -69,8 +74,9 @@ public final class ListCommand extends ScheduleCommand {
   protected int run(WorkflowClient client) {
     List<Row> rows = new ArrayList<>();
     Map<String, SecretDrift> drift = DriftChecks.latest(client);
-    managedSchedules(client)
-        .forEach((secretId, d) -> rows.add(row(client, secretId, d, drift.get(secretId))));
+    var managed = managedSchedules(client);
+    managed.forEach((secretId, d) -> rows.add(row(client, secretId, d, drift.get(secretId))));
+    List<ProviderKeyRuns.Row> providers = ProviderKeyRuns.collect(client, managed);
     if (global.json()) {
       Map<String, Object> o = new LinkedHashMap<>();
       o.put("namespace", connection.namespace());
@@ -94,10 +100,11 @@ public final class ListCommand extends ScheduleCommand {
                     return m;
                   })
               .toList());
+      o.put("providerKeys", providers.stream().map(ProviderKeyRuns.Row::json).toList());
       Report.printJson(cli.out(), o);
       return 0;
     }
-    if (rows.isEmpty()) {
+    if (rows.isEmpty() && providers.isEmpty()) {
       cli.out()
           .println(
               "No Keyturn schedules in namespace '"
@@ -129,6 +136,24 @@ public final class ListCommand extends ScheduleCommand {
           "current key",
           r.currentKey() == null ? "unknown (no completed rotation listed)" : r.currentKey());
       Report.row(cli.out(), "drift", DriftChecks.line(r.drift()));
+    }
+    if (!providers.isEmpty()) {
+      cli.out().println("Provider keys (model groups behind the proxy):");
+    }
+    for (ProviderKeyRuns.Row p : providers) {
+      cli.out().println(p.workflowId() + "  " + p.state());
+      if (p.scheduleId() != null) {
+        Report.row(cli.out(), "schedule", p.scheduleId());
+      }
+      Report.row(cli.out(), "phase", p.phase() == null ? "-" : p.phase());
+      if (p.waitingFor() != null) {
+        Report.row(cli.out(), "waiting for", p.waitingFor());
+      }
+      Report.row(cli.out(), "new key", p.newKey() == null ? "-" : p.newKey());
+      Report.row(
+          cli.out(),
+          "current key",
+          p.currentKey() == null ? "unknown (no completed rotation listed)" : p.currentKey());
     }
     return 0;
   }
@@ -239,6 +264,9 @@ public final class ListCommand extends ScheduleCommand {
   private static String newKey(WorkflowClient client, String rotationId, String runId) {
     if (runId == null) {
       return null;
+    }
+    if (rotationId.startsWith(io.keyturn.workflows.model.ProviderKeyRequest.WORKFLOW_PREFIX)) {
+      return ProviderKeyRuns.resultKey(client, rotationId, runId);
     }
     try {
       RotationResult r =

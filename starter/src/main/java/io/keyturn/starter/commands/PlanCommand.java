@@ -38,7 +38,8 @@ public final class PlanCommand extends ReconcileCommand {
 
   @Override
   protected int run(WorkflowClient client) {
-    SchedulePlan plan = SchedulePlan.compute(schedules(client), specs, masterKeys, prune);
+    SchedulePlan plan =
+        SchedulePlan.compute(schedules(client), specs, masterKeys, providerKeys, prune);
     List<PolicyDrift.Drift> drift =
         skipChecks ? List.of() : PolicyDrift.compute(client, specs, cli.env());
     if (global.json()) {

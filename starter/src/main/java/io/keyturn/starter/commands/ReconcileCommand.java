@@ -5,6 +5,7 @@ import io.keyturn.starter.config.ConfigException;
 import io.keyturn.starter.config.ConfigLoader;
 import io.keyturn.starter.config.ConfigProblem;
 import io.keyturn.starter.config.MasterKeySpec;
+import io.keyturn.starter.config.ProviderKeySpec;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.starter.output.Colour;
 import io.keyturn.starter.schedules.SchedulePlan;
@@ -43,11 +44,16 @@ abstract class ReconcileCommand extends ScheduleCommand {
   /** The file's {@code masterKeys:}; those with a {@code schedule:} get one. */
   List<MasterKeySpec> masterKeys;
 
+  /** The file's {@code providerKeys:}; those with a {@code schedule:} get one. */
+  List<ProviderKeySpec> providerKeys;
+
   @Override
   protected void prepare() {
     specs = ConfigFiles.load(config.file, global.json(), cli.out());
     try {
-      masterKeys = ConfigLoader.loadMasterKeys(config.file);
+      var both = ConfigLoader.loadProviderAndMasterKeys(config.file);
+      providerKeys = both.getKey();
+      masterKeys = both.getValue();
     } catch (ConfigException e) {
       throw ConfigFiles.invalid(config.file, e.problems(), global.json(), cli.out());
     }

@@ -29,9 +29,10 @@ import picocli.CommandLine.Option;
     description = {
       "Rotates the master key (LITELLM_MASTER_KEY) of a LiteLLM proxy declared under masterKeys: in"
           + " keyturn.yaml, as the workflow master-key/<id>:",
-      "  1. preflight: the key in the first destination is the proxy's master key, the proxy is"
-          + " ready with its database, every destination can be written; stored models and"
-          + " credentials are counted. A failure here changes nothing (exit 1).",
+      "  1. preflight: no provider-key rotation (provider-key/<group>) of the proxy runs, the key"
+          + " in the first destination is the proxy's master key, the proxy is ready with its"
+          + " database, every destination can be written; stored models and credentials are"
+          + " counted. A failure here changes nothing (exit 1).",
       "  2. the worker derives the new key (it never leaves the worker, the proxy and the stores);",
       "  3. without a salt key (saltKey: false), the proxy re-encrypts its stored models and"
           + " credentials to the new key (/key/regenerate with new_master_key);",

@@ -12,7 +12,6 @@ import io.keyturn.workflows.ProviderKeyRotationWorkflow;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.model.MasterKeyRequest;
 import io.keyturn.workflows.model.ProviderKeyResult;
-import io.keyturn.workflows.provider.ProviderTypes;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowOptions;
@@ -131,7 +130,7 @@ public final class RotateProviderCommand extends TemporalCommand {
         Report.printJson(cli.out(), o);
       } else {
         cli.out().println("Started " + id + ". Follow it: keyturn provider-status " + id);
-        if (ProviderTypes.find(spec.provider()).map(t -> !t.automated()).orElse(false)) {
+        if (spec.waitsForKey()) {
           cli.out().println("Then hand it the new key: keyturn provide " + id + " --key-file F");
         }
         cli.out().println(uiLink(id));

@@ -23,7 +23,8 @@ public final class RotateProviderHelp extends ListResourceBundle {
             + " dual deployments so no request fails:");
     lines.add(
         "  1. preflight: the proxy has stored deployments of the group, the provider is usable by"
-            + " the worker, no master-key rotation of the proxy runs. A failure changes nothing.");
+            + " the worker, no master-key rotation of the proxy runs (the worker asks Temporal, also"
+            + " for scheduled runs). A failure changes nothing.");
     lines.add(
         "  2. the new key, from the entry's provider (`keyturn schema` shows each one's"
             + " settings):");
@@ -51,7 +52,9 @@ public final class RotateProviderHelp extends ListResourceBundle {
         "  6. after grace:, the old key is revoked at the provider (keys a person made: `keyturn"
             + " confirm-revoked provider-key/<group>` once you revoked it).");
     lines.add("");
-    lines.add("One rotation per model group at a time (the workflow id is the group's).");
+    lines.add(
+        "One rotation per model group at a time (the workflow id is the group's). With schedule:"
+            + " in its entry, `keyturn apply` schedules it (keyturn/provider-key/<modelGroup>).");
     return lines;
   }
 

@@ -137,9 +137,11 @@ public final class ConfigLoader {
                   "one entry per model group: it names the workflow provider-key/<modelGroup>."));
         } else {
           Map<String, String> settings = providerSettings(f, at, p);
+          // Checked as a master key's schedule is (no grace to compare with the interval).
+          SecretSpec.Schedule schedule = masterSchedule(f, at, p.schedule());
           ProxySecretStore store = p.secretStore() == null ? null : proxySecretStore(f, at, p);
           if (settings != null && (p.secretStore() == null || store != null)) {
-            providerKeys.add(ProviderKeySpec.of(f, p, settings, store));
+            providerKeys.add(ProviderKeySpec.of(f, p, settings, store, schedule));
           }
         }
       }
@@ -324,8 +326,9 @@ public final class ConfigLoader {
   }
 
   /**
-   * A master key's {@code schedule:}, checked as a secret's is (interval, time zone, cron, jitter);
-   * null when there is none. There is no grace period: the old master key stops at the restart.
+   * A master key's or a provider key's {@code schedule:}, checked as a secret's is (interval, time
+   * zone, cron, jitter); null when there is none. There is no grace period: the old master key
+   * stops at the restart.
    */
   private Schedule masterSchedule(Path f, String at, KeyturnFile.Schedule sch) {
     if (sch == null) {

@@ -172,6 +172,7 @@ record KeyturnFile(
       Duration grace,
       Duration keyDeadline,
       ProxySecretStoreEntry secretStore,
+      Schedule schedule,
       @JsonAnySetter Map<String, Object> settings) {
     ProviderKeyEntry {
       settings = settings == null ? Map.of() : new LinkedHashMap<>(settings);

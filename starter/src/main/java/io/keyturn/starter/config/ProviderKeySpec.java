@@ -2,6 +2,7 @@ package io.keyturn.starter.config;
 
 import io.keyturn.workflows.model.ProviderKeyRequest;
 import io.keyturn.workflows.model.ProxySecretStore;
+import io.keyturn.workflows.provider.ProviderTypes;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collections;
@@ -11,7 +12,8 @@ import java.util.Map;
 /**
  * One {@code providerKeys:} entry of keyturn.yaml, checked: the proxy, the model group whose
  * deployments carry the provider key, where new keys come from (with that provider's settings, as
- * its {@code ProviderType} declares and checked them), and the timings.
+ * its {@code ProviderType} declares and checked them), the timings, and when it is rotated ({@code
+ * schedule}, null when only {@code keyturn rotate-provider} does).
  */
 public record ProviderKeySpec(
     String id,
@@ -23,7 +25,8 @@ public record ProviderKeySpec(
     Duration overlap,
     Duration grace,
     Duration keyDeadline,
-    ProxySecretStore secretStore) {
+    ProxySecretStore secretStore,
+    SecretSpec.Schedule schedule) {
 
   public ProviderKeySpec {
     settings =
@@ -31,15 +34,15 @@ public record ProviderKeySpec(
   }
 
   /**
-   * An entry whose provider settings the loader has checked ({@code settings}), with {@code
-   * secretStore} when the proxy reads the key from one (null: it stores the key with its
-   * deployment).
+   * An entry as read: its provider {@code settings}, {@code secretStore} when the proxy reads the
+   * key from one, and its {@code schedule}, all checked by the loader (null when absent).
    */
   static ProviderKeySpec of(
       Path f,
       KeyturnFile.ProviderKeyEntry e,
       Map<String, String> settings,
-      ProxySecretStore secretStore) {
+      ProxySecretStore secretStore,
+      SecretSpec.Schedule schedule) {
     return new ProviderKeySpec(
         e.id(),
         f,
@@ -50,7 +53,16 @@ public record ProviderKeySpec(
         e.overlap(),
         e.grace(),
         e.keyDeadline(),
-        secretStore);
+        secretStore,
+        schedule);
+  }
+
+  /**
+   * Whether each rotation waits for a person's {@code keyturn provide}: its provider is not
+   * automated.
+   */
+  public boolean waitsForKey() {
+    return ProviderTypes.find(provider).map(t -> !t.automated()).orElse(false);
   }
 
   public String workflowId() {

@@ -1,11 +1,14 @@
 package io.keyturn.starter.schedules;
 
 import io.keyturn.starter.config.MasterKeySpec;
+import io.keyturn.starter.config.ProviderKeySpec;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.workflows.MasterKeyLauncherWorkflow;
+import io.keyturn.workflows.ProviderKeyLauncherWorkflow;
 import io.keyturn.workflows.model.Destination;
 import io.keyturn.workflows.model.Durations;
 import io.keyturn.workflows.model.MasterKeyRequest;
+import io.keyturn.workflows.model.ProviderKeyRequest;
 import io.keyturn.workflows.model.RestartSpec;
 import io.keyturn.workflows.model.RestartTarget;
 import io.keyturn.workflows.operator.OperatorRotationLauncherWorkflow;
@@ -33,11 +36,19 @@ import java.util.TreeMap;
  *       {@link OperatorRotationLauncherWorkflow}, which starts {@code operator-rotation/<id>}, the
  *       rotation {@code keyturn rotate-operator} starts: never a plain rotation, which refuses a
  *       key the operator manages.
+ *   <li>a {@code providerKeys:} entry with a {@code schedule:}: schedule {@code
+ *       keyturn/provider-key/<model group>} starts {@link ProviderKeyLauncherWorkflow}, which
+ *       starts {@code provider-key/<model group>} (the id {@code provide}, {@code provider-status}
+ *       and {@code confirm-revoked} address), listed in the plan as {@code provider-key/<model
+ *       group>}.
  * </ul>
  */
 public final class KindSchedules {
   /** How a master key appears in a plan, and its schedule's id after {@code keyturn/}. */
   public static final String MASTER_PREFIX = "master-key/";
+
+  /** How a provider key appears in a plan: its workflow id, {@code provider-key/<group>}. */
+  public static final String PROVIDER_PREFIX = ProviderKeyRequest.WORKFLOW_PREFIX;
 
   private KindSchedules() {}
 
@@ -137,6 +148,94 @@ public final class KindSchedules {
     return memo;
   }
 
+  /** The plan's id of a provider key: {@code provider-key/<model group>}. */
+  public static String planId(ProviderKeySpec p) {
+    return p.workflowId();
+  }
+
+  public static String scheduleId(ProviderKeySpec p) {
+    return ScheduledRotations.scheduleId(planId(p));
+  }
+
+  /** Everything that shapes a provider key's schedule and its rotations, except paused. */
+  static Map<String, Object> canonical(ProviderKeySpec p) {
+    Map<String, Object> o = new TreeMap<>();
+    o.put("kind", "provider-key");
+    o.put("id", p.id());
+    o.put("gateway", p.gateway());
+    o.put("modelGroup", p.modelGroup());
+    o.put("provider", p.provider());
+    o.put("settings", new TreeMap<>(p.request("").settings()));
+    o.put("overlap", Durations.format(p.overlap()));
+    o.put("grace", Durations.format(p.grace()));
+    o.put("keyDeadline", Durations.format(p.keyDeadline()));
+    if (p.secretStore() != null) {
+      Map<String, Object> store = new TreeMap<>();
+      List<Object> dests = new ArrayList<>();
+      for (Destination d : p.secretStore().destinations()) {
+        Map<String, Object> dm = new TreeMap<>(d.settings());
+        dm.put("type", d.type());
+        dests.add(dm);
+      }
+      store.put("destinations", dests);
+      store.put("proxyCache", Durations.format(p.secretStore().proxyCache()));
+      o.put("secretStore", store);
+    }
+    o.put("schedule", scheduleText(p.schedule()));
+    return o;
+  }
+
+  static String canonicalJson(ProviderKeySpec p) {
+    return ScheduledRotations.json(canonical(p));
+  }
+
+  static String hash(ProviderKeySpec p) {
+    return ScheduledRotations.sha256(canonicalJson(p));
+  }
+
+  /** The plan's description of a provider key's schedule; says when a run waits for a person. */
+  static String describe(ProviderKeySpec p) {
+    return "provider-key rotation of model group '"
+        + p.modelGroup()
+        + "' "
+        + scheduleText(p.schedule())
+        + "; provider "
+        + p.provider()
+        + (p.waitsForKey()
+            ? " (each run waits for `keyturn provide "
+                + p.workflowId()
+                + " --key-file F` until its key deadline "
+                + Durations.format(p.keyDeadline())
+                + ", then fails changing nothing; and for `keyturn confirm-revoked` after the"
+                + " grace)"
+            : "")
+        + "; overlap "
+        + Durations.format(p.overlap())
+        + ", grace "
+        + Durations.format(p.grace())
+        + (p.schedule().paused() ? "; paused" : "");
+  }
+
+  /** The schedule of a provider key. */
+  public static Schedule schedule(ProviderKeySpec p, boolean paused, String note) {
+    return ScheduledRotations.build(
+        p.schedule(),
+        ProviderKeyLauncherWorkflow.class,
+        "launch/" + planId(p) + "/scheduled",
+        memo(hash(p), canonicalJson(p)),
+        p.request("schedule " + scheduleId(p)),
+        paused,
+        note);
+  }
+
+  /** Memo of a new provider-key schedule: marks it as Keyturn's. */
+  public static Map<String, Object> scheduleMemo(ProviderKeySpec p) {
+    Map<String, Object> memo = new LinkedHashMap<>();
+    memo.put(ScheduledRotations.MEMO_MANAGED, "true");
+    memo.put(ScheduledRotations.MEMO_SECRET_ID, planId(p));
+    return memo;
+  }
+
   /** The rotation through the operator a schedule of {@code s} starts. */
   public static OperatorRotationRequest operatorRequest(SecretSpec s, String requestedBy) {
     return new OperatorRotationRequest(
@@ -162,11 +261,11 @@ public final class KindSchedules {
 
   /**
    * The id of the workflow a Keyturn schedule's launcher starts: {@code master-key/<id>} for a
-   * master key's, {@code operator-rotation/<id>} for a rotation through the operator, else {@code
-   * rotation/<id>}.
+   * master key's, {@code provider-key/<group>} for a provider key's, {@code operator-rotation/<id>}
+   * for a rotation through the operator, else {@code rotation/<id>}.
    */
   public static String startedId(String secretId, ScheduleDescription d) {
-    if (secretId.startsWith(MASTER_PREFIX)) {
+    if (secretId.startsWith(MASTER_PREFIX) || secretId.startsWith(PROVIDER_PREFIX)) {
       return secretId;
     }
     if (d.getSchedule().getAction() instanceof ScheduleActionStartWorkflow a

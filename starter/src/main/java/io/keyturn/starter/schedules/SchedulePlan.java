@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.keyturn.starter.TemporalCommand;
 import io.keyturn.starter.config.MasterKeySpec;
+import io.keyturn.starter.config.ProviderKeySpec;
 import io.keyturn.starter.config.SecretSpec;
 import io.keyturn.workflows.model.Durations;
 import io.temporal.client.schedules.ScheduleActionStartWorkflow;
@@ -56,10 +57,12 @@ public final class SchedulePlan {
   /**
    * One line of the plan.
    *
-   * @param secretId the secret's id, or {@code master-key/<id>} for a master key
-   * @param spec the secret as declared, null for DELETE and KEEP and for a master key
+   * @param secretId the secret's id, or {@code master-key/<id>} for a master key, or {@code
+   *     provider-key/<group>} for a provider key
+   * @param spec the secret as declared, null for DELETE and KEEP and for a master or provider key
    * @param fields for UPDATE, the fields that changed (including "paused")
    * @param master the master key as declared, for a master key's schedule (else null)
+   * @param provider the provider key as declared, for a provider key's schedule (else null)
    */
   public record Change(
       String secretId,
@@ -68,7 +71,8 @@ public final class SchedulePlan {
       List<String> fields,
       String detail,
       SecretSpec spec,
-      MasterKeySpec master) {
+      MasterKeySpec master,
+      ProviderKeySpec provider) {
 
     public Change(
         String secretId,
@@ -77,12 +81,19 @@ public final class SchedulePlan {
         List<String> fields,
         String detail,
         SecretSpec spec) {
-      this(secretId, scheduleId, action, List.copyOf(fields), detail, spec, null);
+      this(secretId, scheduleId, action, List.copyOf(fields), detail, spec, null, null);
     }
 
     /** Whether the file declares this schedule paused. */
     public boolean pausedInFile() {
-      return master != null ? master.schedule().paused() : spec.schedule().paused();
+      return master != null
+          ? master.schedule().paused()
+          : provider != null ? provider.schedule().paused() : spec.schedule().paused();
+    }
+
+    /** Whether the schedule starts a plain rotation of a secret (which carries its key). */
+    public boolean isSecret() {
+      return master == null && provider == null;
     }
   }
 
@@ -95,10 +106,11 @@ public final class SchedulePlan {
       String hash,
       String canonicalJson,
       SecretSpec spec,
-      MasterKeySpec master) {
+      MasterKeySpec master,
+      ProviderKeySpec provider) {
 
     Change change(Action a, List<String> fields, String detail) {
-      return new Change(planId, scheduleId, a, fields, detail, spec, master);
+      return new Change(planId, scheduleId, a, fields, detail, spec, master, provider);
     }
   }
 
@@ -124,6 +136,19 @@ public final class SchedulePlan {
       List<SecretSpec> specs,
       List<MasterKeySpec> masterKeys,
       boolean prune) {
+    return compute(schedules, specs, masterKeys, List.of(), prune);
+  }
+
+  /**
+   * As above, and the file's provider keys that have a {@code schedule:} (listed as {@code
+   * provider-key/<model group>}).
+   */
+  public static SchedulePlan compute(
+      ScheduleClient schedules,
+      List<SecretSpec> specs,
+      List<MasterKeySpec> masterKeys,
+      List<ProviderKeySpec> providerKeys,
+      boolean prune) {
     List<Change> out = new ArrayList<>();
     Set<String> declared = new java.util.HashSet<>();
     for (SecretSpec s : specs) {
@@ -134,6 +159,12 @@ public final class SchedulePlan {
       if (m.schedule() != null) {
         declared.add(KindSchedules.planId(m));
         out.add(compare(schedules, target(m)));
+      }
+    }
+    for (ProviderKeySpec p : providerKeys) {
+      if (p.schedule() != null) {
+        declared.add(KindSchedules.planId(p));
+        out.add(compare(schedules, target(p)));
       }
     }
     Map<String, String> orphans = new TreeMap<>();
@@ -192,6 +223,7 @@ public final class SchedulePlan {
         ScheduledRotations.hash(s),
         ScheduledRotations.canonicalJson(s),
         s,
+        null,
         null);
   }
 
@@ -204,7 +236,21 @@ public final class SchedulePlan {
         KindSchedules.hash(m),
         KindSchedules.canonicalJson(m),
         null,
-        m);
+        m,
+        null);
+  }
+
+  private static Target target(ProviderKeySpec p) {
+    return new Target(
+        KindSchedules.planId(p),
+        KindSchedules.scheduleId(p),
+        p.schedule().paused(),
+        KindSchedules.describe(p),
+        KindSchedules.hash(p),
+        KindSchedules.canonicalJson(p),
+        null,
+        null,
+        p);
   }
 
   private static Change compare(ScheduleClient schedules, Target t) {

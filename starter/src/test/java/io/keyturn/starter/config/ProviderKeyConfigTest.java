@@ -142,4 +142,31 @@ class ProviderKeyConfigTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("model group 'gpt-4o-mini' is declared twice");
   }
+
+  @Test
+  void aScheduleLoadsAndIsCheckedAsAMasterKeysIs() throws Exception {
+    ProviderKeySpec p =
+        ConfigLoader.loadProviderKeys(write(OPENAI + "    schedule: {every: 90d, jitter: 1h}\n"))
+            .get(0);
+    assertThat(p.schedule().every()).isEqualTo(Duration.ofDays(90));
+    assertThat(p.schedule().jitter()).isEqualTo(Duration.ofHours(1));
+    assertThat(ConfigLoader.loadProviderKeys(write(OPENAI)).get(0).schedule()).isNull();
+
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.loadProviderKeys(
+                    write(OPENAI + "    schedule: {every: 1d, jitter: 2d}\n")))
+        .isInstanceOfSatisfying(
+            ConfigException.class,
+            e ->
+                assertThat(e.problems())
+                    .anySatisfy(
+                        pr -> assertThat(pr.field()).isEqualTo("providerKeys[0].schedule.jitter")));
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.loadProviderKeys(
+                    write(OPENAI + "    schedule: {every: 90d, at: 3}\n")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("schedule");
+  }
 }

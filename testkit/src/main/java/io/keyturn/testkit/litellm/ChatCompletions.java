@@ -58,12 +58,17 @@ final class ChatCompletions extends RoutedEndpoint {
           "key_model_access_denied",
           "model");
     }
-    if (deployments.routes(model)) {
-      // The first route owner is this class: without this, no request ever reached a deployment.
-      return deployments.answer(call);
-    }
     double[] price = PRICES.get(model);
     double cost = price == null ? 0.0 : PROMPT_TOKENS * price[0] + COMPLETION_TOKENS * price[1];
+    if (deployments.routes(model)) {
+      // The first route owner is this class: without this, no request ever reached a deployment.
+      // An answered request is use of the key whichever deployment answered it.
+      Answer upstream = deployments.answer(call);
+      if (row != null && upstream.status() == 200) {
+        table.recordUse(caller.hash(), cost);
+      }
+      return upstream;
+    }
     if (row != null) {
       table.recordUse(caller.hash(), cost);
     }

@@ -30,7 +30,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li>{@code POST /v1/organization/projects/{project}/service_accounts} {@code {"name"}}: a
  *       service account with a new API key, its value shown in this answer only;
- *   <li>{@code GET /v1/organization/projects/{project}/service_accounts}: the list (no key values);
+ *   <li>{@code GET /v1/organization/projects/{project}/service_accounts}: the list (no key values)
+ *       in pages, oldest first, as OpenAI pages it: {@code limit} (1 to 100, 20 by default), {@code
+ *       after} (the last id of the page before), {@code has_more};
  *   <li>{@code DELETE /v1/organization/projects/{project}/service_accounts/{id}}: the account and
  *       its keys are gone (404 when it is unknown).
  * </ul>
@@ -53,7 +55,11 @@ public final class UpstreamProvider implements AutoCloseable {
   private HttpServer server;
   private ExecutorService executor;
 
-  private record Account(String id, String name, String keyId, String keyValue, long createdAt) {}
+  private final AtomicLong created = new AtomicLong();
+
+  /** {@code order} is the creation order, which the list pages by. */
+  private record Account(
+      String id, String name, String keyId, String keyValue, long createdAt, long order) {}
 
   public UpstreamProvider(String adminKey, String project) {
     this.adminKey = adminKey;
@@ -158,10 +164,11 @@ public final class UpstreamProvider implements AutoCloseable {
     try (ex) {
       String method = ex.getRequestMethod();
       String path = ex.getRequestURI().getPath();
+      String query = ex.getRequestURI().getQuery();
       String auth = ex.getRequestHeaders().getFirst("Authorization");
       String bearer = auth != null && auth.startsWith("Bearer ") ? auth.substring(7).strip() : "";
       byte[] in = ex.getRequestBody().readAllBytes();
-      Object[] answer = answer(method, path, bearer, new String(in, StandardCharsets.UTF_8));
+      Object[] answer = answer(method, path, query, bearer, new String(in, StandardCharsets.UTF_8));
       byte[] out = JSON.writeValueAsBytes(answer[1]);
       ex.getResponseHeaders().set("content-type", "application/json");
       ex.getResponseHeaders().set("x-keyturn-emulator", "upstream provider test double");
@@ -174,7 +181,7 @@ public final class UpstreamProvider implements AutoCloseable {
     }
   }
 
-  private Object[] answer(String method, String path, String bearer, String body)
+  private Object[] answer(String method, String path, String query, String bearer, String body)
       throws IOException {
     String accountsPath = "/v1/organization/projects/" + project + "/service_accounts";
     if (path.startsWith("/v1/organization/")) {
@@ -187,7 +194,14 @@ public final class UpstreamProvider implements AutoCloseable {
           return error(400, "name is required", "invalid_request_error");
         }
         long now = System.currentTimeMillis() / 1000;
-        Account a = new Account("svc_acct_" + hex(8), name, "key_" + hex(8), issueKey(), now);
+        Account a =
+            new Account(
+                "svc_acct_" + hex(8),
+                name,
+                "key_" + hex(8),
+                issueKey(),
+                now,
+                created.incrementAndGet());
         accounts.put(a.id(), a);
         Map<String, Object> key = new LinkedHashMap<>();
         key.put("object", "organization.project.service_account.api_key");
@@ -200,12 +214,48 @@ public final class UpstreamProvider implements AutoCloseable {
         return new Object[] {200, out};
       }
       if (path.equals(accountsPath) && method.equals("GET")) {
+        Map<String, String> q = new LinkedHashMap<>();
+        for (String kv : query == null ? new String[0] : query.split("&")) {
+          int eq = kv.indexOf('=');
+          if (eq > 0) {
+            q.put(kv.substring(0, eq), kv.substring(eq + 1));
+          }
+        }
+        int limit;
+        try {
+          limit = Integer.parseInt(q.getOrDefault("limit", "20"));
+        } catch (NumberFormatException e) {
+          limit = 0;
+        }
+        if (limit < 1 || limit > 100) {
+          return error(400, "limit must be between 1 and 100", "invalid_request_error");
+        }
+        List<Account> all =
+            accounts.values().stream()
+                .sorted(java.util.Comparator.comparingLong(Account::order))
+                .toList();
+        int from = 0;
+        if (q.containsKey("after")) {
+          from = -1;
+          for (int i = 0; i < all.size(); i++) {
+            if (all.get(i).id().equals(q.get("after"))) {
+              from = i + 1;
+            }
+          }
+          if (from < 0) {
+            return error(
+                400, "No such service account: " + q.get("after"), "invalid_request_error");
+          }
+        }
+        List<Account> page = all.subList(from, Math.min(all.size(), from + limit));
         List<Object> data = new ArrayList<>();
-        accounts.values().forEach(a -> data.add(account(a)));
+        page.forEach(a -> data.add(account(a)));
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("object", "list");
         out.put("data", data);
-        out.put("has_more", false);
+        out.put("first_id", page.isEmpty() ? null : page.get(0).id());
+        out.put("last_id", page.isEmpty() ? null : page.get(page.size() - 1).id());
+        out.put("has_more", from + page.size() < all.size());
         return new Object[] {200, out};
       }
       if (path.startsWith(accountsPath + "/") && method.equals("DELETE")) {

@@ -67,7 +67,9 @@ public final class RotationInterceptor extends WorkerInterceptorBase {
           return masterKey(master, () -> super.execute(input));
         }
         if (args.length > 0
-            && args[0] instanceof io.keyturn.workflows.model.ProviderKeyRequest provider) {
+            && args[0] instanceof io.keyturn.workflows.model.ProviderKeyRequest provider
+            // As for master keys: the rotation the schedule's launcher starts is counted.
+            && !"ProviderKeyLauncher".equals(Workflow.getInfo().getWorkflowType())) {
           return counted(
               provider.workflowId(),
               io.keyturn.workflows.ProviderKeyFailures.ROLLED_BACK,

@@ -73,12 +73,26 @@ public record ProviderKeyRequest(
         null);
   }
 
-  /** The name a new key gets at the provider: {@code keyturn-<model group>-<12 hex nonce>}. */
+  /**
+   * The name a new key gets at the provider: {@code keyturn-<model group>-<gateway tag>-<12 hex
+   * nonce>}. The gateway tag (the first 6 hex of the SHA-256 of the gateway URL, without trailing
+   * slashes, lowercased) keeps apart the keys of two proxies that serve a model group of the same
+   * name from one provider project (staging and production), since a rotation revokes the keys
+   * {@link #namesKeyOfThisGroup} recognises.
+   */
   public String keyName(String nonce) {
-    return "keyturn-" + modelGroup + "-" + nonce;
+    String gw = gateway.replaceAll("/+$", "").toLowerCase(java.util.Locale.ROOT);
+    return "keyturn-"
+        + modelGroup
+        + "-"
+        + io.keyturn.workflows.crypto.KeyMaterial.tokenHash(gw).substring(0, 6)
+        + "-"
+        + nonce;
   }
 
-  /** Whether {@code name} is one {@link #keyName} gave a key of this model group. */
+  /**
+   * Whether {@code name} is one {@link #keyName} gave a key of this model group at this gateway.
+   */
   public boolean namesKeyOfThisGroup(String name) {
     String prefix = keyName("");
     return name != null
