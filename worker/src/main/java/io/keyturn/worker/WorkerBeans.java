@@ -154,28 +154,18 @@ public class WorkerBeans {
   }
 
   /**
-   * The provider-key rotation's calls, with the providers this worker can use: {@code manual}
-   * always, {@code openai} with an organization admin key (KEYTURN_OPENAI_ADMIN_KEY_FILE or
-   * KEYTURN_OPENAI_ADMIN_KEY; KEYTURN_OPENAI_ADMIN_URL for another base than api.openai.com),
-   * {@code aws-iam} with the AWS SDK's default credential chain.
+   * The provider-key rotation's calls, with every provider on the class path ({@link
+   * io.keyturn.activities.provider.KeyProviders}); each reads its own credentials from the
+   * environment (openai: KEYTURN_OPENAI_ADMIN_KEY_FILE; aws-iam: the AWS SDK's default chain).
    */
   @Singleton
   io.keyturn.activities.provider.ProviderKeyActivitiesImpl providerKeyActivities(
       JsonHttp http, WorkerKeyring keyring) {
-    java.util.Map<String, String> env = System.getenv();
-    java.util.function.Supplier<String> admin =
-        io.keyturn.workflows.crypto.SecretFiles.source(
-            env.get("KEYTURN_OPENAI_ADMIN_KEY"),
-            env.get("KEYTURN_OPENAI_ADMIN_KEY_FILE"),
-            "KEYTURN_OPENAI_ADMIN_KEY_FILE");
-    String base = env.getOrDefault("KEYTURN_OPENAI_ADMIN_URL", "https://api.openai.com");
     return new io.keyturn.activities.provider.ProviderKeyActivitiesImpl(
         http,
         litellm.managementKeySource(),
         keyring,
-        List.of(
-            new io.keyturn.activities.provider.ManualProvider(),
-            new io.keyturn.activities.provider.OpenAiProvider(http, admin, base),
-            new io.keyturn.activities.provider.AwsIamProvider()));
+        io.keyturn.activities.provider.KeyProviders.builtIn(
+            new io.keyturn.activities.provider.ProviderContext(http, System.getenv())));
   }
 }

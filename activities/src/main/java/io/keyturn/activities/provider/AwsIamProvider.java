@@ -1,10 +1,13 @@
 package io.keyturn.activities.provider;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.google.auto.service.AutoService;
 import io.keyturn.gateway.http.HttpBodies;
 import io.keyturn.workflows.ProviderKeyFailures;
 import io.keyturn.workflows.RotationFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.provider.AwsIamProviderType;
+import io.keyturn.workflows.provider.KeyShape;
+import io.keyturn.workflows.provider.ProviderTypes;
 import io.temporal.failure.ApplicationFailure;
 import java.net.URI;
 import java.time.Duration;
@@ -14,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,11 +48,11 @@ import software.amazon.awssdk.services.sts.model.GetCallerIdentityResponse;
  * as for an emulator; default AWS's own).
  *
  * <p>A key is a pair. Its sealed value is the JSON object {@code {"aws_access_key_id": ...,
- * "aws_secret_access_key": ...}}, which {@link #litellmParams} turns into LiteLLM's Bedrock params
- * ({@code aws_access_key_id}, {@code aws_secret_access_key}, {@code aws_region_name}: the static
- * access-key form of {@code BaseAWSLLM.get_credentials}). Its provider id is the access key id, and
- * people see it as {@code AKIA…WXYZ} (the id's first and last four characters), never a character
- * of the secret.
+ * "aws_secret_access_key": ...}}, which its type ({@link AwsIamProviderType#litellmParams}) turns
+ * into LiteLLM's Bedrock params ({@code aws_access_key_id}, {@code aws_secret_access_key}, {@code
+ * aws_region_name}: the static access-key form of {@code BaseAWSLLM.get_credentials}). Its provider
+ * id is the access key id, and people see it as {@code AKIA…WXYZ} (the id's first and last four
+ * characters), never a character of the secret.
  *
  * <p><b>Create is idempotent by name</b> although IAM access keys carry no name. Before {@code
  * CreateAccessKey}, the user is tagged {@value #PENDING_TAG} = {@code <sha256(name) prefix>:<ids of
@@ -73,21 +75,22 @@ import software.amazon.awssdk.services.sts.model.GetCallerIdentityResponse;
 public final class AwsIamProvider implements KeyProvider {
   private static final Logger log = LoggerFactory.getLogger(AwsIamProvider.class);
 
-  /** The settings key naming the IAM user whose access keys the deployments call with. */
-  public static final String IAM_USER = "iamUser";
+  private static final String IAM_USER = AwsIamProviderType.IAM_USER;
+  private static final String REGION = AwsIamProviderType.REGION;
+  private static final String ENDPOINT = AwsIamProviderType.ENDPOINT;
 
-  /** The settings key naming the AWS region ({@code aws_region_name}; STS is asked there). */
-  public static final String REGION = "region";
-
-  /** The optional settings key with one endpoint URL for IAM and STS (an emulator's). */
-  public static final String ENDPOINT = "endpoint";
+  /** Registers this provider with the worker, with the AWS SDK's default credential chain. */
+  @AutoService(KeyProvider.Factory.class)
+  public static final class Factory implements KeyProvider.Factory {
+    @Override
+    public KeyProvider make(ProviderContext worker) {
+      return new AwsIamProvider();
+    }
+  }
 
   /** The user tag that makes a create idempotent (see the class comment). */
   public static final String PENDING_TAG = "keyturn-pending-create";
 
-  private static final Pattern USER = Pattern.compile("[\\w+=,.@-]{1,64}");
-  private static final Pattern AWS_REGION = Pattern.compile("[a-z0-9-]{2,40}");
-  private static final Pattern URL = Pattern.compile("https?://[^/\\s]+(/.*)?");
   private static final Duration CALL_TIMEOUT = Duration.ofSeconds(20);
 
   private final AwsCredentialsProvider worker;
@@ -110,7 +113,7 @@ public final class AwsIamProvider implements KeyProvider {
 
   @Override
   public String name() {
-    return "aws-iam";
+    return AwsIamProviderType.NAME;
   }
 
   @Override
@@ -120,20 +123,11 @@ public final class AwsIamProvider implements KeyProvider {
 
   @Override
   public String problem(Map<String, String> settings) {
+    String bad = KeyProviders.settingsProblem(ProviderTypes.get(name()), settings);
+    if (bad != null) {
+      return bad;
+    }
     String user = settings.get(IAM_USER);
-    if (user == null || !USER.matcher(user).matches()) {
-      return "provider aws-iam needs iamUser: the IAM user whose access keys the Bedrock"
-          + " deployments call with (1-64 of letters, digits and +=,.@_-)";
-    }
-    String region = settings.get(REGION);
-    if (region == null || !AWS_REGION.matcher(region).matches()) {
-      return "provider aws-iam needs region: the AWS region of the Bedrock deployments"
-          + " (us-east-1, say)";
-    }
-    String endpoint = settings.get(ENDPOINT);
-    if (endpoint != null && !URL.matcher(endpoint).matches()) {
-      return "provider aws-iam: endpoint '" + endpoint + "' is not an http(s) URL";
-    }
     try {
       worker.resolveCredentials();
     } catch (SdkException e) {
@@ -268,16 +262,6 @@ public final class AwsIamProvider implements KeyProvider {
     }
   }
 
-  @Override
-  public Map<String, Object> litellmParams(Map<String, String> settings, String value) {
-    String[] pair = pair(value);
-    Map<String, Object> params = new LinkedHashMap<>();
-    params.put("aws_access_key_id", pair[0]);
-    params.put("aws_secret_access_key", pair[1]);
-    params.put("aws_region_name", settings.get(REGION));
-    return params;
-  }
-
   /** How people see access key {@code id}: its first and last four characters. */
   public static String show(String id) {
     if (id == null || id.length() < 12) {
@@ -288,21 +272,18 @@ public final class AwsIamProvider implements KeyProvider {
 
   /** The access key id and secret of a sealed aws-iam value. */
   private static String[] pair(String value) {
-    JsonNode n;
+    Map<String, Object> fields;
     try {
-      n = HttpBodies.tree(value);
-    } catch (RuntimeException e) {
-      n = null;
-    }
-    String id = n == null ? "" : n.path("aws_access_key_id").asText("");
-    String secret = n == null ? "" : n.path("aws_secret_access_key").asText("");
-    if (id.isEmpty() || secret.isEmpty()) {
+      fields = KeyShape.AWS_ACCESS_KEY.secretParams(value);
+    } catch (IllegalArgumentException e) {
       throw ApplicationFailure.newNonRetryableFailure(
           "an aws-iam key is a JSON object with aws_access_key_id and aws_secret_access_key;"
               + " this one is not",
           ProviderKeyFailures.KEY_REJECTED);
     }
-    return new String[] {id, secret};
+    return new String[] {
+      (String) fields.get("aws_access_key_id"), (String) fields.get("aws_secret_access_key")
+    };
   }
 
   private static List<String> keyIds(IamClient iam, String user) {

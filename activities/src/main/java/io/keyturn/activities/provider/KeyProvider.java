@@ -1,14 +1,30 @@
 package io.keyturn.activities.provider;
 
+import io.keyturn.workflows.ProviderKeyFailures;
 import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.provider.ProviderTypes;
+import io.temporal.failure.ApplicationFailure;
 import java.util.Map;
 
 /**
  * Where a model group's upstream provider keys come from and go: one class per provider, like the
- * secret stores. {@code settings} are the non-secret settings of its keyturn.yaml entry; the
- * provider's own credentials (an admin key) are the worker's, never in a request.
+ * secret stores. Its name, settings and their validation, key shape and description are its {@code
+ * io.keyturn.workflows.provider.ProviderType} (which the CLI carries without any SDK); this is the
+ * worker's half, the calls. {@code settings} are the non-secret settings of its keyturn.yaml entry;
+ * the provider's own credentials (an admin key) are the worker's, never in a request.
  */
 public interface KeyProvider {
+
+  /**
+   * Makes the worker's {@link KeyProvider} of one {@code ProviderType} (same name): found by {@link
+   * KeyProviders} through {@link java.util.ServiceLoader} (a public class with a no-argument
+   * constructor, registered with {@code @AutoService(KeyProvider.Factory.class)}; by convention
+   * nested in its provider class, {@code OpenAiProvider.Factory}).
+   */
+  interface Factory {
+    /** The provider, with the worker's resources and credentials from its environment. */
+    KeyProvider make(ProviderContext worker);
+  }
 
   /** The name keyturn.yaml uses ({@code provider: openai}). */
   String name();
@@ -46,12 +62,23 @@ public interface KeyProvider {
   }
 
   /**
-   * The {@code litellm_params} entries that carry the key {@code value} in a deployment ({@code
-   * api_key} unless the provider's keys take other fields). They go only into the {@code
-   * /model/new} body, never into a log or a return value.
+   * The {@code litellm_params} entries that carry the key {@code value} in a deployment: by default
+   * its {@code ProviderType}'s ({@code api_key}, or an AWS pair with its region), {@code api_key}
+   * for a provider without one. They go only into the {@code /model/new} body, never into a log or
+   * a return value.
+   *
+   * <p>A value not of the provider's key shape (one value where a pair is due) is refused with a
+   * non-retryable {@code ProviderKeyFailures.KEY_REJECTED} failure that shows no part of it.
    */
   default Map<String, Object> litellmParams(Map<String, String> settings, String value) {
-    return Map.of("api_key", value);
+    try {
+      return ProviderTypes.find(name())
+          .map(t -> t.litellmParams(settings, value))
+          .orElseGet(() -> Map.of("api_key", value));
+    } catch (IllegalArgumentException e) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "provider " + name() + ": " + e.getMessage(), ProviderKeyFailures.KEY_REJECTED);
+    }
   }
 
   /**

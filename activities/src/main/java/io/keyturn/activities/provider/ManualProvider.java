@@ -1,5 +1,8 @@
 package io.keyturn.activities.provider;
 
+import com.google.auto.service.AutoService;
+import io.keyturn.workflows.provider.ManualProviderType;
+import io.keyturn.workflows.provider.ProviderTypes;
 import java.util.Map;
 
 /**
@@ -7,14 +10,23 @@ import java.util.Map;
  * ({@code keyturn provide}), then revokes the old one there ({@code keyturn confirm-revoked}).
  */
 public final class ManualProvider implements KeyProvider {
+  /** Registers this provider with the worker. */
+  @AutoService(KeyProvider.Factory.class)
+  public static final class Factory implements KeyProvider.Factory {
+    @Override
+    public KeyProvider make(ProviderContext worker) {
+      return new ManualProvider();
+    }
+  }
+
   @Override
   public String name() {
-    return "manual";
+    return ManualProviderType.NAME;
   }
 
   @Override
   public String problem(Map<String, String> settings) {
-    return null;
+    return KeyProviders.settingsProblem(ProviderTypes.get(name()), settings);
   }
 
   @Override

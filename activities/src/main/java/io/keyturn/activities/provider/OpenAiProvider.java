@@ -3,11 +3,15 @@ package io.keyturn.activities.provider;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.google.auto.service.AutoService;
 import io.keyturn.gateway.http.HttpBodies;
 import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.gateway.http.JsonHttp.Reply;
 import io.keyturn.workflows.ProviderKeyFailures;
 import io.keyturn.workflows.RotationFailures;
+import io.keyturn.workflows.crypto.SecretFiles;
+import io.keyturn.workflows.provider.OpenAiProviderType;
+import io.keyturn.workflows.provider.ProviderTypes;
 import io.temporal.failure.ApplicationFailure;
 import java.net.URLEncoder;
 import java.util.LinkedHashMap;
@@ -26,8 +30,29 @@ public final class OpenAiProvider implements KeyProvider {
   /** The most service accounts OpenAI lists in one page. */
   private static final int PAGE = 100;
 
-  /** The settings key naming the OpenAI project. */
-  public static final String PROJECT = "project";
+  private static final String PROJECT = OpenAiProviderType.PROJECT;
+
+  /**
+   * Registers this provider with the worker: the admin key from KEYTURN_OPENAI_ADMIN_KEY_FILE (or
+   * KEYTURN_OPENAI_ADMIN_KEY), the admin API at KEYTURN_OPENAI_ADMIN_URL (default
+   * https://api.openai.com).
+   */
+  @AutoService(KeyProvider.Factory.class)
+  public static final class Factory implements KeyProvider.Factory {
+    @Override
+    public KeyProvider make(ProviderContext worker) {
+      Map<String, String> env = worker.env();
+      Supplier<String> admin =
+          SecretFiles.source(
+              env.get("KEYTURN_OPENAI_ADMIN_KEY"),
+              env.get("KEYTURN_OPENAI_ADMIN_KEY_FILE"),
+              "KEYTURN_OPENAI_ADMIN_KEY_FILE");
+      return new OpenAiProvider(
+          worker.http(),
+          admin,
+          env.getOrDefault("KEYTURN_OPENAI_ADMIN_URL", "https://api.openai.com"));
+    }
+  }
 
   private final JsonHttp http;
   private final Supplier<String> adminKey;
@@ -42,7 +67,7 @@ public final class OpenAiProvider implements KeyProvider {
 
   @Override
   public String name() {
-    return "openai";
+    return OpenAiProviderType.NAME;
   }
 
   @Override
@@ -52,8 +77,9 @@ public final class OpenAiProvider implements KeyProvider {
 
   @Override
   public String problem(Map<String, String> settings) {
-    if (settings.get(PROJECT) == null || settings.get(PROJECT).isBlank()) {
-      return "provider openai needs settings.project (the OpenAI project id, proj_...)";
+    String bad = KeyProviders.settingsProblem(ProviderTypes.get(name()), settings);
+    if (bad != null) {
+      return bad;
     }
     String key;
     try {

@@ -20,8 +20,8 @@ import picocli.CommandLine.Parameters;
     description = {
       "Rolls a provider-key rotation back while both deployments serve (phase OVERLAP, before the"
           + " old deployment is removed): the new deployment is deleted, the new key revoked at the"
-          + " provider (provider openai or aws-iam; manual: you are told to revoke it), the old deployment"
-          + " keeps serving with the old key."
+          + " provider (a key a person made, provider manual: you are told to revoke it), the old"
+          + " deployment keeps serving with the old key."
     },
     footerHeading = "%nExamples:%n",
     footer = {

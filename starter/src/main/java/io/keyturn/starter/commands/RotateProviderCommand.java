@@ -30,28 +30,8 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     usageHelpAutoWidth = true,
-    description = {
-      "Rotates the upstream provider key (OpenAI, AWS Bedrock, ...) behind a LiteLLM model group declared under"
-          + " providerKeys: in keyturn.yaml, as the workflow provider-key/<modelGroup>, through"
-          + " dual deployments so no request fails:",
-      "  1. preflight: the proxy has stored deployments of the group, the provider is usable by"
-          + " the worker, no master-key rotation of the proxy runs (the worker asks Temporal, also"
-          + " for scheduled runs). A failure changes nothing.",
-      "  2. the new key: provider openai creates a project service account (worker's admin key);"
-          + " provider aws-iam an access key of the IAM user (the worker's AWS identity);"
-          + " provider manual waits for `keyturn provide provider-key/<group> --key-file F`;",
-      "  3. the new key is checked at the provider (list models; aws-iam: STS"
-          + " GetCallerIdentity names the user): refused, nothing changes;",
-      "  4. a deployment of the group with the new key is added (/model/new), and a request"
-          + " routed to it must succeed (/health?model_id=); if not, it is deleted again;",
-      "  5. after overlap: (`keyturn rollback-provider` until then), the old deployment(s) are"
-          + " removed (/model/delete);",
-      "  6. after grace:, the old key is revoked at the provider (manual: `keyturn"
-          + " confirm-revoked provider-key/<group>` once you revoked it).",
-      "",
-      "One rotation per model group at a time (the workflow id is the group's). With schedule:"
-          + " in its entry, `keyturn apply` schedules it (keyturn/provider-key/<modelGroup>)."
-    },
+    // The description lists the providers: see RotateProviderHelp.
+    resourceBundle = "io.keyturn.starter.commands.RotateProviderHelp",
     footerHeading = "%nExamples:%n",
     footer = {
       "  keyturn rotate-provider -f keyturn.yaml openai-chat --wait",
@@ -150,7 +130,7 @@ public final class RotateProviderCommand extends TemporalCommand {
         Report.printJson(cli.out(), o);
       } else {
         cli.out().println("Started " + id + ". Follow it: keyturn provider-status " + id);
-        if (spec.provider().equals("manual")) {
+        if (spec.waitsForKey()) {
           cli.out().println("Then hand it the new key: keyturn provide " + id + " --key-file F");
         }
         cli.out().println(uiLink(id));

@@ -16,6 +16,8 @@ import io.keyturn.workflows.model.DrainPolicy;
 import io.keyturn.workflows.model.Durations;
 import io.keyturn.workflows.model.ProxySecretStore;
 import io.keyturn.workflows.model.RotationRequest;
+import io.keyturn.workflows.provider.ProviderType;
+import io.keyturn.workflows.provider.ProviderTypes;
 import io.keyturn.workflows.store.StoreSetting;
 import io.keyturn.workflows.store.StoreType;
 import io.keyturn.workflows.store.StoreTypes;
@@ -134,11 +136,12 @@ public final class ConfigLoader {
                   "model group '" + p.modelGroup() + "' is declared twice.",
                   "one entry per model group: it names the workflow provider-key/<modelGroup>."));
         } else {
+          Map<String, String> settings = providerSettings(f, at, p);
           // Checked as a master key's schedule is (no grace to compare with the interval).
           SecretSpec.Schedule schedule = masterSchedule(f, at, p.schedule());
           ProxySecretStore store = p.secretStore() == null ? null : proxySecretStore(f, at, p);
-          if (p.secretStore() == null || store != null) {
-            providerKeys.add(ProviderKeySpec.of(f, p, store, schedule));
+          if (settings != null && (p.secretStore() == null || store != null)) {
+            providerKeys.add(ProviderKeySpec.of(f, p, settings, store, schedule));
           }
         }
       }
@@ -459,6 +462,33 @@ public final class ConfigLoader {
   }
 
   /**
+   * An entry's provider settings (the fields beside {@code provider:}), checked by its {@link
+   * ProviderType}: the schema has checked each field's form already; this refuses a setting of
+   * another provider and whatever a provider checks across its settings. Null after a problem.
+   */
+  private Map<String, String> providerSettings(Path f, String at, KeyturnFile.ProviderKeyEntry p) {
+    Map<String, String> given = new LinkedHashMap<>();
+    p.settings().forEach((k, v) -> given.put(k, v == null ? null : String.valueOf(v)));
+    ProviderType type = ProviderTypes.find(p.provider()).orElse(null);
+    if (type == null) {
+      problems.add(
+          new ConfigProblem(
+              f,
+              at + ".provider",
+              "'" + p.provider() + "' is not a provider Keyturn knows.",
+              "use one of: " + String.join(", ", ProviderTypes.names()) + "."));
+      return null;
+    }
+    List<ProviderType.Problem> bad = type.problems(given);
+    for (ProviderType.Problem b : bad) {
+      problems.add(
+          new ConfigProblem(
+              f, at + "." + b.setting(), "provider key '" + p.id() + "': " + b.message(), b.fix()));
+    }
+    return bad.isEmpty() ? type.parse(given) : null;
+  }
+
+  /**
    * A provider key the proxy reads from secret stores: its destinations as a secret's are read, and
    * a grace longer than the proxy's secret cache (else the old key could be revoked while a proxy
    * still calls with it). Null after a problem.
@@ -483,17 +513,15 @@ public final class ConfigLoader {
                   + " (HCP_VAULT_REFRESH_INTERVAL, SECRET_MANAGER_REFRESH_INTERVAL) and set"
                   + " proxyCache to match."));
     }
-    if ("aws-iam".equals(p.provider())) {
+    ProviderType.Problem shape =
+        ProviderTypes.find(p.provider()).map(ProviderType::secretStoreProblem).orElse(null);
+    if (shape != null) {
       problems.add(
           new ConfigProblem(
               f,
-              at + ".secretStore",
-              "provider key '"
-                  + p.id()
-                  + "': an aws-iam key is a pair (access key id and secret), and secretStore"
-                  + " publishes one value the proxy reads as api_key.",
-              "remove secretStore: aws-iam keys are rotated through dual deployments, whose"
-                  + " aws_access_key_id and aws_secret_access_key the proxy stores encrypted."));
+              at + "." + shape.setting(),
+              "provider key '" + p.id() + "': " + shape.message(),
+              shape.fix()));
     }
     if (!p.overlap().isZero()) {
       problems.add(

@@ -13,6 +13,9 @@ import com.networknt.schema.NonValidationKeyword;
 import com.networknt.schema.SchemaValidatorsConfig;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import io.keyturn.workflows.provider.ProviderSetting;
+import io.keyturn.workflows.provider.ProviderType;
+import io.keyturn.workflows.provider.ProviderTypes;
 import io.keyturn.workflows.store.StoreSetting;
 import io.keyturn.workflows.store.StoreType;
 import io.keyturn.workflows.store.StoreTypes;
@@ -21,16 +24,18 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The JSON Schema of keyturn.yaml ({@value #RESOURCE}, with {@code $defs.destination} made from the
- * store types) and the problems it finds in a file. What a failing keyword means for the operator
- * is written in the schema beside the rule: {@code x-message} (formatted by the validator) and
- * {@code x-fix}, each keyed by keyword. Keywords whose meaning is the same wherever they appear
- * ({@code required}, {@code additionalProperties}, {@code type}, {@code enum}, ...) are worded here
- * once.
+ * store types and a provider key's {@code provider} and settings from the providers) and the
+ * problems it finds in a file. What a failing keyword means for the operator is written in the
+ * schema beside the rule: {@code x-message} (formatted by the validator) and {@code x-fix}, each
+ * keyed by keyword. Keywords whose meaning is the same wherever they appear ({@code required},
+ * {@code additionalProperties}, {@code type}, {@code enum}, ...) are worded here once.
  */
 final class ConfigSchema {
   static final String RESOURCE = "/io/keyturn/starter/config/keyturn.schema.json";
@@ -94,7 +99,86 @@ final class ConfigSchema {
       when.set("then", then);
     }
     ((ObjectNode) root.get("$defs")).set("destination", destination);
+    providers((ObjectNode) root.get("$defs").get("providerKey"));
     return root;
+  }
+
+  /**
+   * A {@code providerKeys:} entry's {@code provider} and the settings written beside it, made from
+   * the providers ({@link ProviderTypes}): the names {@code provider} allows, each setting a field
+   * of the entry, and per provider its required settings and each setting's form with its words. A
+   * setting of another provider passes the schema; the loader refuses it, naming the provider.
+   */
+  private static void providers(ObjectNode providerKey) {
+    String names = String.join(", ", ProviderTypes.names());
+    ObjectNode provider = JSON.createObjectNode();
+    ArrayNode allowed = provider.putArray("enum");
+    List<String> whence = new ArrayList<>();
+    Map<String, List<String>> settings = new LinkedHashMap<>();
+    ArrayNode allOf = providerKey.putArray("allOf");
+    for (ProviderType t : ProviderTypes.all()) {
+      allowed.add(t.name());
+      whence.add(t.name() + " (" + t.summary() + ")");
+      if (t.settings().isEmpty()) {
+        continue;
+      }
+      ObjectNode when = allOf.addObject();
+      ObjectNode ifProvider = when.putObject("if");
+      ifProvider.putObject("properties").putObject("provider").put("const", t.name());
+      ifProvider.putArray("required").add("provider");
+      ObjectNode then = when.putObject("then");
+      if (!t.required().isEmpty()) {
+        ArrayNode required = then.putArray("required");
+        t.required().forEach(required::add);
+      }
+      ObjectNode props = then.putObject("properties");
+      for (ProviderSetting s : t.settings()) {
+        ObjectNode p = JSON.valueToTree(t.schema().get(s.name()));
+        props.set(s.name(), p);
+        if (s.pattern() != null) {
+          p.putObject(MESSAGE).put("pattern", "is not " + literal(s.notA()) + ".");
+          p.putObject(FIX).put("pattern", s.fix() + ".");
+        }
+        settings
+            .computeIfAbsent(s.name(), k -> new ArrayList<>())
+            .add(t.schema().get(s.name()).get("description").toString());
+      }
+      if (!t.required().isEmpty()) {
+        then.putObject(FIX)
+            .put(
+                "required",
+                "provider "
+                    + t.name()
+                    + " needs "
+                    + String.join(" and ", t.required())
+                    + " (`keyturn schema` says what each one is).");
+      }
+    }
+    provider.put("description", "Where the new key comes from: " + String.join(", ", whence) + ".");
+    provider.putObject(MESSAGE).put("enum", "is not a provider Keyturn knows.");
+    provider
+        .putObject(FIX)
+        .put("enum", "use one of: " + names + " (`keyturn schema` shows each one's settings).");
+    // the provider and its settings where provider stood among the entry's fields
+    ObjectNode before = (ObjectNode) providerKey.get("properties");
+    ObjectNode after = JSON.createObjectNode();
+    before
+        .fields()
+        .forEachRemaining(
+            e -> {
+              if (!e.getKey().equals("provider")) {
+                after.set(e.getKey(), e.getValue());
+                return;
+              }
+              after.set("provider", provider);
+              settings.forEach(
+                  (name, descriptions) -> {
+                    ObjectNode field = after.putObject(name);
+                    field.put("type", "string");
+                    field.put("description", String.join(" ", descriptions));
+                  });
+            });
+    providerKey.set("properties", after);
   }
 
   private static JsonSchema compile(JsonNode tree) {

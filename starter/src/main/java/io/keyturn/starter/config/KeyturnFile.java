@@ -157,23 +157,25 @@ record KeyturnFile(
 
   record MasterGateway(String url) {}
 
-  /** A model group whose upstream provider key Keyturn rotates ({@code providerKeys:}). */
+  /**
+   * A model group whose upstream provider key Keyturn rotates ({@code providerKeys:}); {@code
+   * settings} are the fields its provider declares ({@code project: ...}), written beside {@code
+   * provider:} and checked by that provider's {@code ProviderType}.
+   */
   record ProviderKeyEntry(
       String id,
       String description,
       MasterGateway gateway,
       String modelGroup,
       String provider,
-      String project,
-      String iamUser,
-      String region,
-      String endpoint,
       Duration overlap,
       Duration grace,
       Duration keyDeadline,
       ProxySecretStoreEntry secretStore,
-      Schedule schedule) {
+      Schedule schedule,
+      @JsonAnySetter Map<String, Object> settings) {
     ProviderKeyEntry {
+      settings = settings == null ? Map.of() : new LinkedHashMap<>(settings);
       overlap = overlap == null ? Duration.ZERO : overlap;
       grace = grace == null ? DEFAULT_GRACE : grace;
       keyDeadline = keyDeadline == null ? Duration.ofHours(24) : keyDeadline;

@@ -2,17 +2,18 @@ package io.keyturn.starter.config;
 
 import io.keyturn.workflows.model.ProviderKeyRequest;
 import io.keyturn.workflows.model.ProxySecretStore;
+import io.keyturn.workflows.provider.ProviderTypes;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * One {@code providerKeys:} entry of keyturn.yaml, checked: the proxy, the model group whose
- * deployments carry the provider key, where new keys come from (with that provider's settings:
- * {@code project} for openai; {@code iamUser}, {@code region}, {@code endpoint} for aws-iam), the
- * timings, and when it is rotated ({@code schedule}, null when only {@code keyturn rotate-provider}
- * does).
+ * deployments carry the provider key, where new keys come from (with that provider's settings, as
+ * its {@code ProviderType} declares and checked them), the timings, and when it is rotated ({@code
+ * schedule}, null when only {@code keyturn rotate-provider} does).
  */
 public record ProviderKeySpec(
     String id,
@@ -20,23 +21,26 @@ public record ProviderKeySpec(
     String gateway,
     String modelGroup,
     String provider,
-    String project,
-    String iamUser,
-    String region,
-    String endpoint,
+    Map<String, String> settings,
     Duration overlap,
     Duration grace,
     Duration keyDeadline,
     ProxySecretStore secretStore,
     SecretSpec.Schedule schedule) {
 
+  public ProviderKeySpec {
+    settings =
+        settings == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(settings));
+  }
+
   /**
-   * An entry as read: {@code secretStore} when the proxy reads the key from one, and its {@code
-   * schedule}, both checked by the loader (null when absent).
+   * An entry as read: its provider {@code settings}, {@code secretStore} when the proxy reads the
+   * key from one, and its {@code schedule}, all checked by the loader (null when absent).
    */
   static ProviderKeySpec of(
       Path f,
       KeyturnFile.ProviderKeyEntry e,
+      Map<String, String> settings,
       ProxySecretStore secretStore,
       SecretSpec.Schedule schedule) {
     return new ProviderKeySpec(
@@ -45,10 +49,7 @@ public record ProviderKeySpec(
         e.gateway().url().replaceAll("/+$", ""),
         e.modelGroup(),
         e.provider(),
-        e.project(),
-        e.iamUser(),
-        e.region(),
-        e.endpoint(),
+        settings,
         e.overlap(),
         e.grace(),
         e.keyDeadline(),
@@ -56,9 +57,12 @@ public record ProviderKeySpec(
         schedule);
   }
 
-  /** Whether each rotation waits for a person's {@code keyturn provide}. */
+  /**
+   * Whether each rotation waits for a person's {@code keyturn provide}: its provider is not
+   * automated.
+   */
   public boolean waitsForKey() {
-    return ProviderKeyRequest.MANUAL.equals(provider);
+    return ProviderTypes.find(provider).map(t -> !t.automated()).orElse(false);
   }
 
   public String workflowId() {
@@ -67,12 +71,6 @@ public record ProviderKeySpec(
 
   /** The rotation this entry asks for. */
   public ProviderKeyRequest request(String requestedBy) {
-    Map<String, String> settings = new LinkedHashMap<>();
-    // the provider's own settings, by the names its class reads (OpenAiProvider.PROJECT, ...)
-    put(settings, "project", project);
-    put(settings, "iamUser", iamUser);
-    put(settings, "region", region);
-    put(settings, "endpoint", endpoint);
     return new ProviderKeyRequest(
         id,
         gateway,
@@ -84,11 +82,5 @@ public record ProviderKeySpec(
         keyDeadline,
         requestedBy,
         secretStore);
-  }
-
-  private static void put(Map<String, String> settings, String key, String value) {
-    if (value != null) {
-      settings.put(key, value);
-    }
   }
 }

@@ -3,6 +3,8 @@ package io.keyturn.starter.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.keyturn.workflows.provider.ProviderType;
+import io.keyturn.workflows.provider.ProviderTypes;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -67,6 +69,52 @@ class ConfigSchemaTest {
     assertSameFields(KeyturnFile.Schedule.class, defs.path("schedule"));
     assertSameFields(KeyturnFile.KeyRef.class, defs.path("keyRef"));
     assertThat(defs.at("/keySource/properties").has("keyHash")).isFalse();
+  }
+
+  @Test
+  void theProviderListIsTheRegisteredProvidersAndTheirSettings() {
+    JsonNode entry = TREE.at("/$defs/providerKey");
+    List<String> allowed = new ArrayList<>();
+    entry.at("/properties/provider/enum").forEach(n -> allowed.add(n.asText()));
+    assertThat(allowed)
+        .containsExactlyElementsOf(ProviderTypes.names())
+        .contains("manual", "openai", "aws-iam");
+
+    // each provider's settings are fields of the entry, checked when that provider is named
+    TreeSet<String> settings = new TreeSet<>();
+    ProviderTypes.all().forEach(t -> t.settings().forEach(s -> settings.add(s.name())));
+    TreeSet<String> fields = new TreeSet<>();
+    entry.path("properties").fieldNames().forEachRemaining(fields::add);
+    assertThat(fields).containsAll(settings);
+    TreeSet<String> components =
+        new TreeSet<>(
+            Arrays.stream(KeyturnFile.ProviderKeyEntry.class.getRecordComponents())
+                .map(RecordComponent::getName)
+                .toList());
+    components.remove("settings"); // the fields beside provider:, collected by name
+    components.addAll(settings);
+    assertThat(components).isEqualTo(fields);
+    for (ProviderType t : ProviderTypes.all()) {
+      JsonNode branch = null;
+      for (JsonNode when : entry.path("allOf")) {
+        if (when.at("/if/properties/provider/const").asText().equals(t.name())) {
+          branch = when.path("then");
+        }
+      }
+      if (t.settings().isEmpty()) {
+        assertThat(branch).as(t.name()).isNull();
+        continue;
+      }
+      assertThat(branch).as(t.name()).isNotNull();
+      List<String> required = new ArrayList<>();
+      branch.path("required").forEach(n -> required.add(n.asText()));
+      assertThat(required).as(t.name()).isEqualTo(t.required());
+      for (var s : t.settings()) {
+        assertThat(branch.at("/properties/" + s.name() + "/description").asText())
+            .as(t.name() + "." + s.name())
+            .contains(s.description());
+      }
+    }
   }
 
   private static void assertSameFields(Class<?> record, JsonNode schema) {

@@ -102,6 +102,23 @@ class ProviderKeyConfigTest {
   }
 
   @Test
+  void aSettingOfAnotherProviderIsRefusedNamingTheProvidersOwn() throws Exception {
+    assertThatThrownBy(
+            () -> ConfigLoader.loadProviderKeys(write(BEDROCK + "    project: proj_abc\n")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("providerKeys[0].project")
+        .hasMessageContaining("provider aws-iam has no setting 'project'")
+        .hasMessageContaining("[endpoint, iamUser, region]");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.loadProviderKeys(
+                    write(OPENAI.replace("provider: openai", "provider: manual"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("provider manual has no setting 'project'")
+        .hasMessageContaining("takes no settings");
+  }
+
+  @Test
   void awsIamThroughASecretStoreIsRefused() throws Exception {
     assertThatThrownBy(
             () ->

@@ -1,5 +1,7 @@
 package io.keyturn.workflows.model;
 
+import io.keyturn.workflows.provider.ProviderType;
+import io.keyturn.workflows.provider.ProviderTypes;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
@@ -8,11 +10,11 @@ import java.util.Objects;
  * One rotation of the upstream provider key behind a LiteLLM model group, as declared under {@code
  * providerKeys:} in keyturn.yaml: the proxy ({@code gateway}), the {@code model_name} whose
  * deployments call the provider ({@code modelGroup}), where the new key comes from ({@code
- * provider}: {@code manual}, {@code openai} or {@code aws-iam}) with that provider's non-secret
- * {@code settings} (an OpenAI project id; an IAM user and region), how long both deployments serve
- * before the old one goes ({@code overlap}), the grace before the old key is revoked, and how long
- * a {@code manual} rotation waits for its key ({@code keyDeadline}). No key value: keys come from
- * the provider (in the worker) or sealed to the worker ({@code keyturn provide}).
+ * provider}: a {@link ProviderType} name) with that provider's non-secret {@code settings} (an
+ * OpenAI project id; an IAM user and region), how long both deployments serve before the old one
+ * goes ({@code overlap}), the grace before the old key is revoked, and how long a {@code manual}
+ * rotation waits for its key ({@code keyDeadline}). No key value: keys come from the provider (in
+ * the worker) or sealed to the worker ({@code keyturn provide}).
  *
  * <p>With {@code secretStore} set, the proxy reads the key from a secret store ({@code
  * os.environ/NAME}) and the rotation publishes there instead of adding a deployment; {@code
@@ -31,9 +33,6 @@ public record ProviderKeyRequest(
     ProxySecretStore secretStore) {
   /** The workflow id prefix: {@code provider-key/<model group>}, one rotation per group. */
   public static final String WORKFLOW_PREFIX = "provider-key/";
-
-  public static final String MANUAL = "manual";
-  public static final String OPENAI = "openai";
 
   public ProviderKeyRequest {
     Objects.requireNonNull(id, "id");
@@ -115,7 +114,12 @@ public record ProviderKeyRequest(
     return WORKFLOW_PREFIX + modelGroup;
   }
 
+  /**
+   * Whether a person makes and revokes this rotation's keys ({@code keyturn provide}, {@code
+   * keyturn confirm-revoked}): a provider that is not {@link ProviderType#automated() automated}.
+   * An unknown provider counts as automated, so the worker's first call refuses it by name.
+   */
   public boolean manual() {
-    return provider.equals(MANUAL);
+    return ProviderTypes.find(provider).map(t -> !t.automated()).orElse(false);
   }
 }
