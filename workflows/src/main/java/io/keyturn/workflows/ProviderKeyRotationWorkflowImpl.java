@@ -336,7 +336,7 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
         CurrentKey c;
         try {
           stores.checkDestination(d);
-          c = stores.readCurrentKey(d);
+          c = stores.readCurrentProviderKey(d);
         } catch (ActivityFailure e) {
           throw fail(
               "preflight failed, nothing changed: " + RotationMessages.rootMessage(e), typeOf(e));
