@@ -367,7 +367,7 @@ class ProviderKeySecretStoreWorkflowTest {
     }
 
     @Override
-    public ProviderKey describeProvided(SealedSecret sealed) {
+    public ProviderKey describeProvided(ProviderKeyRequest r, SealedSecret sealed) {
       return new ProviderKey(KeyMaterial.ref(keyring.open(sealed)), sealed, null);
     }
 
