@@ -30,8 +30,14 @@ public interface ProviderKeyActivities {
    */
   ProviderKey createKey(ProviderKeyRequest request, String name);
 
-  /** Opens a key sealed by {@code keyturn provide} and answers its reference (no side effect). */
-  ProviderKey describeProvided(SealedSecret sealed);
+  /**
+   * Opens a key sealed by {@code keyturn provide}, checks it has the shape of {@code request}'s
+   * provider (one API key, or an AWS pair as JSON), and answers its reference, shown as that shape
+   * shows it (a pair by its access key id, never a character of its secret). No side effect. Fails
+   * non-retryably with {@link ProviderKeyFailures#KEY_REJECTED}, showing no part of the value, when
+   * it cannot be opened, is empty or has another shape.
+   */
+  ProviderKey describeProvided(ProviderKeyRequest request, SealedSecret sealed);
 
   /** An authenticated cheap call at the provider with {@code key} (list models). */
   void verifyAtProvider(ProviderKeyRequest request, String apiBase, ProviderKey key);

@@ -272,7 +272,7 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
       SealedSecret s = provided;
       provided = null;
       try {
-        ProviderKey k = step.describeProvided(s);
+        ProviderKey k = step.describeProvided(req, s);
         awaitingKey = false;
         log.info("provider key {} provided by {}", k.fingerprint(), providedBy);
         return k;
@@ -281,7 +281,7 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
             ProviderKeyPhase.AWAITING_KEY,
             "the key provided by "
                 + providedBy
-                + " could not be opened ("
+                + " was refused ("
                 + RotationMessages.rootMessage(e)
                 + "); provide it again before "
                 + due);
@@ -336,7 +336,7 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
         CurrentKey c;
         try {
           stores.checkDestination(d);
-          c = stores.readCurrentKey(d);
+          c = stores.readCurrentProviderKey(d);
         } catch (ActivityFailure e) {
           throw fail(
               "preflight failed, nothing changed: " + RotationMessages.rootMessage(e), typeOf(e));

@@ -26,6 +26,18 @@ public interface SecretStoreActivities {
   CurrentKey readCurrentKey(Destination destination);
 
   /**
+   * Reads the upstream provider key the destination holds now (a proxy reads it as {@code api_key:
+   * os.environ/NAME}), for a provider-key rotation to put back if it rolls back: its reference and
+   * its value sealed to the worker. Unlike {@link #readCurrentKey} it takes a key of any provider's
+   * shape ({@code gsk_...}, {@code AIza...}, hex): any value that is one line once its surrounding
+   * whitespace is stripped (the value sealed and fingerprinted is the stripped one, as {@link
+   * #publishSealed} writes it). Read-only. Null when the store holds no value or only whitespace;
+   * fails non-retryably with {@link RotationFailures#DESTINATION_INVALID} when the value has more
+   * than one line, naming the location and never the value.
+   */
+  CurrentKey readCurrentProviderKey(Destination destination);
+
+  /**
    * Publishes the new key to one destination, reads it back and compares fingerprints. Idempotent:
    * when the store's current version already holds this key nothing is written; a concurrent writer
    * is detected ({@link RotationFailures#STORE_CONFLICT}) where the store can tell.

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.WorkerKeyring;
+import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.ProviderDeployment;
 import io.keyturn.workflows.model.ProviderKey;
 import io.keyturn.workflows.model.ProviderKeyPhase;
@@ -12,6 +13,7 @@ import io.keyturn.workflows.model.ProviderKeyRequest;
 import io.keyturn.workflows.model.ProviderKeyResult;
 import io.keyturn.workflows.model.ProviderKeyStatus;
 import io.keyturn.workflows.model.SealedSecret;
+import io.keyturn.workflows.provider.ProviderTypes;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -187,6 +189,56 @@ class ProviderKeyRotationWorkflowTest {
     assertThat(history(req)).doesNotContain(handed);
   }
 
+  /**
+   * A Bedrock deployment rotated by hand: the pair handed in as JSON is shown by its access key id
+   * only, a value that is not a pair is refused and the rotation waits on, and neither secret
+   * enters history.
+   */
+  @Test
+  void aManualAwsPairIsShownByItsAccessKeyIdAndAValueOfAnotherShapeIsRefused() {
+    ProviderKeyRequest req =
+        new ProviderKeyRequest(
+            "bedrock",
+            GW,
+            "gpt-4o-mini",
+            "manual",
+            Map.of("keyShape", "aws-access-key", "region", "us-east-1"),
+            Duration.ZERO,
+            Duration.ZERO,
+            Duration.ofHours(2),
+            "test");
+    ProviderKeyRotationWorkflow wf = start(req);
+    env.sleep(Duration.ofMinutes(5));
+
+    String notAPair = "sk-not-a-pair-" + "n".repeat(20);
+    wf.provide(keyring.seal(notAPair), "alice");
+    env.sleep(Duration.ofMinutes(1));
+    ProviderKeyStatus s = wf.status();
+    assertThat(s.phase()).isEqualTo(ProviderKeyPhase.AWAITING_KEY);
+    assertThat(s.detail())
+        .contains("was refused")
+        .contains("aws_access_key_id")
+        .doesNotContain("nnnn");
+    assertThat(world.calls).doesNotContain("verifyAtProvider");
+
+    String secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + "S3cr3tEnd";
+    String pair =
+        "{\"aws_access_key_id\":\"AKIAIOSFODNN7EXAMPLE\",\"aws_secret_access_key\":\""
+            + secret
+            + "\"}";
+    world.providerAccepts.add(pair);
+    wf.provide(keyring.seal(pair), "alice");
+    env.sleep(Duration.ofMinutes(1));
+    assertThat(wf.status().phase()).isEqualTo(ProviderKeyPhase.AWAITING_REVOKE_CONFIRMATION);
+    wf.confirmRevoked("alice");
+    ProviderKeyResult r = result(req);
+
+    assertThat(r.newKey()).startsWith("AKIA…MPLE #");
+    assertThat(r.summary()).contains("AKIA…MPLE");
+    String history = history(req);
+    assertThat(history).doesNotContain(secret).doesNotContain("S3cr3tEnd").doesNotContain(notAPair);
+  }
+
   @Test
   void manualRotationWithoutAKeyFailsAtItsDeadlineChangingNothing() {
     ProviderKeyRequest req = request("manual", Duration.ZERO);
@@ -353,10 +405,18 @@ class ProviderKeyRotationWorkflowTest {
       return new ProviderKey(KeyMaterial.ref(lastCreatedValue), keyring.seal(lastCreatedValue), id);
     }
 
+    /** As the worker's: shown as the request's provider shows its keys; another shape refused. */
     @Override
-    public ProviderKey describeProvided(SealedSecret sealed) {
+    public ProviderKey describeProvided(ProviderKeyRequest r, SealedSecret sealed) {
       calls.add("describe");
-      return new ProviderKey(KeyMaterial.ref(keyring.open(sealed)), sealed, null);
+      String value = keyring.open(sealed);
+      try {
+        String shown = ProviderTypes.get(r.provider()).keyShape(r.settings()).displayName(value);
+        return new ProviderKey(new KeyRef(KeyMaterial.tokenHash(value), shown), sealed, null);
+      } catch (IllegalArgumentException e) {
+        throw ApplicationFailure.newNonRetryableFailure(
+            e.getMessage(), ProviderKeyFailures.KEY_REJECTED);
+      }
     }
 
     @Override

@@ -166,6 +166,30 @@ class ProviderKeySecretStoreWorkflowTest {
         .isGreaterThanOrEqualTo(CACHE.toMillis());
   }
 
+  /**
+   * A Groq key in one store and an Azure hex key in the other: read with the provider-key read,
+   * sealed (history never holds them), and put back when the rotation rolls back.
+   */
+  @Test
+  void oldKeysOfOtherProvidersShapesAreReadAndPutBackOnRollback() {
+    String groq = "gsk_" + "G1r2o3q4".repeat(6);
+    String azure = "0123456789abcdef".repeat(2);
+    stores.values.put(VAULT.describe(), groq);
+    stores.values.put(FILE.describe(), azure);
+    stores.failOn = FILE.describe();
+    ProviderKeyRequest req = request("openai", Duration.ofHours(2));
+    start(req);
+    assertThatThrownBy(() -> result(req))
+        .rootCause()
+        .hasMessageContaining("ROLLED BACK: publishing failed")
+        .hasMessageContaining(VAULT.describe() + " holds the old key " + KeyMaterial.ref(groq))
+        .hasMessageContaining(FILE.describe() + " holds the old key " + KeyMaterial.ref(azure));
+    assertThat(stores.values).containsEntry(VAULT.describe(), groq);
+    assertThat(stores.values).containsEntry(FILE.describe(), azure);
+    String history = env.getWorkflowClient().fetchHistory(req.workflowId()).toJson(false);
+    assertThat(history).doesNotContain(groq).doesNotContain(azure);
+  }
+
   @Test
   void aDeploymentThatDoesNotAnswerAfterTheGraceHoldsTheRevokeAndRollsBack() {
     world.sickWithNewKey = true;
@@ -269,8 +293,16 @@ class ProviderKeySecretStoreWorkflowTest {
       values.put(FILE.describe(), OLD_VALUE);
     }
 
+    /** The virtual-key read, which refuses what is not {@code sk-...}: not for provider keys. */
     @Override
     public CurrentKey readCurrentKey(Destination d) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          d.describe() + " holds something that is not a LiteLLM virtual key (sk-...)",
+          RotationFailures.DESTINATION_INVALID);
+    }
+
+    @Override
+    public CurrentKey readCurrentProviderKey(Destination d) {
       String v = values.get(d.describe());
       return v == null ? null : new CurrentKey(KeyMaterial.ref(v), keyring.seal(v), d.describe());
     }
@@ -335,7 +367,7 @@ class ProviderKeySecretStoreWorkflowTest {
     }
 
     @Override
-    public ProviderKey describeProvided(SealedSecret sealed) {
+    public ProviderKey describeProvided(ProviderKeyRequest r, SealedSecret sealed) {
       return new ProviderKey(KeyMaterial.ref(keyring.open(sealed)), sealed, null);
     }
 

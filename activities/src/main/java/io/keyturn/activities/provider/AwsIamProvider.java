@@ -207,8 +207,19 @@ public final class AwsIamProvider implements KeyProvider {
 
   @Override
   public boolean verifyAtProvider(Map<String, String> settings, String value) {
+    return askSts(settings, value, settings.get(IAM_USER), propagation);
+  }
+
+  /**
+   * STS {@code GetCallerIdentity} signed with the pair {@code value}, in {@code settings}' {@value
+   * #REGION} (at its {@value #ENDPOINT} when given): returns true when STS knows the key and, when
+   * {@code user} is not null, says it is that IAM user's; a key STS does not know yet is asked
+   * again for up to {@code propagation}. Fails as {@link #verifyAtProvider} says. Also the check of
+   * a pair handed in by hand ({@code provider: manual}), whose user Keyturn does not know.
+   */
+  static boolean askSts(
+      Map<String, String> settings, String value, String user, Duration propagation) {
     String[] pair = pair(value);
-    String user = settings.get(IAM_USER);
     long end = System.nanoTime() + propagation.toNanos();
     StsClientBuilder b =
         StsClient.builder()
@@ -224,7 +235,7 @@ public final class AwsIamProvider implements KeyProvider {
       while (true) {
         try {
           GetCallerIdentityResponse who = sts.getCallerIdentity();
-          if (!who.arn().contains(":user/") || !who.arn().endsWith("/" + user)) {
+          if (user != null && (!who.arn().contains(":user/") || !who.arn().endsWith("/" + user))) {
             throw ApplicationFailure.newNonRetryableFailure(
                 "STS says access key "
                     + show(pair[0])
@@ -264,10 +275,7 @@ public final class AwsIamProvider implements KeyProvider {
 
   /** How people see access key {@code id}: its first and last four characters. */
   public static String show(String id) {
-    if (id == null || id.length() < 12) {
-      return String.valueOf(id);
-    }
-    return id.substring(0, 4) + "…" + id.substring(id.length() - 4);
+    return KeyShape.showAccessKeyId(id);
   }
 
   /** The access key id and secret of a sealed aws-iam value. */
@@ -277,7 +285,7 @@ public final class AwsIamProvider implements KeyProvider {
       fields = KeyShape.AWS_ACCESS_KEY.secretParams(value);
     } catch (IllegalArgumentException e) {
       throw ApplicationFailure.newNonRetryableFailure(
-          "an aws-iam key is a JSON object with aws_access_key_id and aws_secret_access_key;"
+          "an AWS access key is a JSON object with aws_access_key_id and aws_secret_access_key;"
               + " this one is not",
           ProviderKeyFailures.KEY_REJECTED);
     }

@@ -1,8 +1,10 @@
 package io.keyturn.activities.provider;
 
 import com.google.auto.service.AutoService;
+import io.keyturn.workflows.provider.KeyShape;
 import io.keyturn.workflows.provider.ManualProviderType;
 import io.keyturn.workflows.provider.ProviderTypes;
+import java.time.Duration;
 import java.util.Map;
 
 /**
@@ -17,6 +19,18 @@ public final class ManualProvider implements KeyProvider {
     public KeyProvider make(ProviderContext worker) {
       return new ManualProvider();
     }
+  }
+
+  private final Duration propagation;
+
+  /** Asking STS about a new AWS key for up to 30 s, as aws-iam does. */
+  public ManualProvider() {
+    this(Duration.ofSeconds(30));
+  }
+
+  /** With {@code propagation} as how long a new AWS key may stay unknown to STS. */
+  public ManualProvider(Duration propagation) {
+    this.propagation = propagation;
   }
 
   @Override
@@ -37,6 +51,19 @@ public final class ManualProvider implements KeyProvider {
   @Override
   public Created create(Map<String, String> settings, String name) {
     throw new UnsupportedOperationException("manual keys are handed in with `keyturn provide`");
+  }
+
+  /**
+   * An AWS pair ({@code keyShape: aws-access-key}) is checked with STS {@code GetCallerIdentity},
+   * signed with it, as aws-iam checks its keys, except that any IAM identity will do (the person
+   * chose the user); one API key is checked by the deployment's {@code GET /models}.
+   */
+  @Override
+  public boolean verifyAtProvider(Map<String, String> settings, String value) {
+    if (ProviderTypes.get(name()).keyShape(settings) != KeyShape.AWS_ACCESS_KEY) {
+      return false;
+    }
+    return AwsIamProvider.askSts(settings, value, null, propagation);
   }
 
   @Override

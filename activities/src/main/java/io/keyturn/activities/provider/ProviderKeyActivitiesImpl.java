@@ -16,6 +16,8 @@ import io.keyturn.workflows.model.ProviderDeployment;
 import io.keyturn.workflows.model.ProviderKey;
 import io.keyturn.workflows.model.ProviderKeyRequest;
 import io.keyturn.workflows.model.SealedSecret;
+import io.keyturn.workflows.provider.KeyShape;
+import io.keyturn.workflows.provider.ProviderTypes;
 import io.temporal.failure.ApplicationFailure;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -201,7 +203,7 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
   }
 
   @Override
-  public ProviderKey describeProvided(SealedSecret sealed) {
+  public ProviderKey describeProvided(ProviderKeyRequest req, SealedSecret sealed) {
     String value;
     try {
       value = keyring.open(sealed).strip();
@@ -211,7 +213,26 @@ public final class ProviderKeyActivitiesImpl implements ProviderKeyActivities {
     if (value.isEmpty()) {
       throw refuse(ProviderKeyFailures.KEY_REJECTED, "the provided key is empty");
     }
-    return new ProviderKey(KeyMaterial.ref(value), sealed, null);
+    KeyShape shape =
+        ProviderTypes.find(req.provider())
+            .map(t -> t.keyShape(req.settings()))
+            .orElse(KeyShape.API_KEY);
+    String shown;
+    try {
+      shown = shape.displayName(value);
+    } catch (IllegalArgumentException e) {
+      // the message names the fields, never the value
+      throw refuse(
+          ProviderKeyFailures.KEY_REJECTED,
+          "the key provided for model group '"
+              + req.modelGroup()
+              + "' is not "
+              + shape.description()
+              + ": "
+              + e.getMessage()
+              + ". Provide it again in that form");
+    }
+    return new ProviderKey(new KeyRef(KeyMaterial.tokenHash(value), shown), sealed, null);
   }
 
   @Override

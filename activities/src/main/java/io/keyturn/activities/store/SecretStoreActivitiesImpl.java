@@ -83,6 +83,33 @@ public final class SecretStoreActivitiesImpl implements SecretStoreActivities {
         });
   }
 
+  /**
+   * Any one-line value: provider keys have many shapes, and the virtual-key read's {@code sk-}
+   * check would refuse most of them. Stripped first, so the reference matches what {@link
+   * #writeSealed} writes back in a rollback (it strips what it opens).
+   */
+  @Override
+  public CurrentKey readCurrentProviderKey(Destination d) {
+    return onStore(
+        d,
+        s -> {
+          String raw = s.currentValue().map(String::strip).orElse("");
+          if (raw.isEmpty()) {
+            return null;
+          }
+          if (raw.indexOf('\n') >= 0 || raw.indexOf('\r') >= 0) {
+            throw ApplicationFailure.newNonRetryableFailure(
+                s.location()
+                    + " holds a value of "
+                    + raw.lines().count()
+                    + " lines, not one provider key (the proxy reads the whole value as api_key):"
+                    + " check the destination's field, or put the key the proxy uses there alone",
+                RotationFailures.DESTINATION_INVALID);
+          }
+          return new CurrentKey(KeyMaterial.ref(raw), secret.seal(raw), s.location());
+        });
+  }
+
   @Override
   public PublishReceipt publishTo(Destination d, MintedKey key) {
     return onStore(

@@ -4,9 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.keyturn.gateway.http.HttpBodies;
+import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.testkit.launch.MotoServer;
+import io.keyturn.testkit.litellm.LiteLlmEmulator;
 import io.keyturn.testkit.provider.BedrockStandIn;
 import io.keyturn.workflows.ProviderKeyFailures;
+import io.keyturn.workflows.crypto.KeyMaterial;
+import io.keyturn.workflows.crypto.WorkerKeyring;
+import io.keyturn.workflows.model.KeyRef;
+import io.keyturn.workflows.model.ProviderDeployment;
+import io.keyturn.workflows.model.ProviderKey;
+import io.keyturn.workflows.model.ProviderKeyRequest;
 import io.temporal.failure.ApplicationFailure;
 import java.net.URI;
 import java.time.Duration;
@@ -249,6 +257,72 @@ class AwsIamProviderTest {
             .credentialsProvider(admin)
             .build()) {
       assertThat(sts.getCallerIdentity().arn()).endsWith(":user/keyturn-worker");
+    }
+  }
+
+  /**
+   * {@code provider: manual} with {@code keyShape: aws-access-key}: a pair made by hand is shown by
+   * its access key id, checked with STS (any user will do), deployed with Bedrock's params, and
+   * answers through the emulated proxy, whose Bedrock stand-in asks moto's STS; a value that is not
+   * a pair is refused without being echoed, and a deleted pair is refused by STS.
+   */
+  @Test
+  void aPairMadeByHandIsShownByItsIdCheckedWithStsAndDeployedForBedrock() throws Exception {
+    String user = newUser();
+    AccessKey made = iam.createAccessKey(b -> b.userName(user)).accessKey();
+    String secret = made.secretAccessKey();
+    String pair =
+        HttpBodies.write(
+            Map.of("aws_access_key_id", made.accessKeyId(), "aws_secret_access_key", secret));
+    WorkerKeyring keyring = WorkerKeyring.generate();
+    String master = "sk-master-manual-aws-0000";
+    try (JsonHttp http = new JsonHttp(Duration.ofSeconds(20));
+        LiteLlmEmulator proxy = LiteLlmEmulator.builder().masterKey(master).build().start()) {
+      proxy.bedrockStsEndpoint(moto.address());
+      ProviderKeyActivitiesImpl acts =
+          new ProviderKeyActivitiesImpl(
+              http, () -> master, keyring, List.of(new ManualProvider(Duration.ZERO)));
+      ProviderKeyRequest req =
+          new ProviderKeyRequest(
+              "bedrock",
+              proxy.baseUrl(),
+              "claude-bedrock",
+              "manual",
+              Map.of(
+                  "keyShape", "aws-access-key", "region", "us-east-1", "endpoint", moto.address()),
+              null,
+              null,
+              null,
+              "t");
+
+      ProviderKey k = acts.describeProvided(req, keyring.seal(pair + "\n"));
+      assertThat(k.fingerprint())
+          .isEqualTo(
+              AwsIamProvider.show(made.accessKeyId())
+                  + " "
+                  + KeyRef.shortHash(k.ref().tokenHash()));
+      assertThat(k.ref().tokenHash()).isEqualTo(KeyMaterial.tokenHash(pair));
+      assertThat(k.fingerprint() + k).doesNotContain(secret.substring(secret.length() - 4));
+
+      String plain = "sk-one-api-key-" + "v".repeat(24);
+      assertThatThrownBy(() -> acts.describeProvided(req, keyring.seal(plain)))
+          .satisfies(t -> assertThat(type(t)).isEqualTo(ProviderKeyFailures.KEY_REJECTED))
+          .hasMessageContaining("aws_access_key_id")
+          .hasMessageNotContaining("vvvv");
+
+      acts.verifyAtProvider(req, null, k);
+      ProviderDeployment like =
+          new ProviderDeployment(
+              "old", "bedrock/anthropic.claude-3-haiku-20240307-v1:0", null, null);
+      assertThat(acts.addDeployment(req, like, k, "keyturn-claude-bedrock-1"))
+          .isEqualTo("keyturn-claude-bedrock-1");
+      acts.verifyDeployment(proxy.baseUrl(), "keyturn-claude-bedrock-1");
+
+      iam.deleteAccessKey(b -> b.userName(user).accessKeyId(made.accessKeyId()));
+      assertThatThrownBy(() -> acts.verifyAtProvider(req, null, k))
+          .satisfies(t -> assertThat(type(t)).isEqualTo(ProviderKeyFailures.KEY_REJECTED))
+          .hasMessageContaining("refused access key " + AwsIamProvider.show(made.accessKeyId()))
+          .hasMessageNotContaining(secret);
     }
   }
 }

@@ -38,7 +38,7 @@ class KeyProvidersTest {
       if (t.keyShape() != KeyShape.API_KEY) {
         assertThat(params).as(p.name() + ": a pair is not an api_key").doesNotContainKey("api_key");
       }
-      assertThat(t.secretStoreProblem() == null)
+      assertThat(t.secretStoreProblem(Map.of()) == null)
           .as(p.name() + ": a secret store holds one value")
           .isEqualTo(t.keyShape().singleValue());
     }

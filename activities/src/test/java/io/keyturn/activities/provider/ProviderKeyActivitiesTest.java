@@ -201,7 +201,7 @@ class ProviderKeyActivitiesTest {
   @Test
   void aKeyTheProviderDidNotIssueIsRefusedWithoutItsValue() {
     String value = "sk-proj-not-issued-" + "y".repeat(20);
-    ProviderKey k = acts.describeProvided(keyring.seal(value));
+    ProviderKey k = acts.describeProvided(request("manual", "g"), keyring.seal(value));
     assertThat(k.fingerprint()).isEqualTo(KeyMaterial.ref(value).fingerprint());
     assertThatThrownBy(() -> acts.verifyAtProvider(request("manual", "g"), upstream.apiBase(), k))
         .isInstanceOfSatisfying(

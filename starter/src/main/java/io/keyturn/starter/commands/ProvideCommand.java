@@ -7,8 +7,10 @@ import io.keyturn.workflows.ProviderKeyRotationWorkflow;
 import io.keyturn.workflows.crypto.KeyMaterial;
 import io.keyturn.workflows.crypto.SecretFiles;
 import io.keyturn.workflows.crypto.WorkerPublicKey;
+import io.keyturn.workflows.model.KeyRef;
 import io.keyturn.workflows.model.ProviderKeyStatus;
 import io.keyturn.workflows.model.SealedSecret;
+import io.keyturn.workflows.provider.KeyShape;
 import io.temporal.client.WorkflowClient;
 import java.io.IOException;
 import java.io.InputStream;
@@ -100,7 +102,7 @@ public final class ProvideCommand extends TemporalCommand {
               + " is empty or holds whitespace inside: give the key alone (the value is not"
               + " shown here)");
     }
-    fingerprint = KeyMaterial.ref(value).fingerprint();
+    fingerprint = new KeyRef(KeyMaterial.tokenHash(value), shown(value)).fingerprint();
     try {
       sealed = WorkerPublicKey.fromEnvironment(cli.env()).seal(value);
     } catch (IllegalArgumentException e) {
@@ -153,5 +155,17 @@ public final class ProvideCommand extends TemporalCommand {
                   + id);
     }
     return 0;
+  }
+
+  /**
+   * How the key is shown here: an AWS pair (JSON, {@code manual} with {@code keyShape:
+   * aws-access-key}) by its access key id, since its value ends in its secret; else as any key.
+   */
+  private static String shown(String value) {
+    try {
+      return KeyShape.AWS_ACCESS_KEY.displayName(value);
+    } catch (IllegalArgumentException notAPair) {
+      return KeyMaterial.keyName(value);
+    }
   }
 }

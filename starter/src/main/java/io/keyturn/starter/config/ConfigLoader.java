@@ -139,7 +139,8 @@ public final class ConfigLoader {
           Map<String, String> settings = providerSettings(f, at, p);
           // Checked as a master key's schedule is (no grace to compare with the interval).
           SecretSpec.Schedule schedule = masterSchedule(f, at, p.schedule());
-          ProxySecretStore store = p.secretStore() == null ? null : proxySecretStore(f, at, p);
+          ProxySecretStore store =
+              p.secretStore() == null ? null : proxySecretStore(f, at, p, settings);
           if (settings != null && (p.secretStore() == null || store != null)) {
             providerKeys.add(ProviderKeySpec.of(f, p, settings, store, schedule));
           }
@@ -491,9 +492,11 @@ public final class ConfigLoader {
   /**
    * A provider key the proxy reads from secret stores: its destinations as a secret's are read, and
    * a grace longer than the proxy's secret cache (else the old key could be revoked while a proxy
-   * still calls with it). Null after a problem.
+   * still calls with it), and a key shape a store can hold ({@code settings}: the entry's checked
+   * provider settings, null after a problem there). Null after a problem.
    */
-  private ProxySecretStore proxySecretStore(Path f, String at, KeyturnFile.ProviderKeyEntry p) {
+  private ProxySecretStore proxySecretStore(
+      Path f, String at, KeyturnFile.ProviderKeyEntry p, Map<String, String> settings) {
     int before = problems.size();
     List<Destination> dests =
         destinations(
@@ -514,7 +517,7 @@ public final class ConfigLoader {
                   + " proxyCache to match."));
     }
     ProviderType.Problem shape =
-        ProviderTypes.find(p.provider()).map(ProviderType::secretStoreProblem).orElse(null);
+        ProviderTypes.find(p.provider()).map(t -> t.secretStoreProblem(settings)).orElse(null);
     if (shape != null) {
       problems.add(
           new ConfigProblem(

@@ -115,7 +115,51 @@ class ProviderKeyConfigTest {
                     write(OPENAI.replace("provider: openai", "provider: manual"))))
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("provider manual has no setting 'project'")
-        .hasMessageContaining("takes no settings");
+        .hasMessageContaining("[endpoint, keyShape, region]");
+  }
+
+  static final String MANUAL_BEDROCK =
+      "  - id: bedrock-by-hand\n"
+          + "    gateway: {url: http://litellm:4000}\n"
+          + "    modelGroup: claude-bedrock\n"
+          + "    provider: manual\n"
+          + "    keyShape: aws-access-key\n"
+          + "    region: eu-west-1\n";
+
+  @Test
+  void aManualEntryOfAwsKeysNeedsItsRegionAndNoOtherTakesOne() throws Exception {
+    ProviderKeySpec p = ConfigLoader.loadProviderKeys(write(MANUAL_BEDROCK)).get(0);
+    assertThat(p.request("t").settings())
+        .containsEntry("keyShape", "aws-access-key")
+        .containsEntry("region", "eu-west-1");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.loadProviderKeys(
+                    write(MANUAL_BEDROCK.replace("    region: eu-west-1\n", ""))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("provider manual with keyShape aws-access-key needs region");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.loadProviderKeys(
+                    write(MANUAL_BEDROCK.replace("    keyShape: aws-access-key\n", ""))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("provider manual takes region only with keyShape: aws-access-key");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.loadProviderKeys(
+                    write(MANUAL_BEDROCK.replace("aws-access-key", "aws-pair"))))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("is not a key shape");
+    assertThatThrownBy(
+            () ->
+                ConfigLoader.loadProviderKeys(
+                    write(
+                        MANUAL_BEDROCK
+                            + "    grace: 25h\n    secretStore:\n      destinations:\n"
+                            + "        - {type: vault-kv2, name: BEDROCK_KEY, pathPrefix: /}\n")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("providerKeys[0].secretStore")
+        .hasMessageContaining("a manual key is a pair");
   }
 
   @Test

@@ -39,22 +39,36 @@ public final class AwsIamProviderType extends ProviderType {
             "an IAM user name",
             "write the user's name (1-64 of letters, digits and +=,.@_-), not its ARN",
             "litellm-bedrock"),
-        ProviderSetting.required(
-            REGION,
-            "[a-z0-9-]{2,40}",
-            "the AWS region of the Bedrock deployments (their aws_region_name); STS checks new"
-                + " keys there.",
-            "an AWS region",
-            "write it like us-east-1",
-            "us-east-1"),
-        ProviderSetting.optional(
-            ENDPOINT,
-            "https?://[^/\\s]+(/.*)?",
-            "one URL for IAM and STS instead of AWS's own (an emulator such as moto, or a VPC"
-                + " endpoint).",
-            "an http(s) URL",
-            "write it like http://127.0.0.1:5000",
-            "http://127.0.0.1:5000"));
+        region(true),
+        endpoint());
+  }
+
+  /**
+   * {@value #REGION}, as aws-iam and a {@code manual} entry of AWS access keys declare it: {@code
+   * aws_region_name} of the Bedrock deployments, where STS checks a new key.
+   */
+  static ProviderSetting region(boolean required) {
+    return new ProviderSetting(
+        REGION,
+        required,
+        "[a-z0-9-]{2,40}",
+        "the AWS region of the Bedrock deployments (their aws_region_name); STS checks new"
+            + " keys there.",
+        "an AWS region",
+        "write it like us-east-1",
+        "us-east-1");
+  }
+
+  /** {@value #ENDPOINT}, optional, as aws-iam and a {@code manual} entry of AWS keys take it. */
+  static ProviderSetting endpoint() {
+    return ProviderSetting.optional(
+        ENDPOINT,
+        "https?://[^/\\s]+(/.*)?",
+        "one URL for IAM and STS instead of AWS's own (an emulator such as moto, or a VPC"
+            + " endpoint).",
+        "an http(s) URL",
+        "write it like http://127.0.0.1:5000",
+        "http://127.0.0.1:5000");
   }
 
   /**

@@ -2,6 +2,7 @@ package io.keyturn.workflows.provider;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.keyturn.workflows.crypto.KeyMaterial;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,6 +77,33 @@ public enum KeyShape {
   }
 
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /**
+   * How people see a key of this shape, the {@code keyName} of its {@code KeyRef}: an API key as
+   * {@code sk-...} and its last four characters ({@link KeyMaterial#keyName}); a pair by its access
+   * key id ({@link #showAccessKeyId}), never a character of its secret.
+   *
+   * @throws IllegalArgumentException when {@code value} is not of this shape; the message holds no
+   *     part of the value
+   */
+  public String displayName(String value) {
+    if (singleValue()) {
+      secretParams(value);
+      return KeyMaterial.keyName(value);
+    }
+    return showAccessKeyId((String) secretParams(value).get("aws_access_key_id"));
+  }
+
+  /**
+   * How people see an access key {@code id} (not a secret): its first and last four characters,
+   * {@code AKIA…WXYZ}; an id shorter than 12 characters as it is.
+   */
+  public static String showAccessKeyId(String id) {
+    if (id == null || id.length() < 12) {
+      return String.valueOf(id);
+    }
+    return id.substring(0, 4) + "…" + id.substring(id.length() - 4);
+  }
 
   /** Whether it is one value, which a secret store can hold for the proxy to read as api_key. */
   public boolean singleValue() {

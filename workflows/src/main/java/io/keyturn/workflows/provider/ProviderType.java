@@ -77,6 +77,14 @@ public abstract class ProviderType {
     return keyShape;
   }
 
+  /**
+   * What one of its keys is for an entry with these (checked) {@code settings}: {@link #keyShape()}
+   * unless the provider lets an entry choose ({@code manual}'s {@code keyShape:}).
+   */
+  public KeyShape keyShape(Map<String, String> settings) {
+    return keyShape;
+  }
+
   /** The settings an entry of this provider takes, in the order help shows them. */
   public final List<ProviderSetting> settings() {
     return settings;
@@ -168,20 +176,21 @@ public abstract class ProviderType {
    * @throws IllegalArgumentException when {@code value} is not of this provider's shape
    */
   public Map<String, Object> litellmParams(Map<String, String> settings, String value) {
-    return keyShape.secretParams(value);
+    return keyShape(settings).secretParams(value);
   }
 
   /**
-   * Why an entry of this provider cannot go through {@code secretStore:}, or null when it can: a
-   * secret store holds one value, which the proxy reads as {@code api_key}.
+   * Why an entry of this provider with {@code settings} cannot go through {@code secretStore:}, or
+   * null when it can: a secret store holds one value, which the proxy reads as {@code api_key}.
    */
-  public Problem secretStoreProblem() {
+  public Problem secretStoreProblem(Map<String, String> settings) {
+    KeyShape keyShape = keyShape(settings == null ? Map.of() : settings);
     if (keyShape.singleValue()) {
       return null;
     }
     return new Problem(
         "secretStore",
-        "an "
+        ("aeiou".indexOf(name.charAt(0)) >= 0 ? "an " : "a ")
             + name
             + " key is "
             + keyShape.description()

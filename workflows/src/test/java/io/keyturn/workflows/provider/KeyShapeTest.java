@@ -42,9 +42,11 @@ class KeyShapeTest {
   @Test
   void onlyAKeyOfOneValueCanGoThroughASecretStore() {
     for (ProviderType t : ProviderTypes.all()) {
-      assertThat(t.secretStoreProblem() == null).as(t.name()).isEqualTo(t.keyShape().singleValue());
+      assertThat(t.secretStoreProblem(Map.of()) == null)
+          .as(t.name())
+          .isEqualTo(t.keyShape().singleValue());
     }
-    assertThat(ProviderTypes.get("aws-iam").secretStoreProblem().message())
+    assertThat(ProviderTypes.get("aws-iam").secretStoreProblem(Map.of()).message())
         .contains("an aws-iam key is a pair");
   }
 }

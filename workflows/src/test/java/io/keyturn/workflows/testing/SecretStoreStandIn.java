@@ -23,6 +23,11 @@ public class SecretStoreStandIn implements SecretStoreActivities {
     return null;
   }
 
+  @Override
+  public CurrentKey readCurrentProviderKey(Destination destination) {
+    return null;
+  }
+
   /** Version 2 written over version 1. */
   @Override
   public PublishReceipt publishTo(Destination destination, MintedKey key) {
