@@ -181,7 +181,7 @@ class KeyRotationWorkflowTest {
    */
   @Test
   void aStepThatFallsBackToAnActivityShowsItsPhaseFirst(
-      TestWorkflowEnvironment testEnv, Worker worker) {
+      TestWorkflowEnvironment testEnv, Worker worker) throws Exception {
     when(gateway.mintKey(any()))
         .thenThrow(ApplicationFailure.newFailure("proxy 503", RotationFailures.TRANSIENT))
         .thenThrow(ApplicationFailure.newFailure("proxy 503", RotationFailures.TRANSIENT))
@@ -217,6 +217,12 @@ class KeyRotationWorkflowTest {
                             : "phase")
             .toList();
     assertThat(steps).startsWith("identity+\"MINTING\"", "MintKey");
+    // The fallback's decision comes from the recorded marker: the history replays as it ran.
+    io.temporal.testing.WorkflowReplayer.replayWorkflowExecution(
+        testEnv
+            .getWorkflowClient()
+            .fetchHistory(WorkflowStub.fromTyped(wf).getExecution().getWorkflowId()),
+        KeyRotationWorkflowImpl.class);
   }
 
   /** A non-retryable failure of a local step is final: no activity tries it again. */
