@@ -340,7 +340,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
       drained =
           req.emergency()
               ? ""
-              : new DrainGate(gatewayLocal, gateway)
+              : new DrainGate(gatewayLocal, gateway, this::showPhase)
                   .await(req, () -> revokeNowRequested, this::holdRevoke);
       new ManagementKeyGate().await(req, minted, this::say);
     } catch (CanceledFailure e) {
