@@ -29,14 +29,24 @@ final class DrainGate {
 
   private final LiteLlmActivities local;
   private final LiteLlmActivities gateway;
+  private final Runnable beforeFallback;
 
   /**
    * {@code local}: a local-activity stub the read is tried on first ({@link LocalFirst}); {@code
    * gateway}: a stub with bounded retries (the check is read-only).
    */
   DrainGate(LiteLlmActivities local, LiteLlmActivities gateway) {
+    this(local, gateway, () -> {});
+  }
+
+  /**
+   * As above; {@code beforeFallback}: see {@link LocalFirst#run(Object, Object,
+   * java.util.function.Function, Runnable)}.
+   */
+  DrainGate(LiteLlmActivities local, LiteLlmActivities gateway, Runnable beforeFallback) {
     this.local = local;
     this.gateway = gateway;
+    this.beforeFallback = beforeFallback;
   }
 
   /**
@@ -101,7 +111,10 @@ final class DrainGate {
     try {
       KeyUse use =
           LocalFirst.run(
-              local, gateway, g -> g.keyUse(req.gatewayUrl(), req.oldKey(), p.usedWithin()));
+              local,
+              gateway,
+              g -> g.keyUse(req.gatewayUrl(), req.oldKey(), p.usedWithin()),
+              beforeFallback);
       return use == null ? KeyUse.unknown(req.oldKey()) : use;
     } catch (ActivityFailure e) {
       log.warn(

@@ -193,7 +193,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
           s -> {
             s.checkDestination(d);
             return null;
-          });
+          },
+          this::showPhase);
     }
     long generation =
         req.generation() > 0
@@ -204,7 +205,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     }
     Destination primary = req.destinations().get(0);
     message = "reading the current key from " + primary.describe();
-    CurrentKey current = LocalFirst.run(storeLocal, store, s -> s.readCurrentKey(primary));
+    CurrentKey current =
+        LocalFirst.run(storeLocal, store, s -> s.readCurrentKey(primary), this::showPhase);
     if (current != null) {
       log.info(
           "rotation {} g{}: {} holds {}",
@@ -244,7 +246,11 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
     // The old key's policy is read first: a missing old key fails here, before anything is minted.
     message = "reading the policy of " + req.oldKey().fingerprint();
     KeyPolicy imported =
-        LocalFirst.run(gatewayLocal, gateway, g -> g.importPolicy(req.gatewayUrl(), req.oldKey()));
+        LocalFirst.run(
+            gatewayLocal,
+            gateway,
+            g -> g.importPolicy(req.gatewayUrl(), req.oldKey()),
+            this::showPhase);
     KeyPolicy policy = req.policy() != null ? req.policy() : imported;
     if (req.emergency()) {
       // Read-only checks first (which key, its policy, the destinations): bad input blocks nothing.
@@ -277,7 +283,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
               RotationMessages.newKeyDiscarded(
                   gatewayMustFinish.discardDerivedKey(mint), mint.alias()),
           e -> RotationMessages.couldNotDiscard(mint.alias(), e));
-      minted = LocalFirst.run(gatewayLocal, gateway, g -> g.mintKey(mint));
+      minted = LocalFirst.run(gatewayLocal, gateway, g -> g.mintKey(mint), this::showPhase);
       log.info(
           "rotation {} minted {}{}",
           who,
@@ -296,7 +302,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
             g -> {
               g.verifyManagementKey(req.gatewayUrl(), key);
               return null;
-            });
+            },
+            this::showPhase);
       } else {
         MintedKey key = minted;
         KeyPolicy expected = checkModels ? policy : new KeyPolicy(withoutModels(policy));
@@ -306,7 +313,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
             g -> {
               g.verifyKey(req.gatewayUrl(), key, expected);
               return null;
-            });
+            },
+            this::showPhase);
       }
 
       setPhase(RotationPhase.PUBLISHING);
@@ -332,7 +340,7 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
       drained =
           req.emergency()
               ? ""
-              : new DrainGate(gatewayLocal, gateway)
+              : new DrainGate(gatewayLocal, gateway, this::showPhase)
                   .await(req, () -> revokeNowRequested, this::holdRevoke);
       new ManagementKeyGate().await(req, minted, this::say);
     } catch (CanceledFailure e) {
@@ -555,7 +563,8 @@ public class KeyRotationWorkflowImpl implements KeyRotationWorkflow {
    * Moves to a phase: current details (for people) and, for a phase the rotation can rest in, the
    * search attribute (for UI filters). Minting and verifying run as local activities inside the
    * workflow task that starts them and end in it (publish follows), so no filter could ever see
-   * them: their phase is in the current details only, and costs no history event.
+   * them: their phase is in the current details only, and costs no history event, unless their step
+   * falls back to an activity ({@link LocalFirst}), which shows the phase first.
    */
   private void setPhase(RotationPhase next) {
     phase = next;

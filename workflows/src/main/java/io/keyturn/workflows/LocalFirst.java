@@ -24,6 +24,16 @@ final class LocalFirst {
    * run more than once.
    */
   static <S, T> T run(S local, S normal, Function<S, T> step) {
+    return run(local, normal, step, () -> {});
+  }
+
+  /**
+   * As {@link #run(Object, Object, Function)}, calling {@code beforeFallback} (in the workflow,
+   * from recorded results only) before the normal activity is scheduled: a step that falls back may
+   * retry for as long as the step's deadline, so the workflow is resting there and should say so
+   * where filters look (its search attributes).
+   */
+  static <S, T> T run(S local, S normal, Function<S, T> step, Runnable beforeFallback) {
     CancellationScope scope = CancellationScope.current();
     if (scope.isCancelRequested()) {
       throw new CanceledFailure(scope.getCancellationReason());
@@ -38,6 +48,7 @@ final class LocalFirst {
           "{} failed as a local activity ({}); retrying it as an activity",
           e.getActivityType(),
           e.getCause() == null ? e.getMessage() : e.getCause().getMessage());
+      beforeFallback.run();
       return step.apply(normal);
     }
   }

@@ -83,6 +83,47 @@ class DrainGateWorkflowTest {
     assertThat(wf.status().message()).contains("held revoke was released");
   }
 
+  /**
+   * With a grace of zero the grace phase is not written (it passes inside a workflow task), but a
+   * read of the old key's use that falls back to an activity may wait there: it writes the phase
+   * first, so the rotation is not shown as still publishing.
+   */
+  @Test
+  void aUseReadThatFallsBackShowsTheGracePhaseFirst(
+      TestWorkflowEnvironment testEnv, Worker worker) {
+    when(gateway.keyUse(any(), any(), any()))
+        .thenThrow(ApplicationFailure.newFailure("proxy 503", RotationFailures.TRANSIENT))
+        .thenThrow(ApplicationFailure.newFailure("proxy 503", RotationFailures.TRANSIENT))
+        .thenThrow(ApplicationFailure.newFailure("proxy 503", RotationFailures.TRANSIENT))
+        .thenReturn(QUIET);
+    KeyRotationWorkflow wf = mocks.startWorker(testEnv, worker, "rotation/svc-a/7");
+    WorkflowClient.start(
+        wf::rotate,
+        request("svc-a", Duration.ZERO)
+            .generation(7)
+            .requestedBy("test")
+            .drain(policy(Duration.ofHours(24), DrainPolicy.OnLimit.REVOKE))
+            .build());
+    WorkflowStub.fromTyped(wf).getResult(RotationResult.class);
+    java.util.List<String> steps =
+        testEnv.getWorkflowClient().fetchHistory("rotation/svc-a/7").getEvents().stream()
+            .filter(
+                e ->
+                    e.hasActivityTaskScheduledEventAttributes()
+                        || e.hasUpsertWorkflowSearchAttributesEventAttributes())
+            .map(
+                e ->
+                    e.hasActivityTaskScheduledEventAttributes()
+                        ? e.getActivityTaskScheduledEventAttributes().getActivityType().getName()
+                        : e.getUpsertWorkflowSearchAttributesEventAttributes()
+                            .getSearchAttributes()
+                            .getIndexedFieldsOrThrow(KeyturnSearchAttributes.PHASE.getName())
+                            .getData()
+                            .toStringUtf8())
+            .toList();
+    assertThat(steps).containsSubsequence("PublishTo", "\"IN_GRACE\"", "KeyUse");
+  }
+
   @Test
   void aKeyUnusedWhenGraceEndsIsRevokedAtOnce(TestWorkflowEnvironment testEnv, Worker worker) {
     when(gateway.keyUse(any(), any(), any())).thenReturn(QUIET);

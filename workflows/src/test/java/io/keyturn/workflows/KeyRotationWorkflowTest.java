@@ -174,6 +174,57 @@ class KeyRotationWorkflowTest {
     assertThat(scheduled).containsExactly("MintKey", "PublishTo", "DeleteKey");
   }
 
+  /**
+   * A step that falls back to an activity may retry there for the step's deadline: the rotation
+   * rests in that phase, so its search attributes (identity and phase) are written before the
+   * activity is scheduled, and a filter on the secret id or the phase finds it meanwhile.
+   */
+  @Test
+  void aStepThatFallsBackToAnActivityShowsItsPhaseFirst(
+      TestWorkflowEnvironment testEnv, Worker worker) throws Exception {
+    when(gateway.mintKey(any()))
+        .thenThrow(ApplicationFailure.newFailure("proxy 503", RotationFailures.TRANSIENT))
+        .thenThrow(ApplicationFailure.newFailure("proxy 503", RotationFailures.TRANSIENT))
+        .thenThrow(ApplicationFailure.newFailure("proxy 503", RotationFailures.TRANSIENT))
+        .thenReturn(minted(true));
+    KeyRotationWorkflow wf = start(testEnv, worker);
+    wf.rotate(request(Duration.ZERO));
+    java.util.List<String> steps =
+        testEnv
+            .getWorkflowClient()
+            .fetchHistory(WorkflowStub.fromTyped(wf).getExecution().getWorkflowId())
+            .getEvents()
+            .stream()
+            .filter(
+                e ->
+                    e.hasActivityTaskScheduledEventAttributes()
+                        || e.hasUpsertWorkflowSearchAttributesEventAttributes())
+            .map(
+                e ->
+                    e.hasActivityTaskScheduledEventAttributes()
+                        ? e.getActivityTaskScheduledEventAttributes().getActivityType().getName()
+                        : e.getUpsertWorkflowSearchAttributesEventAttributes()
+                                .getSearchAttributes()
+                                .getIndexedFieldsMap()
+                                .containsKey(KeyturnSearchAttributes.SECRET_ID.getName())
+                            ? "identity+"
+                                + e.getUpsertWorkflowSearchAttributesEventAttributes()
+                                    .getSearchAttributes()
+                                    .getIndexedFieldsOrThrow(
+                                        KeyturnSearchAttributes.PHASE.getName())
+                                    .getData()
+                                    .toStringUtf8()
+                            : "phase")
+            .toList();
+    assertThat(steps).startsWith("identity+\"MINTING\"", "MintKey");
+    // The fallback's decision comes from the recorded marker: the history replays as it ran.
+    io.temporal.testing.WorkflowReplayer.replayWorkflowExecution(
+        testEnv
+            .getWorkflowClient()
+            .fetchHistory(WorkflowStub.fromTyped(wf).getExecution().getWorkflowId()),
+        KeyRotationWorkflowImpl.class);
+  }
+
   /** A non-retryable failure of a local step is final: no activity tries it again. */
   @Test
   void aNonRetryableLocalFailureIsNotRetriedAsAnActivity(
