@@ -746,7 +746,8 @@ public final class Chaos {
         row(
             "no revoke before the new key was verified and published",
             early,
-            "old key's deletion (emulator row) after VerifyKey and PublishTo completed (history)"
+            "old key's deletion (emulator row) after VerifyKey (activity or local-activity"
+                + " marker) and PublishTo completed (history)"
                 + " and after Vault's write (metadata created_time)"));
 
     noKeyValues(all, ever);
@@ -778,9 +779,11 @@ public final class Chaos {
           types.put(
               e.getEventId(),
               e.getActivityTaskScheduledEventAttributes().getActivityType().getName());
-        } else if (e.hasActivityTaskCompletedEventAttributes()) {
+        } else if (e.hasActivityTaskCompletedEventAttributes() || completedLocally(e)) {
           String type =
-              types.get(e.getActivityTaskCompletedEventAttributes().getScheduledEventId());
+              e.hasMarkerRecordedEventAttributes()
+                  ? localActivityType(e)
+                  : types.get(e.getActivityTaskCompletedEventAttributes().getScheduledEventId());
           Instant t =
               Instant.ofEpochSecond(e.getEventTime().getSeconds(), e.getEventTime().getNanos());
           if (type != null && type.startsWith("Verify")) {
@@ -809,6 +812,26 @@ public final class Chaos {
       return id + ": deleted " + deletedAt + ", Vault written " + written;
     }
     return null;
+  }
+
+  /**
+   * A local activity that completed: the SDK records it as a {@code LocalActivity} marker, written
+   * when the workflow task that ran it completes (so no earlier than the step itself), without a
+   * failure.
+   */
+  private static boolean completedLocally(HistoryEvent e) {
+    return e.hasMarkerRecordedEventAttributes()
+        && e.getMarkerRecordedEventAttributes().getMarkerName().equals("LocalActivity")
+        && !e.getMarkerRecordedEventAttributes().hasFailure();
+  }
+
+  /** The activity type a local-activity marker names (the SDK writes it as a JSON string). */
+  private static String localActivityType(HistoryEvent e) {
+    var type = e.getMarkerRecordedEventAttributes().getDetailsMap().get("type");
+    if (type == null || type.getPayloadsCount() == 0) {
+      return null;
+    }
+    return type.getPayloads(0).getData().toStringUtf8().replace("\"", "");
   }
 
   /**
