@@ -112,24 +112,9 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
 
     next = obtainKey(nonce);
 
-    phase(
-        ProviderKeyPhase.VERIFYING_AT_PROVIDER,
-        "calling the provider with the new key " + next.fingerprint() + " (list models)");
-    try {
-      step.verifyAtProvider(request, like.apiBase(), next);
-    } catch (ActivityFailure e) {
-      String cleanup = revokeNew("the provider refused it");
-      throw fail(
-          "the provider did not accept the new key "
-              + next.fingerprint()
-              + ": "
-              + RotationMessages.rootMessage(e)
-              + ". Nothing changed at the proxy; the old deployment(s) "
-              + oldIds
-              + " still serve."
-              + cleanup,
-          ProviderKeyFailures.KEY_REJECTED);
-    }
+    verifyAtProvider(
+        like.apiBase(),
+        "Nothing changed at the proxy; the old deployment(s) " + oldIds + " still serve.");
 
     String id = "keyturn-" + request.modelGroup().replaceAll("[^A-Za-z0-9_.-]", "-") + "-" + nonce;
     phase(
@@ -355,22 +340,8 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
       }
 
       next = obtainKey(nonce);
-      phase(
-          ProviderKeyPhase.VERIFYING_AT_PROVIDER,
-          "calling the provider with the new key " + next.fingerprint() + " (list models)");
-      try {
-        step.verifyAtProvider(req, like.apiBase(), next);
-      } catch (ActivityFailure e) {
-        String cleanup = revokeNew("the provider refused it");
-        throw fail(
-            "the provider did not accept the new key "
-                + next.fingerprint()
-                + ": "
-                + RotationMessages.rootMessage(e)
-                + ". Nothing was published; the store(s) still hold the old key."
-                + cleanup,
-            ProviderKeyFailures.KEY_REJECTED);
-      }
+      verifyAtProvider(
+          like.apiBase(), "Nothing was published; the store(s) still hold the old key.");
 
       // Registered first, so it runs last: the new key goes only when no proxy can hold it.
       undo.add(
@@ -547,6 +518,30 @@ public class ProviderKeyRotationWorkflowImpl implements ProviderKeyRotationWorkf
               + " was never revoked.";
       phase(ProviderKeyPhase.ROLLED_BACK, text);
       return ApplicationFailure.newNonRetryableFailure(text, ProviderKeyFailures.ROLLED_BACK);
+    }
+  }
+
+  /**
+   * Calls the provider with the new key (the provider's own check: list models, STS...); refused,
+   * the new key is revoked where Keyturn made it and the rotation fails saying {@code unchanged}.
+   */
+  private void verifyAtProvider(String apiBase, String unchanged) {
+    phase(
+        ProviderKeyPhase.VERIFYING_AT_PROVIDER,
+        "calling " + req.provider() + " with the new key " + next.fingerprint());
+    try {
+      step.verifyAtProvider(req, apiBase, next);
+    } catch (ActivityFailure e) {
+      String cleanup = revokeNew("the provider refused it");
+      throw fail(
+          "the provider did not accept the new key "
+              + next.fingerprint()
+              + ": "
+              + RotationMessages.rootMessage(e)
+              + ". "
+              + unchanged
+              + cleanup,
+          ProviderKeyFailures.KEY_REJECTED);
     }
   }
 
