@@ -10,10 +10,13 @@ import org.slf4j.LoggerFactory;
 /**
  * How fast one worker sends management calls to each LiteLLM proxy. Unlimited until the proxy
  * answers 429; then, per gateway URL, every management call waits out the Retry-After the proxy
- * gave, and calls are paced at a rate that adapts like TCP's congestion window: it starts at what
- * the proxy accepted in the last second, drops by a quarter on each further 429 (at most once per
- * second) and grows by about one call per second for each second without one. A fleet of rotations
- * sharing the worker therefore slows down together instead of each failing and retrying on its own.
+ * gave, and calls are paced at a rate that adapts to the proxy's limit. The pace that drew a 429 is
+ * remembered as the proxy's ceiling; the pace drops to three quarters of it (at most once per
+ * second: a burst of 429s is one signal), climbs quickly (about 4 calls/s per second) back to 90%
+ * of the ceiling, and from there probes upwards slowly (about 0.1 call/s per second) until the next
+ * 429 sets a new ceiling. Before the first 429 the ceiling is what the proxy accepted in the last
+ * second. A fleet of rotations sharing the worker therefore slows down together, close to the
+ * proxy's limit, instead of each failing and retrying on its own.
  *
  * <p>A call that is still throttled after {@link #budget()} of waiting is handed back as the 429,
  * and the activity's retry policy takes over (also honouring Retry-After). Each worker paces on its
@@ -27,6 +30,15 @@ public final class GatewayPacing {
 
   private static final long SECOND = 1_000_000_000L;
   private static final double DECREASE = 0.75;
+
+  /** Below this share of the ceiling the pace climbs fast; above it, it probes. */
+  private static final double SETTLE = 0.9;
+
+  /** Calls/s gained per second of accepted calls while below the settle point. */
+  private static final double CLIMB = 4.0;
+
+  /** Calls/s gained per second of accepted calls at or above the settle point. */
+  private static final double PROBE = 0.1;
 
   /** Told of each 429 and of each change of pace (for metrics). Called outside any lock. */
   public interface Listener {
@@ -121,6 +133,7 @@ public final class GatewayPacing {
   /** One gateway's pace. All times are System.nanoTime() values. */
   private static final class Gate {
     private double rate = Double.POSITIVE_INFINITY;
+    private double ceiling = Double.POSITIVE_INFINITY;
     private long nextSlot;
     private long pausedUntil;
     private long lastDecrease;
@@ -151,7 +164,9 @@ public final class GatewayPacing {
       roll(now);
       acceptedThisWindow++;
       if (!Double.isInfinite(rate)) {
-        rate += 1.0 / rate; // about +1 call/s for each second of calls at this rate
+        // At `rate` calls/s, adding g / rate per call gains about g calls/s per second.
+        double settle = SETTLE * ceiling;
+        rate = rate < settle ? Math.min(settle, rate + CLIMB / rate) : rate + PROBE / rate;
       }
     }
 
@@ -164,20 +179,23 @@ public final class GatewayPacing {
         return; // one decrease per second: a burst of 429s is one signal, not many
       }
       double before = rate;
-      if (Double.isInfinite(rate)) {
-        // What the proxy accepted in the last second is the best first guess at its limit.
-        rate = Math.max(1.0, Math.max(acceptedThisWindow, acceptedLastWindow) * DECREASE);
-      } else {
-        rate = Math.max(1.0, rate * DECREASE);
-      }
+      // The pace that drew this 429 is the proxy's ceiling; before any pace was set, what the
+      // proxy accepted in the last second is the best first guess at it.
+      ceiling =
+          Double.isInfinite(rate)
+              ? Math.max(1.0, Math.max(acceptedThisWindow, acceptedLastWindow))
+              : rate;
+      rate = Math.max(1.0, ceiling * DECREASE);
       decreasedOnce = true;
       lastDecrease = now;
       log.info(
-          "LiteLLM {} is throttling management calls (429): pausing {} ms, pace {} -> {} calls/s",
+          "LiteLLM {} is throttling management calls (429): pausing {} ms, pace {} -> {} calls/s"
+              + " (ceiling {})",
           gateway,
           wait / 1_000_000,
           Double.isInfinite(before) ? "unlimited" : String.format("%.1f", before),
-          String.format("%.1f", rate));
+          String.format("%.1f", rate),
+          String.format("%.1f", ceiling));
     }
 
     private void roll(long now) {

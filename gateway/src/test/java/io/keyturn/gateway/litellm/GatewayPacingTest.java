@@ -133,11 +133,11 @@ class GatewayPacingTest {
   }
 
   @Test
-  void thePaceDropsOnThrottlingAndClimbsBackWhileCallsAreAccepted() {
+  void thePaceDropsOnThrottlingClimbsFastTo90PercentOfTheCeilingThenProbes() {
     long[] now = {0};
     GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
     String gw = "http://gw";
-    // the proxy accepted 20 calls in the last second, then said 429
+    // the proxy accepted 20 calls in the last second, then said 429: the ceiling is 20
     for (int i = 0; i < 20; i++) {
       now[0] += 40_000_000L;
       accept(pacing, gw);
@@ -147,14 +147,45 @@ class GatewayPacingTest {
     // a second 429 within the same second is the same signal
     throttle(pacing, gw, Duration.ofSeconds(1));
     assertThat(pacing.rate(gw)).isEqualTo(15.0);
+    // a 429 at 15 calls/s a second and a half later: the ceiling is now 15
     now[0] += 1_500_000_000L;
     throttle(pacing, gw, Duration.ofSeconds(1));
     assertThat(pacing.rate(gw)).isEqualTo(11.25);
-    for (int i = 0; i < 45; i++) {
+    // about +4/s per second of calls: 11.25 -> 13.5 (90% of 15) in seven calls, not past it
+    for (int i = 0; i < 7; i++) {
       accept(pacing, gw);
     }
-    assertThat(pacing.rate(gw)).isBetween(14.0, 15.5); // about +1/s per second of calls
+    assertThat(pacing.rate(gw)).isEqualTo(13.5);
+    // then about +0.1/s per second of calls: 135 calls (ten seconds at 13.5/s) gain about 1
+    for (int i = 0; i < 135; i++) {
+      accept(pacing, gw);
+    }
+    assertThat(pacing.rate(gw)).isBetween(14.4, 14.6);
     assertThat(pacing.throttled(gw)).isEqualTo(3);
+  }
+
+  @Test
+  void aProbeThatDrawsA429LowersTheCeilingToThePaceThatDrewIt() {
+    long[] now = {0};
+    GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
+    String gw = "http://gw";
+    for (int i = 0; i < 40; i++) {
+      now[0] += 24_000_000L;
+      accept(pacing, gw);
+    }
+    throttle(pacing, gw, Duration.ofSeconds(1)); // ceiling 40, pace 30
+    for (int i = 0; i < 100; i++) {
+      accept(pacing, gw);
+    }
+    double settled = pacing.rate(gw);
+    assertThat(settled).isBetween(36.0, 36.5); // 36 = 90% of 40, then a little probing
+    now[0] += 2_000_000_000L;
+    throttle(pacing, gw, Duration.ofSeconds(1)); // the proxy's limit was below 40 after all
+    assertThat(pacing.rate(gw)).isEqualTo(settled * 0.75);
+    for (int i = 0; i < 100; i++) {
+      accept(pacing, gw);
+    }
+    assertThat(pacing.rate(gw)).isBetween(settled * 0.9, settled * 0.9 + 0.5);
   }
 
   private static void accept(GatewayPacing p, String gw) {
