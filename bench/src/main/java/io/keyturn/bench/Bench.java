@@ -562,7 +562,8 @@ public final class Bench {
   // ------------------------------------------------------------------ 2. fleet under a cap
 
   /** One fleet run under one management cap. */
-  record FleetRun(int cap, int keys, double seconds, long served, long rejected, int failed) {}
+  record FleetRun(
+      int cap, int keys, double seconds, long served, long rejected, int failed, String cpu) {}
 
   private void fleetsUnderCaps() throws Exception {
     report.add("## 2. Fleet of " + fleet + " keys under a management cap");
@@ -578,35 +579,41 @@ public final class Bench {
     }
     report.add(
         "| cap C (mgmt calls/s) | rotations/s | mgmt calls/s served | ratio to C | 429s answered"
-            + " | failed rotations | time |");
-    report.add("|---|---|---|---|---|---|---|");
+            + " | failed rotations | time | cores busy: all (server, worker, bench + emulator,"
+            + " OpenBao) |");
+    report.add("|---|---|---|---|---|---|---|---|");
     for (FleetRun r : runs) {
       double served = r.served() / r.seconds();
       report.add(
           String.format(
               Locale.ROOT,
-              "| %d | %.2f | %.1f | %.2f | %d | %d | %.0f s |",
+              "| %d | %.2f | %.1f | %.2f | %d | %d | %.0f s | %s |",
               r.cap(),
               r.keys() / r.seconds(),
               served,
               served / r.cap(),
               r.rejected(),
               r.failed(),
-              r.seconds()));
+              r.seconds(),
+              r.cpu()));
     }
     report.add("");
     report.add(
         String.format(
             Locale.ROOT,
             "Each row: one `FleetRotationWorkflow` (the workflow behind `keyturn rotate-fleet`) over"
-                + " %d fresh keys, canary 1, concurrency %d, grace 0, one Vault destination each,"
+                + " %d fresh keys, on a worker restarted for the row (so it starts with no pace), canary 1, concurrency %d, grace 0, one Vault destination each,"
                 + " with the emulator answering 429 (retry-after: 1) beyond C management (`/key/*`)"
                 + " calls per wall-clock second. Time runs from the fleet's start to the last"
                 + " rotation's revoke; served calls are the `/key/*` answers other than 429 in"
-                + " that time. A rotation makes 6 management calls (import, mint, confirm, verify,"
-                + " revoke, confirm revoke), so C/6 rotations/s is the ceiling. The worker paces"
-                + " its management calls per gateway (GatewayPacing: Retry-After pauses every call,"
-                + " then an AIMD rate), so throttling slows rotations instead of failing them."
+                + " that time. A rotation makes 7 management calls (import, mint, confirm, verify,"
+                + " the drain gate's read of the old key, revoke, confirm revoke), so C/7"
+                + " rotations/s is the ceiling. The worker paces its management calls per gateway"
+                + " (GatewayPacing: Retry-After pauses every call, then a rate that drops to 3/4 of"
+                + " the pace that drew the 429, climbs fast to 9/10 of it and probes slowly), so"
+                + " throttling slows rotations instead of failing them. Cores busy: CPU time over"
+                + " the row's wall time, for the machine (from /proc/stat, other programs"
+                + " included) and for each process of the stack."
                 + " Worker pacing: %s. Reproduce: `scripts/bench.sh --single 0 --parked 0 --fleet"
                 + " %d --caps %s --fleet-concurrency %d%s%s`.",
             fleet,
@@ -621,6 +628,9 @@ public final class Bench {
   }
 
   private FleetRun fleetUnderCap(int cap) throws Exception {
+    // A fresh worker per row: the pace it learned under the previous cap would otherwise carry
+    // over (it would have to find the new cap first), and the row measures a fleet under C alone.
+    stack.restartWorkerWith(Map.of());
     String prefix = "fleet-c" + cap + "-";
     List<RotationRequest> members = new ArrayList<>();
     for (int i = 0; i < fleet; i++) {
@@ -640,6 +650,7 @@ public final class Bench {
     stack.litellm.faults().managementRateCap(cap);
     stack.litellm.clearCalls();
     System.out.printf(Locale.ROOT, "[bench] fleet of %d under cap %d/s%n", fleet, cap);
+    long[] cpu0 = cpuSnapshot();
     Instant t0 = Instant.now();
     FleetProgress p = wf.rotateFleet(new FleetRequest(members, fleetConcurrency, 1, 1.0, "bench"));
     int failed = p.failed();
@@ -655,6 +666,7 @@ public final class Bench {
       }
     }
     Instant t1 = Instant.now();
+    long[] cpu1 = cpuSnapshot();
     stack.litellm.faults().managementRateCap(0);
     long served = 0;
     long rejected = 0;
@@ -676,7 +688,9 @@ public final class Bench {
         served,
         rejected,
         failed);
-    return new FleetRun(cap, fleet, seconds, served, rejected, failed);
+    String cores = coresBusy(cpu0, cpu1, seconds);
+    System.out.println("[bench]   cores busy: " + cores);
+    return new FleetRun(cap, fleet, seconds, served, rejected, failed, cores);
   }
 
   // ------------------------------------------------------------------ 3. parked rotations
@@ -791,6 +805,36 @@ public final class Bench {
     long b = cpuTicks(pid);
     double elapsed = (System.nanoTime() - t0) / 1e9;
     return 100.0 * (b - a) / 100.0 / elapsed; // USER_HZ is 100 on Linux
+  }
+
+  /**
+   * CPU ticks (USER_HZ) so far: the machine's busy time (all but idle and iowait, from /proc/stat),
+   * then the dev server, the worker, this JVM (the bench and the emulator) and OpenBao.
+   */
+  private long[] cpuSnapshot() throws IOException {
+    String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+    long busy = 0;
+    for (int i = 1; i < f.length && i <= 8; i++) {
+      if (i != 4 && i != 5) { // idle, iowait
+        busy += Long.parseLong(f[i]);
+      }
+    }
+    return new long[] {
+      busy,
+      cpuTicks(stack.temporal.pid()),
+      cpuTicks(stack.worker.pid()),
+      cpuTicks(ProcessHandle.current().pid()),
+      cpuTicks(stack.bao.pid())
+    };
+  }
+
+  private static String coresBusy(long[] before, long[] after, double seconds) {
+    double[] c = new double[before.length];
+    for (int i = 0; i < c.length; i++) {
+      c[i] = (after[i] - before[i]) / 100.0 / seconds; // USER_HZ is 100 on Linux
+    }
+    return String.format(
+        Locale.ROOT, "%.2f (%.2f, %.2f, %.2f, %.2f)", c[0], c[1], c[2], c[3], c[4]);
   }
 
   private static long cpuTicks(long pid) throws IOException {

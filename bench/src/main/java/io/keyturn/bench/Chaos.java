@@ -63,6 +63,11 @@ public final class Chaos {
   private static final String MAIN_PREFIX = "chaos-";
   private static final String D1A = "d1a-lost-reply-then-401";
   private static final String D1B = "d1b-lost-reply-worker-down";
+  private static final String D1C = "d1c-fallback-lost-reply-worker-down";
+
+  /** The mint's local attempts before it falls back (KeyRotationWorkflowImpl.LOCAL_FIRST). */
+  private static final int LOCAL_MINT_ATTEMPTS = 3;
+
   private static final String D2 = "d2-started-twice";
 
   /** The phases of a rotation a kill aims at, in turn; STARTUP kills a worker while it starts. */
@@ -446,7 +451,13 @@ public final class Chaos {
     stack.litellm.faults().clear().deletePropagationDelay(Duration.ofSeconds(2));
     ensureWorker();
     lostReplyThen401();
-    lostReplyWorkerDown();
+    lostReplyWorkerDown(
+        D1B, "D1b: mint reply lost, worker down past the mint's schedule-to-close: no orphan", 0);
+    lostReplyWorkerDown(
+        D1C,
+        "D1c: mint fell back to an activity, its reply lost, worker down past the activity's"
+            + " schedule-to-close: no orphan",
+        LOCAL_MINT_ATTEMPTS);
     startedTwice();
   }
 
@@ -469,9 +480,14 @@ public final class Chaos {
             "CLI exit " + r.exitCode()));
   }
 
-  /** Defect 1b: the reply is lost and the worker stays down past the mint's schedule-to-close. */
-  private void lostReplyWorkerDown() throws Exception {
-    String name = "D1b: mint reply lost, worker down past the mint's schedule-to-close: no orphan";
+  /**
+   * Defect 1b: the reply is lost and the worker stays down past the mint's schedule-to-close. The
+   * mint runs first as a local activity, whose deadline runs only while a worker runs it; with
+   * {@code localFailures} set to the local attempts, the proxy answers 503 to each of them first,
+   * so the mint falls back to a normal activity and the lost reply is the activity's, whose
+   * schedule-to-close the server enforces while the worker is down (the defect as first found).
+   */
+  private void lostReplyWorkerDown(String id, String name, int localFailures) throws Exception {
     if (d1bStepDeadlineSeconds > 0) {
       mintDeadlineSeconds = d1bStepDeadlineSeconds;
     }
@@ -489,25 +505,31 @@ public final class Chaos {
     if (d1bStepDeadlineSeconds > 0) {
       stack.restartWorkerWith(Map.of("KEYTURN_STEP_DEADLINE", d1bStepDeadlineSeconds + "s"));
     }
-    Path keyFile = seedKey(D1B);
+    Path keyFile = seedKey(id);
     Instant t0 = Instant.now();
+    if (localFailures > 0) {
+      stack.litellm.faults().failNext("/key/generate", 503, localFailures);
+    }
     stack.litellm.faults().dropReplyNext("/key/generate", 1);
-    CommandResult r = rotate(D1B, keyFile, "--generation", "1");
+    CommandResult r = rotate(id, keyFile, "--generation", "1");
     long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
     while (!injectedSince(t0, "DROP_REPLY", "/key/generate") && System.nanoTime() < deadline) {
       sleep(10);
     }
     stack.worker.kill();
-    boolean dropped = injectedSince(t0, "DROP_REPLY", "/key/generate");
+    boolean dropped =
+        injectedSince(t0, "DROP_REPLY", "/key/generate")
+            && (localFailures == 0 || injectedSince(t0, "FAIL", "/key/generate"));
     // Should the kill come after a retry was sent, that retry fails too: the proxy stays broken.
     stack.litellm.faults().failNext("/key/generate", 503, 100_000);
-    log("D1b: worker down for " + (mintDeadlineSeconds + 10) + " s");
+    log(id + ": worker down for " + (mintDeadlineSeconds + 10) + " s");
     sleep((mintDeadlineSeconds + 10) * 1000L);
     stack.litellm.faults().clear().deletePropagationDelay(Duration.ofSeconds(2));
     ensureWorker();
-    boolean closed = awaitClosed(D1B, Duration.ofSeconds(120));
-    List<Workflow> wfs = workflows(D1B);
-    if (closed
+    boolean closed = awaitClosed(id, Duration.ofSeconds(120));
+    List<Workflow> wfs = workflows(id);
+    if (localFailures == 0
+        && closed
         && !wfs.isEmpty()
         && wfs.get(wfs.size() - 1).status()
             == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED) {
@@ -515,9 +537,11 @@ public final class Chaos {
       // that comes back replays the workflow task and the mint adopts the key its lost reply made.
       // No orphan then means: the rotation's new key is the secret's only live minted key, and the
       // old key went only because the rotation completed.
-      rows.add(completedAfterLostMintRow(name, D1B, dropped, "CLI exit " + r.exitCode()));
+      rows.add(completedAfterLostMintRow(name, id, dropped, "CLI exit " + r.exitCode()));
     } else {
-      rows.add(failedMintRow(name, D1B, closed, dropped, "CLI exit " + r.exitCode()));
+      // The activity's schedule-to-close passed while the worker was down: the rotation must have
+      // failed, deleted the key the lost reply made, and left the old key working.
+      rows.add(failedMintRow(name, id, closed, dropped, "CLI exit " + r.exitCode()));
     }
     if (d1bStepDeadlineSeconds > 0) {
       stack.restartWorkerWith(Map.of());

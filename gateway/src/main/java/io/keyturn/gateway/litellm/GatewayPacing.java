@@ -166,7 +166,16 @@ public final class GatewayPacing {
       if (!Double.isInfinite(rate)) {
         // At `rate` calls/s, adding g / rate per call gains about g calls/s per second.
         double settle = SETTLE * ceiling;
-        rate = rate < settle ? Math.min(settle, rate + CLIMB / rate) : rate + PROBE / rate;
+        if (rate < settle) {
+          rate = Math.min(settle, rate + CLIMB / rate);
+        } else if (rate < ceiling) {
+          rate += PROBE / rate;
+        } else {
+          // Past the old ceiling without a 429: the proxy's limit went up. The gain grows with
+          // the distance above it (doubling about every 0.7 s), so a raised limit is found in
+          // seconds, not minutes; the next 429 sets the new ceiling.
+          rate += Math.max(PROBE, rate - ceiling) / rate;
+        }
       }
     }
 

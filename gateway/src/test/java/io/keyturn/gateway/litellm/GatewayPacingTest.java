@@ -188,6 +188,29 @@ class GatewayPacingTest {
     assertThat(pacing.rate(gw)).isBetween(settled * 0.9, settled * 0.9 + 0.5);
   }
 
+  @Test
+  void pastTheOldCeilingWithoutA429ThePaceFindsARaisedLimitInSeconds() {
+    long[] now = {0};
+    GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
+    String gw = "http://gw";
+    for (int i = 0; i < 20; i++) {
+      now[0] += 40_000_000L;
+      accept(pacing, gw);
+    }
+    throttle(pacing, gw, Duration.ofSeconds(1)); // ceiling 20, pace 15
+    // the proxy's limit is raised to 50: calls keep being accepted at each pace in turn
+    int calls = 0;
+    double seconds = 0;
+    while (pacing.rate(gw) < 50 && calls < 10_000) {
+      seconds += 1 / pacing.rate(gw);
+      accept(pacing, gw);
+      calls++;
+    }
+    // 15 -> 18 fast, 18 -> 20 at +0.1/s per second (20 s), then above 20 the gain grows
+    assertThat(pacing.rate(gw)).isGreaterThanOrEqualTo(50);
+    assertThat(seconds).isBetween(20.0, 35.0);
+  }
+
   private static void accept(GatewayPacing p, String gw) {
     p.accepted(gw);
   }

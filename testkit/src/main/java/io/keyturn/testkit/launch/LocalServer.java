@@ -212,6 +212,11 @@ public abstract class LocalServer implements AutoCloseable {
     return "http://127.0.0.1:" + port();
   }
 
+  /** The server's process id (benchmarks read its CPU time from /proc); -1 when not running. */
+  public synchronized long pid() {
+    return process == null ? -1 : process.pid();
+  }
+
   /** Where the server's output goes. */
   public Path logFile() {
     return logFile;
