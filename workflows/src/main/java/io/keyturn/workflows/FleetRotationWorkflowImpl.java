@@ -7,6 +7,7 @@ import io.keyturn.workflows.model.FleetProgress.State;
 import io.keyturn.workflows.model.FleetRequest;
 import io.keyturn.workflows.model.RotationRequest;
 import io.keyturn.workflows.model.RotationResult;
+import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.ParentClosePolicy;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.workflow.Async;
@@ -42,6 +43,9 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
   static final int MEMBERS_FOR_CONTINUE_AS_NEW = 200;
 
   static final int WAVES_PER_RUN = 20;
+
+  /** The change id of starting a wave's children together (see {@link #runWave}). */
+  static final String BATCHED_STARTS = "fleet-batched-starts";
 
   private static final Logger log = Workflow.getLogger(FleetRotationWorkflowImpl.class);
 
@@ -154,58 +158,80 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
    * Starts up to {@code size} rotations from member {@code from} on, skipping members an earlier
    * run already rotated (so a resumed fleet's waves are full), and waits until each has published
    * its new key or closed. Returns the index of the first member not yet started.
+   *
+   * <p>The wave's children are started together: their start commands leave in one workflow task
+   * and the fleet then waits for them all to have started, instead of one workflow task (a round
+   * trip through the server) per child. Histories from before that change started one child at a
+   * time; {@link #BATCHED_STARTS} replays them so.
    */
   private int runWave(FleetRequest request, int from, int size) {
+    int batchLimit =
+        Workflow.getVersion(BATCHED_STARTS, Workflow.DEFAULT_VERSION, 1) == Workflow.DEFAULT_VERSION
+            ? 1
+            : size;
     int started = 0;
     int i = from;
     message = "wave " + wave + ": starting up to " + size + " rotation(s)";
     details();
     while (i < members.size() && inWave.size() < size) {
-      int index = i++;
-      Member m = members.get(index);
-      if (m.state() != MemberState.PENDING) {
-        continue;
-      }
-      RotationRequest r = forFleet(request.members().get(index), request.requestedBy());
-      // Through a launcher: the rotation itself runs as rotation/<secret-id>, one at a time.
-      RotationLauncherWorkflow child =
-          Workflow.newChildWorkflowStub(
-              RotationLauncherWorkflow.class,
-              ChildWorkflowOptions.newBuilder()
-                  .setWorkflowId(m.workflowId())
-                  .setParentClosePolicy(ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON)
-                  .setWorkflowIdReusePolicy(
-                      WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY)
-                  .build());
-      Promise<RotationResult> result = Async.function(child::launch, r);
-      try {
-        Workflow.getWorkflowExecution(child).get();
-      } catch (RuntimeException e) {
-        if (RotationFailures.alreadyStarted(e)) {
-          set(index, MemberState.SKIPPED, "already rotated (or rotating) by an earlier run");
+      List<Launch> batch = new ArrayList<>();
+      while (i < members.size() && inWave.size() + batch.size() < size) {
+        if (batch.size() >= batchLimit) {
+          break;
+        }
+        int index = i++;
+        Member m = members.get(index);
+        if (m.state() != MemberState.PENDING) {
           continue;
         }
-        set(index, MemberState.FAILED, "could not start: " + RotationMessages.rootMessage(e));
-        inWave.add(index);
-        continue;
+        RotationRequest r = forFleet(request.members().get(index), request.requestedBy());
+        // Through a launcher: the rotation itself runs as rotation/<secret-id>, one at a time.
+        RotationLauncherWorkflow child =
+            Workflow.newChildWorkflowStub(
+                RotationLauncherWorkflow.class,
+                ChildWorkflowOptions.newBuilder()
+                    .setWorkflowId(m.workflowId())
+                    .setParentClosePolicy(ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON)
+                    .setWorkflowIdReusePolicy(
+                        WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY)
+                    .build());
+        Promise<RotationResult> result = Async.function(child::launch, r);
+        batch.add(new Launch(index, Workflow.getWorkflowExecution(child), result));
       }
-      set(
-          index,
-          published.contains(m.workflowId()) ? MemberState.IN_GRACE : MemberState.RUNNING,
-          null);
-      inWave.add(index);
-      started++;
-      result.handle(
-          (ok, failure) -> {
-            if (failure == null) {
-              set(index, MemberState.SUCCEEDED, null);
-            } else if (RotationFailures.hasType(failure, RotationFailures.ALREADY_RUNNING)) {
-              set(index, MemberState.SKIPPED, RotationMessages.rootMessage(failure));
-            } else {
-              set(index, MemberState.FAILED, RotationMessages.rootMessage(failure));
-            }
-            return null;
-          });
+      for (Launch l : batch) {
+        int index = l.index();
+        try {
+          l.execution().get();
+        } catch (RuntimeException e) {
+          if (RotationFailures.alreadyStarted(e)) {
+            set(index, MemberState.SKIPPED, "already rotated (or rotating) by an earlier run");
+            continue;
+          }
+          set(index, MemberState.FAILED, "could not start: " + RotationMessages.rootMessage(e));
+          inWave.add(index);
+          continue;
+        }
+        set(
+            index,
+            published.contains(members.get(index).workflowId())
+                ? MemberState.IN_GRACE
+                : MemberState.RUNNING,
+            null);
+        inWave.add(index);
+        started++;
+        l.result()
+            .handle(
+                (ok, failure) -> {
+                  if (failure == null) {
+                    set(index, MemberState.SUCCEEDED, null);
+                  } else if (RotationFailures.hasType(failure, RotationFailures.ALREADY_RUNNING)) {
+                    set(index, MemberState.SKIPPED, RotationMessages.rootMessage(failure));
+                  } else {
+                    set(index, MemberState.FAILED, RotationMessages.rootMessage(failure));
+                  }
+                  return null;
+                });
+      }
     }
     message = "wave " + wave + ": " + started + " rotation(s) running";
     details();
@@ -213,6 +239,10 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
         () -> inWave.stream().noneMatch(k -> members.get(k).state() == MemberState.RUNNING));
     return i;
   }
+
+  /** A child started in a wave: its member, its start, its result. */
+  private record Launch(
+      int index, Promise<WorkflowExecution> execution, Promise<RotationResult> result) {}
 
   @Override
   public void memberPublished(String rotationWorkflowId) {

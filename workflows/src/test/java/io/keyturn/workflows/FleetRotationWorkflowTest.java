@@ -181,6 +181,29 @@ class FleetRotationWorkflowTest {
     assertThat(maxStartedTogether(RAN)).isEqualTo(3);
   }
 
+  @Test
+  void aWavesChildrenAreStartedTogetherInOneWorkflowTask() {
+    startEnv(FleetRotationWorkflowImpl::new);
+    fleet("f10").rotateFleet(new FleetRequest(members(5), 4, 1, 0.0, "alice"));
+
+    // Starting them one after another took a workflow task (a round trip) per child.
+    List<Integer> startsPerTask = new ArrayList<>();
+    int starts = 0;
+    for (var e : env.getWorkflowClient().fetchHistory("fleet/f10").getEvents()) {
+      switch (e.getEventType()) {
+        case EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED -> starts++;
+        case EVENT_TYPE_WORKFLOW_TASK_COMPLETED -> {
+          if (starts > 0) {
+            startsPerTask.add(starts);
+          }
+          starts = 0;
+        }
+        default -> {}
+      }
+    }
+    assertThat(startsPerTask).containsExactly(1, 4); // the canary, then the wave of four
+  }
+
   /** How long a closed workflow ran, in workflow time (start to close). */
   long runMillis(String workflowId) {
     var info =

@@ -72,6 +72,54 @@ class KeyRotationReplayTest {
 
   private static final String FLEET_ID = "fleet/replay";
 
+  private static final String BATCHED_FLEET_ID = "fleet/replay-batched";
+
+  /**
+   * A fleet whose second wave starts its children together ({@link
+   * FleetRotationWorkflowImpl#BATCHED_STARTS}); fleet.json, recorded before, replays the one by one
+   * path. Recorded on its own: {@code -Dtest=KeyRotationReplayTest#aFleetWithBatchedStartsReplays
+   * -Dkeyturn.recordHistories=true}.
+   */
+  @Test
+  void aFleetWithBatchedStartsReplays() throws Exception {
+    if (Boolean.getBoolean("keyturn.recordHistories")) {
+      recordBatchedFleet();
+    }
+    WorkflowReplayer.replayWorkflowExecution(
+        io.temporal.common.WorkflowExecutionHistory.fromJson(
+            read("histories/fleet-batched.json"), BATCHED_FLEET_ID),
+        FleetRotationWorkflowImpl.class);
+  }
+
+  private void recordBatchedFleet() throws Exception {
+    try (TestWorkflowEnvironment env =
+        withSearchAttributes(TestWorkflowEnvironment.newInstance())) {
+      Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
+      worker.registerWorkflowImplementationTypes(
+          KeyRotationWorkflowImpl.class,
+          RotationLauncherWorkflowImpl.class,
+          FleetRotationWorkflowImpl.class);
+      ActivityMocks mocks = ActivityMocks.succeeding();
+      worker.registerActivitiesImplementations(mocks.gateway(), mocks.store());
+      env.start();
+      java.util.List<RotationRequest> members =
+          java.util.stream.Stream.of("svc-a", "svc-b", "svc-c")
+              .map(s -> request(s, Duration.ofMinutes(5)).requestedBy("fleet test").build())
+              .toList();
+      env.getWorkflowClient()
+          .newWorkflowStub(
+              FleetRotationWorkflow.class,
+              WorkflowOptions.newBuilder()
+                  .setWorkflowId(BATCHED_FLEET_ID)
+                  .setTaskQueue(KeyRotationWorkflow.TASK_QUEUE)
+                  .build())
+          .rotateFleet(new io.keyturn.workflows.model.FleetRequest(members, 2, 1, 0.0, "test"));
+      write(
+          "histories/fleet-batched.json",
+          env.getWorkflowClient().fetchHistory(BATCHED_FLEET_ID).toJson(true));
+    }
+  }
+
   private String read(String resource) throws java.io.IOException {
     return new String(
         Objects.requireNonNull(getClass().getClassLoader().getResourceAsStream(resource), resource)
