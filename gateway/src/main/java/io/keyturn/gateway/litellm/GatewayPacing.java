@@ -134,6 +134,7 @@ public final class GatewayPacing {
   private static final class Gate {
     private double rate = Double.POSITIVE_INFINITY;
     private double ceiling = Double.POSITIVE_INFINITY;
+    private long lastHeldBack = Long.MIN_VALUE / 2;
     private long nextSlot;
     private long pausedUntil;
     private long lastDecrease;
@@ -157,13 +158,19 @@ public final class GatewayPacing {
         slot = Math.max(slot, nextSlot);
         nextSlot = slot + (long) (SECOND / rate);
       }
+      if (slot > now) {
+        lastHeldBack = now;
+      }
       return slot - now;
     }
 
     synchronized void accepted(long now) {
       roll(now);
       acceptedThisWindow++;
-      if (!Double.isInfinite(rate)) {
+      // Only a pace that holds calls back is being tested by the proxy: while fewer calls are
+      // wanted than it allows (a fleet's wave ending), an accepted call says nothing about a
+      // faster pace, and growing it then would send the next burst far above the limit.
+      if (!Double.isInfinite(rate) && now - lastHeldBack < SECOND) {
         // At `rate` calls/s, adding g / rate per call gains about g calls/s per second.
         double settle = SETTLE * ceiling;
         if (rate < settle) {

@@ -211,7 +211,28 @@ class GatewayPacingTest {
     assertThat(seconds).isBetween(20.0, 35.0);
   }
 
+  @Test
+  void callsSlowerThanThePaceDoNotRaiseIt() {
+    long[] now = {0};
+    GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
+    String gw = "http://gw";
+    for (int i = 0; i < 20; i++) {
+      now[0] += 40_000_000L;
+      accept(pacing, gw);
+    }
+    throttle(pacing, gw, Duration.ofSeconds(1)); // ceiling 20, pace 15
+    now[0] += 2_000_000_000L; // the pause is over
+    for (int i = 0; i < 60; i++) { // a minute of one call a second: never held back
+      now[0] += 1_000_000_000L;
+      assertThat(pacing.reserve(gw)).isZero();
+      pacing.accepted(gw);
+    }
+    assertThat(pacing.rate(gw)).isEqualTo(15.0);
+  }
+
+  /** A call that was wanted at once (the pace or a pause holds it back), then accepted. */
   private static void accept(GatewayPacing p, String gw) {
+    p.reserve(gw);
     p.accepted(gw);
   }
 
