@@ -37,6 +37,9 @@ public final class GatewayPacing {
   /** Calls/s gained per second of accepted calls while below the settle point. */
   private static final double CLIMB = 4.0;
 
+  /** The share of the pace that must have gone through in the last second for it to grow. */
+  private static final double TESTED = 0.8;
+
   /** Calls/s gained per second of accepted calls at or above the settle point. */
   private static final double PROBE = 0.1;
 
@@ -167,10 +170,14 @@ public final class GatewayPacing {
     synchronized void accepted(long now) {
       roll(now);
       acceptedThisWindow++;
-      // Only a pace that holds calls back is being tested by the proxy: while fewer calls are
-      // wanted than it allows (a fleet's wave ending), an accepted call says nothing about a
-      // faster pace, and growing it then would send the next burst far above the limit.
-      if (!Double.isInfinite(rate) && now - lastHeldBack < SECOND) {
+      // Only a pace the proxy is being tested at may grow: one that holds calls back and at
+      // which about as many calls went through in the last whole second. While fewer calls are
+      // wanted than it allows (a fleet's wave ending, a burst now and then), an accepted call
+      // says nothing about a faster pace, and growing it then sends the next burst far above the
+      // limit.
+      if (!Double.isInfinite(rate)
+          && now - lastHeldBack < SECOND
+          && acceptedLastWindow >= TESTED * rate) {
         // At `rate` calls/s, adding g / rate per call gains about g calls/s per second.
         double settle = SETTLE * ceiling;
         if (rate < settle) {
@@ -179,8 +186,9 @@ public final class GatewayPacing {
           rate += PROBE / rate;
         } else {
           // Past the old ceiling without a 429: the proxy's limit went up. The gain grows with
-          // the distance above it (doubling about every 0.7 s), so a raised limit is found in
-          // seconds, not minutes; the next 429 sets the new ceiling.
+          // the distance above it (at most about a quarter more each second, since what went
+          // through in the last second must keep up), so a raised limit is found in seconds,
+          // not minutes; the next 429 sets the new ceiling.
           rate += Math.max(PROBE, rate - ceiling) / rate;
         }
       }

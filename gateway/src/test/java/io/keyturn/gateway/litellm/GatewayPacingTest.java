@@ -151,15 +151,11 @@ class GatewayPacingTest {
     now[0] += 1_500_000_000L;
     throttle(pacing, gw, Duration.ofSeconds(1));
     assertThat(pacing.rate(gw)).isEqualTo(11.25);
-    // about +4/s per second of calls: 11.25 -> 13.5 (90% of 15) in seven calls, not past it
-    for (int i = 0; i < 7; i++) {
-      accept(pacing, gw);
-    }
-    assertThat(pacing.rate(gw)).isEqualTo(13.5);
-    // then about +0.1/s per second of calls: 135 calls (ten seconds at 13.5/s) gain about 1
-    for (int i = 0; i < 135; i++) {
-      accept(pacing, gw);
-    }
+    // the pause, a whole second at 11.25 (the pace is tested), then about +4/s per second of
+    // calls: 90% of 15 within 3 s, and then only about +0.1/s per second
+    saturate(pacing, gw, now, 3);
+    assertThat(pacing.rate(gw)).isBetween(13.5, 13.55);
+    saturate(pacing, gw, now, 10);
     assertThat(pacing.rate(gw)).isBetween(14.4, 14.6);
     assertThat(pacing.throttled(gw)).isEqualTo(3);
   }
@@ -174,17 +170,12 @@ class GatewayPacingTest {
       accept(pacing, gw);
     }
     throttle(pacing, gw, Duration.ofSeconds(1)); // ceiling 40, pace 30
-    for (int i = 0; i < 100; i++) {
-      accept(pacing, gw);
-    }
+    saturate(pacing, gw, now, 5);
     double settled = pacing.rate(gw);
     assertThat(settled).isBetween(36.0, 36.5); // 36 = 90% of 40, then a little probing
-    now[0] += 2_000_000_000L;
     throttle(pacing, gw, Duration.ofSeconds(1)); // the proxy's limit was below 40 after all
     assertThat(pacing.rate(gw)).isEqualTo(settled * 0.75);
-    for (int i = 0; i < 100; i++) {
-      accept(pacing, gw);
-    }
+    saturate(pacing, gw, now, 5);
     assertThat(pacing.rate(gw)).isBetween(settled * 0.9, settled * 0.9 + 0.5);
   }
 
@@ -198,21 +189,19 @@ class GatewayPacingTest {
       accept(pacing, gw);
     }
     throttle(pacing, gw, Duration.ofSeconds(1)); // ceiling 20, pace 15
-    // the proxy's limit is raised to 50: calls keep being accepted at each pace in turn
-    int calls = 0;
-    double seconds = 0;
-    while (pacing.rate(gw) < 50 && calls < 10_000) {
-      seconds += 1 / pacing.rate(gw);
-      accept(pacing, gw);
-      calls++;
+    // the proxy's limit is raised to 50: every call is accepted, as fast as the pace lets them go
+    long start = now[0];
+    while (pacing.rate(gw) < 50 && now[0] - start < 120_000_000_000L) {
+      saturate(pacing, gw, now, 0.1);
     }
-    // 15 -> 18 fast, 18 -> 20 at +0.1/s per second (20 s), then above 20 the gain grows
+    double seconds = (now[0] - start) / 1e9;
+    // 15 -> 18 fast, 18 -> 20 at +0.1/s per second (20 s), then above 20 faster and faster
     assertThat(pacing.rate(gw)).isGreaterThanOrEqualTo(50);
-    assertThat(seconds).isBetween(20.0, 35.0);
+    assertThat(seconds).isBetween(20.0, 40.0);
   }
 
   @Test
-  void callsSlowerThanThePaceDoNotRaiseIt() {
+  void aPaceThatHoldsBackOnlyBurstsDoesNotGrow() {
     long[] now = {0};
     GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
     String gw = "http://gw";
@@ -222,10 +211,16 @@ class GatewayPacingTest {
     }
     throttle(pacing, gw, Duration.ofSeconds(1)); // ceiling 20, pace 15
     now[0] += 2_000_000_000L; // the pause is over
-    for (int i = 0; i < 60; i++) { // a minute of one call a second: never held back
-      now[0] += 1_000_000_000L;
-      assertThat(pacing.reserve(gw)).isZero();
-      pacing.accepted(gw);
+    // a minute of three calls wanted at once every second (a wave's tail): the second and third
+    // wait for their slots, but three a second do not test fifteen
+    for (int i = 0; i < 60; i++) {
+      long t = now[0];
+      for (int k = 0; k < 3; k++) {
+        long wait = pacing.reserve(gw);
+        now[0] = t + wait;
+        pacing.accepted(gw);
+      }
+      now[0] = t + 1_000_000_000L;
     }
     assertThat(pacing.rate(gw)).isEqualTo(15.0);
   }
@@ -234,6 +229,18 @@ class GatewayPacingTest {
   private static void accept(GatewayPacing p, String gw) {
     p.reserve(gw);
     p.accepted(gw);
+  }
+
+  /**
+   * Calls wanted back to back for {@code seconds} of the fake clock: each is sent when its slot
+   * comes and accepted (the proxy's limit is not reached).
+   */
+  private static void saturate(GatewayPacing p, String gw, long[] now, double seconds) {
+    long end = now[0] + (long) (seconds * 1e9);
+    while (now[0] < end) {
+      now[0] += Math.max(1, p.reserve(gw));
+      p.accepted(gw);
+    }
   }
 
   private static void throttle(GatewayPacing p, String gw, Duration d) {
