@@ -32,16 +32,19 @@ public final class GatewayPacing {
   private static final double DECREASE = 0.75;
 
   /** Below this share of the ceiling the pace climbs fast; above it, it probes. */
-  private static final double SETTLE = 0.9;
+  private static final double SETTLE = 0.95;
 
-  /** Calls/s gained per second of accepted calls while below the settle point. */
-  private static final double CLIMB = 4.0;
+  /** Share of the ceiling gained per second of tested calls below the settle point. */
+  private static final double CLIMB = 0.25;
 
   /** The share of the pace that must have gone through in the last second for it to grow. */
   private static final double TESTED = 0.8;
 
-  /** Calls/s gained per second of accepted calls at or above the settle point. */
-  private static final double PROBE = 0.1;
+  /**
+   * Share of the ceiling gained per second of tested calls from the settle point up: 20 s from 95%
+   * to the ceiling, so that the pause each 429 costs comes at most about every 20 s.
+   */
+  private static final double PROBE = 0.0025;
 
   /** Told of each 429 and of each change of pace (for metrics). Called outside any lock. */
   public interface Listener {
@@ -181,15 +184,15 @@ public final class GatewayPacing {
         // At `rate` calls/s, adding g / rate per call gains about g calls/s per second.
         double settle = SETTLE * ceiling;
         if (rate < settle) {
-          rate = Math.min(settle, rate + CLIMB / rate);
+          rate = Math.min(settle, rate + CLIMB * ceiling / rate);
         } else if (rate < ceiling) {
-          rate += PROBE / rate;
+          rate += PROBE * ceiling / rate;
         } else {
           // Past the old ceiling without a 429: the proxy's limit went up. The gain grows with
           // the distance above it (at most about a quarter more each second, since what went
           // through in the last second must keep up), so a raised limit is found in seconds,
           // not minutes; the next 429 sets the new ceiling.
-          rate += Math.max(PROBE, rate - ceiling) / rate;
+          rate += Math.max(PROBE * ceiling, rate - ceiling) / rate;
         }
       }
     }
