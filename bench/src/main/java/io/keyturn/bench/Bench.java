@@ -610,7 +610,7 @@ public final class Bench {
                 + " the drain gate's read of the old key, revoke, confirm revoke), so C/7"
                 + " rotations/s is the ceiling. The worker paces its management calls per gateway"
                 + " (GatewayPacing: Retry-After pauses every call, then a rate that drops to 3/4 of"
-                + " the pace that drew the 429, climbs fast to 9/10 of it and probes slowly), so"
+                + " the pace that drew the 429, climbs fast to 95% of it and probes slowly), so"
                 + " throttling slows rotations instead of failing them. Cores busy: CPU time over"
                 + " the row's wall time, for the machine (from /proc/stat, other programs"
                 + " included) and for each process of the stack."
@@ -814,7 +814,7 @@ public final class Bench {
   private long[] cpuSnapshot() throws IOException {
     String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
     long busy = 0;
-    for (int i = 1; i < f.length && i <= 8; i++) {
+    for (int i = 1; i < f.length && i <= 7; i++) { // user .. softirq; not steal (a VM's host)
       if (i != 4 && i != 5) { // idle, iowait
         busy += Long.parseLong(f[i]);
       }

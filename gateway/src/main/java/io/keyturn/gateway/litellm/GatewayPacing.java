@@ -10,17 +10,29 @@ import org.slf4j.LoggerFactory;
 /**
  * How fast one worker sends management calls to each LiteLLM proxy. Unlimited until the proxy
  * answers 429; then, per gateway URL, every management call waits out the Retry-After the proxy
- * gave, and calls are paced at a rate that adapts to the proxy's limit. The pace that drew a 429 is
- * remembered as the proxy's ceiling; the pace drops to three quarters of it (at most once per
- * second: a burst of 429s is one signal), climbs quickly (about 4 calls/s per second) back to 90%
- * of the ceiling, and from there probes upwards slowly (about 0.1 call/s per second) until the next
- * 429 sets a new ceiling. Before the first 429 the ceiling is what the proxy accepted in the last
- * second. A fleet of rotations sharing the worker therefore slows down together, close to the
- * proxy's limit, instead of each failing and retrying on its own.
+ * gave, and calls are paced at a rate that adapts to the proxy's limit:
+ *
+ * <ul>
+ *   <li>The pace that drew a 429 is remembered as the proxy's ceiling (before any pace was set,
+ *       what the proxy accepted in the last second), and the pace drops to three quarters of it, at
+ *       most once per second and not for a call sent before the last drop: a burst of 429s is one
+ *       signal, not many.
+ *   <li>It climbs back to 95% of the ceiling within about a second, then probes upwards slowly (to
+ *       the ceiling in about 20 s), so the pause a 429 costs comes at most about every 20 s.
+ *   <li>Past the old ceiling without a 429 (the proxy's limit went up) it speeds up again, faster
+ *       the further above it is, until the next 429 sets a new ceiling.
+ *   <li>It grows only while the proxy is tested at it: while it holds calls back and about as many
+ *       went through in the last second. Calls that come slower than it allows (a fleet's wave
+ *       ending) say nothing about a faster pace.
+ * </ul>
+ *
+ * A fleet of rotations sharing the worker therefore slows down together, close to the proxy's
+ * limit, instead of each failing and retrying on its own.
  *
  * <p>A call that is still throttled after {@link #budget()} of waiting is handed back as the 429,
- * and the activity's retry policy takes over (also honouring Retry-After). Each worker paces on its
- * own; several workers against one proxy each converge on a share of its limit.
+ * and the activity's retry policy takes over (also honouring Retry-After); a call whose turn is
+ * further away than that takes no turn. Each worker paces on its own; several workers against one
+ * proxy each converge on a share of its limit.
  */
 public final class GatewayPacing {
   private static final Logger log = LoggerFactory.getLogger(GatewayPacing.class);
@@ -110,10 +122,22 @@ public final class GatewayPacing {
 
   /**
    * Reserves the next slot for a management call to {@code gateway}: the nanoseconds the caller
-   * must wait before sending it (0: send now).
+   * must wait before sending it (0: send now). A slot more than {@code maxWait} away is not
+   * reserved (a caller that gives up must not push every later call back): the wait is returned all
+   * the same.
    */
-  long reserve(String gateway) {
-    return enabled ? gate(gateway).reserve(nanoTime.getAsLong()) : 0;
+  long reserve(String gateway, long maxWait) {
+    return enabled ? gate(gateway).reserve(nanoTime.getAsLong(), maxWait) : 0;
+  }
+
+  /** How long every management call to {@code gateway} must still wait for a 429's pause. */
+  long pausedFor(String gateway) {
+    return enabled ? gate(gateway).pausedFor(nanoTime.getAsLong()) : 0;
+  }
+
+  /** This pacing's clock (System.nanoTime() outside tests): when a call was sent. */
+  long now() {
+    return nanoTime.getAsLong();
   }
 
   /** The proxy accepted a management call (any answer but 429). */
@@ -123,31 +147,45 @@ public final class GatewayPacing {
     }
   }
 
-  /** The proxy answered 429, asking to wait {@code retryAfter} (null: it did not say). */
-  void throttled(String gateway, Duration retryAfter) {
+  /**
+   * The proxy answered 429 to a call sent at {@code sentAt} ({@link #now()}), asking to wait {@code
+   * retryAfter} (null: it did not say).
+   */
+  void throttled(String gateway, Duration retryAfter, long sentAt) {
     if (enabled) {
       Gate g = gate(gateway);
-      g.throttled(gateway, nanoTime.getAsLong(), retryAfter);
+      g.throttled(gateway, nanoTime.getAsLong(), retryAfter, sentAt);
       listener.throttled(gateway, g.rate());
     }
   }
 
   private Gate gate(String gateway) {
-    return gates.computeIfAbsent(gateway, g -> new Gate());
+    return gates.computeIfAbsent(gateway, g -> new Gate(nanoTime.getAsLong()));
   }
 
   /** One gateway's pace. All times are System.nanoTime() values. */
   private static final class Gate {
     private double rate = Double.POSITIVE_INFINITY;
     private double ceiling = Double.POSITIVE_INFINITY;
-    private long lastHeldBack = Long.MIN_VALUE / 2;
+    private long lastHeldBack;
     private long nextSlot;
     private long pausedUntil;
     private long lastDecrease;
     private boolean decreasedOnce;
     private long windowStart;
+    private long lastWindowLength = SECOND;
     private int acceptedThisWindow;
     private int acceptedLastWindow;
+
+    /** Every time starts from the first reading: System.nanoTime()'s origin is arbitrary. */
+    Gate(long now) {
+      lastHeldBack = now - 10 * SECOND;
+      nextSlot = now;
+      pausedUntil = now;
+      lastDecrease = now;
+      windowStart = now;
+    }
+
     private long throttledCount;
 
     synchronized double rate() {
@@ -158,16 +196,25 @@ public final class GatewayPacing {
       return throttledCount;
     }
 
-    synchronized long reserve(long now) {
+    synchronized long reserve(long now, long maxWait) {
       long slot = Math.max(now, pausedUntil);
       if (!Double.isInfinite(rate)) {
         slot = Math.max(slot, nextSlot);
+      }
+      if (slot - now > maxWait) {
+        return slot - now; // not taken: the caller gives up
+      }
+      if (!Double.isInfinite(rate)) {
         nextSlot = slot + (long) (SECOND / rate);
       }
       if (slot > now) {
         lastHeldBack = now;
       }
       return slot - now;
+    }
+
+    synchronized long pausedFor(long now) {
+      return Math.max(0, pausedUntil - now);
     }
 
     synchronized void accepted(long now) {
@@ -180,7 +227,7 @@ public final class GatewayPacing {
       // limit.
       if (!Double.isInfinite(rate)
           && now - lastHeldBack < SECOND
-          && acceptedLastWindow >= TESTED * rate) {
+          && acceptedLastWindow * (double) SECOND / lastWindowLength >= TESTED * rate) {
         // At `rate` calls/s, adding g / rate per call gains about g calls/s per second.
         double settle = SETTLE * ceiling;
         if (rate < settle) {
@@ -197,13 +244,15 @@ public final class GatewayPacing {
       }
     }
 
-    synchronized void throttled(String gateway, long now, Duration retryAfter) {
+    synchronized void throttled(String gateway, long now, Duration retryAfter, long sentAt) {
       roll(now);
       throttledCount++;
       long wait = retryAfter == null ? SECOND : retryAfter.toNanos();
       pausedUntil = Math.max(pausedUntil, now + wait);
-      if (decreasedOnce && now - lastDecrease < SECOND) {
-        return; // one decrease per second: a burst of 429s is one signal, not many
+      if (decreasedOnce && (now - lastDecrease < SECOND || sentAt - lastDecrease < 0)) {
+        // One decrease per second: a burst of 429s is one signal, not many; and a call sent
+        // before the last decrease says nothing about the pace since.
+        return;
       }
       double before = rate;
       // The pace that drew this 429 is the proxy's ceiling; before any pace was set, what the
@@ -227,7 +276,8 @@ public final class GatewayPacing {
 
     private void roll(long now) {
       if (now - windowStart >= SECOND) {
-        acceptedLastWindow = now - windowStart < 2 * SECOND ? acceptedThisWindow : 0;
+        lastWindowLength = now - windowStart;
+        acceptedLastWindow = lastWindowLength < 2 * SECOND ? acceptedThisWindow : 0;
         acceptedThisWindow = 0;
         windowStart = now;
       }

@@ -197,7 +197,7 @@ public class LiteLlmClient {
     long budget = pacing.budget().toNanos();
     long waited = 0;
     while (true) {
-      long wait = pacing.reserve(gateway);
+      long wait = pacing.reserve(gateway, budget - waited);
       if (wait > 0) {
         if (waited + wait > budget) {
           throw ApplicationFailure.newBuilder()
@@ -213,14 +213,18 @@ public class LiteLlmClient {
         }
         sleep(wait);
         waited += wait;
+        if (pacing.pausedFor(gateway) > 0) {
+          continue; // a 429 came while this call slept: wait out its pause first
+        }
       }
+      long sentAt = pacing.now();
       Reply r = call(method, gateway, path, headers, body);
       if (r.status() != 429) {
         pacing.accepted(gateway);
         return r;
       }
       Duration retryAfter = ProxyError.of(r).retryDelay();
-      pacing.throttled(gateway, retryAfter);
+      pacing.throttled(gateway, retryAfter, sentAt);
       if (waited >= budget) {
         return r;
       }

@@ -133,7 +133,7 @@ class GatewayPacingTest {
   }
 
   @Test
-  void thePaceDropsOnThrottlingClimbsFastTo90PercentOfTheCeilingThenProbes() {
+  void thePaceDropsOnThrottlingClimbsFastTo95PercentOfTheCeilingThenProbes() {
     long[] now = {0};
     GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
     String gw = "http://gw";
@@ -152,8 +152,8 @@ class GatewayPacingTest {
     throttle(pacing, gw, Duration.ofSeconds(1));
     assertThat(pacing.rate(gw)).isEqualTo(11.25);
     // the pause, a whole second at 11.25 (the pace is tested), then a quarter of the ceiling per
-    // second: 95% of 15 within 3 s; then 0.25% of it per second, 15 in 20 s
-    saturate(pacing, gw, now, 3);
+    // second: 95% of 15 within 4 s; then 0.25% of it per second, 15 in 20 s
+    saturate(pacing, gw, now, 4);
     assertThat(pacing.rate(gw)).isBetween(14.25, 14.3);
     saturate(pacing, gw, now, 10);
     assertThat(pacing.rate(gw)).isBetween(14.55, 14.7);
@@ -216,7 +216,7 @@ class GatewayPacingTest {
     for (int i = 0; i < 60; i++) {
       long t = now[0];
       for (int k = 0; k < 3; k++) {
-        long wait = pacing.reserve(gw);
+        long wait = pacing.reserve(gw, Long.MAX_VALUE);
         now[0] = t + wait;
         pacing.accepted(gw);
       }
@@ -225,9 +225,67 @@ class GatewayPacingTest {
     assertThat(pacing.rate(gw)).isEqualTo(15.0);
   }
 
+  @Test
+  void callsAtNinetyPercentOfThePaceThatAreNeverHeldBackDoNotRaiseIt() {
+    long[] now = {0};
+    GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
+    String gw = "http://gw";
+    for (int i = 0; i < 20; i++) {
+      now[0] += 40_000_000L;
+      accept(pacing, gw);
+    }
+    throttle(pacing, gw, Duration.ofSeconds(1)); // ceiling 20, pace 15
+    now[0] += 2_000_000_000L;
+    long gap = (long) (1e9 / 13.5); // 13.5 calls/s, evenly: each comes after its slot
+    for (int i = 0; i < 600; i++) {
+      now[0] += gap;
+      assertThat(pacing.reserve(gw, Long.MAX_VALUE)).isZero();
+      pacing.accepted(gw);
+    }
+    assertThat(pacing.rate(gw)).isEqualTo(15.0);
+  }
+
+  @Test
+  void aCallerWhoseTurnIsBeyondTheBudgetTakesNoTurn() {
+    long[] now = {5_000_000_000L};
+    GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
+    String gw = "http://gw";
+    accept(pacing, gw);
+    throttle(pacing, gw, Duration.ofSeconds(1)); // one call went through: pace 1 call/s
+    assertThat(pacing.rate(gw)).isEqualTo(1.0);
+    long budget = Duration.ofSeconds(30).toNanos();
+    int refused = 0;
+    for (int i = 0; i < 100; i++) { // a hundred rotations want a call at once
+      if (pacing.reserve(gw, budget) > budget) {
+        refused++;
+      }
+    }
+    assertThat(refused).isEqualTo(70);
+    // the refused ones did not push the queue back: the next turn is 30-31 s away, not 100
+    assertThat(pacing.reserve(gw, Long.MAX_VALUE)).isBetween(30_000_000_000L, 31_000_000_000L);
+  }
+
+  @Test
+  void a429ToACallSentBeforeTheLastDropDoesNotDropThePaceAgain() {
+    long[] now = {0};
+    GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
+    String gw = "http://gw";
+    for (int i = 0; i < 20; i++) {
+      now[0] += 40_000_000L;
+      accept(pacing, gw);
+    }
+    long sentBefore = now[0] - 100_000_000L;
+    throttle(pacing, gw, Duration.ofSeconds(60)); // an RPM limit: ceiling 20, pace 15
+    now[0] += 1_500_000_000L;
+    // a caller that had its turn before the drop hears its 429 only now
+    pacing.throttled(gw, Duration.ofSeconds(60), sentBefore);
+    assertThat(pacing.rate(gw)).isEqualTo(15.0);
+    assertThat(pacing.pausedFor(gw)).isGreaterThan(58_000_000_000L); // the pause still holds
+  }
+
   /** A call that was wanted at once (the pace or a pause holds it back), then accepted. */
   private static void accept(GatewayPacing p, String gw) {
-    p.reserve(gw);
+    p.reserve(gw, Long.MAX_VALUE);
     p.accepted(gw);
   }
 
@@ -238,12 +296,12 @@ class GatewayPacingTest {
   private static void saturate(GatewayPacing p, String gw, long[] now, double seconds) {
     long end = now[0] + (long) (seconds * 1e9);
     while (now[0] < end) {
-      now[0] += Math.max(1, p.reserve(gw));
+      now[0] += Math.max(1, p.reserve(gw, Long.MAX_VALUE));
       p.accepted(gw);
     }
   }
 
   private static void throttle(GatewayPacing p, String gw, Duration d) {
-    p.throttled(gw, d);
+    p.throttled(gw, d, p.now());
   }
 }
