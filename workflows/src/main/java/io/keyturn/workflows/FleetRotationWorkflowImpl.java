@@ -44,9 +44,6 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
 
   static final int WAVES_PER_RUN = 20;
 
-  /** The change id of starting a wave's children together (see {@link #runWave}). */
-  static final String BATCHED_STARTS = "fleet-batched-starts";
-
   private static final Logger log = Workflow.getLogger(FleetRotationWorkflowImpl.class);
 
   private final int membersForContinueAsNew;
@@ -161,14 +158,11 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
    *
    * <p>The wave's children are started together: their start commands leave in one workflow task
    * and the fleet then waits for them all to have started, instead of one workflow task (a round
-   * trip through the server) per child. Histories from before that change started one child at a
-   * time; {@link #BATCHED_STARTS} replays them so.
+   * trip through the server) per child. The commands come in the same order as when they were
+   * started one at a time, so histories from before replay unchanged (KeyRotationReplayTest replays
+   * one).
    */
   private int runWave(FleetRequest request, int from, int size) {
-    int batchLimit =
-        Workflow.getVersion(BATCHED_STARTS, Workflow.DEFAULT_VERSION, 1) == Workflow.DEFAULT_VERSION
-            ? 1
-            : size;
     int started = 0;
     int i = from;
     message = "wave " + wave + ": starting up to " + size + " rotation(s)";
@@ -176,9 +170,6 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
     while (i < members.size() && inWave.size() < size) {
       List<Launch> batch = new ArrayList<>();
       while (i < members.size() && inWave.size() + batch.size() < size) {
-        if (batch.size() >= batchLimit) {
-          break;
-        }
         int index = i++;
         Member m = members.get(index);
         if (m.state() != MemberState.PENDING) {

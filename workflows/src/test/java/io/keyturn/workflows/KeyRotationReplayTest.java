@@ -75,10 +75,10 @@ class KeyRotationReplayTest {
   private static final String BATCHED_FLEET_ID = "fleet/replay-batched";
 
   /**
-   * A fleet whose second wave starts its children together ({@link
-   * FleetRotationWorkflowImpl#BATCHED_STARTS}); fleet.json, recorded before, replays the one by one
-   * path. Recorded on its own: {@code -Dtest=KeyRotationReplayTest#aFleetWithBatchedStartsReplays
-   * -Dkeyturn.recordHistories=true}.
+   * A fleet whose second wave starts its two children together, and the same fleet recorded by the
+   * code before that change, which started them one at a time: both replay against the current
+   * fleet (the commands come in the same order). Recorded on its own: {@code
+   * -Dtest=KeyRotationReplayTest#aFleetWithBatchedStartsReplays -Dkeyturn.recordHistories=true}.
    */
   @Test
   void aFleetWithBatchedStartsReplays() throws Exception {
@@ -88,6 +88,12 @@ class KeyRotationReplayTest {
     WorkflowReplayer.replayWorkflowExecution(
         io.temporal.common.WorkflowExecutionHistory.fromJson(
             read("histories/fleet-batched.json"), BATCHED_FLEET_ID),
+        FleetRotationWorkflowImpl.class);
+    // The same fleet recorded by the code before batched starts (at 1b5837d): its second wave
+    // started its two children one at a time, a workflow task each.
+    WorkflowReplayer.replayWorkflowExecution(
+        io.temporal.common.WorkflowExecutionHistory.fromJson(
+            read("histories/fleet-one-by-one.json"), BATCHED_FLEET_ID),
         FleetRotationWorkflowImpl.class);
   }
 
