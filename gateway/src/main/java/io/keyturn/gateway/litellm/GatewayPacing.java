@@ -49,8 +49,15 @@ public final class GatewayPacing {
   /** Share of the ceiling gained per second of tested calls below the settle point. */
   private static final double CLIMB = 0.25;
 
-  /** The share of the pace that must have gone through in the last second for it to grow. */
-  private static final double TESTED = 0.8;
+  /**
+   * The share of the pace that must have gone through in the last second for it to climb back
+   * towards a recent ceiling ({@link #CLIMB}), and for it to probe beyond ({@link #TESTED}): above
+   * the settle point the pace may run only a little ahead of what actually went through, or a proxy
+   * answering just below its limit lets it drift a quarter above, and the next burst draws 429s.
+   */
+  private static final double CLIMB_TESTED = 0.8;
+
+  private static final double TESTED = 0.95;
 
   /**
    * Share of the ceiling gained per second of tested calls from the settle point up: 20 s from 95%
@@ -225,20 +232,23 @@ public final class GatewayPacing {
       // wanted than it allows (a fleet's wave ending, a burst now and then), an accepted call
       // says nothing about a faster pace, and growing it then sends the next burst far above the
       // limit.
-      if (!Double.isInfinite(rate)
-          && now - lastHeldBack < SECOND
-          && acceptedLastWindow * (double) SECOND / lastWindowLength >= TESTED * rate) {
+      if (!Double.isInfinite(rate) && now - lastHeldBack < SECOND) {
         // At `rate` calls/s, adding g / rate per call gains about g calls/s per second.
+        double through = acceptedLastWindow * (double) SECOND / lastWindowLength;
         double settle = SETTLE * ceiling;
         if (rate < settle) {
-          rate = Math.min(settle, rate + CLIMB * ceiling / rate);
+          if (through >= CLIMB_TESTED * rate) {
+            rate = Math.min(settle, rate + CLIMB * ceiling / rate);
+          }
+        } else if (through < TESTED * rate) {
+          return; // not tested at this pace: no probing
         } else if (rate < ceiling) {
           rate += PROBE * ceiling / rate;
         } else {
           // Past the old ceiling without a 429: the proxy's limit went up. The gain grows with
-          // the distance above it (at most about a quarter more each second, since what went
-          // through in the last second must keep up), so a raised limit is found in seconds,
-          // not minutes; the next 429 sets the new ceiling.
+          // the distance above it (at most about 5% more each second, since what went through
+          // in the last second must keep up), so a raised limit is found within a minute; the
+          // next 429 sets the new ceiling.
           rate += Math.max(PROBE * ceiling, rate - ceiling) / rate;
         }
       }
