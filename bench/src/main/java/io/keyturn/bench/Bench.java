@@ -610,7 +610,7 @@ public final class Bench {
                 + " the drain gate's read of the old key, revoke, confirm revoke), so C/7"
                 + " rotations/s is the ceiling. The worker paces its management calls per gateway"
                 + " (GatewayPacing: Retry-After pauses every call, then a rate that drops to 3/4 of"
-                + " the pace that drew the 429, climbs fast to 95% of it and probes slowly), so"
+                + " the pace that drew the 429, climbs fast to 95%% of it and probes slowly), so"
                 + " throttling slows rotations instead of failing them. Cores busy: CPU time over"
                 + " the row's wall time, for the machine (from /proc/stat, other programs"
                 + " included) and for each process of the stack."
