@@ -98,16 +98,7 @@ class KeyRotationReplayTest {
   }
 
   private void recordBatchedFleet() throws Exception {
-    try (TestWorkflowEnvironment env =
-        withSearchAttributes(TestWorkflowEnvironment.newInstance())) {
-      Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
-      worker.registerWorkflowImplementationTypes(
-          KeyRotationWorkflowImpl.class,
-          RotationLauncherWorkflowImpl.class,
-          FleetRotationWorkflowImpl.class);
-      ActivityMocks mocks = ActivityMocks.succeeding();
-      worker.registerActivitiesImplementations(mocks.gateway(), mocks.store());
-      env.start();
+    try (TestWorkflowEnvironment env = fleetEnvironment()) {
       java.util.List<RotationRequest> members =
           java.util.stream.Stream.of("svc-a", "svc-b", "svc-c")
               .map(s -> request(s, Duration.ofMinutes(5)).requestedBy("fleet test").build())
@@ -126,6 +117,20 @@ class KeyRotationReplayTest {
     }
   }
 
+  /** A started test environment running the fleet, its launchers and rotations on mocks. */
+  private TestWorkflowEnvironment fleetEnvironment() {
+    TestWorkflowEnvironment env = withSearchAttributes(TestWorkflowEnvironment.newInstance());
+    Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
+    worker.registerWorkflowImplementationTypes(
+        KeyRotationWorkflowImpl.class,
+        RotationLauncherWorkflowImpl.class,
+        FleetRotationWorkflowImpl.class);
+    ActivityMocks mocks = ActivityMocks.succeeding();
+    worker.registerActivitiesImplementations(mocks.gateway(), mocks.store());
+    env.start();
+    return env;
+  }
+
   private String read(String resource) throws java.io.IOException {
     return new String(
         Objects.requireNonNull(getClass().getClassLoader().getResourceAsStream(resource), resource)
@@ -138,16 +143,7 @@ class KeyRotationReplayTest {
    * member's launcher and of that member's rotation).
    */
   private void recordFleet() throws Exception {
-    try (TestWorkflowEnvironment env =
-        withSearchAttributes(TestWorkflowEnvironment.newInstance())) {
-      Worker worker = env.newWorker(KeyRotationWorkflow.TASK_QUEUE);
-      worker.registerWorkflowImplementationTypes(
-          KeyRotationWorkflowImpl.class,
-          RotationLauncherWorkflowImpl.class,
-          FleetRotationWorkflowImpl.class);
-      ActivityMocks mocks = ActivityMocks.succeeding();
-      worker.registerActivitiesImplementations(mocks.gateway(), mocks.store());
-      env.start();
+    try (TestWorkflowEnvironment env = fleetEnvironment()) {
       java.util.List<RotationRequest> members =
           java.util.List.of(
               request("svc-a", Duration.ofMinutes(5)).requestedBy("fleet test").build(),

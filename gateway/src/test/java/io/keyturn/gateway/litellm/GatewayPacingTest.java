@@ -163,13 +163,8 @@ class GatewayPacingTest {
   @Test
   void aProbeThatDrawsA429LowersTheCeilingToThePaceThatDrewIt() {
     long[] now = {0};
-    GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
-    String gw = "http://gw";
-    for (int i = 0; i < 40; i++) {
-      now[0] += 24_000_000L;
-      accept(pacing, gw);
-    }
-    throttle(pacing, gw, Duration.ofSeconds(1)); // ceiling 40, pace 30
+    GatewayPacing pacing = acceptedThen429(now, 40, 24_000_000L);
+    String gw = GW; // ceiling 40, pace 30
     saturate(pacing, gw, now, 5);
     double settled = pacing.rate(gw);
     assertThat(settled).isBetween(38.0, 38.5); // 38 = 95% of 40, then a little probing
@@ -182,13 +177,8 @@ class GatewayPacingTest {
   @Test
   void pastTheOldCeilingWithoutA429ThePaceFindsARaisedLimitWithinAMinute() {
     long[] now = {0};
-    GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
-    String gw = "http://gw";
-    for (int i = 0; i < 20; i++) {
-      now[0] += 40_000_000L;
-      accept(pacing, gw);
-    }
-    throttle(pacing, gw, Duration.ofSeconds(1)); // ceiling 20, pace 15
+    GatewayPacing pacing = acceptedThen429(now, 20, 40_000_000L);
+    String gw = GW; // ceiling 20, pace 15
     // the proxy's limit is raised to 50: every call is accepted, as fast as the pace lets them go
     long start = now[0];
     while (pacing.rate(gw) < 50 && now[0] - start < 120_000_000_000L) {
@@ -204,13 +194,8 @@ class GatewayPacingTest {
   @Test
   void aPaceThatHoldsBackOnlyBurstsDoesNotGrow() {
     long[] now = {0};
-    GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
-    String gw = "http://gw";
-    for (int i = 0; i < 20; i++) {
-      now[0] += 40_000_000L;
-      accept(pacing, gw);
-    }
-    throttle(pacing, gw, Duration.ofSeconds(1)); // ceiling 20, pace 15
+    GatewayPacing pacing = acceptedThen429(now, 20, 40_000_000L);
+    String gw = GW; // ceiling 20, pace 15
     now[0] += 2_000_000_000L; // the pause is over
     // a minute of three calls wanted at once every second (a wave's tail): the second and third
     // wait for their slots, but three a second do not test fifteen
@@ -229,13 +214,8 @@ class GatewayPacingTest {
   @Test
   void callsAtNinetyPercentOfThePaceThatAreNeverHeldBackDoNotRaiseIt() {
     long[] now = {0};
-    GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
-    String gw = "http://gw";
-    for (int i = 0; i < 20; i++) {
-      now[0] += 40_000_000L;
-      accept(pacing, gw);
-    }
-    throttle(pacing, gw, Duration.ofSeconds(1)); // ceiling 20, pace 15
+    GatewayPacing pacing = acceptedThen429(now, 20, 40_000_000L);
+    String gw = GW; // ceiling 20, pace 15
     now[0] += 2_000_000_000L;
     long gap = (long) (1e9 / 13.5); // 13.5 calls/s, evenly: each comes after its slot
     for (int i = 0; i < 600; i++) {
@@ -287,13 +267,8 @@ class GatewayPacingTest {
   @Test
   void callsWantedJustBelowThePaceLetItRunOnlyALittleAheadOfWhatGoesThrough() {
     long[] now = {0};
-    GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
-    String gw = "http://gw";
-    for (int i = 0; i < 20; i++) {
-      now[0] += 40_000_000L;
-      accept(pacing, gw);
-    }
-    throttle(pacing, gw, Duration.ofSeconds(1)); // ceiling 20, pace 15
+    GatewayPacing pacing = acceptedThen429(now, 20, 40_000_000L);
+    String gw = GW; // ceiling 20, pace 15
     saturate(pacing, gw, now, 4); // back at 19
     // two minutes of 18.5 calls/s, in pairs (the second of each pair waits for its slot): the pace
     // is held at about what goes through, not a quarter above it
@@ -307,6 +282,22 @@ class GatewayPacingTest {
       now[0] = Math.max(now[0], t + pair);
     }
     assertThat(pacing.rate(gw)).isLessThan(18.5 / 0.9);
+  }
+
+  static final String GW = "http://gw";
+
+  /**
+   * Pacing on the fake clock {@code now} at gateway {@link #GW}: {@code calls} accepted {@code
+   * spacing} ns apart, then a 429 with retry-after 1 s (the ceiling is {@code calls}).
+   */
+  private static GatewayPacing acceptedThen429(long[] now, int calls, long spacing) {
+    GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
+    for (int i = 0; i < calls; i++) {
+      now[0] += spacing;
+      accept(pacing, GW);
+    }
+    throttle(pacing, GW, Duration.ofSeconds(1));
+    return pacing;
   }
 
   /** A call that was wanted at once (the pace or a pause holds it back), then accepted. */
