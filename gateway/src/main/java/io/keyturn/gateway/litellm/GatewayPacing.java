@@ -142,6 +142,15 @@ public final class GatewayPacing {
     return enabled ? gate(gateway).pausedFor(nanoTime.getAsLong()) : 0;
   }
 
+  /**
+   * How many times {@code gateway}'s pace has dropped. A caller that booked its turn before a drop
+   * (the count changed while it slept) books again: its turn was spaced at the old pace, and
+   * sending at it right after the pause draws the next 429.
+   */
+  long drops(String gateway) {
+    return enabled ? gate(gateway).drops() : 0;
+  }
+
   /** This pacing's clock (System.nanoTime() outside tests): when a call was sent. */
   long now() {
     return nanoTime.getAsLong();
@@ -194,6 +203,7 @@ public final class GatewayPacing {
     }
 
     private long throttledCount;
+    private long drops;
 
     synchronized double rate() {
       return rate;
@@ -218,6 +228,10 @@ public final class GatewayPacing {
         lastHeldBack = now;
       }
       return slot - now;
+    }
+
+    synchronized long drops() {
+      return drops;
     }
 
     synchronized long pausedFor(long now) {
@@ -274,6 +288,10 @@ public final class GatewayPacing {
       rate = Math.max(1.0, ceiling * DECREASE);
       decreasedOnce = true;
       lastDecrease = now;
+      // Turns booked at the old pace are void (their callers book again, see drops()): the queue
+      // starts again after the pause, at the new pace.
+      drops++;
+      nextSlot = pausedUntil;
       log.info(
           "LiteLLM {} is throttling management calls (429): pausing {} ms, pace {} -> {} calls/s"
               + " (ceiling {})",

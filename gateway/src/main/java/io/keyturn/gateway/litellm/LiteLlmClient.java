@@ -197,6 +197,7 @@ public class LiteLlmClient {
     long budget = pacing.budget().toNanos();
     long waited = 0;
     while (true) {
+      long drops = pacing.drops(gateway);
       long wait = pacing.reserve(gateway, budget - waited);
       if (wait > 0) {
         if (waited + wait > budget) {
@@ -213,8 +214,8 @@ public class LiteLlmClient {
         }
         sleep(wait);
         waited += wait;
-        if (pacing.pausedFor(gateway) > 0) {
-          continue; // a 429 came while this call slept: wait out its pause first
+        if (pacing.pausedFor(gateway) > 0 || pacing.drops(gateway) != drops) {
+          continue; // a 429 came while this call slept: its turn was at the old pace
         }
       }
       long sentAt = pacing.now();

@@ -284,6 +284,42 @@ class GatewayPacingTest {
     assertThat(pacing.rate(gw)).isLessThan(18.5 / 0.9);
   }
 
+  @Test
+  void turnsBookedBeforeADropAreBookedAgainAtTheNewPaceRightAfterThePause() {
+    long[] now = {0};
+    GatewayPacing pacing = acceptedThen429(now, 20, 40_000_000L);
+    String gw = GW; // ceiling 20, pace 15
+    saturate(pacing, gw, now, 10);
+    // forty rotations want a call at once: two seconds of turns booked at about 19 calls/s
+    List<long[]> callers = new ArrayList<>(); // {turn, drops when booked}
+    for (int i = 0; i < 40; i++) {
+      callers.add(new long[] {now[0] + pacing.reserve(gw, Long.MAX_VALUE), pacing.drops(gw)});
+    }
+    throttle(pacing, gw, Duration.ofSeconds(1)); // a 429 now: a second's pause, pace about 14
+    long pauseEnd = now[0] + 1_000_000_000L;
+    double dropped = pacing.rate(gw);
+    // each caller wakes at its turn, as LiteLlmClient's do: inside the pause or after a drop it
+    // books again; otherwise it sends
+    List<Long> sent = new ArrayList<>();
+    while (!callers.isEmpty()) {
+      long[] c = callers.stream().min((a, b) -> Long.compare(a[0], b[0])).orElseThrow();
+      now[0] = c[0];
+      if (pacing.pausedFor(gw) > 0 || pacing.drops(gw) != c[1]) {
+        c[1] = pacing.drops(gw);
+        c[0] = now[0] + pacing.reserve(gw, Long.MAX_VALUE);
+      } else {
+        callers.remove(c);
+        sent.add(now[0]);
+        pacing.accepted(gw);
+      }
+    }
+    // the first second after the pause carries the new pace, not the old turns' spacing, and the
+    // queue starts again right after the pause (not after the old turns)
+    long inFirstSecond = sent.stream().filter(t -> t < pauseEnd + 1_000_000_000L).count();
+    assertThat(inFirstSecond).isLessThanOrEqualTo((long) Math.ceil(dropped));
+    assertThat(sent.get(0)).isBetween(pauseEnd, pauseEnd + (long) (1e9 / dropped));
+  }
+
   static final String GW = "http://gw";
 
   /**
