@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  *       most once per second and not for a call sent before the last drop: a burst of 429s is one
  *       signal, not many.
  *   <li>It climbs back to 95% of the ceiling within about a second, then probes upwards slowly (to
- *       the ceiling in about 20 s), so the pause a 429 costs comes at most about every 20 s.
+ *       the ceiling in about 40 s), so the pause a 429 costs comes at most about every 40 s.
  *   <li>Past the old ceiling without a 429 (the proxy's limit went up) it speeds up again, faster
  *       the further above it is, until the next 429 sets a new ceiling.
  *   <li>It grows only while the proxy is tested at it: while it holds calls back and about as many
@@ -60,10 +60,12 @@ public final class GatewayPacing {
   private static final double TESTED = 0.95;
 
   /**
-   * Share of the ceiling gained per second of tested calls from the settle point up: 20 s from 95%
-   * to the ceiling, so that the pause each 429 costs comes at most about every 20 s.
+   * Share of the ceiling gained per second of tested calls from the settle point up: 40 s from 95%
+   * to the ceiling, so that the pause each 429 costs (the Retry-After, during which nothing is
+   * sent, and the drop) comes at most about every 40 s. Every 20 s cost fleets about 3% of the
+   * proxy's limit (bench/RESULTS.md, lever 6); slower still delays finding a raised limit.
    */
-  private static final double PROBE = 0.0025;
+  private static final double PROBE = 0.00125;
 
   /** Told of each 429 and of each change of pace (for metrics). Called outside any lock. */
   public interface Listener {
@@ -261,7 +263,7 @@ public final class GatewayPacing {
         } else {
           // Past the old ceiling without a 429: the proxy's limit went up. The gain grows with
           // the distance above it (at most about 5% more each second, since what went through
-          // in the last second must keep up), so a raised limit is found within a minute; the
+          // in the last second must keep up), so a raised limit is found within two minutes; the
           // next 429 sets the new ceiling.
           rate += Math.max(PROBE * ceiling, rate - ceiling) / rate;
         }
