@@ -604,8 +604,8 @@ public final class Bench {
             "Each row: one `FleetRotationWorkflow` (the workflow behind `keyturn rotate-fleet`) over"
                 + " %d fresh keys, on a worker restarted for the row (so it starts with no pace), canary 1, concurrency %d, grace 0, one Vault destination each,"
                 + " with the emulator answering 429 (retry-after: 1) beyond C management (`/key/*`)"
-                + " calls per wall-clock second. Time runs from the fleet's start to the last"
-                + " rotation's revoke; served calls are the `/key/*` answers other than 429 in"
+                + " calls per wall-clock second. Time runs from the fleet's start to the close of"
+                + " the last rotation (after its revoke) as the server recorded it; served calls are the `/key/*` answers other than 429 in"
                 + " that time. A rotation makes 7 management calls (import, mint, confirm, verify,"
                 + " the drain gate's read of the old key, revoke, confirm revoke), so C/7"
                 + " rotations/s is the ceiling. The worker paces its management calls per gateway"
@@ -625,6 +625,73 @@ public final class Bench {
             pacing.equals("adaptive") ? "" : " --pacing " + pacing,
             extraArgs()));
     report.add("");
+  }
+
+  /**
+   * When the last of the {@code expected} rotations whose workflow ids start with {@code idPrefix}
+   * closed (their fleet launchers, {@code rotation/<secret>/fleet-...}, left out); now if the
+   * server's visibility does not list them all.
+   */
+  private Instant lastClose(String idPrefix, int expected) {
+    Instant last = Instant.EPOCH;
+    int found = 0;
+    com.google.protobuf.ByteString page = com.google.protobuf.ByteString.EMPTY;
+    do {
+      var r =
+          stack.stubs
+              .blockingStub()
+              .withDeadlineAfter(30, TimeUnit.SECONDS)
+              .listWorkflowExecutions(
+                  io.temporal.api.workflowservice.v1.ListWorkflowExecutionsRequest.newBuilder()
+                      .setNamespace("default")
+                      .setQuery("WorkflowId STARTS_WITH '" + idPrefix + "'")
+                      .setPageSize(1000)
+                      .setNextPageToken(page)
+                      .build());
+      for (var i : r.getExecutionsList()) {
+        String id = i.getExecution().getWorkflowId();
+        if (id.indexOf('/', "rotation/".length()) >= 0 || !i.hasCloseTime()) {
+          continue;
+        }
+        found++;
+        Instant closed =
+            Instant.ofEpochSecond(i.getCloseTime().getSeconds(), i.getCloseTime().getNanos());
+        if (closed.isAfter(last)) {
+          last = closed;
+        }
+      }
+      page = r.getNextPageToken();
+    } while (!page.isEmpty());
+    if (found < expected) {
+      System.out.printf(
+          Locale.ROOT,
+          "[bench]   visibility lists %d of %d closed rotations: the row ends now%n",
+          found,
+          expected);
+      return Instant.now();
+    }
+    return last;
+  }
+
+  /**
+   * The `/key/*` answers of the emulator from t0 to t1, second by second: those with status 429
+   * ({@code status} 429) or all the others (the log's timeline of a fleet row: where it waited).
+   */
+  private String perSecond(Instant t0, Instant t1, int status) {
+    int[] n = new int[(int) (Duration.between(t0, t1).toMillis() / 1000) + 1];
+    for (var c : stack.litellm.calls()) {
+      if (c.route().startsWith("/key/")
+          && !c.at().isBefore(t0)
+          && !c.at().isAfter(t1)
+          && (c.status() == 429) == (status == 429)) {
+        n[(int) (Duration.between(t0, c.at()).toMillis() / 1000)]++;
+      }
+    }
+    StringBuilder b = new StringBuilder();
+    for (int k : n) {
+      b.append(k).append(' ');
+    }
+    return b.toString().trim();
   }
 
   private FleetRun fleetUnderCap(int cap) throws Exception {
@@ -665,8 +732,11 @@ public final class Bench {
         failed++; // failed after publishing (revoke)
       }
     }
-    Instant t1 = Instant.now();
     long[] cpu1 = cpuSnapshot();
+    double cpuSeconds = Duration.between(t0, Instant.now()).toMillis() / 1000.0;
+    // The row ends when the last rotation closed (after its revoke), not when this loop of 1,000
+    // sequential getResult calls is over: that loop alone took about 3 s, 2% of a row at C = 50.
+    Instant t1 = lastClose("rotation/" + prefix, fleet);
     stack.litellm.faults().managementRateCap(0);
     long served = 0;
     long rejected = 0;
@@ -681,6 +751,8 @@ public final class Bench {
       }
     }
     double seconds = Duration.between(t0, t1).toMillis() / 1000.0;
+    System.out.println("[bench]   served per second: " + perSecond(t0, t1, 200));
+    System.out.println("[bench]   429s per second:   " + perSecond(t0, t1, 429));
     System.out.printf(
         Locale.ROOT,
         "[bench]   %.1f s, %d served, %d rejected, %d failed%n",
@@ -688,7 +760,7 @@ public final class Bench {
         served,
         rejected,
         failed);
-    String cores = coresBusy(cpu0, cpu1, seconds);
+    String cores = coresBusy(cpu0, cpu1, cpuSeconds);
     System.out.println("[bench]   cores busy: " + cores);
     return new FleetRun(cap, fleet, seconds, served, rejected, failed, cores);
   }
