@@ -18,7 +18,9 @@ import org.slf4j.LoggerFactory;
  *       most once per second and not for a call sent before the last drop: a burst of 429s is one
  *       signal, not many.
  *   <li>It climbs back to 95% of the ceiling within about a second, then probes upwards slowly (to
- *       the ceiling in about 40 s), so the pause a 429 costs comes at most about every 40 s.
+ *       the ceiling in about 40 s), so the pause a 429 costs comes at most about every 40 s. A
+ *       first ceiling read from what was accepted (no pace drew that 429) is only a lower bound
+ *       of the limit: the pace climbs to it and past it fast, and the next 429 sets the ceiling.
  *   <li>Past the old ceiling without a 429 (the proxy's limit went up) it speeds up again, faster
  *       the further above it is, until the next 429 sets a new ceiling.
  *   <li>It grows only while the proxy is tested at it: while it holds calls back and about as many
@@ -207,6 +209,9 @@ public final class GatewayPacing {
     private long throttledCount;
     private long drops;
 
+    /** The ceiling is what the proxy accepted before any pace: a lower bound, not a pace's limit. */
+    private boolean ceilingGuessed;
+
     synchronized double rate() {
       return rate;
     }
@@ -258,6 +263,10 @@ public final class GatewayPacing {
           }
         } else if (through < TESTED * rate) {
           return; // not tested at this pace: no probing
+        } else if (ceilingGuessed) {
+          // The first ceiling is only what was accepted: climb on (at most about 5% a second,
+          // what went through must keep up) until a 429 says where the limit is.
+          rate += CLIMB * ceiling / rate;
         } else if (rate < ceiling) {
           rate += PROBE * ceiling / rate;
         } else {
@@ -283,10 +292,9 @@ public final class GatewayPacing {
       double before = rate;
       // The pace that drew this 429 is the proxy's ceiling; before any pace was set, what the
       // proxy accepted in the last second is the best first guess at it.
+      ceilingGuessed = Double.isInfinite(rate);
       ceiling =
-          Double.isInfinite(rate)
-              ? Math.max(1.0, Math.max(acceptedThisWindow, acceptedLastWindow))
-              : rate;
+          ceilingGuessed ? Math.max(1.0, Math.max(acceptedThisWindow, acceptedLastWindow)) : rate;
       rate = Math.max(1.0, ceiling * DECREASE);
       decreasedOnce = true;
       lastDecrease = now;

@@ -163,12 +163,12 @@ class GatewayPacingTest {
   @Test
   void aProbeThatDrawsA429LowersTheCeilingToThePaceThatDrewIt() {
     long[] now = {0};
-    GatewayPacing pacing = acceptedThen429(now, 40, 24_000_000L);
-    String gw = GW; // ceiling 40, pace 30
+    GatewayPacing pacing = pacedTo429(now, 40);
+    String gw = GW; // ceiling 30, pace 22.5
     saturate(pacing, gw, now, 5);
     double settled = pacing.rate(gw);
-    assertThat(settled).isBetween(38.0, 38.5); // 38 = 95% of 40, then a little probing
-    throttle(pacing, gw, Duration.ofSeconds(1)); // the proxy's limit was below 40 after all
+    assertThat(settled).isBetween(28.5, 28.8); // 28.5 = 95% of 30, then a little probing
+    throttle(pacing, gw, Duration.ofSeconds(1)); // the proxy's limit was below 30 after all
     assertThat(pacing.rate(gw)).isEqualTo(settled * 0.75);
     saturate(pacing, gw, now, 5);
     assertThat(pacing.rate(gw)).isBetween(settled * 0.95, settled * 0.95 + 0.5);
@@ -177,18 +177,31 @@ class GatewayPacingTest {
   @Test
   void pastTheOldCeilingWithoutA429ThePaceFindsARaisedLimitWithinTwoMinutes() {
     long[] now = {0};
-    GatewayPacing pacing = acceptedThen429(now, 20, 40_000_000L);
-    String gw = GW; // ceiling 20, pace 15
+    GatewayPacing pacing = pacedTo429(now, 20);
+    String gw = GW; // ceiling 15, pace 11.25
     // the proxy's limit is raised to 50: every call is accepted, as fast as the pace lets them go
     long start = now[0];
     while (pacing.rate(gw) < 50 && now[0] - start < 240_000_000_000L) {
       saturate(pacing, gw, now, 0.1);
     }
     double seconds = (now[0] - start) / 1e9;
-    // 15 -> 19 fast, 19 -> 20 in about 40 s, then above 20 faster and faster (at most about 5%
-    // a second: what went through must keep up)
+    // 11.25 -> 14.25 fast, 14.25 -> 15 in about 40 s, then above 15 faster and faster (at most
+    // about 5% a second: what went through must keep up)
     assertThat(pacing.rate(gw)).isGreaterThanOrEqualTo(50);
     assertThat(seconds).isBetween(40.0, 120.0);
+  }
+
+  @Test
+  void aFirstCeilingReadFromTheAcceptedCallsIsPassedFastThenThePaceThatDrewA429Holds() {
+    long[] now = {0};
+    GatewayPacing pacing = acceptedThen429(now, 20, 50_000_000L);
+    String gw = GW; // 20 accepted before the first 429: the limit is at least 20; pace 15
+    saturate(pacing, gw, now, 8);
+    double passed = pacing.rate(gw);
+    assertThat(passed).isGreaterThan(22.0); // not 40 s of probing below 20
+    throttle(pacing, gw, Duration.ofSeconds(1)); // that pace drew a 429: it is the ceiling
+    saturate(pacing, gw, now, 20);
+    assertThat(pacing.rate(gw)).isBetween(passed * 0.95, passed);
   }
 
   @Test
@@ -332,6 +345,17 @@ class GatewayPacingTest {
       now[0] += spacing;
       accept(pacing, GW);
     }
+    throttle(pacing, GW, Duration.ofSeconds(1));
+    return pacing;
+  }
+
+  /**
+   * As {@link #acceptedThen429}, then a second later a 429 at the pace: the ceiling is that pace,
+   * three quarters of {@code calls} (measured, not read from the accepted calls).
+   */
+  private static GatewayPacing pacedTo429(long[] now, int calls) {
+    GatewayPacing pacing = acceptedThen429(now, calls, 1_000_000_000L / calls);
+    now[0] += 1_500_000_000L;
     throttle(pacing, GW, Duration.ofSeconds(1));
     return pacing;
   }
