@@ -638,7 +638,8 @@ public final class Bench {
     com.google.protobuf.ByteString page = com.google.protobuf.ByteString.EMPTY;
     do {
       var r =
-          stack.stubs
+          stack
+              .stubs
               .blockingStub()
               .withDeadlineAfter(30, TimeUnit.SECONDS)
               .listWorkflowExecutions(

@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
  *       signal, not many.
  *   <li>It climbs back to 95% of the ceiling within about a second, then probes upwards slowly (to
  *       the ceiling in about 40 s), so the pause a 429 costs comes at most about every 40 s. A
- *       first ceiling read from what was accepted (no pace drew that 429) is only a lower bound
- *       of the limit: the pace climbs to it and past it fast, and the next 429 sets the ceiling.
+ *       first ceiling read from what was accepted (no pace drew that 429) is only a lower bound of
+ *       the limit: the pace climbs to it and past it fast, and the next 429 sets the ceiling.
  *   <li>Past the old ceiling without a 429 (the proxy's limit went up) it speeds up again, faster
  *       the further above it is, until the next 429 sets a new ceiling.
  *   <li>It grows only while the proxy is tested at it: while it holds calls back and about as many
@@ -209,7 +209,9 @@ public final class GatewayPacing {
     private long throttledCount;
     private long drops;
 
-    /** The ceiling is what the proxy accepted before any pace: a lower bound, not a pace's limit. */
+    /**
+     * The ceiling is what the proxy accepted before any pace: a lower bound, not a pace's limit.
+     */
     private boolean ceilingGuessed;
 
     synchronized double rate() {
