@@ -371,6 +371,8 @@ class GatewayPacingTest {
    * comes and accepted (the proxy's limit is not reached).
    */
   private static void saturate(GatewayPacing p, String gw, long[] now, double seconds) {
+    // without a pace nothing waits, and this loop would step the clock a nanosecond at a time
+    assertThat(p.rate(gw)).isFinite();
     long end = now[0] + (long) (seconds * 1e9);
     while (now[0] < end) {
       now[0] += Math.max(1, p.reserve(gw, Long.MAX_VALUE));
