@@ -635,34 +635,18 @@ public final class Bench {
   private Instant lastClose(String idPrefix, int expected) {
     Instant last = Instant.EPOCH;
     int found = 0;
-    com.google.protobuf.ByteString page = com.google.protobuf.ByteString.EMPTY;
-    do {
-      var r =
-          stack
-              .stubs
-              .blockingStub()
-              .withDeadlineAfter(30, TimeUnit.SECONDS)
-              .listWorkflowExecutions(
-                  io.temporal.api.workflowservice.v1.ListWorkflowExecutionsRequest.newBuilder()
-                      .setNamespace("default")
-                      .setQuery("WorkflowId STARTS_WITH '" + idPrefix + "'")
-                      .setPageSize(1000)
-                      .setNextPageToken(page)
-                      .build());
-      for (var i : r.getExecutionsList()) {
-        String id = i.getExecution().getWorkflowId();
-        if (id.indexOf('/', "rotation/".length()) >= 0 || !i.hasCloseTime()) {
-          continue;
-        }
-        found++;
-        Instant closed =
-            Instant.ofEpochSecond(i.getCloseTime().getSeconds(), i.getCloseTime().getNanos());
-        if (closed.isAfter(last)) {
-          last = closed;
-        }
+    for (var i : stack.list("WorkflowId STARTS_WITH '" + idPrefix + "'")) {
+      String id = i.getExecution().getWorkflowId();
+      if (id.indexOf('/', "rotation/".length()) >= 0 || !i.hasCloseTime()) {
+        continue;
       }
-      page = r.getNextPageToken();
-    } while (!page.isEmpty());
+      found++;
+      Instant closed =
+          Instant.ofEpochSecond(i.getCloseTime().getSeconds(), i.getCloseTime().getNanos());
+      if (closed.isAfter(last)) {
+        last = closed;
+      }
+    }
     if (found < expected) {
       System.out.printf(
           Locale.ROOT,
@@ -675,24 +659,34 @@ public final class Bench {
   }
 
   /**
-   * The `/key/*` answers of the emulator from t0 to t1, second by second: those with status 429
-   * ({@code status} 429) or all the others (the log's timeline of a fleet row: where it waited).
+   * The emulator's `/key/*` answers from t0 to t1, second by second: {@code served} (any status but
+   * 429) and {@code rejected} (429). The log prints both: where a fleet row waited.
    */
-  private String perSecond(Instant t0, Instant t1, int status) {
-    int[] n = new int[(int) (Duration.between(t0, t1).toMillis() / 1000) + 1];
-    for (var c : stack.litellm.calls()) {
-      if (c.route().startsWith("/key/")
-          && !c.at().isBefore(t0)
-          && !c.at().isAfter(t1)
-          && (c.status() == 429) == (status == 429)) {
-        n[(int) (Duration.between(t0, c.at()).toMillis() / 1000)]++;
+  private record Timeline(int[] served, int[] rejected) {
+    static String line(int[] perSecond) {
+      StringBuilder b = new StringBuilder();
+      for (int k : perSecond) {
+        b.append(k).append(' ');
       }
+      return b.toString().trim();
     }
-    StringBuilder b = new StringBuilder();
-    for (int k : n) {
-      b.append(k).append(' ');
+
+    static long total(int[] perSecond) {
+      return java.util.Arrays.stream(perSecond).asLongStream().sum();
     }
-    return b.toString().trim();
+  }
+
+  private Timeline timeline(Instant t0, Instant t1) {
+    int seconds = (int) (Duration.between(t0, t1).toMillis() / 1000) + 1;
+    Timeline t = new Timeline(new int[seconds], new int[seconds]);
+    for (var c : stack.litellm.calls()) {
+      if (!c.route().startsWith("/key/") || c.at().isBefore(t0) || c.at().isAfter(t1)) {
+        continue;
+      }
+      int second = (int) (Duration.between(t0, c.at()).toMillis() / 1000);
+      (c.status() == 429 ? t.rejected() : t.served())[second]++;
+    }
+    return t;
   }
 
   private FleetRun fleetUnderCap(int cap) throws Exception {
@@ -739,21 +733,12 @@ public final class Bench {
     // sequential getResult calls is over: that loop alone took about 3 s, 2% of a row at C = 50.
     Instant t1 = lastClose("rotation/" + prefix, fleet);
     stack.litellm.faults().managementRateCap(0);
-    long served = 0;
-    long rejected = 0;
-    for (var c : stack.litellm.calls()) {
-      if (!c.route().startsWith("/key/") || c.at().isBefore(t0) || c.at().isAfter(t1)) {
-        continue;
-      }
-      if (c.status() == 429) {
-        rejected++;
-      } else {
-        served++;
-      }
-    }
+    Timeline timeline = timeline(t0, t1);
+    long served = Timeline.total(timeline.served());
+    long rejected = Timeline.total(timeline.rejected());
     double seconds = Duration.between(t0, t1).toMillis() / 1000.0;
-    System.out.println("[bench]   served per second: " + perSecond(t0, t1, 200));
-    System.out.println("[bench]   429s per second:   " + perSecond(t0, t1, 429));
+    System.out.println("[bench]   served per second: " + Timeline.line(timeline.served()));
+    System.out.println("[bench]   429s per second:   " + Timeline.line(timeline.rejected()));
     System.out.printf(
         Locale.ROOT,
         "[bench]   %.1f s, %d served, %d rejected, %d failed%n",

@@ -15,8 +15,6 @@ import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryRequest;
 import io.temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse;
-import io.temporal.api.workflowservice.v1.ListWorkflowExecutionsRequest;
-import io.temporal.api.workflowservice.v1.ListWorkflowExecutionsResponse;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -1144,29 +1142,11 @@ public final class Chaos {
   /** Every rotation workflow whose id starts with {@code rotation/<idPrefix>}, every run. */
   private List<Workflow> workflows(String idPrefix) {
     List<Workflow> out = new ArrayList<>();
-    com.google.protobuf.ByteString page = com.google.protobuf.ByteString.EMPTY;
-    for (int pages = 0; pages < 100; pages++) {
-      ListWorkflowExecutionsResponse r =
-          stack
-              .stubs
-              .blockingStub()
-              .withDeadlineAfter(30, TimeUnit.SECONDS)
-              .listWorkflowExecutions(
-                  ListWorkflowExecutionsRequest.newBuilder()
-                      .setNamespace("default")
-                      .setQuery("WorkflowId STARTS_WITH 'rotation/" + idPrefix + "'")
-                      .setPageSize(500)
-                      .setNextPageToken(page)
-                      .build());
-      for (WorkflowExecutionInfo i : r.getExecutionsList()) {
-        out.add(
-            new Workflow(
-                i.getExecution().getWorkflowId(), i.getExecution().getRunId(), i.getStatus()));
-      }
-      page = r.getNextPageToken();
-      if (page.isEmpty()) {
-        break;
-      }
+    for (WorkflowExecutionInfo i :
+        stack.list("WorkflowId STARTS_WITH 'rotation/" + idPrefix + "'")) {
+      out.add(
+          new Workflow(
+              i.getExecution().getWorkflowId(), i.getExecution().getRunId(), i.getStatus()));
     }
     out.sort(Comparator.comparing(Workflow::id));
     return out;

@@ -8,7 +8,10 @@ import io.keyturn.workflows.client.TemporalConnection;
 import io.keyturn.workflows.crypto.KeyturnPayloadCodec;
 import io.keyturn.workflows.crypto.PayloadKeys;
 import io.keyturn.workflows.crypto.WorkerKeyring;
+import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
 import io.temporal.api.workflowservice.v1.CountWorkflowExecutionsRequest;
+import io.temporal.api.workflowservice.v1.ListWorkflowExecutionsRequest;
+import io.temporal.api.workflowservice.v1.ListWorkflowExecutionsResponse;
 import io.temporal.client.WorkflowClient;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import java.io.IOException;
@@ -16,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -152,6 +156,34 @@ final class LocalStack implements AutoCloseable {
                 .setQuery(query)
                 .build())
         .getCount();
+  }
+
+  /**
+   * Every workflow execution a visibility query matches, page by page (30 s deadline each, at most
+   * 100 pages of 500).
+   */
+  List<WorkflowExecutionInfo> list(String query) {
+    List<WorkflowExecutionInfo> out = new ArrayList<>();
+    com.google.protobuf.ByteString page = com.google.protobuf.ByteString.EMPTY;
+    for (int pages = 0; pages < 100; pages++) {
+      ListWorkflowExecutionsResponse r =
+          stubs
+              .blockingStub()
+              .withDeadlineAfter(30, TimeUnit.SECONDS)
+              .listWorkflowExecutions(
+                  ListWorkflowExecutionsRequest.newBuilder()
+                      .setNamespace("default")
+                      .setQuery(query)
+                      .setPageSize(500)
+                      .setNextPageToken(page)
+                      .build());
+      out.addAll(r.getExecutionsList());
+      page = r.getNextPageToken();
+      if (page.isEmpty()) {
+        break;
+      }
+    }
+    return out;
   }
 
   /**

@@ -191,7 +191,6 @@ public final class GatewayPacing {
     private long nextSlot;
     private long pausedUntil;
     private long lastDecrease;
-    private boolean decreasedOnce;
     private long windowStart;
     private long lastWindowLength = SECOND;
     private int acceptedThisWindow;
@@ -207,7 +206,7 @@ public final class GatewayPacing {
     }
 
     private long throttledCount;
-    private long drops;
+    private long drops; // how many times the pace dropped (0: it never has)
 
     /**
      * The ceiling is what the proxy accepted before any pace: a lower bound, not a pace's limit.
@@ -286,7 +285,7 @@ public final class GatewayPacing {
       throttledCount++;
       long wait = retryAfter == null ? SECOND : retryAfter.toNanos();
       pausedUntil = Math.max(pausedUntil, now + wait);
-      if (decreasedOnce && (now - lastDecrease < SECOND || sentAt - lastDecrease < 0)) {
+      if (drops > 0 && (now - lastDecrease < SECOND || sentAt - lastDecrease < 0)) {
         // One decrease per second: a burst of 429s is one signal, not many; and a call sent
         // before the last decrease says nothing about the pace since.
         return;
@@ -298,7 +297,6 @@ public final class GatewayPacing {
       ceiling =
           ceilingGuessed ? Math.max(1.0, Math.max(acceptedThisWindow, acceptedLastWindow)) : rate;
       rate = Math.max(1.0, ceiling * DECREASE);
-      decreasedOnce = true;
       lastDecrease = now;
       // Turns booked at the old pace are void (their callers book again, see drops()): the queue
       // starts again after the pause, at the new pace.
