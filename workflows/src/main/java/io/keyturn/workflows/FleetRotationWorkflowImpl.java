@@ -31,11 +31,20 @@ import org.slf4j.Logger;
  *       it as SKIPPED), one whose rotation failed is rotated again, which is what a resume needs.
  * </ul>
  *
- * A wave is done when each of its rotations has published its new key (it signals {@link
- * #memberPublished}) or has closed, so a fleet of keys with a grace period of days still moves at
- * the pace of mint, verify and publish; the canary proves those before the rest follows. Revoking
- * stays with each rotation, which outlives the fleet (ABANDON). The fleet completes when every
- * member is published, rotated, failed or skipped.
+ * A rotation is in flight until it has published its new key (it signals {@link #memberPublished})
+ * or has closed, so a fleet of keys with a grace period of days still moves at the pace of mint,
+ * verify and publish. The canary wave is a barrier: nothing else starts until every canary has
+ * published and the canary's failures are judged. After it the waves overlap: at most {@code
+ * concurrency} rotations are in flight, and each one that publishes or fails makes room for the
+ * next member at once (a sliding window), instead of the whole wave waiting for its slowest
+ * rotation. A wave is still the unit of the failure threshold: the next {@code concurrency} members
+ * started, judged as soon as its failures cross the threshold (it can only get worse) or all of it
+ * is done. A wave that crosses stops new starts at once; the fleet then waits for the rotations
+ * still in flight and reports STOPPED. Revoking stays with each rotation, which outlives the fleet
+ * (ABANDON). The fleet completes when every member is published, rotated, failed or skipped.
+ *
+ * <p>Fleets recorded before the overlap (no {@link #OVERLAPPING_WAVES} marker in their history)
+ * replay with every wave a barrier, as they ran.
  */
 public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
 
@@ -43,6 +52,9 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
   static final int MEMBERS_FOR_CONTINUE_AS_NEW = 200;
 
   static final int WAVES_PER_RUN = 20;
+
+  /** The change id of the overlapping waves (version 1); without it every wave is a barrier. */
+  static final String OVERLAPPING_WAVES = "overlapping-waves";
 
   private static final Logger log = Workflow.getLogger(FleetRotationWorkflowImpl.class);
 
@@ -55,8 +67,14 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
   private int wave;
   private String message = "starting";
 
-  /** Indexes of the members the current wave rotated (or failed to start). */
-  private final List<Integer> inWave = new ArrayList<>();
+  /** The waves this run opened, in order. */
+  private final List<Wave> waves = new ArrayList<>();
+
+  /** The first member this run has not yet considered starting. */
+  private int next;
+
+  /** Counts members leaving RUNNING: each such change may make room or settle a wave. */
+  private int leftRunning;
 
   /** Rotations that said they published, possibly before this run saw them start. */
   private final Set<String> published = new HashSet<>();
@@ -69,6 +87,26 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
   FleetRotationWorkflowImpl(int membersForContinueAsNew, int wavesPerRun) {
     this.membersForContinueAsNew = membersForContinueAsNew;
     this.wavesPerRun = wavesPerRun;
+  }
+
+  /**
+   * Up to {@code capacity} members, in start order (skipped members are not counted). A barrier
+   * wave must be over before the next one opens.
+   */
+  private static final class Wave {
+    final int number;
+    final int capacity;
+    final boolean barrier;
+    final List<Integer> started = new ArrayList<>();
+
+    /** Over and within the threshold: nothing left to judge. */
+    boolean cleared;
+
+    Wave(int number, int capacity, boolean barrier) {
+      this.number = number;
+      this.capacity = capacity;
+      this.barrier = barrier;
+    }
   }
 
   @Override
@@ -87,53 +125,53 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
                 null));
       }
     }
-    int wavesThisRun = 0;
-    int next = firstPending();
-    while (next < members.size()) {
-      int size =
-          wave == 0 && request.canarySize() > 0 ? request.canarySize() : request.concurrency();
-      wave++;
-      wavesThisRun++;
-      next = runWave(request, next, size);
-      int ran = 0;
-      List<String> failedNow = new ArrayList<>();
-      for (int i = 0; i < members.size(); i++) {
-        Member m = members.get(i);
-        if (inWave.contains(i)) {
-          ran++;
-          if (m.state() == MemberState.FAILED) {
-            failedNow.add(m.secretId());
-          }
+    boolean overlap =
+        Workflow.getVersion(OVERLAPPING_WAVES, Workflow.DEFAULT_VERSION, 1)
+            != Workflow.DEFAULT_VERSION;
+    next = firstPending();
+    Wave stopped = null;
+    boolean continuing = false;
+    while (true) {
+      if (stopped == null) {
+        stopped = crossed(request, continuing);
+      }
+      if (stopped != null || continuing || next >= members.size()) {
+        int inFlight = running();
+        if (inFlight == 0) {
+          break;
         }
-      }
-      inWave.clear();
-      if (ran > 0 && (double) failedNow.size() / ran > request.failureThreshold()) {
-        state = State.STOPPED;
         message =
-            "stopped after wave "
-                + wave
-                + ": "
-                + failedNow.size()
-                + " of "
-                + ran
-                + " rotations failed ("
-                + String.join(", ", failedNow)
-                + "), more than the threshold "
-                + request.failureThreshold()
-                + ". Fix the cause, then start the fleet again with the same id: completed"
-                + " members are skipped, failed and pending ones rotated.";
-        log.warn("fleet {} {}", fleetId, message);
+            (stopped != null
+                    ? "stopping: " + verdict(request, stopped) + "; "
+                    : continuing ? "about to continue as new; " : "")
+                + "waiting for "
+                + inFlight
+                + " rotation(s) to publish or fail";
         details();
-        return progress();
+        awaitChange();
+        continue;
       }
-      if (next < members.size()
-          && wavesThisRun >= wavesPerRun
-          && (members.size() > membersForContinueAsNew
-              || Workflow.getInfo().isContinueAsNewSuggested())) {
-        message = "continuing as new after wave " + wave;
-        details();
-        Workflow.continueAsNew(request.continuing(progress()));
+      List<Launch> batch = new ArrayList<>();
+      continuing = fill(request, overlap, batch);
+      if (batch.isEmpty()) {
+        if (!continuing && next < members.size()) {
+          awaitChange(); // the window is full, or a barrier wave is not over yet
+        }
+        continue;
       }
+      start(batch);
+    }
+    if (stopped != null) {
+      state = State.STOPPED;
+      message = "stopped after " + verdict(request, stopped);
+      log.warn("fleet {} {}", fleetId, message);
+      details();
+      return progress();
+    }
+    if (continuing) {
+      message = "continuing as new after wave " + wave;
+      details();
+      Workflow.continueAsNew(request.continuing(progress()));
     }
     state = State.COMPLETED;
     message = progress().completedMessage();
@@ -151,89 +189,192 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
     return members.size();
   }
 
-  /**
-   * Starts up to {@code size} rotations from member {@code from} on, skipping members an earlier
-   * run already rotated (so a resumed fleet's waves are full), and waits until each has published
-   * its new key or closed. Returns the index of the first member not yet started.
-   *
-   * <p>The wave's children are started together: their start commands leave in one workflow task
-   * and the fleet then waits for them all to have started, instead of one workflow task (a round
-   * trip through the server) per child. The commands come in the same order as when they were
-   * started one at a time, so histories from before replay unchanged (KeyRotationReplayTest replays
-   * one).
-   */
-  private int runWave(FleetRequest request, int from, int size) {
-    int started = 0;
-    int i = from;
-    message = "wave " + wave + ": starting up to " + size + " rotation(s)";
-    details();
-    while (i < members.size() && inWave.size() < size) {
-      List<Launch> batch = new ArrayList<>();
-      while (i < members.size() && inWave.size() + batch.size() < size) {
-        int index = i++;
-        Member m = members.get(index);
-        if (m.state() != MemberState.PENDING) {
-          continue;
-        }
-        RotationRequest r = forFleet(request.members().get(index), request.requestedBy());
-        // Through a launcher: the rotation itself runs as rotation/<secret-id>, one at a time.
-        RotationLauncherWorkflow child =
-            Workflow.newChildWorkflowStub(
-                RotationLauncherWorkflow.class,
-                ChildWorkflowOptions.newBuilder()
-                    .setWorkflowId(m.workflowId())
-                    .setParentClosePolicy(ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON)
-                    .setWorkflowIdReusePolicy(
-                        WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY)
-                    .build());
-        Promise<RotationResult> result = Async.function(child::launch, r);
-        batch.add(new Launch(index, Workflow.getWorkflowExecution(child), result));
-      }
-      for (Launch l : batch) {
-        int index = l.index();
-        try {
-          l.execution().get();
-        } catch (RuntimeException e) {
-          if (RotationFailures.alreadyStarted(e)) {
-            set(index, MemberState.SKIPPED, "already rotated (or rotating) by an earlier run");
-            continue;
-          }
-          set(index, MemberState.FAILED, "could not start: " + RotationMessages.rootMessage(e));
-          inWave.add(index);
-          continue;
-        }
-        set(
-            index,
-            published.contains(members.get(index).workflowId())
-                ? MemberState.IN_GRACE
-                : MemberState.RUNNING,
-            null);
-        inWave.add(index);
-        started++;
-        l.result()
-            .handle(
-                (ok, failure) -> {
-                  if (failure == null) {
-                    set(index, MemberState.SUCCEEDED, null);
-                  } else if (RotationFailures.hasType(failure, RotationFailures.ALREADY_RUNNING)) {
-                    set(index, MemberState.SKIPPED, RotationMessages.rootMessage(failure));
-                  } else {
-                    set(index, MemberState.FAILED, RotationMessages.rootMessage(failure));
-                  }
-                  return null;
-                });
+  private int running() {
+    int n = 0;
+    for (Member m : members) {
+      if (m.state() == MemberState.RUNNING) {
+        n++;
       }
     }
-    message = "wave " + wave + ": " + started + " rotation(s) running";
-    details();
-    Workflow.await(
-        () -> inWave.stream().noneMatch(k -> members.get(k).state() == MemberState.RUNNING));
-    return i;
+    return n;
   }
 
-  /** A child started in a wave: its member, its start, its result. */
-  private record Launch(
-      int index, Promise<WorkflowExecution> execution, Promise<RotationResult> result) {}
+  private void awaitChange() {
+    int seen = leftRunning;
+    Workflow.await(() -> leftRunning != seen);
+  }
+
+  /**
+   * Picks the members that may start now into {@code batch}, opening waves as they fill: a wave
+   * takes members until it holds its capacity; a new one opens once the last is full and, if that
+   * one is a barrier, over. Never more rotations in flight than the current wave's capacity.
+   * Returns true when the run has opened its share of waves and should continue as new (start
+   * nothing more, let the ones in flight publish, then continue).
+   */
+  private boolean fill(FleetRequest request, boolean overlap, List<Launch> batch) {
+    int inFlight = running();
+    Wave w = waves.isEmpty() ? null : waves.get(waves.size() - 1);
+    while (next < members.size()) {
+      if (w == null || w.started.size() >= w.capacity) {
+        if (w != null && w.barrier && (!batch.isEmpty() || !over(w))) {
+          return false;
+        }
+        if (waves.size() >= wavesPerRun
+            && (members.size() > membersForContinueAsNew
+                || Workflow.getInfo().isContinueAsNewSuggested())) {
+          return true;
+        }
+        boolean canary = wave == 0 && request.canarySize() > 0;
+        int capacity = canary ? request.canarySize() : request.concurrency();
+        if (inFlight + batch.size() >= capacity) {
+          return false;
+        }
+        wave++;
+        w = new Wave(wave, capacity, canary || !overlap);
+        waves.add(w);
+      }
+      if (inFlight + batch.size() >= w.capacity) {
+        return false;
+      }
+      int index = next++;
+      if (members.get(index).state() != MemberState.PENDING) {
+        continue;
+      }
+      batch.add(launch(request, index, w));
+      w.started.add(index);
+    }
+    return false;
+  }
+
+  /** No member of the wave is in flight. */
+  private boolean over(Wave w) {
+    return w.started.stream().noneMatch(k -> members.get(k).state() == MemberState.RUNNING);
+  }
+
+  /**
+   * The first wave whose failures crossed the threshold, or null. A wave is judged once no member
+   * can join it any more (it is full, a later one opened, or nothing is left to start): from then
+   * on its failure ratio can only grow, so crossing is final even while some of it is still in
+   * flight.
+   */
+  private Wave crossed(FleetRequest request, boolean continuing) {
+    for (int k = 0; k < waves.size(); k++) {
+      Wave w = waves.get(k);
+      if (w.cleared) {
+        continue;
+      }
+      boolean closed =
+          w.started.size() >= w.capacity
+              || k < waves.size() - 1
+              || next >= members.size()
+              || continuing;
+      if (!closed || w.started.isEmpty()) {
+        continue;
+      }
+      if ((double) failed(w).size() / w.started.size() > request.failureThreshold()) {
+        return w;
+      }
+      w.cleared = over(w);
+    }
+    return null;
+  }
+
+  private List<String> failed(Wave w) {
+    List<String> failed = new ArrayList<>();
+    for (int i : w.started) {
+      if (members.get(i).state() == MemberState.FAILED) {
+        failed.add(members.get(i).secretId());
+      }
+    }
+    return failed;
+  }
+
+  /** Why the fleet stops, in words: the wave, its failures so far and what to do. */
+  private String verdict(FleetRequest request, Wave w) {
+    List<String> failed = failed(w);
+    return "wave "
+        + w.number
+        + ": "
+        + failed.size()
+        + " of "
+        + w.started.size()
+        + " rotations failed ("
+        + String.join(", ", failed)
+        + "), more than the threshold "
+        + request.failureThreshold()
+        + ". Fix the cause, then start the fleet again with the same id: completed"
+        + " members are skipped, failed and pending ones rotated.";
+  }
+
+  /** The child for member {@code index}, not yet started. */
+  private Launch launch(FleetRequest request, int index, Wave w) {
+    return new Launch(index, w, forFleet(request.members().get(index), request.requestedBy()));
+  }
+
+  /**
+   * Starts the batch's rotations together: their start commands leave in one workflow task and the
+   * fleet then waits for them all to have started, instead of one workflow task (a round trip
+   * through the server) per child. The commands come in member order, as when they were started one
+   * at a time, so histories from before replay unchanged (KeyRotationReplayTest replays one). A
+   * member the server refuses as already rotated is SKIPPED and leaves its wave, so the wave takes
+   * the next member instead.
+   */
+  private void start(List<Launch> batch) {
+    List<Promise<WorkflowExecution>> executions = new ArrayList<>();
+    List<Promise<RotationResult>> results = new ArrayList<>();
+    for (Launch l : batch) {
+      // Through a launcher: the rotation itself runs as rotation/<secret-id>, one at a time.
+      RotationLauncherWorkflow child =
+          Workflow.newChildWorkflowStub(
+              RotationLauncherWorkflow.class,
+              ChildWorkflowOptions.newBuilder()
+                  .setWorkflowId(members.get(l.index()).workflowId())
+                  .setParentClosePolicy(ParentClosePolicy.PARENT_CLOSE_POLICY_ABANDON)
+                  .setWorkflowIdReusePolicy(
+                      WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY)
+                  .build());
+      results.add(Async.function(child::launch, l.request()));
+      executions.add(Workflow.getWorkflowExecution(child));
+    }
+    for (int b = 0; b < batch.size(); b++) {
+      int index = batch.get(b).index();
+      try {
+        executions.get(b).get();
+      } catch (RuntimeException e) {
+        if (RotationFailures.alreadyStarted(e)) {
+          batch.get(b).wave().started.remove(Integer.valueOf(index));
+          set(index, MemberState.SKIPPED, "already rotated (or rotating) by an earlier run");
+          continue;
+        }
+        set(index, MemberState.FAILED, "could not start: " + RotationMessages.rootMessage(e));
+        continue;
+      }
+      set(
+          index,
+          published.contains(members.get(index).workflowId())
+              ? MemberState.IN_GRACE
+              : MemberState.RUNNING,
+          null);
+      results
+          .get(b)
+          .handle(
+              (ok, failure) -> {
+                if (failure == null) {
+                  set(index, MemberState.SUCCEEDED, null);
+                } else if (RotationFailures.hasType(failure, RotationFailures.ALREADY_RUNNING)) {
+                  set(index, MemberState.SKIPPED, RotationMessages.rootMessage(failure));
+                } else {
+                  set(index, MemberState.FAILED, RotationMessages.rootMessage(failure));
+                }
+                return null;
+              });
+    }
+    message = "wave " + wave + ": " + running() + " rotation(s) in flight";
+    details();
+  }
+
+  /** A member about to start: its index, the wave it joins, its request. */
+  private record Launch(int index, Wave wave, RotationRequest request) {}
 
   @Override
   public void memberPublished(String rotationWorkflowId) {
@@ -248,6 +389,9 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
 
   private void set(int index, MemberState s, String detail) {
     Member m = members.get(index);
+    if (m.state() == MemberState.RUNNING && s != MemberState.RUNNING) {
+      leftRunning++;
+    }
     members.set(index, new Member(m.secretId(), m.workflowId(), s, detail));
     details();
   }

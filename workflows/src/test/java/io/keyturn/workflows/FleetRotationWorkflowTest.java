@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -66,6 +67,9 @@ class FleetRotationWorkflowTest {
   static final List<Ran> RAN = Collections.synchronizedList(new ArrayList<>());
   static final Set<String> FAILING = ConcurrentHashMap.newKeySet();
 
+  /** Secrets whose rotation takes this long to publish, instead of {@link #PUBLISH_TAKES}. */
+  static final Map<String, Duration> SLOW = new ConcurrentHashMap<>();
+
   /**
    * The stand-in: {@link #PUBLISH_TAKES} of minting, verifying and publishing, then (like the real
    * rotation) it tells its fleet, then the rest of the hour is its grace period. A secret in
@@ -75,7 +79,7 @@ class FleetRotationWorkflowTest {
     @Override
     public RotationResult rotate(RotationRequest request) {
       long start = Workflow.currentTimeMillis();
-      Workflow.sleep(PUBLISH_TAKES);
+      Workflow.sleep(SLOW.getOrDefault(request.secretId(), PUBLISH_TAKES));
       if (FAILING.contains(request.secretId())) {
         record(request, start, true);
         throw ApplicationFailure.newNonRetryableFailure(
@@ -114,6 +118,7 @@ class FleetRotationWorkflowTest {
   void clear() {
     RAN.clear();
     FAILING.clear();
+    SLOW.clear();
     grace = ROTATION_TAKES.minus(PUBLISH_TAKES);
   }
 
@@ -226,6 +231,72 @@ class FleetRotationWorkflowTest {
       max = Math.max(max, at);
     }
     return max;
+  }
+
+  @Test
+  void afterTheCanaryEachRotationThatPublishesMakesRoomForTheNextAtOnce() {
+    SLOW.put("s1", Duration.ofMinutes(40));
+    startEnv(FleetRotationWorkflowImpl::new);
+    FleetProgress p = fleet("f11").rotateFleet(new FleetRequest(members(6), 2, 1, 0.0, "alice"));
+
+    // s0 publishes at 10 min; s1 takes 40 (publishes at 50) while s2, s3, s4 and s5 follow one
+    // another in the other slot: waves [s0] [s1 s2] [s3 s4] [s5] overlap after the canary.
+    assertThat(p.state()).isEqualTo(State.COMPLETED);
+    assertThat(p.done()).isEqualTo(6);
+    assertThat(p.wave()).isEqualTo(4);
+    assertThat(ran("s1").start()).isGreaterThanOrEqualTo(ran("s0").published()); // the canary
+    for (String s : List.of("s3", "s4", "s5")) {
+      assertThat(ran(s).start()).isLessThan(ran("s1").published()); // not behind the slow one
+    }
+    assertThat(ran("s3").start()).isGreaterThanOrEqualTo(ran("s2").published());
+    assertThat(maxStartedTogether(RAN)).isEqualTo(2); // never more than concurrency in flight
+    assertThat(runMillis("fleet/f11"))
+        .isBetween(Duration.ofMinutes(50).toMillis(), Duration.ofMinutes(51).toMillis());
+  }
+
+  @Test
+  void aWaveThatCrossesTheThresholdStopsNewStartsAtOnceAndWaitsForThoseInFlight() {
+    SLOW.put("s1", Duration.ofMinutes(40));
+    FAILING.add("s2");
+    startEnv(FleetRotationWorkflowImpl::new);
+    FleetProgress p = fleet("f12").rotateFleet(new FleetRequest(members(6), 2, 1, 0.4, "alice"));
+
+    // s2 fails at 20 min: half of wave 2, so its free slot is not refilled; s1 publishes at 50.
+    assertThat(p.state()).isEqualTo(State.STOPPED);
+    assertThat(RAN).extracting(Ran::secretId).containsExactlyInAnyOrder("s0", "s1", "s2");
+    assertThat(p.members().get(1).state()).isEqualTo(MemberState.IN_GRACE);
+    assertThat(p.secretIds(MemberState.PENDING)).containsExactly("s3", "s4", "s5");
+    assertThat(p.message()).contains("wave 2: 1 of 2 rotations failed (s2)");
+    assertThat(runMillis("fleet/f12"))
+        .isBetween(Duration.ofMinutes(50).toMillis(), Duration.ofMinutes(51).toMillis());
+  }
+
+  /**
+   * The uneven fleet of {@link #afterTheCanaryEachRotationThatPublishesMakesRoomForTheNextAtOnce},
+   * as recorded by the fleet before its waves overlapped (at be450db, where s3 and s4 waited for
+   * the slow s1) and by today's: both replay against today's fleet, the first with every wave a
+   * barrier. Record one with {@code -Dkeyturn.recordUnevenFleet=<file name>}.
+   */
+  @Test
+  void unevenFleetsRecordedBeforeAndSinceTheWavesOverlapReplay() throws Exception {
+    String recordAs = System.getProperty("keyturn.recordUnevenFleet");
+    if (recordAs != null) {
+      SLOW.put("s1", Duration.ofMinutes(40));
+      startEnv(FleetRotationWorkflowImpl::new);
+      fleet("uneven").rotateFleet(new FleetRequest(members(6), 2, 1, 0.0, "alice"));
+      java.nio.file.Files.writeString(
+          java.nio.file.Path.of("src/test/resources/histories", recordAs),
+          env.getWorkflowClient().fetchHistory("fleet/uneven").toJson(true));
+    }
+    for (String h : List.of("fleet-uneven-barriers.json", "fleet-uneven-overlapping.json")) {
+      String json =
+          new String(
+              getClass().getClassLoader().getResourceAsStream("histories/" + h).readAllBytes(),
+              java.nio.charset.StandardCharsets.UTF_8);
+      io.temporal.testing.WorkflowReplayer.replayWorkflowExecution(
+          io.temporal.common.WorkflowExecutionHistory.fromJson(json, "fleet/uneven"),
+          FleetRotationWorkflowImpl.class);
+    }
   }
 
   @Test
