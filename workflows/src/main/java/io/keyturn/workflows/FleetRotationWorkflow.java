@@ -9,11 +9,12 @@ import io.temporal.workflow.WorkflowMethod;
 
 /**
  * Rotates many managed secrets: one {@link KeyRotationWorkflow} child per secret, a canary wave
- * first, then waves of {@code concurrency}; stops when a wave's failures cross the threshold.
+ * first, then at most {@code concurrency} rotations in flight, in waves of {@code concurrency}
+ * members that overlap; stops when a wave's failures cross the threshold.
  *
- * <p>A wave is over when each of its rotations has published its new key everywhere (the child says
- * so with {@link #memberPublished}) or has closed. The fleet does not wait out grace periods: each
- * rotation revokes its own old key when its grace ends, fleet or no fleet.
+ * <p>A rotation is in flight until it has published its new key everywhere (the child says so with
+ * {@link #memberPublished}) or has closed. The fleet does not wait out grace periods: each rotation
+ * revokes its own old key when its grace ends, fleet or no fleet.
  *
  * <p>Resuming: start the fleet again with the same workflow id. Child ids derive from the fleet's
  * workflow id, and a child whose rotation completed (or still runs) cannot be started again, so the

@@ -37,10 +37,12 @@ import picocli.CommandLine.Option;
       "Rotates every managed secret (schedule keyturn/<id>) the selector matches, each exactly as"
           + " its schedule would (the schedule's own rotation request), as child rotations"
           + " rotation/<id>/fleet-<fleet-id> of one workflow fleet/<fleet-id>: a canary wave"
-          + " first, then waves of --concurrency. A wave is done when each of its rotations has"
-          + " published its new key everywhere (or failed): the fleet does not wait out grace"
-          + " periods, and each rotation revokes its old key when its own grace ends. The fleet"
-          + " stops after a wave whose failed/rotated ratio is above --max-failure-ratio.",
+          + " first, then at most --concurrency rotations at a time. A rotation holds its place"
+          + " until it has published its new key everywhere (or failed), then the next secret"
+          + " starts: the fleet does not wait out grace periods, and each rotation revokes its old"
+          + " key when its own grace ends. Each --concurrency secrets started make a wave; once a"
+          + " wave's failed/rotated ratio is above --max-failure-ratio nothing more starts, and"
+          + " the fleet stops when the rotations in flight have published or failed.",
       "",
       "Resume a stopped fleet by running the same command with its --fleet-id: members already"
           + " rotated are skipped, failed and pending ones rotated. Secrets whose scheduled"
@@ -74,7 +76,7 @@ public final class RotateFleetCommand extends ScheduleCommand {
   @Option(
       names = "--concurrency",
       paramLabel = "N",
-      description = "Rotations at once, the size of each wave after the canary (default 5).")
+      description = "Rotations in flight at once, and the size of a wave (default 5).")
   int concurrency = 5;
 
   @Option(
@@ -86,7 +88,7 @@ public final class RotateFleetCommand extends ScheduleCommand {
   @Option(
       names = "--max-failure-ratio",
       paramLabel = "R",
-      description = "Stop after a wave with failed/rotated above R, 0 to 1 (default 0: any).")
+      description = "Stop once a wave's failed/rotated is above R, 0 to 1 (default 0: any).")
   double maxFailureRatio = 0.0;
 
   @Option(

@@ -6,13 +6,14 @@ import java.util.List;
  * Where a fleet rotation stands: counts, the current wave and every member's status.
  *
  * @param fleetWorkflowId the fleet's workflow id, {@code fleet/<fleet-id>}
- * @param state RUNNING, STOPPED (a wave crossed the failure threshold) or COMPLETED
+ * @param state RUNNING, STOPPED (a wave crossed the failure threshold; nothing more started) or COMPLETED
  * @param total members in the fleet
  * @param done members the fleet is finished with: published (in grace), succeeded, failed or
  *     skipped
  * @param inGrace members whose new key is published and whose old key their rotation revokes when
  *     its grace period ends (the fleet moves on without waiting for it)
- * @param wave waves started so far (the canary wave is wave 1)
+ * @param wave waves started so far (the canary wave is wave 1; after it, each {@code concurrency}
+ *     members started make a wave, and waves overlap)
  * @param members one status per member, in rotation order
  * @param message what the fleet is doing or why it stopped, in words
  */
