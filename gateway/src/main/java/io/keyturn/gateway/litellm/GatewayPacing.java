@@ -1,6 +1,7 @@
 package io.keyturn.gateway.litellm;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
@@ -13,10 +14,11 @@ import org.slf4j.LoggerFactory;
  * gave, and calls are paced at a rate that adapts to the proxy's limit:
  *
  * <ul>
- *   <li>The pace that drew a 429 is remembered as the proxy's ceiling (before any pace was set,
- *       what the proxy accepted in the last second), and the pace drops to three quarters of it, at
- *       most once per second and not for a call sent before the last drop: a burst of 429s is one
- *       signal, not many.
+ *   <li>The pace that drew a 429 is remembered as the proxy's ceiling, or what the proxy accepted
+ *       in the last second if that was less (the pace ran ahead of the calls; at most a quarter
+ *       less; before any pace was set, what it accepted is the first guess), and the pace drops to
+ *       three quarters of it, at most once per second and not for a call sent before the last drop:
+ *       a burst of 429s is one signal, not many.
  *   <li>It climbs back to 95% of the ceiling within about a second, then probes upwards slowly (to
  *       the ceiling in about 40 s), so the pause a 429 costs comes at most about every 40 s. A
  *       first ceiling read from what was accepted (no pace drew that 429) is only a lower bound of
@@ -196,6 +198,9 @@ public final class GatewayPacing {
     private int acceptedThisWindow;
     private int acceptedLastWindow;
 
+    /** When each call accepted in the last second was answered, oldest first. */
+    private final ArrayDeque<Long> acceptedInLastSecond = new ArrayDeque<>();
+
     /** Every time starts from the first reading: System.nanoTime()'s origin is arbitrary. */
     Gate(long now) {
       lastHeldBack = now - 10 * SECOND;
@@ -249,6 +254,8 @@ public final class GatewayPacing {
     synchronized void accepted(long now) {
       roll(now);
       acceptedThisWindow++;
+      acceptedInLastSecond.addLast(now);
+      forget(now);
       // Only a pace the proxy is being tested at may grow: one that holds calls back and at
       // which about as many calls went through in the last whole second. While fewer calls are
       // wanted than it allows (a fleet's wave ending, a burst now and then), an accepted call
@@ -282,6 +289,7 @@ public final class GatewayPacing {
 
     synchronized void throttled(String gateway, long now, Duration retryAfter, long sentAt) {
       roll(now);
+      double through = wentThrough(now);
       throttledCount++;
       long wait = retryAfter == null ? SECOND : retryAfter.toNanos();
       pausedUntil = Math.max(pausedUntil, now + wait);
@@ -295,7 +303,9 @@ public final class GatewayPacing {
       // proxy accepted in the last second is the best first guess at it.
       ceilingGuessed = Double.isInfinite(rate);
       ceiling =
-          ceilingGuessed ? Math.max(1.0, Math.max(acceptedThisWindow, acceptedLastWindow)) : rate;
+          ceilingGuessed
+              ? Math.max(1.0, Math.max(acceptedThisWindow, acceptedLastWindow))
+              : Math.min(rate, Math.max(through, DECREASE * rate));
       rate = Math.max(1.0, ceiling * DECREASE);
       lastDecrease = now;
       // Turns booked at the old pace are void (their callers book again, see drops()): the queue
@@ -310,6 +320,24 @@ public final class GatewayPacing {
           Double.isInfinite(before) ? "unlimited" : String.format("%.1f", before),
           String.format("%.1f", rate),
           String.format("%.1f", ceiling));
+    }
+
+    /**
+     * What the proxy accepted in the last second, if calls were free to go for all of it (no pause
+     * in it), else infinite. A proxy that answers 429 has accepted its limit's worth since its
+     * current second (or its bucket's refill) began, less than a second ago: so, from one worker,
+     * its limit is at most this count. A pace that ran ahead of what actually went through (it
+     * climbs while at least 80% of it does) is no measure of the limit; this is.
+     */
+    private double wentThrough(long now) {
+      forget(now);
+      return now - pausedUntil >= SECOND ? acceptedInLastSecond.size() : Double.POSITIVE_INFINITY;
+    }
+
+    private void forget(long now) {
+      while (!acceptedInLastSecond.isEmpty() && now - acceptedInLastSecond.peekFirst() > SECOND) {
+        acceptedInLastSecond.removeFirst();
+      }
     }
 
     private void roll(long now) {

@@ -2,6 +2,7 @@ package io.keyturn.gateway.litellm;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.keyturn.gateway.http.JsonHttp;
 import io.keyturn.testkit.litellm.LiteLlmEmulator;
@@ -172,6 +173,37 @@ class GatewayPacingTest {
     assertThat(pacing.rate(gw)).isEqualTo(settled * 0.75);
     saturate(pacing, gw, now, 5);
     assertThat(pacing.rate(gw)).isBetween(settled * 0.95, settled * 0.95 + 0.5);
+  }
+
+  @Test
+  void aPaceAheadOfWhatWentThroughSetsTheCeilingAtWhatWentThrough() {
+    long[] now = {0};
+    GatewayPacing pacing = pacedTo429(now, 40);
+    String gw = GW; // ceiling 30, pace 22.5
+    saturate(pacing, gw, now, 5);
+    double pace = pacing.rate(gw);
+    assertThat(pace).isBetween(28.5, 28.8);
+    // two seconds of calls at 24/s (the fleet wanted no more), then a 429: the proxy took 24 in
+    // the last second and refused the next, so its limit is 24, not the pace of 28.5
+    steadily(pacing, gw, now, 24, 2);
+    throttle(pacing, gw, Duration.ofSeconds(1));
+    assertThat(pacing.rate(gw)).isBetween(0.75 * 24, 0.75 * 25);
+    saturate(pacing, gw, now, 5);
+    assertThat(pacing.rate(gw)).isBetween(0.95 * 24, 0.95 * 25 + 0.1);
+  }
+
+  @Test
+  void aWorkerThatSentLittleBeforeA429DropsNoFurtherThanTwoDecreases() {
+    long[] now = {0};
+    GatewayPacing pacing = pacedTo429(now, 40);
+    String gw = GW;
+    saturate(pacing, gw, now, 5);
+    double pace = pacing.rate(gw);
+    // 3 calls a second (another client may be using the proxy's limit): a 429 then says little
+    // about this worker's share; the ceiling drops to 3/4 of the pace, not to 3
+    steadily(pacing, gw, now, 3, 2);
+    throttle(pacing, gw, Duration.ofSeconds(1));
+    assertThat(pacing.rate(gw)).isCloseTo(0.75 * 0.75 * pace, within(1e-9));
   }
 
   @Test
@@ -376,6 +408,17 @@ class GatewayPacingTest {
     long end = now[0] + (long) (seconds * 1e9);
     while (now[0] < end) {
       now[0] += Math.max(1, p.reserve(gw, Long.MAX_VALUE));
+      p.accepted(gw);
+    }
+  }
+
+  /** {@code perSecond} calls a second for {@code seconds}, evenly spaced, each accepted. */
+  private static void steadily(
+      GatewayPacing p, String gw, long[] now, int perSecond, double seconds) {
+    long gap = 1_000_000_000L / perSecond;
+    for (int k = 0; k < perSecond * seconds; k++) {
+      now[0] += gap;
+      now[0] += p.reserve(gw, Long.MAX_VALUE);
       p.accepted(gw);
     }
   }

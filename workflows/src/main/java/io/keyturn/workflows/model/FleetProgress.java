@@ -6,7 +6,8 @@ import java.util.List;
  * Where a fleet rotation stands: counts, the current wave and every member's status.
  *
  * @param fleetWorkflowId the fleet's workflow id, {@code fleet/<fleet-id>}
- * @param state RUNNING, STOPPED (a wave crossed the failure threshold; nothing more started) or COMPLETED
+ * @param state RUNNING, STOPPED (a wave crossed the failure threshold; nothing more started) or
+ *     COMPLETED
  * @param total members in the fleet
  * @param done members the fleet is finished with: published (in grace), succeeded, failed or
  *     skipped
