@@ -21,8 +21,9 @@ import org.slf4j.LoggerFactory;
  *       a burst of 429s is one signal, not many.
  *   <li>It climbs back to 95% of the ceiling within about a second, then probes upwards slowly (to
  *       the ceiling in about 40 s), so the pause a 429 costs comes at most about every 40 s. A
- *       first ceiling read from what was accepted (no pace drew that 429) is only a lower bound of
- *       the limit: the pace climbs to it and past it fast, and the next 429 sets the ceiling.
+ *       first ceiling read from what was accepted (no pace drew that 429) is only a guess (another
+ *       client's calls make it low): the pace climbs to it and past it fast, and the next 429 sets
+ *       the ceiling.
  *   <li>Past the old ceiling without a 429 (the proxy's limit went up) it speeds up again, faster
  *       the further above it is, until the next 429 sets a new ceiling.
  *   <li>It grows only while the proxy is tested at it: while it holds calls back and about as many
@@ -213,9 +214,7 @@ public final class GatewayPacing {
     private long throttledCount;
     private long drops; // how many times the pace dropped (0: it never has)
 
-    /**
-     * The ceiling is what the proxy accepted before any pace: a lower bound, not a pace's limit.
-     */
+    /** The ceiling is what the proxy accepted before any pace: a guess, not a pace's limit. */
     private boolean ceilingGuessed;
 
     synchronized double rate() {
@@ -299,12 +298,13 @@ public final class GatewayPacing {
         return;
       }
       double before = rate;
-      // The pace that drew this 429 is the proxy's ceiling; before any pace was set, what the
-      // proxy accepted in the last second is the best first guess at it.
+      // The pace that drew this 429 is the proxy's ceiling, unless less went through; before any
+      // pace was set, what the proxy accepted in the last second (sliding, not the worker's own
+      // window, which may have begun part way through the proxy's second) is the first guess.
       ceilingGuessed = Double.isInfinite(rate);
       ceiling =
           ceilingGuessed
-              ? Math.max(1.0, Math.max(acceptedThisWindow, acceptedLastWindow))
+              ? Math.max(1.0, acceptedInLastSecond.size())
               : Math.min(rate, Math.max(through, DECREASE * rate));
       rate = Math.max(1.0, ceiling * DECREASE);
       lastDecrease = now;

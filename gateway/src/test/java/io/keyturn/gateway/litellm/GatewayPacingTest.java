@@ -176,6 +176,20 @@ class GatewayPacingTest {
   }
 
   @Test
+  void theFirstCeilingIsWhatWasAcceptedInTheLastSecondWhereverTheWorkersWindowsFall() {
+    long[] now = {0};
+    GatewayPacing pacing = GatewayPacing.adaptive(Duration.ofSeconds(30), () -> now[0]);
+    String gw = GW;
+    accept(pacing, gw); // the worker's first window begins here, at 0
+    now[0] = 500_000_000L;
+    // 40 calls from 0.5 s to 1.5 s, then a 429: 40 went through in the last second, though each
+    // of the worker's one-second windows saw only 20 of them
+    steadily(pacing, gw, now, 40, 1);
+    throttle(pacing, gw, Duration.ofSeconds(1));
+    assertThat(pacing.rate(gw)).isEqualTo(30.0); // 3/4 of 40, not of 21
+  }
+
+  @Test
   void aPaceAheadOfWhatWentThroughSetsTheCeilingAtWhatWentThrough() {
     long[] now = {0};
     GatewayPacing pacing = pacedTo429(now, 40);
