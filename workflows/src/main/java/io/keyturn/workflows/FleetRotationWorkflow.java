@@ -9,8 +9,9 @@ import io.temporal.workflow.WorkflowMethod;
 
 /**
  * Rotates many managed secrets: one {@link KeyRotationWorkflow} child per secret, a canary wave
- * first, then at most {@code concurrency} rotations in flight, in waves of {@code concurrency}
- * members that overlap; stops when a wave's failures cross the threshold.
+ * first, then waves of {@code concurrency}, at most that many rotations in flight; a wave's
+ * successors start as soon as it can no longer cross the failure threshold; stops when a wave's
+ * failures cross it.
  *
  * <p>A rotation is in flight until it has published its new key everywhere (the child says so with
  * {@link #memberPublished}) or has closed. The fleet does not wait out grace periods: each rotation

@@ -34,14 +34,17 @@ import org.slf4j.Logger;
  * A rotation is in flight until it has published its new key (it signals {@link #memberPublished})
  * or has closed, so a fleet of keys with a grace period of days still moves at the pace of mint,
  * verify and publish. The canary wave is a barrier: nothing else starts until every canary has
- * published and the canary's failures are judged. After it the waves overlap: at most {@code
- * concurrency} rotations are in flight, and each one that publishes or fails makes room for the
- * next member at once (a sliding window), instead of the whole wave waiting for its slowest
- * rotation. A wave is still the unit of the failure threshold: the next {@code concurrency} members
- * started, judged as soon as its failures cross the threshold (it can only get worse) or all of it
- * is done. A wave that crosses stops new starts at once; the fleet then waits for the rotations
- * still in flight and reports STOPPED. Revoking stays with each rotation, which outlives the fleet
- * (ABANDON). The fleet completes when every member is published, rotated, failed or skipped.
+ * published and the canary's failures are judged. After it the waves may overlap: at most {@code
+ * concurrency} rotations are in flight, and the next wave's members start as the current wave's
+ * publish, as soon as the current wave can no longer cross the failure threshold even if every
+ * rotation of it still in flight failed. So no member of a wave starts while the wave before could
+ * still stop the fleet (with the default threshold 0 a wave waits for all of the previous one to
+ * publish; with a fleet that tolerates failures, the slowest rotation of a wave no longer holds up
+ * the next). A wave (the next {@code concurrency} members started) is judged as soon as its
+ * failures cross the threshold (it can only get worse) or all of it is done; one that crosses stops
+ * new starts at once, and the fleet waits for the rotations still in flight and reports STOPPED.
+ * Revoking stays with each rotation, which outlives the fleet (ABANDON). The fleet completes when
+ * every member is published, rotated, failed or skipped.
  *
  * <p>Fleets recorded before the overlap (no {@link #OVERLAPPING_WAVES} marker in their history)
  * replay with every wave a barrier, as they ran.
@@ -216,7 +219,7 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
     Wave w = waves.isEmpty() ? null : waves.get(waves.size() - 1);
     while (next < members.size()) {
       if (w == null || w.started.size() >= w.capacity) {
-        if (w != null && w.barrier && (!batch.isEmpty() || !over(w))) {
+        if (w != null && !mayFollow(request, w, batch)) {
           return false;
         }
         if (waves.size() >= wavesPerRun
@@ -244,6 +247,29 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
       w.started.add(index);
     }
     return false;
+  }
+
+  /**
+   * Whether the next wave may open after {@code w}: a barrier wave must be over; another one must
+   * be unable to cross the failure threshold even if every member of it still in flight (or about
+   * to start, in {@code batch}) failed.
+   */
+  private boolean mayFollow(FleetRequest request, Wave w, List<Launch> batch) {
+    if (w.barrier) {
+      return batch.isEmpty() && over(w);
+    }
+    int worst = failed(w).size();
+    for (int i : w.started) {
+      if (members.get(i).state() == MemberState.RUNNING) {
+        worst++;
+      }
+    }
+    for (Launch l : batch) {
+      if (l.wave() == w) {
+        worst++;
+      }
+    }
+    return (double) worst / w.started.size() <= request.failureThreshold();
   }
 
   /** No member of the wave is in flight. */

@@ -234,13 +234,14 @@ class FleetRotationWorkflowTest {
   }
 
   @Test
-  void afterTheCanaryEachRotationThatPublishesMakesRoomForTheNextAtOnce() {
+  void inAFleetThatToleratesFailuresEachRotationThatPublishesMakesRoomForTheNextAtOnce() {
     SLOW.put("s1", Duration.ofMinutes(40));
     startEnv(FleetRotationWorkflowImpl::new);
-    FleetProgress p = fleet("f11").rotateFleet(new FleetRequest(members(6), 2, 1, 0.0, "alice"));
+    FleetProgress p = fleet("f11").rotateFleet(new FleetRequest(members(6), 2, 1, 0.5, "alice"));
 
     // s0 publishes at 10 min; s1 takes 40 (publishes at 50) while s2, s3, s4 and s5 follow one
-    // another in the other slot: waves [s0] [s1 s2] [s3 s4] [s5] overlap after the canary.
+    // another in the other slot: waves [s0] [s1 s2] [s3 s4] [s5] overlap after the canary (with
+    // s2 published, wave 2 stays within 0.5 even if s1 fails).
     assertThat(p.state()).isEqualTo(State.COMPLETED);
     assertThat(p.done()).isEqualTo(6);
     assertThat(p.wave()).isEqualTo(4);
@@ -252,6 +253,18 @@ class FleetRotationWorkflowTest {
     assertThat(maxStartedTogether(RAN)).isEqualTo(2); // never more than concurrency in flight
     assertThat(runMillis("fleet/f11"))
         .isBetween(Duration.ofMinutes(50).toMillis(), Duration.ofMinutes(51).toMillis());
+  }
+
+  @Test
+  void noMemberOfAWaveStartsWhileTheWaveBeforeCouldStillCrossTheThreshold() {
+    SLOW.put("s1", Duration.ofMinutes(40));
+    startEnv(FleetRotationWorkflowImpl::new);
+    FleetProgress p = fleet("f13").rotateFleet(new FleetRequest(members(5), 2, 1, 0.0, "alice"));
+
+    // threshold 0: until s1 has published, wave 2 could still fail the fleet, so s3 waits for it
+    assertThat(p.state()).isEqualTo(State.COMPLETED);
+    assertThat(ran("s3").start()).isGreaterThanOrEqualTo(ran("s1").published());
+    assertThat(ran("s4").start()).isGreaterThanOrEqualTo(ran("s1").published());
   }
 
   @Test
@@ -272,10 +285,11 @@ class FleetRotationWorkflowTest {
   }
 
   /**
-   * The uneven fleet of {@link #afterTheCanaryEachRotationThatPublishesMakesRoomForTheNextAtOnce},
-   * as recorded by the fleet before its waves overlapped (at be450db, where s3 and s4 waited for
-   * the slow s1) and by today's: both replay against today's fleet, the first with every wave a
-   * barrier. Record one with {@code -Dkeyturn.recordUnevenFleet=<file name>}.
+   * The uneven fleet of {@link
+   * #inAFleetThatToleratesFailuresEachRotationThatPublishesMakesRoomForTheNextAtOnce}, as recorded
+   * by the fleet before its waves overlapped (at be450db, where s3 and s4 waited for the slow s1)
+   * and by today's: both replay against today's fleet, the first with every wave a barrier. Record
+   * one with {@code -Dkeyturn.recordUnevenFleet=<file name>}.
    */
   @Test
   void unevenFleetsRecordedBeforeAndSinceTheWavesOverlapReplay() throws Exception {
@@ -283,7 +297,7 @@ class FleetRotationWorkflowTest {
     if (recordAs != null) {
       SLOW.put("s1", Duration.ofMinutes(40));
       startEnv(FleetRotationWorkflowImpl::new);
-      fleet("uneven").rotateFleet(new FleetRequest(members(6), 2, 1, 0.0, "alice"));
+      fleet("uneven").rotateFleet(new FleetRequest(members(6), 2, 1, 0.5, "alice"));
       java.nio.file.Files.writeString(
           java.nio.file.Path.of("src/test/resources/histories", recordAs),
           env.getWorkflowClient().fetchHistory("fleet/uneven").toJson(true));

@@ -37,12 +37,13 @@ import picocli.CommandLine.Option;
       "Rotates every managed secret (schedule keyturn/<id>) the selector matches, each exactly as"
           + " its schedule would (the schedule's own rotation request), as child rotations"
           + " rotation/<id>/fleet-<fleet-id> of one workflow fleet/<fleet-id>: a canary wave"
-          + " first, then at most --concurrency rotations at a time. A rotation holds its place"
-          + " until it has published its new key everywhere (or failed), then the next secret"
-          + " starts: the fleet does not wait out grace periods, and each rotation revokes its old"
-          + " key when its own grace ends. Each --concurrency secrets started make a wave; once a"
-          + " wave's failed/rotated ratio is above --max-failure-ratio nothing more starts, and"
-          + " the fleet stops when the rotations in flight have published or failed.",
+          + " first, then waves of --concurrency, at most that many rotations at a time. A"
+          + " rotation holds its place until it has published its new key everywhere (or failed):"
+          + " the fleet does not wait out grace periods, and each rotation revokes its old key when"
+          + " its own grace ends. The next wave takes the places freed as soon as the wave before"
+          + " can no longer go above --max-failure-ratio (with 0: once all of it has published)."
+          + " Once a wave's failed/rotated ratio is above it nothing more starts, and the fleet"
+          + " stops when the rotations in flight have published or failed.",
       "",
       "Resume a stopped fleet by running the same command with its --fleet-id: members already"
           + " rotated are skipped, failed and pending ones rotated. Secrets whose scheduled"

@@ -14,7 +14,7 @@ import java.util.List;
  * @param inGrace members whose new key is published and whose old key their rotation revokes when
  *     its grace period ends (the fleet moves on without waiting for it)
  * @param wave waves started so far (the canary wave is wave 1; after it, each {@code concurrency}
- *     members started make a wave, and waves overlap)
+ *     members started make a wave, and waves may overlap)
  * @param members one status per member, in rotation order
  * @param message what the fleet is doing or why it stopped, in words
  */
