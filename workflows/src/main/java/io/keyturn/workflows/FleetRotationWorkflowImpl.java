@@ -255,21 +255,15 @@ public class FleetRotationWorkflowImpl implements FleetRotationWorkflow {
    * to start, in {@code batch}) failed.
    */
   private boolean mayFollow(FleetRequest request, Wave w, List<Launch> batch) {
-    if (w.barrier) {
-      return batch.isEmpty() && over(w);
-    }
-    int worst = failed(w).size();
+    long open = batch.stream().filter(l -> l.wave() == w).count();
     for (int i : w.started) {
       if (members.get(i).state() == MemberState.RUNNING) {
-        worst++;
+        open++;
       }
     }
-    for (Launch l : batch) {
-      if (l.wave() == w) {
-        worst++;
-      }
-    }
-    return (double) worst / w.started.size() <= request.failureThreshold();
+    return w.barrier
+        ? open == 0
+        : (double) (failed(w).size() + open) / w.started.size() <= request.failureThreshold();
   }
 
   /** No member of the wave is in flight. */
